@@ -1,0 +1,117 @@
+"""tierwise's settings: environment variables (``TIERWISE_``, ``__`` for nesting),
+an optional ``.env`` file and container secrets under ``/run/secrets``.
+
+Loaded once at the entry point and passed down; nothing else reads ``os.environ``.
+Every secret is a ``SecretStr`` so it prints as ``**********`` in logs and errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_PATH = Path(__file__).with_name("model.yaml")
+
+
+class _Section(BaseModel):
+    # Validation errors must never echo a secret back: hide input values everywhere.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class SalesforceSettings(_Section):
+    """Salesforce connection. Pick one auth method:
+
+    * OAuth access token: ``instance_url`` + ``access_token``;
+    * username/password: ``username`` + ``password`` + ``security_token`` (+ ``domain``);
+    * JWT bearer: ``username`` + ``consumer_key`` + ``private_key_file`` (+ ``domain``).
+    """
+
+    instance_url: str | None = None
+    access_token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    domain: Literal["login", "test"] = "login"
+    consumer_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    api_version: str = "59.0"
+    # Extra CA certificates to trust (a TLS-inspecting proxy, a private CA, the sandbox).
+    ca_bundle: Path | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    # Above this many changed accounts, writes go through Bulk API 2.0 instead of Collections.
+    bulk_threshold: int = Field(default=10_000, gt=0)
+    # Stop cleanly before the run would push daily API usage past this share of the org limit.
+    max_daily_api_share: float = Field(default=0.5, gt=0, le=1)
+    account_object: str = "Account"
+    task_object: str = "Task"
+    # canonical field name -> Salesforce field API name; merged over the default mapping.
+    fields: dict[str, str] = Field(default_factory=dict)
+    # tierwise logical field (tier, score, ...) -> Salesforce field API name; merged over defaults.
+    tierwise_fields: dict[str, str] = Field(default_factory=dict)
+    # Optional: also count Tasks and Events of the last N days as an engagement field.
+    activity_aggregate_days: int | None = None
+    escalation_user_id: str | None = None
+
+
+class HubSpotSettings(_Section):
+    """HubSpot connection through a private-app access token."""
+
+    access_token: SecretStr | None = None
+    base_url: str = "https://api.hubapi.com"
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    # Per-10-second request budget of the portal's tier (100 Free/Starter, 190 Pro/Enterprise).
+    requests_per_10s: int = Field(default=100, gt=0)
+    search_per_second: float = Field(default=4.0, gt=0)
+    fields: dict[str, str] = Field(default_factory=dict)
+    tierwise_fields: dict[str, str] = Field(default_factory=dict)
+    # Copy tier properties onto associated contacts (marketing emails and lists target contacts).
+    copy_to_contacts: bool = False
+    # Also set HubSpot's native ICP tier (tier_1..tier_3) and target-account flag.
+    write_native_icp: bool = False
+    create_lists: bool = True
+    escalation_owner_id: str | None = None
+
+
+class ScheduleSettings(_Section):
+    """Cron schedules for ``tierwise schedule`` (standard 5-field crontab, UTC)."""
+
+    full_cron: str = "0 2 * * *"
+    incremental_cron: str = "15 * * * *"
+    misfire_grace_seconds: int = 3600
+    metrics_port: int | None = 9108
+    shutdown_grace_seconds: int = 60
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TIERWISE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        secrets_dir=None,
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    model_path: Path = DEFAULT_MODEL_PATH
+    database_url: str = "sqlite:///tierwise.db"
+    salesforce: SalesforceSettings | None = None
+    hubspot: HubSpotSettings | None = None
+    # Which CRM's field values win when the same company is in both.
+    primary: Literal["salesforce", "hubspot"] = "salesforce"
+    # How the same company is recognised across CRMs: its normalised website domain.
+    match_on: Literal["domain"] = "domain"
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    report_dir: Path = Path("reports")
+    # A tier typed by hand into the CRM is honoured as an override for this many days.
+    hand_edit_override_days: int = Field(default=30, ge=0)
+    # Also create "escalate" tasks for play tasks past their SLA.
+    escalate_overdue: bool = False
+    # Holidays are ignored: business days are Monday to Friday.
+    timezone: str = "UTC"

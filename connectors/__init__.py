@@ -1,0 +1,1 @@
+"""Salesforce and HubSpot connectors behind one interface (``connectors.base.Connector``)."""

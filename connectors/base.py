@@ -1,0 +1,166 @@
+"""The one interface the sync engine uses for any CRM.
+
+The engine never asks which CRM it talks to: it pulls ``CrmAccount`` records, asks for
+``AccountUpdate`` writes and ``TaskRequest`` tasks, and reads back outcomes. ``system``
+is only a label for reports, logs and state keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from tiering.records import FieldValue
+
+# The fields tierwise writes, by logical name. Connectors map them to CRM field names.
+TIERWISE_FIELDS: tuple[str, ...] = (
+    "tier",
+    "score",
+    "reason",
+    "play",
+    "sla_due",
+    "tier_changed",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TierwiseValues:
+    """Values of tierwise's own fields, as the CRM holds them or as tierwise wants them."""
+
+    tier: str | None = None
+    score: float | None = None
+    reason: str | None = None
+    play: str | None = None
+    sla_due: date | None = None
+    tier_changed: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrmAccount:
+    """One account/company as pulled, already mapped onto canonical field names.
+
+    ``invalid`` lists canonical fields whose CRM value could not be parsed (the value
+    is then None in ``fields``), with a short description of the raw value for the
+    report. ``manual_tier``/``manual_tier_until`` come from the override fields.
+    """
+
+    system: str
+    crm_id: str
+    name: str | None
+    domain: str | None
+    owner_id: str | None
+    modified_at: datetime | None
+    fields: Mapping[str, FieldValue]
+    written: TierwiseValues
+    manual_tier: str | None = None
+    manual_tier_until: date | None = None
+    invalid: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """Change-only write for one record: only the logical fields in ``values`` are sent."""
+
+    crm_id: str
+    values: Mapping[str, FieldValue]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """A play task to exist exactly once, identified by ``key`` (stored on the task)."""
+
+    key: str
+    crm_account_id: str
+    owner_id: str | None
+    subject: str
+    due: date
+    priority: str = "normal"  # "high" | "normal" | "low"
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFailure:
+    crm_id: str
+    reason: str
+    transient: bool = False
+
+
+@dataclass
+class WriteOutcome:
+    written: list[str] = field(default_factory=list)
+    failed: list[RecordFailure] = field(default_factory=list)
+
+
+@dataclass
+class TaskOutcome:
+    created: dict[str, str] = field(default_factory=dict)  # key -> CRM task id
+    existing: dict[str, str] = field(default_factory=dict)  # key -> CRM task id (already there)
+    failed: list[RecordFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    key: str
+    task_id: str
+    crm_account_id: str
+    due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionStep:
+    """One thing provisioning would create (or found already there)."""
+
+    kind: str  # "field", "property", "property_group", "list", "task_field"
+    object_name: str
+    name: str
+    exists: bool
+
+
+@dataclass
+class ApiUsage:
+    """API calls made by this connector in this process, by endpoint label."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    daily_used: int | None = None
+    daily_max: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+class Connector(Protocol):
+    system: str
+
+    def check_access(self) -> None:
+        """Authenticate (or probe the token); raise AuthenticationError with the setting to fix."""
+
+    def validate_schema(self) -> None:
+        """Check every mapped field exists and every written field is writable.
+
+        Raises SchemaError naming field, object and the fix, before any write.
+        """
+
+    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+        """Stream accounts; ``since`` None means a full pull. Records on the watermark
+        boundary are included (inclusive start) and callers de-duplicate by id."""
+
+    def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
+        """Write change-only updates in batches at the API maximum."""
+
+    def ensure_tasks(self, tasks: Sequence[TaskRequest]) -> TaskOutcome:
+        """Create each task exactly once, keyed by ``TaskRequest.key``."""
+
+    def open_tasks(self, keys: Sequence[str]) -> list[OpenTask]:
+        """The still-open tierwise tasks among ``keys``."""
+
+    def close_tasks(self, task_ids: Sequence[str], reason: str) -> WriteOutcome:
+        """Close superseded tasks (account left the tier)."""
+
+    def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
+        """Create tierwise's fields/properties/lists; idempotent. ``tier_values`` is id -> label."""
+
+    def usage(self) -> ApiUsage:
+        """Calls made so far and, where the CRM reports it, the daily budget."""

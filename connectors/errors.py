@@ -1,0 +1,58 @@
+"""Errors a connector raises, grouped by what the caller should do next.
+
+Client-library exceptions (``SalesforceError``, hubspot ``ApiException``, requests and
+urllib3 transport errors) never leave ``connectors/``: each connector classifies them
+into this tree in one place. Messages name the CRM, object, record and setting to
+fix, and never a token or password.
+"""
+
+from __future__ import annotations
+
+from tiering.errors import TierwiseError
+
+
+class CrmError(TierwiseError):
+    """Something went wrong talking to a CRM."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        object_name: str | None = None,
+        record_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.system = system
+        self.object_name = object_name
+        self.record_id = record_id
+        self.status = status
+        super().__init__(message)
+
+
+class ConfigurationError(CrmError):
+    """A setting, mapping or field is wrong: fix configuration or run ``tierwise provision``."""
+
+
+class SchemaError(ConfigurationError):
+    """A mapped field is missing or not writable; nothing has been written."""
+
+
+class AuthenticationError(CrmError):
+    """Credentials are missing, wrong or expired beyond one re-authentication."""
+
+
+class RetriableError(CrmError):
+    """A transient failure (429, 5xx, timeout, dropped connection) worth retrying."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class QuotaExhaustedError(CrmError):
+    """A daily API budget is spent (or would be); the run stops as deferred."""
+
+
+class FatalCrmError(CrmError):
+    """A request failed in a way retrying will not fix (a bug, a read that failed)."""

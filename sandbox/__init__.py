@@ -1,0 +1,1 @@
+"""A local Salesforce + HubSpot API emulator: seeded data, fault injection, call accounting."""

@@ -1,0 +1,1 @@
+"""Orchestration: pull -> decide -> plan writes -> apply -> record, plus the CLI and scheduler."""

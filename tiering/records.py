@@ -1,0 +1,144 @@
+"""The plain records that go into and come out of the tiering engine.
+
+These types are the contract between ``tiering`` (pure) and ``sync`` (I/O). They
+carry no CRM names: connectors translate CRM fields into canonical field names
+declared by the model, and ``sync`` turns decisions into CRM writes and tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# A canonical field value after parsing: number, string, bool, date, list of strings,
+# or None when the CRM had no value or a value that could not be parsed.
+FieldValue = float | str | bool | date | tuple[str, ...] | None
+
+UNQUALIFIED = "unqualified"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInput:
+    """One account as the model sees it.
+
+    ``key`` is stable across runs and CRMs (normalised domain, or ``system:id``).
+    ``manual_tier`` is a pin read from the CRM's override field (or a hand edit that
+    ``sync`` decided to honour); it wins until ``manual_tier_until`` when that is set.
+    """
+
+    key: str
+    fields: Mapping[str, FieldValue]
+    manual_tier: str | None = None
+    manual_tier_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePoint:
+    at: datetime
+    score: float
+    tier: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHistory:
+    """What the state store remembers of an account from earlier runs.
+
+    ``tier`` is the tier it holds now (None for an account never tiered),
+    ``tier_since`` when it entered that tier (dwell time), ``points`` the earlier
+    scores, oldest first (score-drop triggers look back through them).
+    """
+
+    tier: str | None = None
+    tier_since: datetime | None = None
+    points: Sequence[ScorePoint] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """A task a play creates when an account enters its tier.
+
+    ``owner`` is ``"account_owner"`` or ``"user:<id>"`` / ``"queue:<name>"``; ``sync``
+    resolves it per CRM.
+    """
+
+    subject: str
+    due_business_days: int
+    owner: str = "account_owner"
+    priority: str = "normal"
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    name: str
+    motion: str
+    sla_hours: int
+    tasks: tuple[TaskTemplate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SignalScore:
+    name: str
+    points: float
+    max_points: float
+    missing: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupScore:
+    name: str
+    points: float
+    max_points: float
+    subtracts: bool
+    signals: tuple[SignalScore, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The tier of one account and everything needed to explain it.
+
+    ``rule`` names what decided: ``threshold``, ``percentile``, ``capacity_overflow``,
+    ``override``, ``trigger:<name>``, ``hysteresis``, ``dwell`` or ``unqualified``.
+    ``reason`` fits a 255-character CRM text field.
+    """
+
+    key: str
+    tier: str
+    tier_label: str
+    previous_tier: str | None
+    score: float
+    rule: str
+    reason: str
+    play: Play | None
+    groups: tuple[GroupScore, ...] = ()
+    missing_signals: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_tier != self.tier
+
+
+@dataclass(frozen=True, slots=True)
+class TierStats:
+    tier: str
+    label: str
+    accounts: int
+    capacity: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    accounts: int
+    per_tier: tuple[TierStats, ...]
+    promotions: int
+    demotions: int
+    volatility: float  # share of previously tiered accounts whose tier changed
+    rules: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TieringResult:
+    decisions: Sequence[Decision]
+    stats: RunStats
