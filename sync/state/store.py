@@ -1,0 +1,523 @@
+"""The state store: everything tierwise remembers between runs, behind one class.
+
+It holds the run ledger, the last pulled snapshot of every account (an incremental
+pull only returns changed records, but percentiles and capacities need the whole
+population), each account's current tier and score history, the values tierwise
+last wrote (to recognise hand edits), the task idempotency ledger, pull watermarks
+and the run lock. SQLite by default; PostgreSQL through ``TIERWISE_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from connectors.base import CrmAccount, TierwiseValues
+from sync.state.codec import (
+    decode_fields,
+    decode_tierwise,
+    encode_fields,
+    encode_tierwise,
+)
+from sync.state.lock import RunLock
+from sync.state.tables import (
+    account_snapshot,
+    account_tier,
+    last_written,
+    runs,
+    tasks,
+    tier_history,
+    watermarks,
+)
+from tiering.records import AccountHistory, Decision, FieldValue, ScorePoint
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://``/``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; everything in the store is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One CRM record as last pulled, plus what tierwise knows about it."""
+
+    system: str
+    crm_id: str
+    key: str
+    domain: str | None
+    name: str | None
+    owner_id: str | None
+    modified_at: datetime | None
+    fields: Mapping[str, FieldValue]
+    written: TierwiseValues
+    manual_tier: str | None
+    manual_tier_until: date | None
+    invalid: Mapping[str, str]
+    override: Mapping[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    kind: str
+    dry_run: bool
+    started: datetime
+    finished: datetime | None
+    status: str
+    counts: Mapping[str, Any]
+    api_calls: Mapping[str, Any]
+    errors: Sequence[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    run_id: str
+    at: datetime
+    score: float
+    tier: str
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    key: str
+    system: str
+    crm_task_id: str | None
+    account_key: str
+    crm_account_id: str
+    tier: str
+    status: str
+    due: date | None
+
+
+class StateStore:
+    def __init__(self, engine: Engine, *, lock_name: str = "tierwise.run") -> None:
+        self.engine = engine
+        self.lock_name = lock_name
+
+    @classmethod
+    def from_url(cls, url: str, *, lock_name: str = "tierwise.run") -> StateStore:
+        return cls(make_engine(url), lock_name=lock_name)
+
+    # -- schema -----------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent; runs on every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def lock(self, owner: str | None = None) -> RunLock:
+        return RunLock(self.engine, self.lock_name, owner or uuid.uuid4().hex)
+
+    # -- run ledger -------------------------------------------------------------
+    def start_run(self, run_id: str, kind: str, dry_run: bool, started: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(runs).values(
+                    id=run_id,
+                    kind=kind,
+                    dry_run=dry_run,
+                    started=started,
+                    status="running",
+                    counts={},
+                    api_calls={},
+                    errors=[],
+                )
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        finished: datetime,
+        status: str,
+        counts: Mapping[str, Any],
+        api_calls: Mapping[str, Any],
+        errors: Sequence[Any],
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    finished=finished,
+                    status=status,
+                    counts=dict(counts),
+                    api_calls=dict(api_calls),
+                    errors=list(errors),
+                )
+            )
+
+    def list_runs(self, limit: int = 20) -> list[RunRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs).order_by(runs.c.started.desc()).limit(limit)).all()
+        return [
+            RunRecord(
+                id=r.id,
+                kind=r.kind,
+                dry_run=bool(r.dry_run),
+                started=utc(r.started) or r.started,
+                finished=utc(r.finished),
+                status=r.status,
+                counts=r.counts or {},
+                api_calls=r.api_calls or {},
+                errors=r.errors or [],
+            )
+            for r in rows
+        ]
+
+    # -- snapshots --------------------------------------------------------------
+    def upsert_snapshots(
+        self, accounts: Sequence[CrmAccount], keys: Mapping[tuple[str, str], str], now: datetime
+    ) -> None:
+        """Store pulled records (replacing earlier pulls of the same record).
+
+        The stored ``override`` (an honoured hand edit) survives a re-pull.
+        """
+        if not accounts:
+            return
+        ids_by_system: dict[str, list[str]] = {}
+        for acc in accounts:
+            ids_by_system.setdefault(acc.system, []).append(acc.crm_id)
+        with self.engine.begin() as conn:
+            overrides: dict[tuple[str, str], Any] = {}
+            for system, ids in ids_by_system.items():
+                for chunk in _chunks(ids, 500):
+                    for row in conn.execute(
+                        select(account_snapshot.c.crm_id, account_snapshot.c.override).where(
+                            account_snapshot.c.system == system,
+                            account_snapshot.c.crm_id.in_(chunk),
+                        )
+                    ):
+                        overrides[(system, row.crm_id)] = row.override
+                    conn.execute(
+                        delete(account_snapshot).where(
+                            account_snapshot.c.system == system,
+                            account_snapshot.c.crm_id.in_(chunk),
+                        )
+                    )
+            conn.execute(
+                insert(account_snapshot),
+                [
+                    {
+                        "system": acc.system,
+                        "crm_id": acc.crm_id,
+                        "key": keys[(acc.system, acc.crm_id)],
+                        "domain": acc.domain,
+                        "name": acc.name,
+                        "owner_id": acc.owner_id,
+                        "modified_at": acc.modified_at,
+                        "fields": encode_fields(acc.fields),
+                        "written": encode_tierwise(acc.written),
+                        "manual_tier": acc.manual_tier,
+                        "manual_tier_until": acc.manual_tier_until,
+                        "invalid": dict(acc.invalid),
+                        "override": overrides.get((acc.system, acc.crm_id)),
+                        "updated": now,
+                    }
+                    for acc in accounts
+                ],
+            )
+
+    def delete_snapshots_except(self, system: str, keep_ids: Iterable[str]) -> int:
+        """After a full pull: forget records the CRM no longer has."""
+        keep = set(keep_ids)
+        with self.engine.begin() as conn:
+            stored = [
+                r.crm_id
+                for r in conn.execute(
+                    select(account_snapshot.c.crm_id).where(account_snapshot.c.system == system)
+                )
+            ]
+            gone = [crm_id for crm_id in stored if crm_id not in keep]
+            for chunk in _chunks(gone, 500):
+                conn.execute(
+                    delete(account_snapshot).where(
+                        account_snapshot.c.system == system, account_snapshot.c.crm_id.in_(chunk)
+                    )
+                )
+        return len(gone)
+
+    def snapshots(self) -> list[Snapshot]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(account_snapshot).order_by(
+                    account_snapshot.c.system, account_snapshot.c.crm_id
+                )
+            ).all()
+        return [
+            Snapshot(
+                system=r.system,
+                crm_id=r.crm_id,
+                key=r.key,
+                domain=r.domain,
+                name=r.name,
+                owner_id=r.owner_id,
+                modified_at=utc(r.modified_at),
+                fields=decode_fields(r.fields),
+                written=decode_tierwise(r.written),
+                manual_tier=r.manual_tier,
+                manual_tier_until=r.manual_tier_until,
+                invalid=r.invalid or {},
+                override=r.override,
+            )
+            for r in rows
+        ]
+
+    def set_overrides(self, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]) -> None:
+        with self.engine.begin() as conn:
+            for (system, crm_id), value in overrides.items():
+                conn.execute(
+                    update(account_snapshot)
+                    .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
+                    .values(override=dict(value) if value is not None else None)
+                )
+
+    # -- what tierwise wrote ----------------------------------------------------
+    def record_written(
+        self, written: Mapping[tuple[str, str], TierwiseValues], now: datetime
+    ) -> None:
+        """After a successful write: the CRM now holds these values, written by tierwise."""
+        if not written:
+            return
+        with self.engine.begin() as conn:
+            for (system, crm_id), values in written.items():
+                encoded = encode_tierwise(values)
+                conn.execute(
+                    update(account_snapshot)
+                    .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
+                    .values(written=encoded)
+                )
+                conn.execute(
+                    delete(last_written).where(
+                        last_written.c.system == system, last_written.c.crm_id == crm_id
+                    )
+                )
+                conn.execute(
+                    insert(last_written).values(
+                        system=system, crm_id=crm_id, values=encoded, at=now
+                    )
+                )
+
+    def last_written(self) -> dict[tuple[str, str], TierwiseValues]:
+        with self.engine.connect() as conn:
+            return {
+                (r.system, r.crm_id): decode_tierwise(r.values)
+                for r in conn.execute(select(last_written))
+            }
+
+    # -- tiers and history ------------------------------------------------------
+    def histories(
+        self, now: datetime, lookback: timedelta = timedelta(days=90)
+    ) -> dict[str, AccountHistory]:
+        """Each tiered account's current tier, since when, and its recent scores (oldest first)."""
+        since = now - lookback
+        points: dict[str, list[ScorePoint]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                select(
+                    tier_history.c.key, tier_history.c.at, tier_history.c.score, tier_history.c.tier
+                )
+                .where(tier_history.c.at >= since)
+                .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
+            ):
+                points.setdefault(r.key, []).append(
+                    ScorePoint(at=utc(r.at) or r.at, score=r.score, tier=r.tier)
+                )
+            current = conn.execute(select(account_tier)).all()
+        return {
+            r.key: AccountHistory(
+                tier=r.tier, tier_since=utc(r.tier_since), points=tuple(points.get(r.key, ()))
+            )
+            for r in current
+        }
+
+    def record_decisions(self, run_id: str, at: datetime, decisions: Sequence[Decision]) -> int:
+        """Remember each account's tier; append a history point when tier or score moved.
+
+        Returns the number of history points written. Unchanged accounts add no row, so
+        an hourly incremental schedule does not grow the table by the population size.
+        """
+        with self.engine.connect() as conn:
+            current = {r.key: r for r in conn.execute(select(account_tier))}
+        new_rows: list[dict[str, Any]] = []
+        upserts: list[dict[str, Any]] = []
+        for d in decisions:
+            prev = current.get(d.key)
+            score = round(d.score, 1)
+            if prev is not None and prev.tier == d.tier and abs(prev.score - score) < 0.05:
+                continue
+            since = at if prev is None or prev.tier != d.tier else utc(prev.tier_since)
+            upserts.append(
+                {"key": d.key, "tier": d.tier, "tier_since": since, "score": score, "updated": at}
+            )
+            new_rows.append(
+                {
+                    "key": d.key,
+                    "run_id": run_id,
+                    "at": at,
+                    "score": score,
+                    "tier": d.tier,
+                    "rule": d.rule,
+                    "reason": d.reason,
+                }
+            )
+        with self.engine.begin() as conn:
+            keys = [u["key"] for u in upserts]
+            for chunk in _chunks(keys, 500):
+                conn.execute(delete(account_tier).where(account_tier.c.key.in_(chunk)))
+            if upserts:
+                conn.execute(insert(account_tier), upserts)
+            if new_rows:
+                conn.execute(insert(tier_history), new_rows)
+        return len(new_rows)
+
+    def history(self, key: str) -> list[HistoryRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tier_history)
+                .where(tier_history.c.key == key)
+                .order_by(tier_history.c.at, tier_history.c.id)
+            ).all()
+        return [
+            HistoryRow(
+                run_id=r.run_id,
+                at=utc(r.at) or r.at,
+                score=r.score,
+                tier=r.tier,
+                rule=r.rule,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def count_history(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(tier_history)).scalar_one())
+
+    # -- task ledger ------------------------------------------------------------
+    def tasks(self, *, status: str | None = None) -> list[TaskRecord]:
+        query = select(tasks)
+        if status is not None:
+            query = query.where(tasks.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(tasks.c.key)).all()
+        return [
+            TaskRecord(
+                key=r.key,
+                system=r.system,
+                crm_task_id=r.crm_task_id,
+                account_key=r.account_key,
+                crm_account_id=r.crm_account_id,
+                tier=r.tier,
+                status=r.status,
+                due=r.due,
+            )
+            for r in rows
+        ]
+
+    def record_tasks(self, created: Sequence[TaskRecord], now: datetime) -> None:
+        if not created:
+            return
+        with self.engine.begin() as conn:
+            for chunk in _chunks([t.key for t in created], 500):
+                conn.execute(delete(tasks).where(tasks.c.key.in_(chunk)))
+            conn.execute(
+                insert(tasks),
+                [
+                    {
+                        "key": t.key,
+                        "system": t.system,
+                        "crm_task_id": t.crm_task_id,
+                        "account_key": t.account_key,
+                        "crm_account_id": t.crm_account_id,
+                        "tier": t.tier,
+                        "status": t.status,
+                        "due": t.due,
+                        "created": now,
+                        "closed": None,
+                    }
+                    for t in created
+                ],
+            )
+
+    def close_tasks(self, keys: Sequence[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(keys), 500):
+                conn.execute(
+                    update(tasks).where(tasks.c.key.in_(chunk)).values(status="closed", closed=now)
+                )
+
+    # -- watermarks -------------------------------------------------------------
+    def watermark(self, system: str, object_name: str) -> str | None:
+        with self.engine.connect() as conn:
+            value: str | None = conn.execute(
+                select(watermarks.c.value).where(
+                    watermarks.c.system == system, watermarks.c.object == object_name
+                )
+            ).scalar_one_or_none()
+        return value
+
+    def set_watermark(self, system: str, object_name: str, value: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(watermarks).where(
+                    watermarks.c.system == system, watermarks.c.object == object_name
+                )
+            )
+            conn.execute(
+                insert(watermarks).values(
+                    system=system, object=object_name, value=value, updated=now
+                )
+            )
+
+    def connection(self) -> Connection:
+        return self.engine.connect()
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
