@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from sync.records import Snapshot
 from sync.state.lock import LockHeldError, RunLock
 from sync.state.store import (
     HistoryRow,
     RunRecord,
-    Snapshot,
     StateStore,
     TaskRecord,
     make_engine,

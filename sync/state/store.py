@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, updat
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CrmAccount, TierwiseValues
+from sync.records import Snapshot
 from sync.state.codec import (
     decode_fields,
     decode_tierwise,
@@ -38,7 +39,7 @@ from sync.state.tables import (
     tier_history,
     watermarks,
 )
-from tiering.records import AccountHistory, Decision, FieldValue, ScorePoint
+from tiering.records import AccountHistory, Decision, ScorePoint
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -72,25 +73,6 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One CRM record as last pulled, plus what tierwise knows about it."""
-
-    system: str
-    crm_id: str
-    key: str
-    domain: str | None
-    name: str | None
-    owner_id: str | None
-    modified_at: datetime | None
-    fields: Mapping[str, FieldValue]
-    written: TierwiseValues
-    manual_tier: str | None
-    manual_tier_until: date | None
-    invalid: Mapping[str, str]
-    override: Mapping[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)

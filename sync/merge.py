@@ -1,0 +1,173 @@
+"""Match the same company across CRMs and decide which tier pins apply (pure).
+
+A company is recognised by its normalised website domain; records without a usable
+domain stay on their own under ``system:crm_id``. The primary CRM's field values win
+and the other CRMs only fill its gaps. A tier typed by hand into the CRM (different
+from what tierwise last wrote there) is honoured as an override for a while.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from connectors.base import TierwiseValues
+from sync.records import MergedAccount, Snapshot
+from tiering.records import AccountInput, FieldValue
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def normalise_domain(raw: str | None) -> str | None:
+    """``https://WWW.Acme.com:443/about`` -> ``acme.com``; None when nothing domain-like remains."""
+    if not raw:
+        return None
+    value = raw.strip().lower()
+    value = _SCHEME.sub("", value)
+    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    if value.startswith("www."):
+        value = value[4:]
+    if "." not in value or not re.fullmatch(r"[a-z0-9.-]+", value) or value.startswith("."):
+        return None
+    return value
+
+
+def account_key(system: str, crm_id: str, domain: str | None) -> str:
+    return normalise_domain(domain) or f"{system}:{crm_id}"
+
+
+def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> list[MergedAccount]:
+    """Group records by key; the primary CRM's record first, then by system name."""
+    groups: dict[str, list[Snapshot]] = {}
+    for snap in snapshots:
+        groups.setdefault(snap.key, []).append(snap)
+    merged = []
+    for key in sorted(groups):
+        records = sorted(groups[key], key=lambda s: (s.system != primary, s.system, s.crm_id))
+        fields: dict[str, FieldValue] = {}
+        for record in records:
+            for name, value in record.fields.items():
+                if fields.get(name) is None:
+                    fields[name] = value
+        manual_tier, until = _manual_tier(records, today)
+        merged.append(
+            MergedAccount(
+                key=key,
+                records=tuple(records),
+                fields=fields,
+                manual_tier=manual_tier,
+                manual_tier_until=until,
+            )
+        )
+    return merged
+
+
+def _manual_tier(records: Sequence[Snapshot], today: date) -> tuple[str | None, date | None]:
+    for record in records:
+        if record.manual_tier and (
+            record.manual_tier_until is None or record.manual_tier_until >= today
+        ):
+            return record.manual_tier, record.manual_tier_until
+    for record in records:
+        if honoured(record.override, today):
+            assert record.override is not None
+            return record.override["tier"], date.fromisoformat(record.override["until"])
+    return None, None
+
+
+def honoured(override: Mapping[str, str] | None, today: date) -> bool:
+    return bool(override) and date.fromisoformat(override["until"]) >= today  # type: ignore[index]
+
+
+def to_inputs(accounts: Sequence[MergedAccount]) -> list[AccountInput]:
+    return [
+        AccountInput(
+            key=a.key,
+            fields=a.fields,
+            manual_tier=a.manual_tier,
+            manual_tier_until=a.manual_tier_until,
+        )
+        for a in accounts
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class HandEdit:
+    system: str
+    crm_id: str
+    key: str
+    tier: str
+    until: date
+    new: bool
+
+
+def detect_hand_edits(
+    snapshots: Iterable[Snapshot],
+    last_written: Mapping[tuple[str, str], TierwiseValues],
+    tier_ids: Iterable[str],
+    today: date,
+    days: int,
+) -> tuple[dict[tuple[str, str], dict[str, str] | None], list[HandEdit]]:
+    """Overrides to store (None clears one) and the honoured hand edits, for the report.
+
+    A record is hand-edited when the CRM's tier differs from the tier tierwise last
+    wrote there. The edit is honoured for ``days`` from when it was first seen; once
+    that lapses tierwise writes its own tier again, which ends the edit.
+    """
+    valid = set(tier_ids)
+    changes: dict[tuple[str, str], dict[str, str] | None] = {}
+    edits: list[HandEdit] = []
+    for snap in snapshots:
+        ident = (snap.system, snap.crm_id)
+        mine = last_written.get(ident)
+        crm_tier = snap.written.tier
+        edited = (
+            days > 0
+            and mine is not None
+            and mine.tier is not None
+            and crm_tier is not None
+            and crm_tier != mine.tier
+            and crm_tier in valid
+        )
+        if not edited:
+            if snap.override is not None:
+                changes[ident] = None
+            continue
+        assert crm_tier is not None
+        current = snap.override
+        if current is not None and current.get("tier") == crm_tier:
+            if honoured(current, today):
+                edits.append(
+                    HandEdit(
+                        snap.system,
+                        snap.crm_id,
+                        snap.key,
+                        crm_tier,
+                        date.fromisoformat(current["until"]),
+                        new=False,
+                    )
+                )
+            continue
+        until = today + timedelta(days=days)
+        changes[ident] = {
+            "tier": crm_tier,
+            "until": until.isoformat(),
+            "detected": today.isoformat(),
+        }
+        edits.append(HandEdit(snap.system, snap.crm_id, snap.key, crm_tier, until, new=True))
+    return changes, edits
+
+
+def apply_overrides(
+    snapshots: Sequence[Snapshot], changes: Mapping[tuple[str, str], Mapping[str, str] | None]
+) -> list[Snapshot]:
+    """The snapshots as they would read after storing ``changes`` (pure)."""
+    from dataclasses import replace
+
+    return [
+        replace(s, override=changes[(s.system, s.crm_id)]) if (s.system, s.crm_id) in changes else s
+        for s in snapshots
+    ]

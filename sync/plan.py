@@ -1,0 +1,156 @@
+"""Plan the writes of a run: desired tierwise values diffed against what each CRM holds (pure).
+
+Only fields whose value differs are written, so a rerun with nothing changed plans
+no writes at all. Tasks are planned for accounts that entered a tier whose play has
+tasks, keyed deterministically so a retried or repeated run never creates one twice;
+open tasks of accounts that left their tier are closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import fields as dataclass_fields
+from datetime import date, datetime
+
+from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from sync.calendar import add_business_days, add_business_hours
+from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
+from sync.state.store import TaskRecord
+from tiering.records import UNQUALIFIED, Decision, FieldValue, TaskTemplate
+
+REASON_MAX = 255
+
+
+def task_key(account_key: str, play: str, entered: date, index: int = 0) -> str:
+    """sha256(account key | play | tier-entry date)[:32]; a play's later tasks add ``|index``."""
+    material = f"{account_key}|{play}|{entered.isoformat()}"
+    if index:
+        material += f"|{index}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
+    """What tierwise wants one record to hold, given what it holds now.
+
+    The SLA clock and the tier-changed date restart only when the CRM's tier changes,
+    so a rerun (or a rerun after a crash) computes the same values again.
+    """
+    play = decision.play
+    entering = held.tier != decision.tier
+    if entering:
+        tier_changed: date | None = now.date()
+        sla_due = add_business_hours(now, play.sla_hours).date() if play else None
+    else:
+        tier_changed = held.tier_changed or now.date()
+        sla_due = (held.sla_due or add_business_hours(now, play.sla_hours).date()) if play else None
+    return TierwiseValues(
+        tier=decision.tier,
+        score=round(decision.score, 1),
+        reason=decision.reason[:REASON_MAX],
+        play=play.name if play else None,
+        sla_due=sla_due,
+        tier_changed=tier_changed,
+    )
+
+
+def diff_values(held: TierwiseValues, desired: TierwiseValues) -> dict[str, FieldValue]:
+    """The logical fields whose value differs (scores compared at one decimal)."""
+    changed: dict[str, FieldValue] = {}
+    for f in dataclass_fields(TierwiseValues):
+        old, new = getattr(held, f.name), getattr(desired, f.name)
+        if f.name == "score" and old is not None and new is not None:
+            if round(float(old), 1) == round(float(new), 1):
+                continue
+        elif old == new:
+            continue
+        changed[f.name] = new
+    return changed
+
+
+def resolve_owner(template: TaskTemplate, record: Snapshot) -> str | None:
+    if template.owner == "account_owner":
+        return record.owner_id
+    if template.owner.startswith("user:"):
+        return template.owner.split(":", 1)[1] or None
+    return None  # queues: the connector assigns its default owner
+
+
+def plan_run(
+    accounts: Sequence[MergedAccount],
+    decisions: Mapping[str, Decision],
+    ledger: Sequence[TaskRecord],
+    now: datetime,
+) -> Plan:
+    """Turn decisions into change-only updates, tasks to ensure and tasks to close."""
+    plan = Plan()
+    today = now.date()
+    known_tasks = {t.key for t in ledger}
+    open_by_account: dict[str, list[TaskRecord]] = {}
+    for task in ledger:
+        if task.status == "created":
+            open_by_account.setdefault(task.account_key, []).append(task)
+
+    for account in accounts:
+        decision = decisions.get(account.key)
+        if decision is None:
+            continue
+        for record in account.records:
+            want = desired_values(decision, record.written, now)
+            ident = (record.system, record.crm_id)
+            plan.desired[ident] = want
+            delta = diff_values(record.written, want)
+            if not delta:
+                continue
+            plan.updates.setdefault(record.system, []).append(AccountUpdate(record.crm_id, delta))
+            plan.changes.extend(
+                FieldChange(
+                    account.key,
+                    record.system,
+                    record.crm_id,
+                    account.name,
+                    name,
+                    getattr(record.written, name),
+                    value,
+                )
+                for name, value in delta.items()
+            )
+        if not decision.changed:
+            continue
+        for task in open_by_account.get(account.key, ()):
+            if task.tier != decision.tier and task.crm_task_id:
+                plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
+        play = decision.play
+        if play is None or not play.tasks or decision.tier == UNQUALIFIED:
+            continue
+        target = account.primary
+        entered = _entry_date(target, decision, today)
+        for index, template in enumerate(play.tasks):
+            key = task_key(account.key, play.name, entered, index)
+            if key in known_tasks:
+                continue
+            plan.tasks.append(
+                PlannedTask(
+                    system=target.system,
+                    account_key=account.key,
+                    tier=decision.tier,
+                    request=TaskRequest(
+                        key=key,
+                        crm_account_id=target.crm_id,
+                        owner_id=resolve_owner(template, target),
+                        subject=template.subject,
+                        due=add_business_days(today, template.due_business_days),
+                        priority=template.priority,
+                        body=template.body,
+                    ),
+                )
+            )
+    return plan
+
+
+def _entry_date(record: Snapshot, decision: Decision, today: date) -> date:
+    # When the CRM already holds the new tier (a crash after the write, before the
+    # history was recorded), the date it was written is the entry date: same task key.
+    if record.written.tier == decision.tier and record.written.tier_changed is not None:
+        return record.written.tier_changed
+    return today

@@ -1,0 +1,93 @@
+"""Plain records passed between the steps of a sync cycle (no I/O here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from tiering.records import FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One CRM record as last pulled, plus what tierwise knows about it.
+
+    ``override`` is a hand edit of the tier tierwise decided to honour:
+    ``{"tier": ..., "until": "YYYY-MM-DD", "detected": "YYYY-MM-DD"}``.
+    """
+
+    system: str
+    crm_id: str
+    key: str
+    domain: str | None
+    name: str | None
+    owner_id: str | None
+    modified_at: datetime | None
+    fields: Mapping[str, FieldValue]
+    written: TierwiseValues
+    manual_tier: str | None = None
+    manual_tier_until: date | None = None
+    invalid: Mapping[str, str] = field(default_factory=dict)
+    override: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MergedAccount:
+    """One company, possibly held by several CRMs; ``records[0]`` is the primary."""
+
+    key: str
+    records: tuple[Snapshot, ...]
+    fields: Mapping[str, FieldValue]
+    manual_tier: str | None
+    manual_tier_until: date | None
+
+    @property
+    def primary(self) -> Snapshot:
+        return self.records[0]
+
+    @property
+    def name(self) -> str | None:
+        return next((r.name for r in self.records if r.name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    key: str
+    system: str
+    crm_id: str
+    name: str | None
+    field: str
+    old: FieldValue
+    new: FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTask:
+    system: str
+    account_key: str
+    tier: str
+    request: TaskRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedClose:
+    system: str
+    task_key: str
+    crm_task_id: str
+
+
+@dataclass
+class Plan:
+    """Everything a run would do to the CRMs, computed without touching them."""
+
+    updates: dict[str, list[AccountUpdate]] = field(default_factory=dict)
+    desired: dict[tuple[str, str], TierwiseValues] = field(default_factory=dict)
+    changes: list[FieldChange] = field(default_factory=list)
+    tasks: list[PlannedTask] = field(default_factory=list)
+    closes: list[PlannedClose] = field(default_factory=list)
+
+    @property
+    def write_count(self) -> int:
+        return sum(len(u) for u in self.updates.values())

@@ -1,0 +1,285 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The pure steps of a cycle, checked with plain records (no CRM, no database)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from connectors.base import TierwiseValues
+from sync.calendar import add_business_days, add_business_hours
+from sync.merge import detect_hand_edits, merge_accounts, normalise_domain, to_inputs
+from sync.plan import desired_values, diff_values, plan_run, task_key
+from sync.records import Snapshot
+from sync.state import TaskRecord
+from sync.watermark import next_watermark, parse_watermark
+from tiering.records import Decision, Play, TaskTemplate
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
+TODAY = NOW.date()
+STRATEGIC = Play(
+    name="Strategic ABM",
+    motion="1:1",
+    sla_hours=24,
+    tasks=(TaskTemplate(subject="Build account plan", due_business_days=3),),
+)
+
+
+def snap(
+    system: str, crm_id: str, key: str, written: TierwiseValues | None = None, **fields: object
+) -> Snapshot:
+    return Snapshot(
+        system=system,
+        crm_id=crm_id,
+        key=key,
+        domain=key,
+        name=f"n-{crm_id}",
+        owner_id=f"owner-{crm_id}",
+        modified_at=NOW,
+        fields=fields,  # type: ignore[arg-type]
+        written=written or TierwiseValues(),
+    )
+
+
+def decide(
+    key: str, tier: str, score: float, previous: str | None = None, play: Play | None = STRATEGIC
+) -> Decision:
+    return Decision(
+        key=key,
+        tier=tier,
+        tier_label=tier,
+        previous_tier=previous,
+        score=score,
+        rule="threshold",
+        reason=f"{tier} because",
+        play=play,
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://WWW.Acme.com:443/about?x=1", "acme.com"),
+        ("acme.com.", "acme.com"),
+        ("  sub.acme.co.uk ", "sub.acme.co.uk"),
+        ("localhost", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_domains_are_normalised_before_matching(raw: str | None, expected: str | None) -> None:
+    assert expected == normalise_domain(raw)
+
+
+def test_the_same_company_in_two_crms_becomes_one_account_with_primary_values_winning() -> None:
+    sf = snap("salesforce", "001", "acme.com", employees=100.0, industry=None)
+    hs = snap("hubspot", "9", "acme.com", employees=80.0, industry="Software")
+    lone = snap("hubspot", "10", "hubspot:10", employees=5.0)
+    merged = merge_accounts([hs, lone, sf], primary="salesforce", today=TODAY)
+    assert ["acme.com", "hubspot:10"] == [m.key for m in merged]
+    acme = merged[0]
+    assert ["salesforce", "hubspot"] == [r.system for r in acme.records]
+    assert {"employees": 100.0, "industry": "Software"} == dict(acme.fields)
+
+
+def test_override_field_becomes_the_manual_tier_until_it_lapses() -> None:
+    pinned = replace(
+        snap("salesforce", "1", "a.com"),
+        manual_tier="tier_1",
+        manual_tier_until=TODAY - timedelta(days=1),
+    )
+    [merged] = merge_accounts([pinned], "salesforce", TODAY)
+    assert None is to_inputs([merged])[0].manual_tier
+    [merged] = merge_accounts([pinned], "salesforce", TODAY - timedelta(days=2))
+    assert "tier_1" == to_inputs([merged])[0].manual_tier
+
+
+def test_a_tier_typed_by_hand_is_honoured_as_an_override_for_the_configured_days() -> None:
+    edited = snap("hubspot", "9", "acme.com", written=TierwiseValues(tier="tier_1"))
+    mine = {("hubspot", "9"): TierwiseValues(tier="tier_3")}
+    changes, edits = detect_hand_edits([edited], mine, ["tier_1", "tier_3"], TODAY, days=30)
+    expected = {
+        "tier": "tier_1",
+        "until": (TODAY + timedelta(days=30)).isoformat(),
+        "detected": TODAY.isoformat(),
+    }
+    assert {("hubspot", "9"): expected} == changes
+    assert [("acme.com", "tier_1", True)] == [(e.key, e.tier, e.new) for e in edits]
+    honoured = replace(edited, override=expected)
+    [merged] = merge_accounts([honoured], "salesforce", TODAY)
+    assert "tier_1" == merged.manual_tier
+
+
+def test_a_crm_tier_equal_to_what_tierwise_wrote_is_not_a_hand_edit() -> None:
+    same = snap("hubspot", "9", "acme.com", written=TierwiseValues(tier="tier_3"))
+    changes, edits = detect_hand_edits(
+        [same], {("hubspot", "9"): TierwiseValues(tier="tier_3")}, ["tier_3"], TODAY, days=30
+    )
+    assert ({}, []) == (changes, edits)
+
+
+def test_desired_values_restart_the_sla_only_when_the_tier_changes() -> None:
+    d = decide("acme.com", "tier_1", 91.26)
+    fresh = desired_values(d, TierwiseValues(tier="tier_2"), NOW)
+    assert (
+        TierwiseValues(
+            tier="tier_1",
+            score=91.3,
+            reason="tier_1 because",
+            play="Strategic ABM",
+            sla_due=date(2026, 11, 25),
+            tier_changed=TODAY,
+        )
+        == fresh
+    )
+    later = NOW + timedelta(days=2)
+    assert fresh == desired_values(d, fresh, later)
+
+
+def test_diff_is_change_only_and_ignores_score_noise_below_one_decimal() -> None:
+    held = TierwiseValues(tier="tier_1", score=91.3, reason="r", play="p")
+    want = TierwiseValues(tier="tier_1", score=91.26, reason="r2", play="p")
+    assert {"reason": "r2"} == diff_values(held, want)
+
+
+def test_a_rerun_with_nothing_changed_plans_no_writes_and_no_tasks() -> None:
+    accounts = merge_accounts([snap("salesforce", "1", "a.com")], "salesforce", TODAY)
+    decisions = {"a.com": decide("a.com", "tier_1", 90.0)}
+    first = plan_run(accounts, decisions, [], NOW)
+    assert 1 == first.write_count
+    assert 1 == len(first.tasks)
+    written = snap("salesforce", "1", "a.com", written=first.desired[("salesforce", "1")])
+    ledger = [
+        TaskRecord(
+            key=first.tasks[0].request.key,
+            system="salesforce",
+            crm_task_id="T1",
+            account_key="a.com",
+            crm_account_id="1",
+            tier="tier_1",
+            status="created",
+            due=None,
+        )
+    ]
+    accounts = merge_accounts([written], "salesforce", TODAY)
+    second = plan_run(
+        accounts,
+        {"a.com": decide("a.com", "tier_1", 90.0, previous="tier_1")},
+        ledger,
+        NOW + timedelta(hours=1),
+    )
+    assert (0, [], []) == (second.write_count, second.changes, second.tasks)
+
+
+def test_tasks_go_to_the_primary_record_with_owner_due_date_and_a_stable_key() -> None:
+    accounts = merge_accounts(
+        [snap("hubspot", "9", "a.com"), snap("salesforce", "1", "a.com")], "salesforce", TODAY
+    )
+    plan = plan_run(accounts, {"a.com": decide("a.com", "tier_1", 90.0)}, [], NOW)
+    [task] = plan.tasks
+    assert ("salesforce", "1", "owner-1") == (
+        task.system,
+        task.request.crm_account_id,
+        task.request.owner_id,
+    )
+    assert date(2026, 11, 27) == task.request.due
+    assert task_key("a.com", "Strategic ABM", TODAY) == task.request.key
+    assert 32 == len(task.request.key) and " " not in task.request.key
+    assert 2 == plan.write_count  # one decision, written to both CRMs
+
+
+def test_user_owner_and_later_tasks_of_a_play_get_their_own_keys() -> None:
+    play = Play(
+        name="P",
+        motion="m",
+        sla_hours=8,
+        tasks=(
+            TaskTemplate(subject="a", due_business_days=1),
+            TaskTemplate(subject="b", due_business_days=2, owner="user:005X"),
+        ),
+    )
+    accounts = merge_accounts([snap("salesforce", "1", "a.com")], "salesforce", TODAY)
+    plan = plan_run(accounts, {"a.com": decide("a.com", "tier_1", 90.0, play=play)}, [], NOW)
+    assert ["owner-1", "005X"] == [t.request.owner_id for t in plan.tasks]
+    assert 2 == len({t.request.key for t in plan.tasks})
+
+
+def test_open_tasks_of_an_account_that_left_its_tier_are_closed() -> None:
+    accounts = merge_accounts(
+        [snap("salesforce", "1", "a.com", TierwiseValues(tier="tier_1"))], "salesforce", TODAY
+    )
+    ledger = [
+        TaskRecord(
+            key="k1",
+            system="salesforce",
+            crm_task_id="T1",
+            account_key="a.com",
+            crm_account_id="1",
+            tier="tier_1",
+            status="created",
+            due=None,
+        )
+    ]
+    plan = plan_run(
+        accounts,
+        {"a.com": decide("a.com", "tier_3", 30.0, previous="tier_1", play=None)},
+        ledger,
+        NOW,
+    )
+    assert [("salesforce", "k1", "T1")] == [
+        (c.system, c.task_key, c.crm_task_id) for c in plan.closes
+    ]
+    assert [] == plan.tasks
+
+
+def test_after_a_crash_the_task_key_uses_the_tier_date_already_in_the_crm() -> None:
+    yesterday = TODAY - timedelta(days=1)
+    held = TierwiseValues(tier="tier_1", tier_changed=yesterday)
+    accounts = merge_accounts([snap("salesforce", "1", "a.com", held)], "salesforce", TODAY)
+    plan = plan_run(accounts, {"a.com": decide("a.com", "tier_1", 90.0)}, [], NOW)
+    assert task_key("a.com", "Strategic ABM", yesterday) == plan.tasks[0].request.key
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (date(2026, 11, 24), 3, date(2026, 11, 27)),  # Tue -> Fri
+        (date(2026, 11, 27), 1, date(2026, 11, 30)),  # Fri -> Mon
+        (date(2026, 11, 28), 0, date(2026, 11, 30)),  # Sat -> Mon
+    ],
+)
+def test_business_days_skip_weekends(start: date, days: int, expected: date) -> None:
+    assert expected == add_business_days(start, days)
+
+
+def test_business_hours_pause_over_the_weekend() -> None:
+    friday_noon = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    assert datetime(2026, 11, 30, 12, tzinfo=UTC) == add_business_hours(friday_noon, 24)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("not a date", None),
+        ("2026-11-24T09:00:00", None),  # no timezone: cannot be trusted
+        ("2026-11-25T09:00:00+00:00", None),  # future-dated
+        ("2026-11-24T09:00:00+00:00", datetime(2026, 11, 24, 9, tzinfo=UTC)),
+    ],
+)
+def test_corrupt_or_future_watermarks_mean_a_full_pull(
+    raw: str | None, expected: datetime | None
+) -> None:
+    assert expected == parse_watermark(raw, NOW)
+
+
+def test_saved_watermark_never_passes_run_start_minus_lag_nor_moves_back() -> None:
+    started = NOW
+    lag = timedelta(minutes=5)
+    late = NOW + timedelta(minutes=1)
+    assert started - lag == next_watermark(None, late, started, lag)
+    earlier = NOW - timedelta(hours=1)
+    assert earlier == next_watermark(earlier, None, started, lag)
+    assert earlier == next_watermark(earlier, earlier - timedelta(hours=1), started, lag)
