@@ -186,7 +186,8 @@ def test_tasks_go_to_the_primary_record_with_owner_due_date_and_a_stable_key() -
     )
     assert date(2026, 11, 27) == task.request.due
     assert task_key("a.com", "Strategic ABM", TODAY) == task.request.key
-    assert 32 == len(task.request.key) and " " not in task.request.key
+    assert 32 == len(task.request.key)
+    assert " " not in task.request.key
     assert 2 == plan.write_count  # one decision, written to both CRMs
 
 
