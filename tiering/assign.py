@@ -1,0 +1,308 @@
+"""From scores to tiers: thresholds, stability, triggers, overrides, capacity.
+
+The order of the steps is the policy, so it is spelled out once here:
+
+1. the score gives a *raw* tier (``min_score`` bars, or ``top_percent`` cut-offs
+   turned into bars for this run);
+2. stability may *hold* the previous tier: hysteresis (the score must pass a
+   boundary by the margin) and dwell (no demotion before the minimum days);
+3. triggers move the held tier at once (first trigger in file order that moves it);
+4. a valid, unexpired manual pin replaces all of that;
+5. capacity: in each full tier the highest scores stay (ties on the account key),
+   pinned accounts take seats first, the rest fall to the next tier.
+
+Everything is done on whole columns so a million accounts take seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from tiering.decisions import (
+    RULE_CAPACITY,
+    RULE_DWELL,
+    RULE_HYSTERESIS,
+    RULE_NAMES,
+    RULE_OVERRIDE,
+    RULE_PERCENTILE,
+    RULE_THRESHOLD,
+    RULE_TRIGGER,
+    RULE_UNQUALIFIED,
+    Assignment,
+    DecisionTable,
+)
+from tiering.model import Condition, TieringModel, TriggerSpec
+from tiering.records import (
+    UNQUALIFIED,
+    AccountHistory,
+    AccountInput,
+    RunStats,
+    TieringResult,
+    TierStats,
+)
+from tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
+
+IntArray = npt.NDArray[np.int16]
+NO_TIER = -1
+
+
+def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
+                  history: Mapping[str, AccountHistory], now: datetime) -> TieringResult:
+    """Tier every account; pure and deterministic for the same inputs and ``now``."""
+    n = len(accounts)
+    count = len(model.tiers)
+    columns = Columns(accounts, now.date())
+    table = score_accounts(model, columns)
+    scores = table.scores
+    keys = [account.key for account in accounts]
+
+    bars = _bars(model, scores)
+    raw = _tier_of(bars, scores)
+    rule = np.where(raw == count, RULE_UNQUALIFIED, RULE_THRESHOLD).astype(np.int8)
+    for index, tier in enumerate(model.tiers):
+        if tier.top_percent is not None:
+            rule[raw == index] = RULE_PERCENTILE
+
+    previous, unknown_previous, dwell_days = _previous(model, keys, history, now)
+    final = raw.copy()
+    known = previous != NO_TIER
+
+    margin = model.stability.hysteresis_points
+    if margin > 0:
+        up = _tier_of(bars, scores - margin)
+        down = _tier_of(bars, scores + margin)
+        held = previous.copy()
+        promote = known & (up < previous)
+        demote = known & ~promote & (down > previous)
+        held[promote] = up[promote]
+        held[demote] = down[demote]
+        final = np.where(known, held, raw).astype(np.int16)
+        rule[known & (final != raw)] = RULE_HYSTERESIS
+
+    min_dwell = model.stability.min_dwell_days
+    if min_dwell > 0:
+        early = known & (final > previous) & (dwell_days < min_dwell)
+        final[early] = previous[early]
+        rule[early] = RULE_DWELL
+
+    trigger_of = np.full(n, -1, dtype=np.int16)
+    if model.triggers:
+        _apply_triggers(model, columns, scores, keys, history, now, final, rule, trigger_of)
+
+    pinned = np.zeros(n, dtype=np.bool_)
+    if model.overrides.enabled:
+        _apply_overrides(model, accounts, now, final, rule, pinned)
+
+    _apply_capacity(model, scores, keys, final, rule, pinned)
+
+    assignment = Assignment(
+        tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
+        triggers=trigger_of, bars=bars, dwell_days=dwell_days.astype(np.float32),
+        unknown_previous=unknown_previous)
+    decisions = DecisionTable(model, accounts, table, assignment, now)
+    return TieringResult(decisions, _stats(model, final, previous, rule, trigger_of))
+
+
+def _bars(model: TieringModel, scores: FloatArray) -> FloatArray:
+    """Each tier's minimum score for this run, never above the tier before it."""
+    ordered = np.sort(scores)[::-1]
+    bars = np.empty(len(model.tiers), dtype=np.float64)
+    for index, tier in enumerate(model.tiers):
+        if tier.min_score is not None:
+            bars[index] = tier.min_score
+        else:
+            seats = math.ceil(len(scores) * (tier.top_percent or 0.0) / 100.0 - 1e-9)
+            bars[index] = ordered[seats - 1] if 0 < seats <= len(ordered) else math.inf
+    return np.minimum.accumulate(bars)
+
+
+def _tier_of(bars: FloatArray, scores: FloatArray) -> IntArray:
+    """Index of the first tier whose bar the score meets; ``len(bars)`` for none."""
+    return np.searchsorted(-bars, -scores, side="left").astype(np.int16)
+
+
+def _previous(model: TieringModel, keys: list[str], history: Mapping[str, AccountHistory],
+              now: datetime) -> tuple[IntArray, dict[int, str], FloatArray]:
+    n = len(keys)
+    previous = np.full(n, NO_TIER, dtype=np.int16)
+    dwell = np.full(n, np.inf, dtype=np.float64)
+    unknown: dict[int, str] = {}
+    if not history:
+        return previous, unknown, dwell
+    index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
+    index_of[UNQUALIFIED] = len(model.tiers)
+    for i, key in enumerate(keys):
+        past = history.get(key)
+        if past is None or past.tier is None:
+            continue
+        tier = index_of.get(past.tier)
+        if tier is None:
+            unknown[i] = past.tier  # a tier since removed from the model: tier afresh
+            continue
+        previous[i] = tier
+        if past.tier_since is not None:
+            dwell[i] = (now - past.tier_since).total_seconds() / 86400.0
+    return previous, unknown, dwell
+
+
+def _condition_mask(condition: Condition, columns: Columns, scores: FloatArray,
+                    keys: list[str], history: Mapping[str, AccountHistory],
+                    now: datetime) -> BoolArray:
+    if condition.score_fell_by is not None:
+        return _score_drop(condition, scores, keys, history, now)
+    name, op, value = condition.field or "", condition.op, condition.value
+    missing: BoolArray
+    if op in ("at_least", "at_most"):
+        numbers = columns.numbers(name)
+        missing = np.isnan(numbers)
+        limit = float(value)  # type: ignore[arg-type]
+        hit = numbers >= limit if op == "at_least" else numbers <= limit
+    elif op in ("within_days", "older_than_days"):
+        days = columns.days_since(name)
+        missing = np.isnan(days)
+        limit = float(value)  # type: ignore[arg-type]
+        hit = days <= limit if op == "within_days" else days >= limit
+    else:
+        if op == "contains_any":
+            wanted = frozenset(value)  # type: ignore[arg-type]
+
+            def test(v: object) -> float:
+                if v is None:
+                    return math.nan
+                if isinstance(v, tuple | list):
+                    return 0.0 if wanted.isdisjoint(v) else 1.0
+                return 1.0 if v in wanted else 0.0
+        else:
+            def test(v: object) -> float:
+                return math.nan if v is None else float(v == value and type(v) is type(value))
+        flags = columns.mapped(name, test)
+        missing = np.isnan(flags)
+        hit = flags == 1.0
+    if condition.if_missing:
+        return np.asarray(hit | missing, dtype=np.bool_)
+    return np.asarray(hit & ~missing, dtype=np.bool_)
+
+
+def _score_drop(condition: Condition, scores: FloatArray, keys: list[str],
+                history: Mapping[str, AccountHistory], now: datetime) -> BoolArray:
+    """Compare today's score with the best one recorded in the look-back window."""
+    mask = np.zeros(len(keys), dtype=np.bool_)
+    if not history:
+        return mask
+    since = now - timedelta(days=condition.within_days or 0.0)
+    fell_by = condition.score_fell_by or 0.0
+    for i, key in enumerate(keys):
+        past = history.get(key)
+        if past is None or not past.points:
+            continue
+        recent = [point.score for point in past.points if since <= point.at <= now]
+        if recent and max(recent) - scores[i] > fell_by:
+            mask[i] = True
+    return mask
+
+
+def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, keys: list[str],
+                    history: Mapping[str, AccountHistory], now: datetime, final: IntArray,
+                    rule: npt.NDArray[np.int8], trigger_of: IntArray) -> None:
+    count = len(model.tiers)
+    index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
+    base = final.copy()
+    open_ = np.ones(len(keys), dtype=np.bool_)
+    for t, trigger in enumerate(model.triggers):
+        fires = open_.copy()
+        for condition in trigger.conditions:
+            fires &= _condition_mask(condition, columns, scores, keys, history, now)
+        target = _target(trigger, base, count, index_of)
+        moves = fires & (target != base)
+        final[moves] = target[moves]
+        rule[moves] = RULE_TRIGGER
+        trigger_of[moves] = t
+        open_ &= ~moves
+
+
+def _target(trigger: TriggerSpec, base: IntArray, count: int,
+            index_of: Mapping[str, int]) -> IntArray:
+    if trigger.action == "promote":
+        # From unqualified one step up is the last tier.
+        return np.maximum(base - trigger.steps, 0).astype(np.int16)
+    if trigger.action == "demote":
+        # A demotion never drops an account off the list; only its score does that.
+        lowest = np.maximum(base, count - 1)
+        return np.minimum(base + trigger.steps, lowest).astype(np.int16)
+    goal = index_of[trigger.target or ""]
+    if trigger.action == "promote_to":
+        return np.minimum(base, goal).astype(np.int16)
+    return np.maximum(base, goal).astype(np.int16)
+
+
+def _apply_overrides(model: TieringModel, accounts: Sequence[AccountInput], now: datetime,
+                     final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+    index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
+    index_of[UNQUALIFIED] = len(model.tiers)
+    today = now.date()
+    honour = model.overrides.honour_expiry
+    for i, account in enumerate(accounts):
+        pin = account.manual_tier
+        if pin is None:
+            continue
+        tier = index_of.get(pin)
+        if tier is None:
+            continue
+        until = account.manual_tier_until
+        if honour and until is not None and until < today:
+            continue
+        final[i] = tier
+        rule[i] = RULE_OVERRIDE
+        pinned[i] = True
+
+
+def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str], final: IntArray,
+                    rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+    for index, tier in enumerate(model.tiers):
+        if tier.capacity is None:
+            continue
+        members = final == index
+        seated = int(np.count_nonzero(members & pinned))
+        contenders = np.flatnonzero(members & ~pinned)
+        free = max(tier.capacity - seated, 0)
+        if len(contenders) <= free:
+            continue
+        ranked = sorted(contenders.tolist(), key=lambda i: (-scores[i], keys[i]))
+        overflow = np.array(ranked[free:], dtype=np.int64)
+        final[overflow] = index + 1
+        rule[overflow] = RULE_CAPACITY
+
+
+def _stats(model: TieringModel, final: IntArray, previous: IntArray,
+           rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
+    count = len(model.tiers)
+    per_tier_counts = np.bincount(final, minlength=count + 1)
+    per_tier = tuple(TierStats(tier.id, tier.label, int(per_tier_counts[i]), tier.capacity)
+                     for i, tier in enumerate(model.tiers))
+    per_tier += (TierStats(UNQUALIFIED, model.tier_labels()[UNQUALIFIED],
+                           int(per_tier_counts[count]), None),)
+    known = previous != NO_TIER
+    tiered_before = int(np.count_nonzero(known))
+    changed = int(np.count_nonzero(known & (final != previous)))
+    rules: dict[str, int] = {}
+    for code, name in enumerate(RULE_NAMES):
+        if code == RULE_TRIGGER:
+            continue
+        hits = int(np.count_nonzero(rule == code))
+        if hits:
+            rules[name] = hits
+    for t, trigger in enumerate(model.triggers):
+        hits = int(np.count_nonzero((rule == RULE_TRIGGER) & (trigger_of == t)))
+        if hits:
+            rules[f"trigger:{trigger.name}"] = hits
+    return RunStats(
+        accounts=len(final), per_tier=per_tier,
+        promotions=int(np.count_nonzero(known & (final < previous))),
+        demotions=int(np.count_nonzero(known & (final > previous))),
+        volatility=changed / tiered_before if tiered_before else 0.0,
+        rules=rules)

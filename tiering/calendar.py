@@ -1,0 +1,42 @@
+"""Business-day arithmetic for SLAs and task due dates.
+
+Reps do not work weekends, so a task "due in 2 business days" created on a Friday
+is due on Tuesday. Public holidays differ per team and are left to the CRM.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+_SATURDAY = 5
+
+
+def add_business_days(d: date, n: int) -> date:
+    """``d`` moved by ``n`` Monday-to-Friday days (backwards for negative ``n``).
+
+    With ``n == 0`` a weekend day rolls forward to Monday, so a due date never
+    lands on a day nobody works.
+    """
+    step = 1 if n >= 0 else -1
+    current = d
+    if n == 0:
+        while current.weekday() >= _SATURDAY:
+            current += timedelta(days=1)
+        return current
+    # A weekend start counts as the nearest workday behind the direction of travel
+    # (Friday going forward, Monday going back); then whole weeks keep the weekday.
+    while current.weekday() >= _SATURDAY:
+        current -= timedelta(days=step)
+    weeks, rest = divmod(abs(n), 5)
+    current += timedelta(weeks=weeks * step)
+    while rest:
+        current += timedelta(days=step)
+        if current.weekday() < _SATURDAY:
+            rest -= 1
+    return current
+
+
+def sla_due(now: datetime, sla_hours: int) -> date:
+    """The date a first touch is due: the SLA in whole 24-hour business days, rounded up."""
+    return add_business_days(now.date(), math.ceil(max(sla_hours, 0) / 24))

@@ -1,0 +1,198 @@
+"""Decisions built on demand from the run's compact arrays.
+
+A ``Decision`` with its full breakdown is a couple of dozen small objects; a
+million of them would take gigabytes and most would never be read (only changed
+accounts are written back). ``DecisionTable`` therefore keeps the run as a few
+numpy arrays and builds a ``Decision`` when one is indexed or iterated. Memory
+stays bounded by the input records; equal inputs give equal decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from tiering.model import TieringModel
+from tiering.records import (
+    UNQUALIFIED,
+    AccountInput,
+    Decision,
+    GroupScore,
+    Play,
+    SignalScore,
+)
+from tiering.scoring import FloatArray, ScoreTable, signal_detail
+
+RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
+RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
+RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
+              "hysteresis", "dwell", "unqualified")
+REASON_LIMIT = 255
+_TIER_NUMBER = re.compile(r"^tier_(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Per-account outcome of a run as arrays (tier indexes; ``len(tiers)`` = unqualified)."""
+
+    tiers: npt.NDArray[np.int8]
+    previous: npt.NDArray[np.int8]  # -1: never tiered (or tier no longer in the model)
+    rules: npt.NDArray[np.int8]
+    triggers: npt.NDArray[np.int16]
+    bars: FloatArray
+    dwell_days: npt.NDArray[np.float32]
+    unknown_previous: dict[int, str]
+
+
+class DecisionTable(Sequence[Decision]):
+    """The run's decisions in input order, built lazily (see the module docstring)."""
+
+    def __init__(self, model: TieringModel, accounts: Sequence[AccountInput], table: ScoreTable,
+                 assignment: Assignment, now: datetime) -> None:
+        self._model = model
+        self._accounts = accounts
+        self._table = table
+        self._a = assignment
+        self._today = now.date()
+        self._ids = (*model.tier_ids(), UNQUALIFIED)
+        labels = model.tier_labels()
+        self._labels = tuple(labels[tier_id] for tier_id in self._ids)
+        self._titles = tuple(_title(tier_id, labels[tier_id]) for tier_id in self._ids)
+        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None)
+        self._slices: list[range] = []
+        start = 0
+        for group in model.groups:
+            self._slices.append(range(start, start + len(group.signals)))
+            start += len(group.signals)
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    @overload
+    def __getitem__(self, index: int) -> Decision: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Decision]: ...
+
+    def __getitem__(self, index: int | slice) -> Decision | Sequence[Decision]:
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._build(index)
+
+    def __iter__(self) -> Iterator[Decision]:
+        for i in range(len(self)):
+            yield self._build(i)
+
+    def tier_ids(self) -> list[str]:
+        """Every account's tier id, without building decisions (cheap for reports)."""
+        ids = self._ids
+        return [ids[t] for t in self._a.tiers.tolist()]
+
+    def changed_indices(self) -> list[int]:
+        """Positions whose tier differs from the previous run: what ``sync`` must write."""
+        a = self._a
+        changed = np.flatnonzero(a.tiers != a.previous).tolist()
+        return [int(i) for i in changed]
+
+    def _build(self, i: int) -> Decision:
+        a = self._a
+        tier = int(a.tiers[i])
+        previous_index = int(a.previous[i])
+        previous = (self._ids[previous_index] if previous_index >= 0
+                    else a.unknown_previous.get(i))
+        groups = self._groups(i)
+        score = float(self._table.scores[i])
+        missing_row = self._table.missing[i]
+        missing = tuple(signal.id for j, signal in enumerate(self._table.signals)
+                        if missing_row[j])
+        code = int(a.rules[i])
+        rule = RULE_NAMES[code]
+        if code == RULE_TRIGGER:
+            rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
+        return Decision(
+            key=self._accounts[i].key, tier=self._ids[tier], tier_label=self._labels[tier],
+            previous_tier=previous, score=score, rule=rule,
+            reason=self._reason(i, tier, score, code, groups), play=self._plays[tier],
+            groups=groups, missing_signals=missing)
+
+    def _groups(self, i: int) -> tuple[GroupScore, ...]:
+        row = self._table.points[i].tolist()
+        missing = self._table.missing[i].tolist()
+        fields = self._accounts[i].fields
+        signals = self._table.signals
+        result = []
+        for group, indexes in zip(self._model.groups, self._slices, strict=True):
+            scored = tuple(
+                SignalScore(signals[j].id, round(row[j], 2), round(signals[j].weight, 2),
+                            missing[j], signal_detail(signals[j], fields.get(signals[j].field)))
+                for j in indexes)
+            total = round(sum(row[j] for j in indexes), 2)
+            result.append(GroupScore(group.id, total, group.weight, group.subtracts, scored))
+        return tuple(result)
+
+    def _reason(self, i: int, tier: int, score: float, code: int,
+                groups: tuple[GroupScore, ...]) -> str:
+        head = f"{self._titles[tier]} (score {score:.0f})"
+        tail = self._rule_phrase(i, tier, code)
+        labels = {group.id: group.label for group in self._model.groups}
+        for with_details in (True, False):
+            parts = [_group_phrase(labels[g.name], g, with_details) for g in groups]
+            text = f"{head}: {'; '.join(parts)}; {tail}"
+            if len(text) <= REASON_LIMIT:
+                return text
+        return text[: REASON_LIMIT - 1] + "…"
+
+    def _rule_phrase(self, i: int, tier: int, code: int) -> str:
+        a, model = self._a, self._model
+        if code == RULE_THRESHOLD:
+            return f"score >= {a.bars[tier]:g}"
+        if code == RULE_PERCENTILE:
+            return f"top {model.tiers[tier].top_percent:g}% (bar {a.bars[tier]:g})"
+        if code == RULE_UNQUALIFIED:
+            return f"below every tier (lowest bar {a.bars[-1]:g})"
+        if code == RULE_OVERRIDE:
+            until = self._accounts[i].manual_tier_until
+            return "manual override" + (f" until {until.isoformat()}" if until else "")
+        if code == RULE_HYSTERESIS:
+            return f"held by hysteresis (needs {model.stability.hysteresis_points:g} pts past bar)"
+        if code == RULE_DWELL:
+            return (f"held by dwell ({float(a.dwell_days[i]):.0f} of "
+                    f"{model.stability.min_dwell_days:g} days in tier)")
+        if code == RULE_TRIGGER:
+            trigger = model.triggers[int(a.triggers[i])]
+            verb = "promoted" if trigger.action.startswith("promote") else "demoted"
+            return f"{verb} by {trigger.label}"
+        above = tier - 1
+        capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
+        phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"
+        if int(a.triggers[i]) >= 0:
+            phrase += f" after {model.triggers[int(a.triggers[i])].label}"
+        return phrase
+
+
+def _title(tier_id: str, label: str) -> str:
+    match = _TIER_NUMBER.match(tier_id)
+    return f"Tier {match.group(1)} {label}" if match else label
+
+
+def _group_phrase(label: str, group: GroupScore, with_details: bool) -> str:
+    if group.subtracts:
+        text = f"{label} -{group.points:.0f}"
+    else:
+        text = f"{label} {group.points:.0f}/{group.max_points:.0f}"
+    if not with_details:
+        return text
+    best = sorted((s for s in group.signals if s.points > 0 and not s.missing),
+                  key=lambda s: -s.points)[:2]
+    details = [s.detail for s in best if s.detail]
+    return f"{text} {', '.join(details)}" if details else text

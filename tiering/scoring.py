@@ -1,0 +1,188 @@
+"""Column-wise scoring: every signal is evaluated for all accounts at once.
+
+A per-account loop over signal objects costs tens of microseconds per account,
+which is a minute per million accounts. Instead each field is pulled out of the
+records once into a numpy column and each signal becomes a vector operation, so a
+run costs a few passes over the records. Per-signal points stay in one compact
+``(accounts, signals)`` array from which breakdowns are built only when a decision
+is looked at.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from tiering.model import SignalSpec, TieringModel
+from tiering.records import AccountInput, FieldValue
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+_NAN = math.nan
+
+
+class Columns:
+    """Field columns pulled once from the records and shared by signals and triggers."""
+
+    def __init__(self, accounts: Sequence[AccountInput], today: date) -> None:
+        self.count = len(accounts)
+        self.today = today
+        self._maps = [account.fields for account in accounts]
+        self._raw: dict[str, list[FieldValue]] = {}
+        self._numbers: dict[str, FloatArray] = {}
+
+    def raw(self, name: str) -> list[FieldValue]:
+        column = self._raw.get(name)
+        if column is None:
+            column = self._raw[name] = [fields.get(name) for fields in self._maps]
+        return column
+
+    def numbers(self, name: str) -> FloatArray:
+        """Numbers as floats; None or a value of another type is NaN (missing)."""
+        column = self._numbers.get(name)
+        if column is None:
+            column = np.fromiter(
+                (v if v.__class__ is float or v.__class__ is int else _NAN
+                 for v in self.raw(name)), dtype=np.float64, count=self.count)
+            self._numbers[name] = column
+        return column
+
+    def days_since(self, name: str) -> FloatArray:
+        """Whole days from a date field to today; NaN when missing."""
+        key = "@days:" + name
+        column = self._numbers.get(key)
+        if column is None:
+            today = self.today.toordinal()
+            column = np.fromiter(
+                (today - v.toordinal() if isinstance(v, date) else _NAN for v in self.raw(name)),
+                dtype=np.float64, count=self.count)
+            self._numbers[key] = column
+        return column
+
+    def mapped(self, name: str, lookup: Callable[[FieldValue], float]) -> FloatArray:
+        return np.fromiter((lookup(v) for v in self.raw(name)), dtype=np.float64,
+                           count=self.count)
+
+
+def _range(signal: SignalSpec, columns: Columns) -> FloatArray:
+    xs = np.array([x for x, _ in signal.points])
+    ys = np.array([y for _, y in signal.points])
+    values: FloatArray = np.interp(columns.numbers(signal.field), xs, ys)
+    return values
+
+
+def _category(signal: SignalSpec, columns: Columns) -> FloatArray:
+    table, default = dict(signal.table), signal.default
+
+    def lookup(value: FieldValue) -> float:
+        if value is None:
+            return _NAN
+        try:
+            return table.get(value, default)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value cannot be in the table
+            return default
+
+    return columns.mapped(signal.field, lookup)
+
+
+def _contains_any(signal: SignalSpec, columns: Columns) -> FloatArray:
+    wanted, match, no_match = signal.any_of, signal.match, signal.no_match
+
+    def lookup(value: FieldValue) -> float:
+        if value is None:
+            return _NAN
+        if isinstance(value, tuple | list):
+            return no_match if wanted.isdisjoint(value) else match
+        return match if value in wanted else no_match
+
+    return columns.mapped(signal.field, lookup)
+
+
+def _bool(signal: SignalSpec, columns: Columns) -> FloatArray:
+    if_true, if_false = signal.true_value, signal.false_value
+    return columns.mapped(
+        signal.field,
+        lambda v: if_true if v is True else (if_false if v is False else _NAN))
+
+
+def _recency(signal: SignalSpec, columns: Columns) -> FloatArray:
+    days = np.maximum(columns.days_since(signal.field), 0.0)
+    values: FloatArray = np.power(0.5, days / signal.half_life_days)
+    return values
+
+
+_KINDS: Mapping[str, Callable[[SignalSpec, Columns], FloatArray]] = {
+    "range": _range, "category": _category, "contains_any": _contains_any,
+    "bool": _bool, "recency": _recency,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreTable:
+    """Scores of one run. ``points[i, j]``: points account i got from signal j.
+
+    Risk points are stored positive; ``subtracts[j]`` says they count negatively.
+    """
+
+    signals: tuple[SignalSpec, ...]
+    group_of: tuple[int, ...]
+    subtracts: tuple[bool, ...]
+    points: FloatArray
+    missing: BoolArray
+    scores: FloatArray
+
+
+def score_accounts(model: TieringModel, columns: Columns) -> ScoreTable:
+    """Score every account 0..100; risk subtracts, the result is clipped to the range."""
+    signals = model.signals()
+    group_of = tuple(g for g, group in enumerate(model.groups) for _ in group.signals)
+    subtracts = tuple(model.groups[g].subtracts for g in group_of)
+    n = columns.count
+    points = np.empty((n, len(signals)), dtype=np.float64)
+    missing = np.empty((n, len(signals)), dtype=np.bool_)
+    total = np.zeros(n, dtype=np.float64)
+    for j, signal in enumerate(signals):
+        values = _KINDS[signal.kind](signal, columns)
+        absent = np.isnan(values)
+        values[absent] = signal.missing
+        column = values * signal.weight
+        points[:, j] = column
+        missing[:, j] = absent
+        if subtracts[j]:
+            total -= column
+        else:
+            total += column
+    # Rounded once here so every later comparison and every explanation sees one number.
+    scores = np.asarray(np.round(np.clip(total, 0.0, 100.0), 2), dtype=np.float64)
+    return ScoreTable(signals, group_of, subtracts, points, missing, scores)
+
+
+def signal_detail(signal: SignalSpec, value: FieldValue) -> str:
+    """A few words a rep recognises ("Software", "1,200 emp", "surge") or ""."""
+    if value is None:
+        return "missing"
+    if signal.kind == "range" and isinstance(value, int | float) and not isinstance(value, bool):
+        if signal.unit == "USD":
+            return _money(float(value))
+        text = f"{value:,.0f}"
+        return f"{text} {signal.unit}" if signal.unit else text
+    if signal.kind == "category":
+        return str(value)
+    if signal.kind in ("bool", "contains_any"):
+        return signal.label or signal.id
+    if signal.kind == "recency" and isinstance(value, date):
+        day = value.date() if isinstance(value, datetime) else value
+        return f"{signal.label or signal.id} {day.isoformat()}"
+    return ""
+
+
+def _money(amount: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(amount) >= size:
+            return f"${amount / size:.3g}{suffix}"
+    return f"${amount:,.0f}"
