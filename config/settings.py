@@ -55,6 +55,8 @@ class SalesforceSettings(_Section):
     # Optional: also count Tasks and Events of the last N days as an engagement field.
     activity_aggregate_days: int | None = None
     escalation_user_id: str | None = None
+    # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
+    max_attempts: int = Field(default=5, ge=1)
 
 
 class HubSpotSettings(_Section):
@@ -75,6 +77,8 @@ class HubSpotSettings(_Section):
     write_native_icp: bool = False
     create_lists: bool = True
     escalation_owner_id: str | None = None
+    # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
+    max_attempts: int = Field(default=5, ge=1)
 
 
 class ScheduleSettings(_Section):

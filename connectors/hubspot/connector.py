@@ -1,0 +1,980 @@
+"""HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, associations v4, Lists v3).
+
+The client is built once with urllib3 retries switched off (tenacity in
+``connectors.retry`` is the only retry layer) and its API objects are cached: every
+attribute access on the client builds a new ApiClient and connection pool. Each call
+passes ``_request_timeout=(connect, read)``, waits for the client-side limiter
+(``requests_per_10s`` per rolling 10 s, search at ``search_per_second``), is counted per
+endpoint label and classified in ``hubspot.errors``.
+
+Incremental pull rule: search ``hs_lastmodifieddate >= since`` sorted ascending, 200 a
+page. Search stops at 10,000 results per query, so before paging past that the search
+restarts with the lower bound moved to the ``hs_lastmodifieddate`` of the last row seen
+(inclusive); rows on that boundary which were already yielded are skipped by id. If more
+than a whole window's worth of rows share one timestamp the pull cannot progress and
+fails loudly rather than skip rows.
+
+Tasks exactly once: the key lives in the unique task property ``tierwise_key``. Before
+creating, a batch read by ``idProperty=tierwise_key`` (immediate, unlike search) finds
+existing keys; after a failed or unanswered create the keys are read again and only the
+missing ones are created.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+
+import structlog
+from hubspot import HubSpot
+
+from config.settings import HubSpotSettings
+from connectors import mappings
+from connectors.base import (
+    AccountUpdate,
+    ApiUsage,
+    CrmAccount,
+    OpenTask,
+    ProvisionStep,
+    RecordFailure,
+    TaskOutcome,
+    TaskRequest,
+    TierwiseValues,
+    WriteOutcome,
+)
+from connectors.errors import (
+    ConfigurationError,
+    FatalCrmError,
+    RetriableError,
+    SchemaError,
+)
+from connectors.hubspot import errors as hs_errors
+from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
+from connectors.parsing import (
+    UnparseableError,
+    describe_raw,
+    normalise_domain,
+    parse_date,
+    parse_datetime,
+    parse_value,
+)
+from connectors.ratelimit import SlidingWindowLimiter
+from connectors.retry import RetryPolicy
+from tiering.records import FieldValue
+
+T = TypeVar("T")
+SYSTEM = "hubspot"
+PAGE_LIMIT = 100
+BATCH_MAX = 100
+SEARCH_LIMIT = 200
+SEARCH_CAP = 10_000
+MAX_RECORD_RETRY_ROUNDS = 3
+TASK_TO_COMPANY = 192
+COMPANY_OBJECT_TYPE_ID = "0-2"
+TASK_PRIORITIES = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
+TRANSIENT_CATEGORIES = frozenset(
+    {"RATE_LIMITS", "UNABLE_TO_LOCK_ROW", "LOCKED", "TIMEOUT", "SERVICE_UNAVAILABLE"}
+)
+ICP_PROPERTY = "hs_ideal_customer_profile"
+TARGET_ACCOUNT_PROPERTY = "hs_is_target_account"
+
+log = structlog.get_logger(__name__)
+
+
+def _to_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    to_dict = getattr(obj, "to_dict", None)
+    return dict(to_dict()) if callable(to_dict) else {}
+
+
+def hubspot_value(value: FieldValue) -> str:
+    """A canonical value as HubSpot wants it in a property write (always a string)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, tuple):
+        return ";".join(value)
+    return str(value)
+
+
+def epoch_ms(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return str(int(aware.timestamp() * 1000))
+
+
+class HubSpotConnector:
+    """The ``Connector`` for one HubSpot portal (private-app token)."""
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        model_fields: Mapping[str, str],
+        *,
+        retry_policy: RetryPolicy | None = None,
+        limiter: SlidingWindowLimiter | None = None,
+        search_limiter: SlidingWindowLimiter | None = None,
+    ) -> None:
+        if settings.access_token is None:
+            raise ConfigurationError("HubSpot needs TIERWISE_HUBSPOT__ACCESS_TOKEN", system=SYSTEM)
+        self.settings = settings
+        self._policy = retry_policy or RetryPolicy()
+        field_map = resolve_mapping(
+            mappings.HUBSPOT_COMPANY_FIELDS,
+            settings.fields,
+            system=SYSTEM,
+            setting="TIERWISE_HUBSPOT__FIELDS",
+        )
+        self.model_fields = model_field_mapping(model_fields, field_map, system=SYSTEM)
+        self.tierwise_fields = resolve_mapping(
+            mappings.HUBSPOT_TIERWISE_FIELDS,
+            settings.tierwise_fields,
+            system=SYSTEM,
+            setting="TIERWISE_HUBSPOT__TIERWISE_FIELDS",
+        )
+        self.identity = dict(mappings.HUBSPOT_IDENTITY_FIELDS)
+        self.task_key = check_identifier(
+            mappings.HUBSPOT_TASK_KEY_PROPERTY, system=SYSTEM, setting="task key property"
+        )
+        self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self._limiter = limiter or SlidingWindowLimiter(settings.requests_per_10s, 10.0)
+        per_second = settings.search_per_second
+        search_slots = max(1, round(per_second))
+        self._search_limiter = search_limiter or SlidingWindowLimiter(
+            search_slots, search_slots / per_second
+        )
+        # urllib3 retries off: one retry layer only (tenacity).
+        self._client = HubSpot(
+            access_token=settings.access_token.get_secret_value(),
+            host=settings.base_url.rstrip("/"),
+            retry=False,
+        )
+        self._apis: dict[str, Any] = {}
+        self._apis_lock = threading.Lock()
+        self._usage = ApiUsage()
+        self._created_keys: dict[str, str] = {}
+        self.icp_options: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        return f"HubSpotConnector(base_url={self.settings.base_url!r})"
+
+    # ------------------------------------------------------------------ plumbing
+    def _api(self, name: str) -> Any:
+        """Cached API objects: each client attribute access builds a new connection pool."""
+        with self._apis_lock:
+            if name not in self._apis:
+                crm = self._client.crm
+                factories: dict[str, Callable[[], Any]] = {
+                    "companies.basic": lambda: crm.companies.basic_api,
+                    "companies.batch": lambda: crm.companies.batch_api,
+                    "companies.search": lambda: crm.companies.search_api,
+                    "contacts.batch": lambda: crm.contacts.batch_api,
+                    "tasks.batch": lambda: crm.objects.tasks.batch_api,
+                    "associations.batch": lambda: crm.associations.v4.batch_api,
+                    "properties.core": lambda: crm.properties.core_api,
+                    "properties.groups": lambda: crm.properties.groups_api,
+                    "lists": lambda: crm.lists.lists_api,
+                }
+                self._apis[name] = factories[name]()
+            return self._apis[name]
+
+    def _count(self, label: str) -> None:
+        self._usage.calls[label] = self._usage.calls.get(label, 0) + 1
+
+    def _attempt(
+        self,
+        label: str,
+        fn: Callable[[tuple[float, float]], T],
+        *,
+        operation: str,
+        object_name: str | None,
+        search: bool = False,
+    ) -> T:
+        self._limiter.acquire()
+        if search:
+            self._search_limiter.acquire()
+        self._count(label)
+        try:
+            return fn(self._timeout)
+        except Exception as exc:
+            error = hs_errors.classify(exc, operation=operation, object_name=object_name)
+            if error.status == 401:
+                raise error from None
+            raise error from exc
+
+    def _call(
+        self,
+        label: str,
+        fn: Callable[[tuple[float, float]], T],
+        *,
+        operation: str,
+        object_name: str | None = None,
+        search: bool = False,
+    ) -> T:
+        """One idempotent call: limited, counted, classified, retried when transient."""
+        return self._policy.call(
+            lambda: self._attempt(
+                label, fn, operation=operation, object_name=object_name, search=search
+            )
+        )
+
+    def _maybe(self, label: str, fn: Callable[[tuple[float, float]], T], **kw: Any) -> T | None:
+        """A read where 404 means "not there" (provisioning)."""
+        try:
+            return self._call(label, fn, **kw)
+        except FatalCrmError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # ------------------------------------------------------------------ access & schema
+    def check_access(self) -> None:
+        api = self._api("companies.basic")
+        self._call(
+            "GET /crm/v3/objects/companies",
+            lambda t: api.get_page(limit=1, properties=["name"], _request_timeout=t),
+            operation="access check",
+            object_name="companies",
+        )
+        if self.settings.write_native_icp:
+            core = self._api("properties.core")
+            prop = self._maybe(
+                "GET /crm/v3/properties/{object}/{name}",
+                lambda t: core.get_by_name("companies", ICP_PROPERTY, _request_timeout=t),
+                operation="read ICP property",
+                object_name="companies",
+            )
+            options = _to_dict(prop).get("options") or []
+            self.icp_options = frozenset(str(o.get("value")) for o in options if o.get("value"))
+
+    def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
+        core = self._api("properties.core")
+        result = self._call(
+            "GET /crm/v3/properties/{object}",
+            lambda t: core.get_all(object_type, _request_timeout=t),
+            operation="read properties",
+            object_name=object_type,
+        )
+        return {str(p["name"]): p for p in (_to_dict(r) for r in _to_dict(result)["results"])}
+
+    @staticmethod
+    def _read_only(prop: Mapping[str, Any]) -> bool:
+        meta = prop.get("modification_metadata") or {}
+        return bool(meta.get("read_only_value", False)) or bool(prop.get("calculated", False))
+
+    def validate_schema(self) -> None:
+        companies = self._properties("companies")
+        problems: list[str] = []
+        for canonical, (name, _kind) in self.model_fields.items():
+            if name not in companies:
+                problems.append(
+                    f"HubSpot company property {name} (model field {canonical!r}) does not "
+                    f"exist; create it or map {canonical!r} elsewhere in TIERWISE_HUBSPOT__FIELDS"
+                )
+        written = list(self.tierwise_fields.values())
+        for name in (*written, self.identity["override_tier"], self.identity["override_until"]):
+            if name not in companies:
+                problems.append(
+                    f"HubSpot company property {name} does not exist; "
+                    "run 'tierwise provision' to create it"
+                )
+            elif name in written and self._read_only(companies[name]):
+                problems.append(f"HubSpot company property {name} is read-only")
+        if self.settings.write_native_icp:
+            for name in (ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY):
+                if name not in companies:
+                    problems.append(
+                        f"HubSpot company property {name} does not exist in this portal; "
+                        "set TIERWISE_HUBSPOT__WRITE_NATIVE_ICP=false"
+                    )
+        if self.settings.copy_to_contacts:
+            contacts = self._properties("contacts")
+            for name in written:
+                if name not in contacts:
+                    problems.append(
+                        f"HubSpot contact property {name} does not exist; "
+                        "run 'tierwise provision' to create it"
+                    )
+        tasks = self._properties("tasks")
+        if self.task_key not in tasks:
+            problems.append(
+                f"HubSpot task property {self.task_key} does not exist; "
+                "run 'tierwise provision' to create it"
+            )
+        elif not tasks[self.task_key].get("has_unique_value", False):
+            problems.append(
+                f"HubSpot task property {self.task_key} must have unique values "
+                "(hasUniqueValue); recreate it with 'tierwise provision'"
+            )
+        if problems:
+            raise SchemaError("; ".join(problems), system=SYSTEM, object_name="companies")
+
+    # ------------------------------------------------------------------ pull
+    def _pull_properties(self) -> list[str]:
+        names: list[str] = []
+        for name in (
+            *self.identity.values(),
+            *self.tierwise_fields.values(),
+            *(name for name, _ in self.model_fields.values()),
+        ):
+            if name not in names:
+                names.append(name)
+        return names
+
+    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+        rows = self._full_rows() if since is None else self._search_rows(since)
+        count = 0
+        for row in rows:
+            count += 1
+            yield self._parse_company(row)
+        log.debug("hubspot_pull_done", accounts=count, incremental=since is not None)
+
+    def _full_rows(self) -> Iterator[dict[str, Any]]:
+        api = self._api("companies.basic")
+        props = self._pull_properties()
+        after: str | None = None
+        while True:
+            page = _to_dict(
+                self._call(
+                    "GET /crm/v3/objects/companies",
+                    lambda t, cursor=after: api.get_page(  # type: ignore[misc]
+                        limit=PAGE_LIMIT,
+                        after=cursor,
+                        properties=props,
+                        archived=False,
+                        _request_timeout=t,
+                    ),
+                    operation="list companies",
+                    object_name="companies",
+                )
+            )
+            results = page.get("results") or []
+            log.debug("hubspot_page", object="companies", records=len(results))
+            yield from results
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+
+    def _search_rows(self, since: datetime) -> Iterator[dict[str, Any]]:
+        api = self._api("companies.search")
+        props = self._pull_properties()
+        modified = self.identity["modified"]
+        lower = epoch_ms(since)
+        boundary_ids: set[str] = set()
+        boundary_value: str | None = None
+        after: str | None = None
+        while True:
+            request: dict[str, Any] = {
+                "filterGroups": [
+                    {"filters": [{"propertyName": modified, "operator": "GTE", "value": lower}]}
+                ],
+                "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+                "properties": props,
+                "limit": SEARCH_LIMIT,
+            }
+            if after is not None:
+                request["after"] = after
+            page = _to_dict(
+                self._call(
+                    "POST /crm/v3/objects/companies/search",
+                    lambda t, body=request: api.do_search(  # type: ignore[misc]
+                        public_object_search_request=body, _request_timeout=t
+                    ),
+                    operation="search companies",
+                    object_name="companies",
+                    search=True,
+                )
+            )
+            results = page.get("results") or []
+            log.debug("hubspot_search_page", records=len(results), after=after)
+            for row in results:
+                row_id = str(row.get("id"))
+                value = str((row.get("properties") or {}).get(modified) or "")
+                if row_id in boundary_ids:
+                    continue
+                if value != boundary_value:
+                    boundary_value, boundary_ids = value, set()
+                boundary_ids.add(row_id)
+                yield row
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+            if int(after) >= SEARCH_CAP:
+                new_lower = epoch_ms(parse_datetime(boundary_value)) if boundary_value else lower
+                if new_lower == lower:
+                    raise FatalCrmError(
+                        f"HubSpot search: more than {SEARCH_CAP} companies share "
+                        f"hs_lastmodifieddate {boundary_value}; run a full pull instead",
+                        system=SYSTEM,
+                        object_name="companies",
+                    )
+                lower, after = new_lower, None
+
+    def _parse_company(self, row: Mapping[str, Any]) -> CrmAccount:
+        props: Mapping[str, Any] = row.get("properties") or {}
+        invalid: dict[str, str] = {}
+        fields: dict[str, FieldValue] = {}
+        for canonical, (name, kind) in self.model_fields.items():
+            raw = props.get(name)
+            try:
+                fields[canonical] = parse_value(raw, kind)
+            except UnparseableError:
+                fields[canonical] = None
+                invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
+
+        def opt_str(name: str) -> str | None:
+            raw = props.get(name)
+            return None if raw in (None, "") else str(raw)
+
+        def opt_date(name: str, label: str) -> date | None:
+            raw = opt_str(name)
+            if raw is None:
+                return None
+            try:
+                return parse_date(raw)
+            except UnparseableError:
+                invalid[label] = f"{name}={describe_raw(raw)} is not a date"
+                return None
+
+        def opt_float(name: str, label: str) -> float | None:
+            try:
+                value = parse_value(props.get(name), "number")
+            except UnparseableError:
+                invalid[label] = f"{name}={describe_raw(props.get(name))} is not a number"
+                return None
+            return value if isinstance(value, float) else None
+
+        tw = self.tierwise_fields
+        ident = self.identity
+        modified_raw = opt_str(ident["modified"]) or row.get("updated_at")
+        try:
+            modified = parse_datetime(modified_raw) if modified_raw else None
+        except UnparseableError:
+            modified = None
+        return CrmAccount(
+            system=SYSTEM,
+            crm_id=str(row.get("id") or props.get(ident["id"])),
+            name=opt_str(ident["name"]),
+            domain=normalise_domain(opt_str(ident["website"])),
+            owner_id=opt_str(ident["owner"]),
+            modified_at=modified,
+            fields=fields,
+            written=TierwiseValues(
+                tier=opt_str(tw["tier"]),
+                score=opt_float(tw["score"], "tierwise.score"),
+                reason=opt_str(tw["reason"]),
+                play=opt_str(tw["play"]),
+                sla_due=opt_date(tw["sla_due"], "tierwise.sla_due"),
+                tier_changed=opt_date(tw["tier_changed"], "tierwise.tier_changed"),
+            ),
+            manual_tier=opt_str(ident["override_tier"]),
+            manual_tier_until=opt_date(ident["override_until"], "override_until"),
+            invalid=invalid,
+        )
+
+    # ------------------------------------------------------------------ writes
+    def _company_properties(self, update: AccountUpdate) -> dict[str, str]:
+        properties: dict[str, str] = {}
+        for logical, value in update.values.items():
+            name = self.tierwise_fields.get(logical)
+            if name is None:
+                raise ConfigurationError(
+                    f"HubSpot: tierwise does not write a property called {logical!r}",
+                    system=SYSTEM,
+                    object_name="companies",
+                    record_id=update.crm_id,
+                )
+            properties[name] = hubspot_value(value)
+        if self.settings.write_native_icp and "tier" in update.values:
+            tier = update.values["tier"]
+            native = isinstance(tier, str) and tier in self.icp_options
+            properties[ICP_PROPERTY] = str(tier) if native else ""
+            properties[TARGET_ACCOUNT_PROPERTY] = "true" if native else "false"
+        return properties
+
+    def _batch_update(
+        self,
+        api_name: str,
+        object_name: str,
+        inputs: Sequence[dict[str, Any]],
+        *,
+        label: str,
+        operation: str,
+    ) -> WriteOutcome:
+        """Batch update, 100 inputs a call; 207 errors read per input, transient ones retried
+        for those inputs only (bounded, jittered), the rest reported."""
+        api = self._api(api_name)
+        outcome = WriteOutcome()
+        for start in range(0, len(inputs), BATCH_MAX):
+            pending = list(inputs[start : start + BATCH_MAX])
+            for round_no in range(1, MAX_RECORD_RETRY_ROUNDS + 2):
+                result = _to_dict(
+                    self._call(
+                        label,
+                        lambda t, body={"inputs": pending}: api.update(  # type: ignore[misc]
+                            body, _request_timeout=t
+                        ),
+                        operation=operation,
+                        object_name=object_name,
+                    )
+                )
+                done = {str(r.get("id")) for r in result.get("results") or []}
+                errors = result.get("errors") or []
+                retry_ids: set[str] = set()
+                reasons: dict[str, tuple[str, bool]] = {}
+                for error in errors:
+                    category = str(error.get("category") or "ERROR")
+                    transient = category in TRANSIENT_CATEGORIES
+                    reason = f"{category}: {error.get('message') or ''}".strip()
+                    for failed_id in (error.get("context") or {}).get("ids") or []:
+                        reasons[str(failed_id)] = (reason, transient)
+                retry_next: list[dict[str, Any]] = []
+                for item in pending:
+                    item_id = str(item["id"])
+                    if item_id in done and item_id not in reasons:
+                        outcome.written.append(item_id)
+                        continue
+                    reason, transient = reasons.get(item_id, ("no result returned", True))
+                    if transient and round_no <= MAX_RECORD_RETRY_ROUNDS:
+                        retry_next.append(item)
+                        retry_ids.add(item_id)
+                    else:
+                        outcome.failed.append(RecordFailure(item_id, reason, transient))
+                log.debug(
+                    "hubspot_batch",
+                    operation=operation,
+                    records=len(pending),
+                    errors=len(errors),
+                    retrying=len(retry_ids),
+                    round=round_no,
+                )
+                if not retry_next:
+                    break
+                self._policy.sleep(self._policy.backoff(round_no))
+                pending = retry_next
+        for failure in outcome.failed:
+            log.warning(
+                "hubspot_record_failed",
+                operation=operation,
+                record_id=failure.crm_id,
+                reason=failure.reason,
+            )
+        return outcome
+
+    def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
+        changed = [u for u in updates if u.values]
+        if not changed:
+            return WriteOutcome()
+        inputs = [{"id": u.crm_id, "properties": self._company_properties(u)} for u in changed]
+        outcome = self._batch_update(
+            "companies.batch",
+            "companies",
+            inputs,
+            label="POST /crm/v3/objects/companies/batch/update",
+            operation="update companies",
+        )
+        if self.settings.copy_to_contacts:
+            written = set(outcome.written)
+            self._copy_to_contacts([i for i in inputs if i["id"] in written])
+        return outcome
+
+    def _copy_to_contacts(self, company_inputs: Sequence[dict[str, Any]]) -> None:
+        """Copy the written tier properties onto each company's associated contacts."""
+        assoc = self._api("associations.batch")
+        copy_names = set(self.tierwise_fields.values())
+        contact_inputs: list[dict[str, Any]] = []
+        by_company = {str(i["id"]): i["properties"] for i in company_inputs}
+        ids = list(by_company)
+        for start in range(0, len(ids), BATCH_MAX):
+            chunk = ids[start : start + BATCH_MAX]
+            result = _to_dict(
+                self._call(
+                    "POST /crm/v4/associations/companies/contacts/batch/read",
+                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
+                        "companies", "contacts", body, _request_timeout=t
+                    ),
+                    operation="read contact associations",
+                    object_name="companies",
+                )
+            )
+            for row in result.get("results") or []:
+                company_id = str((row.get("_from") or {}).get("id"))
+                props = {k: v for k, v in by_company.get(company_id, {}).items() if k in copy_names}
+                for target in row.get("to") or []:
+                    contact_inputs.append(
+                        {"id": str(target.get("to_object_id")), "properties": props}
+                    )
+        if contact_inputs:
+            self._batch_update(
+                "contacts.batch",
+                "contacts",
+                contact_inputs,
+                label="POST /crm/v3/objects/contacts/batch/update",
+                operation="copy tier to contacts",
+            )
+
+    # ------------------------------------------------------------------ tasks
+    def _read_tasks_by_key(
+        self, keys: Sequence[str], properties: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """key -> task row, by batch read on the unique ``tierwise_key`` (no search lag)."""
+        api = self._api("tasks.batch")
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), BATCH_MAX):
+            chunk = list(keys[start : start + BATCH_MAX])
+            body = {
+                "idProperty": self.task_key,
+                "inputs": [{"id": key} for key in chunk],
+                "properties": [self.task_key, *properties],
+            }
+            result = _to_dict(
+                self._call(
+                    "POST /crm/v3/objects/tasks/batch/read",
+                    lambda t, b=body: api.read(b, _request_timeout=t),  # type: ignore[misc]
+                    operation="read tasks by key",
+                    object_name="tasks",
+                )
+            )
+            # Keys that do not exist come back as OBJECT_NOT_FOUND errors: expected here.
+            for row in result.get("results") or []:
+                key = (row.get("properties") or {}).get(self.task_key)
+                if key:
+                    found[str(key)] = row
+        return found
+
+    def _task_input(self, task: TaskRequest) -> dict[str, Any]:
+        due = datetime.combine(task.due, time(12, 0), tzinfo=UTC)
+        properties = {
+            self.task_key: task.key,
+            "hs_timestamp": due.isoformat().replace("+00:00", "Z"),
+            "hs_task_subject": task.subject,
+            "hs_task_body": task.body,
+            "hs_task_status": "NOT_STARTED",
+            "hs_task_priority": TASK_PRIORITIES.get(task.priority, "MEDIUM"),
+            "hs_task_type": "TODO",
+        }
+        if task.owner_id:
+            properties["hubspot_owner_id"] = task.owner_id
+        return {
+            "properties": properties,
+            "associations": [
+                {
+                    "to": {"id": task.crm_account_id},
+                    "types": [
+                        {
+                            "associationCategory": "HUBSPOT_DEFINED",
+                            "associationTypeId": TASK_TO_COMPANY,
+                        }
+                    ],
+                }
+            ],
+        }
+
+    def ensure_tasks(self, tasks: Sequence[TaskRequest]) -> TaskOutcome:
+        outcome = TaskOutcome()
+        unique: dict[str, TaskRequest] = {}
+        for task in tasks:
+            unique.setdefault(task.key, task)
+        for key in list(unique):
+            if key in self._created_keys:
+                outcome.existing[key] = self._created_keys[key]
+        unknown = [k for k in unique if k not in outcome.existing]
+        for key, row in self._read_tasks_by_key(unknown, ()).items():
+            outcome.existing[key] = str(row.get("id"))
+        missing = [unique[k] for k in unknown if k not in outcome.existing]
+        for start in range(0, len(missing), BATCH_MAX):
+            self._create_task_batch(missing[start : start + BATCH_MAX], outcome)
+        return outcome
+
+    def _create_task_batch(self, batch: Sequence[TaskRequest], outcome: TaskOutcome) -> None:
+        """Create one batch; after any failure re-read the keys and create only the missing."""
+        api = self._api("tasks.batch")
+        pending = list(batch)
+        last_reason = ""
+        for attempt in range(1, self._policy.max_attempts + 1):
+            if attempt > 1:
+                # The previous attempt may have committed without answering.
+                existing = self._read_tasks_by_key([t.key for t in pending], ())
+                for key, row in existing.items():
+                    outcome.created[key] = self._created_keys[key] = str(row.get("id"))
+                pending = [t for t in pending if t.key not in existing]
+                if not pending:
+                    return
+            body = {"inputs": [self._task_input(t) for t in pending]}
+            try:
+                result = _to_dict(
+                    self._attempt(
+                        "POST /crm/v3/objects/tasks/batch/create",
+                        lambda t, b=body: api.create(b, _request_timeout=t),  # type: ignore[misc]
+                        operation="create tasks",
+                        object_name="tasks",
+                    )
+                )
+            except RetriableError as exc:
+                last_reason = str(exc)
+                if attempt < self._policy.max_attempts:
+                    self._policy.sleep(self._policy.backoff(attempt, exc.retry_after))
+                continue
+            for row in result.get("results") or []:
+                made = (row.get("properties") or {}).get(self.task_key)
+                if made:
+                    outcome.created[str(made)] = self._created_keys[str(made)] = str(row.get("id"))
+            errors = result.get("errors") or []
+            transient = any(str(e.get("category")) in TRANSIENT_CATEGORIES for e in errors)
+            last_reason = (
+                "; ".join(f"{e.get('category')}: {e.get('message')}" for e in errors)
+                or "no result returned"
+            )
+            pending = [t for t in pending if t.key not in outcome.created]
+            log.debug(
+                "hubspot_task_batch", created=len(result.get("results") or []), errors=len(errors)
+            )
+            if not pending:
+                return
+            if not transient:
+                break
+            if attempt < self._policy.max_attempts:
+                self._policy.sleep(self._policy.backoff(attempt))
+        for task in pending:
+            outcome.failed.append(RecordFailure(task.key, f"task {task.key}: {last_reason}"))
+            log.warning("hubspot_task_failed", key=task.key, reason=last_reason)
+
+    def open_tasks(self, keys: Sequence[str]) -> list[OpenTask]:
+        rows = self._read_tasks_by_key(
+            list(dict.fromkeys(keys)), ("hs_task_status", "hs_timestamp")
+        )
+        open_rows = {
+            key: row
+            for key, row in rows.items()
+            if (row.get("properties") or {}).get("hs_task_status") != "COMPLETED"
+        }
+        companies = self._task_companies([str(r.get("id")) for r in open_rows.values()])
+        result: list[OpenTask] = []
+        for key, row in open_rows.items():
+            raw_due = (row.get("properties") or {}).get("hs_timestamp")
+            try:
+                due = parse_date(raw_due) if raw_due else None
+            except UnparseableError:
+                due = None
+            task_id = str(row.get("id"))
+            result.append(OpenTask(key, task_id, companies.get(task_id, ""), due))
+        return result
+
+    def _task_companies(self, task_ids: Sequence[str]) -> dict[str, str]:
+        assoc = self._api("associations.batch")
+        found: dict[str, str] = {}
+        for start in range(0, len(task_ids), BATCH_MAX):
+            chunk = task_ids[start : start + BATCH_MAX]
+            result = _to_dict(
+                self._call(
+                    "POST /crm/v4/associations/tasks/companies/batch/read",
+                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
+                        "tasks", "companies", body, _request_timeout=t
+                    ),
+                    operation="read task associations",
+                    object_name="tasks",
+                )
+            )
+            for row in result.get("results") or []:
+                targets = row.get("to") or []
+                if targets:
+                    found[str((row.get("_from") or {}).get("id"))] = str(
+                        targets[0].get("to_object_id")
+                    )
+        return found
+
+    def close_tasks(self, task_ids: Sequence[str], reason: str) -> WriteOutcome:
+        inputs = [
+            {"id": task_id, "properties": {"hs_task_status": "COMPLETED"}}
+            for task_id in dict.fromkeys(task_ids)
+        ]
+        log.debug("hubspot_close_tasks", tasks=len(inputs), reason=reason)
+        return self._batch_update(
+            "tasks.batch",
+            "tasks",
+            inputs,
+            label="POST /crm/v3/objects/tasks/batch/update",
+            operation="close tasks",
+        )
+
+    # ------------------------------------------------------------------ provision
+    def _property_specs(self, tier_values: Mapping[str, str]) -> list[dict[str, Any]]:
+        options = [
+            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
+            for i, (tier_id, label) in enumerate(tier_values.items())
+        ]
+        tw = self.tierwise_fields
+        ident = self.identity
+
+        def spec(
+            name: str, label: str, type_: str, field_type: str, **extra: Any
+        ) -> dict[str, Any]:
+            return {
+                "name": name,
+                "label": label,
+                "type": type_,
+                "fieldType": field_type,
+                "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
+                **extra,
+            }
+
+        return [
+            spec(tw["tier"], "Tierwise tier", "enumeration", "select", options=options),
+            spec(tw["score"], "Tierwise score", "number", "number"),
+            spec(tw["reason"], "Tierwise reason", "string", "textarea"),
+            spec(tw["play"], "Tierwise play", "string", "text"),
+            spec(tw["sla_due"], "Tierwise SLA due", "date", "date"),
+            spec(tw["tier_changed"], "Tierwise tier changed", "date", "date"),
+            spec(
+                ident["override_tier"],
+                "Tierwise tier override",
+                "enumeration",
+                "select",
+                options=options,
+            ),
+            spec(ident["override_until"], "Tierwise override until", "date", "date"),
+        ]
+
+    def _ensure_group(self, object_type: str, dry_run: bool) -> ProvisionStep:
+        groups = self._api("properties.groups")
+        name = mappings.HUBSPOT_PROPERTY_GROUP
+        found = self._maybe(
+            "GET /crm/v3/properties/{object}/groups/{name}",
+            lambda t: groups.get_by_name(object_type, name, _request_timeout=t),
+            operation="read property group",
+            object_name=object_type,
+        )
+        step = ProvisionStep("property_group", object_type, name, found is not None)
+        if found is None and not dry_run:
+            body = {"name": name, "label": "Tierwise", "displayOrder": -1}
+            try:
+                self._call(
+                    "POST /crm/v3/properties/{object}/groups",
+                    lambda t: groups.create(object_type, body, _request_timeout=t),
+                    operation="create property group",
+                    object_name=object_type,
+                )
+            except FatalCrmError as exc:
+                if exc.status != 409:  # 409: created meanwhile
+                    raise
+        return step
+
+    def _ensure_properties(
+        self, object_type: str, specs: Sequence[dict[str, Any]], dry_run: bool
+    ) -> list[ProvisionStep]:
+        core = self._api("properties.core")
+        existing = self._properties(object_type)
+        steps: list[ProvisionStep] = []
+        for spec in specs:
+            name = str(spec["name"])
+            kind = "task_field" if object_type == "tasks" else "property"
+            steps.append(ProvisionStep(kind, object_type, name, name in existing))
+            if name in existing or dry_run:
+                continue
+            try:
+                self._call(
+                    "POST /crm/v3/properties/{object}",
+                    lambda t, body=spec: core.create(object_type, body, _request_timeout=t),  # type: ignore[misc]
+                    operation="create property",
+                    object_name=object_type,
+                )
+            except FatalCrmError as exc:
+                if exc.status != 409:
+                    raise
+        return steps
+
+    def _ensure_lists(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
+        lists = self._api("lists")
+        tier_property = self.tierwise_fields["tier"]
+        steps: list[ProvisionStep] = []
+        for tier_id, label in tier_values.items():
+            name = f"tierwise: {label}"
+            found = self._maybe(
+                "GET /crm/v3/lists/object-type-id/{type}/name/{name}",
+                lambda t, n=name: lists.get_by_name(  # type: ignore[misc]
+                    n, COMPANY_OBJECT_TYPE_ID, _request_timeout=t
+                ),
+                operation="read list",
+                object_name="lists",
+            )
+            steps.append(ProvisionStep("list", "companies", name, found is not None))
+            if found is not None or dry_run:
+                continue
+            body = {
+                "name": name,
+                "objectTypeId": COMPANY_OBJECT_TYPE_ID,
+                "processingType": "DYNAMIC",
+                "filterBranch": {
+                    "filterBranchType": "OR",
+                    "filters": [],
+                    "filterBranches": [
+                        {
+                            "filterBranchType": "AND",
+                            "filterBranches": [],
+                            "filters": [
+                                {
+                                    "filterType": "PROPERTY",
+                                    "property": tier_property,
+                                    "operation": {
+                                        "operationType": "ENUMERATION",
+                                        "operator": "IS_ANY_OF",
+                                        "values": [tier_id],
+                                        "includeObjectsWithNoValueSet": False,
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                },
+            }
+            self._call(
+                "POST /crm/v3/lists/",
+                lambda t, b=body: lists.create(b, _request_timeout=t),  # type: ignore[misc]
+                operation="create list",
+                object_name="lists",
+            )
+        return steps
+
+    def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
+        specs = self._property_specs(tier_values)
+        steps = [self._ensure_group("companies", dry_run)]
+        steps += self._ensure_properties("companies", specs, dry_run)
+        if self.settings.copy_to_contacts:
+            written = set(self.tierwise_fields.values())
+            steps.append(self._ensure_group("contacts", dry_run))
+            steps += self._ensure_properties(
+                "contacts", [s for s in specs if s["name"] in written], dry_run
+            )
+        steps.append(self._ensure_group("tasks", dry_run))
+        key_spec = {
+            "name": self.task_key,
+            "label": "Tierwise key",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
+            "hasUniqueValue": True,
+        }
+        steps += self._ensure_properties("tasks", [key_spec], dry_run)
+        if self.settings.create_lists:
+            steps += self._ensure_lists(tier_values, dry_run)
+        return steps
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(
+            calls=dict(self._usage.calls),
+            daily_used=self._usage.daily_used,
+            daily_max=self._usage.daily_max,
+        )

@@ -1,0 +1,7 @@
+"""Salesforce connector (simple-salesforce)."""
+
+from __future__ import annotations
+
+from connectors.salesforce.connector import SalesforceConnector, make_login
+
+__all__ = ["SalesforceConnector", "make_login"]

@@ -1,0 +1,831 @@
+"""Salesforce connector over simple-salesforce (REST, sObject Collections, Bulk API 2.0).
+
+Every call goes through ``SalesforceConnector._call``: it counts the call per endpoint
+label, re-authenticates once and replays once on ``INVALID_SESSION_ID`` (only when it
+holds credentials; with a bare access token that is an ``AuthenticationError``),
+classifies client exceptions (``salesforce.errors``) and hands ``RetriableError`` to the
+one retry layer (``connectors.retry``).
+
+Incremental pulls: ``WHERE SystemModstamp >= since ORDER BY SystemModstamp, Id``. The
+start is inclusive, so rows on the boundary come back again and the caller de-duplicates
+by id. Pages are fetched one by one (``query`` then ``query_more`` with the same
+``Sforce-Query-Options: batchSize=2000`` header, as ``query_all_iter`` does) so that a
+transient failure retries that page only, never the stream from the start.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import structlog
+from simple_salesforce.api import Salesforce
+from simple_salesforce.format import format_soql
+from simple_salesforce.login import SalesforceLogin
+
+from config.settings import SalesforceSettings
+from connectors import mappings
+from connectors.base import (
+    AccountUpdate,
+    ApiUsage,
+    CrmAccount,
+    OpenTask,
+    ProvisionStep,
+    RecordFailure,
+    TaskOutcome,
+    TaskRequest,
+    TierwiseValues,
+    WriteOutcome,
+)
+from connectors.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    QuotaExhaustedError,
+    SchemaError,
+)
+from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
+from connectors.parsing import (
+    UnparseableError,
+    describe_raw,
+    normalise_domain,
+    parse_date,
+    parse_datetime,
+    parse_value,
+)
+from connectors.retry import RetryPolicy
+from connectors.salesforce import errors as sf_errors
+from connectors.salesforce.session import TimeoutSession
+from tiering.records import FieldValue
+
+T = TypeVar("T")
+SYSTEM = "salesforce"
+COLLECTION_MAX = 200
+QUERY_BATCH_SIZE = 2000
+IN_CLAUSE_CHUNK = 200
+MAX_RECORD_RETRY_ROUNDS = 3
+TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
+TASK_OPEN_STATUS = "Not Started"
+TASK_CLOSED_STATUS = "Completed"
+
+Login = Callable[[], tuple[str, str]]  # -> (session id, instance host[:port])
+
+log = structlog.get_logger(__name__)
+
+
+def make_login(settings: SalesforceSettings, session: TimeoutSession) -> Login | None:
+    """A re-usable login for credential auth; None for a bare access token."""
+    if settings.username and settings.password is not None:
+        password = settings.password
+        security_token = settings.security_token
+
+        def password_login() -> tuple[str, str]:
+            sid, instance = SalesforceLogin(
+                session=session,
+                username=settings.username,
+                password=password.get_secret_value(),
+                security_token=security_token.get_secret_value() if security_token else "",
+                sf_version=settings.api_version,
+                domain=settings.domain,
+            )
+            return str(sid), str(instance)
+
+        return password_login
+    if settings.username and settings.consumer_key is not None and settings.private_key_file:
+        consumer_key = settings.consumer_key
+        key_file = settings.private_key_file
+
+        def jwt_login() -> tuple[str, str]:
+            sid, instance = SalesforceLogin(
+                session=session,
+                username=settings.username,
+                consumer_key=consumer_key.get_secret_value(),
+                privatekey_file=str(key_file),
+                domain=settings.domain,
+            )
+            return str(sid), str(instance)
+
+        return jwt_login
+    return None
+
+
+def _soql_value(value: FieldValue) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return ";".join(value)
+    return value
+
+
+class SalesforceConnector:
+    """The ``Connector`` for one Salesforce org."""
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        model_fields: Mapping[str, str],
+        *,
+        login: Login | None = None,
+        retry_policy: RetryPolicy | None = None,
+        bulk_wait: int = 5,
+    ) -> None:
+        self.settings = settings
+        self._policy = retry_policy or RetryPolicy()
+        self._bulk_wait = bulk_wait
+        self.account_object = check_identifier(
+            settings.account_object, system=SYSTEM, setting="TIERWISE_SALESFORCE__ACCOUNT_OBJECT"
+        )
+        self.task_object = check_identifier(
+            settings.task_object, system=SYSTEM, setting="TIERWISE_SALESFORCE__TASK_OBJECT"
+        )
+        field_map = resolve_mapping(
+            mappings.SALESFORCE_ACCOUNT_FIELDS,
+            settings.fields,
+            system=SYSTEM,
+            setting="TIERWISE_SALESFORCE__FIELDS",
+        )
+        self.model_fields = model_field_mapping(model_fields, field_map, system=SYSTEM)
+        self.tierwise_fields = resolve_mapping(
+            mappings.SALESFORCE_TIERWISE_FIELDS,
+            settings.tierwise_fields,
+            system=SYSTEM,
+            setting="TIERWISE_SALESFORCE__TIERWISE_FIELDS",
+        )
+        self.identity = dict(mappings.SALESFORCE_IDENTITY_FIELDS)
+        self.task_key_field = mappings.SALESFORCE_TASK_KEY_FIELD
+        self._session = TimeoutSession(
+            (settings.connect_timeout, settings.read_timeout), settings.ca_bundle
+        )
+        self._login = login if login is not None else make_login(settings, self._session)
+        self._usage = ApiUsage()
+        self._sf: Salesforce | None = None
+        self._describes: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def __repr__(self) -> str:
+        return f"SalesforceConnector(instance_url={self.settings.instance_url!r})"
+
+    # ------------------------------------------------------------------ plumbing
+    def _client(self) -> Salesforce:
+        if self._sf is None:
+            if self.settings.access_token is not None and self.settings.instance_url:
+                self._sf = Salesforce(
+                    instance_url=self.settings.instance_url,
+                    session_id=self.settings.access_token.get_secret_value(),
+                    session=self._session,
+                    version=self.settings.api_version,
+                )
+            elif self._login is not None:
+                self._authenticate()
+            else:
+                raise ConfigurationError(
+                    "Salesforce credentials are incomplete: "
+                    f"{sf_errors.AUTH_HINT}, or JWT (TIERWISE_SALESFORCE__USERNAME, "
+                    "__CONSUMER_KEY, __PRIVATE_KEY_FILE)",
+                    system=SYSTEM,
+                )
+        assert self._sf is not None
+        return self._sf
+
+    def _authenticate(self) -> None:
+        assert self._login is not None
+        self._count("login")
+        try:
+            session_id, instance = self._login()
+        except Exception as exc:
+            error = sf_errors.classify(exc, operation="login")
+            if isinstance(error, AuthenticationError):
+                raise error from None
+            raise error from exc
+        self._sf = Salesforce(
+            instance=instance,
+            session_id=session_id,
+            session=self._session,
+            version=self.settings.api_version,
+        )
+        log.debug("salesforce_authenticated", instance=instance)
+
+    def _count(self, label: str) -> None:
+        self._usage.calls[label] = self._usage.calls.get(label, 0) + 1
+
+    def _note_usage(self, sf: Salesforce) -> None:
+        usage = getattr(sf, "api_usage", None) or {}
+        api = usage.get("api-usage")
+        if api is not None:
+            self._usage.daily_used = int(api.used)
+            self._usage.daily_max = int(api.total)
+
+    def _call(
+        self,
+        label: str,
+        fn: Callable[[Salesforce], T],
+        *,
+        operation: str,
+        object_name: str | None = None,
+        read: bool = False,
+    ) -> T:
+        """One API call: counted, re-authenticated once on an expired session, classified,
+        retried by the retry layer when transient."""
+        reauthenticated = False
+
+        def attempt() -> T:
+            nonlocal reauthenticated
+            sf = self._client()
+            self._count(label)
+            try:
+                result = fn(sf)
+            except Exception as exc:
+                if sf_errors.is_invalid_session(exc):
+                    if self._login is None:
+                        raise AuthenticationError(
+                            "Salesforce rejected the access token (INVALID_SESSION_ID): "
+                            f"{sf_errors.AUTH_HINT}",
+                            system=SYSTEM,
+                            object_name=object_name,
+                            status=401,
+                        ) from None
+                    if not reauthenticated:
+                        reauthenticated = True
+                        log.warning("salesforce_session_expired", operation=operation)
+                        self._authenticate()
+                        return attempt()
+                    raise AuthenticationError(
+                        "Salesforce session expired again right after re-authentication: "
+                        f"{sf_errors.AUTH_HINT}",
+                        system=SYSTEM,
+                        object_name=object_name,
+                        status=401,
+                    ) from None
+                error = sf_errors.classify(
+                    exc, operation=operation, object_name=object_name, read=read
+                )
+                if isinstance(error, AuthenticationError):
+                    raise error from None
+                raise error from exc
+            self._note_usage(sf)
+            return result
+
+        return self._policy.call(attempt)
+
+    def _check_quota(self, calls: int = 1) -> None:
+        used, limit = self._usage.daily_used, self._usage.daily_max
+        share = self.settings.max_daily_api_share
+        if used is None or not limit:
+            return
+        if (used + calls) / limit > share:
+            raise QuotaExhaustedError(
+                f"Salesforce daily API usage is {used}/{limit}; {calls} more call(s) would pass "
+                f"the configured share of {share:.0%} (TIERWISE_SALESFORCE__MAX_DAILY_API_SHARE). "
+                "The run stops here as deferred.",
+                system=SYSTEM,
+            )
+
+    def _query_pages(self, soql: str, *, label: str, object_name: str) -> Iterator[dict[str, Any]]:
+        headers = {"Sforce-Query-Options": f"batchSize={QUERY_BATCH_SIZE}"}
+        page: dict[str, Any] = self._call(
+            label,
+            lambda sf: sf.query(soql, headers=headers),
+            operation="query",
+            object_name=object_name,
+            read=True,
+        )
+        pages = 1
+        while True:
+            records = page.get("records") or []
+            log.debug("salesforce_query_page", object=object_name, page=pages, records=len(records))
+            yield from records
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            next_url = str(page["nextRecordsUrl"])
+            page = self._call(
+                label,
+                lambda sf, url=next_url: sf.query_more(  # type: ignore[misc]
+                    url, identifier_is_url=True, headers=headers
+                ),
+                operation="query",
+                object_name=object_name,
+                read=True,
+            )
+            pages += 1
+
+    def _describe(self, object_name: str, *, fresh: bool = False) -> dict[str, dict[str, Any]]:
+        if fresh or object_name not in self._describes:
+            result: dict[str, Any] = self._call(
+                f"sobjects/{object_name}/describe",
+                lambda sf: getattr(sf, object_name).describe(),
+                operation="describe",
+                object_name=object_name,
+                read=True,
+            )
+            self._describes[object_name] = {f["name"]: f for f in result.get("fields", [])}
+        return self._describes[object_name]
+
+    # ------------------------------------------------------------------ access & schema
+    def check_access(self) -> None:
+        """``GET /limits/``: proves the token and reads the daily API budget."""
+        limits: dict[str, Any] = self._call(
+            "limits", lambda sf: sf.limits(), operation="limits check"
+        )
+        daily = limits.get("DailyApiRequests") or {}
+        if "Max" in daily and "Remaining" in daily:
+            self._usage.daily_max = int(daily["Max"])
+            self._usage.daily_used = int(daily["Max"]) - int(daily["Remaining"])
+
+    def validate_schema(self) -> None:
+        account = self._describe(self.account_object, fresh=True)
+        task = self._describe(self.task_object, fresh=True)
+        problems: list[str] = []
+        obj = self.account_object
+        for canonical, (name, _kind) in self.model_fields.items():
+            if name not in account:
+                problems.append(
+                    f"Salesforce {obj} field {name} (model field {canonical!r}) does not exist; "
+                    f"create it or map {canonical!r} elsewhere in TIERWISE_SALESFORCE__FIELDS"
+                )
+        for logical in ("override_tier", "override_until"):
+            name = self.identity[logical]
+            if name not in account:
+                problems.append(
+                    f"Salesforce {obj} field {name} does not exist; "
+                    "run 'tierwise provision' to create it"
+                )
+        for name in self.tierwise_fields.values():
+            if name not in account:
+                problems.append(
+                    f"Salesforce {obj} field {name} does not exist; "
+                    "run 'tierwise provision' to create it"
+                )
+            elif not account[name].get("updateable", False):
+                problems.append(
+                    f"Salesforce {obj} field {name} is not writable by the API user; "
+                    "grant edit access (field-level security) to the integration user"
+                )
+        key = self.task_key_field
+        if key not in task:
+            problems.append(
+                f"Salesforce {self.task_object} field {key} does not exist; "
+                "run 'tierwise provision' to create it"
+            )
+        elif not task[key].get("externalId", False):
+            problems.append(
+                f"Salesforce {self.task_object} field {key} is not an External ID; "
+                "mark it External ID and Unique (or run 'tierwise provision' on a fresh org)"
+            )
+        if problems:
+            raise SchemaError("; ".join(problems), system=SYSTEM, object_name=obj)
+
+    # ------------------------------------------------------------------ pull
+    def _select_fields(self) -> list[str]:
+        names: list[str] = []
+        for name in (
+            *(self.identity[k] for k in ("id", "name", "website", "owner", "modified")),
+            *(self.identity[k] for k in ("override_tier", "override_until")),
+            *self.tierwise_fields.values(),
+            *(name for name, _ in self.model_fields.values()),
+        ):
+            if name not in names:
+                names.append(name)
+        return names
+
+    def account_soql(self, since: datetime | None) -> str:
+        """The pull query: identifiers checked at start-up, the watermark via format_soql."""
+        select = ", ".join(self._select_fields())
+        modstamp = self.identity["modified"]
+        soql = f"SELECT {select} FROM {self.account_object}"  # noqa: S608 - identifiers checked at start-up
+        if since is not None:
+            soql += format_soql(f" WHERE {modstamp} >= {{}}", since)
+        return soql + f" ORDER BY {modstamp}, Id"
+
+    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+        soql = self.account_soql(since)
+        count = 0
+        for record in self._query_pages(soql, label="query", object_name=self.account_object):
+            count += 1
+            yield self._parse_account(record)
+        log.debug("salesforce_pull_done", accounts=count, incremental=since is not None)
+
+    def _parse_account(self, record: Mapping[str, Any]) -> CrmAccount:
+        invalid: dict[str, str] = {}
+        fields: dict[str, FieldValue] = {}
+        for canonical, (name, kind) in self.model_fields.items():
+            raw = record.get(name)
+            try:
+                fields[canonical] = parse_value(raw, kind)
+            except UnparseableError:
+                fields[canonical] = None
+                invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
+
+        def opt_date(name: str, label: str) -> date | None:
+            raw = record.get(name)
+            if raw in (None, ""):
+                return None
+            try:
+                return parse_date(raw)
+            except UnparseableError:
+                invalid[label] = f"{name}={describe_raw(raw)} is not a date"
+                return None
+
+        def opt_float(name: str, label: str) -> float | None:
+            try:
+                value = parse_value(record.get(name), "number")
+            except UnparseableError:
+                invalid[label] = f"{name}={describe_raw(record.get(name))} is not a number"
+                return None
+            return value if isinstance(value, float) else None
+
+        def opt_str(name: str) -> str | None:
+            raw = record.get(name)
+            return None if raw in (None, "") else str(raw)
+
+        tw = self.tierwise_fields
+        written = TierwiseValues(
+            tier=opt_str(tw["tier"]),
+            score=opt_float(tw["score"], "tierwise.score"),
+            reason=opt_str(tw["reason"]),
+            play=opt_str(tw["play"]),
+            sla_due=opt_date(tw["sla_due"], "tierwise.sla_due"),
+            tier_changed=opt_date(tw["tier_changed"], "tierwise.tier_changed"),
+        )
+        ident = self.identity
+        modified_raw = record.get(ident["modified"])
+        try:
+            modified = parse_datetime(modified_raw) if modified_raw else None
+        except UnparseableError:
+            modified = None
+        return CrmAccount(
+            system=SYSTEM,
+            crm_id=str(record.get(ident["id"])),
+            name=opt_str(ident["name"]),
+            domain=normalise_domain(opt_str(ident["website"])),
+            owner_id=opt_str(ident["owner"]),
+            modified_at=modified,
+            fields=fields,
+            written=written,
+            manual_tier=opt_str(ident["override_tier"]),
+            manual_tier_until=opt_date(ident["override_until"], "override_until"),
+            invalid=invalid,
+        )
+
+    # ------------------------------------------------------------------ writes
+    def _account_record(self, update: AccountUpdate) -> dict[str, Any]:
+        record: dict[str, Any] = {"attributes": {"type": self.account_object}, "id": update.crm_id}
+        for logical, value in update.values.items():
+            name = self.tierwise_fields.get(logical)
+            if name is None:
+                raise ConfigurationError(
+                    f"Salesforce: tierwise does not write a field called {logical!r}",
+                    system=SYSTEM,
+                    object_name=self.account_object,
+                    record_id=update.crm_id,
+                )
+            record[name] = _soql_value(value)
+        return record
+
+    def _collection(
+        self,
+        records: list[dict[str, Any]],
+        *,
+        label: str,
+        path: str,
+        object_name: str,
+        operation: str,
+    ) -> list[dict[str, Any]]:
+        body = {"allOrNone": False, "records": records}
+        result = self._call(
+            label,
+            lambda sf: sf.restful(path, method="PATCH", json=body),
+            operation=operation,
+            object_name=object_name,
+        )
+        return list(result or [])
+
+    def _write_records(
+        self,
+        records: Sequence[dict[str, Any]],
+        ids: Sequence[str],
+        *,
+        label: str,
+        path: str,
+        object_name: str,
+        operation: str,
+        on_success: Callable[[str, dict[str, Any]], None],
+    ) -> list[RecordFailure]:
+        """Collections calls of at most 200; transient per-record failures retried for just
+        those records (bounded rounds, jittered waits); the rest reported."""
+        failures: list[RecordFailure] = []
+        for start in range(0, len(records), COLLECTION_MAX):
+            pending = list(
+                zip(
+                    ids[start : start + COLLECTION_MAX],
+                    records[start : start + COLLECTION_MAX],
+                    strict=True,
+                )
+            )
+            for round_no in range(1, MAX_RECORD_RETRY_ROUNDS + 2):
+                self._check_quota()
+                results = self._collection(
+                    [rec for _, rec in pending],
+                    label=label,
+                    path=path,
+                    object_name=object_name,
+                    operation=operation,
+                )
+                retry_next: list[tuple[str, dict[str, Any]]] = []
+                for (crm_id, rec), result in zip(pending, results, strict=False):
+                    if result.get("success"):
+                        on_success(crm_id, result)
+                        continue
+                    errs = result.get("errors") or [{}]
+                    code = str(errs[0].get("statusCode") or errs[0].get("errorCode") or "ERROR")
+                    reason = f"{code}: {errs[0].get('message', '')}".strip()
+                    transient = code in sf_errors.TRANSIENT_RECORD_CODES
+                    if transient and round_no <= MAX_RECORD_RETRY_ROUNDS:
+                        retry_next.append((crm_id, rec))
+                    else:
+                        failures.append(RecordFailure(crm_id, reason, transient=transient))
+                if len(results) < len(pending):
+                    failures.extend(
+                        RecordFailure(crm_id, "no result returned for this record", True)
+                        for crm_id, _ in pending[len(results) :]
+                    )
+                log.debug(
+                    "salesforce_batch",
+                    operation=operation,
+                    records=len(pending),
+                    retrying=len(retry_next),
+                    round=round_no,
+                )
+                if not retry_next:
+                    break
+                self._policy.sleep(self._policy.backoff(round_no))
+                pending = retry_next
+        for failure in failures:
+            log.warning(
+                "salesforce_record_failed",
+                operation=operation,
+                record_id=failure.crm_id,
+                reason=failure.reason,
+            )
+        return failures
+
+    def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
+        changed = [u for u in updates if u.values]
+        outcome = WriteOutcome()
+        if not changed:
+            return outcome
+        if len(changed) > self.settings.bulk_threshold:
+            return self._bulk_update(changed)
+        records = [self._account_record(u) for u in changed]
+        outcome.failed = self._write_records(
+            records,
+            [u.crm_id for u in changed],
+            label="composite/sobjects PATCH",
+            path="composite/sobjects",
+            object_name=self.account_object,
+            operation="update",
+            on_success=lambda crm_id, _r: outcome.written.append(crm_id),
+        )
+        return outcome
+
+    def _bulk_update(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
+        """Bulk API 2.0 update job (create, upload, close, poll, failed results)."""
+        self._check_quota(calls=5)
+        rows: list[dict[str, str]] = []
+        for update in updates:
+            record = self._account_record(update)
+            row = {"Id": update.crm_id}
+            for key, value in record.items():
+                if key in ("attributes", "id"):
+                    continue
+                row[key] = "#N/A" if value is None else str(value)
+            rows.append(row)
+        obj = self.account_object
+
+        def run(sf: Salesforce) -> tuple[list[dict[str, int]], str]:
+            jobs = getattr(sf.bulk2, obj).update(records=rows, wait=self._bulk_wait)
+            failed_csv = "".join(
+                getattr(sf.bulk2, obj).get_failed_records(job["job_id"]) for job in jobs
+            )
+            return jobs, failed_csv
+
+        _jobs, failed_csv = self._call(
+            "bulk2 ingest", run, operation="bulk update", object_name=obj
+        )
+        failed: dict[str, RecordFailure] = {}
+        for row in csv.DictReader(io.StringIO(failed_csv)):
+            if row.get("sf__Id") == "sf__Id":
+                continue
+            crm_id = row.get("sf__Id") or row.get("Id") or ""
+            if crm_id:
+                failed[crm_id] = RecordFailure(crm_id, row.get("sf__Error") or "failed")
+        outcome = WriteOutcome(
+            written=[u.crm_id for u in updates if u.crm_id not in failed],
+            failed=list(failed.values()),
+        )
+        log.debug("salesforce_bulk_update", records=len(updates), failed=len(failed))
+        return outcome
+
+    # ------------------------------------------------------------------ tasks
+    def _existing_task_keys(self, keys: Sequence[str], *, open_only: bool) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        key = self.task_key_field
+        for start in range(0, len(keys), IN_CLAUSE_CHUNK):
+            chunk = list(keys[start : start + IN_CLAUSE_CHUNK])
+            where = "IsClosed = false AND " if open_only else ""
+            soql = format_soql(
+                f"SELECT Id, {key}, WhatId, ActivityDate FROM {self.task_object} "  # noqa: S608 - identifiers checked
+                f"WHERE {where}{key} IN {{}}",
+                chunk,
+            )
+            found.extend(self._query_pages(soql, label="query", object_name=self.task_object))
+        return found
+
+    def ensure_tasks(self, tasks: Sequence[TaskRequest]) -> TaskOutcome:
+        """Exactly once: tasks whose key already exists are left alone (a rep may have
+        completed them); the rest are upserted by the external id, which is idempotent, so a
+        retry after a dropped answer updates instead of duplicating."""
+        outcome = TaskOutcome()
+        if not tasks:
+            return outcome
+        unique: dict[str, TaskRequest] = {}
+        for task in tasks:
+            unique.setdefault(task.key, task)
+        key = self.task_key_field
+        for row in self._existing_task_keys(list(unique), open_only=False):
+            outcome.existing[str(row[key])] = str(row["Id"])
+        missing = [t for k, t in unique.items() if k not in outcome.existing]
+        records = [self._task_record(t) for t in missing]
+
+        def on_success(task_key: str, result: dict[str, Any]) -> None:
+            target = outcome.created if result.get("created", True) else outcome.existing
+            target[task_key] = str(result.get("id"))
+
+        failures = self._write_records(
+            records,
+            [t.key for t in missing],
+            label=f"composite/sobjects/{self.task_object}/{key} PATCH",
+            path=f"composite/sobjects/{self.task_object}/{key}",
+            object_name=self.task_object,
+            operation="task upsert",
+            on_success=on_success,
+        )
+        # RecordFailure.crm_id carries the task key here: no CRM id exists yet.
+        outcome.failed = [replace(f, reason=f"task {f.crm_id}: {f.reason}") for f in failures]
+        return outcome
+
+    def _task_record(self, task: TaskRequest) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "attributes": {"type": self.task_object},
+            self.task_key_field: task.key,
+            "Subject": task.subject[:255],
+            "ActivityDate": task.due.isoformat(),
+            "WhatId": task.crm_account_id,
+            "Status": TASK_OPEN_STATUS,
+            "Priority": TASK_PRIORITIES.get(task.priority, "Normal"),
+            "Description": task.body,
+        }
+        if task.owner_id:
+            record["OwnerId"] = task.owner_id
+        return record
+
+    def open_tasks(self, keys: Sequence[str]) -> list[OpenTask]:
+        rows = self._existing_task_keys(list(dict.fromkeys(keys)), open_only=True)
+        result: list[OpenTask] = []
+        for row in rows:
+            due_raw = row.get("ActivityDate")
+            try:
+                due = parse_date(due_raw) if due_raw else None
+            except UnparseableError:
+                due = None
+            result.append(
+                OpenTask(
+                    key=str(row[self.task_key_field]),
+                    task_id=str(row["Id"]),
+                    crm_account_id=str(row.get("WhatId") or ""),
+                    due=due,
+                )
+            )
+        return result
+
+    def close_tasks(self, task_ids: Sequence[str], reason: str) -> WriteOutcome:
+        outcome = WriteOutcome()
+        ids = list(dict.fromkeys(task_ids))
+        records = [
+            {
+                "attributes": {"type": self.task_object},
+                "id": task_id,
+                "Status": TASK_CLOSED_STATUS,
+                "Description": f"Closed by tierwise: superseded ({reason})",
+            }
+            for task_id in ids
+        ]
+        outcome.failed = self._write_records(
+            records,
+            ids,
+            label="composite/sobjects PATCH",
+            path="composite/sobjects",
+            object_name=self.task_object,
+            operation="task close",
+            on_success=lambda task_id, _r: outcome.written.append(task_id),
+        )
+        return outcome
+
+    # ------------------------------------------------------------------ provision
+    def _custom_field_specs(
+        self, tier_values: Mapping[str, str]
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(object, field, Metadata) for everything tierwise creates."""
+        tier_picklist = {
+            "restricted": True,
+            "valueSetDefinition": {
+                "sorted": False,
+                "value": [
+                    {"fullName": tier_id, "label": label, "default": False}
+                    for tier_id, label in tier_values.items()
+                ],
+            },
+        }
+        tw = self.tierwise_fields
+        acc = self.account_object
+        specs: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                acc,
+                tw["tier"],
+                {"label": "Tierwise Tier", "type": "Picklist", "valueSet": tier_picklist},
+            ),
+            (
+                acc,
+                tw["score"],
+                {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 1},
+            ),
+            (acc, tw["reason"], {"label": "Tierwise Reason", "type": "Text", "length": 255}),
+            (acc, tw["play"], {"label": "Tierwise Play", "type": "Text", "length": 80}),
+            (acc, tw["sla_due"], {"label": "Tierwise SLA Due", "type": "Date"}),
+            (acc, tw["tier_changed"], {"label": "Tierwise Tier Changed", "type": "Date"}),
+            (
+                acc,
+                self.identity["override_tier"],
+                {"label": "Tierwise Tier Override", "type": "Picklist", "valueSet": tier_picklist},
+            ),
+            (
+                acc,
+                self.identity["override_until"],
+                {"label": "Tierwise Override Until", "type": "Date"},
+            ),
+            (
+                self.task_object,
+                self.task_key_field,
+                {
+                    "label": "Tierwise Key",
+                    "type": "Text",
+                    "length": 80,
+                    "externalId": True,
+                    "unique": True,
+                    "caseSensitive": True,
+                },
+            ),
+        ]
+        return specs
+
+    def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
+        steps: list[ProvisionStep] = []
+        describes = {
+            obj: self._describe(obj, fresh=True) for obj in (self.account_object, self.task_object)
+        }
+        for object_name, name, metadata in self._custom_field_specs(tier_values):
+            existing = describes[object_name]
+            kind = "task_field" if object_name == self.task_object else "field"
+            exists = name in existing
+            steps.append(ProvisionStep(kind, object_name, name, exists))
+            if exists or dry_run:
+                continue
+            payload = {"FullName": f"{object_name}.{name}", "Metadata": metadata}
+            result = self._call(
+                "tooling/sobjects/CustomField POST",
+                lambda sf, body=payload: sf.toolingexecute(  # type: ignore[misc]
+                    "sobjects/CustomField", method="POST", data=body
+                ),
+                operation="create field",
+                object_name=object_name,
+            )
+            log.info(
+                "salesforce_field_created",
+                object=object_name,
+                field=name,
+                id=(result or {}).get("id") if isinstance(result, dict) else None,
+            )
+        self._describes.clear()
+        return steps
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(
+            calls=dict(self._usage.calls),
+            daily_used=self._usage.daily_used,
+            daily_max=self._usage.daily_max,
+        )
