@@ -122,7 +122,12 @@ def classify(exc: BaseException, *, operation: str, object_name: str | None = No
                 )
             retry_after = _retry_after(exc)
             if retry_after is None:
-                secondly = "secondly" in message.lower() or policy == "SECONDLY"
+                lowered = message.lower()
+                secondly = policy == "SECONDLY" or (
+                    policy != "TEN_SECONDLY_ROLLING"
+                    and "secondly" in lowered
+                    and "ten_secondly" not in lowered
+                )
                 retry_after = SECONDLY_WINDOW if secondly else TEN_SECOND_WINDOW
             return RetriableError(detail, retry_after=retry_after, **kw)
         if status == 0 and "ssl" in message.lower():

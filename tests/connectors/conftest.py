@@ -1,0 +1,28 @@
+"""Connector test fixtures: retry sleeps switched off and recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from connectors import retry
+
+CANARY_TOKEN = "canary-tok-9f8e7d6c5b4a39281706"
+CANARY_PASSWORD = "canary-pw-1a2b3c4d5e6f7a8b9c0d"
+
+
+class SleepRecorder:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[SleepRecorder]:
+    """No test waits for real: every retry/limiter sleep is recorded instead."""
+    recorder = SleepRecorder()
+    monkeypatch.setattr(retry, "sleep", recorder)
+    yield recorder
