@@ -1,0 +1,108 @@
+"""The composition root: Settings -> logging -> state store -> connectors -> engine.
+
+Every entry point (CLI commands, the scheduler, tests) builds its objects here or
+hands in fakes for some of them; nothing below this module reads settings or the
+environment on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from connectors.base import Connector
+from sync.engine import SyncEngine
+from sync.logging import configure_logging, settings_secrets
+from sync.metrics import Metrics
+from sync.progress import Progress
+from sync.state import StateStore
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, ``.env`` and ``/run/secrets`` (when present)."""
+    secrets_dir = Path("/run/secrets")
+    if secrets_dir.is_dir() and "_secrets_dir" not in overrides:
+        overrides["_secrets_dir"] = secrets_dir
+    return Settings(**overrides)
+
+
+def setup_logging(settings: Settings, log_format: str | None = None) -> None:
+    configure_logging(
+        fmt=log_format or settings.log_format,
+        level=settings.log_level,
+        secrets=settings_secrets(settings),
+    )
+
+
+def build_store(settings: Settings) -> StateStore:
+    store = StateStore.from_url(settings.database_url)
+    store.migrate()
+    return store
+
+
+def build_model(settings: Settings, model_path: Path | None = None) -> Any:
+    from tiering import load_model
+
+    return load_model(model_path or settings.model_path)
+
+
+def build_crm_connectors(settings: Settings, model: Any) -> list[Connector]:
+    from connectors import build_connectors
+
+    return build_connectors(settings, model.fields)
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: StateStore
+    model: Any
+    connectors: list[Connector]
+    engine: SyncEngine
+    metrics: Metrics
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def close(self) -> None:
+        for connector in self.connectors:
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+        self.store.dispose()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    model_path: Path | None = None,
+    model: Any = None,
+    store: StateStore | None = None,
+    connectors: Sequence[Connector] | None = None,
+    clock: Callable[[], datetime] | None = None,
+    stop: threading.Event | None = None,
+    progress: Progress | None = None,
+    metrics: Metrics | None = None,
+) -> App:
+    """Wire one app; pass any part to replace the real one (tests wire fakes here)."""
+    from tiering import tier_accounts
+
+    model = model if model is not None else build_model(settings, model_path)
+    store = store or build_store(settings)
+    crm = list(connectors) if connectors is not None else build_crm_connectors(settings, model)
+    stop = stop or threading.Event()
+    engine = SyncEngine(
+        store=store,
+        connectors=crm,
+        model=model,
+        tier_accounts=tier_accounts,
+        primary=settings.primary,
+        hand_edit_override_days=settings.hand_edit_override_days,
+        clock=clock or (lambda: datetime.now(UTC)),
+        stop=stop,
+        progress=progress,
+    )
+    return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

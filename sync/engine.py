@@ -1,0 +1,476 @@
+"""One sync cycle: pull -> decide -> plan -> apply -> record, under the run lock.
+
+The engine receives everything it talks to (store, connectors, model, clock, stop
+flag) from the composition root in ``sync.bootstrap``; it never reads settings
+files or the environment. The steps are separate methods named after the cycle so
+the order is visible: nothing is written before every schema check and every pull
+succeeded, and a watermark moves only after the writes went through.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from connectors.base import Connector, CrmAccount, RecordFailure, TaskOutcome
+from connectors.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    QuotaExhaustedError,
+)
+from sync.apply import StopRequested, check_stop, ensure_tasks, write_updates
+from sync.merge import account_key, apply_overrides, detect_hand_edits, merge_accounts, to_inputs
+from sync.plan import plan_run
+from sync.progress import NoProgress, Progress
+from sync.records import MergedAccount, Plan, Snapshot
+from sync.report import RunReport, minimum_calls
+from sync.state import LockHeldError, StateStore, TaskRecord
+from sync.watermark import next_watermark, parse_watermark
+from tiering.errors import ModelError
+from tiering.records import Decision, TieringResult
+
+log = structlog.get_logger("tierwise.sync")
+
+ACCOUNTS = "accounts"
+PULL_BATCH = 500
+
+
+class TieringModelLike:  # pragma: no cover - documentation of what the engine uses
+    """``tiering.TieringModel``: ``version``, ``fields``, ``tiers``, ``tier_labels()``."""
+
+
+TierFunction = Callable[..., TieringResult]
+
+
+@dataclass
+class Pulled:
+    """Everything pulled in this run, by system."""
+
+    accounts: dict[str, dict[str, CrmAccount]] = field(default_factory=dict)
+    since: dict[str, datetime | None] = field(default_factory=dict)
+    max_seen: dict[str, datetime | None] = field(default_factory=dict)
+    full: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What a cycle computed; ``plan``/``decisions`` are None when it stopped before them."""
+
+    report: RunReport
+    plan: Plan | None = None
+    decisions: Mapping[str, Decision] = field(default_factory=dict)
+    accounts: Sequence[MergedAccount] = ()
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        connectors: Sequence[Connector],
+        model: object,
+        tier_accounts: TierFunction,
+        primary: str = "salesforce",
+        hand_edit_override_days: int = 30,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        stop: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.connectors = list(connectors)
+        self.model = model
+        self.tier_accounts = tier_accounts
+        self.primary = primary
+        self.hand_edit_days = hand_edit_override_days
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.progress: Progress = progress or NoProgress()
+
+    # -- the cycle --------------------------------------------------------------
+    def run(self, *, full: bool = False, dry_run: bool = False) -> Outcome:
+        """Run one cycle. Never raises for CRM errors: the report's status says what happened."""
+        now = self.clock()
+        run_id = uuid.uuid4().hex
+        report = RunReport(
+            run_id=run_id, kind="full" if full else "incremental", dry_run=dry_run, started=now
+        )
+        outcome = Outcome(report=report)
+        structlog.contextvars.bind_contextvars(run_id=run_id)
+        lock = self.store.lock(owner=run_id)
+        try:
+            lock.acquire(now)
+        except LockHeldError as exc:
+            report.status, report.message = "locked", str(exc)
+            report.finished = self.clock()
+            log.warning("run.locked", error=str(exc))
+            structlog.contextvars.unbind_contextvars("run_id")
+            return outcome
+        try:
+            self.store.start_run(run_id, report.kind, dry_run, now)
+            log.info("run.start", kind=report.kind, dry_run=dry_run)
+            self._cycle(outcome, now, full=full, dry_run=dry_run, heartbeat=lock.heartbeat)
+        except StopRequested:
+            report.status = "stopped"
+            report.message = "stopped on request; progress was saved and the next run continues"
+        except QuotaExhaustedError as exc:
+            report.status, report.message = "deferred", f"deferred: {exc}"
+        except AuthenticationError as exc:
+            report.status, report.message = "authentication", str(exc)
+        except (ConfigurationError, ModelError) as exc:
+            report.status, report.message = "configuration", str(exc)
+        except Exception as exc:
+            report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
+            log.exception("run.error")
+        finally:
+            self._finish(report)
+            lock.release()
+            structlog.contextvars.unbind_contextvars("run_id")
+        return outcome
+
+    def _cycle(
+        self,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        full: bool,
+        dry_run: bool,
+        heartbeat: Callable[[], None],
+    ) -> None:
+        report = outcome.report
+        self.validate()
+        pulled = self.pull(now, full=full, dry_run=dry_run, heartbeat=heartbeat)
+        report.pulled = {s: len(a) for s, a in pulled.accounts.items()}
+        for system, is_full in pulled.full.items():
+            if is_full and not full:
+                report.full_reconcile[system] = "no usable watermark"
+        accounts, decisions, result, overrides = self.decide(
+            pulled, now, dry_run=dry_run, report=report
+        )
+        outcome.accounts, outcome.decisions = accounts, decisions
+        plan = plan_run(accounts, decisions, self.store.tasks(), now)
+        outcome.plan = plan
+        self._describe(report, result, plan)
+        if dry_run:
+            report.status = "dry_run"
+            return
+        failures = self.apply(plan, now, report)
+        self.record(report.run_id, now, result, pulled, overrides)
+        report.errors.extend(failures)
+        report.status = "partial" if failures else "ok"
+
+    # -- steps ------------------------------------------------------------------
+    def validate(self) -> None:
+        """Authenticate and check every mapped field on every CRM, before any read or write."""
+        for connector in self.connectors:
+            connector.check_access()
+            connector.validate_schema()
+
+    def pull(
+        self,
+        now: datetime,
+        *,
+        full: bool,
+        dry_run: bool,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> Pulled:
+        """Pull every CRM (full, or from its watermark). Any failure fails the run: tiering a
+        partial population would demote accounts only because they were not read."""
+        pulled = Pulled()
+        for connector in self.connectors:
+            system = connector.system
+            since = None if full else parse_watermark(self.store.watermark(system, ACCOUNTS), now)
+            pulled.since[system] = since
+            pulled.full[system] = since is None
+            seen: dict[str, CrmAccount] = {}
+            batch: list[CrmAccount] = []
+            self.progress.step(f"pull {system}", None)
+            for account in connector.pull_accounts(since):
+                # Inclusive start: records on the boundary come again; de-duplicate by id.
+                seen[account.crm_id] = account
+                batch.append(account)
+                if len(batch) >= PULL_BATCH:
+                    self._save_pulled(batch, now, dry_run)
+                    self.progress.advance(len(batch))
+                    batch = []
+                    if heartbeat is not None:
+                        heartbeat()
+                    check_stop(self.stop)
+            self._save_pulled(batch, now, dry_run)
+            self.progress.advance(len(batch))
+            pulled.accounts[system] = seen
+            stamps = [a.modified_at for a in seen.values() if a.modified_at is not None]
+            pulled.max_seen[system] = max(stamps) if stamps else None
+            log.info("pull.done", system=system, records=len(seen), full=since is None)
+        for system, seen in pulled.accounts.items():
+            if pulled.full[system] and not dry_run:
+                gone = self.store.delete_snapshots_except(system, seen)
+                if gone:
+                    log.info("pull.forgotten", system=system, records=gone)
+        check_stop(self.stop)
+        return pulled
+
+    def decide(
+        self, pulled: Pulled, now: datetime, *, dry_run: bool, report: RunReport
+    ) -> tuple[
+        list[MergedAccount],
+        dict[str, Decision],
+        TieringResult,
+        dict[tuple[str, str], dict[str, str] | None],
+    ]:
+        """Build the whole population from the snapshots and tier it (tiering is pure)."""
+        snapshots = self._population(pulled, dry_run)
+        today = now.date()
+        tier_ids = list(self._tier_labels())
+        overrides, edits = detect_hand_edits(
+            snapshots, self.store.last_written(), tier_ids, today, self.hand_edit_days
+        )
+        snapshots = apply_overrides(snapshots, overrides)
+        report.hand_edits = [
+            {
+                "system": e.system,
+                "crm_id": e.crm_id,
+                "key": e.key,
+                "tier": e.tier,
+                "until": e.until.isoformat(),
+                "new": str(e.new).lower(),
+            }
+            for e in edits
+        ]
+        for e in edits:
+            if e.new:
+                log.warning(
+                    "hand_edit.honoured",
+                    system=e.system,
+                    crm_id=e.crm_id,
+                    tier=e.tier,
+                    until=e.until.isoformat(),
+                )
+        report.invalid_values = [
+            {"system": s.system, "crm_id": s.crm_id, "field": name, "value": raw}
+            for s in snapshots
+            for name, raw in sorted(s.invalid.items())
+        ]
+        accounts = merge_accounts(snapshots, self.primary, today)
+        histories = self.store.histories(now)
+        result = self.tier_accounts(self.model, to_inputs(accounts), histories, now)
+        decisions = {d.key: d for d in result.decisions}
+        return accounts, decisions, result, overrides
+
+    def apply(self, plan: Plan, now: datetime, report: RunReport) -> list[dict[str, str]]:
+        """Write changed fields, ensure tasks, close superseded ones; returns record failures."""
+        failures: list[dict[str, str]] = []
+        by_system = {c.system: c for c in self.connectors}
+        for system, updates in plan.updates.items():
+            connector = by_system[system]
+
+            def saved(ids: Sequence[str], system: str = system) -> None:
+                self.store.record_written(
+                    {(system, i): plan.desired[(system, i)] for i in ids}, self.clock()
+                )
+
+            self.progress.step(f"write {system}", len(updates))
+            outcome = write_updates(connector, updates, saved, self.stop, self.progress)
+            report.writes[system] = len(outcome.written)
+            failures.extend(_failure(system, f) for f in outcome.failed)
+            log.info(
+                "write.done",
+                system=system,
+                written=len(outcome.written),
+                failed=len(outcome.failed),
+            )
+        tasks_by_system: dict[str, list[TaskRecord]] = {}
+        for planned in plan.tasks:
+            tasks_by_system.setdefault(planned.system, []).append(
+                TaskRecord(
+                    key=planned.request.key,
+                    system=planned.system,
+                    crm_task_id=None,
+                    account_key=planned.account_key,
+                    crm_account_id=planned.request.crm_account_id,
+                    tier=planned.tier,
+                    status="created",
+                    due=planned.request.due,
+                )
+            )
+        requests = {p.request.key: p.request for p in plan.tasks}
+        for system, records in tasks_by_system.items():
+            meta = {r.key: r for r in records}
+
+            def done(result: TaskOutcome, meta: dict[str, TaskRecord] = meta) -> None:
+                ids = {**result.existing, **result.created}
+                self.store.record_tasks(
+                    [_with_task_id(meta[k], v) for k, v in ids.items() if k in meta], self.clock()
+                )
+
+            task_outcome = ensure_tasks(
+                by_system[system], [requests[r.key] for r in records], done, self.stop
+            )
+            report.tasks_created[system] = len(task_outcome.created)
+            report.tasks_existing[system] = len(task_outcome.existing)
+            failures.extend(_failure(system, f) for f in task_outcome.failed)
+        closes_by_system: dict[str, list[tuple[str, str]]] = {}
+        for close in plan.closes:
+            closes_by_system.setdefault(close.system, []).append(
+                (close.task_key, close.crm_task_id)
+            )
+        for system, pairs in closes_by_system.items():
+            check_stop(self.stop)
+            closed = by_system[system].close_tasks(
+                [t for _, t in pairs], reason="account left the tier"
+            )
+            ok = set(closed.written)
+            self.store.close_tasks([k for k, t in pairs if t in ok], self.clock())
+            report.tasks_closed += len(ok)
+            failures.extend(_failure(system, f) for f in closed.failed)
+        report.tasks_overdue = self._overdue(now, by_system)
+        return failures
+
+    def record(
+        self,
+        run_id: str,
+        now: datetime,
+        result: TieringResult,
+        pulled: Pulled,
+        overrides: Mapping[tuple[str, str], Mapping[str, str] | None],
+    ) -> None:
+        """History, honoured hand edits and, last, the watermarks (the writes went through)."""
+        self.store.record_decisions(run_id, now, result.decisions)
+        self.store.set_overrides(overrides)
+        for system, since in pulled.since.items():
+            value = next_watermark(since, pulled.max_seen.get(system), now)
+            if value is not None:
+                self.store.set_watermark(system, ACCOUNTS, value.isoformat(), self.clock())
+
+    # -- helpers ----------------------------------------------------------------
+    def _save_pulled(self, batch: Sequence[CrmAccount], now: datetime, dry_run: bool) -> None:
+        if batch and not dry_run:
+            keys = {(a.system, a.crm_id): account_key(a.system, a.crm_id, a.domain) for a in batch}
+            self.store.upsert_snapshots(batch, keys, now)
+
+    def _population(self, pulled: Pulled, dry_run: bool) -> list[Snapshot]:
+        stored = self.store.snapshots()
+        if not dry_run:
+            return stored
+        # A dry run stored nothing: lay this run's pulls over the stored snapshots.
+        by_id = {(s.system, s.crm_id): s for s in stored}
+        for system, accounts in pulled.accounts.items():
+            if pulled.full[system]:
+                by_id = {k: v for k, v in by_id.items() if k[0] != system or k[1] in accounts}
+            for acc in accounts.values():
+                old = by_id.get((system, acc.crm_id))
+                by_id[(system, acc.crm_id)] = Snapshot(
+                    system=system,
+                    crm_id=acc.crm_id,
+                    key=account_key(system, acc.crm_id, acc.domain),
+                    domain=acc.domain,
+                    name=acc.name,
+                    owner_id=acc.owner_id,
+                    modified_at=acc.modified_at,
+                    fields=acc.fields,
+                    written=acc.written,
+                    manual_tier=acc.manual_tier,
+                    manual_tier_until=acc.manual_tier_until,
+                    invalid=acc.invalid,
+                    override=old.override if old else None,
+                )
+        return [by_id[k] for k in sorted(by_id)]
+
+    def _tier_labels(self) -> dict[str, str]:
+        labels = getattr(self.model, "tier_labels", None)
+        return dict(labels()) if callable(labels) else {}
+
+    def _overdue(self, now: datetime, by_system: Mapping[str, Connector]) -> list[str]:
+        late: dict[str, list[str]] = {}
+        for task in self.store.tasks(status="created"):
+            if task.due is not None and task.due < now.date():
+                late.setdefault(task.system, []).append(task.key)
+        overdue: list[str] = []
+        for system, keys in late.items():
+            if system in by_system:
+                overdue.extend(t.key for t in by_system[system].open_tasks(keys))
+        return sorted(overdue)
+
+    def _describe(self, report: RunReport, result: TieringResult, plan: Plan) -> None:
+        stats = result.stats
+        report.accounts = stats.accounts
+        report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
+        report.tier_labels = self._tier_labels() or {t.tier: t.label for t in stats.per_tier}
+        report.promotions, report.demotions = stats.promotions, stats.demotions
+        report.tier_changes = sum(
+            1 for d in result.decisions if d.changed and d.previous_tier is not None
+        )
+        report.field_changes = len(plan.changes)
+        report.planned_writes = {s: len(u) for s, u in plan.updates.items()}
+        report.tasks_planned = len(plan.tasks)
+
+    def _finish(self, report: RunReport) -> None:
+        report.finished = self.clock()
+        for connector in self.connectors:
+            usage = connector.usage()
+            report.api_calls[connector.system] = {
+                "total": usage.total,
+                "calls": dict(usage.calls),
+                "daily_used": usage.daily_used,
+                "daily_max": usage.daily_max,
+            }
+            tasks = report.tasks_created.get(connector.system, 0) + report.tasks_existing.get(
+                connector.system, 0
+            )
+            report.minimum_calls[connector.system] = minimum_calls(
+                connector.system,
+                report.pulled.get(connector.system, 0),
+                report.writes.get(connector.system, 0),
+                tasks,
+            )
+        try:
+            self.store.finish_run(
+                report.run_id,
+                finished=report.finished,
+                status=report.status,
+                counts={
+                    "accounts": report.accounts,
+                    "per_tier": report.per_tier,
+                    "writes": report.writes,
+                    "planned_writes": report.planned_writes,
+                    "tasks_created": report.tasks_created,
+                    "tasks_closed": report.tasks_closed,
+                    "pulled": report.pulled,
+                    "message": report.message,
+                },
+                api_calls=report.api_calls,
+                errors=report.errors,
+            )
+        except Exception:
+            log.exception("run.ledger_failed")
+        log.info(
+            "run.finish",
+            status=report.status,
+            kind=report.kind,
+            dry_run=report.dry_run,
+            accounts=report.accounts,
+            writes=report.writes,
+            planned_writes=report.planned_writes,
+            tasks_created=report.tasks_created,
+            errors=len(report.errors),
+            message=report.message or None,
+        )
+
+
+def _failure(system: str, failure: RecordFailure) -> dict[str, str]:
+    return {
+        "system": system,
+        "crm_id": failure.crm_id,
+        "reason": failure.reason,
+        "transient": str(failure.transient).lower(),
+    }
+
+
+def _with_task_id(record: TaskRecord, task_id: str) -> TaskRecord:
+    from dataclasses import replace
+
+    return replace(record, crm_task_id=task_id)

@@ -1,0 +1,156 @@
+"""The run report: one JSON file per run plus the human summary printed by the CLI.
+
+The report says what a run did and why it stopped, with record ids for every error
+and every invalid value, and API calls per system next to the minimum the APIs
+allow, so an operator can act on it without reading logs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+# Largest page / batch each API allows (reads, writes, task creates).
+PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
+BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
+
+EXIT_CODES = {
+    "ok": 0,
+    "dry_run": 0,
+    "partial": 4,
+    "stopped": 4,
+    "deferred": 6,
+    "locked": 5,
+    "configuration": 2,
+    "authentication": 3,
+    "failed": 1,
+}
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    kind: str
+    dry_run: bool
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"
+    message: str = ""
+    pulled: dict[str, int] = field(default_factory=dict)
+    full_reconcile: dict[str, str] = field(default_factory=dict)
+    accounts: int = 0
+    per_tier: dict[str, int] = field(default_factory=dict)
+    tier_labels: dict[str, str] = field(default_factory=dict)
+    promotions: int = 0
+    demotions: int = 0
+    tier_changes: int = 0
+    field_changes: int = 0
+    writes: dict[str, int] = field(default_factory=dict)
+    planned_writes: dict[str, int] = field(default_factory=dict)
+    tasks_created: dict[str, int] = field(default_factory=dict)
+    tasks_existing: dict[str, int] = field(default_factory=dict)
+    tasks_planned: int = 0
+    tasks_closed: int = 0
+    tasks_overdue: list[str] = field(default_factory=list)
+    hand_edits: list[dict[str, str]] = field(default_factory=list)
+    invalid_values: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    api_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    minimum_calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
+
+    def failures_by_system(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for error in self.errors:
+            if error.get("crm_id"):
+                counts[error.get("system", "?")] = counts.get(error.get("system", "?"), 0) + 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started"] = self.started.isoformat()
+        data["finished"] = self.finished.isoformat() if self.finished else None
+        data["exit_code"] = self.exit_code
+        return data
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = self.started.strftime("%Y%m%dT%H%M%SZ")
+        path = directory / f"run-{stamp}-{self.run_id[:8]}.json"
+        path.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        return path
+
+
+def minimum_calls(system: str, pulled: int, writes: int, tasks: int) -> int:
+    """Fewest calls the API allows for this work: reads ceil(N/page) + writes ceil(K/batch)."""
+    page = PAGE_SIZE.get(system, 100)
+    batch = BATCH_SIZE.get(system, 100)
+    return max(1, math.ceil(pulled / page)) + math.ceil(writes / batch) + math.ceil(tasks / batch)
+
+
+def summary(report: RunReport, report_path: Path | None = None) -> str:
+    """The human summary of a run (what the CLI prints)."""
+    mode = " (dry run: nothing written)" if report.dry_run else ""
+    lines = [f"tierwise {report.kind} run {report.run_id[:8]}: {report.status}{mode}"]
+    if report.message:
+        lines.append(f"  {report.message}")
+    if report.full_reconcile:
+        for system, why in sorted(report.full_reconcile.items()):
+            lines.append(f"  {system}: full reconcile ({why})")
+    pulled = ", ".join(f"{s} {n}" for s, n in sorted(report.pulled.items())) or "none"
+    lines.append(f"  pulled: {pulled}; accounts tiered: {report.accounts}")
+    if report.per_tier:
+        lines.append("  accounts per tier:")
+        for tier, count in report.per_tier.items():
+            label = report.tier_labels.get(tier, tier)
+            lines.append(f"    {tier:<12} {label:<14} {count:>7}")
+    lines.append(
+        f"  changes: {report.tier_changes} tier changes ({report.promotions} up, "
+        f"{report.demotions} down), {report.field_changes} field changes"
+    )
+    verb = "would write" if report.dry_run else "writes"
+    counts = report.planned_writes if report.dry_run else report.writes
+    lines.append(f"  {verb}: " + (", ".join(f"{s} {n}" for s, n in sorted(counts.items())) or "0"))
+    created = sum(report.tasks_created.values())
+    existing = sum(report.tasks_existing.values())
+    lines.append(
+        f"  tasks: {report.tasks_planned} planned, {created} created, {existing} already there, "
+        f"{report.tasks_closed} closed, {len(report.tasks_overdue)} overdue"
+    )
+    if report.hand_edits:
+        lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
+    if report.invalid_values:
+        sample = ", ".join(
+            f"{v['system']}:{v['crm_id']}.{v['field']}" for v in report.invalid_values[:5]
+        )
+        lines.append(
+            f"  invalid values (scored as missing): {len(report.invalid_values)} ({sample})"
+        )
+    if report.api_calls:
+        lines.append("  API calls (made / minimum for reads+writes+tasks):")
+        for system, usage in sorted(report.api_calls.items()):
+            minimum = report.minimum_calls.get(system)
+            lines.append(f"    {system:<11} {usage.get('total', 0):>5} / {minimum}")
+            for endpoint, count in sorted(_calls(usage).items()):
+                lines.append(f"      {endpoint:<40} {count:>5}")
+    if report.errors:
+        lines.append(f"  errors: {len(report.errors)}")
+        for error in report.errors[:10]:
+            where = f"{error.get('system', '')}:{error.get('crm_id', '')}".strip(":")
+            lines.append(f"    {where} {error.get('reason', '')}".rstrip())
+    if report_path is not None:
+        lines.append(f"  report: {report_path}")
+    return "\n".join(lines)
+
+
+def _calls(usage: Mapping[str, Any]) -> dict[str, int]:
+    calls = usage.get("calls", {})
+    return {str(k): int(v) for k, v in calls.items()} if isinstance(calls, dict) else {}
