@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from connectors import retry
@@ -21,8 +19,8 @@ class SleepRecorder:
 
 
 @pytest.fixture(autouse=True)
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[SleepRecorder]:
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
     """No test waits for real: every retry/limiter sleep is recorded instead."""
     recorder = SleepRecorder()
     monkeypatch.setattr(retry, "sleep", recorder)
-    yield recorder
+    return recorder

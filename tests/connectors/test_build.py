@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """build_connectors: which connectors, and configuration rejected before any request."""
 
 from __future__ import annotations

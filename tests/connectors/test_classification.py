@@ -1,3 +1,4 @@
+
 """Client exceptions in, tierwise errors out: one table per CRM."""
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ def test_a_failed_ssl_handshake_names_the_ca_bundle_setting() -> None:
 
 
 def hs_error(
-    cls: type[Exception], status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+    cls: type[Exception],
+    status: int,
+    body: dict[str, Any] | str,
+    headers: dict[str, str] | None = None,
 ) -> Exception:
     exc = cls(status=status, reason="r")
     exc.body = json.dumps(body) if isinstance(body, dict) else body  # type: ignore[attr-defined]

@@ -1,3 +1,4 @@
+
 """CRM values onto canonical types; bad values become None, never a crash."""
 
 from __future__ import annotations

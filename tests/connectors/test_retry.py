@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """The one retry layer and the client-side limiter."""
 
 from __future__ import annotations
