@@ -7,7 +7,8 @@ turns both into tierwise's tree (``connectors.errors``) by status and ``errorCod
 ===============================  =========================================
 INVALID_SESSION_ID (401)         AuthenticationError (the connector re-authenticates
                                  once and replays once before classifying)
-REQUEST_LIMIT_EXCEEDED (403)     QuotaExhaustedError (never a re-login)
+REQUEST_LIMIT_EXCEEDED (403)     QuotaExhaustedError (never a re-login); as a 429
+                                 or a concurrent-request limit it is RetriableError
 QUERY_TIMEOUT                    FatalCrmError on reads (a partial read must fail the run)
 UNABLE_TO_LOCK_ROW               RetriableError
 INVALID_FIELD / INVALID_TYPE     SchemaError (fix the mapping or run provision)
@@ -90,12 +91,15 @@ def classify(
             return AuthenticationError(
                 f"Salesforce rejected the session ({code or status}): {AUTH_HINT}", **kw
             )
-        if code == "REQUEST_LIMIT_EXCEEDED":
+        concurrent = "concurrent" in message.lower()
+        if code == "REQUEST_LIMIT_EXCEEDED" and status != 429 and not concurrent:
             return QuotaExhaustedError(
                 f"Salesforce daily API request limit is exhausted (REQUEST_LIMIT_EXCEEDED); "
                 f"the run is deferred until the org's quota resets. {where}",
                 **kw,
             )
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            return RetriableError(detail, **kw)
         if code == "QUERY_TIMEOUT":
             if read:
                 return FatalCrmError(f"{detail}; the read is incomplete, nothing is changed", **kw)
