@@ -23,6 +23,7 @@ from tiering.records import (
     UNQUALIFIED,
     AccountInput,
     Decision,
+    FieldValue,
     GroupScore,
     Play,
     SignalScore,
@@ -34,6 +35,7 @@ RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
 RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
               "hysteresis", "dwell", "unqualified")
 REASON_LIMIT = 255
+_CACHE_PER_SIGNAL = 4096
 _TIER_NUMBER = re.compile(r"^tier_(\d+)$")
 
 
@@ -65,6 +67,12 @@ class DecisionTable(Sequence[Decision]):
         self._labels = tuple(labels[tier_id] for tier_id in self._ids)
         self._titles = tuple(_title(tier_id, labels[tier_id]) for tier_id in self._ids)
         self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None)
+        signals = table.signals
+        self._fields = tuple(signal.field for signal in signals)
+        self._max_points = tuple(round(signal.weight, 2) for signal in signals)
+        self._cache: tuple[dict[tuple[type, FieldValue], SignalScore], ...] = tuple(
+            {} for _ in signals)
+        self._group_labels = {group.id: group.label for group in model.groups}
         self._slices: list[range] = []
         start = 0
         for group in model.groups:
@@ -126,25 +134,44 @@ class DecisionTable(Sequence[Decision]):
             groups=groups, missing_signals=missing)
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
-        row = self._table.points[i].tolist()
+        row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
         fields = self._accounts[i].fields
-        signals = self._table.signals
         result = []
         for group, indexes in zip(self._model.groups, self._slices, strict=True):
-            scored = tuple(
-                SignalScore(signals[j].id, round(row[j], 2), round(signals[j].weight, 2),
-                            missing[j], signal_detail(signals[j], fields.get(signals[j].field)))
-                for j in indexes)
+            scored = tuple(self._signal(j, fields.get(self._fields[j]), row[j], missing[j])
+                           for j in indexes)
             total = round(sum(row[j] for j in indexes), 2)
             result.append(GroupScore(group.id, total, group.weight, group.subtracts, scored))
         return tuple(result)
+
+    def _signal(self, j: int, value: FieldValue, points: float, missing: bool) -> SignalScore:
+        """The breakdown entry; shared between accounts with the same value.
+
+        Points depend only on the signal and the value within one run, so equal
+        values (industries, flags, round numbers) reuse one frozen object. The
+        value's class is part of the key because ``True == 1.0`` in Python.
+        """
+        cache = self._cache[j]
+        try:
+            key = (value.__class__, value)
+            hit = cache.get(key)
+        except TypeError:  # an unhashable value (a list) is simply not cached
+            key, hit = None, None
+        if hit is not None:
+            return hit
+        signal = self._table.signals[j]
+        made = SignalScore(signal.id, points, self._max_points[j], missing,
+                           signal_detail(signal, value))
+        if key is not None and len(cache) < _CACHE_PER_SIGNAL:
+            cache[key] = made
+        return made
 
     def _reason(self, i: int, tier: int, score: float, code: int,
                 groups: tuple[GroupScore, ...]) -> str:
         head = f"{self._titles[tier]} (score {score:.0f})"
         tail = self._rule_phrase(i, tier, code)
-        labels = {group.id: group.label for group in self._model.groups}
+        labels = self._group_labels
         for with_details in (True, False):
             parts = [_group_phrase(labels[g.name], g, with_details) for g in groups]
             text = f"{head}: {'; '.join(parts)}; {tail}"

@@ -326,7 +326,7 @@ class _Loader:
         return SignalSpec(**base), weight
 
     def _tiers(self, root: _Node) -> tuple[TierSpec, ...]:
-        nodes = root.items("tiers")
+        nodes = root.items("tiers", allow_empty=True)
         if not MIN_TIERS <= len(nodes) <= MAX_TIERS:
             root.fail("tiers", f"must list {MIN_TIERS} to {MAX_TIERS} tiers (found {len(nodes)})")
         tiers: list[TierSpec] = []
