@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -146,8 +146,17 @@ def _previous(model: TieringModel, keys: list[str], history: Mapping[str, Accoun
             continue
         previous[i] = tier
         if past.tier_since is not None:
-            dwell[i] = (now - past.tier_since).total_seconds() / 86400.0
+            dwell[i] = (now - _aligned(past.tier_since, now)).total_seconds() / 86400.0
     return previous, unknown, dwell
+
+
+def _aligned(moment: datetime, now: datetime) -> datetime:
+    """``moment`` comparable with ``now``: a store may hand back naive UTC datetimes."""
+    if (moment.tzinfo is None) == (now.tzinfo is None):
+        return moment
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=now.tzinfo)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _condition_mask(condition: Condition, columns: Columns, scores: FloatArray,
@@ -200,7 +209,8 @@ def _score_drop(condition: Condition, scores: FloatArray, keys: list[str],
         past = history.get(key)
         if past is None or not past.points:
             continue
-        recent = [point.score for point in past.points if since <= point.at <= now]
+        recent = [point.score for point in past.points
+                  if since <= _aligned(point.at, now) <= now]
         if recent and max(recent) - scores[i] > fell_by:
             mask[i] = True
     return mask

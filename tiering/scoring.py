@@ -47,7 +47,7 @@ class Columns:
         column = self._numbers.get(name)
         if column is None:
             column = np.fromiter(
-                (v if v.__class__ is float or v.__class__ is int else _NAN
+                (v if v.__class__ is float or v.__class__ is int else _as_number(v)
                  for v in self.raw(name)), dtype=np.float64, count=self.count)
             self._numbers[name] = column
         return column
@@ -67,6 +67,14 @@ class Columns:
     def mapped(self, name: str, lookup: Callable[[FieldValue], float]) -> FloatArray:
         return np.fromiter((lookup(v) for v in self.raw(name)), dtype=np.float64,
                            count=self.count)
+
+
+def _as_number(value: FieldValue) -> float:
+    """The slow path of ``Columns.numbers``: numpy scalars count, bools do not."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool | np.bool_):
+        return float(value)
+    return _NAN
 
 
 def _range(signal: SignalSpec, columns: Columns) -> FloatArray:
@@ -167,10 +175,10 @@ def signal_detail(signal: SignalSpec, value: FieldValue) -> str:
     if value is None:
         return "missing"
     if signal.kind == "range" and isinstance(value, int | float) and not isinstance(value, bool):
-        if signal.unit == "USD":
-            return _money(float(value))
-        text = f"{value:,.0f}"
-        return f"{text} {signal.unit}" if signal.unit else text
+        text = _money(float(value)) if signal.unit == "USD" else f"{value:,.0f}"
+        if signal.unit and signal.unit != "USD":
+            text = f"{text} {signal.unit}"
+        return f"{signal.label} {text}" if signal.label else text
     if signal.kind == "category":
         return str(value)
     if signal.kind in ("bool", "contains_any"):

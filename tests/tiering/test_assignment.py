@@ -270,3 +270,24 @@ def test_each_decision_carries_its_tiers_play() -> None:
     assert first.play is not None
     assert ("1:1 ABM", "queue:abm") == (first.play.name, first.play.tasks[0].owner)
     assert second.play is None
+
+
+def test_naive_history_datetimes_are_read_as_utc() -> None:
+    naive_since = (NOW - timedelta(days=30)).replace(tzinfo=None)
+    hist = {"a": AccountHistory("tier_1", naive_since,
+                                (ScorePoint(naive_since + timedelta(days=20), 99.0, "tier_1"),))}
+
+    decision = only(tier_accounts(model(STABLE + TRIGGERS), [account("a", 50)], hist,
+                                  NOW).decisions)
+
+    assert ("tier_2", "trigger:score_drop") == (decision.tier, decision.rule)
+
+
+def test_numpy_numbers_count_as_numbers_and_bools_do_not() -> None:
+    import numpy as np
+
+    result = tier_accounts(model(), [account("np", np.float64(85)), account("bool", True)],
+                           {}, NOW)
+
+    assert [(85.0, ("competitor",)), (0.0, ("size", "competitor"))] == [
+        (d.score, d.missing_signals) for d in result.decisions]
