@@ -171,7 +171,7 @@ def test_a_held_lock_makes_the_other_run_exit_5_without_touching_crms(
 def test_incremental_run_pulls_only_changes_but_tiers_the_whole_population(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
 ) -> None:
-    sf, hs = crms
+    sf, _ = crms
     app = make_app(store, crms, clock)
     app.engine.run(full=True)
     clock.jump(timedelta(hours=1))
