@@ -120,6 +120,18 @@ BAD_MODELS = [
     ("  employees: number", "  employees: numeric",
      "model.yaml:3: fields.employees: unknown type 'numeric' "
      "(expected one of: number, string, bool, date, list)"),
+    ("        missing: 0\n", "        missing: 0\n      - {id: size, field: employees, "
+     "kind: range, weight: 1, points: [[0, 0], [1, 1]], missing: 0}\n",
+     "model.yaml:16: groups[0].signals[1].id: duplicate signal id 'size'"),
+    ("    then: {demote_to: tier_2}\n", "    then: {demote_to: tier_2}\n  - name: quiet\n"
+     "    when: [{field: last_activity, within_days: 5}]\n    then: {promote: 1}\n",
+     "model.yaml:29: triggers[1].name: duplicate trigger name 'quiet'"),
+    ("plays:\n", "play:\n",
+     "model.yaml:29: play: unknown key (expected one of: version, fields, groups, tiers, "
+     "overrides, triggers, stability, plays)"),
+    ("    then: {demote_to: tier_2}", "    then: {demote_to: tier_2, promote: 1}",
+     "model.yaml:28: triggers[0].then: needs exactly one action: "
+     "promote, demote, promote_to, demote_to"),
     ("points: [[0, 0], [100, 1]]", "points: [[100, 0], [0, 1]]",
      "model.yaml:14: groups[0].signals[0].points: must be a list of at least two "
      "[value, score] pairs, values ascending, scores 0..1"),
