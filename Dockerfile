@@ -1,0 +1,33 @@
+# tierwise sync worker: `tierwise schedule` by default; `tierwise run` for a CronJob.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY deploy/requirements.lock deploy/requirements.lock
+COPY tiering tiering
+COPY connectors connectors
+COPY sync sync
+COPY config config
+COPY sandbox sandbox
+# Every dependency pinned through the lock file (constraints), PostgreSQL driver included.
+RUN python -m venv /opt/tierwise \
+ && /opt/tierwise/bin/pip install -c deploy/requirements.lock ".[postgres]"
+
+FROM python:3.11-slim
+ENV PATH=/opt/tierwise/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    TIERWISE_LOG_FORMAT=json \
+    TIERWISE_DATABASE_URL=sqlite:////data/tierwise.db \
+    TIERWISE_REPORT_DIR=/data/reports
+RUN groupadd --system --gid 10001 tierwise \
+ && useradd --system --uid 10001 --gid tierwise --home-dir /data --shell /usr/sbin/nologin tierwise \
+ && mkdir -p /data && chown tierwise:tierwise /data
+COPY --from=build /opt/tierwise /opt/tierwise
+USER 10001:10001
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 9108
+# `validate` checks settings and the model without calling a CRM: cheap and offline.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=20s --retries=3 \
+  CMD ["tierwise", "validate"]
+CMD ["tierwise", "schedule"]

@@ -1,0 +1,38 @@
+# tierwise developer tasks. `make help` lists them.
+VENV ?= /tmp/venv
+PY := $(VENV)/bin/python
+
+.PHONY: help install test test-sync lint typecheck check demo ci lock bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install: ## editable install with the test extras into $(VENV)
+	$(PY) -m pip install -e '.[test]'
+
+test: ## the whole test suite (what CI runs)
+	$(PY) -m pytest
+
+test-sync: ## only the sync worker's tests
+	$(PY) -m pytest tests/sync
+
+lint: ## ruff
+	$(VENV)/bin/ruff check sync tests/sync
+
+typecheck: ## mypy --strict on the sync package
+	$(VENV)/bin/mypy sync
+
+check: lint typecheck test ## lint, types and tests
+
+demo: ## the sandbox demo: two runs against emulated Salesforce + HubSpot
+	$(VENV)/bin/tierwise demo
+
+ci: ## the CI script: fresh virtualenv, install, README test command
+	bash .ci/run
+
+lock: ## regenerate the container's pinned versions
+	{ head -2 deploy/requirements.lock; $(VENV)/bin/pip freeze --exclude-editable | grep -v '^tierwise'; } > deploy/requirements.lock.new
+	mv deploy/requirements.lock.new deploy/requirements.lock
+
+bench: ## the benchmarks (not part of the test run)
+	for f in bench/bench_*.py; do $(PY) "$$f" || exit 1; done
