@@ -1,0 +1,248 @@
+"""Bulk API 2.0 ingest jobs (insert, update, upsert, delete) against the org.
+
+Jobs process when closed (``UploadComplete``) and then report ``InProgress`` for a
+configurable number of polls before ``JobComplete``, so a client's polling loop runs.
+Per-row results follow the documented CSVs: ``sf__Id,sf__Created,...`` for successes,
+``sf__Id,sf__Error,...`` for failures, the original columns for unprocessed rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.clock import sf_datetime
+from sandbox.seed import OWNERS
+from sandbox.sf_store import RecordError, RequestError, SalesforceOrg, id18
+
+OPERATIONS = ("insert", "update", "upsert", "delete")
+FINAL_STATES = ("JobComplete", "Failed", "Aborted")
+
+
+@dataclass
+class IngestJob:
+    id: str
+    object: str
+    operation: str
+    external_id_field: str | None
+    line_ending: str
+    column_delimiter: str
+    version: str
+    created: str
+    state: str = "Open"
+    data: list[bytes] = field(default_factory=list)
+    polls_left: int = 0
+    header: list[str] = field(default_factory=list)
+    successes: list[tuple[str, bool, list[str]]] = field(default_factory=list)
+    failures: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    unprocessed: list[list[str]] = field(default_factory=list)
+    error_message: str | None = None
+    modstamp: str = ""
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.object,
+            "createdById": OWNERS[0].salesforce_id,
+            "createdDate": self.created,
+            "systemModstamp": self.modstamp or self.created,
+            "state": self.state,
+            "externalIdFieldName": self.external_id_field,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.version),
+            "jobType": "V2Ingest",
+            "contentUrl": f"services/data/v{self.version}/jobs/ingest/{self.id}/batches",
+            "lineEnding": self.line_ending,
+            "columnDelimiter": self.column_delimiter,
+            "numberRecordsProcessed": len(self.successes) + len(self.failures)
+            if self.state == "JobComplete" else 0,
+            "numberRecordsFailed": len(self.failures) if self.state == "JobComplete" else 0,
+            "retries": 0,
+            "totalProcessingTime": 0,
+            "apiActiveProcessingTime": 0,
+            "apexProcessingTime": 0,
+            "errorMessage": self.error_message,
+        }
+
+
+_DELIMS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
+           "BACKQUOTE": "`"}
+
+RowFault = Callable[[str], "RecordError | None"]
+
+
+class BulkIngest:
+    """Registry of ingest jobs for one org."""
+
+    def __init__(self, org: SalesforceOrg, *, poll_steps: int = 1) -> None:
+        self.org = org
+        self.poll_steps = poll_steps
+        self.jobs: dict[str, IngestJob] = {}
+        self._ids = itertools.count(1)
+
+    def create(self, body: Any, version: str) -> IngestJob:
+        if not isinstance(body, dict):
+            raise RequestError(400, "INVALIDJOB", "Invalid job request")
+        operation = body.get("operation")
+        if operation not in OPERATIONS:
+            raise RequestError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
+        object_name = self.org.object_name(str(body.get("object") or ""))
+        ext = body.get("externalIdFieldName")
+        if operation == "upsert":
+            fdef = self.org.field(object_name, str(ext or ""))
+            if fdef is None or not fdef.external_id:
+                raise RequestError(
+                    400, "INVALIDJOB",
+                    f"InvalidJob : Field name provided, {ext} is not an External ID or indexed "
+                    f"field for {object_name}",
+                )
+            ext = fdef.name
+        job_id = id18(f"750Hn0{next(self._ids):09d}")
+        job = IngestJob(
+            id=job_id, object=object_name, operation=operation, external_id_field=ext,
+            line_ending=str(body.get("lineEnding") or "LF"),
+            column_delimiter=str(body.get("columnDelimiter") or "COMMA"),
+            version=version, created=sf_datetime(self.org.clock.peek()),
+        )
+        self.jobs[job_id] = job
+        return job
+
+    def get(self, job_id: str) -> IngestJob:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
+        return job
+
+    def upload(self, job_id: str, data: bytes) -> int:
+        job = self.get(job_id)
+        if job.state != "Open":
+            raise RequestError(
+                409, "INVALIDJOBSTATE", f"Job {job_id} is not in the Open state: {job.state}"
+            )
+        job.data.append(data)
+        return max(0, data.count(b"\n") - 1)
+
+    def set_state(self, job_id: str, state: str, row_fault: RowFault) -> IngestJob:
+        job = self.get(job_id)
+        if state == "Aborted":
+            if job.state in FINAL_STATES:
+                raise RequestError(409, "INVALIDJOBSTATE", f"Job is already {job.state}")
+            job.state = "Aborted"
+        elif state == "UploadComplete":
+            if job.state != "Open":
+                raise RequestError(409, "INVALIDJOBSTATE", f"Job is not Open: {job.state}")
+            job.state = "UploadComplete"
+            self._process(job, row_fault)
+        else:
+            raise RequestError(400, "INVALIDJOBSTATE", f"Invalid state: {state}")
+        job.modstamp = sf_datetime(self.org.clock.peek())
+        return job
+
+    def poll(self, job_id: str) -> IngestJob:
+        job = self.get(job_id)
+        if job.state in ("UploadComplete", "InProgress"):
+            if job.polls_left > 0:
+                job.polls_left -= 1
+                job.state = "InProgress"
+            else:
+                job.state = "Failed" if job.error_message else "JobComplete"
+        return job
+
+    def _process(self, job: IngestJob, row_fault: RowFault) -> None:
+        job.polls_left = self.poll_steps
+        text = b"".join(job.data).decode("utf-8")
+        if job.line_ending == "CRLF":
+            text = text.replace("\r\n", "\n")
+        reader = csv.reader(io.StringIO(text), delimiter=_DELIMS.get(job.column_delimiter, ","))
+        rows = list(reader)
+        if not rows:
+            job.error_message = "InvalidBatch : Empty batch"
+            return
+        header = rows[0]
+        job.header = header
+        org = self.org
+        for name in header:
+            if name.lower() != "id" and org.field(job.object, name) is None:
+                job.error_message = f"InvalidBatch : Field name not found : {name}"
+                job.unprocessed = rows[1:]
+                return
+        with org.lock:
+            for row in rows[1:]:
+                if not row:
+                    continue
+                self._row(job, header, row, row_fault)
+
+    def _row(self, job: IngestJob, header: list[str], row: list[str], row_fault: RowFault) -> None:
+        org = self.org
+        values = {name: ("" if i >= len(row) else row[i]) for i, name in enumerate(header)}
+        record_id = next((v for k, v in values.items() if k.lower() == "id"), "") or None
+        data: dict[str, Any] = {}
+        for name, value in values.items():
+            if name.lower() == "id" or value == "":
+                continue
+            data[name] = None if value == "#N/A" else value
+        try:
+            key = record_id or (values.get(job.external_id_field or "", "") or "")
+            injected = row_fault(key)
+            if injected is not None:
+                raise injected
+            created = False
+            if job.operation == "delete":
+                if not record_id:
+                    raise RecordError("MISSING_ARGUMENT", "Id not specified", ["Id"])
+                org.delete(job.object, record_id)
+                job.successes.append((org.norm_id(record_id), False, row))
+                return
+            if job.operation == "upsert":
+                assert job.external_id_field is not None
+                ext_value = values.get(job.external_id_field, "")
+                matches = org.find_external(job.object, job.external_id_field, ext_value)
+                if len(matches) > 1:
+                    raise RecordError(
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"{job.external_id_field}: more than one record found for external id "
+                        f"field: {matches}", [job.external_id_field],
+                    )
+                record_id = matches[0] if matches else None
+            elif job.operation == "update" and not record_id:
+                raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+            plan = org.plan(job.object, None if job.operation == "insert" else record_id, data)
+            created = plan.created
+            new_id = org.commit(plan)
+            job.successes.append((new_id, created, row))
+        except RecordError as exc:
+            detail = ",".join(exc.fields) if exc.fields else "--"
+            job.failures.append((record_id or "", f"{exc.code}:{exc.message}:{detail}", row))
+        except RequestError as exc:
+            job.failures.append((record_id or "", f"{exc.code}:{exc.message}:--", row))
+
+    def results(self, job_id: str, kind: str) -> tuple[str, int]:
+        job = self.get(job_id)
+        if kind.lower() != "unprocessedrecords" and job.state != "JobComplete":
+            raise RequestError(
+                400, "INVALIDJOBSTATE", f"Job {job_id} is not complete: {job.state}"
+            )
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        if kind == "successfulResults":
+            writer.writerow(["sf__Id", "sf__Created", *job.header])
+            for record_id, created, row in job.successes:
+                writer.writerow([record_id, "true" if created else "false", *row])
+            count = len(job.successes)
+        elif kind == "failedResults":
+            writer.writerow(["sf__Id", "sf__Error", *job.header])
+            for record_id, error, row in job.failures:
+                writer.writerow([record_id, error, *row])
+            count = len(job.failures)
+        else:
+            writer.writerow(job.header)
+            for row in job.unprocessed:
+                writer.writerow(row)
+            count = len(job.unprocessed)
+        return out.getvalue(), count

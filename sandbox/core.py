@@ -1,0 +1,165 @@
+"""The :class:`Sandbox`: both CRM emulators, seeded, on loopback ports.
+
+Salesforce is served over TLS with a throw-away CA (``ca_file``) because
+simple-salesforce always builds ``https://`` URLs; HubSpot over plain http, which the
+hubspot client accepts through its ``host`` setting.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import ssl
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from types import TracebackType
+
+import trustme
+
+from sandbox.clock import SandboxClock
+from sandbox.faults import FaultSet
+from sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
+from sandbox.ledger import CallRecord, Ledger, calls_table
+from sandbox.salesforce import SalesforceEmulator
+from sandbox.seed import generate_companies
+from sandbox.server import CrmServer
+
+
+class Sandbox:
+    """Local Salesforce + HubSpot doubles with seeded data, faults and accounting.
+
+    Use as a context manager or call :meth:`start`/:meth:`stop`. ``accounts`` companies
+    (deterministic for ``seed``) are loaded into both CRMs with matching domains;
+    ``company_ids`` maps each seed company key to its Salesforce and HubSpot ids.
+    """
+
+    def __init__(
+        self,
+        accounts: int = 200,
+        seed: int = 7,
+        *,
+        latency_ms: float = 0,
+        hubspot_requests_per_10s: int | None = None,
+        salesforce_daily_limit: int = 100_000,
+        provisioned: bool = False,
+        host: str = "127.0.0.1",
+        salesforce_port: int = 0,
+        hubspot_port: int = 0,
+        search_lag_seconds: float = 0.0,
+        hubspot_search_per_second: int | None = 5,
+        hubspot_behaviour: HubSpotBehaviour | None = None,
+        bulk_poll_steps: int = 1,
+        today: date | None = None,
+        salesforce_token: str | None = None,
+        hubspot_token: str | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.seed = seed
+        self.host = host
+        self.clock = SandboxClock()
+        self.today = today or self.clock.peek().date()
+        self.faults = FaultSet(seed)
+        self.ledger = Ledger()
+        self.latency_ms = latency_ms
+        self._ports = (salesforce_port, hubspot_port)
+        self.salesforce_token = salesforce_token or "00DSANDBOX!" + secrets.token_urlsafe(24)
+        self.hubspot_token = hubspot_token or "pat-sandbox-" + secrets.token_hex(16)
+        behaviour = hubspot_behaviour or HubSpotBehaviour()
+        behaviour.search_lag_seconds = search_lag_seconds or behaviour.search_lag_seconds
+        if hubspot_behaviour is None:
+            behaviour.search_per_second = hubspot_search_per_second
+        self.salesforce = SalesforceEmulator(
+            self.clock, self.faults, token=self.salesforce_token,
+            daily_limit=salesforce_daily_limit, provisioned=provisioned,
+            bulk_poll_steps=bulk_poll_steps,
+        )
+        self.hubspot = HubSpotEmulator(
+            self.clock, self.faults, token=self.hubspot_token,
+            requests_per_10s=hubspot_requests_per_10s, provisioned=provisioned,
+            behaviour=behaviour,
+        )
+        self.company_ids: dict[str, tuple[str, str]] = {}
+        self._load(accounts)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._servers: list[CrmServer] = []
+        self.ca_file: Path = Path()
+        self.salesforce_url = ""
+        self.hubspot_url = ""
+
+    def _load(self, n: int) -> None:
+        companies = generate_companies(n, self.seed, today=self.today)
+        start = self.clock.peek() - timedelta(milliseconds=n + 1)
+        done = 0
+        for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
+            stamp = start + timedelta(milliseconds=done)
+            sf_ids = self.salesforce.org.load_accounts(chunk, stamp)
+            hs_ids = self.hubspot.portal.load_companies(chunk, stamp)
+            for key, sf_id in sf_ids.items():
+                self.company_ids[key] = (sf_id, hs_ids[key])
+            done += len(chunk)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._servers:
+            return self
+        self._tmp = tempfile.TemporaryDirectory(prefix="tierwise-sandbox-")
+        ca = trustme.CA()
+        cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+        self.ca_file = Path(self._tmp.name) / "sandbox-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        sf_server = CrmServer(
+            (self.host, self._ports[0]), self.salesforce, faults=self.faults, ledger=self.ledger,
+            clock=self.clock, latency_ms=self.latency_ms, ssl_context=context,
+        )
+        hs_server = CrmServer(
+            (self.host, self._ports[1]), self.hubspot, faults=self.faults, ledger=self.ledger,
+            clock=self.clock, latency_ms=self.latency_ms, ssl_context=None,
+        )
+        self._servers = [sf_server, hs_server]
+        for server in self._servers:
+            server.start()
+        self.salesforce_url = f"https://{self.host}:{sf_server.port}"
+        self.hubspot_url = f"http://{self.host}:{hs_server.port}"
+        self.hubspot.base_url = self.hubspot_url
+        return self
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.stop()
+        self._servers = []
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ---- accounting and configuration -------------------------------------------------------
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        return self.ledger.snapshot()
+
+    def calls_table(self) -> str:
+        return calls_table(self.ledger.snapshot())
+
+    def reset_calls(self) -> None:
+        self.ledger.reset()
+
+    def env(self) -> dict[str, str]:
+        """TIERWISE_* variables that point tierwise at this sandbox."""
+        return {
+            "TIERWISE_SALESFORCE__INSTANCE_URL": self.salesforce_url,
+            "TIERWISE_SALESFORCE__ACCESS_TOKEN": self.salesforce_token,
+            "TIERWISE_SALESFORCE__CA_BUNDLE": str(self.ca_file),
+            "TIERWISE_HUBSPOT__ACCESS_TOKEN": self.hubspot_token,
+            "TIERWISE_HUBSPOT__BASE_URL": self.hubspot_url,
+        }

@@ -1,0 +1,300 @@
+"""The emulated HubSpot portal's data: objects, properties, groups, associations, lists.
+
+``objects[type][id]`` is ``{"id", "properties": {name: str}, "createdAt", "updatedAt",
+"archived"}`` exactly as the API returns it. Ids are numeric strings handed out in
+increasing order, so ``after`` paging is a bisect over a sorted id list.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sandbox.clock import SandboxClock, hs_datetime
+from sandbox.hs_schema import (
+    DEFAULT_GROUPS,
+    READ_ONLY,
+    PropertyDef,
+    PropertyValueError,
+    company_properties,
+    company_tierwise_properties,
+    contact_properties,
+    normalise,
+    task_properties,
+    task_tierwise_properties,
+)
+from sandbox.seed import OWNERS
+
+ID_BASE = {"companies": 18_000_000_000, "contacts": 28_000_000_000, "tasks": 38_000_000_000}
+
+
+@dataclass
+class HubSpotList:
+    list_id: str
+    name: str
+    object_type_id: str
+    processing_type: str
+    filter_branch: Any
+    created_at: str
+    updated_at: str
+    version: int = 1
+    members: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "listId": self.list_id, "listVersion": self.version, "name": self.name,
+            "objectTypeId": self.object_type_id, "processingType": self.processing_type,
+            "processingStatus": "COMPLETE", "filterBranch": self.filter_branch,
+            "createdAt": self.created_at, "updatedAt": self.updated_at, "size": 0,
+        }
+
+
+class HubSpotPortal:
+    """Thread-safe in-memory HubSpot account."""
+
+    def __init__(self, clock: SandboxClock, *, provisioned: bool) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.properties: dict[str, dict[str, PropertyDef]] = {
+            "companies": {p.name: p for p in company_properties()},
+            "contacts": {p.name: p for p in contact_properties()},
+            "tasks": {p.name: p for p in task_properties()},
+        }
+        self.groups: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
+        for object_type, groups in DEFAULT_GROUPS.items():
+            for order, (name, label) in enumerate(groups):
+                if label is not None:
+                    self.groups[object_type][name] = {
+                        "name": name, "label": label, "displayOrder": order, "archived": False}
+        if provisioned:
+            self.groups["companies"]["tierwise"] = {
+                "name": "tierwise", "label": "Tierwise", "displayOrder": -1, "archived": False}
+            self.groups["tasks"]["tierwise"] = dict(self.groups["companies"]["tierwise"])
+            for prop in company_tierwise_properties():
+                self.properties["companies"][prop.name] = prop
+            for prop in task_tierwise_properties():
+                self.properties["tasks"][prop.name] = prop
+        owner_prop = self.properties
+        for object_type in owner_prop:
+            owner_prop[object_type]["hubspot_owner_id"].options = [
+                {"label": f"{o.first_name} {o.last_name}", "value": o.hubspot_id,
+                 "displayOrder": i, "hidden": False} for i, o in enumerate(OWNERS)
+            ]
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
+        self._sorted_ids: dict[str, list[int]] = {t: [] for t in self.properties}
+        self._counters = {t: itertools.count(ID_BASE[t] + 1) for t in self.properties}
+        self._unique: dict[tuple[str, str], dict[str, str]] = {}
+        self.associations: dict[tuple[str, str, str], dict[str, set[int]]] = {}
+        self.lists: dict[str, HubSpotList] = {}
+        self._list_ids = itertools.count(1)
+        self.search_view: dict[str, dict[str, tuple[float, dict[str, Any] | None]]] = {
+            t: {} for t in self.properties}
+        for object_type, props in self.properties.items():
+            for prop in props.values():
+                if prop.unique:
+                    self._unique[(object_type, prop.name)] = {}
+
+    # ---- properties -------------------------------------------------------------------------
+
+    def add_property(self, object_type: str, prop: PropertyDef) -> None:
+        with self.lock:
+            self.properties[object_type][prop.name] = prop
+            if prop.unique:
+                index = self._unique.setdefault((object_type, prop.name), {})
+                for oid, obj in self.objects[object_type].items():
+                    value = obj["properties"].get(prop.name)
+                    if value:
+                        index[value] = oid
+
+    # ---- objects ----------------------------------------------------------------------------
+
+    def _new_id(self, object_type: str) -> str:
+        n = next(self._counters[object_type])
+        self._sorted_ids[object_type].append(n)
+        return str(n)
+
+    def ids_after(self, object_type: str, after: int, limit: int) -> tuple[list[str], bool]:
+        ids = self._sorted_ids[object_type]
+        start = bisect.bisect_right(ids, after)
+        chunk = ids[start: start + limit + 1]
+        return [str(i) for i in chunk[:limit]], len(chunk) > limit
+
+    def validate(self, object_type: str, values: Mapping[str, Any], own_id: str | None
+                 ) -> dict[str, str]:
+        """Normalised values, or PropertyValueError for the first invalid one."""
+        props = self.properties[object_type]
+        clean: dict[str, str] = {}
+        for name, value in values.items():
+            prop = props.get(name)
+            if prop is None:
+                raise PropertyValueError(
+                    "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist', name)
+            if name in READ_ONLY:
+                raise PropertyValueError(
+                    "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be '
+                    "set.", name)
+            text = normalise(prop, value)
+            if prop.unique and text:
+                holder = self._unique[(object_type, name)].get(text)
+                if holder is not None and holder != own_id:
+                    raise PropertyValueError(
+                        "DUPLICATE_VALUE",
+                        f"{holder} already has that value. {name}={text}", name)
+            clean[name] = text
+        return clean
+
+    def write(self, object_type: str, object_id: str | None, clean: Mapping[str, str],
+              lag_until: float = 0.0) -> dict[str, Any]:
+        """Create (``object_id`` None) or update with validated values; returns the object.
+
+        With ``lag_until`` (a ``time.monotonic()`` deadline) search keeps seeing the
+        previous version (or nothing, for a create) until then.
+        """
+        if lag_until:
+            view = self.search_view[object_type]
+            if object_id is None or object_id not in view:
+                before = None if object_id is None else dict(
+                    self.objects[object_type][object_id]["properties"])
+                pending = (lag_until, before)
+            else:
+                pending = (lag_until, view[object_id][1])
+        obj = self._write(object_type, object_id, clean)
+        if lag_until:
+            self.search_view[object_type][obj["id"]] = pending
+        return obj
+
+    def _write(self, object_type: str, object_id: str | None, clean: Mapping[str, str]
+               ) -> dict[str, Any]:
+        stamp = hs_datetime(self.clock.tick())
+        store = self.objects[object_type]
+        if object_id is None:
+            object_id = self._new_id(object_type)
+            obj: dict[str, Any] = {
+                "id": object_id,
+                "properties": {"hs_object_id": object_id, "createdate": stamp},
+                "createdAt": stamp, "updatedAt": stamp, "archived": False,
+            }
+            store[object_id] = obj
+        obj = store[object_id]
+        props = obj["properties"]
+        for name, value in clean.items():
+            if (object_type, name) in self._unique:
+                index = self._unique[(object_type, name)]
+                old = props.get(name)
+                if old and index.get(old) == object_id:
+                    del index[old]
+                if value:
+                    index[value] = object_id
+            props[name] = value if value != "" else None
+        props["hs_lastmodifieddate"] = stamp
+        obj["updatedAt"] = stamp
+        return obj
+
+    def find_unique(self, object_type: str, prop: str, value: str) -> str | None:
+        return self._unique.get((object_type, prop), {}).get(value)
+
+    def archive(self, object_type: str, object_id: str) -> bool:
+        obj = self.objects[object_type].pop(object_id, None)
+        if obj is None:
+            return False
+        ids = self._sorted_ids[object_type]
+        pos = bisect.bisect_left(ids, int(object_id))
+        if pos < len(ids) and ids[pos] == int(object_id):
+            ids.pop(pos)
+        for (otype, name), index in self._unique.items():
+            value = obj["properties"].get(name)
+            if otype == object_type and value and index.get(value) == object_id:
+                del index[value]
+        return True
+
+    # ---- associations -----------------------------------------------------------------------
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str,
+                  type_ids: Iterable[int]) -> None:
+        forward = self.associations.setdefault((from_type, from_id, to_type), {})
+        back = self.associations.setdefault((to_type, to_id, from_type), {})
+        for type_id in type_ids:
+            forward.setdefault(to_id, set()).add(type_id)
+            back.setdefault(from_id, set()).add(_inverse(type_id))
+
+    def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, set[int]]:
+        return self.associations.get((from_type, from_id, to_type), {})
+
+    # ---- seed -------------------------------------------------------------------------------
+
+    def load_companies(self, companies: Iterable[Mapping[str, Any]], stamp_start: datetime
+                       ) -> dict[str, str]:
+        """Insert seed companies (values stored as-is, malformed ones included).
+
+        Seed rows are stamped 1 ms apart from ``stamp_start`` (see the Salesforce loader).
+        """
+        owners = {o.email: o.hubspot_id for o in OWNERS}
+        has_override = "tierwise_tier_override" in self.properties["companies"]
+        ids: dict[str, str] = {}
+        with self.lock:
+            store = self.objects["companies"]
+            for offset, c in enumerate(companies):
+                object_id = self._new_id("companies")
+                stamp = hs_datetime(stamp_start + timedelta(milliseconds=offset))
+                created = hs_datetime(c["created"])
+                last = c["last_activity"]
+                props: dict[str, str | None] = {
+                    "hs_object_id": object_id,
+                    "createdate": created,
+                    "hs_lastmodifieddate": stamp,
+                    "name": c["name"],
+                    "domain": c["domain"],
+                    "industry": c["industry"] if c["industry"] is not None else None,
+                    "numberofemployees": _s(c["employees"]),
+                    "annualrevenue": _s(c["annual_revenue"]),
+                    "country": c["country"],
+                    "web_technologies": ";".join(c["tech_stack"]) or None,
+                    "web_visits_30d": _s(c["web_visits_30d"]),
+                    "intent_score": _s(c["intent_score"]),
+                    "intent_surge": "true" if c["intent_surge"] else "false",
+                    "notes_last_updated": f"{last.isoformat()}T15:30:00.000Z" if last else None,
+                    "last_funding_amount": _s(c["last_funding_amount"]),
+                    "last_funding_date": _s(c["last_funding_date"]),
+                    "open_pipeline_amount": _s(c["open_pipeline"]),
+                    "competitor_customer": "true" if c["competitor_customer"] else "false",
+                    "payment_risk": c["payment_risk"],
+                    "hubspot_owner_id": owners[c["owner"]],
+                }
+                if has_override:
+                    props["tierwise_tier_override"] = c["override_tier"]
+                    props["tierwise_override_until"] = _s(c["override_until"])
+                store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
+                                    "updatedAt": stamp, "archived": False}
+                ids[c["key"]] = object_id
+        return ids
+
+    def new_list(self, name: str, object_type_id: str, processing_type: str,
+                 filter_branch: Any) -> HubSpotList:
+        stamp = hs_datetime(self.clock.tick())
+        hs_list = HubSpotList(str(next(self._list_ids)), name, object_type_id, processing_type,
+                              filter_branch, stamp, stamp)
+        self.lists[hs_list.list_id] = hs_list
+        return hs_list
+
+
+def _inverse(type_id: int) -> int:
+    pairs = {192: 191, 191: 192, 204: 203, 203: 204, 279: 280, 280: 279, 1: 2, 2: 1,
+             341: 342, 342: 341}
+    return pairs.get(type_id, type_id)
+
+
+def _s(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,45 @@
+"""Foreground runner behind ``tierwise sandbox``: start, print how to connect, block."""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable
+
+from sandbox.core import Sandbox
+
+
+def serve_forever(
+    accounts: int = 200,
+    seed: int = 7,
+    *,
+    salesforce_port: int = 0,
+    hubspot_port: int = 0,
+    host: str = "127.0.0.1",
+    provisioned: bool = False,
+    hubspot_requests_per_10s: int | None = None,
+    echo: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run a sandbox until Ctrl-C (or until ``stop`` is set), printing URLs and env vars."""
+    with Sandbox(
+        accounts=accounts, seed=seed, host=host, salesforce_port=salesforce_port,
+        hubspot_port=hubspot_port, provisioned=provisioned,
+        hubspot_requests_per_10s=hubspot_requests_per_10s,
+    ) as sb:
+        echo(f"tierwise sandbox: {accounts} companies (seed {seed}) in both CRMs")
+        echo(f"  Salesforce  {sb.salesforce_url}  (TLS; CA file {sb.ca_file})")
+        echo(f"              session id / access token: {sb.salesforce_token}")
+        echo(f"  HubSpot     {sb.hubspot_url}")
+        echo(f"              private app token: {sb.hubspot_token}")
+        echo("Export these to point tierwise at it:")
+        for key, value in sb.env().items():
+            echo(f"  export {key}={shlex.quote(value)}")
+        echo("Ctrl-C to stop.")
+        waiter = stop or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            echo("\nstopping sandbox")
+        echo(sb.calls_table())

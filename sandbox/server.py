@@ -1,0 +1,199 @@
+"""Socket side of the sandbox: threaded HTTP(S) servers, fault actions, accounting.
+
+Each CRM emulator is a plain object (:class:`Emulator`) turning a request into a
+response. This module wraps one in a loopback ``ThreadingHTTPServer`` (TLS for
+Salesforce, since simple-salesforce only speaks https), applies the transport-level
+faults (latency, held or dropped connections) and records every call in the ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+
+from sandbox.clock import SandboxClock
+from sandbox.faults import FaultRule, FaultSet
+from sandbox.ledger import CallRecord, Ledger
+from sandbox.wire import Request, Response
+
+_TRANSPORT_FAULTS = ("timeout", "drop", "commit_then_drop")
+
+
+class Emulator(Protocol):
+    system: str
+
+    def template(self, method: str, path: str) -> str: ...
+
+    def dispatch(self, request: Request) -> Response: ...
+
+    def fault_response(self, rule: FaultRule, request: Request) -> Response: ...
+
+
+class CrmServer(ThreadingHTTPServer):
+    """One emulator on one loopback port."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        emulator: Emulator,
+        *,
+        faults: FaultSet,
+        ledger: Ledger,
+        clock: SandboxClock,
+        latency_ms: float,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.emulator = emulator
+        self.faults = faults
+        self.ledger = ledger
+        self.clock = clock
+        self.latency_ms = latency_ms
+        self.ssl_context = ssl_context
+        self.stopping = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            name=f"sandbox-{self.emulator.system}",
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+        with self._open_lock:
+            sockets = list(self._open)
+            self._open.clear()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is not None:
+            try:
+                request = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+        with self._open_lock:
+            self._open.add(request)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Client hang-ups and TLS noise are normal here; stay quiet."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: CrmServer
+    timeout = 60
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request logging; the ledger is the log."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        srv = self.server
+        emulator = srv.emulator
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request.build(self.command, self.path, dict(self.headers.items()), body)
+        template = emulator.template(request.method, request.path)
+        action: FaultRule | None = None
+        for rule in srv.faults.firing(emulator.system, request.method, request.path):
+            if rule.kind == "latency":
+                time.sleep(rule.delay_ms / 1000)
+            elif rule.kind == "record_error":
+                request.record_faults.append(rule)
+            elif action is None:
+                action = rule
+        if srv.latency_ms:
+            time.sleep(srv.latency_ms / 1000)
+        if action is not None and action.kind in ("timeout", "drop"):
+            self._record(request, template, Response(0), action.kind)
+            if action.kind == "timeout":
+                self._hold()
+            self.close_connection = True
+            return
+        if action is not None and action.kind not in _TRANSPORT_FAULTS:
+            response = emulator.fault_response(action, request)
+        else:
+            response = emulator.dispatch(request)
+        if action is not None and action.kind == "commit_then_drop":
+            self._record(request, template, Response(0, records=response.records), action.kind)
+            self.close_connection = True
+            return
+        self._record(request, template, response, action.kind if action else None)
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if response.body:
+            self.wfile.write(response.body)
+
+    def _record(
+        self, request: Request, template: str, response: Response, fault: str | None
+    ) -> None:
+        srv = self.server
+        srv.ledger.add(
+            CallRecord(
+                system=srv.emulator.system,
+                method=request.method,
+                path=template,
+                records=response.records,
+                status=response.status,
+                at=srv.clock.peek(),
+                fault=fault,
+            )
+        )
+
+    def _hold(self) -> None:
+        """Keep the connection open, unanswered, until the client gives up or we stop."""
+        conn = self.connection
+        while not self.server.stopping.is_set():
+            try:
+                readable, _, _ = select.select([conn], [], [], 0.1)
+                if readable and not conn.recv(1):
+                    return
+            except (OSError, ValueError):
+                return

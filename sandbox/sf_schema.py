@@ -1,0 +1,231 @@
+"""Salesforce object schemas: the fields describe shows and writes validate against.
+
+Standard fields plus the custom fields a typical org already has; tierwise's own fields
+(``Tierwise_*__c``) are added only when the sandbox starts provisioned or when the
+Tooling API creates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+NUMERIC_TYPES = frozenset({"double", "int", "currency", "percent"})
+TEXT_TYPES = frozenset({"string", "textarea", "url", "picklist", "multipicklist", "email",
+                        "phone"})
+SOAP_TYPES = {
+    "id": "tns:ID", "reference": "tns:ID", "string": "xsd:string", "textarea": "xsd:string",
+    "url": "xsd:string", "picklist": "xsd:string", "multipicklist": "xsd:string",
+    "email": "xsd:string", "phone": "xsd:string", "boolean": "xsd:boolean",
+    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
+    "int": "xsd:int", "date": "xsd:date", "datetime": "xsd:dateTime",
+}
+
+
+@dataclass
+class FieldDef:
+    name: str
+    type: str
+    label: str = ""
+    length: int = 0
+    custom: bool = False
+    updateable: bool = True
+    createable: bool = True
+    nillable: bool = True
+    external_id: bool = False
+    unique: bool = False
+    picklist: Sequence[str] = ()
+    restricted: bool = False
+    reference_to: Sequence[str] = ()
+    precision: int = 0
+    scale: int = 0
+    default: Any = None
+    hidden: bool = False  # created but not yet readable (no field-level security)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        text = self.type in TEXT_TYPES or self.type in ("id", "reference")
+        return {
+            "name": self.name,
+            "label": self.label or self.name.removesuffix("__c").replace("_", " "),
+            "type": self.type,
+            "soapType": SOAP_TYPES.get(self.type, "xsd:string"),
+            "length": self.length if text else 0,
+            "byteLength": self.length * 3 if text else 0,
+            "precision": self.precision,
+            "scale": self.scale,
+            "digits": 9 if self.type == "int" else 0,
+            "custom": self.custom,
+            "updateable": self.updateable,
+            "createable": self.createable,
+            "nillable": self.nillable,
+            "externalId": self.external_id,
+            "unique": self.unique,
+            "idLookup": self.name == "Id" or self.external_id,
+            "filterable": self.type != "textarea" or self.length <= 255,
+            "sortable": self.type not in ("multipicklist", "textarea"),
+            "calculated": False,
+            "defaultedOnCreate": not self.nillable and not self.createable,
+            "defaultValue": self.default,
+            "restrictedPicklist": self.restricted,
+            "picklistValues": [
+                {"active": True, "defaultValue": False, "label": value, "value": value,
+                 "validFor": None}
+                for value in self.picklist
+            ],
+            "referenceTo": list(self.reference_to),
+            "relationshipName": (
+                self.name[:-2] if self.type == "reference" and self.name.endswith("Id") else None
+            ),
+        }
+
+
+def _ro(name: str, ftype: str, label: str, length: int = 0) -> FieldDef:
+    return FieldDef(name, ftype, label, length, nillable=False, updateable=False,
+                    createable=False)
+
+
+def _system_fields() -> list[FieldDef]:
+    return [
+        _ro("Id", "id", "Record ID", 18),
+        _ro("CreatedDate", "datetime", "Created Date"),
+        _ro("LastModifiedDate", "datetime", "Last Modified Date"),
+        _ro("SystemModstamp", "datetime", "System Modstamp"),
+        _ro("IsDeleted", "boolean", "Deleted"),
+    ]
+
+
+TECH_VALUES = ("Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo", "Segment", "Azure", "GCP",
+               "Okta", "Workday")
+TASK_STATUSES = {"Not Started": False, "In Progress": False, "Completed": True,
+                 "Waiting on someone else": False, "Deferred": False}
+TASK_PRIORITIES = ("High", "Normal", "Low")
+TIER_VALUES = ("tier_1", "tier_2", "tier_3", "tier_4", "unqualified")
+
+
+def account_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Name", "string", "Account Name", 255, nillable=False),
+        FieldDef("Website", "url", "Website", 255),
+        FieldDef("Industry", "picklist", "Industry", 255, picklist=(
+            "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
+            "Education", "Media", "Logistics", "Energy", "Government")),
+        FieldDef("NumberOfEmployees", "int", "Employees", precision=8),
+        FieldDef("AnnualRevenue", "currency", "Annual Revenue", precision=18),
+        FieldDef("BillingCountry", "string", "Billing Country", 80),
+        FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, reference_to=("User",)),
+        FieldDef("LastActivityDate", "date", "Last Activity", updateable=False, createable=False),
+        FieldDef("Tech_Stack__c", "multipicklist", "Tech Stack", 4099, custom=True,
+                 picklist=TECH_VALUES),
+        FieldDef("Web_Visits_30d__c", "double", "Web Visits (30d)", custom=True, precision=18),
+        FieldDef("Intent_Score__c", "double", "Intent Score", custom=True, precision=3),
+        FieldDef("Intent_Surge__c", "boolean", "Intent Surge", custom=True, nillable=False,
+                 default=False),
+        FieldDef("Last_Funding_Amount__c", "currency", "Last Funding Amount", custom=True,
+                 precision=18),
+        FieldDef("Last_Funding_Date__c", "date", "Last Funding Date", custom=True),
+        FieldDef("Open_Pipeline__c", "currency", "Open Pipeline", custom=True, precision=18),
+        FieldDef("Competitor_Customer__c", "boolean", "Competitor Customer", custom=True,
+                 nillable=False, default=False),
+        FieldDef("Payment_Risk__c", "picklist", "Payment Risk", 255, custom=True,
+                 picklist=("low", "medium", "high")),
+    ]
+
+
+def account_tierwise_fields() -> list[FieldDef]:
+    return [
+        FieldDef("Tierwise_Tier__c", "picklist", "Tierwise Tier", 255, custom=True,
+                 picklist=TIER_VALUES, restricted=True),
+        FieldDef("Tierwise_Score__c", "double", "Tierwise Score", custom=True, precision=6,
+                 scale=2),
+        FieldDef("Tierwise_Reason__c", "string", "Tierwise Reason", 255, custom=True),
+        FieldDef("Tierwise_Play__c", "string", "Tierwise Play", 255, custom=True),
+        FieldDef("Tierwise_SLA_Due__c", "date", "Tierwise SLA Due", custom=True),
+        FieldDef("Tierwise_Tier_Changed__c", "date", "Tierwise Tier Changed", custom=True),
+        FieldDef("Tierwise_Tier_Override__c", "picklist", "Tierwise Tier Override", 255,
+                 custom=True, picklist=TIER_VALUES[:4], restricted=True),
+        FieldDef("Tierwise_Override_Until__c", "date", "Tierwise Override Until", custom=True),
+    ]
+
+
+def task_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Subject", "string", "Subject", 255),
+        FieldDef("Status", "picklist", "Status", 255, nillable=False, picklist=tuple(TASK_STATUSES),
+                 default="Not Started"),
+        FieldDef("Priority", "picklist", "Priority", 255, nillable=False, picklist=TASK_PRIORITIES,
+                 default="Normal"),
+        FieldDef("ActivityDate", "date", "Due Date Only"),
+        FieldDef("WhatId", "reference", "Related To ID", 18, reference_to=("Account",)),
+        FieldDef("WhoId", "reference", "Name ID", 18, reference_to=("Contact", "Lead")),
+        FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
+                 reference_to=("User",)),
+        FieldDef("Description", "textarea", "Description", 32000),
+        FieldDef("IsClosed", "boolean", "Closed", nillable=False, updateable=False,
+                 createable=False),
+    ]
+
+
+def task_tierwise_fields() -> list[FieldDef]:
+    return [
+        FieldDef("Tierwise_Key__c", "string", "Tierwise Key", 80, custom=True, external_id=True,
+                 unique=True),
+    ]
+
+
+def user_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Name", "string", "Full Name", 121, updateable=False, createable=False),
+        FieldDef("FirstName", "string", "First Name", 40),
+        FieldDef("LastName", "string", "Last Name", 80, nillable=False),
+        FieldDef("Email", "email", "Email", 128, nillable=False),
+        FieldDef("IsActive", "boolean", "Active", nillable=False),
+    ]
+
+
+KEY_PREFIX = {"Account": "001", "Task": "00T", "User": "005", "CustomField": "00N",
+              "Job": "750", "FieldPermissions": "01k"}
+LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"), "User": ("User", "Users")}
+
+# Tooling Metadata "type" -> (describe type, default length)
+METADATA_TYPES = {
+    "Text": ("string", 255), "TextArea": ("textarea", 255), "LongTextArea": ("textarea", 32768),
+    "Url": ("url", 255), "Email": ("email", 80), "Phone": ("phone", 40),
+    "Number": ("double", 0), "Currency": ("currency", 0), "Percent": ("percent", 0),
+    "Checkbox": ("boolean", 0), "Date": ("date", 0), "DateTime": ("datetime", 0),
+    "Picklist": ("picklist", 255), "MultiselectPicklist": ("multipicklist", 4099),
+}
+
+
+def field_from_metadata(name: str, meta: dict[str, Any]) -> FieldDef:
+    """Build a field from Tooling ``CustomField`` Metadata; raises ValueError when invalid."""
+    mtype = meta.get("type")
+    if mtype not in METADATA_TYPES:
+        raise ValueError(f"Invalid type: {mtype}")
+    ftype, default_length = METADATA_TYPES[mtype]
+    values: list[str] = []
+    restricted = False
+    if ftype in ("picklist", "multipicklist"):
+        value_set = meta.get("valueSet") or {}
+        restricted = bool(value_set.get("restricted"))
+        definition = value_set.get("valueSetDefinition") or {}
+        values = [str(v.get("fullName")) for v in definition.get("value") or []]
+        if not values:
+            raise ValueError("Picklist must have at least one value")
+    label = meta.get("label")
+    if not label:
+        raise ValueError("Required field missing: label")
+    length = int(meta.get("length") or default_length)
+    if ftype == "string" and not 1 <= length <= 255:
+        raise ValueError("Length must be between 1 and 255")
+    return FieldDef(
+        name, ftype, str(label), length, custom=True,
+        nillable=ftype != "boolean", external_id=bool(meta.get("externalId")),
+        unique=bool(meta.get("unique")), picklist=tuple(values), restricted=restricted,
+        precision=int(meta.get("precision") or 0), scale=int(meta.get("scale") or 0),
+        default=False if ftype == "boolean" else None,
+    )

@@ -1,0 +1,509 @@
+"""The emulated Salesforce org's data: schemas, records, writes and SOQL execution.
+
+Records are stored in wire form (what the REST API returns): dates ``YYYY-MM-DD``,
+datetimes ``2024-01-02T10:00:00.000+0000``, numbers and booleans as JSON values. Every
+write stamps ``SystemModstamp``/``LastModifiedDate`` from the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sandbox import soql
+from sandbox.clock import SandboxClock, parse_iso, sf_datetime
+from sandbox.seed import OWNERS
+from sandbox.sf_schema import (
+    KEY_PREFIX,
+    NUMERIC_TYPES,
+    TASK_STATUSES,
+    FieldDef,
+    account_fields,
+    account_tierwise_fields,
+    task_fields,
+    task_tierwise_fields,
+    user_fields,
+)
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def id18(id15: str) -> str:
+    """The case-safe 18-character form of a 15-character Salesforce id."""
+    suffix = ""
+    for chunk in range(3):
+        bits = 0
+        for pos, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
+            if "A" <= ch <= "Z":
+                bits |= 1 << pos
+        suffix += _SUFFIX[bits]
+    return id15 + suffix
+
+
+class RecordError(Exception):
+    """A per-record failure (collections result / single-record 400)."""
+
+    def __init__(self, code: str, message: str, fields: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"statusCode": self.code, "message": self.message, "fields": self.fields}
+
+
+class RequestError(Exception):
+    """A whole-request failure: HTTP status plus errorCode/message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class PlannedWrite:
+    object_name: str
+    record_id: str
+    values: dict[str, Any]
+    created: bool
+
+
+@dataclass
+class Cursor:
+    object_name: str
+    rows: list[dict[str, Any]]
+    batch: int
+
+
+class SalesforceOrg:
+    """Thread-safe in-memory org. ``objects[name][id]`` is a field dict (wire values)."""
+
+    def __init__(self, clock: SandboxClock, *, provisioned: bool) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.schemas: dict[str, dict[str, FieldDef]] = {}
+        self._lower: dict[str, dict[str, str]] = {}
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {}
+        self.deleted: dict[str, dict[str, dict[str, Any]]] = {}
+        self._counters: dict[str, itertools.count[int]] = {}
+        self._ext_index: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self.cursors: dict[str, Cursor] = {}
+        self._cursor_ids = itertools.count(1)
+        self.custom_fields: dict[str, dict[str, Any]] = {}
+        for name, fields in (("Account", account_fields()), ("Task", task_fields()),
+                             ("User", user_fields())):
+            self._define(name, fields)
+        if provisioned:
+            for fdef in account_tierwise_fields():
+                self.add_field("Account", fdef)
+            for fdef in task_tierwise_fields():
+                self.add_field("Task", fdef)
+        for owner in OWNERS:
+            self.objects["User"][owner.salesforce_id] = {
+                "Id": owner.salesforce_id, "Name": f"{owner.first_name} {owner.last_name}",
+                "FirstName": owner.first_name, "LastName": owner.last_name,
+                "Email": owner.email, "IsActive": True, "IsDeleted": False,
+                "CreatedDate": "2020-01-01T00:00:00.000+0000",
+                "LastModifiedDate": "2020-01-01T00:00:00.000+0000",
+                "SystemModstamp": "2020-01-01T00:00:00.000+0000",
+            }
+
+    # ---- schema -----------------------------------------------------------------------------
+
+    def _define(self, name: str, fields: list[FieldDef]) -> None:
+        self.schemas[name] = {f.name: f for f in fields}
+        self._lower[name] = {f.name.lower(): f.name for f in fields}
+        self.objects.setdefault(name, {})
+        self.deleted.setdefault(name, {})
+
+    def add_field(self, object_name: str, fdef: FieldDef) -> None:
+        with self.lock:
+            self.schemas[object_name][fdef.name] = fdef
+            self._lower[object_name][fdef.name.lower()] = fdef.name
+            if fdef.external_id:
+                self._ext_index[(object_name, fdef.name)] = {}
+            default = fdef.default
+            for record in self.objects[object_name].values():
+                record.setdefault(fdef.name, default)
+
+    def object_name(self, name: str) -> str:
+        for known in self.schemas:
+            if known.lower() == name.lower():
+                return known
+        raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def field(self, object_name: str, name: str) -> FieldDef | None:
+        canonical = self._lower[object_name].get(name.lower())
+        if canonical is None:
+            return None
+        fdef = self.schemas[object_name][canonical]
+        return None if fdef.hidden else fdef
+
+    def visible_fields(self, object_name: str) -> list[FieldDef]:
+        return [f for f in self.schemas[object_name].values() if not f.hidden]
+
+    # ---- ids --------------------------------------------------------------------------------
+
+    def new_id(self, object_name: str) -> str:
+        prefix = KEY_PREFIX.get(object_name, "a00")
+        counter = self._counters.setdefault(prefix, itertools.count(1))
+        n = next(counter)
+        digits = ""
+        for _ in range(9):
+            n, rem = divmod(n, 62)
+            digits = _B62[rem] + digits
+        return id18(f"{prefix}Hn0{digits}")
+
+    @staticmethod
+    def norm_id(record_id: str) -> str:
+        return id18(record_id) if len(record_id) == 15 else record_id
+
+    # ---- loading ----------------------------------------------------------------------------
+
+    def load_accounts(self, companies: Iterable[Mapping[str, Any]], stamp_start: datetime
+                      ) -> dict[str, str]:
+        """Insert seed companies; returns company key -> Account Id.
+
+        Seed rows are stamped 1 ms apart from ``stamp_start`` (in the past), not from the
+        write clock, so loading a million rows does not push the clock into the future.
+        """
+        owners = {o.email: o.salesforce_id for o in OWNERS}
+        has_override = "Tierwise_Tier_Override__c" in self.schemas["Account"]
+        tierwise_names = [f.name for f in account_tierwise_fields()
+                          if f.name in self.schemas["Account"]]
+        ids: dict[str, str] = {}
+        with self.lock:
+            store = self.objects["Account"]
+            for offset, company in enumerate(companies):
+                record_id = self.new_id("Account")
+                stamp = sf_datetime(stamp_start + timedelta(milliseconds=offset))
+                revenue = company["annual_revenue"]
+                record: dict[str, Any] = {
+                    "Id": record_id,
+                    "IsDeleted": False,
+                    "Name": company["name"][:255],
+                    "Website": company["website"],
+                    "Industry": company["industry"] or None,
+                    "NumberOfEmployees": company["employees"],
+                    "AnnualRevenue": revenue if isinstance(revenue, int | float) else None,
+                    "BillingCountry": company["country"],
+                    "OwnerId": owners[company["owner"]],
+                    "LastActivityDate": _iso_date(company["last_activity"]),
+                    "Tech_Stack__c": ";".join(company["tech_stack"]) or None,
+                    "Web_Visits_30d__c": company["web_visits_30d"],
+                    "Intent_Score__c": company["intent_score"],
+                    "Intent_Surge__c": bool(company["intent_surge"]),
+                    "Last_Funding_Amount__c": company["last_funding_amount"],
+                    "Last_Funding_Date__c": _iso_date(company["last_funding_date"]),
+                    "Open_Pipeline__c": company["open_pipeline"],
+                    "Competitor_Customer__c": bool(company["competitor_customer"]),
+                    "Payment_Risk__c": company["payment_risk"],
+                    "CreatedDate": sf_datetime(company["created"]),
+                    "LastModifiedDate": stamp,
+                    "SystemModstamp": stamp,
+                }
+                for name in tierwise_names:
+                    record[name] = None
+                if has_override:
+                    record["Tierwise_Tier_Override__c"] = company["override_tier"]
+                    record["Tierwise_Override_Until__c"] = _iso_date(company["override_until"])
+                store[record_id] = record
+                ids[company["key"]] = record_id
+        return ids
+
+    # ---- writes -----------------------------------------------------------------------------
+
+    def coerce(self, object_name: str, name: str, value: Any, *, create: bool) -> tuple[str, Any]:
+        """Validate one field value; returns (canonical name, wire value)."""
+        fdef = self.field(object_name, name)
+        if fdef is None:
+            raise RecordError(
+                "INVALID_FIELD", f"No such column '{name}' on sobject of type {object_name}", [name]
+            )
+        if not (fdef.createable if create else fdef.updateable):
+            raise RecordError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {fdef.name}. Please check the security "
+                "settings of this field and verify that it is read/write for your profile or "
+                "permission set.",
+                [fdef.name],
+            )
+        label = fdef.label or fdef.name
+        if value is None or value == "":
+            if not fdef.nillable and fdef.type != "boolean":
+                raise RecordError(
+                    "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]",
+                    [fdef.name],
+                )
+            return fdef.name, False if fdef.type == "boolean" else None
+        ftype = fdef.type
+        if ftype in NUMERIC_TYPES:
+            number = _json_number(value, fdef.name, "double")
+            if ftype == "int":
+                if number != int(number):
+                    raise _parse_error(value, "int")
+                return fdef.name, int(number)
+            return fdef.name, number
+        if ftype == "boolean":
+            if isinstance(value, bool):
+                return fdef.name, value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return fdef.name, value.lower() == "true"
+            raise _parse_error(value, "boolean")
+        if ftype == "date":
+            if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+                raise _parse_error(value, "date")
+            try:
+                date.fromisoformat(value)
+            except ValueError as exc:
+                raise _parse_error(value, "date") from exc
+            return fdef.name, value
+        if ftype == "datetime":
+            try:
+                return fdef.name, sf_datetime(parse_iso(str(value)))
+            except ValueError as exc:
+                raise _parse_error(value, "datetime") from exc
+        text = value if isinstance(value, str) else str(value).lower() if isinstance(
+            value, bool) else str(value)
+        if fdef.length and len(text) > fdef.length:
+            raise RecordError(
+                "STRING_TOO_LONG",
+                f"{label}: data value too large: {text[:80]} (max length={fdef.length})",
+                [fdef.name],
+            )
+        if ftype == "picklist" and fdef.restricted and text not in fdef.picklist:
+            raise RecordError(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{label}: bad value for restricted picklist field: {text}",
+                [fdef.name],
+            )
+        if ftype == "reference":
+            text = self.norm_id(text)
+            targets = fdef.reference_to
+            if not any(text.startswith(KEY_PREFIX.get(t, "~")) for t in targets):
+                raise RecordError(
+                    "FIELD_INTEGRITY_EXCEPTION", f"{label}: id value of incorrect type: {text}",
+                    [fdef.name],
+                )
+            if not any(text in self.objects.get(t, {}) for t in targets):
+                raise RecordError(
+                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [fdef.name]
+                )
+        return fdef.name, text
+
+    def plan(
+        self, object_name: str, record_id: str | None, values: Mapping[str, Any]
+    ) -> PlannedWrite:
+        """Validate a create (``record_id`` None) or update; raises RecordError/RequestError."""
+        create = record_id is None
+        if not create:
+            assert record_id is not None
+            record_id = self.norm_id(record_id)
+            if record_id not in self.objects[object_name]:
+                if record_id[:3] != KEY_PREFIX.get(object_name):
+                    raise RecordError(
+                        "MALFORMED_ID",
+                        f"{object_name} ID: id value of incorrect type: {record_id}",
+                        ["Id"],
+                    )
+                raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [])
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            if name == "attributes" or name.lower() == "id":
+                continue
+            canonical, wire = self.coerce(object_name, name, value, create=create)
+            clean[canonical] = wire
+        if create:
+            for fdef in self.visible_fields(object_name):
+                if fdef.name in clean:
+                    continue
+                if fdef.default is not None:
+                    clean[fdef.name] = fdef.default
+                elif not fdef.nillable and fdef.createable and fdef.type != "boolean":
+                    if fdef.name == "OwnerId":
+                        clean["OwnerId"] = OWNERS[0].salesforce_id
+                        continue
+                    raise RecordError(
+                        "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]",
+                        [fdef.name],
+                    )
+        for (obj, fname), index in self._ext_index.items():
+            if obj != object_name or clean.get(fname) is None:
+                continue
+            owners = [i for i in index.get(str(clean[fname]).lower(), []) if i != record_id]
+            if owners and self.schemas[obj][fname].unique:
+                raise RecordError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {fname} duplicates value on record with id: "
+                    f"{owners[0]}",
+                    [fname],
+                )
+        new_id = record_id if record_id is not None else ""
+        return PlannedWrite(object_name, new_id, clean, create)
+
+    def commit(self, plan: PlannedWrite) -> str:
+        """Apply a planned write (under the lock); returns the record id."""
+        stamp = sf_datetime(self.clock.tick())
+        store = self.objects[plan.object_name]
+        if plan.created:
+            plan.record_id = self.new_id(plan.object_name)
+            record: dict[str, Any] = {f.name: f.default for f in self.schemas[plan.object_name]
+                                      .values()}
+            record.update({"Id": plan.record_id, "IsDeleted": False, "CreatedDate": stamp})
+            store[plan.record_id] = record
+        record = store[plan.record_id]
+        for (obj, fname), index in self._ext_index.items():
+            if obj == plan.object_name and fname in plan.values:
+                old = record.get(fname)
+                if old is not None:
+                    ids = index.get(str(old).lower(), [])
+                    if plan.record_id in ids:
+                        ids.remove(plan.record_id)
+                new = plan.values[fname]
+                if new is not None:
+                    index.setdefault(str(new).lower(), []).append(plan.record_id)
+        record.update(plan.values)
+        if plan.object_name == "Task":
+            record["IsClosed"] = TASK_STATUSES.get(record.get("Status") or "", False)
+        record["LastModifiedDate"] = stamp
+        record["SystemModstamp"] = stamp
+        return plan.record_id
+
+    def find_external(self, object_name: str, field_name: str, value: str) -> list[str]:
+        index = self._ext_index.get((object_name, field_name))
+        if index is None:
+            raise RequestError(
+                404, "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {field_name}",
+            )
+        return list(index.get(value.lower(), []))
+
+    def delete(self, object_name: str, record_id: str) -> None:
+        record_id = self.norm_id(record_id)
+        record = self.objects[object_name].pop(record_id, None)
+        if record is None:
+            raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [])
+        for (obj, fname), index in self._ext_index.items():
+            if obj == object_name and record.get(fname) is not None:
+                ids = index.get(str(record[fname]).lower(), [])
+                if record_id in ids:
+                    ids.remove(record_id)
+        record["IsDeleted"] = True
+        record["SystemModstamp"] = sf_datetime(self.clock.tick())
+        self.deleted[object_name][record_id] = record
+
+    # ---- reads ------------------------------------------------------------------------------
+
+    def project(self, object_name: str, record: Mapping[str, Any], fields: Iterable[str],
+                version: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "attributes": {
+                "type": object_name,
+                "url": f"/services/data/v{version}/sobjects/{object_name}/{record['Id']}",
+            }
+        }
+        for name in fields:
+            out[name] = record.get(name)
+        return out
+
+    def run_query(self, text: str, *, include_deleted: bool, version: str
+                  ) -> tuple[str, list[dict[str, Any]], int]:
+        """Execute SOQL; returns (object, projected rows, total size)."""
+        try:
+            query = soql.parse(text)
+        except soql.SoqlError as exc:
+            raise RequestError(400, exc.code, exc.message) from exc
+        try:
+            object_name = self.object_name(query.object_name)
+        except RequestError as exc:
+            raise RequestError(
+                400, "INVALID_TYPE",
+                f"\n{text}\n^\nERROR at Row:1:Column:1\nsObject type '{query.object_name}' is not "
+                "supported. If you are attempting to use a custom object, be sure to append the "
+                "'__c' after the entity name. Please reference your WSDL or the describe call for "
+                "the appropriate names.",
+            ) from exc
+
+        def resolve(name: str) -> tuple[str, str]:
+            fdef = self.field(object_name, name)
+            if fdef is None:
+                raise RequestError(
+                    400, "INVALID_FIELD",
+                    f"\n{text[:200]}\n^\nERROR at Row:1:Column:1\nNo such column '{name}' on "
+                    f"entity '{object_name}'. If you are attempting to use a custom field, be sure "
+                    "to append the '__c' after the custom field name. Please reference your WSDL "
+                    "or the describe call for the appropriate names.",
+                )
+            return fdef.name, fdef.type
+
+        fields = [resolve(name)[0] for name in query.fields]
+        try:
+            predicate = (
+                soql.compile_where(query.where, object_name, resolve)
+                if query.where is not None else None
+            )
+        except soql.SoqlError as exc:
+            raise RequestError(400, exc.code, exc.message) from exc
+        order = tuple(
+            soql.OrderItem(resolve(item.field)[0], item.descending, item.nulls_last)
+            for item in query.order
+        )
+        with self.lock:
+            pools = [self.objects[object_name].values()]
+            if include_deleted:
+                pools.append(self.deleted[object_name].values())
+            matched = [
+                rec for pool in pools for rec in pool if predicate is None or predicate(rec)
+            ]
+            if order:
+                matched.sort(key=soql.sort_key(order))
+            matched = matched[query.offset:]
+            if query.limit is not None:
+                matched = matched[: query.limit]
+            if query.count_only:
+                return object_name, [], len(matched)
+            rows = [self.project(object_name, rec, fields, version) for rec in matched]
+        return object_name, rows, len(rows)
+
+    def open_cursor(self, object_name: str, rows: list[dict[str, Any]], batch: int) -> str:
+        with self.lock:
+            cursor_id = f"01gHn{next(self._cursor_ids):010d}"
+            self.cursors[cursor_id] = Cursor(object_name, rows, batch)
+            while len(self.cursors) > 200:
+                self.cursors.pop(next(iter(self.cursors)))
+            return cursor_id
+
+
+def _iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_error(value: Any, type_name: str) -> RequestError:
+    return RequestError(
+        400, "JSON_PARSER_ERROR",
+        f"Cannot deserialize instance of {type_name} from VALUE_STRING value {value} or request "
+        "may be missing a required field",
+    )
+
+
+def _json_number(value: Any, name: str, type_name: str) -> float:
+    if isinstance(value, bool):
+        raise _parse_error(value, type_name)
+    if isinstance(value, int | float):
+        return float(value) if not isinstance(value, int) else value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError as exc:
+            raise _parse_error(value, type_name) from exc
+    raise _parse_error(value, type_name)

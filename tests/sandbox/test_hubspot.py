@@ -1,0 +1,216 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The HubSpot emulator, driven through hubspot-api-client over loopback."""
+
+from __future__ import annotations
+
+import hubspot
+import pytest
+from hubspot.crm.companies import (
+    BatchInputSimplePublicObjectBatchInput,
+    PublicObjectSearchRequest,
+)
+from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
+from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
+
+from sandbox import Sandbox
+from tests.sandbox.conftest import hs_client
+
+
+def test_get_page_pages_with_after_cursor_and_string_properties(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    api = hs.crm.companies.basic_api
+    first = api.get_page(limit=20, properties=["name", "domain", "numberofemployees", "nope"])
+    second = api.get_page(limit=20, after=first.paging.next.after, properties=["name"])
+
+    ids = [c.id for c in first.results] + [c.id for c in second.results]
+    assert 40 == len(set(ids))
+    assert sorted(ids, key=int) == ids
+    assert "nope" not in first.results[0].properties
+    assert isinstance(first.results[0].properties["domain"], str)
+
+
+def test_get_all_reads_every_company_at_100_a_page(make_sandbox: object) -> None:
+    sb = make_sandbox(accounts=250)  # type: ignore[operator]
+
+    companies = hs_client(sb).crm.companies.get_all(properties=["domain"])
+
+    assert 250 == len(companies)
+    assert [100, 100, 50] == [c.records for c in sb.calls]
+
+
+def test_list_limit_above_100_is_a_validation_error(hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    with pytest.raises(ApiException) as raised:
+        hs.crm.companies.basic_api.get_page(limit=101)
+
+    assert 400 == raised.value.status
+
+
+def test_domains_match_across_crms_after_normalising_websites(sandbox: Sandbox) -> None:
+    def bare(url: str) -> str:
+        host = url.lower().split("://")[-1].split("/")[0]
+        return host.removeprefix("www.")
+
+    for sf_id, hs_id in sandbox.company_ids.values():
+        website = sandbox.salesforce.objects["Account"][sf_id]["Website"]
+        domain = sandbox.hubspot.objects["companies"][hs_id]["properties"]["domain"]
+        assert domain == bare(website)
+
+
+def test_batch_update_is_200_when_every_input_succeeds(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    ids = list(sandbox.hubspot.objects["companies"])[:2]
+    before = sandbox.hubspot.objects["companies"][ids[0]]["properties"]["hs_lastmodifieddate"]
+
+    result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+        {"id": i, "properties": {"industry": "Media"}} for i in ids]))
+
+    props = sandbox.hubspot.objects["companies"][ids[0]]["properties"]
+    assert "COMPLETE" == result.status
+    assert not hasattr(result, "num_errors") or not result.num_errors
+    assert "Media" == props["industry"]
+    assert props["hs_lastmodifieddate"] > before
+
+
+def test_batch_update_with_unknown_id_and_bad_property_is_207_with_errors(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    good = next(iter(sandbox.hubspot.objects["companies"]))
+    other = list(sandbox.hubspot.objects["companies"])[1]
+
+    result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+        {"id": good, "properties": {"industry": "Energy"}},
+        {"id": "999", "properties": {"industry": "Energy"}},
+        {"id": other, "properties": {"no_such_prop": "x"}},
+    ]))
+
+    assert 2 == result.num_errors
+    assert ["OBJECT_NOT_FOUND", "VALIDATION_ERROR"] == [e.category for e in result.errors]
+    assert {"ids": ["999"]} == result.errors[0].context
+    assert [good] == [r.id for r in result.results]
+
+
+def test_batch_with_101_inputs_is_rejected(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    good = next(iter(sandbox.hubspot.objects["companies"]))
+    with pytest.raises(ApiException) as raised:
+        hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(
+            inputs=[{"id": good, "properties": {}}] * 101))
+
+    assert 400 == raised.value.status
+
+
+def test_search_filters_sorts_and_pages(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    companies = sandbox.hubspot.objects["companies"].values()
+    expected = sorted(
+        (c for c in companies
+         if c["properties"]["country"] in ("Germany", "France")
+         and float(c["properties"]["web_visits_30d"]) >= 10),
+        key=lambda c: -float(c["properties"]["web_visits_30d"]),
+    )
+    request = {
+        "filterGroups": [{"filters": [
+            {"propertyName": "country", "operator": "IN", "values": ["germany", "france"]},
+            {"propertyName": "web_visits_30d", "operator": "GTE", "value": "10"}]}],
+        "sorts": [{"propertyName": "web_visits_30d", "direction": "DESCENDING"}],
+        "properties": ["web_visits_30d"],
+        "limit": 2,
+    }
+
+    first = hs.crm.companies.search_api.do_search(request)
+
+    assert len(expected) == first.total
+    assert [c["id"] for c in expected[:2]] == [r.id for r in first.results]
+    assert "2" == first.paging.next.after
+
+
+def test_search_beyond_10000_results_and_too_many_filters_are_400(
+    hs: hubspot.HubSpot,
+) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    with pytest.raises(ApiException) as deep:
+        hs.crm.companies.search_api.do_search(PublicObjectSearchRequest(after="10000", limit=1))
+    too_many = {"filterGroups": [{"filters": [
+        {"propertyName": "name", "operator": "HAS_PROPERTY"}] * 7}]}
+    with pytest.raises(ApiException) as wide:
+        hs.crm.companies.search_api.do_search(too_many)
+
+    assert (400, 400) == (deep.value.status, wide.value.status)
+
+
+def test_properties_create_201_then_409_on_duplicate(hs: hubspot.HubSpot) -> None:
+    hs.crm.properties.groups_api.create(
+        "companies", PropertyGroupCreate(name="tierwise", label="Tierwise"))
+    spec = PropertyCreate(name="tierwise_score", label="Tierwise score", type="number",
+                          field_type="number", group_name="tierwise")
+
+    created = hs.crm.properties.core_api.create("companies", spec)
+    with pytest.raises(PropertiesApiException) as raised:
+        hs.crm.properties.core_api.create("companies", spec)
+
+    assert "tierwise_score" == created.name
+    assert 409 == raised.value.status
+    assert "tierwise_score" == hs.crm.properties.core_api.get_by_name(
+        "companies", "tierwise_score").name
+
+
+def test_group_create_is_409_when_it_exists(hs: hubspot.HubSpot) -> None:
+    spec = PropertyGroupCreate(name="tierwise", label="Tierwise")
+    hs.crm.properties.groups_api.create("companies", spec)
+
+    with pytest.raises(PropertiesApiException) as raised:
+        hs.crm.properties.groups_api.create("companies", spec)
+
+    assert 409 == raised.value.status
+
+
+def test_native_icp_property_is_readable(hs: hubspot.HubSpot) -> None:
+    prop = hs.crm.properties.core_api.get_by_name("companies", "hs_ideal_customer_profile")
+
+    assert ["tier_1", "tier_2", "tier_3"] == [o.value for o in prop.options]
+
+
+def test_task_create_with_company_association(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate
+
+    company = next(iter(sandbox.hubspot.objects["companies"]))
+    task = hs.crm.objects.tasks.basic_api.create(SimplePublicObjectInputForCreate(
+        properties={"hs_timestamp": "2026-12-01T17:00:00Z", "hs_task_subject": "Book QBR",
+                    "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH"},
+        associations=[{"to": {"id": company}, "types": [
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}]}],
+    ))
+
+    links = hs.crm.associations.v4.basic_api.get_page("tasks", task.id, "companies")
+    assert "2026-12-01T17:00:00.000Z" == task.properties["hs_timestamp"]
+    assert [company] == [str(r.to_object_id) for r in links.results]
+
+
+def test_bad_token_is_401_invalid_authentication(sandbox: Sandbox) -> None:
+    from hubspot.crm.companies.exceptions import UnauthorizedException
+
+    client = hs_client(sandbox, token="pat-canary-not-the-token")
+
+    with pytest.raises(UnauthorizedException) as raised:
+        client.crm.companies.basic_api.get_page()
+
+    assert "INVALID_AUTHENTICATION" in raised.value.body
+
+
+def test_rate_limit_headers_are_sent_but_not_on_search(
+    make_sandbox: object,
+) -> None:
+    sb = make_sandbox(hubspot_requests_per_10s=50)  # type: ignore[operator]
+    api = hs_client(sb).crm.companies
+
+    _, _, headers = api.basic_api.get_page_with_http_info(limit=1)
+    _, _, search_headers = api.search_api.do_search_with_http_info(PublicObjectSearchRequest())
+
+    assert "50" == headers["X-HubSpot-RateLimit-Max"]
+    assert "49" == headers["X-HubSpot-RateLimit-Remaining"]
+    assert "X-HubSpot-RateLimit-Max" not in search_headers

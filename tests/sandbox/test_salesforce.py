@@ -1,0 +1,359 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The Salesforce emulator, driven through simple-salesforce over TLS loopback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import (
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceResourceNotFound,
+)
+
+from sandbox import Sandbox
+from tests.sandbox.conftest import sf_client
+
+TIERWISE_KEY = {
+    "FullName": "Task.Tierwise_Key__c",
+    "Metadata": {"label": "Tierwise Key", "type": "Text", "length": 80, "externalId": True,
+                 "unique": True},
+}
+
+
+def test_query_returns_records_with_attributes_and_salesforce_datetimes(sf: Salesforce) -> None:
+    result = sf.query("SELECT Id, Name, SystemModstamp FROM Account LIMIT 3")
+
+    assert 3 == result["totalSize"]
+    assert result["done"] is True
+    record = result["records"][0]
+    assert "Account" == record["attributes"]["type"]
+    assert record["attributes"]["url"].endswith("/sobjects/Account/" + record["Id"])
+    assert 18 == len(record["Id"])
+    datetime.strptime(record["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def test_query_all_iter_pages_across_2000_record_batches(make_sandbox: object) -> None:
+    sb = make_sandbox(accounts=4500)  # type: ignore[operator]
+    sf = sf_client(sb)
+
+    ids = [r["Id"] for r in sf.query_all_iter("SELECT Id FROM Account")]
+
+    assert 4500 == len(set(ids))
+    pages = [c for c in sb.calls if c.path.startswith("/services/data/vXX.X/query")]
+    assert [2000, 2000, 500] == [c.records for c in pages]
+
+
+def test_query_honours_the_batch_size_query_option(make_sandbox: object) -> None:
+    sb = make_sandbox(accounts=450)  # type: ignore[operator]
+    sf = sf_client(sb)
+
+    first = sf.query("SELECT Id FROM Account", headers={"Sforce-Query-Options": "batchSize=200"})
+
+    assert 200 == len(first["records"])
+    assert 450 == first["totalSize"]
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/")
+    assert first["nextRecordsUrl"].endswith("-200")
+
+
+def test_where_with_format_soql_escapes_and_datetime_literals_filters_rows(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+    sf.Account.update(account_id, {"Name": "O'Neil \\ \"Quoted\"\nLine"})
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+
+    soql = format_soql(
+        "SELECT Id, Name FROM Account WHERE Name = {} AND SystemModstamp >= {} AND Id IN {}",
+        "O'Neil \\ \"Quoted\"\nLine", since, [account_id, "001000000000000AAA"],
+    )
+    result = sf.query(soql)
+
+    assert [account_id] == [r["Id"] for r in result["records"]]
+
+
+def test_where_supports_or_not_like_in_and_order_by(sandbox: Sandbox, sf: Salesforce) -> None:
+    accounts = sandbox.salesforce.objects["Account"].values()
+    expected = sorted(
+        (a for a in accounts
+         if (a["Industry"] in ("Software", "Retail") or (a["NumberOfEmployees"] or 0) > 1000)
+         and not a["Intent_Surge__c"]),
+        key=lambda a: (-(a["NumberOfEmployees"] or -10**9), a["Id"]),
+    )
+
+    result = sf.query(
+        "SELECT Id FROM Account WHERE (Industry IN ('software', 'Retail') OR NumberOfEmployees "
+        "> 1000) AND NOT Intent_Surge__c = true ORDER BY NumberOfEmployees DESC NULLS LAST, Id"
+    )
+
+    assert [a["Id"] for a in expected] == [r["Id"] for r in result["records"]]
+
+
+def test_count_query_returns_total_size_without_records(sf: Salesforce) -> None:
+    result = sf.query("SELECT COUNT() FROM Account WHERE Name LIKE '%a%'")
+
+    assert result["records"] == []
+    assert result["totalSize"] > 0
+
+
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id, Nope__c FROM Account", "INVALID_FIELD"),
+        ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account WHERE Name = 'a' AND Industry = 'b' OR Id = 'c'",
+         "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account WHERE SystemModstamp > '2024-01-01T00:00:00Z'",
+         "MALFORMED_QUERY"),
+        ("SELECT Id FROM Nothing__c", "INVALID_TYPE"),
+    ],
+)
+def test_bad_soql_is_a_400_with_the_salesforce_error_code(
+    sf: Salesforce, soql: str, code: str
+) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query(soql)
+
+    assert 400 == raised.value.status
+    assert code == raised.value.content[0]["errorCode"]
+
+
+def test_unknown_column_message_names_field_and_entity(sf: Salesforce) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Id, Nope__c FROM Account")
+
+    assert "No such column 'Nope__c' on entity 'Account'" in raised.value.content[0]["message"]
+
+
+def test_describe_lists_custom_fields_but_not_unprovisioned_tierwise_fields(
+    sf: Salesforce,
+) -> None:
+    fields = {f["name"]: f for f in sf.Account.describe()["fields"]}
+
+    assert "multipicklist" == fields["Tech_Stack__c"]["type"]
+    assert fields["Tech_Stack__c"]["custom"] is True
+    assert "Tierwise_Tier__c" not in fields
+    assert fields["SystemModstamp"]["updateable"] is False
+
+
+def test_provisioned_org_has_tierwise_fields_and_the_unique_task_key(
+    make_sandbox: object,
+) -> None:
+    sf = sf_client(make_sandbox(provisioned=True))  # type: ignore[operator]
+
+    account = {f["name"]: f for f in sf.Account.describe()["fields"]}
+    task = {f["name"]: f for f in sf.Task.describe()["fields"]}
+
+    assert ["tier_1", "tier_2", "tier_3", "tier_4", "unqualified"] == [
+        p["value"] for p in account["Tierwise_Tier__c"]["picklistValues"]]
+    assert task["Tierwise_Key__c"]["externalId"] is True
+    assert task["Tierwise_Key__c"]["unique"] is True
+
+
+def test_single_record_update_is_204_and_bumps_system_modstamp(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+    before = sandbox.salesforce.objects["Account"][account_id]["SystemModstamp"]
+
+    status = sf.Account.update(account_id, {"Industry": "Energy"})
+
+    record = sandbox.salesforce.objects["Account"][account_id]
+    assert 204 == status
+    assert "Energy" == record["Industry"]
+    assert record["SystemModstamp"] > before
+
+
+def test_write_to_an_unknown_field_is_a_400_invalid_field(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Account.update(account_id, {"Tierwise_Tier__c": "tier_1"})
+
+    assert "INVALID_FIELD" == raised.value.content[0]["errorCode"]
+
+
+def test_task_create_returns_201_and_derives_is_closed(sandbox: Sandbox, sf: Salesforce) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+
+    result = sf.Task.create({"Subject": "Call", "Status": "Completed", "Priority": "High",
+                             "ActivityDate": "2026-12-01", "WhatId": account_id})
+
+    task = sandbox.salesforce.objects["Task"][result["id"]]
+    assert result["success"] is True
+    assert task["IsClosed"] is True
+    assert account_id == task["WhatId"]
+
+
+def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
+    make_sandbox: object,
+) -> None:
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sf = sf_client(sb)
+
+    created = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "A", "Status": "Not Started",
+                                                     "Priority": "Normal"})
+    updated = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "B"})
+
+    tasks = [t for t in sb.salesforce.objects["Task"].values() if t["Tierwise_Key__c"] == "k-1"]
+    assert (201, 200) == (created, updated)
+    assert ["B"] == [t["Subject"] for t in tasks]
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Task.upsert("Nope__c/k-1", {"Subject": "C"})
+
+
+def test_upsert_on_a_non_unique_external_id_matching_twice_is_300(make_sandbox: object) -> None:
+    sb = make_sandbox()  # type: ignore[operator]
+    sf = sf_client(sb)
+    sf.toolingexecute("sobjects/CustomField", method="POST", json={
+        "FullName": "Task.Legacy_Key__c",
+        "Metadata": {"label": "Legacy Key", "type": "Text", "length": 40, "externalId": True}})
+    for _ in range(2):
+        sf.Task.create({"Subject": "dup", "Legacy_Key__c": "same"})
+
+    with pytest.raises(SalesforceMoreThanOneRecord):
+        sf.Task.upsert("Legacy_Key__c/same", {"Subject": "x"})
+
+
+def test_collections_update_returns_per_record_results_in_order(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    ids = list(sandbox.salesforce.objects["Account"])[:3]
+    body = {"allOrNone": False, "records": [
+        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
+        {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
+        {"attributes": {"type": "Account"}, "Id": ids[2], "Payment_Risk__c": "high"},
+    ]}
+
+    results = sf.restful("composite/sobjects", method="PATCH", json=body)
+
+    assert [True, False, True] == [r["success"] for r in results]
+    assert "INVALID_FIELD" == results[1]["errors"][0]["statusCode"]
+    assert "Media" == sandbox.salesforce.objects["Account"][ids[0]]["Industry"]
+
+
+def test_collections_all_or_none_rolls_back_every_record(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    ids = list(sandbox.salesforce.objects["Account"])[:2]
+    before = sandbox.salesforce.objects["Account"][ids[0]]["Industry"]
+    body = {"allOrNone": True, "records": [
+        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
+        {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
+    ]}
+
+    results = sf.restful("composite/sobjects", method="PATCH", json=body)
+
+    assert "ALL_OR_NONE_OPERATION_ROLLED_BACK" == results[0]["errors"][0]["statusCode"]
+    assert before == sandbox.salesforce.objects["Account"][ids[0]]["Industry"]
+
+
+def test_collections_reject_201_records_with_exceeded_id_limit(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+    records = [{"attributes": {"type": "Account"}, "Id": account_id}] * 201
+
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.restful("composite/sobjects", method="PATCH",
+                   json={"allOrNone": False, "records": records})
+
+    assert "EXCEEDED_ID_LIMIT" == raised.value.content[0]["errorCode"]
+
+
+def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sf = sf_client(sb)
+    sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "old"})
+    records = [
+        {"attributes": {"type": "Task"}, "Tierwise_Key__c": key, "Subject": key}
+        for key in ("k-1", "k-2")
+    ]
+
+    results = sf.restful("composite/sobjects/Task/Tierwise_Key__c", method="PATCH",
+                         json={"allOrNone": False, "records": records})
+
+    assert [False, True] == [r["created"] for r in results]
+    subjects = sorted(t["Subject"] for t in sb.salesforce.objects["Task"].values())
+    assert ["k-1", "k-2"] == subjects
+
+
+def test_collections_create_enforces_restricted_picklists(make_sandbox: object) -> None:
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sf = sf_client(sb)
+    account_id = next(iter(sb.salesforce.objects["Account"]))
+
+    results = sf.restful("composite/sobjects", method="PATCH", json={"records": [
+        {"attributes": {"type": "Account"}, "Id": account_id, "Tierwise_Tier__c": "gold"}]})
+
+    assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == results[0]["errors"][0]["statusCode"]
+
+
+def test_tooling_custom_field_becomes_describable_queryable_and_writable(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    result = sf.toolingexecute("sobjects/CustomField", method="POST", json={
+        "FullName": "Account.Tierwise_Tier__c",
+        "Metadata": {"label": "Tierwise Tier", "type": "Picklist", "valueSet": {
+            "restricted": True, "valueSetDefinition": {"sorted": False, "value": [
+                {"fullName": "tier_1", "label": "Strategic", "default": False}]}}},
+    })
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+    sf.Account.update(account_id, {"Tierwise_Tier__c": "tier_1"})
+
+    names = {f["name"] for f in sf.Account.describe()["fields"]}
+    rows = sf.query("SELECT Id FROM Account WHERE Tierwise_Tier__c = 'tier_1'")["records"]
+    assert result["success"] is True
+    assert "Tierwise_Tier__c" in names
+    assert [account_id] == [r["Id"] for r in rows]
+
+
+def test_tooling_duplicate_custom_field_is_rejected(sf: Salesforce) -> None:
+    sf.toolingexecute("sobjects/CustomField", method="POST", json=TIERWISE_KEY)
+
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.toolingexecute("sobjects/CustomField", method="POST", json=TIERWISE_KEY)
+
+    assert "DUPLICATE_DEVELOPER_NAME" == raised.value.content[0]["errorCode"]
+
+
+def test_bad_token_is_401_invalid_session_id_as_a_json_list(sandbox: Sandbox) -> None:
+    sf = sf_client(sandbox, token="00Dcanary!not-the-token")
+
+    with pytest.raises(SalesforceExpiredSession) as raised:
+        sf.query("SELECT Id FROM Account")
+
+    assert [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}] == (
+        raised.value.content)
+
+
+def test_limits_and_the_limit_header_count_every_request(make_sandbox: object) -> None:
+    sb = make_sandbox(salesforce_daily_limit=5)  # type: ignore[operator]
+    sf = sf_client(sb)
+
+    sf.query("SELECT Id FROM Account LIMIT 1")
+    limits = sf.limits()
+
+    assert {"Max": 5, "Remaining": 3} == limits["DailyApiRequests"]
+    assert (2, 5) == (sf.api_usage["api-usage"].used, sf.api_usage["api-usage"].total)
+
+
+def test_requests_over_the_daily_limit_get_403_request_limit_exceeded(
+    make_sandbox: object,
+) -> None:
+    from simple_salesforce.exceptions import SalesforceRefusedRequest
+
+    sb = make_sandbox(salesforce_daily_limit=2)  # type: ignore[operator]
+    sf = sf_client(sb)
+    sf.query("SELECT Id FROM Account LIMIT 1")
+    sf.query("SELECT Id FROM Account LIMIT 1")
+
+    with pytest.raises(SalesforceRefusedRequest) as raised:
+        sf.query("SELECT Id FROM Account LIMIT 1")
+
+    assert "REQUEST_LIMIT_EXCEEDED" == raised.value.content[0]["errorCode"]
