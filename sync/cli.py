@@ -560,7 +560,10 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
     ):
         work = Path(tmp)
         settings = settings_from_env(
-            sb.env(), database_url=f"sqlite:///{work / 'demo.db'}", report_dir=str(work / "reports")
+            sb.env(),
+            database_url=f"sqlite:///{work / 'demo.db'}",
+            report_dir=str(work / "reports"),
+            log_level="WARNING",  # the demo's output is its summary; warnings still show
         )
         boot.setup_logging(settings, ctx.log_format)
         click.echo(

@@ -55,7 +55,14 @@ def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> T
 
 
 def diff_values(held: TierwiseValues, desired: TierwiseValues) -> dict[str, FieldValue]:
-    """The logical fields whose value differs (scores compared at one decimal)."""
+    """The logical fields whose value differs (scores compared at one decimal).
+
+    A change of the reason text alone is not written: the reason explains a tier and
+    score the CRM already holds (the engine may word the same decision differently
+    from one run to the next, e.g. "promoted by trigger" then "held by dwell"), and a
+    write per such rewording would cost API calls and bump every record's modstamp.
+    It is refreshed with the next real change.
+    """
     changed: dict[str, FieldValue] = {}
     for f in dataclass_fields(TierwiseValues):
         old, new = getattr(held, f.name), getattr(desired, f.name)
@@ -65,6 +72,8 @@ def diff_values(held: TierwiseValues, desired: TierwiseValues) -> dict[str, Fiel
         elif old == new:
             continue
         changed[f.name] = new
+    if set(changed) == {"reason"} and held.reason:
+        return {}
     return changed
 
 

@@ -140,8 +140,18 @@ def test_desired_values_restart_the_sla_only_when_the_tier_changes() -> None:
 
 def test_diff_is_change_only_and_ignores_score_noise_below_one_decimal() -> None:
     held = TierwiseValues(tier="tier_1", score=91.3, reason="r", play="p")
-    want = TierwiseValues(tier="tier_1", score=91.26, reason="r2", play="p")
-    assert {"reason": "r2"} == diff_values(held, want)
+    want = TierwiseValues(tier="tier_1", score=91.26, reason="r", play="q")
+    assert {"play": "q"} == diff_values(held, want)
+
+
+def test_a_reworded_reason_alone_is_not_written_but_travels_with_a_real_change() -> None:
+    held = TierwiseValues(tier="tier_1", score=91.3, reason="promoted by trigger")
+    reworded = TierwiseValues(tier="tier_1", score=91.3, reason="held by dwell")
+    assert {} == diff_values(held, reworded)
+    rescored = TierwiseValues(tier="tier_1", score=80.0, reason="held by dwell")
+    assert {"score": 80.0, "reason": "held by dwell"} == diff_values(held, rescored)
+    assert {"reason": "r"} == diff_values(TierwiseValues(tier="tier_1", score=1.0),
+                                          TierwiseValues(tier="tier_1", score=1.0, reason="r"))
 
 
 def test_a_rerun_with_nothing_changed_plans_no_writes_and_no_tasks() -> None:
