@@ -76,6 +76,9 @@ def parse_model(text: str, file: str = "model.yaml") -> TieringModel:
         raise ModelError(file, line, "(yaml)", f"invalid YAML: {problem}") from None
     except YAMLError as error:
         raise ModelError(file, None, "(yaml)", f"invalid YAML: {error}") from None
+    if data is None:
+        raise ModelError(file, 1, "(root)", "the file is empty; expected the sections "
+                                             "version, fields, groups and tiers")
     if not isinstance(data, CommentedMap):
         raise ModelError(file, 1, "(root)", "must be a mapping of sections (version, fields, ...)")
     return _Loader(file).model(_Node(file, data, "", data.lc.line + 1))

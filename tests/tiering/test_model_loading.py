@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tiering import ModelError, load_model, parse_model
 from tiering.records import UNQUALIFIED
@@ -182,6 +184,14 @@ def test_a_document_that_is_not_a_mapping_is_refused() -> None:
         caught.value)
 
 
+def test_an_empty_file_says_what_it_should_contain() -> None:
+    with pytest.raises(ModelError) as caught:
+        parse_model("# only a comment\n")
+
+    assert ("model.yaml:1: (root): the file is empty; expected the sections version, fields, "
+            "groups and tiers") == str(caught.value)
+
+
 def test_a_missing_file_is_a_model_error_naming_the_path(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(ModelError) as caught:
@@ -198,3 +208,33 @@ def test_load_model_labels_errors_with_the_path_it_was_given(tmp_path: Path) -> 
 
     assert (str(path), 20, "tiers[0].capacity") == (
         caught.value.file, caught.value.line, caught.value.key)
+
+
+JUNK = ["", "5", "-1", "[]", "{}", "[1, 2]", "{a: 1}", "null", "true", "'x'", "1.5", "[[1, x]]",
+        "tier_9", ":", "- 1"]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(line=st.integers(0, VALID.count("\n") - 1), junk=st.sampled_from(JUNK),
+       mode=st.sampled_from(["value", "drop", "indent"]))
+def test_any_mangled_line_gives_a_model_error_never_a_traceback(
+        line: int, junk: str, mode: str) -> None:
+    lines = VALID.splitlines()
+    target = lines[line]
+    if mode == "drop":
+        del lines[line]
+    elif mode == "indent":
+        lines[line] = "  " + target
+    elif ":" in target:
+        lines[line] = target[: target.index(":") + 1] + " " + junk
+    else:
+        lines[line] = target + junk
+    error: ModelError | None = None
+    try:
+        parse_model("\n".join(lines) + "\n")
+    except ModelError as caught:  # some mangles are still valid models; those must load
+        error = caught
+    if error is not None:
+        assert error.line is None or 1 <= error.line <= len(lines) + 1
+        assert error.key
+        assert error.problem
