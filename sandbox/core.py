@@ -11,7 +11,7 @@ import itertools
 import secrets
 import ssl
 import tempfile
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 
@@ -89,15 +89,11 @@ class Sandbox:
 
     def _load(self, n: int) -> None:
         companies = generate_companies(n, self.seed, today=self.today)
-        start = self.clock.peek() - timedelta(milliseconds=n + 1)
-        done = 0
         for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
-            stamp = start + timedelta(milliseconds=done)
-            sf_ids = self.salesforce.org.load_accounts(chunk, stamp)
-            hs_ids = self.hubspot.portal.load_companies(chunk, stamp)
+            sf_ids = self.salesforce.org.load_accounts(chunk)
+            hs_ids = self.hubspot.portal.load_companies(chunk)
             for key, sf_id in sf_ids.items():
                 self.company_ids[key] = (sf_id, hs_ids[key])
-            done += len(chunk)
 
     # ---- lifecycle --------------------------------------------------------------------------
 

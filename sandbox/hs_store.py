@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sandbox.clock import SandboxClock, hs_datetime
@@ -227,20 +227,19 @@ class HubSpotPortal:
 
     # ---- seed -------------------------------------------------------------------------------
 
-    def load_companies(self, companies: Iterable[Mapping[str, Any]], stamp_start: datetime
-                       ) -> dict[str, str]:
+    def load_companies(self, companies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """Insert seed companies (values stored as-is, malformed ones included).
 
-        Seed rows are stamped 1 ms apart from ``stamp_start`` (see the Salesforce loader).
+        Seed rows keep the generator's ``modified`` stamp (see the Salesforce loader).
         """
         owners = {o.email: o.hubspot_id for o in OWNERS}
         has_override = "tierwise_tier_override" in self.properties["companies"]
         ids: dict[str, str] = {}
         with self.lock:
             store = self.objects["companies"]
-            for offset, c in enumerate(companies):
+            for c in companies:
                 object_id = self._new_id("companies")
-                stamp = hs_datetime(stamp_start + timedelta(milliseconds=offset))
+                stamp = hs_datetime(c["modified"])
                 created = hs_datetime(c["created"])
                 last = c["last_activity"]
                 props: dict[str, str | None] = {

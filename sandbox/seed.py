@@ -2,7 +2,8 @@
 
 :func:`generate_companies` streams plain dicts keyed by the tiering model's canonical
 field names plus identity fields (``key``, ``name``, ``domain``, ``website``,
-``owner``, ``override_tier``, ``override_until``, ``created``). The loaders in the
+``owner``, ``override_tier``, ``override_until``, ``created``, ``modified``; both
+timestamps lie before midnight UTC of ``today``). The loaders in the
 emulators map them onto Salesforce fields and HubSpot properties, so a company shares
 its domain across both (Salesforce ``Website`` is written in assorted URL forms that a
 sync must normalise). A small, fixed share of values is missing or malformed on
@@ -192,6 +193,9 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         override_until = today + timedelta(days=rng.randrange(-30, 180))
 
     created = created_base - timedelta(days=rng.randrange(30, 2000), seconds=rng.randrange(86400))
+    midnight = created_base.replace(hour=0)
+    span_ms = int((midnight - created).total_seconds() * 1000)
+    modified = created + timedelta(milliseconds=int(span_ms * rng.random() ** 0.3))
     return {
         "key": f"c{i:07d}",
         "name": name,
@@ -215,4 +219,5 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         "override_tier": override_tier,
         "override_until": override_until,
         "created": created,
+        "modified": modified,
     }

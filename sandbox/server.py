@@ -91,11 +91,13 @@ class CrmServer(ThreadingHTTPServer):
             self._thread.join(timeout=5)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
+        wrapped = False
         if self.ssl_context is not None:
             try:
                 request = self.ssl_context.wrap_socket(request, server_side=True)
             except (ssl.SSLError, OSError):
                 return
+            wrapped = True
         with self._open_lock:
             self._open.add(request)
         try:
@@ -103,6 +105,12 @@ class CrmServer(ThreadingHTTPServer):
         finally:
             with self._open_lock:
                 self._open.discard(request)
+            if wrapped:
+                # The TLS wrapper replaced the accepted socket: close it ourselves, since
+                # socketserver only closes the (now detached) original.
+                with contextlib.suppress(OSError):
+                    request.shutdown(socket.SHUT_RDWR)
+                request.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Client hang-ups and TLS noise are normal here; stay quiet."""

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sandbox import soql
@@ -170,12 +170,11 @@ class SalesforceOrg:
 
     # ---- loading ----------------------------------------------------------------------------
 
-    def load_accounts(self, companies: Iterable[Mapping[str, Any]], stamp_start: datetime
-                      ) -> dict[str, str]:
+    def load_accounts(self, companies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """Insert seed companies; returns company key -> Account Id.
 
-        Seed rows are stamped 1 ms apart from ``stamp_start`` (in the past), not from the
-        write clock, so loading a million rows does not push the clock into the future.
+        Seed rows keep the generator's ``modified`` stamp (in the past), not the write
+        clock, so loading a million rows does not push the clock into the future.
         """
         owners = {o.email: o.salesforce_id for o in OWNERS}
         has_override = "Tierwise_Tier_Override__c" in self.schemas["Account"]
@@ -184,9 +183,9 @@ class SalesforceOrg:
         ids: dict[str, str] = {}
         with self.lock:
             store = self.objects["Account"]
-            for offset, company in enumerate(companies):
+            for company in companies:
                 record_id = self.new_id("Account")
-                stamp = sf_datetime(stamp_start + timedelta(milliseconds=offset))
+                stamp = sf_datetime(company["modified"])
                 revenue = company["annual_revenue"]
                 record: dict[str, Any] = {
                     "Id": record_id,
