@@ -6,7 +6,7 @@ The order of the steps is the policy, so it is spelled out once here:
    turned into bars for this run);
 2. stability may *hold* the previous tier: hysteresis (the score must pass a
    boundary by the margin) and dwell (no demotion before the minimum days);
-3. triggers move the held tier at once (first trigger in file order that moves it);
+3. triggers move the held tier at once (the first trigger in file order that fires);
 4. a valid, unexpired manual pin replaces all of that;
 5. capacity: in each full tier the highest scores stay (ties on the account key),
    pinned accounts take seats first, the rest fall to the next tier.
@@ -92,7 +92,7 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
 
     trigger_of = np.full(n, -1, dtype=np.int16)
     if model.triggers:
-        _apply_triggers(model, columns, scores, keys, history, now, final, rule, trigger_of)
+        _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
 
     pinned = np.zeros(n, dtype=np.bool_)
     if model.overrides.enabled:
@@ -217,8 +217,8 @@ def _score_drop(condition: Condition, scores: FloatArray, keys: list[str],
 
 
 def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, keys: list[str],
-                    history: Mapping[str, AccountHistory], now: datetime, final: IntArray,
-                    rule: npt.NDArray[np.int8], trigger_of: IntArray) -> None:
+                    history: Mapping[str, AccountHistory], now: datetime, raw: IntArray,
+                    final: IntArray, rule: npt.NDArray[np.int8], trigger_of: IntArray) -> None:
     count = len(model.tiers)
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
     base = final.copy()
@@ -227,19 +227,28 @@ def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, k
         fires = open_.copy()
         for condition in trigger.conditions:
             fires &= _condition_mask(condition, columns, scores, keys, history, now)
-        target = _target(trigger, base, count, index_of)
+        target = _target(trigger, base, raw, count, index_of)
         moves = fires & (target != base)
         final[moves] = target[moves]
         rule[moves] = RULE_TRIGGER
         trigger_of[moves] = t
-        open_ &= ~moves
+        # A trigger that fires but has nowhere to go (funding for a Strategic account)
+        # still claims the account, or a later, weaker trigger would act instead.
+        open_ &= ~fires
 
 
-def _target(trigger: TriggerSpec, base: IntArray, count: int,
+def _target(trigger: TriggerSpec, base: IntArray, raw: IntArray, count: int,
             index_of: Mapping[str, int]) -> IntArray:
+    """Where a trigger sends each account; ``base`` is the tier after stability.
+
+    A promotion counts from the lower of the held and the score's tier: an account
+    that dwell keeps in Core while its score says Programmatic is promoted to Core
+    (no move), not leapt to Strategic. It never ends below the held tier.
+    """
     if trigger.action == "promote":
         # From unqualified one step up is the last tier.
-        return np.maximum(base - trigger.steps, 0).astype(np.int16)
+        start = np.maximum(base, raw)
+        return np.asarray(np.minimum(base, np.maximum(start - trigger.steps, 0)), dtype=np.int16)
     if trigger.action == "demote":
         # A demotion never drops an account off the list; only its score does that.
         lowest = np.maximum(base, count - 1)

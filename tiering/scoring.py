@@ -180,7 +180,7 @@ def signal_detail(signal: SignalSpec, value: FieldValue) -> str:
             text = f"{text} {signal.unit}"
         return f"{signal.label} {text}" if signal.label else text
     if signal.kind == "category":
-        return str(value)
+        return f"{signal.label} {value}" if signal.label else str(value)
     if signal.kind in ("bool", "contains_any"):
         return signal.label or signal.id
     if signal.kind == "recency" and isinstance(value, date):

@@ -291,3 +291,25 @@ def test_numpy_numbers_count_as_numbers_and_bools_do_not() -> None:
 
     assert [(85.0, ("competitor",)), (0.0, ("size", "competitor"))] == [
         (d.score, d.missing_signals) for d in result.decisions]
+
+
+def test_a_promotion_counts_from_the_score_tier_when_dwell_holds_a_higher_one() -> None:
+    m = model(STABLE + TRIGGERS)
+    surging = account("a", 45, intent_surge=True, web_visits_30d=150.0)
+
+    held = only(tier_accounts(m, [surging], {"a": history("tier_2", 10)}, NOW).decisions)
+    free = only(tier_accounts(m, [surging], {"a": history("tier_3", 10)}, NOW).decisions)
+
+    assert ("tier_2", "dwell") == (held.tier, held.rule)
+    assert ("tier_2", "trigger:intent_spike") == (free.tier, free.rule)
+
+
+def test_the_first_trigger_that_fires_decides_even_without_moving_the_account() -> None:
+    m = model(TRIGGERS)
+    funded_but_quiet = account("a", 95, last_funding_amount=80e6,
+                               last_funding_date=NOW.date() - timedelta(days=5),
+                               last_activity=NOW.date() - timedelta(days=400))
+
+    decision = only(tier_accounts(m, [funded_but_quiet], {}, NOW).decisions)
+
+    assert ("tier_1", "threshold") == (decision.tier, decision.rule)
