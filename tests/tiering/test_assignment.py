@@ -313,3 +313,17 @@ def test_the_first_trigger_that_fires_decides_even_without_moving_the_account() 
     decision = only(tier_accounts(m, [funded_but_quiet], {}, NOW).decisions)
 
     assert ("tier_1", "threshold") == (decision.tier, decision.rule)
+
+
+def test_the_decision_table_indexes_slices_and_lists_changes_without_building_all() -> None:
+    accounts = [account("same", 65), account("up", 95), account("new", 25)]
+    result = tier_accounts(model(), accounts, {"same": history("tier_2"),
+                                               "up": history("tier_2")}, NOW)
+    table = result.decisions
+
+    assert ["tier_2", "tier_1", "tier_4"] == table.tier_ids()  # type: ignore[attr-defined]
+    assert [1, 2] == table.changed_indices()  # type: ignore[attr-defined]
+    assert ["new"] == [d.key for d in table[-1:]]
+    assert table[1] == table[-2]
+    with pytest.raises(IndexError):
+        table[3]
