@@ -7,7 +7,6 @@ authentication error, 4 partial failure (some records failed, or stopped early),
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import math
@@ -15,7 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -518,27 +517,21 @@ def settings_from_env(env: Mapping[str, str], **extra: Any) -> Settings:
 def sandbox_cmd(
     accounts: int, seed: int, salesforce_port: int, hubspot_port: int, host: str, provisioned: bool
 ) -> None:
-    """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it)."""
-    import sandbox
+    """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 
-    serve: Callable[..., Any] | None = getattr(sandbox, "serve", None)
-    kwargs = {
-        "accounts": accounts,
-        "seed": seed,
-        "host": host,
-        "salesforce_port": salesforce_port,
-        "hubspot_port": hubspot_port,
-        "provisioned": provisioned,
-    }
-    if serve is not None:
-        serve(**kwargs)
-        return
-    with sandbox.Sandbox(**kwargs) as sb:  # type: ignore[attr-defined]
-        for name, value in sb.env().items():
-            click.echo(f"export {name}={value}")
-        click.echo("# sandbox running; Ctrl-C to stop", err=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    Prints the TIERWISE_* variables that point tierwise at it.
+    """
+    from sandbox import serve_forever
+
+    serve_forever(
+        accounts,
+        seed,
+        salesforce_port=salesforce_port,
+        hubspot_port=hubspot_port,
+        host=host,
+        provisioned=provisioned,
+        echo=click.echo,
+    )
 
 
 @main.command()
@@ -552,7 +545,7 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
     HubSpot, provisions tierwise's fields, runs a full sync, then an incremental one
     that should write nothing, and prints what happened.
     """
-    from sandbox import Sandbox  # type: ignore[attr-defined]
+    from sandbox import Sandbox
 
     with (
         tempfile.TemporaryDirectory(prefix="tierwise-demo-") as tmp,

@@ -150,8 +150,10 @@ def test_a_reworded_reason_alone_is_not_written_but_travels_with_a_real_change()
     assert {} == diff_values(held, reworded)
     rescored = TierwiseValues(tier="tier_1", score=80.0, reason="held by dwell")
     assert {"score": 80.0, "reason": "held by dwell"} == diff_values(held, rescored)
-    assert {"reason": "r"} == diff_values(TierwiseValues(tier="tier_1", score=1.0),
-                                          TierwiseValues(tier="tier_1", score=1.0, reason="r"))
+    assert {"reason": "r"} == diff_values(
+        TierwiseValues(tier="tier_1", score=1.0),
+        TierwiseValues(tier="tier_1", score=1.0, reason="r"),
+    )
 
 
 def test_a_rerun_with_nothing_changed_plans_no_writes_and_no_tasks() -> None:

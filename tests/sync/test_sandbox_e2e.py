@@ -1,0 +1,128 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The whole worker against the sandbox: real connectors over loopback, real state store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox import Sandbox
+from sync import bootstrap as boot
+from sync.cli import main, provision_all, settings_from_env
+from sync.report import RunReport
+from sync.state import StateStore
+
+WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(accounts=150, seed=11, provisioned=True) as sb:
+        yield sb
+
+
+def run_once(
+    sb: Sandbox, db: str, tmp: Path, *, full: bool = False, dry_run: bool = False
+) -> RunReport:
+    settings = settings_from_env(sb.env(), database_url=db, report_dir=str(tmp / "reports"))
+    app = boot.bootstrap(settings)
+    try:
+        return app.engine.run(full=full, dry_run=dry_run).report
+    finally:
+        app.close()
+
+
+def sandbox_writes(sb: Sandbox) -> list[str]:
+    return [
+        f"{c.system} {c.method} {c.path}"
+        for c in sb.calls
+        if c.method in ("POST", "PATCH", "PUT", "DELETE")
+        and "search" not in c.path
+        and "query" not in c.path
+    ]
+
+
+def test_a_second_run_makes_no_writes_and_no_new_tasks(sandbox: Sandbox, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    first = run_once(sandbox, db, tmp_path, full=True)
+    assert "ok" == first.status, first.message
+    assert {"salesforce": 150, "hubspot": 150} == first.writes
+    sf_tasks = len(sandbox.salesforce.objects["Task"])
+    hs_tasks = len(sandbox.hubspot.objects["tasks"])
+    assert sf_tasks + hs_tasks == sum(first.tasks_created.values())
+    sandbox.reset_calls()
+    second = run_once(sandbox, db, tmp_path)
+    assert "ok" == second.status, second.message
+    assert {} == second.writes
+    assert [] == sandbox_writes(sandbox)
+    assert (sf_tasks, hs_tasks) == (
+        len(sandbox.salesforce.objects["Task"]),
+        len(sandbox.hubspot.objects["tasks"]),
+    )
+
+
+def test_the_same_decision_lands_in_both_crms(sandbox: Sandbox, tmp_path: Path) -> None:
+    run_once(sandbox, f"sqlite:///{tmp_path / 'state.db'}", tmp_path, full=True)
+    mismatched = []
+    for sf_id, hs_id in sandbox.company_ids.values():
+        sf_tier = sandbox.salesforce.objects["Account"][sf_id]["Tierwise_Tier__c"]
+        hs_tier = sandbox.hubspot.objects["companies"][hs_id]["properties"]["tierwise_tier"]
+        if sf_tier != hs_tier or not sf_tier:
+            mismatched.append((sf_id, sf_tier, hs_tier))
+    assert [] == mismatched
+
+
+def test_a_dry_run_sends_no_write_to_either_crm(sandbox: Sandbox, tmp_path: Path) -> None:
+    report = run_once(
+        sandbox, f"sqlite:///{tmp_path / 'state.db'}", tmp_path, full=True, dry_run=True
+    )
+    assert "dry_run" == report.status, report.message
+    assert {"salesforce": 150, "hubspot": 150} == report.planned_writes
+    assert [] == sandbox_writes(sandbox)
+    assert 0 == len(sandbox.salesforce.objects["Task"])
+
+
+def test_two_workers_at_once_one_runs_the_other_exits_5(sandbox: Sandbox, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    StateStore.from_url(db).migrate()
+    barrier = threading.Barrier(2)
+    reports: list[RunReport] = []
+
+    def worker() -> None:
+        settings = settings_from_env(sandbox.env(), database_url=db, report_dir=str(tmp_path))
+        app = boot.bootstrap(settings)
+        barrier.wait()
+        try:
+            reports.append(app.engine.run(full=True).report)
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [0, 5] == sorted(r.exit_code for r in reports)
+
+
+def test_demo_completes_and_its_second_run_writes_nothing() -> None:
+    result = CliRunner().invoke(main, ["demo", "--accounts", "120"])
+    assert 0 == result.exit_code, result.output
+    second = result.stdout.split("== Second run")[1]
+    assert "  writes: 0" in second
+    assert "tasks: 0 planned, 0 created" in second
+    assert "Where next" in result.stdout
+
+
+def test_provisioning_a_fresh_sandbox_is_idempotent(tmp_path: Path) -> None:
+    with Sandbox(accounts=5, seed=3) as sb:
+        settings = settings_from_env(sb.env(), database_url=f"sqlite:///{tmp_path / 's.db'}")
+        model = boot.build_model(settings)
+        first = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=False)
+        again = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=False)
+    assert any(not step.exists for _, step in first)
+    assert all(step.exists for _, step in again)
