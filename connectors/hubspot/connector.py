@@ -168,6 +168,18 @@ class HubSpotConnector:
         self._created_keys: dict[str, str] = {}
         self.icp_options: frozenset[str] = frozenset()
 
+    def close(self) -> None:
+        """Release pooled connections (not part of the Connector protocol)."""
+        with self._apis_lock:
+            for api in self._apis.values():
+                client = getattr(api, "api_client", None)
+                pool = getattr(getattr(client, "rest_client", None), "pool_manager", None)
+                if pool is not None:
+                    pool.clear()
+                if client is not None:
+                    client.close()
+            self._apis.clear()
+
     def __repr__(self) -> str:
         return f"HubSpotConnector(base_url={self.settings.base_url!r})"
 

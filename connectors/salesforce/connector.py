@@ -168,6 +168,10 @@ class SalesforceConnector:
         self._sf: Salesforce | None = None
         self._describes: dict[str, dict[str, dict[str, Any]]] = {}
 
+    def close(self) -> None:
+        """Release pooled connections (not part of the Connector protocol)."""
+        self._session.close()
+
     def __repr__(self) -> str:
         return f"SalesforceConnector(instance_url={self.settings.instance_url!r})"
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from connectors import retry
+from tests.connectors.sandbox_support import close_all
 
 CANARY_TOKEN = "canary-tok-9f8e7d6c5b4a39281706"
 CANARY_PASSWORD = "canary-pw-1a2b3c4d5e6f7a8b9c0d"
@@ -24,3 +27,10 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepRecorder:
     recorder = SleepRecorder()
     monkeypatch.setattr(retry, "sleep", recorder)
     return recorder
+
+
+@pytest.fixture(autouse=True)
+def _close_connectors() -> Iterator[None]:
+    """Connectors made by sandbox_support helpers release their sockets after each test."""
+    yield
+    close_all()
