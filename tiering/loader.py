@@ -487,6 +487,9 @@ def _category_parts(node: _Node) -> dict[str, Any]:
     table = node.mapping("table")
     if not table.data:
         table.fail(None, "must list at least one value")
+    for key in table.data:
+        if not isinstance(key, str):
+            table.fail(None, f"values must be text; quote {key!r} as '{key}'")
     scores = {str(key): _unit_interval(table, str(key)) for key in table.data}
     return {"table": scores, "default": _unit_interval(node, "default", 0.0)}
 

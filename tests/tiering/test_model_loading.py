@@ -134,6 +134,9 @@ BAD_MODELS = [
     ("    then: {demote_to: tier_2}", "    then: {demote_to: tier_2, promote: 1}",
      "model.yaml:28: triggers[0].then: needs exactly one action: "
      "promote, demote, promote_to, demote_to"),
+    ("      - id: size\n", "      - {id: kind, field: industry, kind: category, weight: 1, "
+     "missing: 0, table: {1: 0.5}}\n      - id: size\n",
+     "model.yaml:10: groups[0].signals[0].table: values must be text; quote 1 as '1'"),
     ("points: [[0, 0], [100, 1]]", "points: [[100, 0], [0, 1]]",
      "model.yaml:14: groups[0].signals[0].points: must be a list of at least two "
      "[value, score] pairs, values ascending, scores 0..1"),
