@@ -111,7 +111,7 @@ def bench(n: int, model_path: str) -> dict[str, str]:
 
     tiers = first.decisions.tier_ids()  # type: ignore[attr-defined]
     since = NOW - timedelta(days=120)
-    scores = [float(s) for s in first.decisions._table.scores]  # type: ignore[attr-defined]
+    scores = first.decisions.scores()  # type: ignore[attr-defined]
     history = {a.key: AccountHistory(t, since, (ScorePoint(NOW - timedelta(days=7), s, t),))
                for a, t, s in zip(accounts, tiers, scores, strict=True)}
     later = NOW + timedelta(days=7)

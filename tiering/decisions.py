@@ -106,6 +106,11 @@ class DecisionTable(Sequence[Decision]):
         ids = self._ids
         return [ids[t] for t in self._a.tiers.tolist()]
 
+    def scores(self) -> list[float]:
+        """Every account's score, without building decisions (for the history store)."""
+        values: list[float] = self._table.scores.tolist()
+        return values
+
     def changed_indices(self) -> list[int]:
         """Positions whose tier differs from the previous run: what ``sync`` must write."""
         a = self._a
@@ -137,13 +142,13 @@ class DecisionTable(Sequence[Decision]):
         row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
         fields = self._accounts[i].fields
-        result = []
-        for group, indexes in zip(self._model.groups, self._slices, strict=True):
-            scored = tuple(self._signal(j, fields.get(self._fields[j]), row[j], missing[j])
-                           for j in indexes)
-            total = round(sum(row[j] for j in indexes), 2)
-            result.append(GroupScore(group.id, total, group.weight, group.subtracts, scored))
-        return tuple(result)
+        names, signal = self._fields, self._signal
+        return tuple([
+            GroupScore(group.id, round(sum(row[indexes.start:indexes.stop]), 2), group.weight,
+                       group.subtracts,
+                       tuple([signal(j, fields.get(names[j]), row[j], missing[j])
+                              for j in indexes]))
+            for group, indexes in zip(self._model.groups, self._slices, strict=True)])
 
     def _signal(self, j: int, value: FieldValue, points: float, missing: bool) -> SignalScore:
         """The breakdown entry; shared between accounts with the same value.
