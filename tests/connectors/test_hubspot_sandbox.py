@@ -1,0 +1,247 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The HubSpot connector against the sandbox, through hubspot-api-client over loopback."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from connectors.base import AccountUpdate, TaskRequest
+from connectors.errors import (
+    AuthenticationError,
+    QuotaExhaustedError,
+    RetriableError,
+    SchemaError,
+)
+from tests.connectors.conftest import CANARY_TOKEN, SleepRecorder
+from tests.connectors.sandbox_support import TIERS, calls, hubspot
+
+try:
+    from sandbox import FaultRule, Sandbox
+except ImportError:  # pragma: no cover - until the sandbox's first slice lands
+    pytest.skip("sandbox.Sandbox is not available yet", allow_module_level=True)
+
+BATCH_UPDATE = r"/crm/v3/objects/companies/batch/update"
+TASK_CREATE = r"/crm/v3/objects/tasks/batch/create"
+
+
+@pytest.fixture
+def sb() -> Iterator[Any]:
+    with Sandbox(accounts=250, seed=11, provisioned=True, hubspot_token=CANARY_TOKEN) as box:
+        yield box
+
+
+def test_a_full_pull_pages_at_100(sb: Any) -> None:
+    sb.reset_calls()
+    accounts = list(hubspot(sb).pull_accounts(None))
+    assert 250 == len(accounts)
+    assert 250 == len({a.crm_id for a in accounts})
+    assert math.ceil(250 / 100) == len(calls(sb, "hubspot", "GET", "/crm/v3/objects/companies"))
+    assert all(a.domain == a.domain.lower() for a in accounts if a.domain)
+
+
+def test_malformed_values_become_missing_with_the_record_reported(sb: Any) -> None:
+    accounts = list(hubspot(sb).pull_accounts(None))
+    invalid = [a for a in accounts if a.invalid]
+    assert invalid, "the seed holds malformed revenue such as 'n/a' and '1.2M'"
+    for account in invalid:
+        for name in account.invalid:
+            if name in account.fields:
+                assert None is account.fields[name]
+
+
+def test_an_incremental_pull_searches_from_the_watermark_inclusive(sb: Any) -> None:
+    hs = hubspot(sb)
+    full = list(hs.pull_accounts(None))
+    watermark = max(a.modified_at for a in full if a.modified_at)
+    on_boundary = {a.crm_id for a in full if a.modified_at == watermark}
+    changed = [a.crm_id for a in full[:3]]
+    hs.write_accounts([AccountUpdate(i, {"reason": "incremental"}) for i in changed])
+    sb.reset_calls()
+
+    later = list(hs.pull_accounts(watermark))
+
+    assert set(changed) | on_boundary == {a.crm_id for a in later}
+    assert 1 == len(calls(sb, "hubspot", "POST", "/search"))
+
+
+def test_writes_are_change_only_in_batches_of_100(sb: Any) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)]
+    sb.reset_calls()
+    outcome = hs.write_accounts([AccountUpdate(i, {"tier": "tier_4", "score": 12.5,
+                                                   "sla_due": date(2026, 12, 1)}) for i in ids])
+    assert 250 == len(outcome.written)
+    assert [] == outcome.failed
+    assert 3 == len(calls(sb, "hubspot", "POST", BATCH_UPDATE))
+    props = sb.hubspot.objects["companies"][ids[-1]]["properties"]
+    assert ("tier_4", "2026-12-01") == (props["tierwise_tier"], props["tierwise_sla_due"])
+    sb.reset_calls()
+    assert [] == hs.write_accounts([AccountUpdate(i, {}) for i in ids]).written
+    assert [] == list(sb.calls)
+
+
+def test_a_207_partial_batch_reports_the_failed_inputs_and_keeps_the_rest(sb: Any) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:10]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                            kind="record_error", records=[ids[2], ids[5]]))
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": "ABM"}) for i in ids])
+    assert sorted([ids[2], ids[5]]) == sorted(f.crm_id for f in outcome.failed)
+    assert sorted(set(ids) - {ids[2], ids[5]}) == sorted(outcome.written)
+    assert "ABM" == sb.hubspot.objects["companies"][ids[0]]["properties"]["tierwise_play"]
+
+
+def test_a_ten_secondly_429_waits_at_least_retry_after(sb: Any, sleeps: SleepRecorder) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                            kind="http_429", nth=1, retry_after="7"))
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+    assert 5 == len(outcome.written)
+    assert 1 == len(sleeps.delays)
+    assert sleeps.delays[0] >= 7
+
+
+def test_a_429_without_retry_after_falls_back_to_the_10_second_window(
+    sb: Any, sleeps: SleepRecorder
+) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                            kind="http_429", nth=1, retry_after=None))
+    hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+    assert sleeps.delays[0] >= 10
+
+
+def test_429_bursts_are_retried_a_bounded_number_of_times(sb: Any, sleeps: SleepRecorder) -> None:
+    hs = hubspot(sb, attempts=3)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE, kind="http_429"))
+    with pytest.raises(RetriableError):
+        hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+    assert 3 == len(calls(sb, "hubspot", "POST", BATCH_UPDATE))
+    assert 2 == len(sleeps.delays)
+
+
+def test_a_daily_limit_429_stops_the_run_as_deferred(sb: Any) -> None:
+    sb.faults.add(FaultRule(system="hubspot", kind="daily_limit"))
+    with pytest.raises(QuotaExhaustedError, match="daily"):
+        list(hubspot(sb).pull_accounts(None))
+    assert 1 == len([c for c in sb.calls if c.system == "hubspot"])
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_502", "http_503", "http_504", "drop"])
+def test_server_errors_and_dropped_connections_are_retried(sb: Any, kind: str) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE, kind=kind, nth=1))
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": kind}) for i in ids])
+    assert 5 == len(outcome.written)
+    assert 2 == len(calls(sb, "hubspot", "POST", BATCH_UPDATE))
+
+
+def test_a_server_that_never_answers_trips_the_read_timeout(sb: Any) -> None:
+    sb.faults.add(FaultRule(system="hubspot", method="GET", kind="timeout"))
+    hs = hubspot(sb, attempts=2, read_timeout=0.3, connect_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(RetriableError):
+        hs.check_access()
+    assert time.monotonic() - started < 5
+
+
+def test_a_wrong_token_is_an_authentication_error_that_does_not_echo_it(sb: Any) -> None:
+    sb.hubspot_token = "pat-wrong-token-000000000000"
+    hs = hubspot(sb)
+    with pytest.raises(AuthenticationError) as caught:
+        hs.check_access()
+    assert "TIERWISE_HUBSPOT__ACCESS_TOKEN" in str(caught.value)
+    assert "pat-wrong" not in str(caught.value)
+    assert CANARY_TOKEN[:12] not in str(caught.value)
+
+
+def task(key: str, company: str, owner: str | None) -> TaskRequest:
+    return TaskRequest(key, company, owner, f"Play for {key}", date(2026, 12, 4), "high", "b")
+
+
+def hs_tasks_with_key(sb: Any, key: str) -> list[str]:
+    return [tid for tid, t in sb.hubspot.objects["tasks"].items()
+            if t["properties"].get("tierwise_key") == key]
+
+
+def test_tasks_are_created_exactly_once_across_reruns_and_fresh_connectors(sb: Any) -> None:
+    hs = hubspot(sb)
+    accounts = list(hs.pull_accounts(None))[:3]
+    tasks = [task(f"tw-{a.crm_id}-tier_1", a.crm_id, a.owner_id) for a in accounts]
+    first = hs.ensure_tasks(tasks)
+    again = hubspot(sb).ensure_tasks(tasks)  # a new process: nothing remembered locally
+    assert {t.key for t in tasks} == set(first.created)
+    assert first.created == again.existing
+    assert {} == again.created
+    for t in tasks:
+        assert 1 == len(hs_tasks_with_key(sb, t.key))
+    for t in tasks:
+        (task_id,) = hs_tasks_with_key(sb, t.key)
+        assert {t.crm_account_id} == set(
+            sb.hubspot.portal.associated("tasks", task_id, "companies"))
+
+
+def test_a_task_create_committed_then_dropped_is_not_duplicated(sb: Any) -> None:
+    hs = hubspot(sb)
+    account = next(iter(hs.pull_accounts(None)))
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
+                            kind="commit_then_drop", nth=1))
+    outcome = hs.ensure_tasks([task("tw-drop", account.crm_id, account.owner_id)])
+    assert 1 == len(hs_tasks_with_key(sb, "tw-drop"))
+    assert {"tw-drop"} == set(outcome.created)
+    assert 1 == len(calls(sb, "hubspot", "POST", TASK_CREATE))
+
+
+def test_open_tasks_are_found_and_closed(sb: Any) -> None:
+    hs = hubspot(sb)
+    account = next(iter(hs.pull_accounts(None)))
+    created = hs.ensure_tasks([task("tw-open", account.crm_id, account.owner_id)]).created
+    found = hs.open_tasks(["tw-open", "tw-missing"])
+    assert [("tw-open", created["tw-open"], account.crm_id)] == [
+        (t.key, t.task_id, t.crm_account_id) for t in found]
+    assert [created["tw-open"]] == hs.close_tasks([created["tw-open"]], "left tier").written
+    assert [] == hs.open_tasks(["tw-open"])
+
+
+def test_validate_schema_names_the_missing_property_and_the_fix() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+        hs = hubspot(box)
+        with pytest.raises(SchemaError) as caught:
+            hs.validate_schema()
+    assert ("HubSpot company property tierwise_tier does not exist; run 'tierwise provision' "
+            "to create it") in str(caught.value)
+
+
+def test_provision_is_idempotent_and_a_dry_run_creates_nothing() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+        hs = hubspot(box)
+        dry = hs.provision(TIERS, dry_run=True)
+        assert [] == [c for c in box.calls if c.method == "POST"]
+        first = hs.provision(TIERS, dry_run=False)
+        box.reset_calls()
+        second = hs.provision(TIERS, dry_run=False)
+        assert [(s.kind, s.name) for s in dry] == [(s.kind, s.name) for s in first]
+        assert all(s.exists for s in second)
+        assert [] == [c for c in box.calls if c.method == "POST"]
+        lists = [s for s in first if s.kind == "list"]
+        assert 5 == len(lists)
+        hs.validate_schema()
+        tier = box.hubspot.portal.properties["companies"]["tierwise_tier"]
+        assert {"tier_1", "tier_2", "tier_3", "tier_4", "unqualified"} == {
+            o["value"] for o in tier.options}
+
+
+def test_usage_counts_calls_per_endpoint(sb: Any) -> None:
+    hs = hubspot(sb)
+    list(hs.pull_accounts(None))
+    assert {"GET /crm/v3/objects/companies": 3} == hs.usage().calls
