@@ -23,7 +23,7 @@ OBJECT_ALIASES = {
 }
 TYPE_FIELD = {"string": "text", "number": "number", "date": "date", "datetime": "date",
               "enumeration": "select", "bool": "booleancheckbox"}
-READ_ONLY = frozenset({"hs_object_id", "hs_lastmodifieddate"})
+READ_ONLY = frozenset({"hs_object_id", "hs_lastmodifieddate", "lastmodifieddate"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -157,10 +157,17 @@ def company_tierwise_properties() -> list[PropertyDef]:
     ]
 
 
+def contact_tierwise_properties() -> list[PropertyDef]:
+    """The tier properties a sync may copy onto contacts."""
+    return [p for p in company_tierwise_properties()
+            if p.name not in ("tierwise_tier_override", "tierwise_override_until")]
+
+
 def contact_properties() -> list[PropertyDef]:
     g = "contactinformation"
     return [
         *_base(g),
+        PropertyDef("lastmodifieddate", "datetime", "Last Modified Date", group=g),
         PropertyDef("email", "string", "Email", group=g, unique=True),
         PropertyDef("firstname", "string", "First Name", group=g),
         PropertyDef("lastname", "string", "Last Name", group=g),
@@ -195,7 +202,7 @@ def task_tierwise_properties() -> list[PropertyDef]:
 
 DEFAULT_GROUPS: dict[str, list[tuple[str, str | None]]] = {
     "companies": [("companyinformation", "Company information"), ("tierwise", None)],
-    "contacts": [("contactinformation", "Contact information")],
+    "contacts": [("contactinformation", "Contact information"), ("tierwise", None)],
     "tasks": [("task", "Task information")],
 }
 

@@ -24,6 +24,7 @@ from sandbox.hs_schema import (
     company_properties,
     company_tierwise_properties,
     contact_properties,
+    contact_tierwise_properties,
     normalise,
     task_properties,
     task_tierwise_properties,
@@ -75,8 +76,11 @@ class HubSpotPortal:
             self.groups["companies"]["tierwise"] = {
                 "name": "tierwise", "label": "Tierwise", "displayOrder": -1, "archived": False}
             self.groups["tasks"]["tierwise"] = dict(self.groups["companies"]["tierwise"])
+            self.groups["contacts"]["tierwise"] = dict(self.groups["companies"]["tierwise"])
             for prop in company_tierwise_properties():
                 self.properties["companies"][prop.name] = prop
+            for prop in contact_tierwise_properties():
+                self.properties["contacts"][prop.name] = prop
             for prop in task_tierwise_properties():
                 self.properties["tasks"][prop.name] = prop
         owner_prop = self.properties
@@ -192,6 +196,8 @@ class HubSpotPortal:
                     index[value] = object_id
             props[name] = value if value != "" else None
         props["hs_lastmodifieddate"] = stamp
+        if object_type == "contacts":
+            props["lastmodifieddate"] = stamp
         obj["updatedAt"] = stamp
         return obj
 
@@ -270,7 +276,24 @@ class HubSpotPortal:
                 store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
                                     "updatedAt": stamp, "archived": False}
                 ids[c["key"]] = object_id
+                for n, person in enumerate(c.get("contacts") or ()):
+                    self._seed_contact(object_id, person, created, stamp, n == 0)
         return ids
+
+    def _seed_contact(self, company_id: str, person: Mapping[str, str], created: str,
+                      stamp: str, primary: bool) -> None:
+        contact_id = self._new_id("contacts")
+        props: dict[str, str | None] = {
+            "hs_object_id": contact_id, "createdate": created, "hs_lastmodifieddate": stamp,
+            "lastmodifieddate": stamp, "email": person["email"],
+            "firstname": person["first_name"], "lastname": person["last_name"],
+            "jobtitle": person["title"], "associatedcompanyid": company_id,
+        }
+        self.objects["contacts"][contact_id] = {
+            "id": contact_id, "properties": props, "createdAt": created, "updatedAt": stamp,
+            "archived": False}
+        self._unique[("contacts", "email")][person["email"]] = contact_id
+        self.associate("contacts", contact_id, "companies", company_id, [1] if primary else [279])
 
     def new_list(self, name: str, object_type_id: str, processing_type: str,
                  filter_branch: Any) -> HubSpotList:

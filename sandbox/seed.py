@@ -3,7 +3,8 @@
 :func:`generate_companies` streams plain dicts keyed by the tiering model's canonical
 field names plus identity fields (``key``, ``name``, ``domain``, ``website``,
 ``owner``, ``override_tier``, ``override_until``, ``created``, ``modified``; both
-timestamps lie before midnight UTC of ``today``). The loaders in the
+timestamps lie before midnight UTC of ``today``) and ``contacts`` (0-3 people, loaded
+into HubSpot as contacts associated with the company). The loaders in the
 emulators map them onto Salesforce fields and HubSpot properties, so a company shares
 its domain across both (Salesforce ``Website`` is written in assorted URL forms that a
 sync must normalise). A small, fixed share of values is missing or malformed on
@@ -192,6 +193,9 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         override_tier = rng.choice(TIERS[:4])
         override_until = today + timedelta(days=rng.randrange(-30, 180))
 
+    contacts = [
+        _person(rng, domain) for _ in range((0, 1, 1, 2, 3)[rng.randrange(5)])
+    ]
     created = created_base - timedelta(days=rng.randrange(30, 2000), seconds=rng.randrange(86400))
     midnight = created_base.replace(hour=0)
     span_ms = int((midnight - created).total_seconds() * 1000)
@@ -220,4 +224,20 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         "override_until": override_until,
         "created": created,
         "modified": modified,
+        "contacts": contacts,
     }
+
+
+_FIRST = ("Alex", "Sam", "Jordan", "Maria", "Yuki", "Lars", "Amélie", "Chen", "Priya", "Omar",
+          "Zoë", "Mateo", "Ingrid", "Kwame", "Sofia", "Noah")
+_LAST = ("Smith", "García", "Müller", "Kim", "Nakamura", "Okafor", "Rossi", "Dubois", "Singh",
+         "Novák", "Andersson", "O'Connor", "Silva", "Cohen", "Ivanova", "Park")
+_TITLES = ("VP Sales", "Head of Marketing", "CTO", "Procurement Manager", "CFO",
+           "Director of Operations", "RevOps Lead", "Data Engineer")
+
+
+def _person(rng: random.Random, domain: str) -> dict[str, str]:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    local = f"{_slug(first)}.{_slug(last)}{rng.randrange(100)}"
+    return {"first_name": first, "last_name": last, "title": rng.choice(_TITLES),
+            "email": f"{local}@{domain}"}

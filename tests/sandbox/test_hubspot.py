@@ -214,3 +214,233 @@ def test_rate_limit_headers_are_sent_but_not_on_search(
     assert "50" == headers["X-HubSpot-RateLimit-Max"]
     assert "49" == headers["X-HubSpot-RateLimit-Remaining"]
     assert "X-HubSpot-RateLimit-Max" not in search_headers
+
+
+def test_rolling_ten_second_limit_answers_429_with_policy_and_retry_after(
+    make_sandbox: object,
+) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    sb = make_sandbox(hubspot_requests_per_10s=3)  # type: ignore[operator]
+    api = hs_client(sb).crm.companies.basic_api
+    for _ in range(3):
+        api.get_page(limit=1)
+
+    with pytest.raises(ApiException) as raised:
+        api.get_page(limit=1)
+
+    assert 429 == raised.value.status
+    assert '"policyName": "TEN_SECONDLY_ROLLING"' in raised.value.body
+    assert "10" == raised.value.headers["Retry-After"]
+
+
+def test_retry_after_on_the_rolling_limit_can_be_switched_off(make_sandbox: object) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    from sandbox import HubSpotBehaviour
+
+    sb = make_sandbox(  # type: ignore[operator]
+        hubspot_requests_per_10s=1, hubspot_behaviour=HubSpotBehaviour(retry_after=None))
+    api = hs_client(sb).crm.companies.basic_api
+    api.get_page(limit=1)
+
+    with pytest.raises(ApiException) as raised:
+        api.get_page(limit=1)
+
+    assert "Retry-After" not in raised.value.headers
+
+
+def test_search_is_limited_to_five_requests_a_second(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    statuses = []
+    for _ in range(6):
+        try:
+            hs.crm.companies.search_api.do_search({"limit": 1})
+            statuses.append(200)
+        except ApiException as exc:
+            statuses.append(exc.status)
+            body = exc.body
+
+    assert [200] * 5 + [429] == statuses
+    assert "You have reached your secondly limit." in body
+
+
+def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: object) -> None:
+    import time
+
+    sb = make_sandbox(search_lag_seconds=0.4)  # type: ignore[operator]
+    hs = hs_client(sb)
+    company = next(iter(sb.hubspot.objects["companies"]))
+    hs.crm.companies.basic_api.update(company, {"properties": {"industry": "Zeta"}})
+    query = {"filterGroups": [{"filters": [
+        {"propertyName": "industry", "operator": "EQ", "value": "zeta"}]}]}
+
+    before = hs.crm.companies.search_api.do_search(query).total
+    time.sleep(0.5)
+    after = hs.crm.companies.search_api.do_search(query).total
+
+    assert (0, 1) == (before, after)
+
+
+def test_batch_upsert_on_the_unique_task_key_creates_then_updates(make_sandbox: object) -> None:
+    from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
+
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    api = hs_client(sb).crm.objects.tasks.batch_api
+
+    def upsert(subject: str) -> list[bool]:
+        result = api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+            {"idProperty": "tierwise_key", "id": "k-1", "properties": {
+                "hs_task_subject": subject, "hs_timestamp": "2026-12-01T00:00:00Z"}}]))
+        return [r.new for r in result.results]
+
+    assert ([True], [False]) == (upsert("a"), upsert("b"))
+    assert ["b"] == [t["properties"]["hs_task_subject"]
+                     for t in sb.hubspot.objects["tasks"].values()]
+
+
+def test_batch_upsert_on_a_non_unique_property_is_400(hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInputUpsert
+    from hubspot.crm.companies.exceptions import ApiException
+
+    with pytest.raises(ApiException) as raised:
+        hs.crm.companies.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
+            {"idProperty": "domain", "id": "acme.com", "properties": {}}]))
+
+    assert 400 == raised.value.status
+
+
+def test_batch_read_reports_missing_ids_as_207(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies import BatchReadInputSimplePublicObjectId
+
+    good = next(iter(sandbox.hubspot.objects["companies"]))
+    result = hs.crm.companies.batch_api.read(BatchReadInputSimplePublicObjectId(
+        properties=["domain"], inputs=[{"id": good}, {"id": "1"}], properties_with_history=[]))
+
+    assert [good] == [r.id for r in result.results]
+    assert {"ids": ["1"]} == result.errors[0].context
+
+
+def test_batch_create_tasks_with_associations_is_201(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputForCreate
+
+    companies = list(sandbox.hubspot.objects["companies"])[:2]
+    result = hs.crm.objects.tasks.batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(
+        inputs=[{"properties": {"hs_task_subject": f"T{i}", "hs_timestamp": "1767225600000"},
+                 "associations": [{"to": {"id": c}, "types": [
+                     {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}]}]}
+                for i, c in enumerate(companies)]))
+
+    assert 2 == len(result.results)
+    assert sb_links(sandbox, companies[0]) == 1
+    assert "2026-01-01T00:00:00.000Z" == result.results[0].properties["hs_timestamp"]
+
+
+def sb_links(sb: Sandbox, company: str) -> int:
+    return len(sb.hubspot.portal.associated("companies", company, "tasks"))
+
+
+def test_task_update_by_id_and_unknown_id_is_404(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.objects.tasks import SimplePublicObjectInput
+    from hubspot.crm.objects.tasks.exceptions import NotFoundException
+
+    created = hs.crm.objects.tasks.basic_api.create({"properties": {
+        "hs_task_subject": "x", "hs_timestamp": "2026-12-01T00:00:00Z"}})
+    updated = hs.crm.objects.tasks.basic_api.update(
+        created.id, SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"}))
+
+    assert "COMPLETED" == updated.properties["hs_task_status"]
+    with pytest.raises(NotFoundException):
+        hs.crm.objects.tasks.basic_api.update("1", SimplePublicObjectInput(properties={}))
+
+
+def test_invalid_enumeration_value_is_a_validation_error(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    from hubspot.crm.companies import SimplePublicObjectInput
+    from hubspot.crm.companies.exceptions import ApiException
+
+    company = next(iter(sandbox.hubspot.objects["companies"]))
+    with pytest.raises(ApiException) as raised:
+        hs.crm.companies.basic_api.update(
+            company, SimplePublicObjectInput(properties={"payment_risk": "extreme"}))
+
+    assert 400 == raised.value.status
+    assert "VALIDATION_ERROR" in raised.value.body
+
+
+def test_dynamic_list_create_then_find_by_name_and_duplicate_refused(
+    hs: hubspot.HubSpot,
+) -> None:
+    from hubspot.crm.lists.exceptions import ApiException
+
+    body = {"name": "tierwise: Tier 1", "objectTypeId": "0-2", "processingType": "DYNAMIC",
+            "filterBranch": {"filterBranchType": "OR", "filters": [], "filterBranches": [
+                {"filterBranchType": "AND", "filterBranches": [], "filters": [
+                    {"filterType": "PROPERTY", "property": "tierwise_tier", "operation": {
+                        "operationType": "ENUMERATION", "operator": "IS_ANY_OF",
+                        "values": ["tier_1"]}}]}]}}
+
+    created = hs.crm.lists.lists_api.create(body)
+    found = hs.crm.lists.lists_api.get_by_name("tierwise: Tier 1", "0-2")
+    with pytest.raises(ApiException) as raised:
+        hs.crm.lists.lists_api.create(body)
+
+    assert "DYNAMIC" == created.list.processing_type
+    assert created.list.list_id == found.list.list_id
+    assert 409 == raised.value.status
+
+
+def test_owners_are_listed_with_ids_usable_as_hubspot_owner_id(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    owners = hs.crm.owners.owners_api.get_page()
+    owner_ids = {o.id for o in owners.results}
+
+    assert 6 == len(owner_ids)
+    assert {c["properties"]["hubspot_owner_id"]
+            for c in sandbox.hubspot.objects["companies"].values()} <= owner_ids
+
+
+def test_seeded_hubspot_data_keeps_a_few_malformed_values(make_sandbox: object) -> None:
+    sb = make_sandbox(accounts=2000)  # type: ignore[operator]
+    props = [c["properties"] for c in sb.hubspot.objects["companies"].values()]
+
+    def numeric(v: str | None) -> bool:
+        try:
+            float(v or "0")
+        except ValueError:
+            return False
+        return True
+
+    malformed = [p for p in props if not numeric(p["annualrevenue"])]
+    assert 0 < len(malformed) < 100
+    assert any(p["industry"] == "" for p in props)
+    assert any(p["numberofemployees"] and p["numberofemployees"].startswith("-") for p in props)
+
+
+def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: object) -> None:
+    from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
+    from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatch
+
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    hs = hs_client(sb)
+    companies = list(sb.hubspot.objects["companies"])[:10]
+
+    links = hs.crm.associations.v4.batch_api.get_page(
+        "companies", "contacts",
+        BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": c} for c in companies]))
+    contact_ids = [str(t.to_object_id) for row in links.results for t in row.to]
+    result = hs.crm.contacts.batch_api.update(ContactBatch(inputs=[
+        {"id": c, "properties": {"tierwise_tier": "tier_2"}} for c in contact_ids]))
+
+    domains = {sb.hubspot.objects["companies"][c]["properties"]["domain"] for c in companies}
+    emails = [sb.hubspot.objects["contacts"][c]["properties"]["email"] for c in contact_ids]
+    assert contact_ids
+    assert all(e.split("@")[1] in domains for e in emails)
+    assert len(contact_ids) == len(result.results)
+    assert {"tier_2"} == {sb.hubspot.objects["contacts"][c]["properties"]["tierwise_tier"]
+                          for c in contact_ids}
