@@ -74,12 +74,17 @@ def salesforce_login(sb: Any) -> Any:
     return login
 
 
-def hubspot(sb: Any, *, attempts: int = 4, **kw: Any) -> HubSpotConnector:
+def hubspot(
+    sb: Any, *, attempts: int = 4, search_limiter: Any = None, **kw: Any
+) -> HubSpotConnector:
     settings = HubSpotSettings(
         access_token=SecretStr(sb.hubspot_token), base_url=sb.hubspot_url, **kw
     )
     connector = HubSpotConnector(
-        settings, MODEL_FIELDS, retry_policy=RetryPolicy(max_attempts=attempts)
+        settings,
+        MODEL_FIELDS,
+        retry_policy=RetryPolicy(max_attempts=attempts),
+        search_limiter=search_limiter,
     )
     OPENED.append(connector)
     return connector

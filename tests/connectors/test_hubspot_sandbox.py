@@ -18,6 +18,7 @@ from connectors.errors import (
     RetriableError,
     SchemaError,
 )
+from connectors.ratelimit import SlidingWindowLimiter
 from tests.connectors.conftest import CANARY_TOKEN, SleepRecorder
 from tests.connectors.sandbox_support import TIERS, calls, hubspot
 
@@ -245,3 +246,70 @@ def test_usage_counts_calls_per_endpoint(sb: Any) -> None:
     hs = hubspot(sb)
     list(hs.pull_accounts(None))
     assert {"GET /crm/v3/objects/companies": 3} == hs.usage().calls
+
+
+@pytest.mark.slow
+def test_an_incremental_pull_past_10000_results_restarts_the_search_without_loss() -> None:
+    from datetime import timedelta
+
+    with Sandbox(accounts=10_450, seed=5, provisioned=True) as box:
+        # Real waits for search (the sandbox enforces 5/s): the limiter must keep us under it.
+        hs = hubspot(box, search_limiter=SlidingWindowLimiter(4, 1.0, sleep=time.sleep))
+        full = list(hs.pull_accounts(None))
+        earliest = min(a.modified_at for a in full if a.modified_at)
+        box.reset_calls()
+        later = list(hs.pull_accounts(earliest - timedelta(seconds=1)))
+        searches = calls(box, "hubspot", "POST", "/search")
+    assert 10_450 == len(later)
+    assert 10_450 == len({a.crm_id for a in later})
+    # 50 pages reach the cap; the restart re-reads only the boundary rows.
+    assert math.ceil(10_450 / 200) <= len(searches) <= math.ceil(10_450 / 200) + 2
+    assert all(c.status == 200 for c in searches)
+
+
+def test_tier_properties_are_copied_onto_associated_contacts() -> None:
+    with Sandbox(accounts=20, seed=3, provisioned=True) as box:
+        hs = hubspot(box, copy_to_contacts=True)
+        hs.provision(TIERS, dry_run=False)
+        hs.validate_schema()
+        portal = box.hubspot.portal
+        company = next(cid for cid in box.hubspot.objects["companies"]
+                       if portal.associated("companies", cid, "contacts"))
+        contacts = list(portal.associated("companies", company, "contacts"))
+        outcome = hs.write_accounts([AccountUpdate(company, {"tier": "tier_1", "play": "ABM"})])
+        assert [company] == outcome.written
+        for contact in contacts:
+            props = box.hubspot.objects["contacts"][contact]["properties"]
+            assert ("tier_1", "ABM") == (props["tierwise_tier"], props["tierwise_play"])
+
+
+def test_the_native_icp_tier_is_written_only_for_tiers_hubspot_knows() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=True) as box:
+        hs = hubspot(box, write_native_icp=True)
+        hs.check_access()
+        assert {"tier_1", "tier_2", "tier_3"} <= hs.icp_options
+        first, second = list(box.hubspot.objects["companies"])[:2]
+        hs.write_accounts([AccountUpdate(first, {"tier": "tier_2"}),
+                           AccountUpdate(second, {"tier": "tier_4"})])
+        one = box.hubspot.objects["companies"][first]["properties"]
+        two = box.hubspot.objects["companies"][second]["properties"]
+    assert ("tier_2", "true") == (one["hs_ideal_customer_profile"], one["hs_is_target_account"])
+    assert ("tier_4", "false") == (two["tierwise_tier"], two["hs_is_target_account"])
+    assert not two.get("hs_ideal_customer_profile")
+
+
+def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as events:
+        hs = hubspot(sb, attempts=2)
+        ids = [a.crm_id for a in hs.pull_accounts(None)][:3]
+        sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                                kind="record_error", records=[ids[0]]))
+        sb.faults.add(FaultRule(system="hubspot", method="GET", kind="http_503"))
+        hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+        with pytest.raises(RetriableError) as caught:
+            hs.check_access()
+    assert events, "failures are logged"
+    text = repr(events) + str(caught.value) + repr(caught.value.__cause__) + repr(hs)
+    assert CANARY_TOKEN[:12] not in text
