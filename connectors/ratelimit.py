@@ -1,8 +1,11 @@
 """A client-side sliding-window limiter, so a normal run never meets a 429.
 
 HubSpot counts requests per rolling 10 seconds (and search per second). The limiter
-remembers the start times of the last ``limit`` calls and, before a new call, waits
-until the oldest of them has left the window. Clock and sleep are injectable.
+remembers the times of the last ``limit`` calls and, before a new call, waits until
+the oldest of them has left the window. A call's time is moved to when its answer
+arrived (``finished``): the server saw the request somewhere between sending and
+answering, so measuring from the answer keeps us under its window whatever the
+latency. Clock and sleep are injectable.
 """
 
 from __future__ import annotations
@@ -51,3 +54,9 @@ class SlidingWindowLimiter:
             self._starts.append(now)
             self.waited_s += waited
             return waited
+
+    def finished(self) -> None:
+        """Move the latest call's time to now (its answer arrived); single caller per limiter."""
+        with self._lock:
+            if self._starts:
+                self._starts[-1] = max(self._starts[-1], self._clock())

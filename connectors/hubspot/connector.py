@@ -226,6 +226,13 @@ class HubSpotConnector:
             if error.status == 401:
                 raise error from None
             raise error from exc
+        finally:
+            self._finished(search)
+
+    def _finished(self, search: bool) -> None:
+        self._limiter.finished()
+        if search:
+            self._search_limiter.finished()
 
     def _call(
         self,

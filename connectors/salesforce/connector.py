@@ -19,7 +19,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import structlog
@@ -44,6 +44,7 @@ from connectors.base import (
 from connectors.errors import (
     AuthenticationError,
     ConfigurationError,
+    FatalCrmError,
     QuotaExhaustedError,
     SchemaError,
 )
@@ -333,9 +334,16 @@ class SalesforceConnector:
     # ------------------------------------------------------------------ access & schema
     def check_access(self) -> None:
         """``GET /limits/``: proves the token and reads the daily API budget."""
-        limits: dict[str, Any] = self._call(
-            "limits", lambda sf: sf.limits(), operation="limits check"
-        )
+        try:
+            limits: dict[str, Any] = self._call(
+                "limits", lambda sf: sf.limits(), operation="limits check"
+            )
+        except FatalCrmError as exc:
+            if exc.status != 403:
+                raise
+            # /limits needs "View Setup and Configuration"; describe proves the token too.
+            self._describe(self.account_object, fresh=True)
+            return
         daily = limits.get("DailyApiRequests") or {}
         if "Max" in daily and "Remaining" in daily:
             self._usage.daily_max = int(daily["Max"])
@@ -403,7 +411,9 @@ class SalesforceConnector:
         modstamp = self.identity["modified"]
         soql = f"SELECT {select} FROM {self.account_object}"  # noqa: S608 - identifiers checked at start-up
         if since is not None:
-            soql += format_soql(f" WHERE {modstamp} >= {{}}", since)
+            # format_soql reads a naive datetime as local time: watermarks are UTC.
+            aware = since if since.tzinfo else since.replace(tzinfo=UTC)
+            soql += format_soql(f" WHERE {modstamp} >= {{}}", aware)
         return soql + f" ORDER BY {modstamp}, Id"
 
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:

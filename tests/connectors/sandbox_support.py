@@ -75,7 +75,7 @@ def salesforce_login(sb: Any) -> Any:
 
 
 def hubspot(
-    sb: Any, *, attempts: int = 4, search_limiter: Any = None, **kw: Any
+    sb: Any, *, attempts: int = 4, search_limiter: Any = None, limiter: Any = None, **kw: Any
 ) -> HubSpotConnector:
     settings = HubSpotSettings(
         access_token=SecretStr(sb.hubspot_token), base_url=sb.hubspot_url, **kw
@@ -85,6 +85,7 @@ def hubspot(
         MODEL_FIELDS,
         retry_policy=RetryPolicy(max_attempts=attempts),
         search_limiter=search_limiter,
+        limiter=limiter,
     )
     OPENED.append(connector)
     return connector

@@ -313,3 +313,14 @@ def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
     assert events, "failures are logged"
     text = repr(events) + str(caught.value) + repr(caught.value.__cause__) + repr(hs)
     assert CANARY_TOKEN[:12] not in text
+
+
+@pytest.mark.slow
+def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None:
+    with Sandbox(accounts=1_500, seed=5, provisioned=True, hubspot_requests_per_10s=10) as box:
+        hs = hubspot(box, requests_per_10s=10,
+                     limiter=SlidingWindowLimiter(10, 10.0, sleep=time.sleep))
+        accounts = list(hs.pull_accounts(None))
+        statuses = [c.status for c in box.calls if c.system == "hubspot"]
+    assert 1_500 == len(accounts)
+    assert [200] * 15 == statuses

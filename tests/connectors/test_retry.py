@@ -98,3 +98,13 @@ def test_the_limiter_never_allows_more_than_the_budget_in_any_window() -> None:
         assert len(in_window) <= 100
     # 1000 calls at 100 per 10 s need at least 90 s.
     assert starts[-1] >= 90.0
+
+
+def test_the_window_is_measured_from_when_the_answer_arrived() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(1, 10.0, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    clock.now = 2.0  # a slow answer
+    limiter.finished()
+    assert 10.0 == limiter.acquire()
+    assert 12.0 == clock.now

@@ -349,3 +349,46 @@ def test_provision_creates_only_missing_fields_through_the_tooling_api(
         [(v["fullName"], v["label"]) for v in values]
     assert {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 1} == \
         posts[1]["Metadata"]
+
+
+def test_jwt_bearer_login_exchanges_a_signed_assertion_for_a_session(
+    rsps: responses.RequestsMock, tmp_path: Any
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "server.key"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    rsps.post("https://test.salesforce.com/services/oauth2/token",
+              json={"access_token": "jwt-session", "instance_url": "https://sf.test"})
+    rsps.get(BASE + "limits/", json={"DailyApiRequests": {"Max": 100, "Remaining": 90}})
+    settings = SalesforceSettings(username="ops@example.com", domain="test",
+                                  consumer_key=SecretStr("3MVG9-canary-consumer"),
+                                  private_key_file=key_file)
+    sf = SalesforceConnector(settings, MODEL_FIELDS)
+
+    sf.check_access()
+
+    form = parse_qs(rsps.calls[0].request.body)
+    assert ["urn:ietf:params:oauth:grant-type:jwt-bearer"] == form["grant_type"]
+    assert "Bearer jwt-session" == rsps.calls[1].request.headers["Authorization"]
+    assert (10, 100) == (sf.usage().daily_used, sf.usage().daily_max)
+
+
+def test_a_naive_watermark_is_read_as_utc_not_local_time(rsps: responses.RequestsMock) -> None:
+    soql = connector().account_soql(datetime(2024, 1, 2, 3, 4, 5))
+    assert "SystemModstamp >= 2024-01-02T03:04:05+00:00" in soql
+
+
+def test_check_access_falls_back_to_describe_without_view_setup_permission(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(BASE + "limits/", status=403,
+             json=[{"errorCode": "INSUFFICIENT_ACCESS", "message": "no View Setup"}])
+    rsps.get(BASE + "sobjects/Account/describe", json=describe(ACCOUNT_FIELDS))
+    connector().check_access()
+    assert [BASE + "limits/", BASE + "sobjects/Account/describe"] == [
+        c.request.url for c in rsps.calls]

@@ -293,3 +293,25 @@ def test_usage_counts_calls_per_endpoint(sb: Any) -> None:
     list(sf.pull_accounts(None))
     sf.check_access()
     assert {"query": 1, "limits": 1} == sf.usage().calls
+
+
+def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
+    from structlog.testing import capture_logs
+
+    from tests.connectors.conftest import CANARY_TOKEN
+
+    with Sandbox(accounts=20, seed=3, provisioned=True, salesforce_token=CANARY_TOKEN) as box, \
+            capture_logs() as events:
+        sf = salesforce(box, attempts=2)
+        ids = [a.crm_id for a in sf.pull_accounts(None)][:3]
+        box.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
+                                 kind="record_error", code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                                 records=[ids[0]]))
+        box.faults.add(FaultRule(system="salesforce", method="GET", path="/limits",
+                                 kind="http_503"))
+        sf.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+        with pytest.raises(RetriableError) as caught:
+            sf.check_access()
+    assert events, "failures are logged"
+    text = repr(events) + str(caught.value) + repr(caught.value.__cause__) + repr(sf)
+    assert CANARY_TOKEN[:12] not in text
