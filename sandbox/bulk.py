@@ -134,6 +134,9 @@ class BulkIngest:
             if job.state in FINAL_STATES:
                 raise RequestError(409, "INVALIDJOBSTATE", f"Job is already {job.state}")
             job.state = "Aborted"
+            rows = list(csv.reader(io.StringIO(b"".join(job.data).decode("utf-8"))))
+            if rows and not job.header:
+                job.header, job.unprocessed = rows[0], [r for r in rows[1:] if r]
         elif state == "UploadComplete":
             if job.state != "Open":
                 raise RequestError(409, "INVALIDJOBSTATE", f"Job is not Open: {job.state}")

@@ -42,6 +42,7 @@ class Sandbox:
         latency_ms: float = 0,
         hubspot_requests_per_10s: int | None = None,
         salesforce_daily_limit: int = 100_000,
+        hubspot_daily_limit: int | None = None,
         provisioned: bool = False,
         host: str = "127.0.0.1",
         salesforce_port: int = 0,
@@ -77,7 +78,7 @@ class Sandbox:
         self.hubspot = HubSpotEmulator(
             self.clock, self.faults, token=self.hubspot_token,
             requests_per_10s=hubspot_requests_per_10s, provisioned=provisioned,
-            behaviour=behaviour,
+            behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}
         self._load(accounts)
@@ -149,6 +150,13 @@ class Sandbox:
 
     def reset_calls(self) -> None:
         self.ledger.reset()
+
+    def rotate_salesforce_token(self) -> str:
+        """Expire the current Salesforce session: the old token now gets 401
+        ``INVALID_SESSION_ID``; returns the new one (what a re-login would hand out)."""
+        self.salesforce_token = "00DSANDBOX!" + secrets.token_urlsafe(24)
+        self.salesforce.token = self.salesforce_token
+        return self.salesforce_token
 
     def env(self) -> dict[str, str]:
         """TIERWISE_* variables that point tierwise at this sandbox."""

@@ -80,12 +80,16 @@ class HubSpotEmulator:
 
     def __init__(self, clock: SandboxClock, faults: FaultSet, *, token: str,
                  requests_per_10s: int | None, provisioned: bool,
-                 behaviour: HubSpotBehaviour | None = None) -> None:
+                 behaviour: HubSpotBehaviour | None = None,
+                 daily_limit: int | None = None) -> None:
         self.portal = HubSpotPortal(clock, provisioned=provisioned)
         self.clock = clock
         self.faults = faults
         self.token = token
         self.requests_per_10s = requests_per_10s
+        self.daily_limit = daily_limit
+        self.daily_used = 0
+        self._usage_day = clock.peek().date()
         self.behaviour = behaviour or HubSpotBehaviour()
         self.base_url = ""
         self._window: deque[float] = deque()
@@ -113,9 +117,22 @@ class HubSpotEmulator:
             "X-HubSpot-RateLimit-Remaining": str(max(0, remaining)),
         }
 
+    def reset_daily_usage(self) -> None:
+        with self._rate_lock:
+            self.daily_used = 0
+
     def _admit(self, is_search: bool) -> tuple[Response | None, dict[str, str]]:
         now = time.monotonic()
         with self._rate_lock:
+            today = self.clock.peek().date()
+            if today != self._usage_day:
+                self._usage_day, self.daily_used = today, 0
+            if self.daily_limit is not None and self.daily_used >= self.daily_limit:
+                return hs_error(
+                    429, "RATE_LIMITS", "You have reached your daily limit.",
+                    errorType="RATE_LIMIT", policyName="DAILY",
+                    groupName="publicapi:private-app",
+                ), {}
             if is_search:
                 window, span, cap = self._search_window, 1.0, self.behaviour.search_per_second
             else:
@@ -135,8 +152,14 @@ class HubSpotEmulator:
                     groupName="publicapi:private-app", headers=headers,
                 ), {}
             window.append(now)
+            self.daily_used += 1
             remaining = (self.requests_per_10s or 190) - len(self._window)
-        return None, {} if is_search else self._rate_headers(remaining)
+            headers = {} if is_search else self._rate_headers(remaining)
+            if self.daily_limit is not None and not is_search:
+                headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
+                headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
+                    max(0, self.daily_limit - self.daily_used))
+        return None, headers
 
     def dispatch(self, request: Request) -> Response:
         auth = request.header("Authorization") or ""
@@ -591,7 +614,7 @@ class HubSpotEmulator:
             raise _fail(400, "VALIDATION_ERROR",
                         f"limit must be between 0 and {MAX_SEARCH_PAGE}")
         after = int(body.get("after") or 0)
-        if after + limit > SEARCH_CAP or after >= SEARCH_CAP:
+        if after >= SEARCH_CAP:
             raise _fail(400, "VALIDATION_ERROR",
                         f"The maximum number of results is {SEARCH_CAP}; paging beyond it is not "
                         "supported. Narrow the filters.")
@@ -629,9 +652,10 @@ class HubSpotEmulator:
                 rows.append((obj, view))
             if sorts:
                 rows = self._sort(props, rows, sorts[0])
-            page = rows[after: after + limit]
+            page = rows[after: min(after + limit, SEARCH_CAP)]
             results = [self._shape(object_type, obj, names, view) for obj, view in page]
         out: dict[str, Any] = {"total": len(rows), "results": results}
+        # The next cursor is handed out even at the cap; using it is the 400 above.
         if after + limit < len(rows) and limit:
             out["paging"] = {"next": {"after": str(after + limit)}}
         return Response.json(200, out, records=len(results))

@@ -465,7 +465,8 @@ class SalesforceOrg:
                 rec for pool in pools for rec in pool if predicate is None or predicate(rec)
             ]
             if order:
-                matched.sort(key=soql.sort_key(order))
+                types = {f: self.schemas[object_name][f].type for f in (i.field for i in order)}
+                matched.sort(key=soql.sort_key(order, types))
             matched = matched[query.offset:]
             if query.limit is not None:
                 matched = matched[: query.limit]

@@ -376,6 +376,15 @@ def _norm(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _id_norm(value: Any) -> Any:
+    """Ids compare case-sensitively on their 15-character form (18 adds a case checksum)."""
+    return value[:15] if isinstance(value, str) and len(value) == 18 else value
+
+
+def normaliser(ftype: str) -> Callable[[Any], Any]:
+    return _id_norm if ftype in ("id", "reference") else _norm
+
+
 def _like_regex(pattern: str) -> re.Pattern[str]:
     out: list[str] = []
     i = 0
@@ -408,15 +417,16 @@ def compile_where(
     if isinstance(node, Compare):
         field, ftype = resolve(node.field)
         _check_kind(object_name, field, ftype, node.value_kind)
-        return _compare(field, node.op, node.value)
+        return _compare(field, node.op, node.value, normaliser(ftype))
     if isinstance(node, InList):
         field, ftype = resolve(node.field)
         for kind in node.kinds:
             _check_kind(object_name, field, ftype, kind)
-        wanted = {_norm(v) for v in node.values}
+        norm = normaliser(ftype)
+        wanted = {norm(v) for v in node.values}
         if node.negated:
-            return lambda rec: _norm(rec.get(field)) not in wanted
-        return lambda rec: _norm(rec.get(field)) in wanted
+            return lambda rec: norm(rec.get(field)) not in wanted
+        return lambda rec: norm(rec.get(field)) in wanted
     if isinstance(node, Like):
         field, ftype = resolve(node.field)
         if ftype not in _TEXTUAL:
@@ -443,17 +453,17 @@ def compile_where(
     raise SoqlError("MALFORMED_QUERY", "unsupported condition")
 
 
-def _compare(field: str, op: str, value: Any) -> Predicate:
-    target = _norm(value)
+def _compare(field: str, op: str, value: Any, norm: Callable[[Any], Any]) -> Predicate:
+    target = norm(value)
     if op == "=":
-        return lambda rec: _norm(rec.get(field)) == target
+        return lambda rec: norm(rec.get(field)) == target
     if op == "!=":
-        return lambda rec: _norm(rec.get(field)) != target
+        return lambda rec: norm(rec.get(field)) != target
     if value is None:
         raise SoqlError("MALFORMED_QUERY", f"invalid operator {op} with null")
 
     def ordered(rec: Mapping[str, Any]) -> bool:
-        have = _norm(rec.get(field))
+        have = norm(rec.get(field))
         if have is None:
             return False
         try:
@@ -470,8 +480,11 @@ def _compare(field: str, op: str, value: Any) -> Predicate:
     return ordered
 
 
-def sort_key(items: tuple[OrderItem, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+def sort_key(
+    items: tuple[OrderItem, ...], types: Mapping[str, str] | None = None
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """A key for ``list.sort`` honouring ASC/DESC and NULLS FIRST/LAST per item."""
+    norms = [normaliser((types or {}).get(item.field, "string")) for item in items]
 
     class _Rev:
         __slots__ = ("v",)
@@ -489,8 +502,8 @@ def sort_key(items: tuple[OrderItem, ...]) -> Callable[[Mapping[str, Any]], tupl
 
     def key(rec: Mapping[str, Any]) -> tuple[Any, ...]:
         out: list[Any] = []
-        for item in items:
-            value = _norm(rec.get(item.field))
+        for item, norm in zip(items, norms, strict=True):
+            value = norm(rec.get(item.field))
             null_rank = (1 if item.nulls_last else 0) if value is None else (
                 0 if item.nulls_last else 1
             )

@@ -79,3 +79,19 @@ def test_result_paths_accept_both_spellings_and_a_trailing_slash(make_sandbox: A
 
     assert [200] * 5 == [a.status_code for a in answers]
     assert answers[1].text.startswith('"sf__Id","sf__Created",')
+
+
+def test_an_aborted_job_returns_its_rows_as_unprocessed(make_sandbox: Any) -> None:
+    sb = make_sandbox()
+    sf = sf_client(sb)
+    account_id = next(iter(sb.salesforce.objects["Account"]))
+    client = sf.bulk2.Account._client
+    job = client.create_job("update")
+    client.upload_job_data(job["id"], f"Id,Industry\n{account_id},Media\n")
+
+    aborted = client.abort_job(job["id"], False)
+
+    unprocessed = rows(sf.bulk2.Account.get_unprocessed_records(job["id"]))
+    assert "Aborted" == aborted["state"]
+    assert [{"Id": account_id, "Industry": "Media"}] == unprocessed
+    assert "Media" != sb.salesforce.objects["Account"][account_id]["Industry"]

@@ -444,3 +444,38 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
     assert len(contact_ids) == len(result.results)
     assert {"tier_2"} == {sb.hubspot.objects["contacts"][c]["properties"]["tierwise_tier"]
                           for c in contact_ids}
+
+
+def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    sb = make_sandbox(hubspot_daily_limit=2)  # type: ignore[operator]
+    api = hs_client(sb).crm.companies.basic_api
+    _, _, headers = api.get_page_with_http_info(limit=1)
+    api.get_page(limit=1)
+
+    with pytest.raises(ApiException) as raised:
+        api.get_page(limit=1)
+
+    assert ("2", "1") == (headers["X-HubSpot-RateLimit-Daily"],
+                          headers["X-HubSpot-RateLimit-Daily-Remaining"])
+    assert '"policyName": "DAILY"' in raised.value.body
+
+
+def test_search_stops_at_the_10000th_result_and_the_next_cursor_is_refused(
+    make_sandbox: object,
+) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    sb = make_sandbox(accounts=10_050, hubspot_search_per_second=None)  # type: ignore[operator]
+    search = hs_client(sb).crm.companies.search_api
+
+    last = search.do_search({"limit": 100, "after": "9900"})
+    truncated = search.do_search({"limit": 200, "after": "9900"})
+    with pytest.raises(ApiException) as raised:
+        search.do_search({"limit": 100, "after": last.paging.next.after})
+
+    assert 10_050 == last.total
+    assert "10000" == last.paging.next.after
+    assert 100 == len(truncated.results)
+    assert 400 == raised.value.status

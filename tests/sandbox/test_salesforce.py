@@ -357,3 +357,40 @@ def test_requests_over_the_daily_limit_get_403_request_limit_exceeded(
         sf.query("SELECT Id FROM Account LIMIT 1")
 
     assert "REQUEST_LIMIT_EXCEEDED" == raised.value.content[0]["errorCode"]
+
+
+def test_keyset_paging_by_id_reads_every_account_once(sandbox: Sandbox, sf: Salesforce) -> None:
+    seen: list[str] = []
+    last = ""
+    while True:
+        soql = "SELECT Id FROM Account" + (format_soql(" WHERE Id > {}", last) if last else "")
+        page = [r["Id"] for r in sf.query(soql + " ORDER BY Id LIMIT 7")["records"]]
+        if not page:
+            break
+        seen += page
+        last = page[-1]
+
+    assert sorted(sandbox.salesforce.objects["Account"]) == sorted(seen)
+    assert len(seen) == len(set(seen))
+
+
+def test_a_15_character_id_matches_its_18_character_record(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    account_id = next(iter(sandbox.salesforce.objects["Account"]))
+
+    rows = sf.query(format_soql("SELECT Id FROM Account WHERE Id = {}", account_id[:15]))
+
+    assert [account_id] == [r["Id"] for r in rows["records"]]
+
+
+def test_rotating_the_token_expires_the_old_session(sandbox: Sandbox) -> None:
+    old = sf_client(sandbox)
+    new_token = sandbox.rotate_salesforce_token()
+
+    with pytest.raises(SalesforceExpiredSession):
+        old.query("SELECT Id FROM Account LIMIT 1")
+    rows = sf_client(sandbox, token=new_token).query("SELECT Id FROM Account LIMIT 1")
+
+    assert 1 == rows["totalSize"]
+    assert new_token == sandbox.env()["TIERWISE_SALESFORCE__ACCESS_TOKEN"]
