@@ -363,8 +363,9 @@ def test_keyset_paging_by_id_reads_every_account_once(sandbox: Sandbox, sf: Sale
     seen: list[str] = []
     last = ""
     while True:
-        soql = "SELECT Id FROM Account" + (format_soql(" WHERE Id > {}", last) if last else "")
-        page = [r["Id"] for r in sf.query(soql + " ORDER BY Id LIMIT 7")["records"]]
+        where = format_soql("WHERE Id > {}", last) if last else ""
+        soql = f"SELECT Id FROM Account {where} ORDER BY Id LIMIT 7"  # noqa: S608 - format_soql
+        page = [r["Id"] for r in sf.query(soql)["records"]]
         if not page:
             break
         seen += page
