@@ -87,3 +87,27 @@ class RetryPolicy:
             reraise=True,
         )
         return retrying(fn)
+
+    def call_unless_done(self, fn: Callable[[], T], done: Callable[[], bool]) -> T | None:
+        """Run a non-idempotent ``fn`` (a create). Before each retry ask ``done()`` whether
+        the previous attempt took effect after all (committed, then the answer was lost);
+        if so stop and return None instead of creating a duplicate."""
+        attempts = max(self.max_attempts, 1)
+        for attempt in range(1, attempts + 1):
+            if attempt > 1 and done():
+                return None
+            try:
+                return fn()
+            except RetriableError as exc:
+                if attempt == attempts:
+                    raise
+                delay = self.backoff(attempt, exc.retry_after)
+                log.warning(
+                    "crm_create_retry",
+                    system=exc.system,
+                    attempt=attempt,
+                    wait_s=round(delay, 3),
+                    error=str(exc),
+                )
+                self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -959,11 +959,23 @@ class HubSpotConnector:
                     ],
                 },
             }
-            self._call(
-                "POST /crm/v3/lists/",
-                lambda t, b=body: lists.create(b, _request_timeout=t),  # type: ignore[misc]
-                operation="create list",
-                object_name="lists",
+            # A list create is not idempotent: before a retry, look the name up again.
+            self._policy.call_unless_done(
+                lambda b=body: self._attempt(  # type: ignore[misc]
+                    "POST /crm/v3/lists/",
+                    lambda t: lists.create(b, _request_timeout=t),
+                    operation="create list",
+                    object_name="lists",
+                ),
+                lambda n=name: (
+                    self._maybe(  # type: ignore[misc]
+                        "GET /crm/v3/lists/object-type-id/{type}/name/{name}",
+                        lambda t: lists.get_by_name(n, COMPANY_OBJECT_TYPE_ID, _request_timeout=t),
+                        operation="read list",
+                        object_name="lists",
+                    )
+                    is not None
+                ),
             )
         return steps
 

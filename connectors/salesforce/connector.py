@@ -234,6 +234,7 @@ class SalesforceConnector:
         operation: str,
         object_name: str | None = None,
         read: bool = False,
+        retry: bool = True,
     ) -> T:
         """One API call: counted, re-authenticated once on an expired session, classified,
         retried by the retry layer when transient."""
@@ -276,7 +277,7 @@ class SalesforceConnector:
             self._note_usage(sf)
             return result
 
-        return self._policy.call(attempt)
+        return self._policy.call(attempt) if retry else attempt()
 
     def _check_quota(self, calls: int = 1) -> None:
         used, limit = self._usage.daily_used, self._usage.daily_max
@@ -820,13 +821,18 @@ class SalesforceConnector:
             if exists or dry_run:
                 continue
             payload = {"FullName": f"{object_name}.{name}", "Metadata": metadata}
-            result = self._call(
-                "tooling/sobjects/CustomField POST",
-                lambda sf, body=payload: sf.toolingexecute(  # type: ignore[misc]
-                    "sobjects/CustomField", method="POST", data=body
+            result = self._policy.call_unless_done(
+                lambda body=payload, obj=object_name: self._call(  # type: ignore[misc]
+                    "tooling/sobjects/CustomField POST",
+                    lambda sf: sf.toolingexecute("sobjects/CustomField", method="POST", data=body),
+                    operation="create field",
+                    object_name=obj,
+                    retry=False,
                 ),
-                operation="create field",
-                object_name=object_name,
+                lambda obj=object_name, field=name: (
+                    field  # type: ignore[misc]
+                    in self._describe(obj, fresh=True)
+                ),
             )
             log.info(
                 "salesforce_field_created",

@@ -324,3 +324,13 @@ def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None
         statuses = [c.status for c in box.calls if c.system == "hubspot"]
     assert 1_500 == len(accounts)
     assert [200] * 15 == statuses
+
+
+def test_a_list_create_committed_then_dropped_is_not_created_twice() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+        hs = hubspot(box)
+        box.faults.add(FaultRule(system="hubspot", method="POST", path=r"/crm/v3/lists/?$",
+                                 kind="commit_then_drop", nth=1))
+        hs.provision(TIERS, dry_run=False)
+        names = sorted(lst.name for lst in box.hubspot.portal.lists.values())
+    assert sorted(f"tierwise: {label}" for label in TIERS.values()) == names

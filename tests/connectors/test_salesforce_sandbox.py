@@ -315,3 +315,13 @@ def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
     assert events, "failures are logged"
     text = repr(events) + str(caught.value) + repr(caught.value.__cause__) + repr(sf)
     assert CANARY_TOKEN[:12] not in text
+
+
+def test_a_field_create_committed_then_dropped_is_not_created_twice() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+        sf = salesforce(box)
+        box.faults.add(FaultRule(system="salesforce", method="POST", path="CustomField",
+                                 kind="commit_then_drop", nth=1))
+        sf.provision(TIERS, dry_run=False)
+        assert 9 == len(calls(box, "salesforce", "POST", "CustomField"))
+        assert all(s.exists for s in sf.provision(TIERS, dry_run=True))
