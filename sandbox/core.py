@@ -51,6 +51,7 @@ class Sandbox:
         hubspot_search_per_second: int | None = 5,
         hubspot_behaviour: HubSpotBehaviour | None = None,
         bulk_poll_steps: int = 1,
+        salesforce_require_field_permissions: bool = False,
         today: date | None = None,
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
@@ -74,6 +75,7 @@ class Sandbox:
             self.clock, self.faults, token=self.salesforce_token,
             daily_limit=salesforce_daily_limit, provisioned=provisioned,
             bulk_poll_steps=bulk_poll_steps,
+            require_field_permissions=salesforce_require_field_permissions,
         )
         self.hubspot = HubSpotEmulator(
             self.clock, self.faults, token=self.hubspot_token,

@@ -50,8 +50,10 @@ class SalesforceEmulator:
         daily_limit: int,
         provisioned: bool,
         bulk_poll_steps: int = 1,
+        require_field_permissions: bool = False,
     ) -> None:
         self.org = SalesforceOrg(clock, provisioned=provisioned)
+        self.require_field_permissions = require_field_permissions
         self.clock = clock
         self.faults = faults
         self.token = token
@@ -642,6 +644,7 @@ class SalesforceEmulator:
                 fdef: FieldDef = field_from_metadata(field_name, meta)
             except ValueError as exc:
                 raise RequestError(400, "FIELD_INTEGRITY_EXCEPTION", str(exc)) from exc
+            fdef.hidden = self.require_field_permissions
             self.org.add_field(object_name, fdef)
             new_id = self.org.new_id("CustomField")
             self.org.custom_fields[new_id] = {

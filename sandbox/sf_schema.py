@@ -187,8 +187,31 @@ def user_fields() -> list[FieldDef]:
     ]
 
 
+def permission_set_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Name", "string", "Name", 80, nillable=False),
+        FieldDef("Label", "string", "Label", 80, nillable=False),
+        FieldDef("IsOwnedByProfile", "boolean", "Is Owned By Profile", updateable=False,
+                 createable=False, nillable=False, default=False),
+    ]
+
+
+def field_permissions_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("ParentId", "reference", "Permission Set ID", 18, nillable=False,
+                 updateable=False, reference_to=("PermissionSet",)),
+        FieldDef("SobjectType", "picklist", "Object Type", 40, nillable=False,
+                 updateable=False, picklist=("Account", "Task")),
+        FieldDef("Field", "string", "Field Name", 255, nillable=False, updateable=False),
+        FieldDef("PermissionsRead", "boolean", "Read Access", nillable=False, default=False),
+        FieldDef("PermissionsEdit", "boolean", "Edit Access", nillable=False, default=False),
+    ]
+
+
 KEY_PREFIX = {"Account": "001", "Task": "00T", "User": "005", "CustomField": "00N",
-              "Job": "750", "FieldPermissions": "01k"}
+              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS"}
 LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"), "User": ("User", "Users")}
 
 # Tooling Metadata "type" -> (describe type, default length)

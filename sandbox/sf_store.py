@@ -25,6 +25,8 @@ from sandbox.sf_schema import (
     FieldDef,
     account_fields,
     account_tierwise_fields,
+    field_permissions_fields,
+    permission_set_fields,
     task_fields,
     task_tierwise_fields,
     user_fields,
@@ -101,13 +103,24 @@ class SalesforceOrg:
         self._cursor_ids = itertools.count(1)
         self.custom_fields: dict[str, dict[str, Any]] = {}
         for name, fields in (("Account", account_fields()), ("Task", task_fields()),
-                             ("User", user_fields())):
+                             ("User", user_fields()), ("PermissionSet", permission_set_fields()),
+                             ("FieldPermissions", field_permissions_fields())):
             self._define(name, fields)
         if provisioned:
             for fdef in account_tierwise_fields():
                 self.add_field("Account", fdef)
             for fdef in task_tierwise_fields():
                 self.add_field("Task", fdef)
+        for name, label, by_profile in (("Tierwise_Integration", "Tierwise Integration", False),
+                                        ("X00eSystemAdministrator", "System Administrator",
+                                         True)):
+            ps_id = self.new_id("PermissionSet")
+            self.objects["PermissionSet"][ps_id] = {
+                "Id": ps_id, "Name": name, "Label": label, "IsOwnedByProfile": by_profile,
+                "IsDeleted": False, "CreatedDate": "2020-01-01T00:00:00.000+0000",
+                "LastModifiedDate": "2020-01-01T00:00:00.000+0000",
+                "SystemModstamp": "2020-01-01T00:00:00.000+0000",
+            }
         for owner in OWNERS:
             self.objects["User"][owner.salesforce_id] = {
                 "Id": owner.salesforce_id, "Name": f"{owner.first_name} {owner.last_name}",
@@ -336,6 +349,8 @@ class SalesforceOrg:
                         "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]",
                         [fdef.name],
                     )
+        if object_name == "FieldPermissions":
+            self._check_field_permission(record_id, clean)
         for (obj, fname), index in self._ext_index.items():
             if obj != object_name or clean.get(fname) is None:
                 continue
@@ -349,6 +364,20 @@ class SalesforceOrg:
                 )
         new_id = record_id if record_id is not None else ""
         return PlannedWrite(object_name, new_id, clean, create)
+
+    def _check_field_permission(self, record_id: str | None, clean: Mapping[str, Any]) -> None:
+        current = self.objects["FieldPermissions"].get(record_id or "", {})
+        merged = {**current, **clean}
+        object_name, _, field_name = str(merged.get("Field") or "").partition(".")
+        if field_name not in self.schemas.get(object_name, {}) or (
+            object_name != merged.get("SobjectType")
+        ):
+            raise RecordError("INVALID_FIELD", f"Invalid field: {merged.get('Field')}",
+                              ["Field"])
+        if merged.get("PermissionsEdit") and not merged.get("PermissionsRead"):
+            raise RecordError(
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Permission Edit depends on permission(s): Read", ["PermissionsEdit"])
 
     def commit(self, plan: PlannedWrite) -> str:
         """Apply a planned write (under the lock); returns the record id."""
@@ -374,9 +403,18 @@ class SalesforceOrg:
         record.update(plan.values)
         if plan.object_name == "Task":
             record["IsClosed"] = TASK_STATUSES.get(record.get("Status") or "", False)
+        if plan.object_name == "FieldPermissions":
+            self._apply_field_permission(record)
         record["LastModifiedDate"] = stamp
         record["SystemModstamp"] = stamp
         return plan.record_id
+
+    def _apply_field_permission(self, record: Mapping[str, Any]) -> None:
+        """Granting Read on a hidden field makes it visible (describe, SOQL, writes)."""
+        object_name, _, field_name = str(record.get("Field") or "").partition(".")
+        fdef = self.schemas.get(object_name, {}).get(field_name)
+        if fdef is not None and record.get("PermissionsRead"):
+            fdef.hidden = False
 
     def find_external(self, object_name: str, field_name: str, value: str) -> list[str]:
         index = self._ext_index.get((object_name, field_name))

@@ -395,3 +395,29 @@ def test_rotating_the_token_expires_the_old_session(sandbox: Sandbox) -> None:
 
     assert 1 == rows["totalSize"]
     assert new_token == sandbox.env()["TIERWISE_SALESFORCE__ACCESS_TOKEN"]
+
+
+def test_with_field_security_enforced_a_new_field_is_hidden_until_read_is_granted(
+    make_sandbox: object,
+) -> None:
+    sb = make_sandbox(salesforce_require_field_permissions=True)  # type: ignore[operator]
+    sf = sf_client(sb)
+    sf.toolingexecute("sobjects/CustomField", method="POST", json={
+        "FullName": "Account.Tierwise_Score__c",
+        "Metadata": {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 2}})
+    [perm_set] = sf.query(
+        "SELECT Id FROM PermissionSet WHERE Name = 'Tierwise_Integration'")["records"]
+
+    hidden = "Tierwise_Score__c" in {f["name"] for f in sf.Account.describe()["fields"]}
+    with pytest.raises(SalesforceMalformedRequest) as edit_only:
+        sf.FieldPermissions.create({"ParentId": perm_set["Id"], "SobjectType": "Account",
+                                    "Field": "Account.Tierwise_Score__c",
+                                    "PermissionsEdit": True})
+    sf.FieldPermissions.create({"ParentId": perm_set["Id"], "SobjectType": "Account",
+                                "Field": "Account.Tierwise_Score__c",
+                                "PermissionsRead": True, "PermissionsEdit": True})
+    rows = sf.query("SELECT Id, Tierwise_Score__c FROM Account LIMIT 1")["records"]
+
+    assert hidden is False
+    assert "FIELD_INTEGRITY_EXCEPTION" == edit_only.value.content[0]["errorCode"]
+    assert [None] == [r["Tierwise_Score__c"] for r in rows]
