@@ -431,7 +431,7 @@ class HubSpotConnector:
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return
-            if int(after) >= SEARCH_CAP:
+            if after.isdigit() and int(after) >= SEARCH_CAP:
                 new_lower = epoch_ms(parse_datetime(boundary_value)) if boundary_value else lower
                 if new_lower == lower:
                     raise FatalCrmError(

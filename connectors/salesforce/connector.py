@@ -71,6 +71,8 @@ MAX_RECORD_RETRY_ROUNDS = 3
 TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
 TASK_OPEN_STATUS = "Not Started"
 TASK_CLOSED_STATUS = "Completed"
+# Canonical field filled from the optional Tasks + Events aggregate (activity_aggregate_days).
+ACTIVITY_FIELD = "activity_count"
 
 Login = Callable[[], tuple[str, str]]  # -> (session id, instance host[:port])
 
@@ -153,6 +155,7 @@ class SalesforceConnector:
             setting="TIERWISE_SALESFORCE__FIELDS",
         )
         self.model_fields = model_field_mapping(model_fields, field_map, system=SYSTEM)
+        self.wanted_fields = dict(model_fields)
         self.tierwise_fields = resolve_mapping(
             mappings.SALESFORCE_TIERWISE_FIELDS,
             settings.tierwise_fields,
@@ -420,10 +423,48 @@ class SalesforceConnector:
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
         soql = self.account_soql(since)
         count = 0
+        pending: list[CrmAccount] = []
+        aggregate = self._activity_days() is not None
         for record in self._query_pages(soql, label="query", object_name=self.account_object):
             count += 1
-            yield self._parse_account(record)
+            account = self._parse_account(record)
+            if not aggregate:
+                yield account
+                continue
+            pending.append(account)
+            if len(pending) >= IN_CLAUSE_CHUNK:
+                yield from self._with_activity(pending)
+                pending = []
+        if pending:
+            yield from self._with_activity(pending)
         log.debug("salesforce_pull_done", accounts=count, incremental=since is not None)
+
+    def _activity_days(self) -> int | None:
+        """Days of the activity aggregate, when configured and the model uses the field."""
+        days = self.settings.activity_aggregate_days
+        if days is None or days <= 0 or ACTIVITY_FIELD not in self.wanted_fields:
+            return None
+        return days
+
+    def _with_activity(self, accounts: list[CrmAccount]) -> list[CrmAccount]:
+        """Tasks + Events of the last N days per account: two aggregate queries per 200
+        accounts (``COUNT(Id) ... GROUP BY WhatId``), filled into ``activity_count``."""
+        days = self._activity_days()
+        assert days is not None
+        ids = [a.crm_id for a in accounts]
+        counts = dict.fromkeys(ids, 0.0)
+        for activity_object in ("Task", "Event"):
+            soql = format_soql(
+                f"SELECT WhatId, COUNT(Id) n FROM {activity_object} "  # noqa: S608 - constants
+                "WHERE WhatId IN {} AND ActivityDate = LAST_N_DAYS:{:literal} GROUP BY WhatId",
+                ids,
+                days,
+            )
+            for row in self._query_pages(soql, label="query", object_name=activity_object):
+                what = str(row.get("WhatId"))
+                if what in counts:
+                    counts[what] += float(row.get("n") or row.get("expr0") or 0)
+        return [replace(a, fields={**a.fields, ACTIVITY_FIELD: counts[a.crm_id]}) for a in accounts]
 
     def _parse_account(self, record: Mapping[str, Any]) -> CrmAccount:
         invalid: dict[str, str] = {}

@@ -392,3 +392,44 @@ def test_check_access_falls_back_to_describe_without_view_setup_permission(
     connector().check_access()
     assert [BASE + "limits/", BASE + "sobjects/Account/describe"] == [
         c.request.url for c in rsps.calls]
+
+
+def test_the_optional_activity_aggregate_counts_tasks_and_events_per_account(
+    rsps: responses.RequestsMock,
+) -> None:
+    queries: list[str] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        soql = parse_qs(urlparse(request.url).query)["q"][0]
+        queries.append(soql)
+        if soql.startswith("SELECT WhatId"):
+            n = 2 if "FROM Task" in soql else 1
+            rows = [{"attributes": {"type": "AggregateResult"}, "WhatId": "001000000000000001",
+                     "n": n}]
+        else:
+            rows = [sf_record(1), sf_record(2)]
+        return 200, LIMIT_HEADER, json.dumps({"totalSize": len(rows), "done": True,
+                                              "records": rows})
+
+    rsps.add_callback(responses.GET, BASE + "query/", callback=answer)
+    settings = SalesforceSettings(instance_url="https://sf.test",
+                                  access_token=SecretStr(CANARY_TOKEN),
+                                  activity_aggregate_days=90)
+    fields = {**MODEL_FIELDS, "activity_count": "number"}
+    sf = SalesforceConnector(settings, fields)
+
+    accounts = list(sf.pull_accounts(None))
+
+    assert [3.0, 0.0] == [a.fields["activity_count"] for a in accounts]
+    assert ("SELECT WhatId, COUNT(Id) n FROM Event WHERE WhatId IN ('001000000000000001',"
+            "'001000000000000002') AND ActivityDate = LAST_N_DAYS:90 GROUP BY WhatId") == \
+        queries[2]
+
+
+def test_no_activity_aggregate_is_queried_when_the_model_does_not_use_it(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(BASE + "query/", json={"totalSize": 1, "done": True, "records": [sf_record(1)]})
+    sf = connector(activity_aggregate_days=90)
+    assert 1 == len(list(sf.pull_accounts(None)))
+    assert 1 == len(rsps.calls)
