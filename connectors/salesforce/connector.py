@@ -458,7 +458,7 @@ class SalesforceConnector:
                 f"SELECT WhatId, COUNT(Id) n FROM {activity_object} "  # noqa: S608 - constants
                 "WHERE WhatId IN {} AND ActivityDate = LAST_N_DAYS:{:literal} GROUP BY WhatId",
                 ids,
-                days,
+                str(days),
             )
             for row in self._query_pages(soql, label="query", object_name=activity_object):
                 what = str(row.get("WhatId"))
