@@ -334,3 +334,18 @@ def test_a_list_create_committed_then_dropped_is_not_created_twice() -> None:
         hs.provision(TIERS, dry_run=False)
         names = sorted(lst.name for lst in box.hubspot.portal.lists.values())
     assert sorted(f"tierwise: {label}" for label in TIERS.values()) == names
+
+
+def test_a_transient_207_error_is_retried_for_that_input_only(
+    sb: Any, sleeps: SleepRecorder
+) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:10]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                            kind="record_error", code="RATE_LIMITS", records=[ids[4]], times=1))
+    sb.reset_calls()
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": "retry"}) for i in ids])
+    assert sorted(ids) == sorted(outcome.written)
+    assert [] == outcome.failed
+    assert [10, 1] == [c.records for c in calls(sb, "hubspot", "POST", BATCH_UPDATE)]
+    assert 1 == len(sleeps.delays)
