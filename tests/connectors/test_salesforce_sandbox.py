@@ -325,3 +325,15 @@ def test_a_field_create_committed_then_dropped_is_not_created_twice() -> None:
         sf.provision(TIERS, dry_run=False)
         assert 9 == len(calls(box, "salesforce", "POST", "CustomField"))
         assert all(s.exists for s in sf.provision(TIERS, dry_run=True))
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_503", "drop", "commit_then_drop"])
+def test_a_failed_collection_write_is_retried_and_lands_once(sb: Any, kind: str) -> None:
+    sf = salesforce(sb)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:20]
+    sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
+                            kind=kind, nth=1))
+    outcome = sf.write_accounts([AccountUpdate(i, {"reason": kind}) for i in ids])
+    assert sorted(ids) == sorted(outcome.written)
+    assert 2 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects"))
+    assert all(kind == sb.salesforce.objects["Account"][i]["Tierwise_Reason__c"] for i in ids)
