@@ -95,6 +95,7 @@ class HubSpotPortal:
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
         self.associations: dict[tuple[str, str, str], dict[str, set[int]]] = {}
         self.lists: dict[str, HubSpotList] = {}
+        self.version = 0  # bumped on every data change; keys the search result cache
         self._list_ids = itertools.count(1)
         self.search_view: dict[str, dict[str, tuple[float, dict[str, Any] | None]]] = {
             t: {} for t in self.properties}
@@ -174,6 +175,7 @@ class HubSpotPortal:
 
     def _write(self, object_type: str, object_id: str | None, clean: Mapping[str, str]
                ) -> dict[str, Any]:
+        self.version += 1
         stamp = hs_datetime(self.clock.tick())
         store = self.objects[object_type]
         if object_id is None:
@@ -205,6 +207,7 @@ class HubSpotPortal:
         return self._unique.get((object_type, prop), {}).get(value)
 
     def archive(self, object_type: str, object_id: str) -> bool:
+        self.version += 1
         obj = self.objects[object_type].pop(object_id, None)
         if obj is None:
             return False
@@ -239,6 +242,7 @@ class HubSpotPortal:
         Seed rows keep the generator's ``modified`` stamp (see the Salesforce loader).
         """
         owners = {o.email: o.hubspot_id for o in OWNERS}
+        self.version += 1
         has_override = "tierwise_tier_override" in self.properties["companies"]
         ids: dict[str, str] = {}
         with self.lock:

@@ -92,6 +92,7 @@ class HubSpotEmulator:
         self._usage_day = clock.peek().date()
         self.behaviour = behaviour or HubSpotBehaviour()
         self.base_url = ""
+        self._search_cache: dict[str, tuple[int, list[Any]]] = {}
         self._window: deque[float] = deque()
         self._search_window: deque[float] = deque()
         self._rate_lock = threading.Lock()
@@ -634,10 +635,14 @@ class HubSpotEmulator:
         query = str(body.get("query") or "").strip().lower()
         names = [str(n) for n in body.get("properties") or []]
         now = time.monotonic()
+        cache_key = json.dumps([object_type, groups, sorts, query], sort_keys=True, default=str)
         with self.portal.lock:
             lagging = self.portal.search_view[object_type]
             for oid in [k for k, (until, _) in lagging.items() if until <= now]:
                 del lagging[oid]
+            cached = self._search_cache.get(cache_key)
+            if cached is not None and cached[0] == self.portal.version and not lagging:
+                return self._search_page(object_type, cached[1], after, limit, names)
             rows: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
             for oid, obj in self.portal.objects[object_type].items():
                 view: Mapping[str, Any] | None = obj["properties"]
@@ -652,8 +657,17 @@ class HubSpotEmulator:
                 rows.append((obj, view))
             if sorts:
                 rows = self._sort(props, rows, sorts[0])
-            page = rows[after: min(after + limit, SEARCH_CAP)]
-            results = [self._shape(object_type, obj, names, view) for obj, view in page]
+            if not lagging:
+                # Paging through one query re-reads the same rows: keep them until a write.
+                if len(self._search_cache) > 16:
+                    self._search_cache.clear()
+                self._search_cache[cache_key] = (self.portal.version, rows)
+            return self._search_page(object_type, rows, after, limit, names)
+
+    def _search_page(self, object_type: str, rows: list[Any], after: int, limit: int,
+                     names: list[str]) -> Response:
+        page = rows[after: min(after + limit, SEARCH_CAP)]
+        results = [self._shape(object_type, obj, names, view) for obj, view in page]
         out: dict[str, Any] = {"total": len(rows), "results": results}
         # The next cursor is handed out even at the cap; using it is the 400 above.
         if after + limit < len(rows) and limit:
