@@ -57,6 +57,8 @@ class SalesforceSettings(_Section):
     escalation_user_id: str | None = None
     # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
     max_attempts: int = Field(default=5, ge=1)
+    # Permission set (API name) that `tierwise provision` grants read+edit on the new fields to.
+    permission_set: str | None = None
 
 
 class HubSpotSettings(_Section):

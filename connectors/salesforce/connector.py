@@ -850,38 +850,144 @@ class SalesforceConnector:
         return specs
 
     def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
+        """Create the missing custom fields (Tooling API), then, when ``permission_set`` is
+        configured, grant it read+edit on them (a new field is invisible to the API user until
+        field-level security allows it). Idempotent: describe first; a field that exists but is
+        still hidden answers DUPLICATE_DEVELOPER_NAME and counts as existing."""
         steps: list[ProvisionStep] = []
         describes = {
             obj: self._describe(obj, fresh=True) for obj in (self.account_object, self.task_object)
         }
-        for object_name, name, metadata in self._custom_field_specs(tier_values):
-            existing = describes[object_name]
+        specs = self._custom_field_specs(tier_values)
+        for object_name, name, metadata in specs:
             kind = "task_field" if object_name == self.task_object else "field"
-            exists = name in existing
+            exists = name in describes[object_name]
+            if not exists and not dry_run:
+                exists = not self._create_field(object_name, name, metadata)
             steps.append(ProvisionStep(kind, object_name, name, exists))
-            if exists or dry_run:
-                continue
-            payload = {"FullName": f"{object_name}.{name}", "Metadata": metadata}
-            result = self._policy.call_unless_done(
-                lambda body=payload, obj=object_name: self._call(  # type: ignore[misc]
-                    "tooling/sobjects/CustomField POST",
-                    lambda sf: sf.toolingexecute("sobjects/CustomField", method="POST", data=body),
-                    operation="create field",
-                    object_name=obj,
-                    retry=False,
-                ),
-                lambda obj=object_name, field=name: (
-                    field  # type: ignore[misc]
-                    in self._describe(obj, fresh=True)
-                ),
-            )
-            log.info(
-                "salesforce_field_created",
-                object=object_name,
-                field=name,
-                id=(result or {}).get("id") if isinstance(result, dict) else None,
+        if self.settings.permission_set:
+            steps += self._grant_field_permissions(
+                self.settings.permission_set, [(o, n) for o, n, _ in specs], dry_run
             )
         self._describes.clear()
+        return steps
+
+    def _create_field(self, object_name: str, name: str, metadata: dict[str, Any]) -> bool:
+        """Create one field; False when it turned out to exist already."""
+        payload = {"FullName": f"{object_name}.{name}", "Metadata": metadata}
+        try:
+            result = self._policy.call_unless_done(
+                lambda: self._call(
+                    "tooling/sobjects/CustomField POST",
+                    lambda sf: sf.toolingexecute(
+                        "sobjects/CustomField", method="POST", data=payload
+                    ),
+                    operation="create field",
+                    object_name=object_name,
+                    retry=False,
+                ),
+                lambda: name in self._describe(object_name, fresh=True),
+            )
+        except FatalCrmError as exc:
+            if "DUPLICATE_DEVELOPER_NAME" in str(exc):
+                return False
+            raise
+        log.info(
+            "salesforce_field_created", object=object_name, field=name, created=result is not None
+        )
+        return True
+
+    def _grant_field_permissions(
+        self, permission_set: str, fields: Sequence[tuple[str, str]], dry_run: bool
+    ) -> list[ProvisionStep]:
+        check_identifier(
+            permission_set, system=SYSTEM, setting="TIERWISE_SALESFORCE__PERMISSION_SET"
+        )
+        rows = list(
+            self._query_pages(
+                format_soql("SELECT Id FROM PermissionSet WHERE Name = {}", permission_set),
+                label="query",
+                object_name="PermissionSet",
+            )
+        )
+        if not rows:
+            raise ConfigurationError(
+                f"Salesforce permission set {permission_set} does not exist; create it and "
+                "assign it to the integration user, or fix TIERWISE_SALESFORCE__PERMISSION_SET",
+                system=SYSTEM,
+                object_name="PermissionSet",
+            )
+        parent = str(rows[0]["Id"])
+        names = [f"{obj}.{name}" for obj, name in fields]
+
+        def granted() -> dict[str, dict[str, Any]]:
+            soql = format_soql(
+                "SELECT Id, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions "
+                "WHERE ParentId = {} AND Field IN {}",
+                parent,
+                names,
+            )
+            found = self._query_pages(soql, label="query", object_name="FieldPermissions")
+            return {str(r["Field"]): r for r in found}
+
+        current = granted()
+        steps: list[ProvisionStep] = []
+        creates: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for (obj, name), full in zip(fields, names, strict=True):
+            row = current.get(full)
+            done = bool(row and row.get("PermissionsRead") and row.get("PermissionsEdit"))
+            steps.append(ProvisionStep("field_permission", obj, name, done))
+            if done or dry_run:
+                continue
+            grant = {"PermissionsRead": True, "PermissionsEdit": True}
+            if row:
+                updates.append(
+                    {"attributes": {"type": "FieldPermissions"}, "id": row["Id"], **grant}
+                )
+            else:
+                creates.append(
+                    {
+                        "attributes": {"type": "FieldPermissions"},
+                        "ParentId": parent,
+                        "SobjectType": obj,
+                        "Field": full,
+                        **grant,
+                    }
+                )
+        if creates:
+            body = {"allOrNone": False, "records": creates}
+            results = self._policy.call_unless_done(
+                lambda: self._call(
+                    "composite/sobjects POST",
+                    lambda sf: sf.restful("composite/sobjects", method="POST", json=body),
+                    operation="grant field permissions",
+                    object_name="FieldPermissions",
+                    retry=False,
+                ),
+                lambda: all(r["Field"] in granted() for r in creates),
+            )
+            failed = [
+                f"{rec['Field']}: {(res.get('errors') or [{}])[0].get('message', '')}"
+                for rec, res in zip(creates, results or [], strict=False)
+                if not res.get("success")
+            ]
+            if failed:
+                raise FatalCrmError(
+                    "Salesforce refused field permissions: " + "; ".join(failed),
+                    system=SYSTEM,
+                    object_name="FieldPermissions",
+                )
+        if updates:
+            self._write_records(
+                updates,
+                [str(u["id"]) for u in updates],
+                label="composite/sobjects PATCH",
+                path="composite/sobjects",
+                object_name="FieldPermissions",
+                operation="grant field permissions",
+                on_success=lambda _id, _r: None,
+            )
         return steps
 
     def usage(self) -> ApiUsage:

@@ -14,6 +14,7 @@ import pytest
 from connectors.base import AccountUpdate, TaskRequest
 from connectors.errors import (
     AuthenticationError,
+    ConfigurationError,
     FatalCrmError,
     QuotaExhaustedError,
     RetriableError,
@@ -337,3 +338,29 @@ def test_a_failed_collection_write_is_retried_and_lands_once(sb: Any, kind: str)
     assert sorted(ids) == sorted(outcome.written)
     assert 2 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects"))
     assert all(kind == sb.salesforce.objects["Account"][i]["Tierwise_Reason__c"] for i in ids)
+
+
+def test_provision_grants_field_level_security_so_the_new_fields_become_visible() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=False,
+                 salesforce_require_field_permissions=True) as box:
+        hidden = salesforce(box)
+        hidden.provision(TIERS, dry_run=False)  # no permission set configured: fields hidden
+        with pytest.raises(SchemaError):
+            hidden.validate_schema()
+
+        sf = salesforce(box, permission_set="Tierwise_Integration")
+        steps = sf.provision(TIERS, dry_run=False)
+        assert all(s.exists for s in steps if s.kind in ("field", "task_field"))
+        assert 9 == len([s for s in steps if s.kind == "field_permission" and not s.exists])
+        sf.validate_schema()
+        box.reset_calls()
+        again = sf.provision(TIERS, dry_run=False)
+        assert all(s.exists for s in again)
+        assert [] == [c for c in box.calls if c.method in ("POST", "PATCH")]
+
+
+def test_an_unknown_permission_set_is_a_configuration_error() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=True) as box:
+        sf = salesforce(box, permission_set="No_Such_Set")
+        with pytest.raises(ConfigurationError, match="No_Such_Set does not exist"):
+            sf.provision(TIERS, dry_run=False)
