@@ -112,7 +112,7 @@ class OpenTask:
 class ProvisionStep:
     """One thing provisioning would create (or found already there)."""
 
-    kind: str  # "field", "property", "property_group", "list", "task_field"
+    kind: str  # "field", "property", "property_group", "list", "task_field", "field_permission"
     object_name: str
     name: str
     exists: bool

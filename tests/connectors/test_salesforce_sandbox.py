@@ -364,3 +364,14 @@ def test_an_unknown_permission_set_is_a_configuration_error() -> None:
         sf = salesforce(box, permission_set="No_Such_Set")
         with pytest.raises(ConfigurationError, match="No_Such_Set does not exist"):
             sf.provision(TIERS, dry_run=False)
+
+
+def test_a_rotated_session_is_replaced_by_one_login_mid_run(sb: Any) -> None:
+    login = salesforce_login(sb)
+    sf = salesforce(sb, login=login)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:5]
+    sb.rotate_salesforce_token()
+    outcome = sf.write_accounts([AccountUpdate(i, {"play": "rotated"}) for i in ids])
+    assert sorted(ids) == sorted(outcome.written)
+    assert 2 == len(login.calls)
+    assert 2 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects"))
