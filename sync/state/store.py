@@ -9,6 +9,7 @@ and the run lock. SQLite by default; PostgreSQL through ``TIERWISE_DATABASE_URL`
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CrmAccount, TierwiseValues
@@ -29,7 +30,7 @@ from sync.state.codec import (
     encode_fields,
     encode_tierwise,
 )
-from sync.state.lock import RunLock
+from sync.state.lock import RunLock, advisory_key
 from sync.state.tables import (
     account_snapshot,
     account_tier,
@@ -42,6 +43,7 @@ from sync.state.tables import (
 from tiering.records import AccountHistory, Decision, ScorePoint
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATE_LOCK = threading.Lock()
 
 
 def normalise_url(url: str) -> str:
@@ -124,7 +126,15 @@ class StateStore:
         """Bring the schema to the newest revision (idempotent; runs on every start)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
+        # Alembic's environment is module-global: one migration at a time per process.
+        with _MIGRATE_LOCK, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two containers starting together on an empty database: one migrates,
+                # the other waits and then finds the schema current.
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": advisory_key("tierwise.migrate")},
+                )
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 

@@ -95,3 +95,16 @@ def second_store(
         yield other
     finally:
         other.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """CLI tests configure structlog onto CliRunner's streams; undo that after each test."""
+    yield
+    import structlog
+
+    from sync import logging as sync_logging
+
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    sync_logging._redactor = sync_logging.Redactor(())

@@ -15,6 +15,7 @@ from sync import bootstrap as boot
 from sync.cli import main, provision_all, settings_from_env
 from sync.report import RunReport
 from sync.state import StateStore
+from tests.sync.conftest import POSTGRES_URL
 
 WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
 
@@ -86,9 +87,22 @@ def test_a_dry_run_sends_no_write_to_either_crm(sandbox: Sandbox, tmp_path: Path
     assert 0 == len(sandbox.salesforce.objects["Task"])
 
 
-def test_two_workers_at_once_one_runs_the_other_exits_5(sandbox: Sandbox, tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'state.db'}"
-    StateStore.from_url(db).migrate()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    schema = request.getfixturevalue("postgres_schema")
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def test_two_workers_at_once_one_runs_the_other_exits_5(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    """Like two containers sharing one state database."""
+    db = database_url
+    setup = StateStore.from_url(db)
+    setup.migrate()
+    setup.dispose()
     barrier = threading.Barrier(2)
     reports: list[RunReport] = []
 
@@ -107,6 +121,18 @@ def test_two_workers_at_once_one_runs_the_other_exits_5(sandbox: Sandbox, tmp_pa
     for t in threads:
         t.join(timeout=120)
     assert [0, 5] == sorted(r.exit_code for r in reports)
+
+
+def test_a_run_on_postgresql_records_history_and_a_second_run_writes_nothing(
+    sandbox: Sandbox, tmp_path: Path, database_url: str
+) -> None:
+    first = run_once(sandbox, database_url, tmp_path, full=True)
+    second = run_once(sandbox, database_url, tmp_path)
+    assert ("ok", "ok", {}) == (first.status, second.status, second.writes)
+    store = StateStore.from_url(database_url)
+    assert ["incremental", "full"] == [r.kind for r in store.list_runs()]
+    assert 150 == store.count_history()
+    store.dispose()
 
 
 def test_demo_completes_and_its_second_run_writes_nothing() -> None:
