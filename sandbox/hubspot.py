@@ -39,6 +39,7 @@ MAX_BATCH = 100
 MAX_PAGE = 100
 MAX_SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
+MAX_SEARCH_BODY = 3_000
 OBJ = r"(?P<type>companies|contacts|tasks)"
 
 
@@ -608,6 +609,10 @@ class HubSpotEmulator:
 
     def _search(self, request: Request) -> Response:
         object_type = request.params["type"]
+        if len(request.body) > MAX_SEARCH_BODY:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"Search request body is {len(request.body)} characters; the maximum is "
+                        f"{MAX_SEARCH_BODY}")
         body = self._body(request)
         raw_limit = body.get("limit", 10)
         limit = int(raw_limit) if raw_limit is not None else 10
@@ -714,7 +719,9 @@ class HubSpotEmulator:
         if op == "NOT_HAS_PROPERTY":
             return lambda v: get(v) is None
         if op in ("IN", "NOT_IN"):
-            wanted = {conv(x) for x in spec.get("values") or []}
+            # String IN/NOT_IN values must be sent lower-case: they are not folded for you.
+            raw_values = [str(x) for x in spec.get("values") or []]
+            wanted = {_sortable(prop, x) if prop.type != "string" else x for x in raw_values}
             if op == "IN":
                 return lambda v: get(v) in wanted
             return lambda v: get(v) not in wanted

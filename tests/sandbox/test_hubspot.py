@@ -479,3 +479,28 @@ def test_search_stops_at_the_10000th_result_and_the_next_cursor_is_refused(
     assert "10000" == last.paging.next.after
     assert 100 == len(truncated.results)
     assert 400 == raised.value.status
+
+
+def test_search_page_size_over_200_and_oversized_bodies_are_400(hs: hubspot.HubSpot) -> None:
+    from hubspot.crm.companies.exceptions import ApiException
+
+    with pytest.raises(ApiException) as too_many:
+        hs.crm.companies.search_api.do_search({"limit": 201})
+    with pytest.raises(ApiException) as too_long:
+        hs.crm.companies.search_api.do_search({"query": "x" * 3000})
+
+    assert (400, 400) == (too_many.value.status, too_long.value.status)
+
+
+def test_string_in_filters_match_only_lower_case_values(
+    sandbox: Sandbox, hs: hubspot.HubSpot
+) -> None:
+    def total(values: list[str]) -> int:
+        return int(hs.crm.companies.search_api.do_search({"filterGroups": [{"filters": [
+            {"propertyName": "country", "operator": "IN", "values": values}]}]}).total)
+
+    germans = sum(1 for c in sandbox.hubspot.objects["companies"].values()
+                  if c["properties"]["country"] == "Germany")
+
+    assert germans > 0
+    assert (germans, 0) == (total(["germany"]), total(["Germany"]))
