@@ -137,7 +137,9 @@ def test_a_daily_limit_429_stops_the_run_as_deferred(sb: Any) -> None:
     assert 1 == len([c for c in sb.calls if c.system == "hubspot"])
 
 
-@pytest.mark.parametrize("kind", ["http_500", "http_502", "http_503", "http_504", "drop"])
+@pytest.mark.parametrize(
+    "kind", ["http_500", "http_502", "http_503", "http_504", "drop", "commit_then_drop"]
+)
 def test_server_errors_and_dropped_connections_are_retried(sb: Any, kind: str) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
