@@ -351,3 +351,14 @@ def test_a_transient_207_error_is_retried_for_that_input_only(
     assert [] == outcome.failed
     assert [10, 1] == [c.records for c in calls(sb, "hubspot", "POST", BATCH_UPDATE)]
     assert 1 == len(sleeps.delays)
+
+
+def test_task_existence_is_checked_by_batch_read_so_search_lag_cannot_duplicate() -> None:
+    with Sandbox(accounts=5, seed=3, provisioned=True, search_lag_seconds=60) as box:
+        account = next(iter(hubspot(box).pull_accounts(None)))
+        request = [task("tw-lag", account.crm_id, account.owner_id)]
+        first = hubspot(box).ensure_tasks(request)
+        second = hubspot(box).ensure_tasks(request)  # fresh process, search still lagging
+        assert {"tw-lag"} == set(first.created)
+        assert first.created == second.existing
+        assert 1 == len(hs_tasks_with_key(box, "tw-lag"))
