@@ -362,3 +362,11 @@ def test_task_existence_is_checked_by_batch_read_so_search_lag_cannot_duplicate(
         assert {"tw-lag"} == set(first.created)
         assert first.created == second.existing
         assert 1 == len(hs_tasks_with_key(box, "tw-lag"))
+
+
+def test_a_configured_property_that_does_not_exist_is_named_before_any_write(sb: Any) -> None:
+    hs = hubspot(sb, fields={"industry": "industry_segment"})
+    with pytest.raises(SchemaError) as caught:
+        hs.validate_schema()
+    assert "HubSpot company property industry_segment (model field 'industry') does not " \
+           "exist" in str(caught.value)

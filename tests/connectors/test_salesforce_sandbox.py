@@ -375,3 +375,12 @@ def test_a_rotated_session_is_replaced_by_one_login_mid_run(sb: Any) -> None:
     assert sorted(ids) == sorted(outcome.written)
     assert 2 == len(login.calls)
     assert 2 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects"))
+
+
+def test_a_configured_field_that_does_not_exist_is_named_before_any_write(sb: Any) -> None:
+    sf = salesforce(sb, fields={"industry": "Industry_Segment__c"})
+    with pytest.raises(SchemaError) as caught:
+        sf.validate_schema()
+    assert "Salesforce Account field Industry_Segment__c (model field 'industry') does not " \
+           "exist" in str(caught.value)
+    assert [] == [c for c in sb.calls if c.method in ("PATCH", "POST")]
