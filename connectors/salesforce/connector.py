@@ -325,13 +325,24 @@ class SalesforceConnector:
 
     def _describe(self, object_name: str, *, fresh: bool = False) -> dict[str, dict[str, Any]]:
         if fresh or object_name not in self._describes:
-            result: dict[str, Any] = self._call(
-                f"sobjects/{object_name}/describe",
-                lambda sf: getattr(sf, object_name).describe(),
-                operation="describe",
-                object_name=object_name,
-                read=True,
-            )
+            try:
+                result: dict[str, Any] = self._call(
+                    f"sobjects/{object_name}/describe",
+                    lambda sf: getattr(sf, object_name).describe(),
+                    operation="describe",
+                    object_name=object_name,
+                    read=True,
+                )
+            except FatalCrmError as exc:
+                if exc.status != 404:
+                    raise
+                raise ConfigurationError(
+                    f"Salesforce object {object_name} does not exist or is not visible to the "
+                    "API user; check TIERWISE_SALESFORCE__ACCOUNT_OBJECT / __TASK_OBJECT",
+                    system=SYSTEM,
+                    object_name=object_name,
+                    status=404,
+                ) from exc
             self._describes[object_name] = {f["name"]: f for f in result.get("fields", [])}
         return self._describes[object_name]
 

@@ -384,3 +384,8 @@ def test_a_configured_field_that_does_not_exist_is_named_before_any_write(sb: An
     assert "Salesforce Account field Industry_Segment__c (model field 'industry') does not " \
            "exist" in str(caught.value)
     assert [] == [c for c in sb.calls if c.method in ("PATCH", "POST")]
+
+
+def test_a_configured_object_that_does_not_exist_is_a_configuration_error(sb: Any) -> None:
+    with pytest.raises(ConfigurationError, match="object Acount does not exist"):
+        salesforce(sb, account_object="Acount").validate_schema()
