@@ -125,10 +125,11 @@ def make_progress() -> Progress:
 
 
 def emit(ctx: Context, data: Any, text: str) -> None:
+    """Print JSON or text on stdout, with any configured secret scrubbed."""
     if ctx.as_json:
-        click.echo(json.dumps(data, indent=2, default=_json_default))
+        click.echo(redactor().scrub(json.dumps(data, indent=2, default=_json_default)))
     else:
-        click.echo(text)
+        click.echo(redactor().scrub(text))
 
 
 def _json_default(value: Any) -> Any:
@@ -281,7 +282,7 @@ def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> No
     outcome, _ = _execute(ctx, full=full, dry_run=True)
     report = outcome.report
     if outcome.plan is None:
-        click.echo(summary(report), err=True)
+        click.echo(redactor().scrub(summary(report)), err=True)
         sys.exit(report.exit_code)
     rows = plan_rows(outcome.plan)
     if csv_file is not None:
@@ -575,10 +576,10 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
         )
         first, _ = _execute(ctx, full=True, dry_run=False, settings=settings)
         click.echo("\n== First run (full) ==")
-        click.echo(summary(first.report))
+        click.echo(redactor().scrub(summary(first.report)))
         second, _ = _execute(ctx, full=False, dry_run=False, settings=settings)
         click.echo("\n== Second run (incremental, nothing changed) ==")
-        click.echo(summary(second.report))
+        click.echo(redactor().scrub(summary(second.report)))
         click.echo("\n" + demo_minimum(first.report, accounts))
         click.echo(
             "\nWhere next:\n"

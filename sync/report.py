@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sync.logging import redactor
+
 # Largest page / batch each API allows (reads, writes, task creates).
 PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
 BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
@@ -85,7 +87,8 @@ class RunReport:
         directory.mkdir(parents=True, exist_ok=True)
         stamp = self.started.strftime("%Y%m%dT%H%M%SZ")
         path = directory / f"run-{stamp}-{self.run_id[:8]}.json"
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        data = redactor().scrub_value(self.to_dict())
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
         return path
 
 

@@ -152,3 +152,18 @@ def test_a_held_lock_exits_5(env: Path, fake_crms: list[FakeCrm]) -> None:
         store.dispose()
     assert 5 == result.exit_code
     assert "locked" in result.output
+
+
+def test_a_canary_token_never_reaches_output_logs_or_the_report(
+    env: Path, fake_crms: list[FakeCrm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = "pat-canary-0d1e2f3a4b5c6d7e8f90"
+    monkeypatch.setenv("TIERWISE_HUBSPOT__ACCESS_TOKEN", canary)
+    fake_crms[0].raise_on["write"] = RuntimeError(f"server said: bad token {canary[:14]}")
+    result = CliRunner().invoke(main, ["--log-format", "json", "run", "--full"])
+    assert 1 == result.exit_code
+    reports = list((env / "reports").glob("run-*.json"))
+    assert 1 == len(reports)
+    assert "bad token" in reports[0].read_text()
+    for text in (result.output, reports[0].read_text()):
+        assert canary[:8] not in text

@@ -263,3 +263,29 @@ def test_the_run_report_is_written_as_json(
     report = make_app(store, crms, clock).engine.run(full=True).report
     data = json.loads(report.write(tmp_path).read_text())
     assert ("ok", 0, 120) == (data["status"], data["exit_code"], data["accounts"])
+
+
+def test_sigterm_during_writes_keeps_what_was_written_and_the_next_run_does_the_rest(
+    store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
+) -> None:
+    sf, _ = crms
+    stop = threading.Event()
+    original = sf.write_accounts
+
+    def write_then_stop(updates):  # type: ignore[no-untyped-def]
+        outcome = original(updates)
+        stop.set()  # SIGTERM arrives while this batch is in flight
+        return outcome
+
+    sf.write_accounts = write_then_stop  # type: ignore[method-assign]
+    report = make_app(store, crms, clock, stop=stop).engine.run(full=True).report
+    assert ("stopped", 4) == (report.status, report.exit_code)
+    assert 120 == len([k for k in store.last_written() if k[0] == "salesforce"])
+    assert [] == [k for k in store.last_written() if k[0] == "hubspot"]
+    assert None is store.watermark("salesforce", "accounts")
+    sf.write_accounts = original  # type: ignore[method-assign]
+    clock.jump(timedelta(minutes=5))
+    again = make_app(store, crms, clock).engine.run().report
+    assert ("ok", {"hubspot": 100}) == (again.status, again.writes)
+    assert sum(again.tasks_existing.values()) + sum(again.tasks_created.values()) > 0
+    assert len({t.request.key for t in sf.tasks.values()}) == len(sf.tasks)
