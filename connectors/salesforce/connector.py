@@ -219,8 +219,8 @@ class SalesforceConnector:
         )
         log.debug("salesforce_authenticated", instance=instance)
 
-    def _count(self, label: str) -> None:
-        self._usage.calls[label] = self._usage.calls.get(label, 0) + 1
+    def _count(self, label: str, calls: int = 1) -> None:
+        self._usage.calls[label] = self._usage.calls.get(label, 0) + calls
 
     def _note_usage(self, sf: Salesforce) -> None:
         usage = getattr(sf, "api_usage", None) or {}
@@ -246,10 +246,11 @@ class SalesforceConnector:
         def attempt() -> T:
             nonlocal reauthenticated
             sf = self._client()
-            self._count(label)
+            sent = self._session.sent
             try:
                 result = fn(sf)
             except Exception as exc:
+                self._count(label, max(1, self._session.sent - sent))
                 if sf_errors.is_invalid_session(exc):
                     if self._login is None:
                         raise AuthenticationError(
@@ -277,6 +278,8 @@ class SalesforceConnector:
                 if isinstance(error, AuthenticationError):
                     raise error from None
                 raise error from exc
+            # HTTP requests actually sent (a Bulk API job is several), at least one per attempt.
+            self._count(label, max(1, self._session.sent - sent))
             self._note_usage(sf)
             return result
 

@@ -22,10 +22,12 @@ class TimeoutSession(requests.Session):
         self.ca_bundle = str(ca_bundle) if ca_bundle is not None else None
         if self.ca_bundle is not None:
             self.verify = self.ca_bundle
+        self.sent = 0  # requests sent through this session (call accounting)
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
+        self.sent += 1
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         if self.ca_bundle is not None and kwargs.get("verify") is None:

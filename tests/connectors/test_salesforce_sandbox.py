@@ -273,6 +273,9 @@ def test_large_writes_go_through_a_bulk_api_2_job(sb: Any, monkeypatch: pytest.M
     assert sorted(ids) == sorted(outcome.written)
     assert [] == calls(sb, "salesforce", "PATCH", "composite/sobjects")
     assert "tier_4" == sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"]
+    bulk_calls = [c for c in sb.calls if c.system == "salesforce" and "/jobs/ingest" in c.path]
+    assert len(bulk_calls) == sf.usage().calls["bulk2 ingest"]
+    assert len(bulk_calls) >= 5  # create, upload, close, poll, results
 
 
 def test_the_run_stops_before_spending_past_the_daily_share() -> None:
