@@ -104,6 +104,12 @@ class HubSpotEmulator:
     def objects(self) -> dict[str, dict[str, dict[str, Any]]]:
         return self.portal.objects
 
+    def edit(self, object_type: str, object_id: str, properties: dict[str, Any]) -> None:
+        """Change a record as a person in HubSpot would (validated, stamped, not counted)."""
+        with self.portal.lock:
+            clean = self.portal.validate(object_type, properties, object_id)
+            self.portal.write(object_type, object_id, clean, self._lag())
+
     # ---- emulator protocol ------------------------------------------------------------------
 
     def template(self, method: str, path: str) -> str:

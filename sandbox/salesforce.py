@@ -71,6 +71,17 @@ class SalesforceEmulator:
     def objects(self) -> dict[str, dict[str, dict[str, Any]]]:
         return self.org.objects
 
+    def edit(self, object_name: str, record_id: str, values: dict[str, Any], *,
+             by_user: bool = True) -> None:
+        """Change a record as a person in the Salesforce UI would (validated, stamped,
+        not counted). ``by_user=False`` is an automated process: only SystemModstamp moves."""
+        with self.org.lock:
+            plan = self.org.plan(object_name, record_id, values)
+            before = self.org.objects[object_name][plan.record_id].get("LastModifiedDate")
+            self.org.commit(plan)
+            if not by_user:
+                self.org.objects[object_name][plan.record_id]["LastModifiedDate"] = before
+
     def reset_api_usage(self) -> None:
         with self._usage_lock:
             self.api_used = 0

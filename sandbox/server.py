@@ -35,6 +35,15 @@ class Emulator(Protocol):
     def fault_response(self, rule: FaultRule, request: Request) -> Response: ...
 
 
+def emulator_error_body(system: str, exc: Exception) -> Any:
+    """A 500 in the CRM's own error shape for an unexpected emulator failure."""
+    message = f"sandbox internal error: {type(exc).__name__}: {exc}"
+    if system == "salesforce":
+        return [{"message": message, "errorCode": "UNKNOWN_EXCEPTION"}]
+    return {"status": "error", "message": message, "correlationId": "sandbox-internal",
+            "category": "INTERNAL_ERROR"}
+
+
 class CrmServer(ThreadingHTTPServer):
     """One emulator on one loopback port."""
 
@@ -163,10 +172,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._hold()
             self.close_connection = True
             return
-        if action is not None and action.kind not in _TRANSPORT_FAULTS:
-            response = emulator.fault_response(action, request)
-        else:
-            response = emulator.dispatch(request)
+        try:
+            if action is not None and action.kind not in _TRANSPORT_FAULTS:
+                response = emulator.fault_response(action, request)
+            else:
+                response = emulator.dispatch(request)
+        except Exception as exc:  # noqa: BLE001 - an emulator bug must answer 500, not hang
+            response = Response.json(500, emulator_error_body(emulator.system, exc))
         if action is not None and action.kind == "commit_then_drop":
             self._record(request, template, Response(0, records=response.records), action.kind)
             self.close_connection = True

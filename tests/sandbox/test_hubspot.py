@@ -504,3 +504,18 @@ def test_string_in_filters_match_only_lower_case_values(
 
     assert germans > 0
     assert (germans, 0) == (total(["germany"]), total(["Germany"]))
+
+
+def test_hand_edits_validate_and_bump_the_modified_date(sandbox: Sandbox) -> None:
+    from sandbox.hs_schema import PropertyValueError
+
+    company = next(iter(sandbox.hubspot.objects["companies"]))
+    props = sandbox.hubspot.objects["companies"][company]["properties"]
+    before = props["hs_lastmodifieddate"]
+
+    sandbox.hubspot.edit("companies", company, {"industry": "Retail"})
+    with pytest.raises(PropertyValueError):
+        sandbox.hubspot.edit("companies", company, {"payment_risk": "extreme"})
+
+    assert "Retail" == props["industry"]
+    assert props["hs_lastmodifieddate"] > before

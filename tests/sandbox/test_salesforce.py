@@ -421,3 +421,37 @@ def test_with_field_security_enforced_a_new_field_is_hidden_until_read_is_grante
     assert hidden is False
     assert "FIELD_INTEGRITY_EXCEPTION" == edit_only.value.content[0]["errorCode"]
     assert [None] == [r["Tierwise_Score__c"] for r in rows]
+
+
+def test_hand_edits_and_automation_stamp_records_differently(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    first, second = list(sandbox.salesforce.objects["Account"])[:2]
+    accounts = sandbox.salesforce.objects["Account"]
+    before = {i: (accounts[i]["LastModifiedDate"], accounts[i]["SystemModstamp"])
+              for i in (first, second)}
+
+    sandbox.salesforce.edit("Account", first, {"Industry": "Retail"})
+    sandbox.salesforce.edit("Account", second, {"Industry": "Retail"}, by_user=False)
+
+    assert accounts[first]["LastModifiedDate"] > before[first][0]
+    assert before[second][0] == accounts[second]["LastModifiedDate"]
+    assert accounts[second]["SystemModstamp"] > before[second][1]
+    assert [] == sandbox.calls
+
+
+def test_an_emulator_failure_answers_500_in_the_salesforce_error_shape(
+    sandbox: Sandbox, sf: Salesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simple_salesforce.exceptions import SalesforceGeneralError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sandbox.salesforce.org, "run_query", broken)
+
+    with pytest.raises(SalesforceGeneralError) as raised:
+        sf.query("SELECT Id FROM Account")
+
+    assert 500 == raised.value.status
+    assert "UNKNOWN_EXCEPTION" == raised.value.content[0]["errorCode"]
