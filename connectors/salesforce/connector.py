@@ -71,6 +71,8 @@ MAX_RECORD_RETRY_ROUNDS = 3
 TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
 TASK_OPEN_STATUS = "Not Started"
 TASK_CLOSED_STATUS = "Completed"
+# Text lengths provision creates, used when describe has not been read in this process.
+DEFAULT_TEXT_LENGTHS = {"Tierwise_Reason__c": 255, "Tierwise_Play__c": 80}
 # Canonical field filled from the optional Tasks + Events aggregate (activity_aggregate_days).
 ACTIVITY_FIELD = "activity_count"
 
@@ -554,8 +556,19 @@ class SalesforceConnector:
                     object_name=self.account_object,
                     record_id=update.crm_id,
                 )
-            record[name] = _soql_value(value)
+            converted = _soql_value(value)
+            if isinstance(converted, str):
+                # A reason longer than the field would fail the record (STRING_TOO_LONG).
+                length = self._field_length(name)
+                if length and len(converted) > length:
+                    converted = converted[: length - 1] + "…"
+            record[name] = converted
         return record
+
+    def _field_length(self, name: str) -> int | None:
+        described = self._describes.get(self.account_object, {}).get(name, {})
+        length = described.get("length") or DEFAULT_TEXT_LENGTHS.get(name)
+        return int(length) if length else None
 
     def _collection(
         self,

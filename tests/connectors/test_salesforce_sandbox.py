@@ -392,3 +392,14 @@ def test_a_configured_field_that_does_not_exist_is_named_before_any_write(sb: An
 def test_a_configured_object_that_does_not_exist_is_a_configuration_error(sb: Any) -> None:
     with pytest.raises(ConfigurationError, match="object Acount does not exist"):
         salesforce(sb, account_object="Acount").validate_schema()
+
+
+def test_a_reason_longer_than_the_field_is_shortened_instead_of_failing(sb: Any) -> None:
+    sf = salesforce(sb)
+    account_id = next(iter(sf.pull_accounts(None))).crm_id
+    reason = 'Strategic fit - "quotes", back\\slash, new\nline ' * 20
+    outcome = sf.write_accounts([AccountUpdate(account_id, {"reason": reason})])
+    assert [account_id] == outcome.written
+    stored = sb.salesforce.objects["Account"][account_id]["Tierwise_Reason__c"]
+    assert 255 == len(stored)
+    assert reason[:254] == stored[:254]
