@@ -15,6 +15,7 @@ backslashes and newlines.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ def _base36(value: int) -> str:
             return out
 
 
+@functools.lru_cache(maxsize=8192)
 def _slug(text: str) -> str:
     kept = [ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in text]
     slug = "-".join(part for part in "".join(kept).split("-") if part)
