@@ -167,6 +167,7 @@ class HubSpotConnector:
         self._usage = ApiUsage()
         self._created_keys: dict[str, str] = {}
         self.icp_options: frozenset[str] = frozenset()
+        self._icp_loaded = False
 
     def close(self) -> None:
         """Release pooled connections (not part of the Connector protocol)."""
@@ -269,15 +270,23 @@ class HubSpotConnector:
             object_name="companies",
         )
         if self.settings.write_native_icp:
-            core = self._api("properties.core")
-            prop = self._maybe(
-                "GET /crm/v3/properties/{object}/{name}",
-                lambda t: core.get_by_name("companies", ICP_PROPERTY, _request_timeout=t),
-                operation="read ICP property",
-                object_name="companies",
-            )
-            options = _to_dict(prop).get("options") or []
-            self.icp_options = frozenset(str(o.get("value")) for o in options if o.get("value"))
+            self._load_icp_options()
+
+    def _load_icp_options(self) -> frozenset[str]:
+        """The native ICP tier's options (tier_1..tier_3 in portals seen so far), read once."""
+        if self._icp_loaded:
+            return self.icp_options
+        core = self._api("properties.core")
+        prop = self._maybe(
+            "GET /crm/v3/properties/{object}/{name}",
+            lambda t: core.get_by_name("companies", ICP_PROPERTY, _request_timeout=t),
+            operation="read ICP property",
+            object_name="companies",
+        )
+        options = _to_dict(prop).get("options") or []
+        self.icp_options = frozenset(str(o.get("value")) for o in options if o.get("value"))
+        self._icp_loaded = True
+        return self.icp_options
 
     def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         core = self._api("properties.core")
@@ -519,7 +528,7 @@ class HubSpotConnector:
             properties[name] = hubspot_value(value)
         if self.settings.write_native_icp and "tier" in update.values:
             tier = update.values["tier"]
-            native = isinstance(tier, str) and tier in self.icp_options
+            native = isinstance(tier, str) and tier in self._load_icp_options()
             properties[ICP_PROPERTY] = str(tier) if native else ""
             properties[TARGET_ACCOUNT_PROPERTY] = "true" if native else "false"
         return properties
