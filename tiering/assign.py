@@ -229,9 +229,13 @@ def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, k
             fires &= _condition_mask(condition, columns, scores, keys, history, now)
         target = _target(trigger, base, raw, count, index_of)
         moves = fires & (target != base)
+        # A trigger that holds an account where stability already kept it (funding keeps
+        # a Strategic account Strategic while its score dipped) is still the reason it is
+        # there: naming it keeps the reason identical from one run to the next.
+        explains = fires & (target == base) & (base != raw)
         final[moves] = target[moves]
-        rule[moves] = RULE_TRIGGER
-        trigger_of[moves] = t
+        rule[moves | explains] = RULE_TRIGGER
+        trigger_of[moves | explains] = t
         # A trigger that fires but has nowhere to go (funding for a Strategic account)
         # still claims the account, or a later, weaker trigger would act instead.
         open_ &= ~fires
