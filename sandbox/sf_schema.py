@@ -169,6 +169,20 @@ def task_fields() -> list[FieldDef]:
     ]
 
 
+def event_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Subject", "string", "Subject", 255),
+        FieldDef("ActivityDate", "date", "Due Date Only"),
+        FieldDef("ActivityDateTime", "datetime", "Due Date Time"),
+        FieldDef("DurationInMinutes", "int", "Duration", precision=8),
+        FieldDef("WhatId", "reference", "Related To ID", 18, reference_to=("Account",)),
+        FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
+                 reference_to=("User",)),
+        FieldDef("Description", "textarea", "Description", 32000),
+    ]
+
+
 def task_tierwise_fields() -> list[FieldDef]:
     return [
         FieldDef("Tierwise_Key__c", "string", "Tierwise Key", 80, custom=True, external_id=True,
@@ -210,9 +224,10 @@ def field_permissions_fields() -> list[FieldDef]:
     ]
 
 
-KEY_PREFIX = {"Account": "001", "Task": "00T", "User": "005", "CustomField": "00N",
+KEY_PREFIX = {"Account": "001", "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
               "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS"}
-LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"), "User": ("User", "Users")}
+LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"),
+          "Event": ("Event", "Events"), "User": ("User", "Users")}
 
 # Tooling Metadata "type" -> (describe type, default length)
 METADATA_TYPES = {

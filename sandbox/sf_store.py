@@ -25,6 +25,7 @@ from sandbox.sf_schema import (
     FieldDef,
     account_fields,
     account_tierwise_fields,
+    event_fields,
     field_permissions_fields,
     permission_set_fields,
     task_fields,
@@ -103,6 +104,7 @@ class SalesforceOrg:
         self._cursor_ids = itertools.count(1)
         self.custom_fields: dict[str, dict[str, Any]] = {}
         for name, fields in (("Account", account_fields()), ("Task", task_fields()),
+                             ("Event", event_fields()),
                              ("User", user_fields()), ("PermissionSet", permission_set_fields()),
                              ("FieldPermissions", field_permissions_fields())):
             self._define(name, fields)
@@ -484,9 +486,14 @@ class SalesforceOrg:
             return fdef.name, fdef.type
 
         fields = [resolve(name)[0] for name in query.fields]
+        group_by = [resolve(name)[0] for name in query.group_by]
+        aggregates = [
+            soql.Aggregate(a.func, resolve(a.field)[0] if a.field else None, a.alias)
+            for a in query.aggregates
+        ]
         try:
             predicate = (
-                soql.compile_where(query.where, object_name, resolve)
+                soql.compile_where(query.where, object_name, resolve, self.clock.peek().date())
                 if query.where is not None else None
             )
         except soql.SoqlError as exc:
@@ -502,6 +509,14 @@ class SalesforceOrg:
             matched = [
                 rec for pool in pools for rec in pool if predicate is None or predicate(rec)
             ]
+            if aggregates or group_by:
+                rows = _aggregate(matched, fields, group_by, aggregates)
+                if order:
+                    rows.sort(key=soql.sort_key(order))
+                rows = rows[query.offset:]
+                if query.limit is not None:
+                    rows = rows[: query.limit]
+                return object_name, rows, len(rows)
             if order:
                 types = {f: self.schemas[object_name][f].type for f in (i.field for i in order)}
                 matched.sort(key=soql.sort_key(order, types))
@@ -520,6 +535,39 @@ class SalesforceOrg:
             while len(self.cursors) > 200:
                 self.cursors.pop(next(iter(self.cursors)))
             return cursor_id
+
+
+def _aggregate(records: list[dict[str, Any]], fields: list[str], group_by: list[str],
+               aggregates: list[soql.Aggregate]) -> list[dict[str, Any]]:
+    """AggregateResult rows: one per group (one overall without GROUP BY)."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(tuple(record.get(g) for g in group_by), []).append(record)
+    if not group_by and not groups:
+        groups[()] = []
+    rows: list[dict[str, Any]] = []
+    for key, members in groups.items():
+        row: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
+        row.update(zip(group_by, key, strict=True))
+        for name in fields:
+            row.setdefault(name, members[0].get(name) if members else None)
+        for agg in aggregates:
+            values = [m.get(agg.field) for m in members] if agg.field else [1] * len(members)
+            present = [v for v in values if v is not None]
+            if agg.func == "count":
+                row[agg.alias] = len(present)
+            elif agg.func == "count_distinct":
+                row[agg.alias] = len(set(present))
+            elif not present:
+                row[agg.alias] = None
+            elif agg.func == "sum":
+                row[agg.alias] = sum(present)
+            elif agg.func == "avg":
+                row[agg.alias] = sum(present) / len(present)
+            else:
+                row[agg.alias] = min(present) if agg.func == "min" else max(present)
+        rows.append(row)
+    return rows
 
 
 def _iso_date(value: date | None) -> str | None:

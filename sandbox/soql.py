@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sandbox.clock import parse_iso, sf_datetime
@@ -48,8 +49,11 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"'
 _KEYWORDS = {
     "select", "from", "where", "and", "or", "not", "in", "like", "order", "by", "asc",
     "desc", "nulls", "first", "last", "limit", "offset", "true", "false", "null",
-    "includes", "excludes",
+    "includes", "excludes", "group",
 }
+_RELATIVE = {"today", "yesterday", "tomorrow", "last_n_days", "next_n_days", "last_90_days",
+             "next_90_days"}
+_AGGREGATES = {"count", "sum", "min", "max", "avg", "count_distinct"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,13 @@ class OrderItem:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    func: str  # count, sum, min, max, avg, count_distinct
+    field: str | None
+    alias: str
+
+
+@dataclass(frozen=True)
 class Query:
     object_name: str
     fields: tuple[str, ...]
@@ -161,6 +172,8 @@ class Query:
     order: tuple[OrderItem, ...]
     limit: int | None
     offset: int
+    aggregates: tuple[Aggregate, ...] = ()
+    group_by: tuple[str, ...] = ()
 
 
 class _Parser:
@@ -207,17 +220,32 @@ class _Parser:
             self.expect_punct("(")
             self.expect_punct(")")
             count_only = True
-        else:
-            fields.append(self.ident())
+        aggregates: list[Aggregate] = []
+        if not count_only:
+            self.select_item(fields, aggregates)
             while self.peek().text == ",":
                 self.take()
-                fields.append(self.ident())
+                self.select_item(fields, aggregates)
         self.expect_kw("from")
         object_name = self.ident()
         where = None
         if self.is_kw("where"):
             self.take()
             where = self.condition()
+        group_by: list[str] = []
+        if self.is_kw("group"):
+            self.take()
+            self.expect_kw("by")
+            group_by.append(self.ident())
+            while self.peek().text == ",":
+                self.take()
+                group_by.append(self.ident())
+        if aggregates or group_by:
+            grouped = {g.lower() for g in group_by}
+            loose = [f for f in fields if f.lower() not in grouped]
+            if loose:
+                raise SoqlError("MALFORMED_QUERY",
+                                f"Field must be grouped or aggregated: {loose[0]}")
         order: list[OrderItem] = []
         if self.is_kw("order"):
             self.take()
@@ -236,7 +264,26 @@ class _Parser:
             offset = self.integer()
         if self.peek().kind != "end":
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: {self.peek().text}")
-        return Query(object_name, tuple(fields), count_only, where, tuple(order), limit, offset)
+        return Query(object_name, tuple(fields), count_only, where, tuple(order), limit, offset,
+                     tuple(aggregates), tuple(group_by))
+
+    def select_item(self, fields: list[str], aggregates: list[Aggregate]) -> None:
+        name = self.ident()
+        if self.peek().text != "(":
+            fields.append(name)
+            return
+        func = name.lower()
+        if func not in _AGGREGATES:
+            raise SoqlError("MALFORMED_QUERY", f"Unknown function: {name}")
+        self.take()
+        arg = None if self.peek().text == ")" else self.ident()
+        self.expect_punct(")")
+        if arg is None and func != "count":
+            raise SoqlError("MALFORMED_QUERY", f"{name}() needs a field")
+        alias = f"expr{len(aggregates)}"
+        if self.peek().kind == "ident":
+            alias = self.take().text
+        aggregates.append(Aggregate(func, arg, alias))
 
     def integer(self) -> int:
         token = self.take()
@@ -290,6 +337,13 @@ class _Parser:
             return token.text == "true", "boolean"
         if token.kind == "kw" and token.text == "null":
             return None, "null"
+        if token.kind == "ident" and token.text.lower() in _RELATIVE:
+            name = token.text.lower()
+            n = 0
+            if name in ("last_n_days", "next_n_days"):
+                self.expect_punct(":")
+                n = self.integer()
+            return (name, n), "daterange"
         raise SoqlError("MALFORMED_QUERY", f"unexpected token: {token.text}")
 
     def value_list(self) -> tuple[tuple[Any, ...], tuple[str, ...]]:
@@ -352,6 +406,7 @@ _TEXTUAL = {"string", "textarea", "url", "picklist", "id", "reference", "email",
 def _check_kind(object_name: str, field: str, ftype: str, kind: str) -> None:
     ok = (
         kind == "null"
+        or (kind == "daterange" and ftype in ("date", "datetime"))
         or (kind == "string" and ftype in _TEXTUAL)
         or (kind == "number" and ftype in _NUMERIC)
         or (kind == "boolean" and ftype == "boolean")
@@ -402,26 +457,48 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
+def date_range(spec: tuple[str, int], today: date) -> tuple[date, date]:
+    """The inclusive day range of a relative date literal (UTC days)."""
+    name, n = spec
+    one = timedelta(days=1)
+    ranges = {
+        "today": (today, today),
+        "yesterday": (today - one, today - one),
+        "tomorrow": (today + one, today + one),
+        "last_n_days": (today - timedelta(days=n), today),
+        "next_n_days": (today, today + timedelta(days=n)),
+        "last_90_days": (today - timedelta(days=90), today),
+        "next_90_days": (today, today + timedelta(days=90)),
+    }
+    return ranges[name]
+
+
 def compile_where(
-    node: Any, object_name: str, resolve: Callable[[str], tuple[str, str]]
+    node: Any, object_name: str, resolve: Callable[[str], tuple[str, str]],
+    today: date | None = None,
 ) -> Predicate:
-    """Turn a WHERE tree into a predicate; ``resolve`` maps a name to (field, type)."""
+    """Turn a WHERE tree into a predicate; ``resolve`` maps a name to (field, type);
+    ``today`` anchors relative date literals (TODAY, LAST_N_DAYS:n, ...)."""
     if isinstance(node, BoolOp):
-        parts = [compile_where(item, object_name, resolve) for item in node.items]
+        parts = [compile_where(item, object_name, resolve, today) for item in node.items]
         if node.op == "and":
             return lambda rec: all(p(rec) for p in parts)
         return lambda rec: any(p(rec) for p in parts)
     if isinstance(node, Not):
-        inner = compile_where(node.item, object_name, resolve)
+        inner = compile_where(node.item, object_name, resolve, today)
         return lambda rec: not inner(rec)
     if isinstance(node, Compare):
         field, ftype = resolve(node.field)
         _check_kind(object_name, field, ftype, node.value_kind)
+        if node.value_kind == "daterange":
+            return _compare_range(field, ftype, node.op, node.value, today)
         return _compare(field, node.op, node.value, normaliser(ftype))
     if isinstance(node, InList):
         field, ftype = resolve(node.field)
         for kind in node.kinds:
             _check_kind(object_name, field, ftype, kind)
+            if kind == "daterange":
+                raise SoqlError("MALFORMED_QUERY", "date literals are not supported inside IN")
         norm = normaliser(ftype)
         wanted = {norm(v) for v in node.values}
         if node.negated:
@@ -451,6 +528,27 @@ def compile_where(
 
         return includes
     raise SoqlError("MALFORMED_QUERY", "unsupported condition")
+
+
+def _compare_range(field: str, ftype: str, op: str, spec: tuple[str, int],
+                   today: date | None) -> Predicate:
+    start, end = date_range(spec, today or datetime.now(UTC).date())
+    if ftype == "date":
+        lo, hi = start.isoformat(), end.isoformat()
+    else:
+        lo, hi = f"{start.isoformat()}T00:00:00.000+0000", f"{end.isoformat()}T23:59:59.999+0000"
+
+    def test(rec: Mapping[str, Any]) -> bool:
+        value = rec.get(field)
+        if value is None:
+            return op == "!="
+        inside = lo <= value <= hi
+        return bool({
+            "=": inside, "!=": not inside, "<": value < lo, "<=": value <= hi,
+            ">": value > hi, ">=": value >= lo,
+        }[op])
+
+    return test
 
 
 def _compare(field: str, op: str, value: Any, norm: Callable[[Any], Any]) -> Predicate:

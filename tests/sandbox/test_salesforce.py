@@ -455,3 +455,35 @@ def test_an_emulator_failure_answers_500_in_the_salesforce_error_shape(
 
     assert 500 == raised.value.status
     assert "UNKNOWN_EXCEPTION" == raised.value.content[0]["errorCode"]
+
+
+def test_aggregate_count_by_what_id_over_last_n_days(sandbox: Sandbox, sf: Salesforce) -> None:
+    from datetime import timedelta
+
+    first, second, third = list(sandbox.salesforce.objects["Account"])[:3]
+    today = sandbox.clock.peek().date()
+    for what, days_ago in ((first, 0), (first, 5), (second, 3), (second, 45), (third, 60)):
+        day = (today - timedelta(days=days_ago)).isoformat()
+        sf.Task.create({"Subject": "Call", "WhatId": what, "ActivityDate": day})
+    sf.Event.create({"Subject": "Demo", "WhatId": first, "ActivityDate": today.isoformat(),
+                     "DurationInMinutes": 30})
+    soql = format_soql(
+        "SELECT WhatId, COUNT(Id) n FROM Task WHERE WhatId IN {} AND ActivityDate = "
+        "LAST_N_DAYS:{:literal} GROUP BY WhatId", [first, second, third], "30")
+
+    tasks = {r["WhatId"]: r["n"] for r in sf.query(soql)["records"]}
+    events = sf.query(format_soql(
+        "SELECT WhatId, COUNT(Id) FROM Event WHERE ActivityDate = TODAY GROUP BY WhatId"))
+    overdue = sf.query("SELECT COUNT() FROM Task WHERE ActivityDate < TODAY")
+
+    assert {first: 2, second: 1} == tasks
+    assert [{"attributes": {"type": "AggregateResult"}, "WhatId": first, "expr0": 1}] == [
+        dict(r) | {"attributes": dict(r["attributes"])} for r in events["records"]]
+    assert 4 == overdue["totalSize"]
+
+
+def test_aggregate_with_an_ungrouped_field_is_malformed(sf: Salesforce) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Name, COUNT(Id) FROM Account GROUP BY Industry")
+
+    assert "MALFORMED_QUERY" == raised.value.content[0]["errorCode"]
