@@ -220,8 +220,9 @@ class HubSpotConnector:
         if search:
             self._search_limiter.acquire()
         self._count(label)
+        before = self._last_responses()
         try:
-            return fn(self._timeout)
+            result = fn(self._timeout)
         except Exception as exc:
             error = hs_errors.classify(exc, operation=operation, object_name=object_name)
             if error.status == 401:
@@ -229,6 +230,34 @@ class HubSpotConnector:
             raise error from exc
         finally:
             self._finished(search)
+        self._note_daily(before)
+        return result
+
+    def _last_responses(self) -> dict[str, int]:
+        with self._apis_lock:
+            return {
+                name: id(getattr(getattr(api, "api_client", None), "last_response", None))
+                for name, api in self._apis.items()
+            }
+
+    def _note_daily(self, before: Mapping[str, int]) -> None:
+        """Daily budget from ``X-HubSpot-RateLimit-Daily[-Remaining]`` of the answer just read
+        (private-app calls carry them; search and OAuth calls do not)."""
+        with self._apis_lock:
+            apis = dict(self._apis)
+        for name, api in apis.items():
+            response = getattr(getattr(api, "api_client", None), "last_response", None)
+            if response is None or before.get(name) == id(response):
+                continue
+            headers = response.getheaders()
+            daily, remaining = (
+                headers.get("X-HubSpot-RateLimit-Daily"),
+                headers.get("X-HubSpot-RateLimit-Daily-Remaining"),
+            )
+            if daily and remaining and daily.isdigit() and remaining.isdigit():
+                self._usage.daily_max = int(daily)
+                self._usage.daily_used = int(daily) - int(remaining)
+            return
 
     def _finished(self, search: bool) -> None:
         self._limiter.finished()

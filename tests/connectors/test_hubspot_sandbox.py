@@ -369,3 +369,13 @@ def test_a_configured_property_that_does_not_exist_is_named_before_any_write(sb:
         hs.validate_schema()
     assert "HubSpot company property industry_segment (model field 'industry') does not " \
            "exist" in str(caught.value)
+
+
+def test_the_daily_budget_is_read_from_the_rate_limit_headers() -> None:
+    with Sandbox(accounts=150, seed=3, provisioned=True, hubspot_daily_limit=1000) as box:
+        hs = hubspot(box)
+        list(hs.pull_accounts(None))
+        usage = hs.usage()
+    assert 1000 == usage.daily_max
+    assert usage.daily_used is not None
+    assert usage.daily_used >= 2
