@@ -52,6 +52,7 @@ class Sandbox:
         hubspot_behaviour: HubSpotBehaviour | None = None,
         bulk_poll_steps: int = 1,
         salesforce_require_field_permissions: bool = False,
+        activity_history: bool = False,
         today: date | None = None,
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
@@ -83,18 +84,20 @@ class Sandbox:
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}
-        self._load(accounts)
+        self._load(accounts, activity_history)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._servers: list[CrmServer] = []
         self.ca_file: Path = Path()
         self.salesforce_url = ""
         self.hubspot_url = ""
 
-    def _load(self, n: int) -> None:
+    def _load(self, n: int, activity_history: bool) -> None:
         companies = generate_companies(n, self.seed, today=self.today)
         for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
             sf_ids = self.salesforce.org.load_accounts(chunk)
             hs_ids = self.hubspot.portal.load_companies(chunk)
+            if activity_history:
+                self.salesforce.org.load_events(chunk, sf_ids)
             for key, sf_id in sf_ids.items():
                 self.company_ids[key] = (sf_id, hs_ids[key])
 

@@ -4,8 +4,9 @@
 field names plus identity fields (``key``, ``name``, ``domain``, ``website``,
 ``owner``, ``override_tier``, ``override_until``, ``created``, ``modified``; both
 timestamps lie before midnight UTC of ``today``) and ``contacts`` (0-3 people, loaded
-into HubSpot as contacts associated with the company). The loaders in the
-emulators map them onto Salesforce fields and HubSpot properties, so a company shares
+into HubSpot as contacts associated with the company) and ``activities`` (dates of past
+meetings, the latest being ``last_activity``; loaded as Salesforce Events on request).
+The loaders in the emulators map them onto Salesforce fields and HubSpot properties, so a company shares
 its domain across both (Salesforce ``Website`` is written in assorted URL forms that a
 sync must normalise). A small, fixed share of values is missing or malformed on
 purpose: empty industry, negative headcount, revenue such as ``"n/a"`` or ``"1.2M"``
@@ -182,6 +183,11 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
     last_activity: date | None = today - timedelta(days=int(rng.expovariate(1 / 45)))
     if r() < 0.1:
         last_activity = None
+    activities: list[date] = []
+    if last_activity is not None:
+        activities.append(last_activity)
+        for _ in range(min(8, int(rng.expovariate(0.4)))):
+            activities.append(last_activity - timedelta(days=rng.randrange(1, 120)))
     funding_amount: float | None = None
     funding_date: date | None = None
     if r() < 0.25:
@@ -227,6 +233,7 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         "created": created,
         "modified": modified,
         "contacts": contacts,
+        "activities": activities,
     }
 
 

@@ -185,6 +185,27 @@ class SalesforceOrg:
 
     # ---- loading ----------------------------------------------------------------------------
 
+    def load_events(self, companies: Iterable[Mapping[str, Any]], ids: Mapping[str, str]
+                    ) -> int:
+        """Past meetings (seed ``activities``) as Events on each Account; returns the count."""
+        owners = {o.email: o.salesforce_id for o in OWNERS}
+        count = 0
+        with self.lock:
+            store = self.objects["Event"]
+            for company in companies:
+                for day in company["activities"]:
+                    event_id = self.new_id("Event")
+                    stamp = f"{day.isoformat()}T15:00:00.000+0000"
+                    store[event_id] = {
+                        "Id": event_id, "IsDeleted": False, "Subject": "Meeting",
+                        "ActivityDate": day.isoformat(), "ActivityDateTime": stamp,
+                        "DurationInMinutes": 30, "WhatId": ids[company["key"]],
+                        "OwnerId": owners[company["owner"]], "Description": None,
+                        "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp,
+                    }
+                    count += 1
+        return count
+
     def load_accounts(self, companies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """Insert seed companies; returns company key -> Account Id.
 

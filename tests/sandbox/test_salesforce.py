@@ -487,3 +487,19 @@ def test_aggregate_with_an_ungrouped_field_is_malformed(sf: Salesforce) -> None:
         sf.query("SELECT Name, COUNT(Id) FROM Account GROUP BY Industry")
 
     assert "MALFORMED_QUERY" == raised.value.content[0]["errorCode"]
+
+
+def test_activity_history_seeds_past_meetings_ending_at_last_activity(
+    make_sandbox: object,
+) -> None:
+    sb = make_sandbox(activity_history=True)  # type: ignore[operator]
+    sf = sf_client(sb)
+
+    rows = sf.query("SELECT WhatId, MAX(ActivityDate) latest, COUNT(Id) n FROM Event "
+                    "GROUP BY WhatId")["records"]
+
+    accounts = sb.salesforce.objects["Account"]
+    assert rows
+    assert all(accounts[r["WhatId"]]["LastActivityDate"] == r["latest"] for r in rows)
+    assert {a["Id"] for a in accounts.values() if a["LastActivityDate"]} == {
+        r["WhatId"] for r in rows}
