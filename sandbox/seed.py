@@ -3,15 +3,16 @@
 :func:`generate_companies` streams plain dicts keyed by the tiering model's canonical
 field names plus identity fields (``key``, ``name``, ``domain``, ``website``,
 ``owner``, ``override_tier``, ``override_until``, ``created``, ``modified``; both
-timestamps lie before midnight UTC of ``today``) and ``contacts`` (0-3 people, loaded
-into HubSpot as contacts associated with the company) and ``activities`` (dates of past
+timestamps lie before midnight UTC of ``today``), ``contacts`` (0-3 people, loaded into
+HubSpot as contacts associated with the company) and ``activities`` (dates of past
 meetings, the latest being ``last_activity``; loaded as Salesforce Events on request).
-The loaders in the emulators map them onto Salesforce fields and HubSpot properties, so
-a company shares its domain across both (Salesforce ``Website`` is written in assorted URL forms that a
-sync must normalise). A small, fixed share of values is missing or malformed on
-purpose: empty industry, negative headcount, revenue such as ``"n/a"`` or ``"1.2M"``
-(a string only HubSpot can hold), very long unicode names, names with quotes,
-backslashes and newlines.
+
+The loaders in the emulators map them onto Salesforce fields and HubSpot properties,
+so a company shares its domain across both (Salesforce ``Website`` is written in
+assorted URL forms that a sync must normalise). A small, fixed share of values is
+missing or malformed on purpose: empty industry, negative headcount, revenue such as
+``"n/a"`` or ``"1.2M"`` (a string only HubSpot can hold), very long unicode names,
+names with quotes, backslashes and newlines.
 """
 
 from __future__ import annotations
