@@ -90,6 +90,7 @@ class SyncEngine:
         self.clock = clock
         self.stop = stop or threading.Event()
         self.progress: Progress = progress or NoProgress()
+        self._heartbeat: Callable[[], None] = lambda: None
 
     # -- the cycle --------------------------------------------------------------
     def run(self, *, full: bool = False, dry_run: bool = False) -> Outcome:
@@ -113,6 +114,7 @@ class SyncEngine:
         try:
             self.store.start_run(run_id, report.kind, dry_run, now)
             log.info("run.start", kind=report.kind, dry_run=dry_run)
+            self._heartbeat = lock.heartbeat
             self._cycle(outcome, now, full=full, dry_run=dry_run, heartbeat=lock.heartbeat)
         except StopRequested:
             report.status = "stopped"
@@ -269,6 +271,7 @@ class SyncEngine:
             connector = by_system[system]
 
             def saved(ids: Sequence[str], system: str = system) -> None:
+                self._heartbeat()
                 self.store.record_written(
                     {(system, i): plan.desired[(system, i)] for i in ids}, self.clock()
                 )
@@ -302,6 +305,7 @@ class SyncEngine:
             meta = {r.key: r for r in records}
 
             def done(result: TaskOutcome, meta: dict[str, TaskRecord] = meta) -> None:
+                self._heartbeat()
                 ids = {**result.existing, **result.created}
                 self.store.record_tasks(
                     [_with_task_id(meta[k], v) for k, v in ids.items() if k in meta], self.clock()

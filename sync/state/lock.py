@@ -4,12 +4,16 @@ PostgreSQL: a session-level ``pg_try_advisory_lock`` held on a dedicated connect
 for the whole run; the server drops it when that connection dies, so a killed worker
 never leaves a stale lock. SQLite (one host): a lock row taken with one atomic
 upsert that only succeeds when the row is absent or expired; the holder heartbeats
-to extend it, and a crashed holder's row expires.
+to extend it. A holder killed outright (SIGKILL) is recognised by its host and pid:
+when that process no longer exists the row is taken over at once with a
+compare-and-swap on the old owner; otherwise it expires.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -111,8 +115,15 @@ class RunLock:
     def _acquire_row(self, now: datetime) -> None:
         # One statement: insert, or take over only an expired row. Concurrent callers
         # serialise on SQLite's write lock, so exactly one of them ends up the owner.
+        host, pid = socket.gethostname(), os.getpid()
         stmt = sqlite_insert(run_lock).values(
-            name=self.name, owner=self.owner, acquired=now, heartbeat=now, expires=now + self.ttl
+            name=self.name,
+            owner=self.owner,
+            acquired=now,
+            heartbeat=now,
+            expires=now + self.ttl,
+            host=host,
+            pid=pid,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[run_lock.c.name],
@@ -121,16 +132,48 @@ class RunLock:
                 "acquired": stmt.excluded.acquired,
                 "heartbeat": stmt.excluded.heartbeat,
                 "expires": stmt.excluded.expires,
+                "host": stmt.excluded.host,
+                "pid": stmt.excluded.pid,
             },
             where=run_lock.c.expires < now,
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
             row = conn.execute(
-                select(run_lock.c.owner, run_lock.c.heartbeat).where(run_lock.c.name == self.name)
+                select(
+                    run_lock.c.owner, run_lock.c.heartbeat, run_lock.c.host, run_lock.c.pid
+                ).where(run_lock.c.name == self.name)
             ).one()
+            if row.owner != self.owner and row.host == host and not _alive(row.pid):
+                taken = conn.execute(
+                    update(run_lock)
+                    .where(run_lock.c.name == self.name, run_lock.c.owner == row.owner)
+                    .values(
+                        owner=self.owner,
+                        acquired=now,
+                        heartbeat=now,
+                        expires=now + self.ttl,
+                        host=host,
+                        pid=pid,
+                    )
+                )
+                if taken.rowcount == 1:
+                    return
         if row.owner != self.owner:
             raise LockHeldError(
                 f"another tierwise run ({row.owner}) holds the run lock {self.name!r} "
                 f"(last heartbeat {row.heartbeat}); this run did nothing"
             )
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether a process with this id exists on this host (unknown counts as alive)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

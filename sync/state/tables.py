@@ -125,4 +125,6 @@ run_lock = Table(
     Column("acquired", DateTime(timezone=True), nullable=False),
     Column("heartbeat", DateTime(timezone=True), nullable=False),
     Column("expires", DateTime(timezone=True), nullable=False),
+    Column("host", String(255)),
+    Column("pid", Integer),
 )

@@ -215,3 +215,28 @@ def test_a_live_sqlite_lock_row_is_not_taken_over(tmp_path: object) -> None:
 )
 def test_database_urls_are_normalised_to_psycopg3(url: str, expected: str) -> None:
     assert expected == normalise_url(url)
+
+
+def test_a_lock_row_left_by_a_killed_process_on_this_host_is_taken_over(tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from sync.state.tables import run_lock
+
+    store = StateStore.from_url(f"sqlite:///{tmp_path}/s.db")
+    store.migrate()
+    store.lock("killed").acquire(now=NOW)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with store.engine.begin() as conn:
+        conn.execute(update(run_lock).values(pid=int(gone.stdout)))
+    fresh = store.lock("next")
+    fresh.acquire(now=NOW + timedelta(seconds=5))
+    assert fresh.held
+    store.dispose()
