@@ -116,7 +116,8 @@ class HubSpotEmulator:
         route, params, _ = self.router.match(method, path)
         if route is None:
             return re.sub(r"/\d+", "/{id}", path)
-        return route.template.replace("{type}", params.get("type", "{type}"))
+        object_type = params.get("type") or params.get("ptype") or "{type}"
+        return route.template.replace("{type}", object_type)
 
     def _rate_headers(self, remaining: int) -> dict[str, str]:
         return {

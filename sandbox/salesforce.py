@@ -92,7 +92,8 @@ class SalesforceEmulator:
         route, params, _ = self.router.match(method, path)
         if route is None:
             return re.sub(r"/v\d+\.\d+", "/vXX.X", path)
-        return route.template.replace("{object}", params.get("object", "{object}"))
+        template = route.template.replace("{object}", params.get("object", "{object}"))
+        return template.replace("{field}", params.get("field", "{field}"))
 
     def _limit_header(self) -> dict[str, str]:
         return {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.daily_limit}"}
