@@ -140,10 +140,14 @@ class SalesforceConnector:
         login: Login | None = None,
         retry_policy: RetryPolicy | None = None,
         bulk_wait: int = 5,
+        precheck_tasks: bool = True,
     ) -> None:
         self.settings = settings
         self._policy = retry_policy or RetryPolicy()
         self._bulk_wait = bulk_wait
+        # Query task keys before the upsert so a rerun never resets a task a rep completed;
+        # costs one query per 200 keys. False: upsert only (the minimum calls).
+        self._precheck_tasks = precheck_tasks
         self.account_object = check_identifier(
             settings.account_object, system=SYSTEM, setting="TIERWISE_SALESFORCE__ACCOUNT_OBJECT"
         )
@@ -740,8 +744,9 @@ class SalesforceConnector:
         for task in tasks:
             unique.setdefault(task.key, task)
         key = self.task_key_field
-        for row in self._existing_task_keys(list(unique), open_only=False):
-            outcome.existing[str(row[key])] = str(row["Id"])
+        if self._precheck_tasks:
+            for row in self._existing_task_keys(list(unique), open_only=False):
+                outcome.existing[str(row[key])] = str(row["Id"])
         missing = [t for k, t in unique.items() if k not in outcome.existing]
         records = [self._task_record(t) for t in missing]
 

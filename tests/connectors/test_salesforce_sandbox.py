@@ -403,3 +403,23 @@ def test_a_reason_longer_than_the_field_is_shortened_instead_of_failing(sb: Any)
     stored = sb.salesforce.objects["Account"][account_id]["Tierwise_Reason__c"]
     assert 255 == len(stored)
     assert reason[:254] == stored[:254]
+
+
+def test_without_the_precheck_a_rerun_upserts_and_reports_the_tasks_as_existing(sb: Any) -> None:
+    from connectors.salesforce import SalesforceConnector
+
+    base = salesforce(sb)
+    sf = SalesforceConnector(base.settings, base.wanted_fields, precheck_tasks=False)
+    try:
+        account = next(iter(sf.pull_accounts(None)))
+        request = [task("tw-upsert-only", account.crm_id, account.owner_id)]
+        first = sf.ensure_tasks(request)
+        sb.reset_calls()
+        second = sf.ensure_tasks(request)
+        assert first.created == second.existing
+        assert [] == calls(sb, "salesforce", "GET", "/query")
+        assert 1 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects/Task"))
+        keys = [t.get("Tierwise_Key__c") for t in sb.salesforce.objects["Task"].values()]
+        assert 1 == keys.count("tw-upsert-only")
+    finally:
+        sf.close()
