@@ -121,3 +121,6 @@ class Settings(BaseSettings):
     escalate_overdue: bool = False
     # Holidays are ignored: business days are Monday to Friday.
     timezone: str = "UTC"
+    # Where play tasks go for a company held by both CRMs: only the primary CRM's record
+    # (one task for one rep), or every CRM's record (teams working in different CRMs).
+    tasks_in: Literal["primary", "all"] = "primary"

@@ -101,6 +101,7 @@ def bootstrap(
         tier_accounts=tier_accounts,
         primary=settings.primary,
         hand_edit_override_days=settings.hand_edit_override_days,
+        tasks_in=settings.tasks_in,
         clock=clock or (lambda: datetime.now(UTC)),
         stop=stop,
         progress=progress,

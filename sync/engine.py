@@ -77,6 +77,7 @@ class SyncEngine:
         tier_accounts: TierFunction,
         primary: str = "salesforce",
         hand_edit_override_days: int = 30,
+        tasks_in: str = "primary",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         stop: threading.Event | None = None,
         progress: Progress | None = None,
@@ -87,6 +88,7 @@ class SyncEngine:
         self.tier_accounts = tier_accounts
         self.primary = primary
         self.hand_edit_days = hand_edit_override_days
+        self.tasks_in = tasks_in
         self.clock = clock
         self.stop = stop or threading.Event()
         self.progress: Progress = progress or NoProgress()
@@ -154,7 +156,7 @@ class SyncEngine:
             pulled, now, dry_run=dry_run, report=report
         )
         outcome.accounts, outcome.decisions = accounts, decisions
-        plan = plan_run(accounts, decisions, self.store.tasks(), now)
+        plan = plan_run(accounts, decisions, self.store.tasks(), now, self.tasks_in)
         outcome.plan = plan
         self._describe(report, result, plan)
         if dry_run:

@@ -22,11 +22,19 @@ from tiering.records import UNQUALIFIED, Decision, FieldValue, TaskTemplate
 REASON_MAX = 255
 
 
-def task_key(account_key: str, play: str, entered: date, index: int = 0) -> str:
-    """sha256(account key | play | tier-entry date)[:32]; a play's later tasks add ``|index``."""
+def task_key(
+    account_key: str, play: str, entered: date, index: int = 0, system: str | None = None
+) -> str:
+    """sha256(account key | play | tier-entry date)[:32].
+
+    A play's later tasks add ``|index``; a task in a CRM other than the primary (when
+    tasks go to every CRM) adds ``|system``, so each CRM's task has its own key.
+    """
     material = f"{account_key}|{play}|{entered.isoformat()}"
     if index:
         material += f"|{index}"
+    if system:
+        material += f"|{system}"
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
@@ -90,8 +98,13 @@ def plan_run(
     decisions: Mapping[str, Decision],
     ledger: Sequence[TaskRecord],
     now: datetime,
+    tasks_in: str = "primary",
 ) -> Plan:
-    """Turn decisions into change-only updates, tasks to ensure and tasks to close."""
+    """Turn decisions into change-only updates, tasks to ensure and tasks to close.
+
+    Tasks go to the primary record of the company, or to every CRM's record when
+    ``tasks_in`` is ``"all"``.
+    """
     plan = Plan()
     today = now.date()
     known_tasks = {t.key for t in ledger}
@@ -132,28 +145,35 @@ def plan_run(
         play = decision.play
         if play is None or not play.tasks or decision.tier == UNQUALIFIED:
             continue
-        target = account.primary
-        entered = _entry_date(target, decision, today)
-        for index, template in enumerate(play.tasks):
-            key = task_key(account.key, play.name, entered, index)
-            if key in known_tasks:
-                continue
-            plan.tasks.append(
-                PlannedTask(
-                    system=target.system,
-                    account_key=account.key,
-                    tier=decision.tier,
-                    request=TaskRequest(
-                        key=key,
-                        crm_account_id=target.crm_id,
-                        owner_id=resolve_owner(template, target),
-                        subject=template.subject,
-                        due=add_business_days(today, template.due_business_days),
-                        priority=template.priority,
-                        body=template.body,
-                    ),
+        targets = account.records if tasks_in == "all" else account.records[:1]
+        for position, target in enumerate(targets):
+            entered = _entry_date(target, decision, today)
+            for index, template in enumerate(play.tasks):
+                key = task_key(
+                    account.key,
+                    play.name,
+                    entered,
+                    index,
+                    system=target.system if position else None,
                 )
-            )
+                if key in known_tasks:
+                    continue
+                plan.tasks.append(
+                    PlannedTask(
+                        system=target.system,
+                        account_key=account.key,
+                        tier=decision.tier,
+                        request=TaskRequest(
+                            key=key,
+                            crm_account_id=target.crm_id,
+                            owner_id=resolve_owner(template, target),
+                            subject=template.subject,
+                            due=add_business_days(today, template.due_business_days),
+                            priority=template.priority,
+                            body=template.body,
+                        ),
+                    )
+                )
     return plan
 
 

@@ -296,3 +296,15 @@ def test_saved_watermark_never_passes_run_start_minus_lag_nor_moves_back() -> No
     earlier = NOW - timedelta(hours=1)
     assert earlier == next_watermark(earlier, None, started, lag)
     assert earlier == next_watermark(earlier, earlier - timedelta(hours=1), started, lag)
+
+
+def test_with_tasks_in_all_each_crm_gets_its_own_task_with_its_own_key() -> None:
+    accounts = merge_accounts(
+        [snap("hubspot", "9", "a.com"), snap("salesforce", "1", "a.com")], "salesforce", TODAY
+    )
+    plan = plan_run(accounts, {"a.com": decide("a.com", "tier_1", 90.0)}, [], NOW, tasks_in="all")
+    assert [("salesforce", "1", "owner-1"), ("hubspot", "9", "owner-9")] == [
+        (t.system, t.request.crm_account_id, t.request.owner_id) for t in plan.tasks
+    ]
+    assert task_key("a.com", "Strategic ABM", TODAY) == plan.tasks[0].request.key
+    assert task_key("a.com", "Strategic ABM", TODAY, system="hubspot") == plan.tasks[1].request.key

@@ -27,9 +27,11 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def run_once(
-    sb: Sandbox, db: str, tmp: Path, *, full: bool = False, dry_run: bool = False
+    sb: Sandbox, db: str, tmp: Path, *, full: bool = False, dry_run: bool = False, **extra: str
 ) -> RunReport:
-    settings = settings_from_env(sb.env(), database_url=db, report_dir=str(tmp / "reports"))
+    settings = settings_from_env(
+        sb.env(), database_url=db, report_dir=str(tmp / "reports"), **extra
+    )
     app = boot.bootstrap(settings)
     try:
         return app.engine.run(full=full, dry_run=dry_run).report
@@ -61,6 +63,19 @@ def test_a_second_run_makes_no_writes_and_no_new_tasks(sandbox: Sandbox, tmp_pat
     assert {} == second.writes
     assert [] == sandbox_writes(sandbox)
     assert (sf_tasks, hs_tasks) == (
+        len(sandbox.salesforce.objects["Task"]),
+        len(sandbox.hubspot.objects["tasks"]),
+    )
+
+
+def test_with_tasks_in_all_both_crms_get_tasks_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    first = run_once(sandbox, db, tmp_path, full=True, tasks_in="all")
+    assert first.tasks_created["salesforce"] == first.tasks_created["hubspot"] > 0
+    counts = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+    second = run_once(sandbox, db, tmp_path, tasks_in="all")
+    assert ("ok", 0) == (second.status, sum(second.tasks_created.values()))
+    assert counts == (
         len(sandbox.salesforce.objects["Task"]),
         len(sandbox.hubspot.objects["tasks"]),
     )
