@@ -1,0 +1,255 @@
+"""API-efficiency and wall-time benchmark: tierwise against the sandbox, counted server-side.
+
+Run it from the repository root (not part of the test run):
+
+    python bench/bench_api.py                       # 1k and 10k accounts, efficiency table
+    python bench/bench_api.py --accounts 1000 10000 100000
+    python bench/bench_api.py --wall --accounts 1000 --latency-ms 80
+
+For each size N it seeds N companies into both emulated CRMs, provisions, and runs:
+
+1. a full sync (every account is new to tierwise, so K = N writes),
+2. a rerun with nothing changed (must make zero write calls),
+3. an incremental run after an outside user edited K accounts (1 %) through the API.
+
+Calls are counted by the sandbox's ledger (what the server received), grouped into
+reads, writes, task calls and fixed per-run metadata calls, and set next to the minimum
+each API allows for the data that moved: reads ceil(N / largest page), writes
+ceil(K / largest batch) (or a Bulk 2.0 job's fixed calls), tasks ceil(T / largest batch).
+The "naive" column is what a one-update-per-record RevOps script would spend on writes.
+
+``--wall`` adds realistic latency and HubSpot's 10-second rate limit and reports the
+wall time of the full sync against the lower bound that the rate limit imposes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sandbox import Sandbox
+from sandbox.ledger import CallRecord
+from sync import bootstrap as boot
+from sync.cli import provision_all, settings_from_env
+
+SF_PAGE, SF_BATCH = 2000, 200
+HS_PAGE, HS_SEARCH_PAGE, HS_BATCH = 100, 200, 100
+
+# What each ledger path is, by regular expression over "METHOD path".
+KINDS: tuple[tuple[str, str], ...] = (
+    (r"^GET .*/query", "read"),
+    (r"^(PATCH|POST) .*/composite/sobjects/Task", "task"),
+    (r"^(PATCH|POST) .*/composite/sobjects$", "write"),
+    (r"^(POST|PUT|PATCH|GET) .*/jobs/ingest", "bulk"),
+    (r"^GET /crm/v3/objects/companies$", "read"),
+    (r"^POST /crm/v3/objects/companies/search", "read"),
+    (r"^POST /crm/v3/objects/companies/batch/update", "write"),
+    (r"^POST /crm/v3/objects/contacts/batch/update", "write"),
+    (r"^POST /crm/v3/objects/tasks/batch/(create|read)", "task"),
+    (r"^POST /crm/v3/objects/tasks/search", "task"),
+    (r"^PATCH /crm/v3/objects/tasks", "task"),
+)
+
+
+def kind_of(call: CallRecord) -> str:
+    text = f"{call.method} {call.path}"
+    for pattern, kind in KINDS:
+        if re.search(pattern, text):
+            return kind
+    return "meta"
+
+
+@dataclass
+class Phase:
+    name: str
+    system: str
+    calls: Counter[str]
+    records: Counter[str]
+    minimum: dict[str, int]
+    naive_writes: int
+    seconds: float
+    status_429: int
+
+    @property
+    def data_calls(self) -> int:
+        return sum(v for k, v in self.calls.items() if k != "meta")
+
+    @property
+    def min_total(self) -> int:
+        return sum(self.minimum.values())
+
+
+def tally(calls: Iterable[CallRecord], system: str) -> tuple[Counter[str], Counter[str], int]:
+    kinds: Counter[str] = Counter()
+    records: Counter[str] = Counter()
+    too_many = 0
+    for call in calls:
+        if call.system != system:
+            continue
+        kind = kind_of(call)
+        kinds[kind] += 1
+        records[kind] += call.records
+        too_many += call.status == 429
+    return kinds, records, too_many
+
+
+def minimum(system: str, *, pulled: int, full: bool, writes: int, tasks: int,
+            bulk: bool) -> dict[str, int]:
+    if system == "salesforce":
+        read = math.ceil(pulled / SF_PAGE) if pulled else 1
+        # A Bulk 2.0 job: create, upload, UploadComplete, one status poll.
+        write = 4 if bulk and writes else math.ceil(writes / SF_BATCH)
+        return {"read": read, "write": write, "task": math.ceil(tasks / SF_BATCH)}
+    page = HS_PAGE if full else HS_SEARCH_PAGE
+    read = math.ceil(pulled / page) if pulled else 1
+    return {"read": read, "write": math.ceil(writes / HS_BATCH),
+            "task": math.ceil(tasks / HS_BATCH)}
+
+
+def edit_accounts(sb: Sandbox, count: int) -> None:
+    """An outside user raises the intent score of ``count`` accounts in both CRMs, via the APIs."""
+    import requests
+    from hubspot import HubSpot
+    from simple_salesforce import Salesforce
+
+    keys = list(sb.company_ids)[:count]
+    session = requests.Session()
+    session.verify = str(sb.ca_file)
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override verify
+    sf = Salesforce(instance_url=sb.salesforce_url, session_id=sb.salesforce_token,
+                    session=session)
+    for start in range(0, len(keys), SF_BATCH):
+        chunk = keys[start:start + SF_BATCH]
+        sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
+            {"attributes": {"type": "Account"}, "id": sb.company_ids[k][0], "Intent_Score__c": 99,
+             "Intent_Surge__c": True}
+            for k in chunk]})
+    hs = HubSpot(access_token=sb.hubspot_token, host=sb.hubspot_url)
+    from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
+
+    for start in range(0, len(keys), HS_BATCH):
+        chunk = keys[start:start + HS_BATCH]
+        hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+            {"id": sb.company_ids[k][1], "properties": {"intent_score": "99",
+                                                         "intent_surge": "true"}}
+            for k in chunk]))
+
+
+def run_size(n: int, *, latency_ms: float, rate_limit: int | None, wall_only: bool,
+             bulk_threshold: int) -> list[Phase]:
+    phases: list[Phase] = []
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(
+        accounts=n, seed=11, latency_ms=latency_ms, hubspot_requests_per_10s=rate_limit,
+    ) as sb:
+        settings = settings_from_env(
+            sb.env(), database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            report_dir=str(Path(tmp) / "reports"), log_level="ERROR", log_format="json",
+        )
+        settings.salesforce.bulk_threshold = bulk_threshold  # type: ignore[union-attr]
+        if rate_limit:
+            settings.hubspot.requests_per_10s = rate_limit  # type: ignore[union-attr]
+        boot.setup_logging(settings, "json")
+        app = boot.bootstrap(settings)
+        try:
+            provision_all(app.connectors, app.model, dry_run=False)
+            steps = [("full sync", True, 0), ("rerun, nothing changed", False, 0)]
+            if not wall_only:
+                steps.append(("1% edited, incremental", False, max(1, n // 100)))
+            else:
+                steps = steps[:1]
+            for name, full, edits in steps:
+                if edits:
+                    edit_accounts(sb, edits)
+                sb.reset_calls()
+                started = time.perf_counter()
+                outcome = app.engine.run(full=full)
+                elapsed = time.perf_counter() - started
+                report = outcome.report
+                if report.status != "ok":
+                    raise SystemExit(f"{name} at N={n}: run {report.status}: {report.message}")
+                calls = sb.calls
+                for system in ("salesforce", "hubspot"):
+                    kinds, records, too_many = tally(calls, system)
+                    writes = report.writes.get(system, 0)
+                    tasks = report.tasks_created.get(system, 0)
+                    phases.append(Phase(
+                        name=name, system=system, calls=kinds, records=records,
+                        minimum=minimum(system, pulled=report.pulled.get(system, 0), full=full,
+                                        writes=writes, tasks=tasks,
+                                        bulk=writes > bulk_threshold),
+                        naive_writes=writes, seconds=elapsed, status_429=too_many,
+                    ))
+        finally:
+            app.close()
+    return phases
+
+
+def efficiency_table(rows: list[tuple[int, Phase]]) -> str:
+    head = (f"{'N':>7} {'phase':<24} {'system':<10} {'reads':>9} {'writes':>9} {'tasks':>9} "
+            f"{'data':>6} {'min':>6} {'ratio':>6} {'meta':>5} {'naive':>7} {'429s':>5}")
+    lines = [head, "-" * len(head)]
+    for n, p in rows:
+        ratio = p.data_calls / p.min_total if p.min_total else float("nan")
+        def cell(kind: str, p: Phase = p) -> str:
+            made = p.calls.get(kind, 0) + (p.calls.get("bulk", 0) if kind == "write" else 0)
+            return f"{made}/{p.minimum[kind]}"
+        naive = p.minimum["read"] + p.naive_writes
+        lines.append(
+            f"{n:>7} {p.name:<24} {p.system:<10} {cell('read'):>9} {cell('write'):>9} "
+            f"{cell('task'):>9} {p.data_calls:>6} {p.min_total:>6} {ratio:>6.2f} "
+            f"{p.calls.get('meta', 0):>5} {naive:>7} {p.status_429:>5}")
+    lines.append("cells are made/minimum; data = reads+writes+tasks; meta = fixed per-run "
+                 "describe/properties/limits calls; naive = reads + one update call per record")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--wall", action="store_true",
+                        help="measure wall time with latency and HubSpot's rate limit instead")
+    parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--rate-limit", type=int, default=100,
+                        help="HubSpot requests per 10 s enforced by the sandbox (--wall)")
+    parser.add_argument("--bulk-threshold", type=int, default=10_000)
+    args = parser.parse_args()
+    if not args.wall:
+        rows: list[tuple[int, Phase]] = []
+        for n in args.accounts:
+            started = time.perf_counter()
+            phases = run_size(n, latency_ms=0, rate_limit=None, wall_only=False,
+                              bulk_threshold=args.bulk_threshold)
+            rows.extend((n, p) for p in phases)
+            print(f"N={n}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        print(efficiency_table(rows))
+        return
+    print(f"{'N':>7} {'system':<10} {'calls':>6} {'429s':>5} {'wall s':>8} {'bound s':>8} "
+          f"{'ratio':>6}")
+    for n in args.accounts:
+        phases = run_size(n, latency_ms=args.latency_ms, rate_limit=args.rate_limit,
+                          wall_only=True, bulk_threshold=args.bulk_threshold)
+        wall = phases[0].seconds
+        hs = next(p for p in phases if p.system == "hubspot")
+        hs_calls = sum(hs.calls.values())
+        # HubSpot admits rate_limit calls per rolling 10 s: the first window is free.
+        bound = max(0.0, (hs_calls - args.rate_limit) / args.rate_limit * 10.0)
+        bound = max(bound, hs_calls * args.latency_ms / 1000.0)
+        for p in phases:
+            print(f"{n:>7} {p.system:<10} {sum(p.calls.values()):>6} {p.status_429:>5} "
+                  f"{wall:>8.1f} {bound:>8.1f} {wall / bound if bound else float('nan'):>6.2f}")
+    print(f"bound = max(HubSpot calls beyond the first window / {args.rate_limit} per 10 s, "
+          f"HubSpot calls x {args.latency_ms:.0f} ms latency); wall time covers both CRMs")
+
+
+if __name__ == "__main__":
+    main()
