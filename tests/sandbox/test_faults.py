@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import Any
 
@@ -235,3 +236,29 @@ def test_record_probability_fails_a_share_of_records(sandbox: Sandbox) -> None:
 def test_unknown_fault_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown fault kind"):
         FaultRule(system="hubspot", kind="http_418")
+
+
+def test_a_held_connection_is_released_when_the_sandbox_stops() -> None:
+    sb = Sandbox(accounts=5, seed=1).start()
+    sb.faults.add(FaultRule(system="hubspot", kind="timeout"))
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            requests.get(sb.hubspot_url + "/crm/v3/objects/companies", timeout=(2, 30),
+                         headers={"Authorization": f"Bearer {sb.hubspot_token}"})
+        except requests.exceptions.RequestException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not sb.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    sb.stop()
+    caller.join(timeout=10)
+
+    assert time.monotonic() - started < 5
+    assert not caller.is_alive()
+    assert isinstance(outcome[0], requests.exceptions.ConnectionError)
