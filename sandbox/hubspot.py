@@ -573,6 +573,10 @@ class HubSpotEmulator:
         object_type = request.params["type"]
         inputs = self._inputs(request)
         started = self._now_text()
+        keys = [str(i.get("id") or "") for i in inputs]
+        if len(set(keys)) != len(keys):
+            raise _fail(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: "
+                        + str(sorted({k for k in keys if keys.count(k) > 1})))
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         with self.portal.lock:

@@ -26,6 +26,8 @@ from sandbox.wire import Request, Response, Router
 V = r"/services/data/v(?P<ver>\d+\.\d+)"
 MAX_COLLECTION = 200
 DEFAULT_BATCH = 2000
+MAX_SOQL = 100_000
+MAX_URI = 16_384  # a GET longer than this is refused with 414 (move the SOQL to Bulk/POST)
 
 
 def sf_error(status: int, code: str, message: str, fields: list[str] | None = None,
@@ -118,7 +120,10 @@ class SalesforceEmulator:
                 )
             self.api_used += 1
         route, params, path_matched = self.router.match(request.method, request.path)
-        if route is None:
+        if request.method == "GET" and request.target_length > MAX_URI:
+            response = sf_error(414, "URI_TOO_LONG",
+                                f"The request URI is longer than {MAX_URI} characters")
+        elif route is None:
             if path_matched:
                 response = sf_error(
                     405, "METHOD_NOT_ALLOWED",
@@ -258,6 +263,9 @@ class SalesforceEmulator:
 
     def _query(self, request: Request) -> Response:
         text = request.arg("q")
+        if text is not None and len(text) > MAX_SOQL:
+            raise RequestError(400, "MALFORMED_QUERY",
+                               f"SOQL statements cannot exceed {MAX_SOQL} characters")
         if not text:
             raise RequestError(400, "MALFORMED_QUERY", "A query string has to be specified")
         version = request.params["ver"]

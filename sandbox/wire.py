@@ -25,11 +25,13 @@ class Request:
     body: bytes
     record_faults: list[FaultRule] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
+    target_length: int = 0
 
     @classmethod
     def build(cls, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Request:
         path, _, qs = target.partition("?")
-        return cls(method.upper(), path, parse_qs(qs, keep_blank_values=True), headers, body)
+        return cls(method.upper(), path, parse_qs(qs, keep_blank_values=True), headers, body,
+                   target_length=len(target))
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

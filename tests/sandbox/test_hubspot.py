@@ -519,3 +519,18 @@ def test_hand_edits_validate_and_bump_the_modified_date(sandbox: Sandbox) -> Non
 
     assert "Retail" == props["industry"]
     assert props["hs_lastmodifieddate"] > before
+
+
+def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: object) -> None:
+    from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
+    from hubspot.crm.objects.tasks.exceptions import ApiException
+
+    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    item = {"idProperty": "tierwise_key", "id": "k-1", "properties": {}}
+
+    with pytest.raises(ApiException) as raised:
+        hs_client(sb).crm.objects.tasks.batch_api.upsert(
+            BatchInputSimplePublicObjectBatchInputUpsert(inputs=[item, item]))
+
+    assert 400 == raised.value.status
+    assert [] == list(sb.hubspot.objects["tasks"])

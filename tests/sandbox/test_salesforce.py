@@ -503,3 +503,18 @@ def test_activity_history_seeds_past_meetings_ending_at_last_activity(
     assert all(accounts[r["WhatId"]]["LastActivityDate"] == r["latest"] for r in rows)
     assert {a["Id"] for a in accounts.values() if a["LastActivityDate"]} == {
         r["WhatId"] for r in rows}
+
+
+def test_a_get_uri_over_16k_characters_is_refused_with_414(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    from simple_salesforce.exceptions import SalesforceGeneralError
+
+    ids = [f"001Hn{i:013d}" for i in range(900)]
+
+    with pytest.raises(SalesforceGeneralError) as raised:
+        sf.query(format_soql("SELECT Id FROM Account WHERE Id IN {}", ids))
+    fits = sf.query(format_soql("SELECT Id FROM Account WHERE Id IN {}", ids[:200]))
+
+    assert 414 == raised.value.status
+    assert 0 == fits["totalSize"]
