@@ -32,11 +32,24 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def setup_logging(settings: Settings, log_format: str | None = None) -> None:
+    secrets = settings_secrets(settings)
+    password = _database_password(settings.database_url)
+    if password:
+        secrets.append(password)
     configure_logging(
-        fmt=log_format or settings.log_format,
-        level=settings.log_level,
-        secrets=settings_secrets(settings),
+        fmt=log_format or settings.log_format, level=settings.log_level, secrets=secrets
     )
+
+
+def _database_password(url: str) -> str | None:
+    """The state database URL is a plain setting but may carry a password: redact it too."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
 
 
 def build_store(settings: Settings) -> StateStore:

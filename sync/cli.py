@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from connectors.errors import AuthenticationError, ConfigurationError
@@ -83,6 +84,8 @@ def handled() -> Iterator[None]:
         fail(EXIT_CONFIG, f"configuration error: {exc}")
     except TierwiseError as exc:
         fail(EXIT_UNEXPECTED, str(exc))
+    except SQLAlchemyError as exc:
+        fail(EXIT_CONFIG, f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {exc}")
 
 
 class RichProgress:
@@ -394,7 +397,8 @@ def explain(ctx: Context, account: str) -> None:
 def history(ctx: Context, account: str) -> None:
     """Show ACCOUNT's tier and score over time (key, domain or CRM id)."""
     settings = ctx.settings()
-    store = boot.build_store(settings)
+    with handled():
+        store = boot.build_store(settings)
     key = _find_key(store, account) or account
     rows = store.history(key)
     if not rows:
@@ -414,7 +418,8 @@ def history(ctx: Context, account: str) -> None:
 @click.pass_obj
 def runs(ctx: Context, limit: int) -> None:
     """List recent runs from the run ledger."""
-    store = boot.build_store(ctx.settings())
+    with handled():
+        store = boot.build_store(ctx.settings())
     records = store.list_runs(limit)
     lines = []
     for r in records:

@@ -167,3 +167,15 @@ def test_a_canary_token_never_reaches_output_logs_or_the_report(
     assert "bad token" in reports[0].read_text()
     for text in (result.output, reports[0].read_text()):
         assert canary[:8] not in text
+
+
+def test_an_unreachable_state_database_exits_2_without_its_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "TIERWISE_DATABASE_URL", "postgresql://tw:canary-db-pass-91ab@127.0.0.1:1/nowhere"
+    )
+    result = CliRunner().invoke(main, ["runs"])
+    assert 2 == result.exit_code
+    assert "TIERWISE_DATABASE_URL" in result.output
+    assert "canary-db" not in result.output
