@@ -726,6 +726,7 @@ class HubSpotConnector:
         if task.owner_id:
             properties["hubspot_owner_id"] = task.owner_id
         return {
+            "objectWriteTraceId": task.key,
             "properties": properties,
             "associations": [
                 {
@@ -757,10 +758,13 @@ class HubSpotConnector:
         return outcome
 
     def _create_task_batch(self, batch: Sequence[TaskRequest], outcome: TaskOutcome) -> None:
-        """Create one batch; after any failure re-read the keys and create only the missing."""
+        """Create one batch; after any failure re-read the keys and create only the missing.
+
+        Each input carries ``objectWriteTraceId`` = its key, so a 207's errors name the input;
+        permanent per-input errors are reported, transient or unexplained ones retried."""
         api = self._api("tasks.batch")
         pending = list(batch)
-        last_reason = ""
+        last_reason = "no result returned"
         for attempt in range(1, self._policy.max_attempts + 1):
             if attempt > 1:
                 # The previous attempt may have committed without answering.
@@ -785,29 +789,49 @@ class HubSpotConnector:
                 if attempt < self._policy.max_attempts:
                     self._policy.sleep(self._policy.backoff(attempt, exc.retry_after))
                 continue
+            except FatalCrmError as exc:
+                if exc.status != 400:
+                    raise
+                # The whole batch was rejected (validation): report it, keep the run going.
+                last_reason = str(exc)
+                break
             for row in result.get("results") or []:
                 made = (row.get("properties") or {}).get(self.task_key)
                 if made:
                     outcome.created[str(made)] = self._created_keys[str(made)] = str(row.get("id"))
             errors = result.get("errors") or []
-            transient = any(str(e.get("category")) in TRANSIENT_CATEGORIES for e in errors)
-            last_reason = (
-                "; ".join(f"{e.get('category')}: {e.get('message')}" for e in errors)
-                or "no result returned"
-            )
+            reasons: dict[str, tuple[str, bool]] = {}
+            for error in errors:
+                category = str(error.get("category") or "ERROR")
+                reason = f"{category}: {error.get('message') or ''}".strip()
+                context = error.get("context") or {}
+                for ref in (
+                    *(context.get("ids") or ()),
+                    *(context.get("objectWriteTraceId") or ()),
+                ):
+                    reasons[str(ref)] = (reason, category in TRANSIENT_CATEGORIES)
+            if errors:
+                last_reason = "; ".join(sorted({r for r, _ in reasons.values()})) or str(
+                    errors[0].get("message")
+                )
             pending = [t for t in pending if t.key not in outcome.created]
+            for task in [t for t in pending if t.key in reasons and not reasons[t.key][1]]:
+                self._task_failed(outcome, task.key, reasons[task.key][0])
+            pending = [t for t in pending if not (t.key in reasons and not reasons[t.key][1])]
             log.debug(
                 "hubspot_task_batch", created=len(result.get("results") or []), errors=len(errors)
             )
             if not pending:
                 return
-            if not transient:
-                break
             if attempt < self._policy.max_attempts:
                 self._policy.sleep(self._policy.backoff(attempt))
         for task in pending:
-            outcome.failed.append(RecordFailure(task.key, f"task {task.key}: {last_reason}"))
-            log.warning("hubspot_task_failed", key=task.key, reason=last_reason)
+            self._task_failed(outcome, task.key, last_reason)
+
+    @staticmethod
+    def _task_failed(outcome: TaskOutcome, key: str, reason: str) -> None:
+        outcome.failed.append(RecordFailure(key, f"task {key}: {reason}"))
+        log.warning("hubspot_task_failed", key=key, reason=reason)
 
     def open_tasks(self, keys: Sequence[str]) -> list[OpenTask]:
         rows = self._read_tasks_by_key(

@@ -379,3 +379,19 @@ def test_the_daily_budget_is_read_from_the_rate_limit_headers() -> None:
     assert 1000 == usage.daily_max
     assert usage.daily_used is not None
     assert usage.daily_used >= 2
+
+
+def test_a_rejected_task_is_reported_by_key_and_the_rest_are_created(
+    sb: Any, sleeps: SleepRecorder
+) -> None:
+    hs = hubspot(sb)
+    account = next(iter(hs.pull_accounts(None)))
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
+                            kind="record_error", records=["tw-bad"]))
+    outcome = hs.ensure_tasks([task("tw-good", account.crm_id, account.owner_id),
+                               task("tw-bad", account.crm_id, account.owner_id)])
+    assert ["tw-good"] == list(outcome.created)
+    assert ["tw-bad"] == [f.crm_id for f in outcome.failed]
+    assert "VALIDATION_ERROR" in outcome.failed[0].reason
+    assert 1 == len(calls(sb, "hubspot", "POST", TASK_CREATE))
+    assert [] == hs_tasks_with_key(sb, "tw-bad")
