@@ -578,16 +578,23 @@ class HubSpotConnector:
         for start in range(0, len(inputs), BATCH_MAX):
             pending = list(inputs[start : start + BATCH_MAX])
             for round_no in range(1, MAX_RECORD_RETRY_ROUNDS + 2):
-                result = _to_dict(
-                    self._call(
-                        label,
-                        lambda t, body={"inputs": pending}: api.update(  # type: ignore[misc]
-                            body, _request_timeout=t
-                        ),
-                        operation=operation,
-                        object_name=object_name,
+                try:
+                    result = _to_dict(
+                        self._call(
+                            label,
+                            lambda t, body={"inputs": pending}: api.update(  # type: ignore[misc]
+                                body, _request_timeout=t
+                            ),
+                            operation=operation,
+                            object_name=object_name,
+                        )
                     )
-                )
+                except FatalCrmError as exc:
+                    if exc.status != 400:
+                        raise
+                    # HubSpot rejected the whole batch (validation): report each input.
+                    outcome.failed.extend(RecordFailure(str(i["id"]), str(exc)) for i in pending)
+                    break
                 done = {str(r.get("id")) for r in result.get("results") or []}
                 errors = result.get("errors") or []
                 retry_ids: set[str] = set()

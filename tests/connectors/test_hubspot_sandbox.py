@@ -395,3 +395,15 @@ def test_a_rejected_task_is_reported_by_key_and_the_rest_are_created(
     assert "VALIDATION_ERROR" in outcome.failed[0].reason
     assert 1 == len(calls(sb, "hubspot", "POST", TASK_CREATE))
     assert [] == hs_tasks_with_key(sb, "tw-bad")
+
+
+def test_a_batch_rejected_as_a_whole_is_reported_per_record_and_other_batches_land(
+    sb: Any,
+) -> None:
+    hs = hubspot(sb)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:150]
+    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
+                            kind="http_500", status=400, nth=1))
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+    assert sorted(ids[:100]) == sorted(f.crm_id for f in outcome.failed)
+    assert sorted(ids[100:]) == sorted(outcome.written)
