@@ -53,6 +53,7 @@ class Sandbox:
         bulk_poll_steps: int = 1,
         salesforce_require_field_permissions: bool = False,
         activity_history: bool = False,
+        hubspot_contacts: bool = True,
         today: date | None = None,
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
@@ -84,18 +85,18 @@ class Sandbox:
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}
-        self._load(accounts, activity_history)
+        self._load(accounts, activity_history, hubspot_contacts)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._servers: list[CrmServer] = []
         self.ca_file: Path = Path()
         self.salesforce_url = ""
         self.hubspot_url = ""
 
-    def _load(self, n: int, activity_history: bool) -> None:
+    def _load(self, n: int, activity_history: bool, contacts: bool) -> None:
         companies = generate_companies(n, self.seed, today=self.today)
         for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
             sf_ids = self.salesforce.org.load_accounts(chunk)
-            hs_ids = self.hubspot.portal.load_companies(chunk)
+            hs_ids = self.hubspot.portal.load_companies(chunk, contacts=contacts)
             if activity_history:
                 self.salesforce.org.load_events(chunk, sf_ids)
             for key, sf_id in sf_ids.items():

@@ -236,7 +236,8 @@ class HubSpotPortal:
 
     # ---- seed -------------------------------------------------------------------------------
 
-    def load_companies(self, companies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    def load_companies(self, companies: Iterable[Mapping[str, Any]], *, contacts: bool = True
+                       ) -> dict[str, str]:
         """Insert seed companies (values stored as-is, malformed ones included).
 
         Seed rows keep the generator's ``modified`` stamp (see the Salesforce loader).
@@ -280,7 +281,7 @@ class HubSpotPortal:
                 store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
                                     "updatedAt": stamp, "archived": False}
                 ids[c["key"]] = object_id
-                for n, person in enumerate(c.get("contacts") or ()):
+                for n, person in enumerate(c.get("contacts") or () if contacts else ()):
                     self._seed_contact(object_id, person, created, stamp, n == 0)
         return ids
 

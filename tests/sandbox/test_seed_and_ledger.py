@@ -113,3 +113,12 @@ def test_serve_forever_prints_how_to_connect_and_stops_on_request() -> None:
     assert not runner.is_alive()
     assert "export TIERWISE_SALESFORCE__INSTANCE_URL=https://127.0.0.1:" in text
     assert "export TIERWISE_HUBSPOT__BASE_URL=http://127.0.0.1:" in text
+
+
+def test_contacts_can_be_left_out_of_large_loads(make_sandbox: Any) -> None:
+    with_contacts = make_sandbox(accounts=30)
+    without = make_sandbox(accounts=30, hubspot_contacts=False)
+
+    assert with_contacts.hubspot.objects["contacts"]
+    assert {} == without.hubspot.objects["contacts"]
+    assert 30 == len(without.hubspot.objects["companies"])
