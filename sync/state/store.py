@@ -9,9 +9,11 @@ and the run lock. SQLite by default; PostgreSQL through ``TIERWISE_DATABASE_URL`
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +46,25 @@ from tiering.records import AccountHistory, Decision, ScorePoint
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations of one SQLite file across processes (two workers starting
+    together on a new file would otherwise both create the tables; one would fail).
+
+    PostgreSQL gets the same guarantee from an advisory lock inside the transaction.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def normalise_url(url: str) -> str:
@@ -127,7 +148,7 @@ class StateStore:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         # Alembic's environment is module-global: one migration at a time per process.
-        with _MIGRATE_LOCK, self.engine.begin() as conn:
+        with _MIGRATE_LOCK, _sqlite_file_lock(self.engine), self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 # Two containers starting together on an empty database: one migrates,
                 # the other waits and then finds the schema current.
