@@ -78,6 +78,10 @@ class TaskRequest:
     due: date
     priority: str = "normal"  # "high" | "normal" | "low"
     body: str = ""
+    # False when tierwise has never attempted this key (its state store writes an intent
+    # before every create): the connector may skip the existence read. True after an
+    # attempt whose outcome is unknown (crash, timeout), so the key is checked first.
+    verify_existing: bool = True
 
 
 @dataclass(frozen=True, slots=True)

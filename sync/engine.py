@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import structlog
@@ -305,6 +305,9 @@ class SyncEngine:
         requests = {p.request.key: p.request for p in plan.tasks}
         for system, records in tasks_by_system.items():
             meta = {r.key: r for r in records}
+            # Write-ahead intent: a crash between the create and its record leaves the key
+            # "pending", and the next run checks the CRM for it instead of trusting memory.
+            self.store.record_tasks([replace(r, status="pending") for r in records], self.clock())
 
             def done(result: TaskOutcome, meta: dict[str, TaskRecord] = meta) -> None:
                 self._heartbeat()

@@ -107,7 +107,10 @@ def plan_run(
     """
     plan = Plan()
     today = now.date()
-    known_tasks = {t.key for t in ledger}
+    # A "pending" key was attempted but its outcome never recorded (crash, timeout): plan
+    # it again and have the connector check the CRM before creating it.
+    known_tasks = {t.key for t in ledger if t.status != "pending"}
+    pending = {t.key for t in ledger if t.status == "pending"}
     open_by_account: dict[str, list[TaskRecord]] = {}
     for task in ledger:
         if task.status == "created":
@@ -171,6 +174,7 @@ def plan_run(
                             due=add_business_days(today, template.due_business_days),
                             priority=template.priority,
                             body=template.body,
+                            verify_existing=key in pending,
                         ),
                     )
                 )

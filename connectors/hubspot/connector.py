@@ -757,7 +757,8 @@ class HubSpotConnector:
             if key in self._created_keys:
                 outcome.existing[key] = self._created_keys[key]
         unknown = [k for k in unique if k not in outcome.existing]
-        for key, row in self._read_tasks_by_key(unknown, ()).items():
+        uncertain = [k for k in unknown if unique[k].verify_existing]
+        for key, row in self._read_tasks_by_key(uncertain, ()).items():
             outcome.existing[key] = str(row.get("id"))
         missing = [unique[k] for k in unknown if k not in outcome.existing]
         for start in range(0, len(missing), BATCH_MAX):

@@ -744,8 +744,9 @@ class SalesforceConnector:
         for task in tasks:
             unique.setdefault(task.key, task)
         key = self.task_key_field
-        if self._precheck_tasks:
-            for row in self._existing_task_keys(list(unique), open_only=False):
+        uncertain = [k for k, t in unique.items() if t.verify_existing]
+        if self._precheck_tasks and uncertain:
+            for row in self._existing_task_keys(uncertain, open_only=False):
                 outcome.existing[str(row[key])] = str(row["Id"])
         missing = [t for k, t in unique.items() if k not in outcome.existing]
         records = [self._task_record(t) for t in missing]

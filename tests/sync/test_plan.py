@@ -308,3 +308,20 @@ def test_with_tasks_in_all_each_crm_gets_its_own_task_with_its_own_key() -> None
     ]
     assert task_key("a.com", "Strategic ABM", TODAY) == plan.tasks[0].request.key
     assert task_key("a.com", "Strategic ABM", TODAY, system="hubspot") == plan.tasks[1].request.key
+
+
+def test_a_new_task_skips_the_existence_read_but_a_pending_one_is_planned_again_and_checked(
+) -> None:
+    accounts = merge_accounts([snap("salesforce", "1", "a.com")], "salesforce", TODAY)
+    decisions = {"a.com": decide("a.com", "tier_1", 90.0)}
+    key = task_key("a.com", "Strategic ABM", TODAY)
+    attempted = TaskRecord(key, "salesforce", None, "a.com", "1", "tier_1", "pending", None)
+    created = replace(attempted, status="created", crm_task_id="00T1")
+
+    [fresh] = plan_run(accounts, decisions, [], NOW).tasks
+    [retried] = plan_run(accounts, decisions, [attempted], NOW).tasks
+    done = plan_run(accounts, decisions, [created], NOW).tasks
+
+    assert (key, False) == (fresh.request.key, fresh.request.verify_existing)
+    assert (key, True) == (retried.request.key, retried.request.verify_existing)
+    assert [] == done
