@@ -21,6 +21,7 @@ from sandbox.clock import SandboxClock
 from sandbox.faults import FaultSet
 from sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
 from sandbox.ledger import CallRecord, Ledger, calls_table
+from sandbox.outcomes import generate_deals
 from sandbox.salesforce import SalesforceEmulator
 from sandbox.seed import generate_companies
 from sandbox.server import CrmServer
@@ -54,6 +55,7 @@ class Sandbox:
         salesforce_require_field_permissions: bool = False,
         activity_history: bool = False,
         hubspot_contacts: bool = True,
+        opportunities: bool = True,
         today: date | None = None,
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
@@ -85,14 +87,16 @@ class Sandbox:
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}
-        self._load(accounts, activity_history, hubspot_contacts)
+        self.deal_ids: dict[str, tuple[str, str]] = {}
+        self._load(accounts, activity_history, hubspot_contacts, opportunities)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._servers: list[CrmServer] = []
         self.ca_file: Path = Path()
         self.salesforce_url = ""
         self.hubspot_url = ""
 
-    def _load(self, n: int, activity_history: bool, contacts: bool) -> None:
+    def _load(self, n: int, activity_history: bool, contacts: bool, opportunities: bool
+              ) -> None:
         companies = generate_companies(n, self.seed, today=self.today)
         for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
             sf_ids = self.salesforce.org.load_accounts(chunk)
@@ -101,6 +105,13 @@ class Sandbox:
                 self.salesforce.org.load_events(chunk, sf_ids)
             for key, sf_id in sf_ids.items():
                 self.company_ids[key] = (sf_id, hs_ids[key])
+            if opportunities:
+                deals = list(generate_deals(chunk, self.seed, today=self.today))
+                owners = {c["key"]: c["owner"] for c in chunk}
+                sf_deals = self.salesforce.org.load_opportunities(deals, sf_ids, owners)
+                hs_deals = self.hubspot.portal.load_deals(deals, hs_ids, owners)
+                for key, sf_id in sf_deals.items():
+                    self.deal_ids[key] = (sf_id, hs_deals[key])
 
     # ---- lifecycle --------------------------------------------------------------------------
 

@@ -15,11 +15,12 @@ from typing import Any
 
 from sandbox.clock import hs_datetime, parse_iso
 
-OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "tasks": "0-27"}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tasks": "0-27"}
 OBJECT_ALIASES = {
     "companies": "companies", "company": "companies", "0-2": "companies",
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
     "tasks": "tasks", "task": "tasks", "0-27": "tasks",
+    "deals": "deals", "deal": "deals", "0-3": "deals",
 }
 TYPE_FIELD = {"string": "text", "number": "number", "date": "date", "datetime": "date",
               "enumeration": "select", "bool": "booleancheckbox"}
@@ -176,6 +177,30 @@ def contact_properties() -> list[PropertyDef]:
     ]
 
 
+DEAL_STAGES = (("appointmentscheduled", "Appointment scheduled"),
+               ("qualifiedtobuy", "Qualified to buy"),
+               ("presentationscheduled", "Presentation scheduled"),
+               ("decisionmakerboughtin", "Decision maker bought-in"),
+               ("contractsent", "Contract sent"), ("closedwon", "Closed won"),
+               ("closedlost", "Closed lost"))
+
+
+def deal_properties() -> list[PropertyDef]:
+    g = "dealinformation"
+    return [
+        *_base(g),
+        PropertyDef("dealname", "string", "Deal Name", group=g),
+        PropertyDef("amount", "number", "Amount", group=g),
+        PropertyDef("dealstage", "enumeration", "Deal Stage", group=g, field_type="radio",
+                    options=_opts(*DEAL_STAGES)),
+        PropertyDef("pipeline", "enumeration", "Pipeline", group=g, field_type="select",
+                    options=_opts(("default", "Sales Pipeline"))),
+        PropertyDef("closedate", "datetime", "Close Date", group=g),
+        PropertyDef("hs_is_closed", "bool", "Is Deal Closed?", group=g),
+        PropertyDef("hs_is_closed_won", "bool", "Is Closed Won", group=g),
+    ]
+
+
 def task_properties() -> list[PropertyDef]:
     g = "task"
     return [
@@ -204,9 +229,12 @@ DEFAULT_GROUPS: dict[str, list[tuple[str, str | None]]] = {
     "companies": [("companyinformation", "Company information"), ("tierwise", None)],
     "contacts": [("contactinformation", "Contact information"), ("tierwise", None)],
     "tasks": [("task", "Task information")],
+    "deals": [("dealinformation", "Deal information")],
 }
 
 DEFAULT_READ = {
+    "deals": ("dealname", "amount", "dealstage", "closedate", "pipeline", "createdate",
+              "hs_lastmodifieddate", "hs_object_id"),
     "companies": ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"),
     "contacts": ("firstname", "lastname", "email", "createdate", "lastmodifieddate",
                  "hs_object_id"),

@@ -25,13 +25,15 @@ from sandbox.hs_schema import (
     company_tierwise_properties,
     contact_properties,
     contact_tierwise_properties,
+    deal_properties,
     normalise,
     task_properties,
     task_tierwise_properties,
 )
 from sandbox.seed import OWNERS
 
-ID_BASE = {"companies": 18_000_000_000, "contacts": 28_000_000_000, "tasks": 38_000_000_000}
+ID_BASE = {"companies": 18_000_000_000, "contacts": 28_000_000_000, "tasks": 38_000_000_000,
+           "deals": 48_000_000_000}
 
 
 @dataclass
@@ -65,6 +67,7 @@ class HubSpotPortal:
             "companies": {p.name: p for p in company_properties()},
             "contacts": {p.name: p for p in contact_properties()},
             "tasks": {p.name: p for p in task_properties()},
+            "deals": {p.name: p for p in deal_properties()},
         }
         self.groups: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
         for object_type, groups in DEFAULT_GROUPS.items():
@@ -300,6 +303,40 @@ class HubSpotPortal:
         self._unique[("contacts", "email")][person["email"]] = contact_id
         self.associate("contacts", contact_id, "companies", company_id, [1] if primary else [279])
 
+    def load_deals(self, deals: Iterable[Mapping[str, Any]], company_ids: Mapping[str, str],
+                   owners: Mapping[str, str]) -> dict[str, str]:
+        """Seed deals (``sandbox.outcomes``) associated with their company (type 5/6).
+
+        ``owners`` maps company key -> owner email. Returns deal key -> deal id.
+        """
+        from sandbox.outcomes import HUBSPOT_STAGE
+
+        by_email = {o.email: o.hubspot_id for o in OWNERS}
+        self.version += 1
+        ids: dict[str, str] = {}
+        with self.lock:
+            store = self.objects["deals"]
+            for deal in deals:
+                object_id = self._new_id("deals")
+                stamp = hs_datetime(deal["modified"])
+                created = hs_datetime(deal["created"])
+                props: dict[str, str | None] = {
+                    "hs_object_id": object_id, "createdate": created,
+                    "hs_lastmodifieddate": stamp, "dealname": deal["name"],
+                    "amount": _s(deal["amount"]), "dealstage": HUBSPOT_STAGE[deal["stage"]],
+                    "pipeline": "default",
+                    "closedate": f"{deal['close_date'].isoformat()}T12:00:00.000Z",
+                    "hs_is_closed": _s(deal["is_closed"]),
+                    "hs_is_closed_won": _s(deal["is_won"]),
+                    "hubspot_owner_id": by_email[owners[deal["company_key"]]],
+                }
+                store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
+                                    "updatedAt": stamp, "archived": False}
+                self.associate("deals", object_id, "companies",
+                               company_ids[deal["company_key"]], [5])
+                ids[deal["key"]] = object_id
+        return ids
+
     def new_list(self, name: str, object_type_id: str, processing_type: str,
                  filter_branch: Any) -> HubSpotList:
         stamp = hs_datetime(self.clock.tick())
@@ -311,7 +348,7 @@ class HubSpotPortal:
 
 def _inverse(type_id: int) -> int:
     pairs = {192: 191, 191: 192, 204: 203, 203: 204, 279: 280, 280: 279, 1: 2, 2: 1,
-             341: 342, 342: 341}
+             341: 342, 342: 341, 5: 6, 6: 5}
     return pairs.get(type_id, type_id)
 
 

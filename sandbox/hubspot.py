@@ -40,7 +40,7 @@ MAX_PAGE = 100
 MAX_SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
 MAX_SEARCH_BODY = 3_000
-OBJ = r"(?P<type>companies|contacts|tasks)"
+OBJ = r"(?P<type>companies|contacts|tasks|deals)"
 
 
 @dataclass
@@ -1135,6 +1135,7 @@ _ASSOC_TARGETS = {
     ("tasks", 192): "companies", ("tasks", 204): "contacts", ("companies", 191): "tasks",
     ("contacts", 203): "tasks", ("contacts", 279): "companies", ("contacts", 1): "companies",
     ("companies", 280): "contacts", ("companies", 2): "contacts",
+    ("deals", 5): "companies", ("companies", 6): "deals",
 }
 
 

@@ -183,6 +183,26 @@ def event_fields() -> list[FieldDef]:
     ]
 
 
+OPPORTUNITY_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won",
+                      "Closed Lost")
+
+
+def opportunity_fields() -> list[FieldDef]:
+    return [
+        *_system_fields(),
+        FieldDef("Name", "string", "Opportunity Name", 120, nillable=False),
+        FieldDef("AccountId", "reference", "Account ID", 18, reference_to=("Account",)),
+        FieldDef("Amount", "currency", "Amount", precision=18, scale=2),
+        FieldDef("StageName", "picklist", "Stage", 255, nillable=False,
+                 picklist=OPPORTUNITY_STAGES),
+        FieldDef("CloseDate", "date", "Close Date", nillable=False),
+        FieldDef("IsClosed", "boolean", "Closed", nillable=False, updateable=False,
+                 createable=False),
+        FieldDef("IsWon", "boolean", "Won", nillable=False, updateable=False, createable=False),
+        FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, reference_to=("User",)),
+    ]
+
+
 def task_tierwise_fields() -> list[FieldDef]:
     return [
         FieldDef("Tierwise_Key__c", "string", "Tierwise Key", 80, custom=True, external_id=True,
@@ -224,10 +244,12 @@ def field_permissions_fields() -> list[FieldDef]:
     ]
 
 
-KEY_PREFIX = {"Account": "001", "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
+KEY_PREFIX = {"Account": "001", "Opportunity": "006",
+              "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
               "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS"}
 LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"),
-          "Event": ("Event", "Events"), "User": ("User", "Users")}
+          "Event": ("Event", "Events"), "User": ("User", "Users"),
+          "Opportunity": ("Opportunity", "Opportunities")}
 
 # Tooling Metadata "type" -> (describe type, default length)
 METADATA_TYPES = {

@@ -27,6 +27,7 @@ from sandbox.sf_schema import (
     account_tierwise_fields,
     event_fields,
     field_permissions_fields,
+    opportunity_fields,
     permission_set_fields,
     task_fields,
     task_tierwise_fields,
@@ -104,7 +105,7 @@ class SalesforceOrg:
         self._cursor_ids = itertools.count(1)
         self.custom_fields: dict[str, dict[str, Any]] = {}
         for name, fields in (("Account", account_fields()), ("Task", task_fields()),
-                             ("Event", event_fields()),
+                             ("Event", event_fields()), ("Opportunity", opportunity_fields()),
                              ("User", user_fields()), ("PermissionSet", permission_set_fields()),
                              ("FieldPermissions", field_permissions_fields())):
             self._define(name, fields)
@@ -205,6 +206,32 @@ class SalesforceOrg:
                     }
                     count += 1
         return count
+
+    def load_opportunities(self, deals: Iterable[Mapping[str, Any]],
+                           account_ids: Mapping[str, str], owners: Mapping[str, str]
+                           ) -> dict[str, str]:
+        """Seed deals (``sandbox.outcomes``) as Opportunities; returns deal key -> Id.
+
+        ``owners`` maps company key -> owner email (the account owner owns its deals).
+        """
+        by_email = {o.email: o.salesforce_id for o in OWNERS}
+        ids: dict[str, str] = {}
+        with self.lock:
+            store = self.objects["Opportunity"]
+            for deal in deals:
+                record_id = self.new_id("Opportunity")
+                stamp = sf_datetime(deal["modified"])
+                store[record_id] = {
+                    "Id": record_id, "IsDeleted": False, "Name": deal["name"],
+                    "AccountId": account_ids[deal["company_key"]], "Amount": deal["amount"],
+                    "StageName": deal["stage"], "CloseDate": deal["close_date"].isoformat(),
+                    "IsClosed": deal["is_closed"], "IsWon": deal["is_won"],
+                    "OwnerId": by_email[owners[deal["company_key"]]],
+                    "CreatedDate": sf_datetime(deal["created"]), "LastModifiedDate": stamp,
+                    "SystemModstamp": stamp,
+                }
+                ids[deal["key"]] = record_id
+        return ids
 
     def load_accounts(self, companies: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         """Insert seed companies; returns company key -> Account Id.
