@@ -60,6 +60,28 @@ class CrmAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class CrmOpportunity:
+    """One opportunity (Salesforce) / deal (HubSpot), for outcome analytics.
+
+    ``crm_account_id`` is the account/company it belongs to in the same CRM (None when
+    the deal has no company). ``stage`` is the CRM's own stage value; ``is_closed`` /
+    ``is_won`` are the CRM's verdict. ``closed`` is the close date of a closed deal
+    (None while open); ``amount`` is None when the CRM holds no amount.
+    """
+
+    system: str
+    crm_id: str
+    crm_account_id: str | None
+    amount: float | None
+    stage: str | None
+    is_closed: bool
+    is_won: bool
+    created: datetime | None
+    closed: date | None
+    modified: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class AccountUpdate:
     """Change-only write for one record: only the logical fields in ``values`` are sent."""
 
@@ -151,8 +173,19 @@ class Connector(Protocol):
         """Stream accounts; ``since`` None means a full pull. Records on the watermark
         boundary are included (inclusive start) and callers de-duplicate by id."""
 
+    def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
+        """Stream opportunities/deals with the same paging, retry and incremental rules as
+        ``pull_accounts`` (inclusive watermark; callers de-duplicate by id)."""
+
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         """Write change-only updates in batches at the API maximum."""
+
+    def write_chunk_size(self, total: int) -> int:
+        """How many of ``total`` updates to hand over per ``write_accounts`` call.
+
+        The engine checks its stop flag between chunks; a connector whose bulk path only
+        pays off for the whole set (Salesforce Bulk API 2.0) asks for all of it at once.
+        """
 
     def ensure_tasks(self, tasks: Sequence[TaskRequest]) -> TaskOutcome:
         """Create each task exactly once, keyed by ``TaskRequest.key``."""

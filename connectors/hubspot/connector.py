@@ -36,6 +36,7 @@ from connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
+    CrmOpportunity,
     OpenTask,
     ProvisionStep,
     RecordFailure,
@@ -77,8 +78,16 @@ TASK_PRIORITIES = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
 TRANSIENT_CATEGORIES = frozenset(
     {"RATE_LIMITS", "UNABLE_TO_LOCK_ROW", "LOCKED", "TIMEOUT", "SERVICE_UNAVAILABLE"}
 )
+DEAL_PROPERTIES = (
+    "amount", "dealstage", "closedate", "createdate", "hs_is_closed", "hs_is_closed_won",
+    "hs_lastmodifieddate",
+)
+DEAL_CLOSED_STAGES = frozenset({"closedwon", "closedlost"})
 ICP_PROPERTY = "hs_ideal_customer_profile"
 TARGET_ACCOUNT_PROPERTY = "hs_is_target_account"
+
+# Updates handed over per call between stop checks: 10 Collections or 20 HubSpot batches.
+WRITE_CHUNK = 2000
 
 log = structlog.get_logger(__name__)
 
@@ -168,6 +177,7 @@ class HubSpotConnector:
         self._created_keys: dict[str, str] = {}
         self.icp_options: frozenset[str] = frozenset()
         self._icp_loaded = False
+        self._checked_properties: dict[str, dict[str, Any]] | None = None
 
     def close(self) -> None:
         """Release pooled connections (not part of the Connector protocol)."""
@@ -194,6 +204,8 @@ class HubSpotConnector:
                     "companies.basic": lambda: crm.companies.basic_api,
                     "companies.batch": lambda: crm.companies.batch_api,
                     "companies.search": lambda: crm.companies.search_api,
+                    "deals.basic": lambda: crm.deals.basic_api,
+                    "deals.search": lambda: crm.deals.search_api,
                     "contacts.batch": lambda: crm.contacts.batch_api,
                     "tasks.batch": lambda: crm.objects.tasks.batch_api,
                     "associations.batch": lambda: crm.associations.v4.batch_api,
@@ -291,13 +303,9 @@ class HubSpotConnector:
 
     # ------------------------------------------------------------------ access & schema
     def check_access(self) -> None:
-        api = self._api("companies.basic")
-        self._call(
-            "GET /crm/v3/objects/companies",
-            lambda t: api.get_page(limit=1, properties=["name"], _request_timeout=t),
-            operation="access check",
-            object_name="companies",
-        )
+        # The company properties double as the token probe: validate_schema needs them
+        # next, so the run pays for one call instead of two.
+        self._checked_properties = self._properties("companies")
         if self.settings.write_native_icp:
             self._load_icp_options()
 
@@ -333,7 +341,8 @@ class HubSpotConnector:
         return bool(meta.get("read_only_value", False)) or bool(prop.get("calculated", False))
 
     def validate_schema(self) -> None:
-        companies = self._properties("companies")
+        companies = self._checked_properties or self._properties("companies")
+        self._checked_properties = None
         problems: list[str] = []
         for canonical, (name, _kind) in self.model_fields.items():
             if name not in companies:
@@ -425,9 +434,15 @@ class HubSpotConnector:
             if not after:
                 return
 
-    def _search_rows(self, since: datetime) -> Iterator[dict[str, Any]]:
-        api = self._api("companies.search")
-        props = self._pull_properties()
+    def _search_rows(
+        self,
+        since: datetime,
+        *,
+        object_type: str = "companies",
+        properties: Sequence[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        api = self._api(f"{object_type}.search")
+        props = list(properties) if properties is not None else self._pull_properties()
         modified = self.identity["modified"]
         lower = epoch_ms(since)
         boundary_ids: set[str] = set()
@@ -446,12 +461,12 @@ class HubSpotConnector:
                 request["after"] = after
             page = _to_dict(
                 self._call(
-                    "POST /crm/v3/objects/companies/search",
+                    f"POST /crm/v3/objects/{object_type}/search",
                     lambda t, body=request: api.do_search(  # type: ignore[misc]
                         public_object_search_request=body, _request_timeout=t
                     ),
-                    operation="search companies",
-                    object_name="companies",
+                    operation=f"search {object_type}",
+                    object_name=object_type,
                     search=True,
                 )
             )
@@ -473,12 +488,88 @@ class HubSpotConnector:
                 new_lower = epoch_ms(parse_datetime(boundary_value)) if boundary_value else lower
                 if new_lower == lower:
                     raise FatalCrmError(
-                        f"HubSpot search: more than {SEARCH_CAP} companies share "
+                        f"HubSpot search: more than {SEARCH_CAP} {object_type} share "
                         f"hs_lastmodifieddate {boundary_value}; run a full pull instead",
                         system=SYSTEM,
-                        object_name="companies",
+                        object_name=object_type,
                     )
                 lower, after = new_lower, None
+
+    # ------------------------------------------------------------------ outcomes
+    def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
+        """Deals with their company: a full pull lists deals 100 a page with
+        ``associations=companies``; an incremental one searches ``hs_lastmodifieddate >=
+        since`` (same window rule as companies) and reads the companies of each page of
+        200 in two v4 batch reads (search results carry no associations)."""
+        count = 0
+        if since is None:
+            for row in self._deal_pages():
+                count += 1
+                links = ((row.get("associations") or {}).get("companies") or {}).get("results")
+                company = str(links[0].get("id")) if links else None
+                yield _parse_deal(row, company)
+        else:
+            page: list[dict[str, Any]] = []
+            rows = self._search_rows(since, object_type="deals", properties=DEAL_PROPERTIES)
+            for row in rows:
+                page.append(row)
+                if len(page) >= SEARCH_LIMIT:
+                    count += len(page)
+                    yield from self._with_deal_companies(page)
+                    page = []
+            count += len(page)
+            yield from self._with_deal_companies(page)
+        log.debug("hubspot_deals_done", records=count, incremental=since is not None)
+
+    def _deal_pages(self) -> Iterator[dict[str, Any]]:
+        api = self._api("deals.basic")
+        after: str | None = None
+        while True:
+            page = _to_dict(
+                self._call(
+                    "GET /crm/v3/objects/deals",
+                    lambda t, cursor=after: api.get_page(  # type: ignore[misc]
+                        limit=PAGE_LIMIT,
+                        after=cursor,
+                        properties=list(DEAL_PROPERTIES),
+                        associations=["companies"],
+                        archived=False,
+                        _request_timeout=t,
+                    ),
+                    operation="list deals",
+                    object_name="deals",
+                )
+            )
+            yield from page.get("results") or []
+            after = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+
+    def _with_deal_companies(self, rows: Sequence[dict[str, Any]]) -> list[CrmOpportunity]:
+        if not rows:
+            return []
+        assoc = self._api("associations.batch")
+        companies: dict[str, str] = {}
+        ids = [str(r.get("id")) for r in rows]
+        for start in range(0, len(ids), BATCH_MAX):
+            chunk = ids[start : start + BATCH_MAX]
+            result = _to_dict(
+                self._call(
+                    "POST /crm/v4/associations/deals/companies/batch/read",
+                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
+                        "deals", "companies", body, _request_timeout=t
+                    ),
+                    operation="read deal associations",
+                    object_name="deals",
+                )
+            )
+            for row in result.get("results") or []:
+                targets = row.get("to") or []
+                if targets:
+                    companies[str((row.get("_from") or {}).get("id"))] = str(
+                        targets[0].get("to_object_id")
+                    )
+        return [_parse_deal(row, companies.get(str(row.get("id")))) for row in rows]
 
     def _parse_company(self, row: Mapping[str, Any]) -> CrmAccount:
         props: Mapping[str, Any] = row.get("properties") or {}
@@ -637,6 +728,9 @@ class HubSpotConnector:
                 reason=failure.reason,
             )
         return outcome
+
+    def write_chunk_size(self, total: int) -> int:
+        return min(total, WRITE_CHUNK) or WRITE_CHUNK
 
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         changed = [u for u in updates if u.values]
@@ -1079,3 +1173,36 @@ class HubSpotConnector:
             daily_used=self._usage.daily_used,
             daily_max=self._usage.daily_max,
         )
+
+
+def _parse_deal(row: Mapping[str, Any], company_id: str | None) -> CrmOpportunity:
+    """A deal is closed when HubSpot says so (``hs_is_closed``) or its stage is one of the
+    default pipeline's closed stages; won when ``hs_is_closed_won`` or stage ``closedwon``."""
+    props: Mapping[str, Any] = row.get("properties") or {}
+
+    def flag(name: str) -> bool:
+        return str(props.get(name) or "").strip().lower() == "true"
+
+    def opt(parse: Callable[[Any], T], raw: Any) -> T | None:
+        if raw is None or raw == "":
+            return None
+        try:
+            return parse(raw)
+        except (UnparseableError, ValueError):
+            return None
+
+    stage = props.get("dealstage")
+    won = flag("hs_is_closed_won") or stage == "closedwon"
+    closed = won or flag("hs_is_closed") or stage in DEAL_CLOSED_STAGES
+    return CrmOpportunity(
+        system=SYSTEM,
+        crm_id=str(row.get("id")),
+        crm_account_id=company_id,
+        amount=opt(float, props.get("amount")),
+        stage=str(stage) if stage is not None else None,
+        is_closed=closed,
+        is_won=won,
+        created=opt(parse_datetime, props.get("createdate")),
+        closed=opt(parse_date, props.get("closedate")) if closed else None,
+        modified=opt(parse_datetime, props.get("hs_lastmodifieddate")),
+    )

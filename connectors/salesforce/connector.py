@@ -33,6 +33,7 @@ from connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
+    CrmOpportunity,
     OpenTask,
     ProvisionStep,
     RecordFailure,
@@ -76,7 +77,15 @@ DEFAULT_TEXT_LENGTHS = {"Tierwise_Reason__c": 255, "Tierwise_Play__c": 80}
 # Canonical field filled from the optional Tasks + Events aggregate (activity_aggregate_days).
 ACTIVITY_FIELD = "activity_count"
 
+OPPORTUNITY_FIELDS = (
+    "Id", "AccountId", "Amount", "StageName", "IsClosed", "IsWon", "CreatedDate", "CloseDate",
+    "SystemModstamp",
+)
+
 Login = Callable[[], tuple[str, str]]  # -> (session id, instance host[:port])
+
+# Updates handed over per call between stop checks: 10 Collections or 20 HubSpot batches.
+WRITE_CHUNK = 2000
 
 log = structlog.get_logger(__name__)
 
@@ -459,6 +468,22 @@ class SalesforceConnector:
             yield from self._with_activity(pending)
         log.debug("salesforce_pull_done", accounts=count, incremental=since is not None)
 
+    def opportunity_soql(self, since: datetime | None) -> str:
+        """Opportunities, on the same watermark rule as accounts (``SystemModstamp >=``)."""
+        soql = f"SELECT {', '.join(OPPORTUNITY_FIELDS)} FROM Opportunity"  # noqa: S608 - constant field list
+        if since is not None:
+            aware = since if since.tzinfo else since.replace(tzinfo=UTC)
+            soql += format_soql(" WHERE SystemModstamp >= {}", aware)
+        return soql + " ORDER BY SystemModstamp, Id"
+
+    def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
+        count = 0
+        soql = self.opportunity_soql(since)
+        for record in self._query_pages(soql, label="query", object_name="Opportunity"):
+            count += 1
+            yield _parse_opportunity(record)
+        log.debug("salesforce_opportunities_done", records=count, incremental=since is not None)
+
     def _activity_days(self) -> int | None:
         """Days of the activity aggregate, when configured and the model uses the field."""
         days = self.settings.activity_aggregate_days
@@ -660,6 +685,9 @@ class SalesforceConnector:
                 reason=failure.reason,
             )
         return failures
+
+    def write_chunk_size(self, total: int) -> int:
+        return total if total > self.settings.bulk_threshold else WRITE_CHUNK
 
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         changed = [u for u in updates if u.values]
@@ -1029,3 +1057,27 @@ class SalesforceConnector:
             daily_used=self._usage.daily_used,
             daily_max=self._usage.daily_max,
         )
+
+
+def _parse_opportunity(record: Mapping[str, Any]) -> CrmOpportunity:
+    def opt(parse: Callable[[Any], T], raw: Any) -> T | None:
+        if raw is None or raw == "":
+            return None
+        try:
+            return parse(raw)
+        except (UnparseableError, ValueError):
+            return None
+
+    is_closed = bool(record.get("IsClosed"))
+    return CrmOpportunity(
+        system=SYSTEM,
+        crm_id=str(record["Id"]),
+        crm_account_id=str(record["AccountId"]) if record.get("AccountId") else None,
+        amount=opt(float, record.get("Amount")),
+        stage=str(record["StageName"]) if record.get("StageName") is not None else None,
+        is_closed=is_closed,
+        is_won=bool(record.get("IsWon")),
+        created=opt(parse_datetime, record.get("CreatedDate")),
+        closed=opt(parse_date, record.get("CloseDate")) if is_closed else None,
+        modified=opt(parse_datetime, record.get("SystemModstamp")),
+    )
