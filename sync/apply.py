@@ -40,11 +40,12 @@ def write_updates(
     on_written: Callable[[Sequence[str]], None],
     stop: threading.Event | None = None,
     progress: Progress | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> WriteOutcome:
     total = WriteOutcome()
     progress = progress or NoProgress()
-    for part in chunks(updates, chunk):
+    size = chunk or max(1, connector.write_chunk_size(len(updates)))
+    for part in chunks(updates, size):
         check_stop(stop)
         outcome = connector.write_accounts(part)
         on_written(outcome.written)

@@ -724,8 +724,11 @@ class SalesforceConnector:
 
         def run(sf: Salesforce) -> tuple[list[dict[str, int]], str]:
             jobs = getattr(sf.bulk2, obj).update(records=rows, wait=self._bulk_wait)
+            # Failed results are fetched only for jobs that report failures.
             failed_csv = "".join(
-                getattr(sf.bulk2, obj).get_failed_records(job["job_id"]) for job in jobs
+                getattr(sf.bulk2, obj).get_failed_records(job["job_id"])
+                for job in jobs
+                if int(job.get("numberRecordsFailed") or 0) > 0
             )
             return jobs, failed_csv
 

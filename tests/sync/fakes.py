@@ -85,6 +85,9 @@ class FakeCrm:
                 raise FatalCrmError("QUERY_TIMEOUT while reading", system=self.system)
             yield account
 
+    def write_chunk_size(self, total: int) -> int:
+        return 2000
+
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         outcome = WriteOutcome()
         for start in range(0, len(updates), self.page):
