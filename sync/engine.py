@@ -166,6 +166,11 @@ class SyncEngine:
         self.record(report.run_id, now, result, pulled, overrides)
         report.errors.extend(failures)
         report.status = "partial" if failures else "ok"
+        if failures:
+            report.message = (
+                f"{len(failures)} record write(s) failed (ids and reasons in the report's "
+                "errors); everything else was written and the next run retries them"
+            )
 
     # -- steps ------------------------------------------------------------------
     def validate(self) -> None:
@@ -480,6 +485,4 @@ def _failure(system: str, failure: RecordFailure) -> dict[str, str]:
 
 
 def _with_task_id(record: TaskRecord, task_id: str) -> TaskRecord:
-    from dataclasses import replace
-
     return replace(record, crm_task_id=task_id)

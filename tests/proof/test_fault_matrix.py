@@ -219,7 +219,10 @@ def test_a_faulted_run_then_a_clean_run_ends_exactly_like_an_uninterrupted_run(
         assert faulted.status in allowed, faulted.message
         if faulted.status != "ok":
             assert 0 != faulted.exit_code
-            assert faulted.message or all(e.get("crm_id") for e in faulted.errors)
+            assert faulted.message
+            if faulted.status == "partial":
+                assert faulted.errors
+                assert all(e.get("crm_id") and e.get("reason") for e in faulted.errors)
         sb.faults.clear()
         clean = run_once(sb, tmp_path, primary=primary)
         assert "ok" == clean.status, clean.message
