@@ -609,3 +609,9 @@ def demo_minimum(report: RunReport, accounts: int) -> str:
             f"writes ceil(K/{BATCH_SIZE[system]})={writes}"
         )
     return "\n".join(lines)
+
+
+# Outcome analytics (report, backtest, calibrate) live in their own module.
+from sync.outcomes_cli import register as _register_outcomes  # noqa: E402 - needs main
+
+_register_outcomes(main)

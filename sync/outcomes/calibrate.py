@@ -1,0 +1,196 @@
+"""``tierwise calibrate``: group weights fitted on won/lost history, for a person to review.
+
+Features are each account's points per adding criteria group, from the current model's
+own breakdown; the label is whether any of its closed deals was won. A logistic
+regression (scikit-learn) on a deterministic 70% of the accounts gives a coefficient per
+point of each group; the group's new weight is proportional to the most it can add to
+the log-odds (coefficient x current weight), clipped at 0 and scaled so the adding
+groups sum to 100 as the model loader requires. Risk (subtracting) groups, tiers,
+signals and everything else are copied unchanged. The held-out 30% compares the
+current and candidate weights (AUC, top-tier win rate and lift). The live model file
+is never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ruamel.yaml import YAML
+
+from sync.outcomes.backtest import end_of
+from sync.outcomes.metrics import auc, lift, rate
+from tiering import TieringModel, load_model, tier_accounts
+from tiering.records import AccountInput
+
+HELD_OUT_SHARE = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    auc: float | None
+    top_tier: str
+    top_tier_accounts: int
+    top_tier_win_rate: float | None
+    overall_win_rate: float | None
+    top_tier_lift: float | None
+
+
+@dataclass
+class Calibration:
+    current_weights: dict[str, float]
+    candidate_weights: dict[str, float]
+    coefficients: dict[str, float]
+    train_accounts: int
+    held_out_accounts: int
+    current: Evaluation
+    candidate: Evaluation
+    out: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def held_out(key: str) -> bool:
+    """A stable split: the same account is always on the same side."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < HELD_OUT_SHARE
+
+
+def group_points(
+    model: TieringModel, inputs: Sequence[AccountInput], as_of: date
+) -> dict[str, dict[str, float]]:
+    result = tier_accounts(model, inputs, {}, end_of(as_of))
+    return {d.key: {g.name: g.points for g in d.groups} for d in result.decisions}
+
+
+def fit_weights(
+    model: TieringModel,
+    points: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, bool],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(new weights of the adding groups, summing to 100; coefficients per point)."""
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    adding = [g for g in model.groups if not g.subtracts]
+    keys = sorted(labels)
+    x = np.array([[points[k].get(g.id, 0.0) for g in adding] for k in keys], dtype=float)
+    y = np.array([labels[k] for k in keys], dtype=int)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("calibration needs both won and lost accounts in the training data")
+    fitted = LogisticRegression(max_iter=1000).fit(x, y)
+    coefs = {g.id: float(c) for g, c in zip(adding, fitted.coef_[0], strict=True)}
+    raw = {g.id: max(0.0, coefs[g.id]) * g.weight for g in adding}
+    total = sum(raw.values())
+    if total <= 0:
+        raise ValueError("no criteria group predicts wins on this history")
+    weights = {k: round(100 * v / total, 1) for k, v in raw.items()}
+    largest = max(weights, key=lambda k: weights[k])
+    weights[largest] = round(weights[largest] + 100 - sum(weights.values()), 1)
+    return weights, coefs
+
+
+def evaluate(
+    model: TieringModel,
+    inputs: Sequence[AccountInput],
+    labels: Mapping[str, bool],
+    as_of: date,
+) -> Evaluation:
+    result = tier_accounts(model, inputs, {}, end_of(as_of))
+    scored = {d.key: (d.tier, d.score) for d in result.decisions if d.key in labels}
+    keys = sorted(scored)
+    area = auc([scored[k][1] for k in keys], [labels[k] for k in keys])
+    top = model.tiers[0].id
+    in_top = [k for k in keys if scored[k][0] == top]
+    top_rate = rate(sum(labels[k] for k in in_top), len(in_top))
+    overall = rate(sum(labels[k] for k in keys), len(keys))
+    return Evaluation(area, top, len(in_top), top_rate, overall, lift(top_rate, overall))
+
+
+def write_candidate(model_path: Path, weights: Mapping[str, float], out: Path) -> None:
+    """Copy the model file (comments kept) with new group weights; check it loads."""
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    with model_path.open(encoding="utf-8") as handle:
+        doc = yaml.load(handle)
+    for group in doc["groups"]:
+        if group["id"] in weights:
+            group["weight"] = weights[group["id"]]
+    with out.open("w", encoding="utf-8") as handle:
+        handle.write(
+            "# Candidate model written by `tierwise calibrate` for review; not live.\n"
+        )
+        yaml.dump(doc, handle)
+    load_model(out)
+
+
+def calibrate(
+    model: TieringModel,
+    inputs: Sequence[AccountInput],
+    labels: Mapping[str, bool],
+    as_of: date,
+) -> tuple[Calibration, dict[str, float]]:
+    """Fit on the training side, evaluate both models on the held-out side."""
+    from dataclasses import replace
+
+    train = {k: v for k, v in labels.items() if not held_out(k)}
+    test = {k: v for k, v in labels.items() if held_out(k)}
+    points = group_points(model, [i for i in inputs if i.key in train], as_of)
+    weights, coefs = fit_weights(model, points, train)
+    candidate = replace(
+        model,
+        groups=tuple(
+            replace(
+                g,
+                weight=weights[g.id],
+                signals=tuple(
+                    replace(s, weight=s.weight * weights[g.id] / g.weight if g.weight else 0.0)
+                    for s in g.signals
+                ),
+            )
+            if g.id in weights
+            else g
+            for g in model.groups
+        ),
+    )
+    test_inputs = [i for i in inputs if i.key in test]
+    result = Calibration(
+        current_weights={g.id: g.weight for g in model.groups if not g.subtracts},
+        candidate_weights=weights,
+        coefficients=coefs,
+        train_accounts=len(train),
+        held_out_accounts=len(test),
+        current=evaluate(model, test_inputs, test, as_of),
+        candidate=evaluate(candidate, test_inputs, test, as_of),
+    )
+    return result, weights
+
+
+def calibration_text(c: Calibration) -> str:
+    def show(e: Evaluation) -> str:
+        area = "-" if e.auc is None else f"{e.auc:.3f}"
+        top = "-" if e.top_tier_win_rate is None else f"{e.top_tier_win_rate:.1%}"
+        lf = "-" if e.top_tier_lift is None else f"{e.top_tier_lift:.2f}x"
+        return (f"AUC {area}; {e.top_tier} win rate {top} ({e.top_tier_accounts} accounts), "
+                f"lift {lf}")
+
+    lines = [
+        f"Calibrated on {c.train_accounts} accounts with closed deals; "
+        f"evaluated on {c.held_out_accounts} held out.",
+        "group weights (current -> candidate):",
+    ]
+    for gid, w in c.current_weights.items():
+        lines.append(f"  {gid:<14}{w:>7.1f} -> {c.candidate_weights.get(gid, w):>6.1f}"
+                     f"   (coef/point {c.coefficients.get(gid, 0.0):+.4f})")
+    lines.append(f"held out, current:   {show(c.current)}")
+    lines.append(f"held out, candidate: {show(c.candidate)}")
+    if c.out:
+        lines.append(f"candidate model written to {c.out} for review (the live model is unchanged)")
+    lines += [f"note: {n}" for n in c.notes]
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""Inputs of the outcome reports: deals per account key, and tiers as they stood.
+
+Opportunities are pulled live from the configured CRMs (a full pull each time; nothing
+is stored). A company held by both CRMs has its deals counted once: from its record
+in the primary CRM (``TIERWISE_PRIMARY``) when it has one there, else from the other,
+so mirrored deals are never double counted. Deals of accounts tierwise has never
+pulled are left out and counted as ``unmatched``.
+
+Tiers and scores come from the state store's tier history: the last decision at or
+before a moment. The store keeps only the latest pulled field values of an account
+(no per-date snapshots), so "as of" applies to tiers and scores, not to field values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from connectors.base import Connector, CrmOpportunity
+from sync.records import Snapshot
+from sync.state import StateStore
+from sync.state.store import utc
+from sync.state.tables import tier_history
+
+UNTIERED = "untiered"
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """One opportunity attributed to an account key."""
+
+    account_key: str
+    system: str
+    crm_id: str
+    amount: float
+    is_closed: bool
+    is_won: bool
+    created: date | None
+    closed: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class TierPoint:
+    tier: str
+    score: float
+    at: datetime
+    rule: str
+
+
+def pull_opportunities(connectors: Sequence[Connector]) -> list[CrmOpportunity]:
+    out: list[CrmOpportunity] = []
+    for connector in connectors:
+        out.extend(connector.pull_opportunities(None))
+    return out
+
+
+def attribute_deals(
+    opportunities: Iterable[CrmOpportunity], snapshots: Sequence[Snapshot], primary: str
+) -> tuple[list[Deal], int]:
+    """Deals by account key (one CRM per account, see module doc) and the unmatched count."""
+    key_of = {(s.system, s.crm_id): s.key for s in snapshots}
+    systems: dict[str, set[str]] = {}
+    for snap in snapshots:
+        systems.setdefault(snap.key, set()).add(snap.system)
+    source = {
+        key: primary if primary in held else min(held) for key, held in systems.items()
+    }
+    deals: list[Deal] = []
+    unmatched = 0
+    for opp in opportunities:
+        key = key_of.get((opp.system, opp.crm_account_id or ""))
+        if key is None:
+            unmatched += 1
+            continue
+        if source[key] != opp.system:
+            continue
+        deals.append(
+            Deal(
+                account_key=key,
+                system=opp.system,
+                crm_id=opp.crm_id,
+                amount=opp.amount or 0.0,
+                is_closed=opp.is_closed,
+                is_won=opp.is_won,
+                created=opp.created.date() if opp.created else None,
+                closed=opp.closed,
+            )
+        )
+    return deals, unmatched
+
+
+def tiers_as_of(store: StateStore, moment: datetime) -> dict[str, TierPoint]:
+    """Each account's last tier decision at or before ``moment``."""
+    out: dict[str, TierPoint] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                tier_history.c.key,
+                tier_history.c.tier,
+                tier_history.c.score,
+                tier_history.c.at,
+                tier_history.c.rule,
+            )
+            .where(tier_history.c.at <= moment)
+            .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
+        )
+        for r in rows:
+            out[r.key] = TierPoint(r.tier, float(r.score), utc(r.at) or r.at, r.rule)
+    return out
+
+
+def history_rows(store: StateStore) -> list[tuple[str, str, datetime, str, str]]:
+    """Every tier history row as (key, run_id, at, tier, rule), in time order."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                tier_history.c.key,
+                tier_history.c.run_id,
+                tier_history.c.at,
+                tier_history.c.tier,
+                tier_history.c.rule,
+            ).order_by(tier_history.c.at, tier_history.c.id)
+        )
+        return [(r.key, r.run_id, utc(r.at) or r.at, r.tier, r.rule) for r in rows]
+
+
+def account_keys(snapshots: Sequence[Snapshot]) -> list[str]:
+    return sorted({s.key for s in snapshots})
+
+
+def tier_of(points: Mapping[str, TierPoint], key: str) -> str:
+    point = points.get(key)
+    return point.tier if point is not None else UNTIERED

@@ -1,0 +1,228 @@
+"""``tierwise report``, ``backtest`` and ``calibrate``: outcome analytics commands.
+
+Registered on the main group by ``register(main)`` (called at the end of ``sync.cli``).
+Opportunities are pulled live from the configured CRMs on every call; tiers and scores
+come from the state store, so run ``tierwise run`` first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from sync.cli import Context
+    from sync.outcomes.data import Deal
+    from sync.state import StateStore
+    from tiering import TieringModel
+    from tiering.records import AccountInput
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None, default: date) -> date:
+    return value.date() if value is not None else default
+
+
+@dataclass
+class Loaded:
+    model: TieringModel
+    model_path: Path
+    store: StateStore
+    deals: list[Deal]
+    unmatched: int
+    keys: list[str]
+    inputs: list[AccountInput]
+
+
+def _load(ctx: Context, today: date) -> Loaded:
+    from sync import bootstrap as boot
+    from sync.cli import handled
+    from sync.merge import merge_accounts, to_inputs
+    from sync.outcomes.data import account_keys, attribute_deals, pull_opportunities
+
+    settings = ctx.settings()
+    with handled():
+        model = boot.build_model(settings, ctx.model)
+        store = boot.build_store(settings)
+        connectors = boot.build_crm_connectors(settings, model)
+        try:
+            opportunities = pull_opportunities(connectors)
+        finally:
+            for connector in connectors:
+                close = getattr(connector, "close", None)
+                if callable(close):
+                    close()
+    snapshots = store.snapshots()
+    deals, unmatched = attribute_deals(opportunities, snapshots, settings.primary)
+    inputs = to_inputs(merge_accounts(snapshots, settings.primary, today))
+    return Loaded(model, Path(ctx.model or settings.model_path), store, deals, unmatched,
+                  account_keys(snapshots), inputs)
+
+
+def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
+    from sync.cli import _json_default
+    from sync.logging import redactor
+
+    if as_json or ctx.as_json:
+        click.echo(redactor().scrub(json.dumps(data, indent=2, default=_json_default)))
+    else:
+        click.echo(redactor().scrub(text))
+
+
+@click.command("report")
+@click.option("--since", type=DATE, default=None,
+              help="Period start (default: a year before --until).")
+@click.option("--until", type=DATE, default=None, help="Period end, inclusive (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write one row per tier to this CSV file.")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Also write an HTML report with inline SVG charts.")
+@click.option("--volatility", is_flag=True, help="Add tier changes per run and per quarter.")
+@click.pass_obj
+def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_json: bool,
+               csv_file: Path | None, html_file: Path | None, volatility: bool) -> None:
+    """Outcomes per tier against the baseline (unqualified + untiered) over a period.
+
+    Accounts, open pipeline, win rate, average deal size, days to close, pipeline per
+    account and share of revenue; deals pulled live from the configured CRMs, tiers as
+    the state store recorded them at the period's end.
+    """
+    from sync.cli import EXIT_CONFIG, fail
+    from sync.outcomes import render
+    from sync.outcomes.backtest import end_of
+    from sync.outcomes.data import history_rows, tier_of, tiers_as_of
+    from sync.outcomes.report import build_report
+    from sync.outcomes.volatility import volatility as measure
+    from tiering.records import UNQUALIFIED
+
+    today = datetime.now(UTC).date()
+    end = _day(until, today)
+    start = _day(since, end - timedelta(days=365))
+    if start > end:
+        fail(EXIT_CONFIG, f"--since {start} is after --until {end}")
+    loaded = _load(ctx, today)
+    points = tiers_as_of(loaded.store, end_of(end))
+    model = loaded.model
+    result = build_report(
+        tiers={k: tier_of(points, k) for k in loaded.keys},
+        scores={k: p.score for k, p in points.items()},
+        deals=loaded.deals,
+        labels=model.tier_labels(),
+        tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
+        min_scores={t.id: t.min_score for t in model.tiers},
+        since=start,
+        until=end,
+    )
+    result.unmatched_deals = loaded.unmatched
+    if volatility:
+        result.volatility = measure(history_rows(loaded.store))
+    if csv_file is not None:
+        render.write_csv(result, csv_file)
+    if html_file is not None:
+        html_file.write_text(render.html_page(result), encoding="utf-8")
+    _emit(ctx, as_json, result.to_dict(), render.text_table(result))
+
+
+@click.command("backtest")
+@click.option("--as-of", "as_of", type=DATE, required=True,
+              help="Apply the tiers as they stood on this date.")
+@click.option("--until", type=DATE, default=None, help="Count deals closed up to this date.")
+@click.option("--model", "model_file", type=click.Path(path_type=Path, exists=True,
+              dir_okay=False), default=None,
+              help="Model to apply (default: the tiers tierwise recorded at --as-of).")
+@click.option("--compare", "compare_file", type=click.Path(path_type=Path, exists=True,
+              dir_okay=False), default=None, help="A second model, side by side.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
+                 model_file: Path | None, compare_file: Path | None, as_json: bool) -> None:
+    """How well each tier at --as-of predicted the wins that followed (win rate, lift, AUC)."""
+    from sync.cli import EXIT_CONFIG, fail, handled
+    from sync.outcomes.backtest import (
+        Backtest,
+        Scored,
+        backtest_text,
+        end_of,
+        evaluate,
+        outcomes_after,
+        score_with_model,
+    )
+    from sync.outcomes.data import tiers_as_of
+    from tiering import load_model
+
+    today = datetime.now(UTC).date()
+    day, end = as_of.date(), _day(until, today)
+    if day >= end:
+        fail(EXIT_CONFIG, f"--as-of {day} must be before --until {end}")
+    loaded = _load(ctx, today)
+    outcomes = outcomes_after(loaded.deals, day, end)
+    order = [t.id for t in loaded.model.tiers] + ["unqualified", "untiered"]
+    columns = []
+    notes: list[str] = []
+    field_note = (
+        "models are applied to the latest pulled field values (the state store keeps no "
+        "field values per date); only the recorded column is exactly as of the date"
+    )
+    if model_file is None:
+        points = tiers_as_of(loaded.store, end_of(day))
+        if points:
+            recorded = {k: Scored(p.tier, p.score) for k, p in points.items()}
+            columns.append(evaluate("recorded", recorded, outcomes, order))
+        else:
+            notes.append(f"no tier history at or before {day}: using the current model")
+            model_file = loaded.model_path
+    for path in (model_file, compare_file):
+        if path is None:
+            continue
+        with handled():
+            model = load_model(path)
+        scored = score_with_model(model, loaded.inputs, day)
+        columns.append(evaluate(path.name, scored, outcomes, order))
+        if field_note not in notes:
+            notes.append(field_note)
+    result = Backtest(day, end, columns, notes)
+    _emit(ctx, as_json, result.to_dict(), backtest_text(result))
+
+
+@click.command("calibrate")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("model.candidate.yaml"), show_default=True,
+              help="Where to write the candidate model (never the live model).")
+@click.option("--since", type=DATE, default=None, help="Use deals closed after this date.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, as_json: bool) -> None:
+    """Fit group weights on won/lost history; show held-out lift/AUC; write a candidate."""
+    from sync.cli import EXIT_CONFIG, fail
+    from sync.outcomes.backtest import outcomes_after
+    from sync.outcomes.calibrate import calibrate, calibration_text, write_candidate
+
+    today = datetime.now(UTC).date()
+    start = _day(since, date(1970, 1, 1))
+    loaded = _load(ctx, today)
+    if out.resolve() == loaded.model_path.resolve():
+        fail(EXIT_CONFIG, "--out must not be the live model file")
+    labels = {k: won > 0 for k, (_, won) in outcomes_after(loaded.deals, start, today).items()}
+    try:
+        result, weights = calibrate(loaded.model, loaded.inputs, labels, today)
+    except ValueError as exc:
+        fail(EXIT_CONFIG, f"cannot calibrate: {exc}")
+    write_candidate(loaded.model_path, weights, out)
+    result.out = str(out)
+    result.notes.append(
+        "fitted on the latest pulled field values against deals already closed; "
+        "fields that move with outcomes (open pipeline, last activity) can flatter the fit"
+    )
+    _emit(ctx, as_json, result.to_dict(), calibration_text(result))
+
+
+def register(main: click.Group) -> None:
+    for command in (report_cmd, backtest_cmd, calibrate_cmd):
+        main.add_command(command)
