@@ -1,0 +1,93 @@
+"""Pure outcome measures: AUC, the per-tier report, volatility, charts."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from sync.outcomes import charts
+from sync.outcomes.data import Deal
+from sync.outcomes.metrics import auc
+from sync.outcomes.report import ALL, BASELINE, build_report
+from sync.outcomes.volatility import volatility
+
+
+def test_auc_matches_scikit_learn_including_ties() -> None:
+    rng = random.Random(3)
+    scores = [float(rng.randrange(20)) for _ in range(300)]
+    labels = [rng.random() < s / 25 for s in scores]
+
+    assert roc_auc_score(labels, scores) == pytest.approx(auc(scores, labels))
+
+
+def test_auc_is_undefined_with_one_class_only() -> None:
+    assert auc([1.0, 2.0], [True, True]) is None
+
+
+def _deal(key: str, n: int, won: bool | None, amount: float, created: date,
+          closed: date | None) -> Deal:
+    return Deal(key, "salesforce", f"{key}-{n}", amount, won is not None, bool(won), created,
+                closed)
+
+
+def test_the_report_measures_each_tier_against_the_baseline() -> None:
+    tiers = {"a": "tier_1", "b": "tier_1", "c": "unqualified", "d": "untiered", "e": "tier_2"}
+    deals = [
+        _deal("a", 1, True, 100.0, date(2026, 1, 1), date(2026, 1, 31)),
+        _deal("a", 2, False, 50.0, date(2026, 2, 1), date(2026, 3, 1)),
+        _deal("b", 1, None, 70.0, date(2026, 5, 1), None),  # open
+        _deal("c", 1, False, 10.0, date(2026, 1, 1), date(2026, 2, 1)),
+        _deal("d", 1, True, 300.0, date(2026, 1, 1), date(2026, 1, 11)),
+        _deal("d", 2, False, 5.0, date(2026, 1, 1), date(2026, 1, 5)),
+        _deal("e", 1, True, 40.0, date(2024, 1, 1), date(2024, 2, 1)),  # before the period
+    ]
+
+    report = build_report(
+        tiers=tiers, scores={"a": 80.0, "b": 75.0}, deals=deals,
+        labels={"tier_1": "Strategic", "tier_2": "Core"}, tier_ids=["tier_1", "tier_2"],
+        min_scores={"tier_1": None, "tier_2": 40.0},
+        since=date(2026, 1, 1), until=date(2026, 12, 31),
+    )
+
+    t1, base, everyone = report.row("tier_1"), report.row(BASELINE), report.row(ALL)
+    assert (2, 2) == (t1.accounts, base.accounts)
+    assert (0.5, 1 / 3) == (t1.win_rate, base.win_rate)
+    assert pytest.approx(1.5) == t1.win_rate_vs_baseline
+    assert 70.0 == t1.open_pipeline
+    assert (100.0, 30.0) == (t1.avg_deal_size, t1.days_to_close)
+    assert pytest.approx(220.0 / 2) == t1.pipeline_per_account
+    assert pytest.approx(100.0 / 400.0) == t1.revenue_share
+    assert 0 == report.row("tier_2").deals_closed
+    assert 5 == everyone.accounts
+    assert [("tier_1", 75.0), ("tier_2", 40.0)] == report.boundaries
+
+
+def test_volatility_counts_moves_per_run_and_quarter_with_their_rules() -> None:
+    jan, feb, apr = (datetime(2026, m, 1, tzinfo=UTC) for m in (1, 2, 4))
+    rows = [
+        *[(f"k{i}", "r1", jan, "tier_2", "threshold") for i in range(20)],
+        ("k0", "r2", feb, "tier_1", "trigger:surge"),
+        ("k1", "r2", feb, "tier_3", "threshold"),
+        ("k2", "r3", apr, "tier_3", "threshold"),
+        ("k99", "r3", apr, "tier_4", "threshold"),  # a new account is not a move
+    ]
+
+    v = volatility(rows)
+
+    assert [0, 2, 1] == [r.moves for r in v.runs]
+    assert [None, 0.1, 0.05] == [r.share for r in v.runs]
+    assert [("2026-Q1", 0, 0), ("2026-Q2", 20, 1)] == [
+        (q.quarter, q.tiered_at_start, q.changed) for q in v.quarters]
+    assert {"threshold": 2, "trigger:surge": 1} == v.rules
+
+
+def test_the_score_histogram_draws_each_tier_boundary() -> None:
+    svg = charts.histogram("scores", [5.0, 55.0, 81.0], [("tier_1", 80.0), ("tier_2", 50.0)])
+
+    assert svg.startswith("<svg")
+    assert "tier_1 ≥ 80.0" in svg
+    assert "tier_2 ≥ 50.0" in svg
+    assert 2 == svg.count('stroke-dasharray="4 3"')
