@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """Pure outcome measures: AUC, the per-tier report, volatility, charts."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """report / backtest / calibrate through the CLI, against sandbox deals with known structure.
 
 The sandbox's deals are won far more often by Software / Financial Services companies
