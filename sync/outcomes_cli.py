@@ -196,9 +196,12 @@ def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
               default=Path("model.candidate.yaml"), show_default=True,
               help="Where to write the candidate model (never the live model).")
 @click.option("--since", type=DATE, default=None, help="Use deals closed after this date.")
+@click.option("--per-signal", is_flag=True,
+              help="Fit each signal's points (also rewrites signal weights), not only groups.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, as_json: bool) -> None:
+def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: bool,
+                  as_json: bool) -> None:
     """Fit group weights on won/lost history; show held-out lift/AUC; write a candidate."""
     from sync.cli import EXIT_CONFIG, fail
     from sync.outcomes.backtest import outcomes_after
@@ -211,10 +214,12 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, as_json: bool
         fail(EXIT_CONFIG, "--out must not be the live model file")
     labels = {k: won > 0 for k, (_, won) in outcomes_after(loaded.deals, start, today).items()}
     try:
-        result, weights = calibrate(loaded.model, loaded.inputs, labels, today)
+        result, weights, shares = calibrate(
+            loaded.model, loaded.inputs, labels, today, per_signal=per_signal
+        )
     except ValueError as exc:
         fail(EXIT_CONFIG, f"cannot calibrate: {exc}")
-    write_candidate(loaded.model_path, weights, out)
+    write_candidate(loaded.model_path, weights, out, shares)
     result.out = str(out)
     result.notes.append(
         "fitted on the latest pulled field values against deals already closed; "

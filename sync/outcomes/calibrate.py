@@ -52,6 +52,7 @@ class Calibration:
     candidate: Evaluation
     out: str | None = None
     notes: list[str] = field(default_factory=list)
+    signal_weights: dict[str, dict[str, float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,29 +71,79 @@ def group_points(
     return {d.key: {g.name: g.points for g in d.groups} for d in result.decisions}
 
 
-def fit_weights(
-    model: TieringModel,
-    points: Mapping[str, Mapping[str, float]],
-    labels: Mapping[str, bool],
-) -> tuple[dict[str, float], dict[str, float]]:
-    """(new weights of the adding groups, summing to 100; coefficients per point)."""
+def signal_points(
+    model: TieringModel, inputs: Sequence[AccountInput], as_of: date
+) -> dict[str, dict[str, float]]:
+    """Account key -> ``group.signal`` -> points, from the model's breakdown."""
+    result = tier_accounts(model, inputs, {}, end_of(as_of))
+    return {
+        d.key: {f"{g.name}.{sig.name}": sig.points for g in d.groups for sig in g.signals}
+        for d in result.decisions
+    }
+
+
+def _logistic(x: Any, y: Any) -> Any:
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
-    adding = [g for g in model.groups if not g.subtracts]
-    keys = sorted(labels)
-    x = np.array([[points[k].get(g.id, 0.0) for g in adding] for k in keys], dtype=float)
-    y = np.array([labels[k] for k in keys], dtype=int)
     if len(set(y.tolist())) < 2:
         raise ValueError("calibration needs both won and lost accounts in the training data")
-    fitted = LogisticRegression(max_iter=1000).fit(x, y)
-    coefs = {g.id: float(c) for g, c in zip(adding, fitted.coef_[0], strict=True)}
-    raw = {g.id: max(0.0, coefs[g.id]) * g.weight for g in adding}
+    return LogisticRegression(max_iter=2000).fit(x, y)
+
+
+def _to_hundred(raw: Mapping[str, float]) -> dict[str, float]:
     total = sum(raw.values())
     if total <= 0:
         raise ValueError("no criteria group predicts wins on this history")
     weights = {k: round(100 * v / total, 1) for k, v in raw.items()}
     largest = max(weights, key=lambda k: weights[k])
     weights[largest] = round(weights[largest] + 100 - sum(weights.values()), 1)
+    return weights
+
+
+def fit_signal_weights(
+    model: TieringModel,
+    points: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, bool],
+) -> tuple[dict[str, float], dict[str, dict[str, float]], dict[str, float]]:
+    """Per-signal fit: (group weights summing to 100, signal shares per group in points,
+    coefficients per point by ``group.signal``). A signal's budget is its coefficient x
+    its current maximum points (clipped at 0); a group's weight is its signals' sum. A
+    group whose every signal lost its budget keeps its signal shares at weight 0."""
+    adding = [g for g in model.groups if not g.subtracts]
+    names = [f"{g.id}.{sig.id}" for g in adding for sig in g.signals]
+    keys = sorted(labels)
+    x = np.array([[points[k].get(n, 0.0) for n in names] for k in keys], dtype=float)
+    y = np.array([labels[k] for k in keys], dtype=int)
+    coefs = dict(zip(names, (float(c) for c in _logistic(x, y).coef_[0]), strict=True))
+    budget = {
+        g.id: {sig.id: max(0.0, coefs[f"{g.id}.{sig.id}"]) * sig.weight for sig in g.signals}
+        for g in adding
+    }
+    weights = _to_hundred({gid: sum(b.values()) for gid, b in budget.items()})
+    shares: dict[str, dict[str, float]] = {}
+    for g in adding:
+        total = sum(budget[g.id].values())
+        shares[g.id] = (
+            {sid: round(100 * b / total, 2) for sid, b in budget[g.id].items()}
+            if total > 0
+            else {sig.id: sig.weight for sig in g.signals}
+        )
+    return weights, shares, coefs
+
+
+def fit_weights(
+    model: TieringModel,
+    points: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, bool],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(new weights of the adding groups, summing to 100; coefficients per point)."""
+    adding = [g for g in model.groups if not g.subtracts]
+    keys = sorted(labels)
+    x = np.array([[points[k].get(g.id, 0.0) for g in adding] for k in keys], dtype=float)
+    y = np.array([labels[k] for k in keys], dtype=int)
+    fitted = _logistic(x, y)
+    coefs = {g.id: float(c) for g, c in zip(adding, fitted.coef_[0], strict=True)}
+    weights = _to_hundred({g.id: max(0.0, coefs[g.id]) * g.weight for g in adding})
     return weights, coefs
 
 
@@ -113,8 +164,14 @@ def evaluate(
     return Evaluation(area, top, len(in_top), top_rate, overall, lift(top_rate, overall))
 
 
-def write_candidate(model_path: Path, weights: Mapping[str, float], out: Path) -> None:
-    """Copy the model file (comments kept) with new group weights; check it loads."""
+def write_candidate(
+    model_path: Path,
+    weights: Mapping[str, float],
+    out: Path,
+    shares: Mapping[str, Mapping[str, float]] | None = None,
+) -> None:
+    """Copy the model file (comments kept) with new group (and signal) weights; check it
+    loads."""
     yaml = YAML()
     yaml.preserve_quotes = True
     with model_path.open(encoding="utf-8") as handle:
@@ -122,6 +179,10 @@ def write_candidate(model_path: Path, weights: Mapping[str, float], out: Path) -
     for group in doc["groups"]:
         if group["id"] in weights:
             group["weight"] = weights[group["id"]]
+        for signal in group.get("signals") or ():
+            share = (shares or {}).get(group["id"], {}).get(signal["id"])
+            if share is not None:
+                signal["weight"] = share
     with out.open("w", encoding="utf-8") as handle:
         handle.write(
             "# Candidate model written by `tierwise calibrate` for review; not live.\n"
@@ -130,35 +191,51 @@ def write_candidate(model_path: Path, weights: Mapping[str, float], out: Path) -
     load_model(out)
 
 
+def candidate_model(
+    model: TieringModel,
+    weights: Mapping[str, float],
+    shares: Mapping[str, Mapping[str, float]] | None = None,
+) -> TieringModel:
+    """The model with new group weights (signal points scaled to match, or set from
+    ``shares``), as the loader would build it from the candidate file."""
+    from dataclasses import replace
+
+    groups = []
+    for g in model.groups:
+        if g.id not in weights:
+            groups.append(g)
+            continue
+        new = weights[g.id]
+        relative = (shares or {}).get(g.id) or {sig.id: sig.weight for sig in g.signals}
+        total = sum(relative.values())
+        signals = tuple(
+            replace(sig, weight=new * relative[sig.id] / total if total else 0.0)
+            for sig in g.signals
+        )
+        groups.append(replace(g, weight=new, signals=signals))
+    return replace(model, groups=tuple(groups))
+
+
 def calibrate(
     model: TieringModel,
     inputs: Sequence[AccountInput],
     labels: Mapping[str, bool],
     as_of: date,
-) -> tuple[Calibration, dict[str, float]]:
+    *,
+    per_signal: bool = False,
+) -> tuple[Calibration, dict[str, float], dict[str, dict[str, float]] | None]:
     """Fit on the training side, evaluate both models on the held-out side."""
-    from dataclasses import replace
-
     train = {k: v for k, v in labels.items() if not held_out(k)}
     test = {k: v for k, v in labels.items() if held_out(k)}
-    points = group_points(model, [i for i in inputs if i.key in train], as_of)
-    weights, coefs = fit_weights(model, points, train)
-    candidate = replace(
-        model,
-        groups=tuple(
-            replace(
-                g,
-                weight=weights[g.id],
-                signals=tuple(
-                    replace(s, weight=s.weight * weights[g.id] / g.weight if g.weight else 0.0)
-                    for s in g.signals
-                ),
-            )
-            if g.id in weights
-            else g
-            for g in model.groups
-        ),
-    )
+    train_inputs = [i for i in inputs if i.key in train]
+    shares: dict[str, dict[str, float]] | None = None
+    if per_signal:
+        weights, shares, coefs = fit_signal_weights(
+            model, signal_points(model, train_inputs, as_of), train
+        )
+    else:
+        weights, coefs = fit_weights(model, group_points(model, train_inputs, as_of), train)
+    candidate = candidate_model(model, weights, shares)
     test_inputs = [i for i in inputs if i.key in test]
     result = Calibration(
         current_weights={g.id: g.weight for g in model.groups if not g.subtracts},
@@ -169,7 +246,9 @@ def calibrate(
         current=evaluate(model, test_inputs, test, as_of),
         candidate=evaluate(candidate, test_inputs, test, as_of),
     )
-    return result, weights
+    if shares is not None:
+        result.signal_weights = shares
+    return result, weights, shares
 
 
 def calibration_text(c: Calibration) -> str:
@@ -186,8 +265,12 @@ def calibration_text(c: Calibration) -> str:
         "group weights (current -> candidate):",
     ]
     for gid, w in c.current_weights.items():
-        lines.append(f"  {gid:<14}{w:>7.1f} -> {c.candidate_weights.get(gid, w):>6.1f}"
-                     f"   (coef/point {c.coefficients.get(gid, 0.0):+.4f})")
+        coef = c.coefficients.get(gid)
+        detail = f"   (coef/point {coef:+.4f})" if coef is not None else ""
+        lines.append(f"  {gid:<14}{w:>7.1f} -> {c.candidate_weights.get(gid, w):>6.1f}{detail}")
+        for sid, share in ((c.signal_weights or {}).get(gid) or {}).items():
+            lines.append(f"      {sid:<20} share {share:>6.2f}   (coef/point "
+                         f"{c.coefficients.get(f'{gid}.{sid}', 0.0):+.4f})")
     lines.append(f"held out, current:   {show(c.current)}")
     lines.append(f"held out, candidate: {show(c.candidate)}")
     if c.out:

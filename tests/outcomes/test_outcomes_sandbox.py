@@ -144,3 +144,21 @@ def test_calibrate_refuses_to_write_over_the_live_model(world: World) -> None:
 
     assert 2 == result.exit_code
     assert "live model" in result.output
+
+
+def test_per_signal_calibration_writes_signal_weights_that_also_beat_the_bad_model(
+    world: World,
+) -> None:
+    out = world.tmp / "candidate-signals.yaml"
+
+    result = invoke(world, "--model", str(world.tmp / "bad.yaml"), "calibrate", "--json",
+                    "--per-signal", "--out", str(out))
+
+    data = json.loads(result.output)
+    assert data["candidate"]["auc"] > data["current"]["auc"] + 0.05
+    candidate = load_model(out)
+    fit = next(g for g in candidate.groups if g.id == "fit")
+    shares = data["signal_weights"]["fit"]
+    total = sum(shares.values())
+    assert {s.id: pytest.approx(fit.weight * shares[s.id] / total) for s in fit.signals} == {
+        s.id: s.weight for s in fit.signals}
