@@ -1,4 +1,3 @@
-
 """The candidate model evaluated in memory is the one written to the candidate file."""
 
 from __future__ import annotations
