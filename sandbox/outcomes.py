@@ -5,7 +5,7 @@
 drawn from a fixed logistic rule, so tests can assert that a backtest finds it:
 
 * Software and Financial Services win far more often than other industries;
-* 200+ employees and an intent score of 60+ each raise the odds;
+* 200+ employees and an intent score of 40+ each raise the odds;
 * small (< 50 employees) Retail and Education companies rarely win.
 
 ``win_probability`` is that rule, exported so tests can compute the expected ordering.
@@ -49,7 +49,7 @@ def win_probability(company: Mapping[str, Any]) -> float:
         logit += 1.6
     if employees >= 200:
         logit += 1.0
-    if intent >= 60:
+    if intent >= 40:
         logit += 1.2
     if industry in WEAK_INDUSTRIES and employees < 50:
         logit -= 1.5
