@@ -14,7 +14,7 @@ def _svg(height: int, body: Sequence[str], title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
         'font-family="sans-serif" font-size="12">'
-        f'<text x="0" y="14" font-weight="bold">{escape(title)}</text>'
+        f'<text x="4" y="14" font-weight="bold">{escape(title)}</text>'
         + "".join(body)
         + "</svg>"
     )
@@ -25,7 +25,7 @@ def bar_chart(
 ) -> str:
     """Horizontal bars, one per (label, value)."""
     top = max((v for _, v in items), default=0.0) or 1.0
-    row, left, right = 24, 200, 90
+    row, left, right = 24, 250, 80
     span = WIDTH - left - right
     body: list[str] = []
     for i, (label, value) in enumerate(items):
@@ -45,14 +45,14 @@ def funnel_chart(title: str, stages: Sequence[str], rows: Sequence[tuple[str, Se
                  ) -> str:
     """Per tier, one bar per funnel stage (e.g. accounts -> with new deals -> won)."""
     top = max((v for _, values in rows for v in values), default=0.0) or 1.0
-    group_h, bar_h, left, right = 18 * len(stages) + 10, 16, 200, 90
+    group_h, bar_h, left, right = 18 * len(stages) + 10, 16, 250, 80
     span = WIDTH - left - right
     body: list[str] = []
     for s, stage in enumerate(stages):
         body.append(
-            f'<rect x="{left + s * 150}" y="22" width="10" height="10" '
+            f'<rect x="{left + s * 120}" y="22" width="10" height="10" '
             f'fill="{COLOURS[s % len(COLOURS)]}"/>'
-            f'<text x="{left + s * 150 + 14}" y="31">{escape(stage)}</text>'
+            f'<text x="{left + s * 120 + 14}" y="31">{escape(stage)}</text>'
         )
     for i, (label, values) in enumerate(rows):
         y0 = 40 + i * group_h
@@ -75,7 +75,9 @@ def histogram(title: str, scores: Sequence[float], boundaries: Sequence[tuple[st
     for score in scores:
         counts[min(bins - 1, max(0, int(score / 100 * bins)))] += 1
     top = max(counts) or 1
-    left, bottom, plot_h = 40, 230, 190
+    legend = 24 + 14 * len(boundaries)
+    left, plot_h = 40, 180
+    bottom = legend + plot_h + 10
     span = WIDTH - left - 20
     bw = span / bins
     body: list[str] = [
@@ -91,12 +93,13 @@ def histogram(title: str, scores: Sequence[float], boundaries: Sequence[tuple[st
     for tick in range(0, 101, 20):
         x = left + tick / 100 * span
         body.append(f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">{tick}</text>')
-    for n, (tier, bar) in enumerate(boundaries):
+    for n, (tier, bar) in enumerate(sorted(boundaries, key=lambda b: b[1])):
         x = left + min(100.0, max(0.0, bar)) / 100 * span
+        label_y = 34 + 14 * n
         body.append(
-            f'<line x1="{x:.1f}" y1="{bottom - plot_h - 4}" x2="{x:.1f}" y2="{bottom}" '
+            f'<line x1="{x:.1f}" y1="{label_y + 2}" x2="{x:.1f}" y2="{bottom}" '
             f'stroke="#c00000" stroke-dasharray="4 3"/>'
-            f'<text x="{x + 3:.1f}" y="{bottom - plot_h + 8 + 12 * n}" fill="#c00000">'
+            f'<text x="{x + 3:.1f}" y="{label_y}" fill="#c00000">'
             f"{escape(tier)} ≥ {bar:.1f}</text>"
         )
     return _svg(bottom + 22, body, title)

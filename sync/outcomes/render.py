@@ -96,8 +96,8 @@ def write_csv(report: OutcomeReport, path: Path) -> None:
 def html_page(report: OutcomeReport) -> str:
     tiers = [r for r in report.rows if r.tier != ALL]
     funnel = charts.funnel_chart(
-        "Tier funnel: accounts -> with new deals -> won",
-        ("accounts", "with new deals", "won"),
+        "Tier funnel: accounts, with new deals, with a win (in the period)",
+        ("accounts", "with new deals", "with a win"),
         [(r.label, (r.accounts, r.accounts_with_new_deals, r.accounts_won)) for r in tiers],
     )
     win = charts.bar_chart(
