@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from connectors.base import CrmOpportunity, TierwiseValues
 from sync.outcomes import charts
-from sync.outcomes.data import Deal
+from sync.outcomes.data import Deal, attribute_deals, tiers_as_of
 from sync.outcomes.metrics import auc
 from sync.outcomes.report import ALL, BASELINE, build_report
 from sync.outcomes.volatility import volatility
+from sync.records import Snapshot
+from sync.state import StateStore
+from tiering.records import Decision
 
 
 def test_auc_matches_scikit_learn_including_ties() -> None:
@@ -92,3 +97,54 @@ def test_the_score_histogram_draws_each_tier_boundary() -> None:
     assert "tier_1 ≥ 80.0" in svg
     assert "tier_2 ≥ 50.0" in svg
     assert 2 == svg.count('stroke-dasharray="4 3"')
+
+
+def _snap(system: str, crm_id: str, key: str) -> Snapshot:
+    return Snapshot(system=system, crm_id=crm_id, key=key, domain=None, name=None,
+                    owner_id=None, modified_at=None, fields={}, written=TierwiseValues())
+
+
+def _opp(system: str, crm_id: str, account: str | None, won: bool = True) -> CrmOpportunity:
+    return CrmOpportunity(system, crm_id, account, 10.0, "x", True, won,
+                          datetime(2026, 1, 1, tzinfo=UTC), date(2026, 2, 1), None)
+
+
+@pytest.mark.parametrize(("primary", "expected_system"),
+                         [("salesforce", "salesforce"), ("hubspot", "hubspot")])
+def test_a_company_in_both_crms_has_its_deals_counted_once_from_the_primary(
+    primary: str, expected_system: str
+) -> None:
+    snapshots = [_snap("salesforce", "001A", "acme.com"), _snap("hubspot", "18", "acme.com"),
+                 _snap("hubspot", "19", "solo.io")]
+    opportunities = [_opp("salesforce", "006A", "001A"), _opp("hubspot", "48", "18"),
+                     _opp("hubspot", "49", "19"), _opp("hubspot", "50", "999"),
+                     _opp("salesforce", "006B", None)]
+
+    deals, unmatched = attribute_deals(opportunities, snapshots, primary)
+
+    assert 2 == unmatched
+    assert {("acme.com", expected_system), ("solo.io", "hubspot")} == {
+        (d.account_key, d.system) for d in deals}
+
+
+def _decision(key: str, tier: str, score: float) -> Decision:
+    return Decision(key=key, tier=tier, tier_label=tier, previous_tier=None, score=score,
+                    rule="threshold", reason="", play=None)
+
+
+def test_tiers_as_of_a_date_are_the_last_decisions_recorded_by_then(tmp_path: Path) -> None:
+    store = StateStore.from_url(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    jan, mar = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
+    store.record_decisions("r1", jan, [_decision("a", "tier_2", 50.0),
+                                       _decision("b", "tier_4", 10.0)])
+    store.record_decisions("r2", mar, [_decision("a", "tier_1", 80.0),
+                                       _decision("c", "tier_3", 30.0)])
+
+    february = tiers_as_of(store, datetime(2026, 2, 1, tzinfo=UTC))
+    april = tiers_as_of(store, datetime(2026, 4, 1, tzinfo=UTC))
+    store.dispose()
+
+    assert {"a": ("tier_2", 50.0), "b": ("tier_4", 10.0)} == {
+        k: (p.tier, p.score) for k, p in february.items()}
+    assert {"a": "tier_1", "b": "tier_4", "c": "tier_3"} == {k: p.tier for k, p in april.items()}
