@@ -420,15 +420,23 @@ def test_two_workers_started_at_once_one_runs_the_other_exits_with_the_lock_code
     tmp_path: Path,
 ) -> None:
     with make_sandbox() as sb:
-        sb.faults.add(FaultRule(system="hubspot", kind="latency", delay_ms=50))
+        # Slow HubSpot down so the first run is still going when the second one starts.
+        sb.faults.add(FaultRule(system="hubspot", kind="latency", delay_ms=400))
         env = cli_env(sb, tmp_path)
-        procs = [subprocess.Popen(
-            [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        codes = sorted(p.wait(timeout=120) for p in procs)
-        for p in procs:
-            p.communicate()
-    assert [0, 5] == codes
+        tierwise("validate", env=env)  # migrate the new state file before the race
+        command = [sys.executable, "-m", "sync", "run"]
+        first = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        wait_for_call(sb, "/crm/v3/", 1)  # the first run holds the lock by now
+        second = subprocess.Popen(  # noqa: S603
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        second_out = second.communicate(timeout=120)
+        first.communicate(timeout=120)
+    assert 0 == first.returncode
+    assert 5 == second.returncode, second_out
+    assert "lock" in (second_out[0] + second_out[1]).lower()
 
 
 def test_a_wrong_credential_names_the_setting_exits_3_and_echoes_no_secret(
