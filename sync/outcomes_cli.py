@@ -228,6 +228,46 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
     _emit(ctx, as_json, result.to_dict(), calibration_text(result))
 
 
+@click.command("customers")
+@click.option("--customer-model", "customer_model",
+              type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Customer tier model (default: the bundled config/customer_model.yaml).")
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write one row per customer to this CSV file.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_obj
+def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | None,
+                  as_json: bool) -> None:
+    """Preview customer tiers (grow / defend / monitor) from the deal history. Read-only.
+
+    Not yet written to CRM fields nor run in the sync job; health score and product
+    adoption are not read from the CRMs yet.
+    """
+    import csv
+
+    from sync.cli import handled
+    from sync.outcomes.customers import (
+        CUSTOMER_MODEL,
+        customer_tiers,
+        customers_dict,
+        customers_text,
+    )
+    from tiering import load_model
+
+    today = datetime.now(UTC).date()
+    with handled():
+        model = load_model(customer_model or CUSTOMER_MODEL)
+    loaded = _load(ctx, today)
+    rows = customer_tiers(model, loaded.deals, today)
+    data = customers_dict(rows)
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["key", "tier", "score", "arr", "reason"])
+            writer.writeheader()
+            writer.writerows(data)
+    _emit(ctx, as_json, data, customers_text(model, rows))
+
+
 def register(main: click.Group) -> None:
-    for command in (report_cmd, backtest_cmd, calibrate_cmd):
+    for command in (report_cmd, backtest_cmd, calibrate_cmd, customers_cmd):
         main.add_command(command)

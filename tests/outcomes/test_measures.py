@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from connectors.base import CrmOpportunity, TierwiseValues
 from sync.outcomes import charts
+from sync.outcomes.customers import customer_inputs
 from sync.outcomes.data import Deal, attribute_deals, tiers_as_of
 from sync.outcomes.metrics import auc
 from sync.outcomes.report import ALL, BASELINE, build_report
@@ -148,3 +149,20 @@ def test_tiers_as_of_a_date_are_the_last_decisions_recorded_by_then(tmp_path: Pa
     assert {"a": ("tier_2", 50.0), "b": ("tier_4", 10.0)} == {
         k: (p.tier, p.score) for k, p in february.items()}
     assert {"a": "tier_1", "b": "tier_4", "c": "tier_3"} == {k: p.tier for k, p in april.items()}
+
+
+def test_customer_fields_are_derived_from_the_deal_history() -> None:
+    today = date(2026, 11, 1)
+    deals = [
+        _deal("a", 1, True, 100.0, date(2026, 1, 1), date(2026, 3, 1)),
+        _deal("a", 2, True, 50.0, date(2025, 1, 1), date(2025, 3, 1)),
+        _deal("a", 3, False, 9.0, date(2026, 1, 1), date(2026, 4, 1)),
+        _deal("a", 4, None, 70.0, date(2026, 9, 1), None),
+        _deal("b", 1, False, 10.0, date(2026, 1, 1), date(2026, 2, 1)),  # never won: no customer
+    ]
+
+    inputs = customer_inputs(deals, today)
+
+    assert ["a"] == [i.key for i in inputs]
+    assert {"arr": 100.0, "wins_12m": 1.0, "expansion": 2.0, "last_win": date(2026, 3, 1),
+            "open_pipeline": 70.0, "lost_12m": 1.0} == dict(inputs[0].fields)

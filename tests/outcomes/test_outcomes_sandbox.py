@@ -162,3 +162,16 @@ def test_per_signal_calibration_writes_signal_weights_that_also_beat_the_bad_mod
     total = sum(shares.values())
     assert {s.id: pytest.approx(fit.weight * shares[s.id] / total) for s in fit.signals} == {
         s.id: s.weight for s in fit.signals}
+
+
+def test_customer_tiers_preview_tiers_every_customer_with_a_won_deal(world: World) -> None:
+    result = invoke(world, "customers", "--json")
+
+    rows = json.loads(result.output)
+    by_tier: dict[str, list[float]] = {}
+    for row in rows:
+        by_tier.setdefault(row["tier"], []).append(row["arr"])
+    assert {"grow", "defend", "monitor"} == set(by_tier)
+    assert all(len(by_tier[t]) > 0 for t in by_tier)
+    mean = {t: sum(v) / len(v) for t, v in by_tier.items()}
+    assert mean["grow"] > mean["defend"] > mean["monitor"]

@@ -1,0 +1,93 @@
+"""Customer tiers (preview): existing customers tiered by a second model profile.
+
+A customer is an account with at least one won deal. Its fields are derived from the
+deal history (``config/customer_model.yaml`` declares them): ARR proxy (won in the last
+365 days), wins, expansion (that year over the year before), last win, open pipeline,
+lost deals. The tiering core is the same as for prospects; only the model differs.
+
+Not yet: health score and product adoption from CRM fields, writing customer tiers to
+their own CRM fields, and running them inside the sync job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sync.outcomes.backtest import end_of
+from sync.outcomes.data import Deal
+from tiering import TieringModel, tier_accounts
+from tiering.records import AccountInput, FieldValue
+
+CUSTOMER_MODEL = Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml"
+
+
+def customer_inputs(deals: Sequence[Deal], today: date) -> list[AccountInput]:
+    year, two_years = today - timedelta(days=365), today - timedelta(days=730)
+    by_key: dict[str, list[Deal]] = {}
+    for d in deals:
+        by_key.setdefault(d.account_key, []).append(d)
+    inputs: list[AccountInput] = []
+    for key in sorted(by_key):
+        own = by_key[key]
+        won = [d for d in own if d.is_won and d.closed is not None and d.closed <= today]
+        if not won:
+            continue
+        recent = sum(d.amount for d in won if d.closed and d.closed > year)
+        before = sum(d.amount for d in won if d.closed and two_years < d.closed <= year)
+        fields: dict[str, FieldValue] = {
+            "arr": recent,
+            "wins_12m": float(sum(1 for d in won if d.closed and d.closed > year)),
+            "expansion": recent / before if before else None,
+            "last_win": max(d.closed for d in won if d.closed),
+            "open_pipeline": sum(d.amount for d in own if not d.is_closed),
+            "lost_12m": float(sum(
+                1 for d in own
+                if d.is_closed and not d.is_won and d.closed and year < d.closed <= today)),
+        }
+        inputs.append(AccountInput(key=key, fields=fields))
+    return inputs
+
+
+def _number(value: FieldValue) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    key: str
+    tier: str
+    score: float
+    arr: float
+    reason: str
+
+
+def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date
+                   ) -> list[CustomerRow]:
+    inputs = customer_inputs(deals, today)
+    arr = {i.key: _number(i.fields.get("arr")) for i in inputs}
+    result = tier_accounts(model, inputs, {}, end_of(today))
+    return sorted(
+        (CustomerRow(d.key, d.tier, d.score, arr[d.key], d.reason) for d in result.decisions),
+        key=lambda r: (-r.score, r.key),
+    )
+
+
+def customers_text(model: TieringModel, rows: Sequence[CustomerRow], top: int = 15) -> str:
+    labels = model.tier_labels()
+    lines = [f"Customer tiers (preview, read-only): {len(rows)} customers with a won deal"]
+    for tier in [t.id for t in model.tiers]:
+        members = [r for r in rows if r.tier == tier]
+        lines.append(f"  {labels[tier]:<10}{len(members):>7} customers  "
+                     f"ARR ${sum(r.arr for r in members):,.0f}")
+    lines.append(f"Top {min(top, len(rows))} by score:")
+    lines += [f"  {r.key:<32} {labels.get(r.tier, r.tier):<8} {r.score:5.1f}  {r.reason}"
+              for r in rows[:top]]
+    return "\n".join(lines)
+
+
+def customers_dict(rows: Sequence[CustomerRow]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]
