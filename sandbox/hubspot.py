@@ -387,7 +387,7 @@ class HubSpotEmulator:
             links = self.portal.associated(object_type, oid, to_type)
             if links:
                 found[to_type] = {"results": [
-                    {"id": tid, "type": f"{object_type[:-1]}_to_{to_type[:-1]}"}
+                    {"id": tid, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"}
                     for tid in links]}
         if found:
             shaped["associations"] = found
@@ -1131,6 +1131,7 @@ def _le(x: Any, y: Any) -> bool:
         return False
 
 
+_SINGULAR = {"companies": "company", "contacts": "contact", "tasks": "task", "deals": "deal"}
 _ASSOC_TARGETS = {
     ("tasks", 192): "companies", ("tasks", 204): "contacts", ("companies", 191): "tasks",
     ("contacts", 203): "tasks", ("contacts", 279): "companies", ("contacts", 1): "companies",
