@@ -158,12 +158,12 @@ class SyncEngine:
         outcome.accounts, outcome.decisions = accounts, decisions
         plan = plan_run(accounts, decisions, self.store.tasks(), now, self.tasks_in)
         outcome.plan = plan
-        self._describe(report, result, plan)
+        self._describe(report, result, plan, decisions)
         if dry_run:
             report.status = "dry_run"
             return
         failures = self.apply(plan, now, report)
-        self.record(report.run_id, now, result, pulled, overrides)
+        self.record(report.run_id, now, decisions, pulled, overrides)
         report.errors.extend(failures)
         report.status = "partial" if failures else "ok"
         if failures:
@@ -348,12 +348,13 @@ class SyncEngine:
         self,
         run_id: str,
         now: datetime,
-        result: TieringResult,
+        decisions: Mapping[str, Decision],
         pulled: Pulled,
         overrides: Mapping[tuple[str, str], Mapping[str, str] | None],
     ) -> None:
         """History, honoured hand edits and, last, the watermarks (the writes went through)."""
-        self.store.record_decisions(run_id, now, result.decisions)
+        # Decisions are built once, in decide(); the table would rebuild them on each pass.
+        self.store.record_decisions(run_id, now, list(decisions.values()))
         self.store.set_overrides(overrides)
         for system, since in pulled.since.items():
             value = next_watermark(since, pulled.max_seen.get(system), now)
@@ -409,14 +410,20 @@ class SyncEngine:
                 overdue.extend(t.key for t in by_system[system].open_tasks(keys))
         return sorted(overdue)
 
-    def _describe(self, report: RunReport, result: TieringResult, plan: Plan) -> None:
+    def _describe(
+        self,
+        report: RunReport,
+        result: TieringResult,
+        plan: Plan,
+        decisions: Mapping[str, Decision],
+    ) -> None:
         stats = result.stats
         report.accounts = stats.accounts
         report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
         report.tier_labels = self._tier_labels() or {t.tier: t.label for t in stats.per_tier}
         report.promotions, report.demotions = stats.promotions, stats.demotions
         report.tier_changes = sum(
-            1 for d in result.decisions if d.changed and d.previous_tier is not None
+            1 for d in decisions.values() if d.changed and d.previous_tier is not None
         )
         report.field_changes = len(plan.changes)
         report.planned_writes = {s: len(u) for s, u in plan.updates.items()}

@@ -22,12 +22,14 @@ missing ones are created.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 import structlog
+import urllib3
 from hubspot import HubSpot
 
 from config.settings import HubSpotSettings
@@ -97,6 +99,13 @@ def _to_dict(obj: Any) -> dict[str, Any]:
         return {}
     if isinstance(obj, dict):
         return obj
+    if isinstance(obj, urllib3.BaseHTTPResponse):
+        # A raw answer (``_preload_content=False``): plain JSON, no model objects.
+        try:
+            decoded = json.loads(obj.data or b"{}")
+        finally:
+            obj.release_conn()
+        return decoded if isinstance(decoded, dict) else {}
     to_dict = getattr(obj, "to_dict", None)
     return dict(to_dict()) if callable(to_dict) else {}
 
@@ -261,7 +270,8 @@ class HubSpotConnector:
             response = getattr(getattr(api, "api_client", None), "last_response", None)
             if response is None or before.get(name) == id(response):
                 continue
-            headers = response.getheaders()
+            # A raw urllib3 answer has .headers; the client's RESTResponse only getheaders().
+            headers = getattr(response, "headers", None) or response.getheaders()
             daily, remaining = (
                 headers.get("X-HubSpot-RateLimit-Daily"),
                 headers.get("X-HubSpot-RateLimit-Daily-Remaining"),
@@ -422,6 +432,9 @@ class HubSpotConnector:
                         properties=props,
                         archived=False,
                         _request_timeout=t,
+                        # Raw JSON: the client's model layer parses every timestamp with
+                        # dateutil and cost more than the HTTP itself (profiled).
+                        _preload_content=False,
                     ),
                     operation="list companies",
                     object_name="companies",
@@ -463,7 +476,9 @@ class HubSpotConnector:
                 self._call(
                     f"POST /crm/v3/objects/{object_type}/search",
                     lambda t, body=request: api.do_search(  # type: ignore[misc]
-                        public_object_search_request=body, _request_timeout=t
+                        public_object_search_request=body,
+                        _request_timeout=t,
+                        _preload_content=False,
                     ),
                     operation=f"search {object_type}",
                     object_name=object_type,
@@ -607,7 +622,9 @@ class HubSpotConnector:
 
         tw = self.tierwise_fields
         ident = self.identity
-        modified_raw = opt_str(ident["modified"]) or row.get("updated_at")
+        modified_raw = (
+            opt_str(ident["modified"]) or row.get("updatedAt") or row.get("updated_at")
+        )
         try:
             modified = parse_datetime(modified_raw) if modified_raw else None
         except UnparseableError:
@@ -674,7 +691,7 @@ class HubSpotConnector:
                         self._call(
                             label,
                             lambda t, body={"inputs": pending}: api.update(  # type: ignore[misc]
-                                body, _request_timeout=t
+                                body, _request_timeout=t, _preload_content=False
                             ),
                             operation=operation,
                             object_name=object_name,

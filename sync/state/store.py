@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CrmAccount, TierwiseValues
@@ -336,24 +336,40 @@ class StateStore:
         """After a successful write: the CRM now holds these values, written by tierwise."""
         if not written:
             return
+        rows = [
+            {"k_system": system, "k_crm_id": crm_id, "encoded": encode_tierwise(values)}
+            for (system, crm_id), values in written.items()
+        ]
+        # Three executemany statements per batch, not three statements per record: this
+        # runs after every write chunk and was the slowest step of a 10k-account run.
         with self.engine.begin() as conn:
-            for (system, crm_id), values in written.items():
-                encoded = encode_tierwise(values)
-                conn.execute(
-                    update(account_snapshot)
-                    .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
-                    .values(written=encoded)
+            conn.execute(
+                update(account_snapshot)
+                .where(
+                    account_snapshot.c.system == bindparam("k_system"),
+                    account_snapshot.c.crm_id == bindparam("k_crm_id"),
                 )
-                conn.execute(
-                    delete(last_written).where(
-                        last_written.c.system == system, last_written.c.crm_id == crm_id
+                .values(written=bindparam("encoded")),
+                rows,
+            )
+            by_system: dict[str, list[str]] = {}
+            for system, crm_id in written:
+                by_system.setdefault(system, []).append(crm_id)
+            for system, ids in by_system.items():
+                for chunk in _chunks(ids, 500):
+                    conn.execute(
+                        delete(last_written).where(
+                            last_written.c.system == system, last_written.c.crm_id.in_(chunk)
+                        )
                     )
-                )
-                conn.execute(
-                    insert(last_written).values(
-                        system=system, crm_id=crm_id, values=encoded, at=now
-                    )
-                )
+            conn.execute(
+                insert(last_written),
+                [
+                    {"system": r["k_system"], "crm_id": r["k_crm_id"], "values": r["encoded"],
+                     "at": now}
+                    for r in rows
+                ],
+            )
 
     def last_written(self) -> dict[tuple[str, str], TierwiseValues]:
         with self.engine.connect() as conn:
