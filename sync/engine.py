@@ -9,9 +9,11 @@ succeeded, and a watermark moves only after the writes went through.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -91,7 +93,9 @@ class SyncEngine:
         self.tasks_in = tasks_in
         self.clock = clock
         self.stop = stop or threading.Event()
-        self.progress: Progress = progress or NoProgress()
+        # Store writes and progress updates come from one thread per CRM.
+        self._store_lock = threading.RLock()
+        self.progress: Progress = _LockedProgress(progress or NoProgress(), self._store_lock)
         self._heartbeat: Callable[[], None] = lambda: None
 
     # -- the cycle --------------------------------------------------------------
@@ -190,11 +194,12 @@ class SyncEngine:
         """Pull every CRM (full, or from its watermark). Any failure fails the run: tiering a
         partial population would demote accounts only because they were not read."""
         pulled = Pulled()
-        for connector in self.connectors:
+
+        def pull_one(connector: Connector) -> None:
             system = connector.system
-            since = None if full else parse_watermark(self.store.watermark(system, ACCOUNTS), now)
-            pulled.since[system] = since
-            pulled.full[system] = since is None
+            with self._store_lock:
+                mark = self.store.watermark(system, ACCOUNTS)
+            since = None if full else parse_watermark(mark, now)
             seen: dict[str, CrmAccount] = {}
             batch: list[CrmAccount] = []
             self.progress.step(f"pull {system}", None)
@@ -207,14 +212,24 @@ class SyncEngine:
                     self.progress.advance(len(batch))
                     batch = []
                     if heartbeat is not None:
-                        heartbeat()
+                        with self._store_lock:
+                            heartbeat()
                     check_stop(self.stop)
             self._save_pulled(batch, now, dry_run)
             self.progress.advance(len(batch))
-            pulled.accounts[system] = seen
             stamps = [a.modified_at for a in seen.values() if a.modified_at is not None]
-            pulled.max_seen[system] = max(stamps) if stamps else None
+            with self._store_lock:
+                pulled.since[system] = since
+                pulled.full[system] = since is None
+                pulled.accounts[system] = seen
+                pulled.max_seen[system] = max(stamps) if stamps else None
             log.info("pull.done", system=system, records=len(seen), full=since is None)
+
+        self._each_crm(pull_one)
+        # Keep the connectors' order (Salesforce first) whatever finished first.
+        pulled.accounts = {
+            c.system: pulled.accounts[c.system] for c in self.connectors
+        }
         for system, seen in pulled.accounts.items():
             if pulled.full[system] and not dry_run:
                 gone = self.store.delete_snapshots_except(system, seen)
@@ -274,25 +289,6 @@ class SyncEngine:
         """Write changed fields, ensure tasks, close superseded ones; returns record failures."""
         failures: list[dict[str, str]] = []
         by_system = {c.system: c for c in self.connectors}
-        for system, updates in plan.updates.items():
-            connector = by_system[system]
-
-            def saved(ids: Sequence[str], system: str = system) -> None:
-                self._heartbeat()
-                self.store.record_written(
-                    {(system, i): plan.desired[(system, i)] for i in ids}, self.clock()
-                )
-
-            self.progress.step(f"write {system}", len(updates))
-            outcome = write_updates(connector, updates, saved, self.stop, self.progress)
-            report.writes[system] = len(outcome.written)
-            failures.extend(_failure(system, f) for f in outcome.failed)
-            log.info(
-                "write.done",
-                system=system,
-                written=len(outcome.written),
-                failed=len(outcome.failed),
-            )
         tasks_by_system: dict[str, list[TaskRecord]] = {}
         for planned in plan.tasks:
             tasks_by_system.setdefault(planned.system, []).append(
@@ -308,25 +304,60 @@ class SyncEngine:
                 )
             )
         requests = {p.request.key: p.request for p in plan.tasks}
-        for system, records in tasks_by_system.items():
-            meta = {r.key: r for r in records}
-            # Write-ahead intent: a crash between the create and its record leaves the key
-            # "pending", and the next run checks the CRM for it instead of trusting memory.
-            self.store.record_tasks([replace(r, status="pending") for r in records], self.clock())
 
-            def done(result: TaskOutcome, meta: dict[str, TaskRecord] = meta) -> None:
-                self._heartbeat()
-                ids = {**result.existing, **result.created}
-                self.store.record_tasks(
-                    [_with_task_id(meta[k], v) for k, v in ids.items() if k in meta], self.clock()
+        def apply_one(connector: Connector) -> None:
+            system = connector.system
+            mine: list[dict[str, str]] = []
+            updates = plan.updates.get(system, [])
+            if updates:
+
+                def saved(ids: Sequence[str]) -> None:
+                    with self._store_lock:
+                        self._heartbeat()
+                        self.store.record_written(
+                            {(system, i): plan.desired[(system, i)] for i in ids}, self.clock()
+                        )
+
+                self.progress.step(f"write {system}", len(updates))
+                outcome = write_updates(connector, updates, saved, self.stop, self.progress)
+                report.writes[system] = len(outcome.written)
+                mine.extend(_failure(system, f) for f in outcome.failed)
+                log.info(
+                    "write.done",
+                    system=system,
+                    written=len(outcome.written),
+                    failed=len(outcome.failed),
                 )
+            records = tasks_by_system.get(system, [])
+            if records:
+                meta = {r.key: r for r in records}
+                # Write-ahead intent: a crash between the create and its record leaves the
+                # key "pending", and the next run checks the CRM for it instead of trusting
+                # memory.
+                with self._store_lock:
+                    self.store.record_tasks(
+                        [replace(r, status="pending") for r in records], self.clock()
+                    )
 
-            task_outcome = ensure_tasks(
-                by_system[system], [requests[r.key] for r in records], done, self.stop
-            )
-            report.tasks_created[system] = len(task_outcome.created)
-            report.tasks_existing[system] = len(task_outcome.existing)
-            failures.extend(_failure(system, f) for f in task_outcome.failed)
+                def done(result: TaskOutcome) -> None:
+                    ids = {**result.existing, **result.created}
+                    with self._store_lock:
+                        self._heartbeat()
+                        self.store.record_tasks(
+                            [_with_task_id(meta[k], v) for k, v in ids.items() if k in meta],
+                            self.clock(),
+                        )
+
+                task_outcome = ensure_tasks(
+                    connector, [requests[r.key] for r in records], done, self.stop
+                )
+                report.tasks_created[system] = len(task_outcome.created)
+                report.tasks_existing[system] = len(task_outcome.existing)
+                mine.extend(_failure(system, f) for f in task_outcome.failed)
+            with self._store_lock:
+                failures.extend(mine)
+
+        self._each_crm(apply_one)
         closes_by_system: dict[str, list[tuple[str, str]]] = {}
         for close in plan.closes:
             closes_by_system.setdefault(close.system, []).append(
@@ -362,8 +393,32 @@ class SyncEngine:
                 self.store.set_watermark(system, ACCOUNTS, value.isoformat(), self.clock())
 
     # -- helpers ----------------------------------------------------------------
+    def _each_crm(self, work: Callable[[Connector], None]) -> None:
+        """Run ``work`` for every CRM at once: their API budgets are independent, so a run
+        lasts as long as its slowest CRM instead of the sum of both. Each thread carries
+        the run's log context; the first error is re-raised after all have finished."""
+        if len(self.connectors) <= 1:
+            for connector in self.connectors:
+                work(connector)
+            return
+        with ThreadPoolExecutor(
+            max_workers=len(self.connectors), thread_name_prefix="tierwise-crm"
+        ) as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, work, connector)
+                for connector in self.connectors
+            ]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
     def _save_pulled(self, batch: Sequence[CrmAccount], now: datetime, dry_run: bool) -> None:
         if batch and not dry_run:
+            with self._store_lock:
+                self._save_pulled_locked(batch, now)
+
+    def _save_pulled_locked(self, batch: Sequence[CrmAccount], now: datetime) -> None:
+        if batch:
             keys = {(a.system, a.crm_id): account_key(a.system, a.crm_id, a.domain) for a in batch}
             self.store.upsert_snapshots(batch, keys, now)
 
@@ -493,3 +548,23 @@ def _failure(system: str, failure: RecordFailure) -> dict[str, str]:
 
 def _with_task_id(record: TaskRecord, task_id: str) -> TaskRecord:
     return replace(record, crm_task_id=task_id)
+
+
+class _LockedProgress:
+    """Serialises progress updates from the per-CRM threads."""
+
+    def __init__(self, inner: Progress, lock: threading.RLock) -> None:
+        self.inner = inner
+        self.lock = lock
+
+    def step(self, label: str, total: int | None = None) -> None:
+        with self.lock:
+            self.inner.step(label, total)
+
+    def advance(self, count: int = 1) -> None:
+        with self.lock:
+            self.inner.advance(count)
+
+    def close(self) -> None:
+        with self.lock:
+            self.inner.close()
