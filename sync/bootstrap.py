@@ -70,6 +70,16 @@ def build_crm_connectors(settings: Settings, model: Any) -> list[Connector]:
     return build_connectors(settings, model.fields)
 
 
+def escalation_owners(settings: Settings) -> dict[str, str | None] | None:
+    """Who gets an escalation task per CRM, or None when escalation is off."""
+    if not settings.escalate_overdue:
+        return None
+    return {
+        "salesforce": settings.salesforce.escalation_user_id if settings.salesforce else None,
+        "hubspot": settings.hubspot.escalation_owner_id if settings.hubspot else None,
+    }
+
+
 @dataclass
 class App:
     settings: Settings
@@ -118,5 +128,6 @@ def bootstrap(
         clock=clock or (lambda: datetime.now(UTC)),
         stop=stop,
         progress=progress,
+        escalation_owners=escalation_owners(settings),
     )
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from connectors.base import Connector, CrmAccount, RecordFailure, TaskOutcome
+from connectors.base import Connector, CrmAccount, RecordFailure, TaskOutcome, TaskRequest
 from connectors.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -39,6 +39,8 @@ from tiering.records import Decision, TieringResult
 log = structlog.get_logger("tierwise.sync")
 
 ACCOUNTS = "accounts"
+# Suffix of an escalation task's key (play task key + suffix): plain characters only.
+ESC = "-esc"
 PULL_BATCH = 500
 
 
@@ -83,8 +85,12 @@ class SyncEngine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         stop: threading.Event | None = None,
         progress: Progress | None = None,
+        escalation_owners: Mapping[str, str | None] | None = None,
     ) -> None:
         self.store = store
+        # None: overdue play tasks are only reported; a mapping (system -> owner id or
+        # None for the record owner): each is also escalated with a task of its own.
+        self.escalation_owners = escalation_owners
         self.connectors = list(connectors)
         self.model = model
         self.tier_accounts = tier_accounts
@@ -372,7 +378,10 @@ class SyncEngine:
             self.store.close_tasks([k for k, t in pairs if t in ok], self.clock())
             report.tasks_closed += len(ok)
             failures.extend(_failure(system, f) for f in closed.failed)
-        report.tasks_overdue = self._overdue(now, by_system)
+        overdue = self._overdue(now, by_system)
+        report.tasks_overdue = [t.key for t in overdue]
+        if self.escalation_owners is not None and overdue:
+            failures.extend(self._escalate(overdue, now, by_system, report))
         return failures
 
     def record(
@@ -454,16 +463,62 @@ class SyncEngine:
         labels = getattr(self.model, "tier_labels", None)
         return dict(labels()) if callable(labels) else {}
 
-    def _overdue(self, now: datetime, by_system: Mapping[str, Connector]) -> list[str]:
-        late: dict[str, list[str]] = {}
+    def _overdue(self, now: datetime, by_system: Mapping[str, Connector]) -> list[TaskRecord]:
+        """Play tasks past their due date that are still open in the CRM."""
+        late: dict[str, dict[str, TaskRecord]] = {}
         for task in self.store.tasks(status="created"):
-            if task.due is not None and task.due < now.date():
-                late.setdefault(task.system, []).append(task.key)
-        overdue: list[str] = []
-        for system, keys in late.items():
+            if task.due is not None and task.due < now.date() and not task.key.endswith(ESC):
+                late.setdefault(task.system, {})[task.key] = task
+        overdue: list[TaskRecord] = []
+        for system, records in late.items():
             if system in by_system:
-                overdue.extend(t.key for t in by_system[system].open_tasks(keys))
-        return sorted(overdue)
+                still_open = by_system[system].open_tasks(list(records))
+                overdue.extend(records[t.key] for t in still_open)
+        return sorted(overdue, key=lambda t: t.key)
+
+    def _escalate(
+        self,
+        overdue: Sequence[TaskRecord],
+        now: datetime,
+        by_system: Mapping[str, Connector],
+        report: RunReport,
+    ) -> list[dict[str, str]]:
+        """One escalation task per overdue play task, to the configured manager or queue,
+        created exactly once (its key is the play task's key plus a suffix)."""
+        owners = self.escalation_owners or {}
+        known = {t.key for t in self.store.tasks() if t.status != "pending"}
+        failures: list[dict[str, str]] = []
+        for system in sorted({t.system for t in overdue}):
+            owner = owners.get(system)
+            todo = [t for t in overdue if t.system == system and t.key + ESC not in known]
+            if not todo:
+                continue
+            requests = [
+                TaskRequest(
+                    key=t.key + ESC,
+                    crm_account_id=t.crm_account_id,
+                    owner_id=owner,
+                    subject="Escalation: a tierwise play task is past its SLA",
+                    due=now.date(),
+                    priority="high",
+                    body=f"Play task {t.crm_task_id or t.key} was due {t.due}; tier {t.tier}.",
+                )
+                for t in todo
+            ]
+            records = {
+                t.key + ESC: replace(t, key=t.key + ESC, crm_task_id=None, due=now.date())
+                for t in todo
+            }
+            outcome = by_system[system].ensure_tasks(requests)
+            ids = {**outcome.existing, **outcome.created}
+            with self._store_lock:
+                self.store.record_tasks(
+                    [replace(records[k], crm_task_id=v) for k, v in ids.items() if k in records],
+                    self.clock(),
+                )
+            report.tasks_escalated += len(outcome.created)
+            failures.extend(_failure(system, f) for f in outcome.failed)
+        return failures
 
     def _describe(
         self,

@@ -59,6 +59,7 @@ class RunReport:
     tasks_planned: int = 0
     tasks_closed: int = 0
     tasks_overdue: list[str] = field(default_factory=list)
+    tasks_escalated: int = 0
     hand_edits: list[dict[str, str]] = field(default_factory=list)
     invalid_values: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -126,7 +127,8 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
     existing = sum(report.tasks_existing.values())
     lines.append(
         f"  tasks: {report.tasks_planned} planned, {created} created, {existing} already there, "
-        f"{report.tasks_closed} closed, {len(report.tasks_overdue)} overdue"
+        f"{report.tasks_closed} closed, {len(report.tasks_overdue)} overdue, "
+        f"{report.tasks_escalated} escalated"
     )
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")

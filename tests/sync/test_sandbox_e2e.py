@@ -167,3 +167,43 @@ def test_provisioning_a_fresh_sandbox_is_idempotent(tmp_path: Path) -> None:
         again = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=False)
     assert any(not step.exists for _, step in first)
     assert all(step.exists for _, step in again)
+
+
+def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_user(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    manager = next(iter(sandbox.salesforce.objects["Account"].values()))["OwnerId"]
+    settings = settings_from_env(
+        sandbox.env(), database_url=db, report_dir=str(tmp_path / "reports"),
+        escalate_overdue=True,
+    )
+    assert settings.salesforce is not None
+    settings.salesforce.escalation_user_id = manager
+    start = datetime.now(UTC)
+
+    def run_at(when: datetime) -> RunReport:
+        app = boot.bootstrap(settings, clock=lambda: when)
+        try:
+            return app.engine.run().report
+        finally:
+            app.close()
+
+    first = run_at(start)
+    assert "ok" == first.status, first.message
+    assert 0 == first.tasks_escalated
+    later = start + timedelta(days=40)
+    second = run_at(later)
+    third = run_at(later + timedelta(hours=1))
+
+    escalations = [
+        t for t in sandbox.salesforce.objects["Task"].values()
+        if str(t.get("Tierwise_Key__c", "")).endswith("-esc")
+    ]
+    assert "ok" == second.status, second.message
+    assert second.tasks_overdue
+    assert len(second.tasks_overdue) == second.tasks_escalated == len(escalations)
+    assert {manager} == {t["OwnerId"] for t in escalations}
+    assert 0 == third.tasks_escalated
