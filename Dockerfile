@@ -27,7 +27,8 @@ USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 9108
-# `validate` checks settings and the model without calling a CRM: cheap and offline.
-HEALTHCHECK --interval=60s --timeout=10s --start-period=20s --retries=3 \
-  CMD ["tierwise", "validate"]
+# The scheduler serves Prometheus metrics; if it stopped answering, the worker is stuck.
+# (A `tierwise run` CronJob container has no long life to check; Kubernetes ignores this.)
+HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9108/metrics', timeout=5)"]
 CMD ["tierwise", "schedule"]
