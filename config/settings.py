@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.yaml")
+DEFAULT_CUSTOMER_MODEL_PATH = Path(__file__).with_name("customer_model.yaml")
 
 
 class _Section(BaseModel):
@@ -104,6 +105,11 @@ class Settings(BaseSettings):
     )
 
     model_path: Path = DEFAULT_MODEL_PATH
+    # Customer tiers (grow / defend / monitor) for accounts with a won deal, run in the same
+    # job and written to their own fields. Off by default: it pulls deals on every run and
+    # needs the customer fields (`tierwise provision` with it on creates them).
+    customer_tiers: bool = False
+    customer_model_path: Path = DEFAULT_CUSTOMER_MODEL_PATH
     database_url: str = "sqlite:///tierwise.db"
     salesforce: SalesforceSettings | None = None
     hubspot: HubSpotSettings | None = None

@@ -25,8 +25,17 @@ def _salesforce_auth_configured(sf: SalesforceSettings) -> bool:
     return token or password or jwt
 
 
-def build_connectors(settings: Settings, model_fields: Mapping[str, str]) -> list[Connector]:
-    """One connector per configured CRM, Salesforce first; none for a CRM left out."""
+def build_connectors(
+    settings: Settings,
+    model_fields: Mapping[str, str],
+    *,
+    customer_tiers: Mapping[str, str] | None = None,
+) -> list[Connector]:
+    """One connector per configured CRM, Salesforce first; none for a CRM left out.
+
+    ``customer_tiers`` (customer tier id -> label, customer tiers on) adds the customer
+    tier fields to what each connector validates, pulls, writes and provisions.
+    """
     from connectors.hubspot import HubSpotConnector
     from connectors.salesforce import SalesforceConnector
 
@@ -43,7 +52,12 @@ def build_connectors(settings: Settings, model_fields: Mapping[str, str]) -> lis
                 system="salesforce",
             )
         connectors.append(
-            SalesforceConnector(sf, model_fields, retry_policy=RetryPolicy(sf.max_attempts))
+            SalesforceConnector(
+                sf,
+                model_fields,
+                retry_policy=RetryPolicy(sf.max_attempts),
+                customer_tiers=customer_tiers,
+            )
         )
     if hs is not None:
         if hs.access_token is None or not hs.access_token.get_secret_value():
@@ -52,7 +66,12 @@ def build_connectors(settings: Settings, model_fields: Mapping[str, str]) -> lis
                 system="hubspot",
             )
         connectors.append(
-            HubSpotConnector(hs, model_fields, retry_policy=RetryPolicy(hs.max_attempts))
+            HubSpotConnector(
+                hs,
+                model_fields,
+                retry_policy=RetryPolicy(hs.max_attempts),
+                customer_tiers=customer_tiers,
+            )
         )
     if not connectors:
         raise ConfigurationError(

@@ -24,6 +24,15 @@ TIERWISE_FIELDS: tuple[str, ...] = (
     "tier_changed",
 )
 
+# The customer-tier fields tierwise writes when customer tiers are on (their own fields,
+# beside the prospect ones above).
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "customer_tier",
+    "customer_score",
+    "customer_reason",
+    "customer_play",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class TierwiseValues:
@@ -35,6 +44,11 @@ class TierwiseValues:
     play: str | None = None
     sla_due: date | None = None
     tier_changed: date | None = None
+    # Customer tiers (only read and written when customer tiers are on).
+    customer_tier: str | None = None
+    customer_score: float | None = None
+    customer_reason: str | None = None
+    customer_play: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

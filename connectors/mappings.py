@@ -47,6 +47,14 @@ SALESFORCE_TIERWISE_FIELDS: dict[str, str] = {
     "tier_changed": "Tierwise_Tier_Changed__c",
 }
 
+# customer-tier logical field -> Salesforce Account field API name (customer tiers on)
+SALESFORCE_CUSTOMER_FIELDS: dict[str, str] = {
+    "customer_tier": "Tierwise_Customer_Tier__c",
+    "customer_score": "Tierwise_Customer_Score__c",
+    "customer_reason": "Tierwise_Customer_Reason__c",
+    "customer_play": "Tierwise_Customer_Play__c",
+}
+
 SALESFORCE_TASK_KEY_FIELD = "Tierwise_Key__c"
 
 # canonical name -> HubSpot company property
@@ -84,6 +92,13 @@ HUBSPOT_TIERWISE_FIELDS: dict[str, str] = {
     "play": "tierwise_play",
     "sla_due": "tierwise_sla_due",
     "tier_changed": "tierwise_tier_changed",
+}
+
+HUBSPOT_CUSTOMER_FIELDS: dict[str, str] = {
+    "customer_tier": "tierwise_customer_tier",
+    "customer_score": "tierwise_customer_score",
+    "customer_reason": "tierwise_customer_reason",
+    "customer_play": "tierwise_customer_play",
 }
 
 HUBSPOT_TASK_KEY_PROPERTY = "tierwise_key"

@@ -141,6 +141,10 @@ TIER_OPTIONS = (("tier_1", "Strategic"), ("tier_2", "Core"), ("tier_3", "Program
                 ("tier_4", "Nurture"), ("unqualified", "Unqualified"))
 
 
+CUSTOMER_TIER_OPTIONS = (("grow", "Grow"), ("defend", "Defend"), ("monitor", "Monitor"),
+                         ("unqualified", "Unqualified"))
+
+
 def company_tierwise_properties() -> list[PropertyDef]:
     return [
         _t("tierwise_tier", "enumeration", "Tierwise tier", field_type="select",
@@ -155,13 +159,20 @@ def company_tierwise_properties() -> list[PropertyDef]:
                     hubspot_defined=False),
         _t("tierwise_override_until", "date", "Tierwise override until",
                     hubspot_defined=False),
+        _t("tierwise_customer_tier", "enumeration", "Tierwise customer tier",
+                    field_type="select", options=_opts(*CUSTOMER_TIER_OPTIONS)),
+        _t("tierwise_customer_score", "number", "Tierwise customer score"),
+        _t("tierwise_customer_reason", "string", "Tierwise customer reason",
+                    field_type="textarea"),
+        _t("tierwise_customer_play", "string", "Tierwise customer play"),
     ]
 
 
 def contact_tierwise_properties() -> list[PropertyDef]:
     """The tier properties a sync may copy onto contacts."""
     return [p for p in company_tierwise_properties()
-            if p.name not in ("tierwise_tier_override", "tierwise_override_until")]
+            if p.name not in ("tierwise_tier_override", "tierwise_override_until")
+            and not p.name.startswith("tierwise_customer_")]
 
 
 def contact_properties() -> list[PropertyDef]:

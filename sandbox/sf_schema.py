@@ -102,6 +102,7 @@ TASK_STATUSES = {"Not Started": False, "In Progress": False, "Completed": True,
                  "Waiting on someone else": False, "Deferred": False}
 TASK_PRIORITIES = ("High", "Normal", "Low")
 TIER_VALUES = ("tier_1", "tier_2", "tier_3", "tier_4", "unqualified")
+CUSTOMER_TIER_VALUES = ("grow", "defend", "monitor", "unqualified")
 
 
 def account_fields() -> list[FieldDef]:
@@ -147,6 +148,14 @@ def account_tierwise_fields() -> list[FieldDef]:
         FieldDef("Tierwise_Tier_Override__c", "picklist", "Tierwise Tier Override", 255,
                  custom=True, picklist=TIER_VALUES[:4], restricted=True),
         FieldDef("Tierwise_Override_Until__c", "date", "Tierwise Override Until", custom=True),
+        FieldDef("Tierwise_Customer_Tier__c", "picklist", "Tierwise Customer Tier", 255,
+                 custom=True, picklist=CUSTOMER_TIER_VALUES, restricted=True),
+        FieldDef("Tierwise_Customer_Score__c", "double", "Tierwise Customer Score", custom=True,
+                 precision=6, scale=2),
+        FieldDef("Tierwise_Customer_Reason__c", "string", "Tierwise Customer Reason", 255,
+                 custom=True),
+        FieldDef("Tierwise_Customer_Play__c", "string", "Tierwise Customer Play", 255,
+                 custom=True),
     ]
 
 

@@ -145,7 +145,14 @@ class HubSpotConnector:
         retry_policy: RetryPolicy | None = None,
         limiter: SlidingWindowLimiter | None = None,
         search_limiter: SlidingWindowLimiter | None = None,
+        customer_tiers: Mapping[str, str] | None = None,
     ) -> None:
+        # Customer tier id -> label when customer tiers are on: their properties are then
+        # validated, pulled, written and provisioned too (never copied to contacts).
+        self.customer_tier_values = dict(customer_tiers) if customer_tiers is not None else None
+        self.customer_fields: dict[str, str] = (
+            dict(mappings.HUBSPOT_CUSTOMER_FIELDS) if customer_tiers is not None else {}
+        )
         if settings.access_token is None:
             raise ConfigurationError("HubSpot needs TIERWISE_HUBSPOT__ACCESS_TOKEN", system=SYSTEM)
         self.settings = settings
@@ -360,7 +367,7 @@ class HubSpotConnector:
                     f"HubSpot company property {name} (model field {canonical!r}) does not "
                     f"exist; create it or map {canonical!r} elsewhere in TIERWISE_HUBSPOT__FIELDS"
                 )
-        written = list(self.tierwise_fields.values())
+        written = [*self.tierwise_fields.values(), *self.customer_fields.values()]
         for name in (*written, self.identity["override_tier"], self.identity["override_until"]):
             if name not in companies:
                 problems.append(
@@ -404,6 +411,7 @@ class HubSpotConnector:
         for name in (
             *self.identity.values(),
             *self.tierwise_fields.values(),
+            *self.customer_fields.values(),
             *(name for name, _ in self.model_fields.values()),
         ):
             if name not in names:
@@ -644,17 +652,33 @@ class HubSpotConnector:
                 play=opt_str(tw["play"]),
                 sla_due=opt_date(tw["sla_due"], "tierwise.sla_due"),
                 tier_changed=opt_date(tw["tier_changed"], "tierwise.tier_changed"),
+                **self._customer_written(opt_str, opt_float),
             ),
             manual_tier=opt_str(ident["override_tier"]),
             manual_tier_until=opt_date(ident["override_until"], "override_until"),
             invalid=invalid,
         )
 
+    def _customer_written(
+        self,
+        opt_str: Callable[[str], str | None],
+        opt_float: Callable[[str, str], float | None],
+    ) -> dict[str, Any]:
+        cf = self.customer_fields
+        if not cf:
+            return {}
+        return {
+            "customer_tier": opt_str(cf["customer_tier"]),
+            "customer_score": opt_float(cf["customer_score"], "tierwise.customer_score"),
+            "customer_reason": opt_str(cf["customer_reason"]),
+            "customer_play": opt_str(cf["customer_play"]),
+        }
+
     # ------------------------------------------------------------------ writes
     def _company_properties(self, update: AccountUpdate) -> dict[str, str]:
         properties: dict[str, str] = {}
         for logical, value in update.values.items():
-            name = self.tierwise_fields.get(logical)
+            name = self.tierwise_fields.get(logical) or self.customer_fields.get(logical)
             if name is None:
                 raise ConfigurationError(
                     f"HubSpot: tierwise does not write a property called {logical!r}",
@@ -1046,6 +1070,23 @@ class HubSpotConnector:
                 options=options,
             ),
             spec(ident["override_until"], "Tierwise override until", "date", "date"),
+            *self._customer_specs(spec),
+        ]
+
+    def _customer_specs(self, spec: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.customer_tier_values is None:
+            return []
+        cf = self.customer_fields
+        options = [
+            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
+            for i, (tier_id, label) in enumerate(self.customer_tier_values.items())
+        ]
+        return [
+            spec(cf["customer_tier"], "Tierwise customer tier", "enumeration", "select",
+                 options=options),
+            spec(cf["customer_score"], "Tierwise customer score", "number", "number"),
+            spec(cf["customer_reason"], "Tierwise customer reason", "string", "textarea"),
+            spec(cf["customer_play"], "Tierwise customer play", "string", "text"),
         ]
 
     def _ensure_group(self, object_type: str, dry_run: bool) -> ProvisionStep:

@@ -73,7 +73,12 @@ TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
 TASK_OPEN_STATUS = "Not Started"
 TASK_CLOSED_STATUS = "Completed"
 # Text lengths provision creates, used when describe has not been read in this process.
-DEFAULT_TEXT_LENGTHS = {"Tierwise_Reason__c": 255, "Tierwise_Play__c": 80}
+DEFAULT_TEXT_LENGTHS = {
+    "Tierwise_Reason__c": 255,
+    "Tierwise_Play__c": 80,
+    "Tierwise_Customer_Reason__c": 255,
+    "Tierwise_Customer_Play__c": 80,
+}
 # Canonical field filled from the optional Tasks + Events aggregate (activity_aggregate_days).
 ACTIVITY_FIELD = "activity_count"
 
@@ -150,8 +155,15 @@ class SalesforceConnector:
         retry_policy: RetryPolicy | None = None,
         bulk_wait: int = 5,
         precheck_tasks: bool = True,
+        customer_tiers: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        # Customer tier id -> label when customer tiers are on: their fields are then
+        # validated, pulled, written and provisioned too.
+        self.customer_tier_values = dict(customer_tiers) if customer_tiers is not None else None
+        self.customer_fields: dict[str, str] = (
+            dict(mappings.SALESFORCE_CUSTOMER_FIELDS) if customer_tiers is not None else {}
+        )
         self._policy = retry_policy or RetryPolicy()
         self._bulk_wait = bulk_wait
         # Query task keys before the upsert so a rerun never resets a task a rep completed;
@@ -400,7 +412,7 @@ class SalesforceConnector:
                     f"Salesforce {obj} field {name} does not exist; "
                     "run 'tierwise provision' to create it"
                 )
-        for name in self.tierwise_fields.values():
+        for name in (*self.tierwise_fields.values(), *self.customer_fields.values()):
             if name not in account:
                 problems.append(
                     f"Salesforce {obj} field {name} does not exist; "
@@ -432,6 +444,7 @@ class SalesforceConnector:
             *(self.identity[k] for k in ("id", "name", "website", "owner", "modified")),
             *(self.identity[k] for k in ("override_tier", "override_until")),
             *self.tierwise_fields.values(),
+            *self.customer_fields.values(),
             *(name for name, _ in self.model_fields.values()),
         ):
             if name not in names:
@@ -553,6 +566,15 @@ class SalesforceConnector:
             sla_due=opt_date(tw["sla_due"], "tierwise.sla_due"),
             tier_changed=opt_date(tw["tier_changed"], "tierwise.tier_changed"),
         )
+        cf = self.customer_fields
+        if cf:
+            written = replace(
+                written,
+                customer_tier=opt_str(cf["customer_tier"]),
+                customer_score=opt_float(cf["customer_score"], "tierwise.customer_score"),
+                customer_reason=opt_str(cf["customer_reason"]),
+                customer_play=opt_str(cf["customer_play"]),
+            )
         ident = self.identity
         modified_raw = record.get(ident["modified"])
         try:
@@ -577,7 +599,7 @@ class SalesforceConnector:
     def _account_record(self, update: AccountUpdate) -> dict[str, Any]:
         record: dict[str, Any] = {"attributes": {"type": self.account_object}, "id": update.crm_id}
         for logical, value in update.values.items():
-            name = self.tierwise_fields.get(logical)
+            name = self.tierwise_fields.get(logical) or self.customer_fields.get(logical)
             if name is None:
                 raise ConfigurationError(
                     f"Salesforce: tierwise does not write a field called {logical!r}",
@@ -911,6 +933,49 @@ class SalesforceConnector:
                 },
             ),
         ]
+        if self.customer_tier_values is not None:
+            cf = self.customer_fields
+            customer_picklist = {
+                "restricted": True,
+                "valueSetDefinition": {
+                    "sorted": False,
+                    "value": [
+                        {"fullName": tier_id, "label": label, "default": False}
+                        for tier_id, label in self.customer_tier_values.items()
+                    ],
+                },
+            }
+            specs += [
+                (
+                    acc,
+                    cf["customer_tier"],
+                    {
+                        "label": "Tierwise Customer Tier",
+                        "type": "Picklist",
+                        "valueSet": customer_picklist,
+                    },
+                ),
+                (
+                    acc,
+                    cf["customer_score"],
+                    {
+                        "label": "Tierwise Customer Score",
+                        "type": "Number",
+                        "precision": 5,
+                        "scale": 1,
+                    },
+                ),
+                (
+                    acc,
+                    cf["customer_reason"],
+                    {"label": "Tierwise Customer Reason", "type": "Text", "length": 255},
+                ),
+                (
+                    acc,
+                    cf["customer_play"],
+                    {"label": "Tierwise Customer Play", "type": "Text", "length": 80},
+                ),
+            ]
         return specs
 
     def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
