@@ -64,10 +64,24 @@ def build_model(settings: Settings, model_path: Path | None = None) -> Any:
     return load_model(model_path or settings.model_path)
 
 
-def build_crm_connectors(settings: Settings, model: Any) -> list[Connector]:
+def build_customer_model(settings: Settings) -> Any:
+    """The customer tier model when customer tiers are on (``TIERWISE_CUSTOMER_TIERS``)."""
+    if not settings.customer_tiers:
+        return None
+    from tiering import load_model
+
+    return load_model(settings.customer_model_path)
+
+
+def build_crm_connectors(
+    settings: Settings, model: Any, customer_model: Any = None
+) -> list[Connector]:
     from connectors import build_connectors
 
-    return build_connectors(settings, model.fields)
+    if customer_model is None:
+        customer_model = build_customer_model(settings)
+    customer_tiers = customer_model.tier_labels() if customer_model is not None else None
+    return build_connectors(settings, model.fields, customer_tiers=customer_tiers)
 
 
 def escalation_owners(settings: Settings) -> dict[str, str | None] | None:
@@ -114,7 +128,9 @@ def bootstrap(
     from tiering import tier_accounts
 
     model = model if model is not None else build_model(settings, model_path)
+    customer_model = build_customer_model(settings)
     store = store or build_store(settings)
+    # build_crm_connectors adds the customer fields itself when customer tiers are on.
     crm = list(connectors) if connectors is not None else build_crm_connectors(settings, model)
     stop = stop or threading.Event()
     engine = SyncEngine(
@@ -129,5 +145,6 @@ def bootstrap(
         stop=stop,
         progress=progress,
         escalation_owners=escalation_owners(settings),
+        customer_model=customer_model,
     )
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

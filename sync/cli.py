@@ -548,7 +548,8 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
     """See tierwise work end to end, with no credentials and no services.
 
     Starts the CRM sandbox in-process with ACCOUNTS companies in both Salesforce and
-    HubSpot, provisions tierwise's fields, runs a full sync, then an incremental one
+    HubSpot, provisions tierwise's fields (customer tier fields included: the demo turns
+    customer tiers on), runs a full sync, then an incremental one
     that should write nothing, and prints what happened.
     """
     from sandbox import Sandbox
@@ -563,6 +564,7 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
             database_url=f"sqlite:///{work / 'demo.db'}",
             report_dir=str(work / "reports"),
             log_level="WARNING",  # the demo's output is its summary; warnings still show
+            customer_tiers=True,  # show customer tiers (grow/defend/monitor) written too
         )
         boot.setup_logging(settings, ctx.log_format)
         click.echo(

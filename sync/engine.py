@@ -19,13 +19,21 @@ from datetime import UTC, datetime
 
 import structlog
 
-from connectors.base import Connector, CrmAccount, RecordFailure, TaskOutcome, TaskRequest
+from connectors.base import (
+    Connector,
+    CrmAccount,
+    CrmOpportunity,
+    RecordFailure,
+    TaskOutcome,
+    TaskRequest,
+)
 from connectors.errors import (
     AuthenticationError,
     ConfigurationError,
     QuotaExhaustedError,
 )
 from sync.apply import StopRequested, check_stop, ensure_tasks, write_updates
+from sync.customers import decide_customers, history_decisions, split_histories
 from sync.merge import account_key, apply_overrides, detect_hand_edits, merge_accounts, to_inputs
 from sync.plan import plan_run
 from sync.progress import NoProgress, Progress
@@ -59,6 +67,8 @@ class Pulled:
     since: dict[str, datetime | None] = field(default_factory=dict)
     max_seen: dict[str, datetime | None] = field(default_factory=dict)
     full: dict[str, bool] = field(default_factory=dict)
+    # Every deal of each CRM (full pull), only when customer tiers are on.
+    opportunities: dict[str, list[CrmOpportunity]] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +79,8 @@ class Outcome:
     plan: Plan | None = None
     decisions: Mapping[str, Decision] = field(default_factory=dict)
     accounts: Sequence[MergedAccount] = ()
+    # Customer tiers by account key (customer tiers on), else None.
+    customer_decisions: Mapping[str, Decision] | None = None
 
 
 class SyncEngine:
@@ -86,8 +98,12 @@ class SyncEngine:
         stop: threading.Event | None = None,
         progress: Progress | None = None,
         escalation_owners: Mapping[str, str | None] | None = None,
+        customer_model: object | None = None,
     ) -> None:
         self.store = store
+        # The customer tier model (customer tiers on), or None: no deals pulled, no
+        # customer fields written.
+        self.customer_model = customer_model
         # None: overdue play tasks are only reported; a mapping (system -> owner id or
         # None for the record owner): each is also escalated with a task of its own.
         self.escalation_owners = escalation_owners
@@ -166,14 +182,29 @@ class SyncEngine:
             pulled, now, dry_run=dry_run, report=report
         )
         outcome.accounts, outcome.decisions = accounts, decisions
-        plan = plan_run(accounts, decisions, self.store.tasks(), now, self.tasks_in)
+        customers: dict[str, Decision] | None = None
+        if self.customer_model is not None:
+            customers = self.decide_customers(pulled, accounts, now, report)
+            outcome.customer_decisions = customers
+        plan = plan_run(
+            accounts,
+            decisions,
+            self.store.tasks(),
+            now,
+            self.tasks_in,
+            customer_decisions=customers,
+        )
         outcome.plan = plan
         self._describe(report, result, plan, decisions)
         if dry_run:
             report.status = "dry_run"
             return
         failures = self.apply(plan, now, report)
-        self.record(report.run_id, now, decisions, pulled, overrides)
+        recorded: Mapping[str, Decision] = decisions
+        if customers is not None:
+            # Same history table, keys "customer:<account key>".
+            recorded = {**decisions, **{d.key: d for d in history_decisions(customers.values())}}
+        self.record(report.run_id, now, recorded, pulled, overrides)
         report.errors.extend(failures)
         report.status = "partial" if failures else "ok"
         if failures:
@@ -223,12 +254,20 @@ class SyncEngine:
                     check_stop(self.stop)
             self._save_pulled(batch, now, dry_run)
             self.progress.advance(len(batch))
+            opportunities: list[CrmOpportunity] = []
+            if self.customer_model is not None:
+                # Customer inputs need every deal: one full pull per run, feature on only.
+                self.progress.step(f"pull {system} deals", None)
+                opportunities = list(connector.pull_opportunities(None))
+                check_stop(self.stop)
             stamps = [a.modified_at for a in seen.values() if a.modified_at is not None]
             with self._store_lock:
                 pulled.since[system] = since
                 pulled.full[system] = since is None
                 pulled.accounts[system] = seen
                 pulled.max_seen[system] = max(stamps) if stamps else None
+                if self.customer_model is not None:
+                    pulled.opportunities[system] = opportunities
             log.info("pull.done", system=system, records=len(seen), full=since is None)
 
         self._each_crm(pull_one)
@@ -286,10 +325,24 @@ class SyncEngine:
             for name, raw in sorted(s.invalid.items())
         ]
         accounts = merge_accounts(snapshots, self.primary, today)
-        histories = self.store.histories(now)
+        histories, _customers = split_histories(self.store.histories(now))
         result = self.tier_accounts(self.model, to_inputs(accounts), histories, now)
         decisions = {d.key: d for d in result.decisions}
         return accounts, decisions, result, overrides
+
+    def decide_customers(
+        self, pulled: Pulled, accounts: Sequence[MergedAccount], now: datetime, report: RunReport
+    ) -> dict[str, Decision]:
+        """Customer tiers of the accounts with a won deal, by account key (pure but for
+        reading the history)."""
+        _prospects, histories = split_histories(self.store.histories(now))
+        opportunities = [o for opps in pulled.opportunities.values() for o in opps]
+        result = decide_customers(
+            self.customer_model, self.tier_accounts, opportunities, accounts, self.primary,
+            histories, now,
+        )
+        report.customer_tiers = {t.tier: t.accounts for t in result.stats.per_tier}
+        return {d.key: d for d in result.decisions}
 
     def apply(self, plan: Plan, now: datetime, report: RunReport) -> list[dict[str, str]]:
         """Write changed fields, ensure tasks, close superseded ones; returns record failures."""

@@ -11,9 +11,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import date, datetime
 
-from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from connectors.base import (
+    CUSTOMER_FIELDS,
+    TIERWISE_FIELDS,
+    AccountUpdate,
+    TaskRequest,
+    TierwiseValues,
+)
 from sync.calendar import add_business_days, add_business_hours
 from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
 from sync.state.store import TaskRecord
@@ -59,6 +66,27 @@ def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> T
         play=play.name if play else None,
         sla_due=sla_due,
         tier_changed=tier_changed,
+        # Customer tier fields are tierwise's too but decided separately: kept as held.
+        customer_tier=held.customer_tier,
+        customer_score=held.customer_score,
+        customer_reason=held.customer_reason,
+        customer_play=held.customer_play,
+    )
+
+
+def with_customer(want: TierwiseValues, decision: Decision | None) -> TierwiseValues:
+    """``want`` with the customer tier fields set from ``decision`` (None: not a customer,
+    so the fields are to be empty)."""
+    if decision is None:
+        return replace(
+            want, customer_tier=None, customer_score=None, customer_reason=None, customer_play=None
+        )
+    return replace(
+        want,
+        customer_tier=decision.tier,
+        customer_score=round(decision.score, 1),
+        customer_reason=decision.reason[:REASON_MAX],
+        customer_play=decision.play.name if decision.play else None,
     )
 
 
@@ -74,14 +102,16 @@ def diff_values(held: TierwiseValues, desired: TierwiseValues) -> dict[str, Fiel
     changed: dict[str, FieldValue] = {}
     for f in dataclass_fields(TierwiseValues):
         old, new = getattr(held, f.name), getattr(desired, f.name)
-        if f.name == "score" and old is not None and new is not None:
+        if f.name in ("score", "customer_score") and old is not None and new is not None:
             if round(float(old), 1) == round(float(new), 1):
                 continue
         elif old == new:
             continue
         changed[f.name] = new
-    if set(changed) == {"reason"} and held.reason:
-        return {}
+    # The same rule for each set of fields (prospect, customer) on its own.
+    for reason, group in (("reason", TIERWISE_FIELDS), ("customer_reason", CUSTOMER_FIELDS)):
+        if getattr(held, reason) and {n for n in changed if n in group} == {reason}:
+            del changed[reason]
     return changed
 
 
@@ -99,11 +129,14 @@ def plan_run(
     ledger: Sequence[TaskRecord],
     now: datetime,
     tasks_in: str = "primary",
+    customer_decisions: Mapping[str, Decision] | None = None,
 ) -> Plan:
     """Turn decisions into change-only updates, tasks to ensure and tasks to close.
 
     Tasks go to the primary record of the company, or to every CRM's record when
-    ``tasks_in`` is ``"all"``.
+    ``tasks_in`` is ``"all"``. ``customer_decisions`` (customer tiers on; by account
+    key, customers only) adds the customer fields to the same one update per record,
+    and the customer plays' tasks under the key ``customer:<account key>``.
     """
     plan = Plan()
     today = now.date()
@@ -122,6 +155,8 @@ def plan_run(
             continue
         for record in account.records:
             want = desired_values(decision, record.written, now)
+            if customer_decisions is not None:
+                want = with_customer(want, customer_decisions.get(account.key))
             ident = (record.system, record.crm_id)
             plan.desired[ident] = want
             delta = diff_values(record.written, want)
@@ -140,45 +175,74 @@ def plan_run(
                 )
                 for name, value in delta.items()
             )
-        if not decision.changed:
-            continue
-        for task in open_by_account.get(account.key, ()):
-            if task.tier != decision.tier and task.crm_task_id:
-                plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
-        play = decision.play
-        if play is None or not play.tasks or decision.tier == UNQUALIFIED:
-            continue
-        targets = account.records if tasks_in == "all" else account.records[:1]
-        for position, target in enumerate(targets):
-            entered = _entry_date(target, decision, today)
-            for index, template in enumerate(play.tasks):
-                key = task_key(
-                    account.key,
-                    play.name,
-                    entered,
-                    index,
-                    system=target.system if position else None,
-                )
-                if key in known_tasks:
-                    continue
-                plan.tasks.append(
-                    PlannedTask(
-                        system=target.system,
-                        account_key=account.key,
-                        tier=decision.tier,
-                        request=TaskRequest(
-                            key=key,
-                            crm_account_id=target.crm_id,
-                            owner_id=resolve_owner(template, target),
-                            subject=template.subject,
-                            due=add_business_days(today, template.due_business_days),
-                            priority=template.priority,
-                            body=template.body,
-                            verify_existing=key in pending,
-                        ),
-                    )
-                )
+        _plan_tasks(
+            plan, account, account.key, decision, open_by_account, known_tasks, pending, today,
+            tasks_in, customer=False,
+        )
+        if customer_decisions is not None and account.key in customer_decisions:
+            _plan_tasks(
+                plan, account, CUSTOMER_KEY + account.key, customer_decisions[account.key],
+                open_by_account, known_tasks, pending, today, tasks_in, customer=True,
+            )
     return plan
+
+
+CUSTOMER_KEY = "customer:"
+
+
+def _plan_tasks(
+    plan: Plan,
+    account: MergedAccount,
+    key: str,
+    decision: Decision,
+    open_by_account: Mapping[str, Sequence[TaskRecord]],
+    known_tasks: set[str],
+    pending: set[str],
+    today: date,
+    tasks_in: str,
+    *,
+    customer: bool,
+) -> None:
+    """Close the open tasks of a tier left, and plan the tasks of a tier entered; ``key``
+    is the account key (prospect plays) or ``customer:<account key>`` (customer plays)."""
+    if not decision.changed:
+        return
+    for task in open_by_account.get(key, ()):
+        if task.tier != decision.tier and task.crm_task_id:
+            plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
+    play = decision.play
+    if play is None or not play.tasks or decision.tier == UNQUALIFIED:
+        return
+    targets = account.records if tasks_in == "all" else account.records[:1]
+    for position, target in enumerate(targets):
+        entered = today if customer else _entry_date(target, decision, today)
+        for index, template in enumerate(play.tasks):
+            task_id = task_key(
+                key,
+                play.name,
+                entered,
+                index,
+                system=target.system if position else None,
+            )
+            if task_id in known_tasks:
+                continue
+            plan.tasks.append(
+                PlannedTask(
+                    system=target.system,
+                    account_key=key,
+                    tier=decision.tier,
+                    request=TaskRequest(
+                        key=task_id,
+                        crm_account_id=target.crm_id,
+                        owner_id=resolve_owner(template, target),
+                        subject=template.subject,
+                        due=add_business_days(today, template.due_business_days),
+                        priority=template.priority,
+                        body=template.body,
+                        verify_existing=task_id in pending,
+                    ),
+                )
+            )
 
 
 def _entry_date(record: Snapshot, decision: Decision, today: date) -> date:

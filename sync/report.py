@@ -47,6 +47,8 @@ class RunReport:
     full_reconcile: dict[str, str] = field(default_factory=dict)
     accounts: int = 0
     per_tier: dict[str, int] = field(default_factory=dict)
+    # Customers per customer tier (customer tiers on; empty otherwise).
+    customer_tiers: dict[str, int] = field(default_factory=dict)
     tier_labels: dict[str, str] = field(default_factory=dict)
     promotions: int = 0
     demotions: int = 0
@@ -116,6 +118,11 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
         for tier, count in report.per_tier.items():
             label = report.tier_labels.get(tier, tier)
             lines.append(f"    {tier:<12} {label:<14} {count:>7}")
+    if report.customer_tiers:
+        lines.append(
+            "  customers per customer tier: "
+            + ", ".join(f"{tier} {n}" for tier, n in report.customer_tiers.items())
+        )
     lines.append(
         f"  changes: {report.tier_changes} tier changes ({report.promotions} up, "
         f"{report.demotions} down), {report.field_changes} field changes"

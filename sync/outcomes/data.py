@@ -26,6 +26,8 @@ from sync.state.store import utc
 from sync.state.tables import tier_history
 
 UNTIERED = "untiered"
+# Tier history keys of customer tiers (sync.plan.CUSTOMER_KEY); not prospect accounts.
+CUSTOMER_HISTORY_PREFIX = "customer:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,12 @@ def history_rows(store: StateStore) -> list[tuple[str, str, datetime, str, str]]
                 tier_history.c.rule,
             ).order_by(tier_history.c.at, tier_history.c.id)
         )
-        return [(r.key, r.run_id, utc(r.at) or r.at, r.tier, r.rule) for r in rows]
+        # Prospect tiers only: customer tiers (keys "customer:...") move on their own.
+        return [
+            (r.key, r.run_id, utc(r.at) or r.at, r.tier, r.rule)
+            for r in rows
+            if not r.key.startswith(CUSTOMER_HISTORY_PREFIX)
+        ]
 
 
 def account_keys(snapshots: Sequence[Snapshot]) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from connectors.base import TierwiseValues
+from connectors.base import CUSTOMER_FIELDS, TierwiseValues
 from tiering.records import FieldValue
 
 JsonValue = Any
@@ -54,6 +54,13 @@ def encode_tierwise(values: TierwiseValues) -> dict[str, JsonValue]:
         "play": values.play,
         "sla_due": values.sla_due.isoformat() if values.sla_due else None,
         "tier_changed": values.tier_changed.isoformat() if values.tier_changed else None,
+        # Customer tier values only when held (customer tiers on): the stored record of
+        # an installation without them stays as it was.
+        **{
+            name: getattr(values, name)
+            for name in CUSTOMER_FIELDS
+            if getattr(values, name) is not None
+        },
     }
 
 
@@ -64,7 +71,12 @@ def decode_tierwise(raw: Mapping[str, JsonValue] | None) -> TierwiseValues:
         value = raw.get(name)
         return date.fromisoformat(value) if isinstance(value, str) and value else None
 
+    def _str(name: str) -> str | None:
+        value = raw.get(name)
+        return value if isinstance(value, str) else None
+
     score = raw.get("score")
+    c_score = raw.get("customer_score")
     return TierwiseValues(
         tier=raw.get("tier"),
         score=float(score) if isinstance(score, int | float) else None,
@@ -72,4 +84,8 @@ def decode_tierwise(raw: Mapping[str, JsonValue] | None) -> TierwiseValues:
         play=raw.get("play"),
         sla_due=_date("sla_due"),
         tier_changed=_date("tier_changed"),
+        customer_tier=_str("customer_tier"),
+        customer_score=float(c_score) if isinstance(c_score, int | float) else None,
+        customer_reason=_str("customer_reason"),
+        customer_play=_str("customer_play"),
     )
