@@ -5,8 +5,9 @@ deal history (``config/customer_model.yaml`` declares them): ARR proxy (won in t
 365 days), wins, expansion (that year over the year before), last win, open pipeline,
 lost deals. The tiering core is the same as for prospects; only the model differs.
 
-Not yet: health score and product adoption from CRM fields, writing customer tiers to
-their own CRM fields, and running them inside the sync job.
+``tierwise customers`` is the read-only preview; with ``TIERWISE_CUSTOMER_TIERS`` on the
+sync job tiers and writes them (``sync.customers``). Not yet: health score and product
+adoption from CRM fields.
 """
 
 from __future__ import annotations
