@@ -395,8 +395,9 @@ def test_sigterm_mid_run_finishes_the_call_in_flight_saves_progress_and_exits_in
     reference: dict[str, Any], tmp_path: Path,
 ) -> None:
     with make_sandbox() as sb:
-        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=300,
-                                path=r"/composite/sobjects$"))
+        # Every Salesforce call is slow, so after the first account write is answered the
+        # run still has its task upserts ahead of it when the signal lands.
+        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=400))
         env = cli_env(sb, tmp_path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
