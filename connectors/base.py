@@ -31,6 +31,7 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "customer_score",
     "customer_reason",
     "customer_play",
+    "customer_tier_changed",
 )
 
 
@@ -49,6 +50,9 @@ class TierwiseValues:
     customer_score: float | None = None
     customer_reason: str | None = None
     customer_play: str | None = None
+    # When the customer tier last changed: the entry date in customer task keys, so a
+    # rerun after a crash (even days later) derives the same keys.
+    customer_tier_changed: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ SALESFORCE_CUSTOMER_FIELDS: dict[str, str] = {
     "customer_score": "Tierwise_Customer_Score__c",
     "customer_reason": "Tierwise_Customer_Reason__c",
     "customer_play": "Tierwise_Customer_Play__c",
+    "customer_tier_changed": "Tierwise_Customer_Tier_Changed__c",
 }
 
 SALESFORCE_TASK_KEY_FIELD = "Tierwise_Key__c"
@@ -99,6 +100,7 @@ HUBSPOT_CUSTOMER_FIELDS: dict[str, str] = {
     "customer_score": "tierwise_customer_score",
     "customer_reason": "tierwise_customer_reason",
     "customer_play": "tierwise_customer_play",
+    "customer_tier_changed": "tierwise_customer_tier_changed",
 }
 
 HUBSPOT_TASK_KEY_PROPERTY = "tierwise_key"

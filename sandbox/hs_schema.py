@@ -165,6 +165,7 @@ def company_tierwise_properties() -> list[PropertyDef]:
         _t("tierwise_customer_reason", "string", "Tierwise customer reason",
                     field_type="textarea"),
         _t("tierwise_customer_play", "string", "Tierwise customer play"),
+        _t("tierwise_customer_tier_changed", "date", "Tierwise customer tier changed"),
     ]
 
 

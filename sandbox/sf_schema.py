@@ -156,6 +156,8 @@ def account_tierwise_fields() -> list[FieldDef]:
                  custom=True),
         FieldDef("Tierwise_Customer_Play__c", "string", "Tierwise Customer Play", 255,
                  custom=True),
+        FieldDef("Tierwise_Customer_Tier_Changed__c", "date", "Tierwise Customer Tier Changed",
+                 custom=True),
     ]
 
 

@@ -71,22 +71,33 @@ def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> T
         customer_score=held.customer_score,
         customer_reason=held.customer_reason,
         customer_play=held.customer_play,
+        customer_tier_changed=held.customer_tier_changed,
     )
 
 
-def with_customer(want: TierwiseValues, decision: Decision | None) -> TierwiseValues:
-    """``want`` with the customer tier fields set from ``decision`` (None: not a customer,
-    so the fields are to be empty)."""
+def with_customer(
+    want: TierwiseValues, decision: Decision | None, today: date
+) -> TierwiseValues:
+    """``want`` (carrying the held customer values) with the customer tier fields set from
+    ``decision`` (None: not a customer, so the fields are to be empty). The tier-changed
+    date restarts only when the customer tier held in the CRM changes."""
     if decision is None:
         return replace(
-            want, customer_tier=None, customer_score=None, customer_reason=None, customer_play=None
+            want,
+            customer_tier=None,
+            customer_score=None,
+            customer_reason=None,
+            customer_play=None,
+            customer_tier_changed=None,
         )
+    entering = want.customer_tier != decision.tier
     return replace(
         want,
         customer_tier=decision.tier,
         customer_score=round(decision.score, 1),
         customer_reason=decision.reason[:REASON_MAX],
         customer_play=decision.play.name if decision.play else None,
+        customer_tier_changed=today if entering else (want.customer_tier_changed or today),
     )
 
 
@@ -156,7 +167,7 @@ def plan_run(
         for record in account.records:
             want = desired_values(decision, record.written, now)
             if customer_decisions is not None:
-                want = with_customer(want, customer_decisions.get(account.key))
+                want = with_customer(want, customer_decisions.get(account.key), today)
             ident = (record.system, record.crm_id)
             plan.desired[ident] = want
             delta = diff_values(record.written, want)
@@ -215,7 +226,11 @@ def _plan_tasks(
         return
     targets = account.records if tasks_in == "all" else account.records[:1]
     for position, target in enumerate(targets):
-        entered = today if customer else _entry_date(target, decision, today)
+        entered = (
+            _customer_entry_date(target, decision, today)
+            if customer
+            else _entry_date(target, decision, today)
+        )
         for index, template in enumerate(play.tasks):
             task_id = task_key(
                 key,
@@ -243,6 +258,14 @@ def _plan_tasks(
                     ),
                 )
             )
+
+
+def _customer_entry_date(record: Snapshot, decision: Decision, today: date) -> date:
+    # As for prospects: the CRM's customer tier-changed date, when it already holds the tier.
+    held = record.written
+    if held.customer_tier == decision.tier and held.customer_tier_changed is not None:
+        return held.customer_tier_changed
+    return today
 
 
 def _entry_date(record: Snapshot, decision: Decision, today: date) -> date:

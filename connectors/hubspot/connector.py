@@ -652,7 +652,7 @@ class HubSpotConnector:
                 play=opt_str(tw["play"]),
                 sla_due=opt_date(tw["sla_due"], "tierwise.sla_due"),
                 tier_changed=opt_date(tw["tier_changed"], "tierwise.tier_changed"),
-                **self._customer_written(opt_str, opt_float),
+                **self._customer_written(opt_str, opt_float, opt_date),
             ),
             manual_tier=opt_str(ident["override_tier"]),
             manual_tier_until=opt_date(ident["override_until"], "override_until"),
@@ -663,6 +663,7 @@ class HubSpotConnector:
         self,
         opt_str: Callable[[str], str | None],
         opt_float: Callable[[str, str], float | None],
+        opt_date: Callable[[str, str], date | None],
     ) -> dict[str, Any]:
         cf = self.customer_fields
         if not cf:
@@ -672,6 +673,9 @@ class HubSpotConnector:
             "customer_score": opt_float(cf["customer_score"], "tierwise.customer_score"),
             "customer_reason": opt_str(cf["customer_reason"]),
             "customer_play": opt_str(cf["customer_play"]),
+            "customer_tier_changed": opt_date(
+                cf["customer_tier_changed"], "tierwise.customer_tier_changed"
+            ),
         }
 
     # ------------------------------------------------------------------ writes
@@ -1087,6 +1091,7 @@ class HubSpotConnector:
             spec(cf["customer_score"], "Tierwise customer score", "number", "number"),
             spec(cf["customer_reason"], "Tierwise customer reason", "string", "textarea"),
             spec(cf["customer_play"], "Tierwise customer play", "string", "text"),
+            spec(cf["customer_tier_changed"], "Tierwise customer tier changed", "date", "date"),
         ]
 
     def _ensure_group(self, object_type: str, dry_run: bool) -> ProvisionStep:

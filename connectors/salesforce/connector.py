@@ -574,6 +574,9 @@ class SalesforceConnector:
                 customer_score=opt_float(cf["customer_score"], "tierwise.customer_score"),
                 customer_reason=opt_str(cf["customer_reason"]),
                 customer_play=opt_str(cf["customer_play"]),
+                customer_tier_changed=opt_date(
+                    cf["customer_tier_changed"], "tierwise.customer_tier_changed"
+                ),
             )
         ident = self.identity
         modified_raw = record.get(ident["modified"])
@@ -974,6 +977,11 @@ class SalesforceConnector:
                     acc,
                     cf["customer_play"],
                     {"label": "Tierwise Customer Play", "type": "Text", "length": 80},
+                ),
+                (
+                    acc,
+                    cf["customer_tier_changed"],
+                    {"label": "Tierwise Customer Tier Changed", "type": "Date"},
                 ),
             ]
         return specs

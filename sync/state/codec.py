@@ -46,6 +46,10 @@ def decode_fields(raw: Mapping[str, JsonValue] | None) -> dict[str, FieldValue]:
     return {name: decode_value(value) for name, value in (raw or {}).items()}
 
 
+def _json(value: object) -> JsonValue:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def encode_tierwise(values: TierwiseValues) -> dict[str, JsonValue]:
     return {
         "tier": values.tier,
@@ -57,7 +61,7 @@ def encode_tierwise(values: TierwiseValues) -> dict[str, JsonValue]:
         # Customer tier values only when held (customer tiers on): the stored record of
         # an installation without them stays as it was.
         **{
-            name: getattr(values, name)
+            name: _json(getattr(values, name))
             for name in CUSTOMER_FIELDS
             if getattr(values, name) is not None
         },
@@ -88,4 +92,5 @@ def decode_tierwise(raw: Mapping[str, JsonValue] | None) -> TierwiseValues:
         customer_score=float(c_score) if isinstance(c_score, int | float) else None,
         customer_reason=_str("customer_reason"),
         customer_play=_str("customer_play"),
+        customer_tier_changed=_date("customer_tier_changed"),
     )

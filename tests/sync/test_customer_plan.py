@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from connectors.base import TierwiseValues
 from sync.merge import merge_accounts
@@ -110,3 +111,23 @@ def test_a_reworded_customer_reason_alone_is_not_written() -> None:
     assert {"customer_tier": "defend", "customer_reason": "new"} == diff_values(
         held, replace(held, customer_tier="defend", customer_reason="new")
     )
+
+
+def test_a_rerun_days_after_a_crash_derives_the_same_customer_task_key_from_the_crm() -> None:
+    # The first run wrote grow + its tier-changed date, created the task, then died before
+    # recording anything; the history still says "not grow", so the rerun plans the entry again.
+    entered = TODAY - timedelta(days=3)
+    held = TierwiseValues(customer_tier="grow", customer_tier_changed=entered)
+    accounts = merge_accounts([snap("salesforce", "1", "a.com", held)], "salesforce", TODAY)
+
+    plan = plan_run(
+        accounts,
+        {"a.com": decide("a.com", "tier_1", 90.0, previous="tier_1")},
+        [],
+        NOW,
+        customer_decisions={"a.com": decide("a.com", "grow", 70.0, play=EXPANSION)},
+    )
+
+    [task] = [t for t in plan.tasks if t.account_key == CUSTOMER_KEY + "a.com"]
+    assert task_key(CUSTOMER_KEY + "a.com", "Expansion", entered) == task.request.key
+    assert entered == plan.desired[("salesforce", "1")].customer_tier_changed
