@@ -24,6 +24,9 @@ SALESFORCE_ACCOUNT_FIELDS: dict[str, str] = {
     "open_pipeline": "Open_Pipeline__c",
     "competitor_customer": "Competitor_Customer__c",
     "payment_risk": "Payment_Risk__c",
+    # Customer-success fields, read for customer tiers.
+    "health_score": "Health_Score__c",
+    "product_adoption": "Product_Adoption__c",
 }
 
 # Identity fields every pull reads (not canonical model fields).
@@ -74,6 +77,8 @@ HUBSPOT_COMPANY_FIELDS: dict[str, str] = {
     "open_pipeline": "open_pipeline_amount",
     "competitor_customer": "competitor_customer",
     "payment_risk": "payment_risk",
+    "health_score": "health_score",
+    "product_adoption": "product_adoption",
 }
 
 HUBSPOT_IDENTITY_FIELDS: dict[str, str] = {

@@ -119,6 +119,8 @@ def company_properties() -> list[PropertyDef]:
         _p("notes_last_updated", "datetime", "Last Activity Date"),
         _c("web_visits_30d", "number", "Web visits (30d)"),
         _c("intent_score", "number", "Intent score"),
+        _c("health_score", "number", "Health score"),
+        _c("product_adoption", "number", "Product adoption (%)"),
         _c("intent_surge", "bool", "Intent surge",
                     options=_opts(("true", "Yes"), ("false", "No"))),
         _c("last_funding_amount", "number", "Last funding amount"),

@@ -276,6 +276,8 @@ class HubSpotPortal:
                     "open_pipeline_amount": _s(c["open_pipeline"]),
                     "competitor_customer": "true" if c["competitor_customer"] else "false",
                     "payment_risk": c["payment_risk"],
+                    "health_score": _s(c.get("health_score")),
+                    "product_adoption": _s(c.get("product_adoption")),
                     "hubspot_owner_id": owners[c["owner"]],
                 }
                 if has_override:

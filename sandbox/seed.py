@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import random
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -141,6 +142,17 @@ def generate_companies(
         yield _company(i, rng, today, created_base)
 
 
+def _customer_health(i: int) -> dict[str, float | None]:
+    """Customer-success fields: health score (0-100) and product adoption (% of seats
+    active). Drawn from a hash of the index, not from the shared generator, so adding
+    them left every other seeded value as it was."""
+    h = zlib.crc32(f"health-{i}".encode())
+    return {
+        "health_score": None if h % 23 == 0 else float(h % 101),
+        "product_adoption": None if (h >> 8) % 19 == 0 else float((h >> 12) % 101),
+    }
+
+
 def _company(i: int, rng: random.Random, today: date, created_base: datetime) -> dict[str, Any]:
     r = rng.random
     base = f"{rng.choice(_PREFIX)} {rng.choice(_MIDDLE)}"
@@ -229,6 +241,7 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         "open_pipeline": open_pipeline,
         "competitor_customer": r() < 0.08,
         "payment_risk": rng.choice(_RISK_POOL),
+        **_customer_health(i),
         "override_tier": override_tier,
         "override_until": override_until,
         "created": created,

@@ -270,6 +270,8 @@ class SalesforceOrg:
                     "Open_Pipeline__c": company["open_pipeline"],
                     "Competitor_Customer__c": bool(company["competitor_customer"]),
                     "Payment_Risk__c": company["payment_risk"],
+                    "Health_Score__c": company.get("health_score"),
+                    "Product_Adoption__c": company.get("product_adoption"),
                     "CreatedDate": sf_datetime(company["created"]),
                     "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,

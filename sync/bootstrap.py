@@ -81,7 +81,12 @@ def build_crm_connectors(
     if customer_model is None:
         customer_model = build_customer_model(settings)
     customer_tiers = customer_model.tier_labels() if customer_model is not None else None
-    return build_connectors(settings, model.fields, customer_tiers=customer_tiers)
+    fields = dict(model.fields)
+    if customer_model is not None:
+        # The customer model's fields that come from the CRM (health score, adoption);
+        # the deal-derived ones have no CRM mapping and are simply not pulled.
+        fields.update({k: v for k, v in customer_model.fields.items() if k not in fields})
+    return build_connectors(settings, fields, customer_tiers=customer_tiers)
 
 
 def escalation_owners(settings: Settings) -> dict[str, str | None] | None:

@@ -47,7 +47,9 @@ def decide_customers(
     """Tier the customers among ``accounts``; decisions keyed by plain account key."""
     snapshots = [record for account in accounts for record in account.records]
     deals, _unmatched = attribute_deals(opportunities, snapshots, primary)
-    inputs = customer_inputs(deals, now.date())
+    inputs = customer_inputs(
+        deals, now.date(), {account.key: account.fields for account in accounts}
+    )
     return tier_accounts(model, inputs, histories, now)
 
 

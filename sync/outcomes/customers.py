@@ -12,7 +12,7 @@ adoption from CRM fields.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +26,17 @@ from tiering.records import AccountInput, FieldValue
 CUSTOMER_MODEL = Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml"
 
 
-def customer_inputs(deals: Sequence[Deal], today: date) -> list[AccountInput]:
+# Customer-model fields read from the CRM record (not derived from deals).
+CRM_FIELDS: tuple[str, ...] = ("health_score", "product_adoption")
+
+
+def customer_inputs(
+    deals: Sequence[Deal],
+    today: date,
+    account_fields: Mapping[str, Mapping[str, FieldValue]] | None = None,
+) -> list[AccountInput]:
+    """One input per account with a won deal: deal-derived measures, plus the
+    customer-success fields the CRM holds for it (``account_fields`` by account key)."""
     year, two_years = today - timedelta(days=365), today - timedelta(days=730)
     by_key: dict[str, list[Deal]] = {}
     for d in deals:
@@ -49,6 +59,8 @@ def customer_inputs(deals: Sequence[Deal], today: date) -> list[AccountInput]:
                 1 for d in own
                 if d.is_closed and not d.is_won and d.closed and year < d.closed <= today)),
         }
+        held = (account_fields or {}).get(key, {})
+        fields.update({name: held.get(name) for name in CRM_FIELDS})
         inputs.append(AccountInput(key=key, fields=fields))
     return inputs
 

@@ -161,8 +161,11 @@ def test_customer_fields_are_derived_from_the_deal_history() -> None:
         _deal("b", 1, False, 10.0, date(2026, 1, 1), date(2026, 2, 1)),  # never won: no customer
     ]
 
-    inputs = customer_inputs(deals, today)
+    inputs = customer_inputs(deals, today, {"a": {"health_score": 82.0, "industry": "x"},
+                                            "b": {"health_score": 10.0}})
 
     assert ["a"] == [i.key for i in inputs]
+    # Deal-derived measures, plus the customer-success fields the CRM holds (only those).
     assert {"arr": 100.0, "wins_12m": 1.0, "expansion": 2.0, "last_win": date(2026, 3, 1),
-            "open_pipeline": 70.0, "lost_12m": 1.0} == dict(inputs[0].fields)
+            "open_pipeline": 70.0, "lost_12m": 1.0, "health_score": 82.0,
+            "product_adoption": None} == dict(inputs[0].fields)

@@ -198,3 +198,24 @@ def test_provision_without_customer_tiers_leaves_the_customer_fields_out(tmp_pat
         steps = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=True)
         wanted = {*SALESFORCE_CUSTOMER_FIELDS.values(), *HUBSPOT_CUSTOMER_FIELDS.values()}
         assert not wanted & {step.name for _, step in steps}
+
+
+def test_customer_tiers_score_the_health_and_adoption_the_crm_holds(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    outcome = run_once(
+        sandbox, f"sqlite:///{tmp_path / 'state.db'}", tmp_path, full=True, customer_tiers=True
+    )
+    assert "ok" == outcome.report.status, outcome.report.message
+    customers = outcome.customer_decisions
+    assert customers
+    by_key = {a.key: a for a in outcome.accounts}
+    scored = 0
+    for key, decision in customers.items():
+        [health] = [g for g in decision.groups if g.name == "health"]
+        signals = {s.name: s for s in health.signals}
+        held = by_key[key].fields.get("health_score")
+        # Pulled through the real clients from Health_Score__c / health_score.
+        assert (held is None) == signals["health_score"].missing
+        scored += held is not None
+    assert scored > 0
