@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -131,3 +131,52 @@ def normalise_domain(website: str | None) -> str | None:
     if text.startswith("www."):
         text = text[4:]
     return text or None
+
+
+class RecordReader:
+    """Reads one CRM record's values into canonical types, collecting what it could not
+    parse in ``invalid`` (label -> description) instead of raising: a malformed value
+    becomes "missing" for its signal and is reported with the record, never a crash.
+
+    Both connectors parse through it; only where the values sit differs (a Salesforce
+    record is flat, a HubSpot object keeps them under ``properties``).
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        self.invalid: dict[str, str] = {}
+
+    def canonical(self, mapped: Mapping[str, tuple[str, str]]) -> dict[str, FieldValue]:
+        """canonical name -> parsed value for ``{canonical: (CRM name, kind)}``."""
+        fields: dict[str, FieldValue] = {}
+        for canonical, (name, kind) in mapped.items():
+            raw = self.values.get(name)
+            try:
+                fields[canonical] = parse_value(raw, kind)
+            except UnparseableError:
+                fields[canonical] = None
+                self.invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
+        return fields
+
+    def text(self, name: str) -> str | None:
+        raw = self.values.get(name)
+        return None if raw in (None, "") else str(raw)
+
+    def day(self, name: str, label: str) -> date | None:
+        raw = self.values.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return parse_date(raw)
+        except UnparseableError:
+            self.invalid[label] = f"{name}={describe_raw(raw)} is not a date"
+            return None
+
+    def number(self, name: str, label: str) -> float | None:
+        raw = self.values.get(name)
+        try:
+            value = parse_value(raw, "number")
+        except UnparseableError:
+            self.invalid[label] = f"{name}={describe_raw(raw)} is not a number"
+            return None
+        return value if isinstance(value, float) else None

@@ -56,12 +56,11 @@ from connectors.errors import (
 from connectors.hubspot import errors as hs_errors
 from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
 from connectors.parsing import (
+    RecordReader,
     UnparseableError,
-    describe_raw,
     normalise_domain,
     parse_date,
     parse_datetime,
-    parse_value,
 )
 from connectors.ratelimit import SlidingWindowLimiter
 from connectors.retry import RetryPolicy
@@ -596,37 +595,10 @@ class HubSpotConnector:
 
     def _parse_company(self, row: Mapping[str, Any]) -> CrmAccount:
         props: Mapping[str, Any] = row.get("properties") or {}
-        invalid: dict[str, str] = {}
-        fields: dict[str, FieldValue] = {}
-        for canonical, (name, kind) in self.model_fields.items():
-            raw = props.get(name)
-            try:
-                fields[canonical] = parse_value(raw, kind)
-            except UnparseableError:
-                fields[canonical] = None
-                invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
-
-        def opt_str(name: str) -> str | None:
-            raw = props.get(name)
-            return None if raw in (None, "") else str(raw)
-
-        def opt_date(name: str, label: str) -> date | None:
-            raw = opt_str(name)
-            if raw is None:
-                return None
-            try:
-                return parse_date(raw)
-            except UnparseableError:
-                invalid[label] = f"{name}={describe_raw(raw)} is not a date"
-                return None
-
-        def opt_float(name: str, label: str) -> float | None:
-            try:
-                value = parse_value(props.get(name), "number")
-            except UnparseableError:
-                invalid[label] = f"{name}={describe_raw(props.get(name))} is not a number"
-                return None
-            return value if isinstance(value, float) else None
+        reader = RecordReader(props)
+        fields = reader.canonical(self.model_fields)
+        invalid = reader.invalid
+        opt_str, opt_float, opt_date = reader.text, reader.number, reader.day
 
         tw = self.tierwise_fields
         ident = self.identity

@@ -51,12 +51,11 @@ from connectors.errors import (
 )
 from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
 from connectors.parsing import (
+    RecordReader,
     UnparseableError,
-    describe_raw,
     normalise_domain,
     parse_date,
     parse_datetime,
-    parse_value,
 )
 from connectors.retry import RetryPolicy
 from connectors.salesforce import errors as sf_errors
@@ -525,37 +524,10 @@ class SalesforceConnector:
         return [replace(a, fields={**a.fields, ACTIVITY_FIELD: counts[a.crm_id]}) for a in accounts]
 
     def _parse_account(self, record: Mapping[str, Any]) -> CrmAccount:
-        invalid: dict[str, str] = {}
-        fields: dict[str, FieldValue] = {}
-        for canonical, (name, kind) in self.model_fields.items():
-            raw = record.get(name)
-            try:
-                fields[canonical] = parse_value(raw, kind)
-            except UnparseableError:
-                fields[canonical] = None
-                invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
-
-        def opt_date(name: str, label: str) -> date | None:
-            raw = record.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return parse_date(raw)
-            except UnparseableError:
-                invalid[label] = f"{name}={describe_raw(raw)} is not a date"
-                return None
-
-        def opt_float(name: str, label: str) -> float | None:
-            try:
-                value = parse_value(record.get(name), "number")
-            except UnparseableError:
-                invalid[label] = f"{name}={describe_raw(record.get(name))} is not a number"
-                return None
-            return value if isinstance(value, float) else None
-
-        def opt_str(name: str) -> str | None:
-            raw = record.get(name)
-            return None if raw in (None, "") else str(raw)
+        reader = RecordReader(record)
+        fields = reader.canonical(self.model_fields)
+        invalid = reader.invalid
+        opt_str, opt_float, opt_date = reader.text, reader.number, reader.day
 
         tw = self.tierwise_fields
         written = TierwiseValues(
