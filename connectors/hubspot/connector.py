@@ -570,27 +570,7 @@ class HubSpotConnector:
     def _with_deal_companies(self, rows: Sequence[dict[str, Any]]) -> list[CrmOpportunity]:
         if not rows:
             return []
-        assoc = self._api("associations.batch")
-        companies: dict[str, str] = {}
-        ids = [str(r.get("id")) for r in rows]
-        for start in range(0, len(ids), BATCH_MAX):
-            chunk = ids[start : start + BATCH_MAX]
-            result = _to_dict(
-                self._call(
-                    "POST /crm/v4/associations/deals/companies/batch/read",
-                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
-                        "deals", "companies", body, _request_timeout=t
-                    ),
-                    operation="read deal associations",
-                    object_name="deals",
-                )
-            )
-            for row in result.get("results") or []:
-                targets = row.get("to") or []
-                if targets:
-                    companies[str((row.get("_from") or {}).get("id"))] = str(
-                        targets[0].get("to_object_id")
-                    )
+        companies = self._companies_of("deals", [str(r.get("id")) for r in rows])
         return [_parse_deal(row, companies.get(str(row.get("id")))) for row in rows]
 
     def _parse_company(self, row: Mapping[str, Any]) -> CrmAccount:
@@ -974,18 +954,22 @@ class HubSpotConnector:
         return result
 
     def _task_companies(self, task_ids: Sequence[str]) -> dict[str, str]:
+        return self._companies_of("tasks", task_ids)
+
+    def _companies_of(self, object_type: str, ids: Sequence[str]) -> dict[str, str]:
+        """object id -> its (first) associated company id, via v4 batch reads of 100."""
         assoc = self._api("associations.batch")
         found: dict[str, str] = {}
-        for start in range(0, len(task_ids), BATCH_MAX):
-            chunk = task_ids[start : start + BATCH_MAX]
+        for start in range(0, len(ids), BATCH_MAX):
+            chunk = ids[start : start + BATCH_MAX]
             result = _to_dict(
                 self._call(
-                    "POST /crm/v4/associations/tasks/companies/batch/read",
+                    f"POST /crm/v4/associations/{object_type}/companies/batch/read",
                     lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
-                        "tasks", "companies", body, _request_timeout=t
+                        object_type, "companies", body, _request_timeout=t
                     ),
-                    operation="read task associations",
-                    object_name="tasks",
+                    operation=f"read {object_type[:-1]} associations",
+                    object_name=object_type,
                 )
             )
             for row in result.get("results") or []:
