@@ -545,18 +545,11 @@ class HubSpotEmulator:
                 if not oid or oid not in self.portal.objects[object_type]:
                     missing.append(key)
                     continue
-                try:
-                    clean = self.portal.validate(object_type, item.get("properties") or {}, oid)
-                except PropertyValueError as exc:
-                    error = self._invalid(exc)
-                    error["context"]["ids"] = [key]
-                    errors.append(error)
-                    continue
-                if (injected := self._injected(request, oid)) is not None:
-                    errors.append(injected)
-                    continue
-                obj = self.portal.write(object_type, oid, clean, self._lag())
-                results.append(self._shape(object_type, obj, list(clean)))
+                written = self._write_one(
+                    request, object_type, oid, item.get("properties") or {}, key, oid, errors
+                )
+                if written is not None:
+                    results.append(written)
         if missing:
             errors.insert(0, {
                 "status": "error", "category": "OBJECT_NOT_FOUND",
@@ -568,6 +561,31 @@ class HubSpotEmulator:
                                  {**errors[0], "correlationId": str(uuid.uuid4())},
                                  records=len(inputs))
         return self._batch_response(200, results, errors, started, len(inputs))
+
+    def _write_one(
+        self,
+        request: Request,
+        object_type: str,
+        oid: str | None,
+        values: dict[str, Any],
+        key: str,
+        fault_id: str,
+        errors: list[dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """One batch input: validate, apply an injected per-record fault, write. A rejected
+        input lands in ``errors`` (context ids = ``key``) and returns None."""
+        try:
+            clean = self.portal.validate(object_type, values, oid)
+        except PropertyValueError as exc:
+            error = self._invalid(exc)
+            error["context"]["ids"] = [key]
+            errors.append(error)
+            return None
+        if (injected := self._injected(request, fault_id)) is not None:
+            errors.append(injected)
+            return None
+        obj = self.portal.write(object_type, oid, clean, self._lag())
+        return self._shape(object_type, obj, list(clean))
 
     def _batch_upsert(self, request: Request) -> Response:
         object_type = request.params["type"]
@@ -592,20 +610,10 @@ class HubSpotEmulator:
                 oid = self.portal.find_unique(object_type, id_property, key)
                 values = dict(item.get("properties") or {})
                 values[id_property] = key
-                try:
-                    clean = self.portal.validate(object_type, values, oid)
-                except PropertyValueError as exc:
-                    error = self._invalid(exc)
-                    error["context"]["ids"] = [key]
-                    errors.append(error)
-                    continue
-                if (injected := self._injected(request, key)) is not None:
-                    errors.append(injected)
-                    continue
-                obj = self.portal.write(object_type, oid, clean, self._lag())
-                shaped = self._shape(object_type, obj, list(clean))
-                shaped["new"] = oid is None
-                results.append(shaped)
+                shaped = self._write_one(request, object_type, oid, values, key, key, errors)
+                if shaped is not None:
+                    shaped["new"] = oid is None
+                    results.append(shaped)
         return self._batch_response(200, results, errors, started, len(inputs))
 
     def _batch_archive(self, request: Request) -> Response:
