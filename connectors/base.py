@@ -219,3 +219,12 @@ class Connector(Protocol):
 
     def usage(self) -> ApiUsage:
         """Calls made so far and, where the CRM reports it, the daily budget."""
+
+    def unmapped_inputs(self) -> Mapping[str, str]:
+        """Model inputs this CRM cannot supply, known after ``validate_schema``:
+        canonical name -> why (``"not mapped"``, ``"no field Web_Visits__c"``, ...).
+
+        An input mapped only by default whose field the org lacks is scored as missing
+        for every account and listed here; the run goes on. An input the operator mapped
+        explicitly to a field that does not exist is a ``SchemaError`` instead.
+        """

@@ -27,6 +27,9 @@ from sandbox.seed import generate_companies
 from sandbox.server import CrmServer
 
 
+PROFILES = ("stock", "enriched")
+
+
 class Sandbox:
     """Local Salesforce + HubSpot doubles with seeded data, faults and accounting.
 
@@ -45,6 +48,7 @@ class Sandbox:
         salesforce_daily_limit: int = 100_000,
         hubspot_daily_limit: int | None = None,
         provisioned: bool = False,
+        profile: str = "stock",
         host: str = "127.0.0.1",
         salesforce_port: int = 0,
         hubspot_port: int = 0,
@@ -60,8 +64,13 @@ class Sandbox:
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
     ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
         self.accounts = accounts
         self.seed = seed
+        # "stock": what a new org/portal holds; "enriched": plus a customer's own custom
+        # data under that customer's own field names (sandbox/README.md).
+        self.profile = profile
         self.host = host
         self.clock = SandboxClock()
         self.today = today or self.clock.peek().date()
@@ -77,13 +86,14 @@ class Sandbox:
             behaviour.search_per_second = hubspot_search_per_second
         self.salesforce = SalesforceEmulator(
             self.clock, self.faults, token=self.salesforce_token,
-            daily_limit=salesforce_daily_limit, provisioned=provisioned,
+            daily_limit=salesforce_daily_limit, provisioned=provisioned, profile=profile,
             bulk_poll_steps=bulk_poll_steps,
             require_field_permissions=salesforce_require_field_permissions,
         )
         self.hubspot = HubSpotEmulator(
             self.clock, self.faults, token=self.hubspot_token,
             requests_per_10s=hubspot_requests_per_10s, provisioned=provisioned,
+            profile=profile,
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}

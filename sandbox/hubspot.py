@@ -82,8 +82,9 @@ class HubSpotEmulator:
     def __init__(self, clock: SandboxClock, faults: FaultSet, *, token: str,
                  requests_per_10s: int | None, provisioned: bool,
                  behaviour: HubSpotBehaviour | None = None,
-                 daily_limit: int | None = None) -> None:
+                 daily_limit: int | None = None, profile: str = "stock") -> None:
         self.portal = HubSpotPortal(clock, provisioned=provisioned)
+        self.profile = profile
         self.clock = clock
         self.faults = faults
         self.token = token

@@ -51,10 +51,12 @@ class SalesforceEmulator:
         token: str,
         daily_limit: int,
         provisioned: bool,
+        profile: str = "stock",
         bulk_poll_steps: int = 1,
         require_field_permissions: bool = False,
     ) -> None:
         self.org = SalesforceOrg(clock, provisioned=provisioned)
+        self.profile = profile
         self.require_field_permissions = require_field_permissions
         self.clock = clock
         self.faults = faults

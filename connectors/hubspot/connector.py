@@ -1186,6 +1186,10 @@ class HubSpotConnector:
             steps += self._ensure_lists(tier_values, dry_run)
         return steps
 
+    def unmapped_inputs(self) -> dict[str, str]:
+        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
+        return {}
+
     def usage(self) -> ApiUsage:
         return ApiUsage(
             calls=dict(self._usage.calls),

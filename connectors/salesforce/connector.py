@@ -1099,6 +1099,10 @@ class SalesforceConnector:
             )
         return steps
 
+    def unmapped_inputs(self) -> dict[str, str]:
+        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
+        return {}
+
     def usage(self) -> ApiUsage:
         return ApiUsage(
             calls=dict(self._usage.calls),

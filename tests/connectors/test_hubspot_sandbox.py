@@ -21,6 +21,7 @@ from connectors.errors import (
 from connectors.ratelimit import SlidingWindowLimiter
 from tests.connectors.conftest import CANARY_TOKEN, SleepRecorder
 from tests.connectors.sandbox_support import TIERS, calls, hubspot
+from tests.provisioning import provisioned
 
 try:
     from sandbox import FaultRule, Sandbox
@@ -33,7 +34,7 @@ TASK_CREATE = r"/crm/v3/objects/tasks/batch/create"
 
 @pytest.fixture
 def sb() -> Iterator[Any]:
-    with Sandbox(accounts=250, seed=11, provisioned=True, hubspot_token=CANARY_TOKEN) as box:
+    with provisioned(Sandbox(accounts=250, seed=11, hubspot_token=CANARY_TOKEN)) as box:
         yield box
 
 
@@ -217,7 +218,7 @@ def test_open_tasks_are_found_and_closed(sb: Any) -> None:
 
 
 def test_validate_schema_names_the_missing_property_and_the_fix() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+    with Sandbox(accounts=5, seed=3) as box:
         hs = hubspot(box)
         with pytest.raises(SchemaError) as caught:
             hs.validate_schema()
@@ -226,7 +227,7 @@ def test_validate_schema_names_the_missing_property_and_the_fix() -> None:
 
 
 def test_provision_is_idempotent_and_a_dry_run_creates_nothing() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+    with Sandbox(accounts=5, seed=3) as box:
         hs = hubspot(box)
         dry = hs.provision(TIERS, dry_run=True)
         assert [] == [c for c in box.calls if c.method == "POST"]
@@ -254,7 +255,7 @@ def test_usage_counts_calls_per_endpoint(sb: Any) -> None:
 def test_an_incremental_pull_past_10000_results_restarts_the_search_without_loss() -> None:
     from datetime import timedelta
 
-    with Sandbox(accounts=10_450, seed=5, provisioned=True) as box:
+    with provisioned(Sandbox(accounts=10_450, seed=5)) as box:
         # Real waits for search (the sandbox enforces 5/s): the limiter must keep us under it.
         hs = hubspot(box, search_limiter=SlidingWindowLimiter(4, 1.0, sleep=time.sleep))
         full = list(hs.pull_accounts(None))
@@ -270,7 +271,7 @@ def test_an_incremental_pull_past_10000_results_restarts_the_search_without_loss
 
 
 def test_tier_properties_are_copied_onto_associated_contacts() -> None:
-    with Sandbox(accounts=20, seed=3, provisioned=True) as box:
+    with provisioned(Sandbox(accounts=20, seed=3)) as box:
         hs = hubspot(box, copy_to_contacts=True)
         hs.provision(TIERS, dry_run=False)
         hs.validate_schema()
@@ -286,7 +287,7 @@ def test_tier_properties_are_copied_onto_associated_contacts() -> None:
 
 
 def test_the_native_icp_tier_is_written_only_for_tiers_hubspot_knows() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=True) as box:
+    with provisioned(Sandbox(accounts=5, seed=3)) as box:
         hs = hubspot(box, write_native_icp=True)  # no check_access: options read on demand
         first, second = list(box.hubspot.objects["companies"])[:2]
         hs.write_accounts([AccountUpdate(first, {"tier": "tier_2"}),
@@ -318,7 +319,7 @@ def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
 
 @pytest.mark.slow
 def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None:
-    with Sandbox(accounts=1_500, seed=5, provisioned=True, hubspot_requests_per_10s=10) as box:
+    with provisioned(Sandbox(accounts=1_500, seed=5, hubspot_requests_per_10s=10)) as box:
         hs = hubspot(box, requests_per_10s=10,
                      limiter=SlidingWindowLimiter(10, 10.0, sleep=time.sleep))
         accounts = list(hs.pull_accounts(None))
@@ -328,7 +329,7 @@ def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None
 
 
 def test_a_list_create_committed_then_dropped_is_not_created_twice() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+    with Sandbox(accounts=5, seed=3) as box:
         hs = hubspot(box)
         box.faults.add(FaultRule(system="hubspot", method="POST", path=r"/crm/v3/lists/?$",
                                  kind="commit_then_drop", nth=1))
@@ -353,7 +354,7 @@ def test_a_transient_207_error_is_retried_for_that_input_only(
 
 
 def test_task_existence_is_checked_by_batch_read_so_search_lag_cannot_duplicate() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=True, search_lag_seconds=60) as box:
+    with provisioned(Sandbox(accounts=5, seed=3, search_lag_seconds=60)) as box:
         account = next(iter(hubspot(box).pull_accounts(None)))
         request = [task("tw-lag", account.crm_id, account.owner_id)]
         first = hubspot(box).ensure_tasks(request)
@@ -372,7 +373,7 @@ def test_a_configured_property_that_does_not_exist_is_named_before_any_write(sb:
 
 
 def test_the_daily_budget_is_read_from_the_rate_limit_headers() -> None:
-    with Sandbox(accounts=150, seed=3, provisioned=True, hubspot_daily_limit=1000) as box:
+    with provisioned(Sandbox(accounts=150, seed=3, hubspot_daily_limit=1000)) as box:
         hs = hubspot(box)
         list(hs.pull_accounts(None))
         usage = hs.usage()

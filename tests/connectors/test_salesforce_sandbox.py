@@ -27,6 +27,7 @@ from tests.connectors.sandbox_support import (
     salesforce,
     salesforce_login,
 )
+from tests.provisioning import provisioned
 
 try:
     from sandbox import FaultRule, Sandbox
@@ -36,13 +37,13 @@ except ImportError:  # pragma: no cover - until the sandbox's first slice lands
 
 @pytest.fixture(scope="module")
 def big() -> Iterator[Any]:
-    with Sandbox(accounts=4500, seed=7, provisioned=True) as sb:
+    with provisioned(Sandbox(accounts=4500, seed=7)) as sb:
         yield sb
 
 
 @pytest.fixture
 def sb() -> Iterator[Any]:
-    with Sandbox(accounts=250, seed=11, provisioned=True) as box:
+    with provisioned(Sandbox(accounts=250, seed=11)) as box:
         yield box
 
 
@@ -241,7 +242,7 @@ def test_a_server_that_never_answers_trips_the_read_timeout(sb: Any) -> None:
 
 
 def test_validate_schema_names_the_missing_field_on_an_unprovisioned_org() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box, \
+    with Sandbox(accounts=5, seed=3) as box, \
             pytest.raises(SchemaError) as caught:
         salesforce(box).validate_schema()
     assert ("Salesforce Account field Tierwise_Tier__c does not exist; run 'tierwise "
@@ -249,7 +250,7 @@ def test_validate_schema_names_the_missing_field_on_an_unprovisioned_org() -> No
 
 
 def test_provision_creates_the_fields_once_and_a_second_run_creates_nothing() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+    with Sandbox(accounts=5, seed=3) as box:
         sf = salesforce(box)
         dry = sf.provision(TIERS, dry_run=True)
         assert [] == calls(box, "salesforce", "POST", "CustomField")
@@ -279,7 +280,7 @@ def test_large_writes_go_through_a_bulk_api_2_job(sb: Any, monkeypatch: pytest.M
 
 
 def test_the_run_stops_before_spending_past_the_daily_share() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=True, salesforce_daily_limit=10) as box:
+    with provisioned(Sandbox(accounts=5, seed=3, salesforce_daily_limit=10)) as box:
         sf = salesforce(box, max_daily_api_share=0.3)
         ids = [a.crm_id for a in sf.pull_accounts(None)]
         sf.check_access()
@@ -304,7 +305,7 @@ def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
 
     from tests.connectors.conftest import CANARY_TOKEN
 
-    with Sandbox(accounts=20, seed=3, provisioned=True, salesforce_token=CANARY_TOKEN) as box, \
+    with provisioned(Sandbox(accounts=20, seed=3, salesforce_token=CANARY_TOKEN)) as box, \
             capture_logs() as events:
         sf = salesforce(box, attempts=2)
         ids = [a.crm_id for a in sf.pull_accounts(None)][:3]
@@ -322,7 +323,7 @@ def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
 
 
 def test_a_field_create_committed_then_dropped_is_not_created_twice() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False) as box:
+    with Sandbox(accounts=5, seed=3) as box:
         sf = salesforce(box)
         box.faults.add(FaultRule(system="salesforce", method="POST", path="CustomField",
                                  kind="commit_then_drop", nth=1))
@@ -344,8 +345,7 @@ def test_a_failed_collection_write_is_retried_and_lands_once(sb: Any, kind: str)
 
 
 def test_provision_grants_field_level_security_so_the_new_fields_become_visible() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=False,
-                 salesforce_require_field_permissions=True) as box:
+    with Sandbox(accounts=5, seed=3, salesforce_require_field_permissions=True) as box:
         hidden = salesforce(box)
         hidden.provision(TIERS, dry_run=False)  # no permission set configured: fields hidden
         with pytest.raises(SchemaError):
@@ -363,7 +363,7 @@ def test_provision_grants_field_level_security_so_the_new_fields_become_visible(
 
 
 def test_an_unknown_permission_set_is_a_configuration_error() -> None:
-    with Sandbox(accounts=5, seed=3, provisioned=True) as box:
+    with provisioned(Sandbox(accounts=5, seed=3)) as box:
         sf = salesforce(box, permission_set="No_Such_Set")
         with pytest.raises(ConfigurationError, match="No_Such_Set does not exist"):
             sf.provision(TIERS, dry_run=False)

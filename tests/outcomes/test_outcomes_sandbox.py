@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from sandbox import Sandbox
 from sync import bootstrap as boot
 from sync.cli import main, settings_from_env
+from tests.provisioning import provisioned
 from tiering import load_model
 
 LIVE_MODEL = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
@@ -48,7 +49,7 @@ def _model_with_weights(path: Path, weights: dict[str, float]) -> None:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("outcomes")
-    with Sandbox(accounts=3000, seed=7, provisioned=True, hubspot_contacts=False) as sb:
+    with provisioned(Sandbox(accounts=3000, seed=7, hubspot_contacts=False)) as sb:
         db = f"sqlite:///{tmp / 'state.db'}"
         env = {**sb.env(), "TIERWISE_DATABASE_URL": db,
                "TIERWISE_REPORT_DIR": str(tmp / "reports"), "TIERWISE_LOG_LEVEL": "WARNING"}

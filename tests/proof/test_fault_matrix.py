@@ -28,6 +28,7 @@ from sandbox import FaultRule, Sandbox
 from sync import bootstrap as boot
 from sync.cli import settings_from_env
 from sync.report import RunReport
+from tests.provisioning import provisioned
 
 ACCOUNTS = 60
 SEED = 23
@@ -54,11 +55,11 @@ def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return asked
 
 
-def make_sandbox() -> Sandbox:
-    return Sandbox(
-        accounts=ACCOUNTS, seed=SEED, provisioned=True, today=TODAY,
+def make_sandbox() -> Any:
+    return provisioned(Sandbox(
+        accounts=ACCOUNTS, seed=SEED, today=TODAY,
         salesforce_token=SF_CANARY, hubspot_token=HS_CANARY,
-    )
+    ))
 
 
 def crm_state(sb: Sandbox) -> dict[str, Any]:
@@ -277,7 +278,7 @@ def test_a_server_that_never_answers_is_cut_off_by_the_client_timeout(tmp_path: 
 def test_malformed_records_are_scored_with_signals_missing_counted_and_written_back_unharmed(
     tmp_path: Path,
 ) -> None:
-    with Sandbox(accounts=400, seed=SEED, provisioned=True, today=TODAY) as sb:
+    with provisioned(Sandbox(accounts=400, seed=SEED, today=TODAY)) as sb:
         names_before = {k: sb.salesforce.objects["Account"][ids[0]]["Name"]
                         for k, ids in sb.company_ids.items()}
         report = run_once(sb, tmp_path)

@@ -136,6 +136,10 @@ class FakeCrm:
     def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
         return [ProvisionStep("field", "Account", "tier", exists=True)]
 
+    def unmapped_inputs(self) -> dict[str, str]:
+        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
+        return {}
+
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=dict(self.calls))
 

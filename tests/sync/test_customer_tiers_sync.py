@@ -17,6 +17,7 @@ from sync.cli import provision_all, settings_from_env
 from sync.engine import Outcome
 from sync.outcomes.customers import customer_inputs
 from sync.outcomes.data import attribute_deals
+from tests.provisioning import provisioned
 
 WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
 SF_TIER = SALESFORCE_CUSTOMER_FIELDS["customer_tier"]
@@ -25,7 +26,7 @@ HS_TIER = HUBSPOT_CUSTOMER_FIELDS["customer_tier"]
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(accounts=120, seed=11, provisioned=True) as sb:
+    with provisioned(Sandbox(accounts=120, seed=11)) as sb:
         yield sb
 
 
@@ -146,7 +147,7 @@ def test_with_customer_tiers_off_a_run_makes_the_same_calls_as_before(
     seen: list[dict[str, list[tuple[str, str]]]] = []
     fields: list[set[str]] = []
     for run, extra in enumerate(({}, {"customer_tiers": False})):
-        with Sandbox(accounts=60, seed=5, provisioned=True) as sb:
+        with provisioned(Sandbox(accounts=60, seed=5)) as sb:
             db = f"sqlite:///{tmp_path / f'state{run}.db'}"
             report = run_once(sb, db, tmp_path, full=True, **extra).report
             assert "ok" == report.status, report.message
@@ -157,7 +158,7 @@ def test_with_customer_tiers_off_a_run_makes_the_same_calls_as_before(
     paths = [path for per_system in seen[0].values() for _, path in per_system]
     assert not any("deal" in path.lower() or "opportunit" in path.lower() for path in paths)
     assert not set(SALESFORCE_CUSTOMER_FIELDS.values()) & fields[0]
-    with Sandbox(accounts=60, seed=5, provisioned=True) as sb:
+    with provisioned(Sandbox(accounts=60, seed=5)) as sb:
         run_once(sb, f"sqlite:///{tmp_path / 'on.db'}", tmp_path, full=True, customer_tiers=True)
         on = calls(sb)
     on_paths = [path for per_system in on.values() for _, path in per_system]

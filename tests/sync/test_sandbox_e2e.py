@@ -15,6 +15,7 @@ from sync import bootstrap as boot
 from sync.cli import main, provision_all, settings_from_env
 from sync.report import RunReport
 from sync.state import StateStore
+from tests.provisioning import provisioned
 from tests.sync.conftest import POSTGRES_URL
 
 WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
@@ -22,7 +23,7 @@ WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(accounts=150, seed=11, provisioned=True) as sb:
+    with provisioned(Sandbox(accounts=150, seed=11)) as sb:
         yield sb
 
 

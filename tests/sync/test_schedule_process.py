@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from sandbox import Sandbox
+from tests.provisioning import provisioned
 
 
 def free_port() -> int:
@@ -23,7 +24,7 @@ def free_port() -> int:
 
 def test_schedule_serves_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    with Sandbox(accounts=10, seed=5, provisioned=True) as sb:
+    with provisioned(Sandbox(accounts=10, seed=5)) as sb:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
         env.update(sb.env())
         env.update(
