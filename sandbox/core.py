@@ -26,7 +26,6 @@ from sandbox.salesforce import SalesforceEmulator
 from sandbox.seed import generate_companies
 from sandbox.server import CrmServer
 
-
 PROFILES = ("stock", "enriched")
 
 
