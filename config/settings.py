@@ -53,6 +53,8 @@ class SalesforceSettings(_Section):
     fields: dict[str, str] = Field(default_factory=dict)
     # tierwise logical field (tier, score, ...) -> Salesforce field API name; merged over defaults.
     tierwise_fields: dict[str, str] = Field(default_factory=dict)
+    # model input -> {value the org stores: model category}; merged over the default maps.
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Optional: also count Tasks and Events of the last N days as an engagement field.
     activity_aggregate_days: int | None = None
     escalation_user_id: str | None = None
@@ -74,6 +76,8 @@ class HubSpotSettings(_Section):
     search_per_second: float = Field(default=4.0, gt=0)
     fields: dict[str, str] = Field(default_factory=dict)
     tierwise_fields: dict[str, str] = Field(default_factory=dict)
+    # model input -> {enumeration value or label: model category}; merged over the defaults.
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Copy tier properties onto associated contacts (marketing emails and lists target contacts).
     copy_to_contacts: bool = False
     # Also set HubSpot's native ICP tier (tier_1..tier_3) and target-account flag.

@@ -120,6 +120,11 @@ def parse_value(raw: Any, kind: str) -> FieldValue:
     return parsed
 
 
+def value_map(table: Mapping[str, str]) -> dict[str, str]:
+    """A value map with case-insensitive keys (CRM value or label -> model category)."""
+    return {str(key).strip().lower(): str(value) for key, value in table.items()}
+
+
 def normalise_domain(website: str | None) -> str | None:
     """``https://www.Acme.com/about`` -> ``acme.com``; None when nothing is left."""
     if not website:
@@ -146,16 +151,35 @@ class RecordReader:
         self.values = values
         self.invalid: dict[str, str] = {}
 
-    def canonical(self, mapped: Mapping[str, tuple[str, str]]) -> dict[str, FieldValue]:
-        """canonical name -> parsed value for ``{canonical: (CRM name, kind)}``."""
+    def canonical(
+        self,
+        mapped: Mapping[str, tuple[str, str]],
+        value_maps: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> dict[str, FieldValue]:
+        """canonical name -> parsed value for ``{canonical: (CRM name, kind)}``.
+
+        ``value_maps`` turns what the org stores into the model's categories per canonical
+        name (``{"industry": {"technology": "Software"}}``, keys lower-cased by
+        :func:`value_map`): a Salesforce picklist value or a HubSpot enumeration code or
+        label becomes the category the model's table names. Values it does not list pass
+        through unchanged, so a model keyed on the CRM's own values still works.
+        """
         fields: dict[str, FieldValue] = {}
+        maps = value_maps or {}
         for canonical, (name, kind) in mapped.items():
             raw = self.values.get(name)
             try:
-                fields[canonical] = parse_value(raw, kind)
+                value = parse_value(raw, kind)
             except UnparseableError:
                 fields[canonical] = None
                 self.invalid[canonical] = f"{name}={describe_raw(raw)} is not a {kind}"
+                continue
+            table = maps.get(canonical)
+            if table and isinstance(value, str):
+                value = table.get(value.strip().lower(), value)
+            elif table and isinstance(value, tuple):
+                value = tuple(table.get(item.lower(), item) for item in value)
+            fields[canonical] = value
         return fields
 
     def text(self, name: str) -> str | None:

@@ -66,3 +66,14 @@ def test_salesforce_and_hubspot_datetimes_parse_to_aware_utc() -> None:
     expected = datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
     assert expected == parse_datetime("2024-01-02T10:00:00.000+0000")
     assert expected == parse_datetime("2024-01-02T10:00:00.000Z")
+
+
+def test_a_value_map_turns_the_crms_values_into_the_models_categories() -> None:
+    from connectors.parsing import RecordReader, value_map
+
+    reader = RecordReader({"Industry": "Technology", "Tech": "salesforce;Snowflake;Other"})
+    maps = {"industry": value_map({"Technology": "Software"}),
+            "tech": value_map({"SALESFORCE": "Salesforce", "snowflake": "Snowflake"})}
+    fields = reader.canonical({"industry": ("Industry", "string"), "tech": ("Tech", "list")},
+                              maps)
+    assert fields == {"industry": "Software", "tech": ("Salesforce", "Snowflake", "Other")}
