@@ -17,10 +17,10 @@ test-sync: ## only the sync worker's tests
 	$(PY) -m pytest tests/sync
 
 lint: ## ruff
-	$(VENV)/bin/ruff check sync tests/sync
+	$(VENV)/bin/ruff check .
 
-typecheck: ## mypy --strict on the sync package
-	$(VENV)/bin/mypy sync
+typecheck: ## mypy --strict on every package (pyproject's list)
+	$(VENV)/bin/mypy
 
 check: lint typecheck test ## lint, types and tests
 
