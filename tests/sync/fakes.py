@@ -159,7 +159,7 @@ def seed(crm: FakeCrm, count: int, *, domains: bool = True, start: int = 0) -> N
             annual_revenue=float(1e6 + 5e8 * strength),
             country="United States",
             tech_stack=("Salesforce", "Snowflake") if strength > 0.3 else (),
-            web_visits_30d=float(int(200 * strength)),
+            web_visits=float(int(200 * strength)),
             intent_score=float(int(100 * strength)),
             intent_surge=strength > 0.9,
             last_activity=date(2026, 11, 1),

@@ -243,7 +243,7 @@ def test_history_feeds_the_next_run_and_records_tier_changes(
         fields={
             **strongest.fields,
             "intent_score": 0.0,
-            "web_visits_30d": 0.0,
+            "web_visits": 0.0,
             "open_pipeline": 0.0,
             "intent_surge": False,
         },
