@@ -154,5 +154,7 @@ def bootstrap(
         progress=progress,
         escalation_owners=escalation_owners(settings),
         customer_model=customer_model,
+        backfill_tasks=settings.backfill_tasks,
+        tasks_per_owner_per_day=settings.tasks_per_owner_per_day,
     )
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)
