@@ -158,7 +158,7 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
         f"{report.tasks_escalated} escalated"
     )
     if report.first_run and report.backfill:
-        lines.append("  go-live backfill: entry tasks planned for every account found in a tier")
+        lines.append("  go-live backfill: entry tasks created for every account found in a tier")
     elif report.tasks_held:
         lines.append(
             f"  go-live: {report.tasks_held} entry tasks not created for accounts merely found "
