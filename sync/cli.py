@@ -26,6 +26,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.mapping import apply_mapping
 from config.settings import Settings
 from connectors.errors import AuthenticationError, ConfigurationError
 from sync import bootstrap as boot
@@ -453,6 +454,7 @@ def validate(ctx: Context) -> None:
     settings = ctx.settings()
     with handled():
         model = boot.build_model(settings, ctx.model)
+        apply_mapping(settings, model.fields)  # the mapping file, and unknown mapping keys
     systems = [name for name in ("salesforce", "hubspot") if getattr(settings, name) is not None]
     data = {
         "model": str(ctx.model or settings.model_path),
