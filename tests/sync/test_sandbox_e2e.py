@@ -210,3 +210,24 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
     assert len(second.tasks_overdue) == second.tasks_escalated == len(escalations)
     assert {manager} == {t["OwnerId"] for t in escalations}
     assert 0 == third.tasks_escalated
+
+
+def test_go_live_writes_every_tier_but_creates_no_task_until_a_real_entry(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from sync.report import summary
+
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    tasks_before = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+
+    first = run_once(sandbox, db, tmp_path, full=True)
+
+    assert "ok" == first.status, first.message
+    assert {"salesforce": 150, "hubspot": 150} == first.writes
+    assert tasks_before == (
+        len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+    assert (True, 150, 0) == (first.first_run, first.newly_tiered, first.tasks_planned)
+    assert first.tasks_held > 0
+    assert "first run: 150 accounts tiered for the first time" in summary(first)
+    second = run_once(sandbox, db, tmp_path)
+    assert (False, 0) == (second.first_run, second.tasks_held)
