@@ -25,7 +25,7 @@ from sync.calendar import add_business_days, add_business_hours
 from sync.pacing import Owner, cap_tasks, used_today
 from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
 from sync.state.store import TaskRecord
-from tiering.records import UNQUALIFIED, Decision, FieldValue, TaskTemplate
+from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
 
@@ -164,6 +164,7 @@ def plan_run(
     plan = Plan()
     today = now.date()
     ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
+    ctx.accounts = {a.key for a in accounts}
 
     for account in accounts:
         decision = decisions.get(account.key)
@@ -197,6 +198,15 @@ def plan_run(
                 plan, ctx, account, CUSTOMER_KEY + account.key, customer_decisions[account.key],
                 customer=True, hold=hold_customer_tasks,
             )
+    # Deferred tasks of an account no longer in the population (deleted, merged) or no
+    # longer a customer: nothing will ever plan them again.
+    for task in ledger:
+        if task.status != "deferred":
+            continue
+        base = task.account_key.removeprefix(CUSTOMER_KEY)
+        source = customer_decisions if task.account_key.startswith(CUSTOMER_KEY) else decisions
+        if source is None or base not in source or base not in ctx.accounts:
+            plan.dropped.append(task.key)
     if tasks_per_owner_per_day is not None and plan.tasks:
         by_key = {a.key: a for a in accounts}
 
@@ -240,6 +250,7 @@ class _TaskContext:
             elif task.status in ("pending", "deferred"):
                 self.waiting_by_account.setdefault(task.account_key, []).append(task)
         self.priority: dict[str, tuple[int, float]] = {}
+        self.accounts: set[str] = set()
 
 
 def _plan_tasks(
@@ -263,14 +274,32 @@ def _plan_tasks(
         for task in ctx.open_by_account.get(key, ()):
             if task.tier != decision.tier and task.crm_task_id:
                 plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
-        plan.dropped.extend(
-            t.key for t in waiting if t.status == "deferred" and t.tier != decision.tier
-        )
     elif not waiting:
         return
     play = decision.play
-    if play is None or not play.tasks or decision.tier == UNQUALIFIED:
-        return
+    derived: set[str] = set()
+    if play is not None and play.tasks and decision.tier != UNQUALIFIED:
+        _plan_play(plan, ctx, account, key, decision, play, derived, customer=customer, hold=hold)
+    # Deferred under a key this run no longer derives (the play was edited, the tier left):
+    # they would wait forever, so they leave the queue.
+    plan.dropped.extend(
+        t.key for t in waiting
+        if t.status == "deferred" and t.key not in derived and t.key not in plan.dropped
+    )
+
+
+def _plan_play(
+    plan: Plan,
+    ctx: _TaskContext,
+    account: MergedAccount,
+    key: str,
+    decision: Decision,
+    play: Play,
+    derived: set[str],
+    *,
+    customer: bool,
+    hold: bool,
+) -> None:
     today = ctx.today
     targets = account.records if ctx.tasks_in == "all" else account.records[:1]
     for position, target in enumerate(targets):
@@ -287,6 +316,7 @@ def _plan_tasks(
                 index,
                 system=target.system if position else None,
             )
+            derived.add(task_id)
             if task_id in ctx.known:
                 continue
             if not decision.changed and task_id not in ctx.waiting_keys:

@@ -386,3 +386,29 @@ def test_the_daily_cap_keeps_the_best_tier_then_the_highest_score() -> None:
     # The last Strategic one (a1), then Core by score: a7 (70), a5 (50).
     assert ["a1.com", "a5.com", "a7.com"] == sorted(t.account_key for t in next_day.tasks)
     assert {r.key for r in held} >= {t.request.key for t in next_day.tasks}
+
+
+def test_deferred_tasks_nothing_can_plan_again_leave_the_queue() -> None:
+    snaps, decisions = _owned_by_one_rep(2)
+    written = [
+        replace(s, written=TierwiseValues(tier=decisions[s.key].tier, tier_changed=TODAY))
+        for s in snaps
+    ]
+    accounts = merge_accounts(written, "salesforce", TODAY)
+    unchanged = {k: replace(d, previous_tier=d.tier) for k, d in decisions.items()}
+    current = task_key("a1.com", "Strategic ABM", TODAY)
+
+    def waiting(key: str, account: str) -> TaskRecord:
+        return TaskRecord(key, "salesforce", None, account, "1", "tier_1", "deferred", None)
+
+    ledger = [
+        waiting(current, "a1.com"),  # still derived: planned again
+        waiting(task_key("a1.com", "Old play name", TODAY), "a1.com"),  # the play was edited
+        waiting(task_key("gone.com", "Strategic ABM", TODAY), "gone.com"),  # account deleted
+        waiting("c" * 32, "customer:a1.com"),  # customer tiers since turned off
+    ]
+
+    plan = plan_run(accounts, unchanged, ledger, NOW + timedelta(days=1))
+
+    assert [current] == [t.request.key for t in plan.tasks]
+    assert sorted(t.key for t in ledger[1:]) == sorted(plan.dropped)
