@@ -72,7 +72,7 @@ def generate_accounts(n: int, seed: int = 7) -> list[AccountInput]:
             "annual_revenue": None if revenue_missing[i] else float(revenue[i]),
             "country": COUNTRIES[country[i]],
             "tech_stack": tuple(TECH[j] for j in np.flatnonzero(tech_bits[i])),
-            "web_visits_30d": float(visits[i]),
+            "web_visits": float(visits[i]),
             "intent_score": float(intent[i]) if has_intent[i] else None,
             "intent_surge": bool(surge[i]) if has_intent[i] else None,
             "last_activity": (None if activity_missing[i]

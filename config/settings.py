@@ -134,3 +134,12 @@ class Settings(BaseSettings):
     # Where play tasks go for a company held by both CRMs: only the primary CRM's record
     # (one task for one rep), or every CRM's record (teams working in different CRMs).
     tasks_in: Literal["primary", "all"] = "primary"
+    # Day one (issue 12). The mapping file a RevOps person edits (model input -> CRM field,
+    # value maps per CRM); TIERWISE_<CRM>__FIELDS / __VALUE_MAPS override it key by key.
+    mapping_path: Path | None = None
+    # The first run against an org (no tier history yet) records tiers and writes the tier
+    # fields but creates no entry tasks; true creates them for every account found in a tier.
+    backfill_tasks: bool = False
+    # At most this many entry tasks per owner per day; the rest wait for the next days in
+    # priority order (tier, then score), each still created exactly once. None: no cap.
+    tasks_per_owner_per_day: int | None = Field(default=None, ge=1)

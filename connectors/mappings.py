@@ -15,7 +15,7 @@ SALESFORCE_ACCOUNT_FIELDS: dict[str, str] = {
     "annual_revenue": "AnnualRevenue",
     "country": "BillingCountry",
     "tech_stack": "Tech_Stack__c",  # multi-select picklist, values separated by ';'
-    "web_visits_30d": "Web_Visits_30d__c",
+    "web_visits": "Web_Visits_30d__c",
     "intent_score": "Intent_Score__c",
     "intent_surge": "Intent_Surge__c",
     "last_activity": "LastActivityDate",
@@ -68,7 +68,7 @@ HUBSPOT_COMPANY_FIELDS: dict[str, str] = {
     "annual_revenue": "annualrevenue",
     "country": "country",
     "tech_stack": "web_technologies",  # multi-checkbox, values separated by ';'
-    "web_visits_30d": "web_visits_30d",
+    "web_visits": "web_visits_30d",
     "intent_score": "intent_score",
     "intent_surge": "intent_surge",
     "last_activity": "notes_last_updated",

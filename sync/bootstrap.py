@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.mapping import apply_mapping
 from config.settings import Settings
 from connectors.base import Connector
 from sync.engine import SyncEngine
@@ -86,6 +87,8 @@ def build_crm_connectors(
         # The customer model's fields that come from the CRM (health score, adoption);
         # the deal-derived ones have no CRM mapping and are simply not pulled.
         fields.update({k: v for k, v in customer_model.fields.items() if k not in fields})
+    # The mapping file under the env's mappings; a key naming no model input stops here.
+    settings = apply_mapping(settings, fields)
     return build_connectors(settings, fields, customer_tiers=customer_tiers)
 
 
@@ -151,5 +154,7 @@ def bootstrap(
         progress=progress,
         escalation_owners=escalation_owners(settings),
         customer_model=customer_model,
+        backfill_tasks=settings.backfill_tasks,
+        tasks_per_owner_per_day=settings.tasks_per_owner_per_day,
     )
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

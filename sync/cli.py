@@ -26,6 +26,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.mapping import apply_mapping
 from config.settings import Settings
 from connectors.errors import AuthenticationError, ConfigurationError
 from sync import bootstrap as boot
@@ -215,10 +216,19 @@ def _execute(
     is_flag=True,
     help="Pull every record instead of only those changed since the last run.",
 )
+@click.option(
+    "--backfill-tasks",
+    is_flag=True,
+    help="On the first run against an org, also create entry tasks for every account found "
+    "in a tier (TIERWISE_BACKFILL_TASKS); by default the first run creates none.",
+)
 @click.pass_obj
-def run(ctx: Context, dry_run: bool, full: bool) -> None:
+def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
     """Run one sync cycle: pull -> score -> tier -> diff -> write -> tasks -> record."""
-    outcome, path = _execute(ctx, full=full, dry_run=dry_run)
+    settings = ctx.settings()
+    if backfill_tasks:
+        settings = settings.model_copy(update={"backfill_tasks": True})
+    outcome, path = _execute(ctx, full=full, dry_run=dry_run, settings=settings)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
     sys.exit(report.exit_code)
@@ -444,6 +454,7 @@ def validate(ctx: Context) -> None:
     settings = ctx.settings()
     with handled():
         model = boot.build_model(settings, ctx.model)
+        apply_mapping(settings, model.fields)  # the mapping file, and unknown mapping keys
     systems = [name for name in ("salesforce", "hubspot") if getattr(settings, name) is not None]
     data = {
         "model": str(ctx.model or settings.model_path),
@@ -565,6 +576,7 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
             report_dir=str(work / "reports"),
             log_level="WARNING",  # the demo's output is its summary; warnings still show
             customer_tiers=True,  # show customer tiers (grow/defend/monitor) written too
+            backfill_tasks=True,  # a newcomer sees the plays' tasks on the first run
         )
         boot.setup_logging(settings, ctx.log_format)
         click.echo(

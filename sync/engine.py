@@ -99,8 +99,14 @@ class SyncEngine:
         progress: Progress | None = None,
         escalation_owners: Mapping[str, str | None] | None = None,
         customer_model: object | None = None,
+        backfill_tasks: bool = False,
+        tasks_per_owner_per_day: int | None = None,
     ) -> None:
         self.store = store
+        # Go-live: the first run of a target (no tier history yet) creates no entry tasks
+        # for accounts merely found in a tier, unless backfill is asked for.
+        self.backfill_tasks = backfill_tasks
+        self.tasks_per_owner_per_day = tasks_per_owner_per_day
         # The customer tier model (customer tiers on), or None: no deals pulled, no
         # customer fields written.
         self.customer_model = customer_model
@@ -173,6 +179,7 @@ class SyncEngine:
     ) -> None:
         report = outcome.report
         self.validate()
+        report.unmapped_inputs = self.unmapped_inputs()
         pulled = self.pull(now, full=full, dry_run=dry_run, heartbeat=heartbeat)
         report.pulled = {s: len(a) for s, a in pulled.accounts.items()}
         for system, is_full in pulled.full.items():
@@ -186,6 +193,7 @@ class SyncEngine:
         if self.customer_model is not None:
             customers = self.decide_customers(pulled, accounts, now, report)
             outcome.customer_decisions = customers
+        report.backfill = self.backfill_tasks and report.first_run
         plan = plan_run(
             accounts,
             decisions,
@@ -193,6 +201,10 @@ class SyncEngine:
             now,
             self.tasks_in,
             customer_decisions=customers,
+            hold_tasks=report.first_run and not self.backfill_tasks,
+            hold_customer_tasks=report.first_customer_run and not self.backfill_tasks,
+            tasks_per_owner_per_day=self.tasks_per_owner_per_day,
+            tier_rank=self._tier_rank(),
         )
         outcome.plan = plan
         self._describe(report, result, plan, decisions)
@@ -219,6 +231,18 @@ class SyncEngine:
         for connector in self.connectors:
             connector.check_access()
             connector.validate_schema()
+
+    def unmapped_inputs(self) -> dict[str, dict[str, str]]:
+        """Model inputs each CRM cannot supply (known after validate): scored as missing for
+        its accounts, listed once per run in the summary and the report."""
+        unmapped: dict[str, dict[str, str]] = {}
+        for connector in self.connectors:
+            ask = getattr(connector, "unmapped_inputs", None)
+            found = dict(ask()) if callable(ask) else {}
+            if found:
+                unmapped[connector.system] = dict(sorted(found.items()))
+                log.warning("inputs.unmapped", system=connector.system, inputs=sorted(found))
+        return unmapped
 
     def pull(
         self,
@@ -325,7 +349,9 @@ class SyncEngine:
             for name, raw in sorted(s.invalid.items())
         ]
         accounts = merge_accounts(snapshots, self.primary, today)
-        histories, _customers = split_histories(self.store.histories(now))
+        histories, customers = split_histories(self.store.histories(now))
+        # No tier history yet for a target: its go-live run (entry tasks held, see plan).
+        report.first_run, report.first_customer_run = not histories, not customers
         result = self.tier_accounts(self.model, to_inputs(accounts), histories, now)
         decisions = {d.key: d for d in result.decisions}
         return accounts, decisions, result, overrides
@@ -363,6 +389,7 @@ class SyncEngine:
                 )
             )
         requests = {p.request.key: p.request for p in plan.tasks}
+        self._record_waiting(plan, report)
 
         def apply_one(connector: Connector) -> None:
             system = connector.system
@@ -436,6 +463,29 @@ class SyncEngine:
         if self.escalation_owners is not None and overdue:
             failures.extend(self._escalate(overdue, now, by_system, report))
         return failures
+
+    def _record_waiting(self, plan: Plan, report: RunReport) -> None:
+        """Deferred tasks (over the per-owner cap) go into the ledger under their final key,
+        so a later run creates them exactly once; dropped ones leave the queue."""
+        waiting = [
+            TaskRecord(
+                key=p.request.key,
+                system=p.system,
+                crm_task_id=None,
+                account_key=p.account_key,
+                crm_account_id=p.request.crm_account_id,
+                tier=p.tier,
+                status="deferred",
+                due=p.request.due,
+            )
+            for p in plan.deferred
+        ]
+        if plan.dropped:
+            known = {t.key: t for t in self.store.tasks(status="deferred")}
+            waiting.extend(replace(known[k], status="dropped") for k in plan.dropped if k in known)
+        with self._store_lock:
+            self.store.record_tasks(waiting, self.clock())
+        report.tasks_dropped = len(plan.dropped)
 
     def record(
         self,
@@ -511,6 +561,14 @@ class SyncEngine:
                     override=old.override if old else None,
                 )
         return [by_id[k] for k in sorted(by_id)]
+
+    def _tier_rank(self) -> dict[str, int]:
+        """Task priority under the per-owner cap: each model's tiers, best first."""
+        rank = {tier: i for i, tier in enumerate(self._tier_labels())}
+        labels = getattr(self.customer_model, "tier_labels", None)
+        if callable(labels):
+            rank.update({tier: i for i, tier in enumerate(labels())})
+        return rank
 
     def _tier_labels(self) -> dict[str, str]:
         labels = getattr(self.model, "tier_labels", None)
@@ -588,9 +646,12 @@ class SyncEngine:
         report.tier_changes = sum(
             1 for d in decisions.values() if d.changed and d.previous_tier is not None
         )
+        report.newly_tiered = sum(1 for d in decisions.values() if d.previous_tier is None)
         report.field_changes = len(plan.changes)
         report.planned_writes = {s: len(u) for s, u in plan.updates.items()}
         report.tasks_planned = len(plan.tasks)
+        report.tasks_held = plan.held
+        report.tasks_deferred = len(plan.deferred)
 
     def _finish(self, report: RunReport) -> None:
         report.finished = self.clock()
@@ -623,6 +684,8 @@ class SyncEngine:
                     "planned_writes": report.planned_writes,
                     "tasks_created": report.tasks_created,
                     "tasks_closed": report.tasks_closed,
+                    "tasks_deferred": report.tasks_deferred,
+                    "tasks_held": report.tasks_held,
                     "pulled": report.pulled,
                     "message": report.message,
                 },

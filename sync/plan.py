@@ -22,9 +22,10 @@ from connectors.base import (
     TierwiseValues,
 )
 from sync.calendar import add_business_days, add_business_hours
+from sync.pacing import Owner, cap_tasks, used_today
 from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
 from sync.state.store import TaskRecord
-from tiering.records import UNQUALIFIED, Decision, FieldValue, TaskTemplate
+from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
 
@@ -141,6 +142,11 @@ def plan_run(
     now: datetime,
     tasks_in: str = "primary",
     customer_decisions: Mapping[str, Decision] | None = None,
+    *,
+    hold_tasks: bool = False,
+    hold_customer_tasks: bool = False,
+    tasks_per_owner_per_day: int | None = None,
+    tier_rank: Mapping[str, int] | None = None,
 ) -> Plan:
     """Turn decisions into change-only updates, tasks to ensure and tasks to close.
 
@@ -148,17 +154,17 @@ def plan_run(
     ``tasks_in`` is ``"all"``. ``customer_decisions`` (customer tiers on; by account
     key, customers only) adds the customer fields to the same one update per record,
     and the customer plays' tasks under the key ``customer:<account key>``.
+
+    ``hold_tasks`` / ``hold_customer_tasks`` (go-live: the target's first run, no
+    backfill) plan no entry tasks for that target, only count them in ``plan.held``.
+    ``tasks_per_owner_per_day`` defers what exceeds an owner's daily budget (best tier
+    in ``tier_rank``, 0 best, then highest score) to ``plan.deferred``; the ledger's
+    deferred keys are planned again, same key, on a later run.
     """
     plan = Plan()
     today = now.date()
-    # A "pending" key was attempted but its outcome never recorded (crash, timeout): plan
-    # it again and have the connector check the CRM before creating it.
-    known_tasks = {t.key for t in ledger if t.status != "pending"}
-    pending = {t.key for t in ledger if t.status == "pending"}
-    open_by_account: dict[str, list[TaskRecord]] = {}
-    for task in ledger:
-        if task.status == "created":
-            open_by_account.setdefault(task.account_key, []).append(task)
+    ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
+    ctx.accounts = {a.key for a in accounts}
 
     for account in accounts:
         decision = decisions.get(account.key)
@@ -186,45 +192,116 @@ def plan_run(
                 )
                 for name, value in delta.items()
             )
-        _plan_tasks(
-            plan, account, account.key, decision, open_by_account, known_tasks, pending, today,
-            tasks_in, customer=False,
-        )
+        _plan_tasks(plan, ctx, account, account.key, decision, customer=False, hold=hold_tasks)
         if customer_decisions is not None and account.key in customer_decisions:
             _plan_tasks(
-                plan, account, CUSTOMER_KEY + account.key, customer_decisions[account.key],
-                open_by_account, known_tasks, pending, today, tasks_in, customer=True,
+                plan, ctx, account, CUSTOMER_KEY + account.key, customer_decisions[account.key],
+                customer=True, hold=hold_customer_tasks,
             )
+    # Deferred tasks of an account no longer in the population (deleted, merged) or no
+    # longer a customer: nothing will ever plan them again.
+    for task in ledger:
+        if task.status != "deferred":
+            continue
+        base = task.account_key.removeprefix(CUSTOMER_KEY)
+        source = customer_decisions if task.account_key.startswith(CUSTOMER_KEY) else decisions
+        if source is None or base not in source or base not in ctx.accounts:
+            plan.dropped.append(task.key)
+    if tasks_per_owner_per_day is not None and plan.tasks:
+        by_key = {a.key: a for a in accounts}
+
+        def owner_of(task: TaskRecord) -> Owner:
+            customer = task.account_key.startswith(CUSTOMER_KEY)
+            source = (customer_decisions or {}) if customer else decisions
+            account = by_key.get(task.account_key.removeprefix(CUSTOMER_KEY))
+            return _ledger_owner(task, account, source, today)
+
+        used = used_today(ledger, today, owner_of)
+        plan.tasks, plan.deferred = cap_tasks(
+            plan.tasks, ctx.priority, used, tasks_per_owner_per_day, frozenset(ctx.pending)
+        )
     return plan
 
 
 CUSTOMER_KEY = "customer:"
 
 
+class _TaskContext:
+    """What task planning reads from the ledger, indexed once per run."""
+
+    def __init__(
+        self, ledger: Sequence[TaskRecord], today: date, tasks_in: str, rank: Mapping[str, int]
+    ) -> None:
+        self.today = today
+        self.tasks_in = tasks_in
+        self.rank = rank
+        # Done with: created, or created and since closed. A "pending" key was attempted
+        # but its outcome never recorded (crash, timeout): plan it again and have the
+        # connector check the CRM before creating it. A "deferred" key waits for its turn
+        # under the per-owner cap; "dropped" ones were deferred for a tier since left.
+        self.known = {t.key for t in ledger if t.status in ("created", "closed")}
+        self.pending = {t.key for t in ledger if t.status == "pending"}
+        self.waiting_keys = {t.key for t in ledger if t.status in ("pending", "deferred")}
+        self.open_by_account: dict[str, list[TaskRecord]] = {}
+        self.waiting_by_account: dict[str, list[TaskRecord]] = {}
+        for task in ledger:
+            if task.status == "created":
+                self.open_by_account.setdefault(task.account_key, []).append(task)
+            elif task.status in ("pending", "deferred"):
+                self.waiting_by_account.setdefault(task.account_key, []).append(task)
+        self.priority: dict[str, tuple[int, float]] = {}
+        self.accounts: set[str] = set()
+
+
 def _plan_tasks(
     plan: Plan,
+    ctx: _TaskContext,
     account: MergedAccount,
     key: str,
     decision: Decision,
-    open_by_account: Mapping[str, Sequence[TaskRecord]],
-    known_tasks: set[str],
-    pending: set[str],
-    today: date,
-    tasks_in: str,
     *,
     customer: bool,
+    hold: bool,
 ) -> None:
     """Close the open tasks of a tier left, and plan the tasks of a tier entered; ``key``
-    is the account key (prospect plays) or ``customer:<account key>`` (customer plays)."""
-    if not decision.changed:
+    is the account key (prospect plays) or ``customer:<account key>`` (customer plays).
+
+    An account that stays in its tier only gets the tasks still waiting for it (deferred
+    by the per-owner cap, or attempted with an unknown outcome), under the same keys.
+    """
+    waiting = ctx.waiting_by_account.get(key, ())
+    if decision.changed:
+        for task in ctx.open_by_account.get(key, ()):
+            if task.tier != decision.tier and task.crm_task_id:
+                plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
+    elif not waiting:
         return
-    for task in open_by_account.get(key, ()):
-        if task.tier != decision.tier and task.crm_task_id:
-            plan.closes.append(PlannedClose(task.system, task.key, task.crm_task_id))
     play = decision.play
-    if play is None or not play.tasks or decision.tier == UNQUALIFIED:
-        return
-    targets = account.records if tasks_in == "all" else account.records[:1]
+    derived: set[str] = set()
+    if play is not None and play.tasks and decision.tier != UNQUALIFIED:
+        _plan_play(plan, ctx, account, key, decision, play, derived, customer=customer, hold=hold)
+    # Deferred under a key this run no longer derives (the play was edited, the tier left):
+    # they would wait forever, so they leave the queue.
+    plan.dropped.extend(
+        t.key for t in waiting
+        if t.status == "deferred" and t.key not in derived and t.key not in plan.dropped
+    )
+
+
+def _plan_play(
+    plan: Plan,
+    ctx: _TaskContext,
+    account: MergedAccount,
+    key: str,
+    decision: Decision,
+    play: Play,
+    derived: set[str],
+    *,
+    customer: bool,
+    hold: bool,
+) -> None:
+    today = ctx.today
+    targets = account.records if ctx.tasks_in == "all" else account.records[:1]
     for position, target in enumerate(targets):
         entered = (
             _customer_entry_date(target, decision, today)
@@ -239,8 +316,15 @@ def _plan_tasks(
                 index,
                 system=target.system if position else None,
             )
-            if task_id in known_tasks:
+            derived.add(task_id)
+            if task_id in ctx.known:
                 continue
+            if not decision.changed and task_id not in ctx.waiting_keys:
+                continue
+            if hold and task_id not in ctx.pending:
+                plan.held += 1
+                continue
+            ctx.priority[task_id] = (ctx.rank.get(decision.tier, len(ctx.rank)), decision.score)
             plan.tasks.append(
                 PlannedTask(
                     system=target.system,
@@ -254,10 +338,41 @@ def _plan_tasks(
                         due=add_business_days(today, template.due_business_days),
                         priority=template.priority,
                         body=template.body,
-                        verify_existing=task_id in pending,
+                        verify_existing=task_id in ctx.pending,
                     ),
                 )
             )
+
+
+def _ledger_owner(
+    task: TaskRecord,
+    account: MergedAccount | None,
+    decisions: Mapping[str, Decision],
+    today: date,
+) -> Owner:
+    """Who a task recorded earlier went to (the ledger keeps no owner): the owner of the
+    play template whose key it is, else the account record's owner."""
+    if account is None:
+        return (task.system, None)
+    found = [
+        (i, r)
+        for i, r in enumerate(account.records)
+        if r.system == task.system and r.crm_id == task.crm_account_id
+    ]
+    if not found:
+        return (task.system, None)
+    position, record = found[0]
+    decision = decisions.get(account.key)
+    play = decision.play if decision is not None and decision.tier == task.tier else None
+    if play is not None:
+        held = record.written
+        dates = {d for d in (today, held.tier_changed, held.customer_tier_changed) if d}
+        for entered in dates:
+            for index, template in enumerate(play.tasks):
+                system = record.system if position else None
+                if task_key(task.account_key, play.name, entered, index, system) == task.key:
+                    return (task.system, resolve_owner(template, record))
+    return (task.system, record.owner_id)
 
 
 def _customer_entry_date(record: Snapshot, decision: Decision, today: date) -> date:

@@ -87,6 +87,12 @@ class Plan:
     changes: list[FieldChange] = field(default_factory=list)
     tasks: list[PlannedTask] = field(default_factory=list)
     closes: list[PlannedClose] = field(default_factory=list)
+    # Go-live (first run of a target, no backfill): entry tasks not created.
+    held: int = 0
+    # Over the per-owner daily cap: recorded as deferred, created by a later run.
+    deferred: list[PlannedTask] = field(default_factory=list)
+    # Keys of deferred tasks whose account left the tier before their turn.
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def write_count(self) -> int:

@@ -62,6 +62,19 @@ class RunReport:
     tasks_closed: int = 0
     tasks_overdue: list[str] = field(default_factory=list)
     tasks_escalated: int = 0
+    # Go-live: the first run of the prospect target (no tier history yet); with backfill
+    # it created entry tasks anyway, without it they were held (counted, not created).
+    first_run: bool = False
+    first_customer_run: bool = False
+    backfill: bool = False
+    newly_tiered: int = 0
+    tasks_held: int = 0
+    # Over TIERWISE_TASKS_PER_OWNER_PER_DAY: waiting for a later day (same key); dropped:
+    # waited, but the account left the tier first.
+    tasks_deferred: int = 0
+    tasks_dropped: int = 0
+    # Per CRM: model inputs it cannot supply (scored as missing), input -> why.
+    unmapped_inputs: dict[str, dict[str, str]] = field(default_factory=dict)
     hand_edits: list[dict[str, str]] = field(default_factory=list)
     invalid_values: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -123,10 +136,17 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
             "  customers per customer tier: "
             + ", ".join(f"{tier} {n}" for tier, n in report.customer_tiers.items())
         )
-    lines.append(
-        f"  changes: {report.tier_changes} tier changes ({report.promotions} up, "
-        f"{report.demotions} down), {report.field_changes} field changes"
-    )
+    if report.first_run:
+        lines.append(
+            f"  first run: {report.newly_tiered} accounts tiered for the first time, "
+            f"{report.field_changes} field changes"
+        )
+    else:
+        newly = f", {report.newly_tiered} newly tiered" if report.newly_tiered else ""
+        lines.append(
+            f"  changes: {report.tier_changes} tier changes ({report.promotions} up, "
+            f"{report.demotions} down){newly}, {report.field_changes} field changes"
+        )
     verb = "would write" if report.dry_run else "writes"
     counts = report.planned_writes if report.dry_run else report.writes
     lines.append(f"  {verb}: " + (", ".join(f"{s} {n}" for s, n in sorted(counts.items())) or "0"))
@@ -137,6 +157,26 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
         f"{report.tasks_closed} closed, {len(report.tasks_overdue)} overdue, "
         f"{report.tasks_escalated} escalated"
     )
+    if report.first_run and report.backfill:
+        lines.append("  go-live backfill: entry tasks created for every account found in a tier")
+    elif report.tasks_held:
+        lines.append(
+            f"  go-live: {report.tasks_held} entry tasks not created for accounts merely found "
+            "in a tier (run --backfill-tasks or TIERWISE_BACKFILL_TASKS=true to create them)"
+        )
+    if report.tasks_deferred or report.tasks_dropped:
+        dropped = (
+            f", {report.tasks_dropped} dropped (left the tier)" if report.tasks_dropped else ""
+        )
+        lines.append(
+            f"  tasks deferred (over TIERWISE_TASKS_PER_OWNER_PER_DAY): "
+            f"{report.tasks_deferred} wait for the next days{dropped}"
+        )
+    for system, inputs in sorted(report.unmapped_inputs.items()):
+        names = ", ".join(
+            name if why == "not mapped" else f"{name} ({why})" for name, why in inputs.items()
+        )
+        lines.append(f"  {system}: not mapped: {names} (scored as missing)")
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
     if report.invalid_values:

@@ -14,7 +14,7 @@ import fcntl
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,14 @@ class TaskRecord:
     account_key: str
     crm_account_id: str
     tier: str
+    # "pending" (create attempted, outcome unknown), "created", "closed"; "deferred" (over
+    # the per-owner daily cap: created by a later run, same key), "dropped" (deferred, then
+    # the account left the tier before its turn).
     status: str
     due: date | None
+    # When this row was last recorded (the create, for a created task); read-only.
+    # Not part of equality: the same task recorded at another time is the same task.
+    created: datetime | None = field(default=None, compare=False)
 
 
 class StateStore:
@@ -484,6 +490,7 @@ class StateStore:
                 tier=r.tier,
                 status=r.status,
                 due=r.due,
+                created=utc(r.created),
             )
             for r in rows
         ]

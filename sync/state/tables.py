@@ -101,7 +101,8 @@ tasks = Table(
     Column("account_key", String(255), nullable=False, index=True),
     Column("crm_account_id", String(64), nullable=False),
     Column("tier", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # "created" | "closed"
+    # "pending" | "created" | "closed" | "deferred" | "dropped" (see store.TaskRecord)
+    Column("status", String(16), nullable=False),
     Column("due", Date),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("closed", DateTime(timezone=True)),

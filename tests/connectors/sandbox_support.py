@@ -18,7 +18,7 @@ MODEL_FIELDS: dict[str, str] = {
     "annual_revenue": "number",
     "country": "string",
     "tech_stack": "list",
-    "web_visits_30d": "number",
+    "web_visits": "number",
     "intent_score": "number",
     "intent_surge": "bool",
     "last_activity": "date",

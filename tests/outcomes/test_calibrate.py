@@ -17,7 +17,7 @@ from tiering.records import AccountInput
 @pytest.mark.parametrize(
     "shares",
     [None, {"fit": {"industry": 50.0, "employees": 50.0, "annual_revenue": 0.0,
-                    "tech_fit": 0.0}}],
+                    "country": 0.0, "tech_fit": 0.0}}],
 )
 def test_the_written_candidate_scores_like_the_evaluated_one(
     tmp_path: Path, shares: dict[str, dict[str, float]] | None

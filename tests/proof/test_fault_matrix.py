@@ -95,6 +95,9 @@ def crm_state(sb: Sandbox) -> dict[str, Any]:
 
 
 def run_once(sb: Sandbox, tmp: Path, **extra: Any) -> RunReport:
+    # The matrix proves play tasks exactly once from the first run on, so it backfills
+    # them (a first run holds them by default: tests/sync/test_go_live.py).
+    extra.setdefault("backfill_tasks", True)
     settings = settings_from_env(
         sb.env(), database_url=f"sqlite:///{tmp / 'state.db'}",
         report_dir=str(tmp / "reports"), **extra,
@@ -336,6 +339,7 @@ def cli_env(sb: Sandbox, tmp: Path) -> dict[str, str]:
     env["TIERWISE_DATABASE_URL"] = f"sqlite:///{tmp / 'state.db'}"
     env["TIERWISE_REPORT_DIR"] = str(tmp / "reports")
     env["TIERWISE_LOG_FORMAT"] = "json"
+    env["TIERWISE_BACKFILL_TASKS"] = "true"  # as run_once: tasks from the first run on
     return env
 
 

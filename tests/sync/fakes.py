@@ -44,6 +44,8 @@ class FakeCrm:
     fail_write_ids: set[str] = field(default_factory=set)
     raise_on: dict[str, Exception] = field(default_factory=dict)
     page: int = 100
+    # What unmapped_inputs() reports (a stock org's optional inputs), input -> why.
+    unmapped: dict[str, str] = field(default_factory=dict)
 
     def add(
         self, crm_id: str, domain: str | None, owner: str = "owner-1", **fields: FieldValue
@@ -137,8 +139,8 @@ class FakeCrm:
         return [ProvisionStep("field", "Account", "tier", exists=True)]
 
     def unmapped_inputs(self) -> dict[str, str]:
-        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
-        return {}
+        """Model inputs this CRM cannot supply (configurable: ``unmapped``)."""
+        return dict(self.unmapped)
 
     def usage(self) -> ApiUsage:
         return ApiUsage(calls=dict(self.calls))
@@ -159,7 +161,7 @@ def seed(crm: FakeCrm, count: int, *, domains: bool = True, start: int = 0) -> N
             annual_revenue=float(1e6 + 5e8 * strength),
             country="United States",
             tech_stack=("Salesforce", "Snowflake") if strength > 0.3 else (),
-            web_visits_30d=float(int(200 * strength)),
+            web_visits=float(int(200 * strength)),
             intent_score=float(int(100 * strength)),
             intent_surge=strength > 0.9,
             last_activity=date(2026, 11, 1),

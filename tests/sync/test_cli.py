@@ -179,3 +179,31 @@ def test_an_unreachable_state_database_exits_2_without_its_password(
     assert 2 == result.exit_code
     assert "TIERWISE_DATABASE_URL" in result.output
     assert "canary-db" not in result.output
+
+
+def test_validate_names_file_line_and_key_of_a_misspelt_mapping_key_and_exits_2(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapping = env / "mapping.yaml"
+    mapping.write_text("salesforce:\n  fields:\n    intnt_score: Bombora_Composite_Score__c\n")
+    monkeypatch.setenv("TIERWISE_MAPPING_PATH", str(mapping))
+    result = CliRunner().invoke(main, ["validate"])
+    assert 2 == result.exit_code
+    assert (
+        f"{mapping}:3: salesforce.fields.intnt_score: names no model input "
+        "(did you mean intent_score?)"
+    ) in result.output
+
+
+def test_run_backfill_tasks_creates_the_first_runs_entry_tasks(
+    env: Path, fake_crms: list[FakeCrm]
+) -> None:
+    held = CliRunner().invoke(main, ["--json", "run", "--full", "--dry-run"])
+    assert 0 == held.exit_code, held.output
+    assert (0, True) == (json.loads(held.stdout)["tasks_planned"],
+                         json.loads(held.stdout)["first_run"])
+    result = CliRunner().invoke(main, ["--json", "run", "--full", "--backfill-tasks"])
+    assert 0 == result.exit_code, result.output
+    data = json.loads(result.stdout)
+    assert data["backfill"]
+    assert data["tasks_created"]["salesforce"] == len(fake_crms[0].tasks) > 0

@@ -108,7 +108,10 @@ def test_a_rerun_with_customer_tiers_writes_nothing_and_creates_no_task(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     db = f"sqlite:///{tmp_path / 'state.db'}"
-    first = run_once(sandbox, db, tmp_path, full=True, customer_tiers=True).report
+    # Backfill: the first run creates the plays' tasks, so the rerun has some to repeat.
+    first = run_once(
+        sandbox, db, tmp_path, full=True, customer_tiers=True, backfill_tasks=True
+    ).report
     assert "ok" == first.status, first.message
     customer_tasks = [
         t for t in sandbox.salesforce.objects["Task"].values()
@@ -117,7 +120,9 @@ def test_a_rerun_with_customer_tiers_writes_nothing_and_creates_no_task(
     assert customer_tasks, "the grow/defend plays' tasks were created"
     tasks = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
     sandbox.reset_calls()
-    second = run_once(sandbox, db, tmp_path, full=True, customer_tiers=True).report
+    second = run_once(
+        sandbox, db, tmp_path, full=True, customer_tiers=True, backfill_tasks=True
+    ).report
     assert "ok" == second.status, second.message
     assert {} == second.writes
     assert [] == writes(sandbox)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,9 +47,10 @@ def make_app(
     crms: tuple[FakeCrm, FakeCrm],
     clock: Clock,
     stop: threading.Event | None = None,
+    **settings: Any,
 ) -> App:
     return bootstrap(
-        Settings(_env_file=None),
+        Settings(_env_file=None, **settings),
         store=store,
         connectors=list(crms),  # type: ignore[call-arg]
         clock=clock,
@@ -72,7 +74,8 @@ def test_first_run_tiers_everyone_and_writes_one_decision_to_both_crms(
 def test_second_run_writes_nothing_and_creates_no_tasks(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
 ) -> None:
-    app = make_app(store, crms, clock)
+    # Backfill: this test is about tasks created once, not about the go-live policy.
+    app = make_app(store, crms, clock, backfill_tasks=True)
     first = app.engine.run(full=True).report
     tasks_after_first = {k: len(c.tasks) for k, c in zip(("sf", "hs"), crms, strict=True)}
     write_calls_after_first = [c.calls.get("write", 0) for c in crms]
@@ -89,7 +92,7 @@ def test_second_run_writes_nothing_and_creates_no_tasks(
 def test_tasks_go_to_the_primary_crm_only(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
 ) -> None:
-    report = make_app(store, crms, clock).engine.run(full=True).report
+    report = make_app(store, crms, clock, backfill_tasks=True).engine.run(full=True).report
     assert {"salesforce": report.tasks_planned} == report.tasks_created
     assert 0 == len(crms[1].tasks)
 
@@ -222,7 +225,9 @@ def test_stop_flag_ends_the_run_before_writing_and_saves_pulled_progress(
 ) -> None:
     stop = threading.Event()
     stop.set()
-    report = make_app(store, crms, clock, stop=stop).engine.run(full=True).report
+    report = make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(
+        full=True
+    ).report
     assert ("stopped", 4) == (report.status, report.exit_code)
     assert 0 == crms[0].calls.get("write", 0)
 
@@ -243,7 +248,7 @@ def test_history_feeds_the_next_run_and_records_tier_changes(
         fields={
             **strongest.fields,
             "intent_score": 0.0,
-            "web_visits_30d": 0.0,
+            "web_visits": 0.0,
             "open_pipeline": 0.0,
             "intent_surge": False,
         },
@@ -278,14 +283,16 @@ def test_sigterm_during_writes_keeps_what_was_written_and_the_next_run_does_the_
         return outcome
 
     sf.write_accounts = write_then_stop  # type: ignore[method-assign]
-    report = make_app(store, crms, clock, stop=stop).engine.run(full=True).report
+    report = make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(
+        full=True
+    ).report
     assert ("stopped", 4) == (report.status, report.exit_code)
     assert 120 == len([k for k in store.last_written() if k[0] == "salesforce"])
     assert [] == [k for k in store.last_written() if k[0] == "hubspot"]
     assert None is store.watermark("salesforce", "accounts")
     sf.write_accounts = original  # type: ignore[method-assign]
     clock.jump(timedelta(minutes=5))
-    again = make_app(store, crms, clock).engine.run().report
+    again = make_app(store, crms, clock, backfill_tasks=True).engine.run().report
     assert ("ok", {"hubspot": 100}) == (again.status, again.writes)
     assert sum(again.tasks_existing.values()) + sum(again.tasks_created.values()) > 0
     assert len({t.request.key for t in sf.tasks.values()}) == len(sf.tasks)

@@ -325,3 +325,90 @@ def test_a_new_task_skips_the_existence_read_but_a_pending_one_is_planned_again_
     assert (key, False) == (fresh.request.key, fresh.request.verify_existing)
     assert (key, True) == (retried.request.key, retried.request.verify_existing)
     assert [] == done
+
+
+def _owned_by_one_rep(n: int) -> tuple[list[Snapshot], dict[str, Decision]]:
+    snaps = [replace(snap("salesforce", str(i), f"a{i}.com"), owner_id="rep") for i in range(n)]
+    tiers = ("tier_2", "tier_1", "tier_2", "tier_1", "tier_3")
+    decisions = {
+        f"a{i}.com": decide(f"a{i}.com", tiers[i % 5], float(10 * i)) for i in range(n)
+    }
+    return snaps, decisions
+
+
+def test_go_live_holds_entry_tasks_but_still_retries_a_pending_one() -> None:
+    snaps, decisions = _owned_by_one_rep(5)
+    accounts = merge_accounts(snaps, "salesforce", TODAY)
+    key = task_key("a3.com", "Strategic ABM", TODAY)
+    attempted = TaskRecord(key, "salesforce", None, "a3.com", "3", "tier_1", "pending", None)
+
+    plan = plan_run(accounts, decisions, [attempted], NOW, hold_tasks=True)
+
+    assert [key] == [t.request.key for t in plan.tasks]
+    assert 4 == plan.held
+
+
+def test_the_daily_cap_keeps_the_best_tier_then_the_highest_score() -> None:
+    snaps, decisions = _owned_by_one_rep(10)
+    accounts = merge_accounts(snaps, "salesforce", TODAY)
+    rank = {"tier_1": 0, "tier_2": 1, "tier_3": 2}
+
+    plan = plan_run(accounts, decisions, [], NOW, tasks_per_owner_per_day=3, tier_rank=rank)
+
+    # tier_1: a8 (80), a6 (60), a3 (30), a1 (10) -> the three best scores now.
+    assert ["a3.com", "a6.com", "a8.com"] == sorted(t.account_key for t in plan.tasks)
+    assert 7 == len(plan.deferred)
+    # Already three recorded for the rep today (an earlier run): nothing more today.
+    done = [
+        TaskRecord(t.request.key, "salesforce", "00T", t.account_key, t.request.crm_account_id,
+                   t.tier, "created", None, created=NOW - timedelta(hours=1))
+        for t in plan.tasks
+    ]
+    later = plan_run(accounts, decisions, done, NOW, tasks_per_owner_per_day=3, tier_rank=rank)
+    assert ([], 7) == (later.tasks, len(later.deferred))
+    # Tomorrow the deferred ones come back under the same keys, best first.
+    tomorrow = NOW + timedelta(days=1)
+    held = [d.request for d in plan.deferred]
+    waiting = [
+        TaskRecord(r.key, "salesforce", None, p.account_key, r.crm_account_id, p.tier,
+                   "deferred", r.due)
+        for r, p in zip(held, plan.deferred, strict=True)
+    ]
+    unchanged = {k: replace(d, previous_tier=d.tier) for k, d in decisions.items()}
+    written = [
+        replace(s, written=TierwiseValues(tier=decisions[s.key].tier, tier_changed=TODAY))
+        for s in snaps
+    ]
+    next_day = plan_run(
+        merge_accounts(written, "salesforce", TODAY), unchanged, [*done, *waiting], tomorrow,
+        tasks_per_owner_per_day=3, tier_rank=rank,
+    )
+    # The last Strategic one (a1), then Core by score: a7 (70), a5 (50).
+    assert ["a1.com", "a5.com", "a7.com"] == sorted(t.account_key for t in next_day.tasks)
+    assert {r.key for r in held} >= {t.request.key for t in next_day.tasks}
+
+
+def test_deferred_tasks_nothing_can_plan_again_leave_the_queue() -> None:
+    snaps, decisions = _owned_by_one_rep(2)
+    written = [
+        replace(s, written=TierwiseValues(tier=decisions[s.key].tier, tier_changed=TODAY))
+        for s in snaps
+    ]
+    accounts = merge_accounts(written, "salesforce", TODAY)
+    unchanged = {k: replace(d, previous_tier=d.tier) for k, d in decisions.items()}
+    current = task_key("a1.com", "Strategic ABM", TODAY)
+
+    def waiting(key: str, account: str) -> TaskRecord:
+        return TaskRecord(key, "salesforce", None, account, "1", "tier_1", "deferred", None)
+
+    ledger = [
+        waiting(current, "a1.com"),  # still derived: planned again
+        waiting(task_key("a1.com", "Old play name", TODAY), "a1.com"),  # the play was edited
+        waiting(task_key("gone.com", "Strategic ABM", TODAY), "gone.com"),  # account deleted
+        waiting("c" * 32, "customer:a1.com"),  # customer tiers since turned off
+    ]
+
+    plan = plan_run(accounts, unchanged, ledger, NOW + timedelta(days=1))
+
+    assert [current] == [t.request.key for t in plan.tasks]
+    assert sorted(t.key for t in ledger[1:]) == sorted(plan.dropped)

@@ -52,14 +52,15 @@ def sandbox_writes(sb: Sandbox) -> list[str]:
 
 def test_a_second_run_makes_no_writes_and_no_new_tasks(sandbox: Sandbox, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'state.db'}"
-    first = run_once(sandbox, db, tmp_path, full=True)
+    # Backfill: the first run creates entry tasks, so "no new tasks" means something.
+    first = run_once(sandbox, db, tmp_path, full=True, backfill_tasks="true")
     assert "ok" == first.status, first.message
     assert {"salesforce": 150, "hubspot": 150} == first.writes
     sf_tasks = len(sandbox.salesforce.objects["Task"])
     hs_tasks = len(sandbox.hubspot.objects["tasks"])
-    assert sf_tasks + hs_tasks == sum(first.tasks_created.values())
+    assert sf_tasks + hs_tasks == sum(first.tasks_created.values()) > 0
     sandbox.reset_calls()
-    second = run_once(sandbox, db, tmp_path)
+    second = run_once(sandbox, db, tmp_path, backfill_tasks="true")
     assert "ok" == second.status, second.message
     assert {} == second.writes
     assert [] == sandbox_writes(sandbox)
@@ -71,10 +72,10 @@ def test_a_second_run_makes_no_writes_and_no_new_tasks(sandbox: Sandbox, tmp_pat
 
 def test_with_tasks_in_all_both_crms_get_tasks_once(sandbox: Sandbox, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'state.db'}"
-    first = run_once(sandbox, db, tmp_path, full=True, tasks_in="all")
+    first = run_once(sandbox, db, tmp_path, full=True, tasks_in="all", backfill_tasks="true")
     assert first.tasks_created["salesforce"] == first.tasks_created["hubspot"] > 0
     counts = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
-    second = run_once(sandbox, db, tmp_path, tasks_in="all")
+    second = run_once(sandbox, db, tmp_path, tasks_in="all", backfill_tasks="true")
     assert ("ok", 0) == (second.status, sum(second.tasks_created.values()))
     assert counts == (
         len(sandbox.salesforce.objects["Task"]),
@@ -180,6 +181,7 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
     settings = settings_from_env(
         sandbox.env(), database_url=db, report_dir=str(tmp_path / "reports"),
         escalate_overdue=True,
+        backfill_tasks=True,  # play tasks from the first run, to go overdue
     )
     assert settings.salesforce is not None
     settings.salesforce.escalation_user_id = manager
@@ -208,3 +210,24 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
     assert len(second.tasks_overdue) == second.tasks_escalated == len(escalations)
     assert {manager} == {t["OwnerId"] for t in escalations}
     assert 0 == third.tasks_escalated
+
+
+def test_go_live_writes_every_tier_but_creates_no_task_until_a_real_entry(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from sync.report import summary
+
+    db = f"sqlite:///{tmp_path / 'state.db'}"
+    tasks_before = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+
+    first = run_once(sandbox, db, tmp_path, full=True)
+
+    assert "ok" == first.status, first.message
+    assert {"salesforce": 150, "hubspot": 150} == first.writes
+    assert tasks_before == (
+        len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+    assert (True, 150, 0) == (first.first_run, first.newly_tiered, first.tasks_planned)
+    assert first.tasks_held > 0
+    assert "first run: 150 accounts tiered for the first time" in summary(first)
+    second = run_once(sandbox, db, tmp_path)
+    assert (False, 0) == (second.first_run, second.tasks_held)

@@ -141,6 +141,7 @@ def test_task_ledger_records_and_closes(store: StateStore) -> None:
     )
     store.record_tasks([task], NOW)
     assert [task] == store.tasks(status="created")
+    assert [NOW] == [t.created for t in store.tasks()]
     store.close_tasks([task.key], NOW)
     assert [] == store.tasks(status="created")
     assert ["closed"] == [t.status for t in store.tasks()]

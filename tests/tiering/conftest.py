@@ -21,7 +21,7 @@ fields:
   employees: number
   competitor_customer: bool
   intent_surge: bool
-  web_visits_30d: number
+  web_visits: number
   last_activity: date
   last_funding_amount: number
   last_funding_date: date
@@ -64,7 +64,7 @@ triggers:
     label: intent surge + engagement spike
     when:
       - {field: intent_surge, is: true}
-      - {field: web_visits_30d, at_least: 100}
+      - {field: web_visits, at_least: 100}
     then: {promote: 1}
   - name: score_drop
     label: score fell >20 in 30 days

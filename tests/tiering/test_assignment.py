@@ -198,9 +198,9 @@ def test_funding_trigger_promotes_to_tier_1_only_when_recent() -> None:
 
 def test_intent_surge_with_an_engagement_spike_promotes_one_tier() -> None:
     m = model(TRIGGERS)
-    accounts = [account("both", 45, intent_surge=True, web_visits_30d=150.0),
-                account("surge_only", 45, intent_surge=True, web_visits_30d=5.0),
-                account("unqualified", 5, intent_surge=True, web_visits_30d=150.0)]
+    accounts = [account("both", 45, intent_surge=True, web_visits=150.0),
+                account("surge_only", 45, intent_surge=True, web_visits=5.0),
+                account("unqualified", 5, intent_surge=True, web_visits=150.0)]
 
     result = tier_accounts(m, accounts, {}, NOW)
 
@@ -296,7 +296,7 @@ def test_numpy_numbers_count_as_numbers_and_bools_do_not() -> None:
 def test_a_promotion_counts_from_the_score_tier_and_names_the_trigger_that_holds_the_tier(
 ) -> None:
     m = model(STABLE + TRIGGERS)
-    surging = account("a", 45, intent_surge=True, web_visits_30d=150.0)
+    surging = account("a", 45, intent_surge=True, web_visits=150.0)
 
     held = only(tier_accounts(m, [surging], {"a": history("tier_2", 10)}, NOW).decisions)
     free = only(tier_accounts(m, [surging], {"a": history("tier_3", 10)}, NOW).decisions)

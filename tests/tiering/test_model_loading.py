@@ -149,10 +149,11 @@ def test_the_shipped_default_model_loads_with_the_canonical_fields_and_four_tier
     assert "1" == model.version
     assert {
         "industry": "string", "employees": "number", "annual_revenue": "number",
-        "country": "string", "tech_stack": "list", "web_visits_30d": "number",
+        "country": "string", "tech_stack": "list", "web_visits": "number",
         "intent_score": "number", "intent_surge": "bool", "last_activity": "date",
         "last_funding_amount": "number", "last_funding_date": "date",
-        "open_pipeline": "number", "competitor_customer": "bool", "payment_risk": "string",
+        "open_pipeline": "number", "open_deals": "number",
+        "competitor_customer": "bool", "payment_risk": "string",
     } == dict(model.fields)
     assert {"tier_1": "Strategic", "tier_2": "Core", "tier_3": "Programmatic",
             "tier_4": "Nurture", UNQUALIFIED: "Unqualified"} == model.tier_labels()

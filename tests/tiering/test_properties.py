@@ -32,7 +32,7 @@ fields_strategy = st.fixed_dictionaries({
     "country": st.one_of(st.none(), st.just("Germany")),
     "tech_stack": st.one_of(st.none(), st.lists(st.sampled_from(
         ["Salesforce", "Snowflake", "AWS", "HubSpot", "Segment"]), max_size=4).map(tuple)),
-    "web_visits_30d": count,
+    "web_visits": count,
     "intent_score": st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
     "intent_surge": st.one_of(st.none(), st.booleans()),
     "last_activity": recent_date,
@@ -43,7 +43,7 @@ fields_strategy = st.fixed_dictionaries({
     "payment_risk": st.one_of(st.none(), st.sampled_from(["low", "medium", "high", "?"])),
 })
 
-RAISABLE_NUMBERS = ("employees", "annual_revenue", "intent_score", "web_visits_30d",
+RAISABLE_NUMBERS = ("employees", "annual_revenue", "intent_score", "web_visits",
                     "open_pipeline", "last_funding_amount")
 
 
