@@ -19,9 +19,18 @@ from typing import Any
 
 from connectors.inventory import CrmInventory, FieldInfo
 
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 # Groups of words that name the same thing in CRM field names (stems, lower case).
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
-    frozenset(group.split())
+    frozenset(_stem(word) for word in group.split())
     for group in (
         "intent bombora buying topic spike surge",
         "visit session traffic pageview view",
@@ -74,14 +83,6 @@ TYPE_FIT: Mapping[tuple[str, str], float] = {
 }
 CONFIDENT_SIMILARITY = 0.6
 TOP = 3
-
-
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def tokens(text: str) -> list[str]:
