@@ -129,8 +129,8 @@ def mapping_yaml(reports: Sequence[SystemReport]) -> str:
             lines.append(line)
         if not mapped:
             lines.append("    {}  # nothing confident to map")
-        value_lines = _value_lines(rep)
-        lines += ["  values:", *(value_lines or ["    {}"])]
+        # Value maps are only ever proposed as comments: an empty mapping keeps the shape.
+        lines += ["  values:", *_value_lines(rep), "    {}"]
     return "\n".join(lines) + "\n"
 
 
