@@ -109,12 +109,14 @@ class PermissionCheck:
 @dataclass(frozen=True, slots=True)
 class OwnField:
     """One of tierwise's own fields (tier, score, ..., the task key) and whether this
-    user can read and write it; ``info`` is None when describe does not show it."""
+    user can read and write it; ``info`` is None when describe does not show it, and
+    ``hidden`` then says the field exists all the same (no field-level security)."""
 
     logical: str
     object_name: str
     name: str
     info: FieldInfo | None
+    hidden: bool = False
 
 
 @dataclass

@@ -264,6 +264,13 @@ def list_warning(name: str, info: FieldInfo, wanted: Collection[str]) -> str | N
 
 def _own_report(own: Any, system: str) -> OwnFieldReport:
     info = own.info
+    if info is None and own.hidden:
+        return OwnFieldReport(
+            own.logical, own.object_name, own.name, True, False,
+            "exists but this user cannot see it: assign the permission set that grants "
+            "field-level security on it ('tierwise provision' does, with "
+            "TIERWISE_SALESFORCE__PERMISSION_SET)",
+        )
     if info is None:
         fix = (
             "run 'tierwise provision' (it also grants field-level security)"

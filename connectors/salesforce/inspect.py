@@ -10,7 +10,10 @@ refuses become ``missing`` checks naming the permission to grant, never an excep
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
+
+from simple_salesforce.format import format_soql
 
 from connectors import mappings
 from connectors.errors import CrmError, FatalCrmError, SchemaError
@@ -145,6 +148,25 @@ def _probe(
     return PermissionCheck(name, needed_by, OK)
 
 
+def _custom_fields(connector: Any, names: list[str]) -> set[str]:
+    """Which of ``names`` exist as custom fields, whether or not this user can see them
+    (Tooling ``CustomField``; describe and SOQL hide a field without field-level
+    security, so this is how "missing" and "not visible" are told apart)."""
+    developer = sorted({n.removesuffix("__c") for n in names if n.endswith("__c")})
+    soql = format_soql(
+        "SELECT DeveloperName, TableEnumOrId FROM CustomField WHERE DeveloperName IN {}",
+        developer or ["Tierwise_Tier"],
+    )
+    result: dict[str, Any] = connector._call(
+        "tooling/query",
+        lambda sf: sf.toolingexecute("query/", params={"q": soql}),
+        operation="tooling query",
+        object_name="CustomField",
+        read=True,
+    )
+    return {f"{r.get('DeveloperName')}__c" for r in result.get("records") or []}
+
+
 def _own_fields(
     connector: Any, account: Mapping[str, Any], task: Mapping[str, Any]
 ) -> list[OwnField]:
@@ -235,6 +257,9 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
                 "" if creatable else f"grant Create on {task_object} (play tasks)",
             )
         )
+    own = _own_fields(connector, account, task)
+    own_names = [o.name for o in own]
+    existing: set[str] = set()
     checks += [
         _probe(
             "read Opportunity",
@@ -245,15 +270,7 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
         _probe(
             "Tooling API CustomField (read)",
             ("provision",),
-            lambda: connector._call(
-                "tooling/query",
-                lambda sf: sf.toolingexecute(
-                    "query/", params={"q": "SELECT Id FROM CustomField LIMIT 1"}
-                ),
-                operation="tooling query",
-                object_name="CustomField",
-                read=True,
-            ),
+            lambda: existing.update(_custom_fields(connector, own_names)),
             "grant View Setup and Configuration; creating fields needs Customize Application",
         ),
         _probe(
@@ -285,7 +302,9 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
         mapping=mapping,
         explicit=explicit,
         value_maps=effective_value_maps(connector),
-        own_fields=_own_fields(connector, account, task),
+        own_fields=[
+            replace(o, hidden=o.info is None and o.name in existing) for o in own
+        ],
         permissions=checks,
         derived={k: v for k, v in DERIVED.items() if k not in mapping},
     )

@@ -261,3 +261,12 @@ def test_tierwise_own_fields_are_never_candidates() -> None:
                     own_fields=[OwnField("score", "Account", own.name, own)])
     (item,) = assess({"health_score": "number"}, inv).inputs
     assert own.name not in [c.name for c in item.candidates]
+
+
+def test_own_field_that_exists_but_is_hidden_names_the_permission_set_fix() -> None:
+    inv = inventory(own_fields=[OwnField("tier", "Account", "Tierwise_Tier__c", None,
+                                         hidden=True)])
+    (own,) = assess({}, inv).own_fields
+    assert own.exists
+    assert not own.writable
+    assert "permission set" in own.problem
