@@ -124,7 +124,12 @@ def _sample(
             f"SELECT {select} FROM {object_name} "  # noqa: S608 - names come from describe
             f"ORDER BY {order} DESC LIMIT {limit}"
         )
-        rows = _query(connector, soql, object_name)
+        try:
+            rows = _query(connector, soql, object_name)
+        except SchemaError:
+            # A field describe shows but SOQL refuses: these fill rates stay unknown
+            # rather than the whole inspection failing.
+            continue
         sampled = max(sampled, len(rows))
         rates.update(fill_rates(rows, chunk))
     return sampled, rates
