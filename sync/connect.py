@@ -104,18 +104,27 @@ def _word_match(want: str, have: str) -> float:
 
 
 def similarity(input_name: str, info: FieldInfo) -> float:
-    """0..1: the weighted share of the input's words found (or a synonym found) in the
-    field's API name or label."""
+    """0..1: mostly the weighted share of the input's words found (or a synonym found)
+    in the field's API name or label, a little the share of the field's words accounted
+    for (``Number of open deals`` fits ``open_deals`` better than ``Total open deal
+    value``). A field matching only generic words (last, date, score) counts half."""
     wanted = tokens(input_name)
     have = set(tokens(info.name)) | set(tokens(info.label))
     if not wanted or not have:
         return 0.0
     total = score = 0.0
+    specific = False
     for word in wanted:
-        weight = 0.5 if word in GENERIC or word.isdigit() or word[:1].isdigit() else 1.0
+        generic = word in GENERIC or word[:1].isdigit()
+        weight = 0.5 if generic else 1.0
+        best = max(_word_match(word, h) for h in have)
         total += weight
-        score += weight * max(_word_match(word, h) for h in have)
-    return score / total
+        score += weight * best
+        specific = specific or (best > 0 and not generic)
+    covered = sum(1 for h in have if any(_word_match(w, h) > 0 for w in wanted)) / len(have)
+    result = 0.85 * score / total + 0.15 * covered
+    has_specific = any(w not in GENERIC and not w[:1].isdigit() for w in wanted)
+    return result / 2 if has_specific and not specific else result
 
 
 def type_fit(wanted: str, kind: str | None) -> float:
@@ -343,17 +352,18 @@ def assess(
 
 
 def _one_field_per_input(reports: list[InputReport]) -> None:
-    """Two inputs never get the same proposed field: the better-scoring one keeps it."""
-    taken: dict[str, InputReport] = {}
+    """Two inputs never get the same proposed field: the better-scoring one keeps it and
+    the other falls back to its next confident candidate that is still free."""
+    taken: set[str] = set()
     for report in sorted(
         (r for r in reports if r.proposal is not None),
         key=lambda r: -(r.proposal.score if r.proposal else 0.0),
     ):
-        assert report.proposal is not None
-        if report.proposal.name in taken:
-            report.proposal = None
-        else:
-            taken[report.proposal.name] = report
+        report.proposal = next(
+            (c for c in report.candidates if c.confident and c.name not in taken), None
+        )
+        if report.proposal is not None:
+            taken.add(report.proposal.name)
 
 
 def assess_all(

@@ -270,3 +270,91 @@ def test_own_field_that_exists_but_is_hidden_names_the_permission_set_fix() -> N
     assert own.exists
     assert not own.writable
     assert "permission set" in own.problem
+
+
+def _hs(name: str, label: str, crm_type: str, kind: str, fill: float) -> FieldInfo:
+    return FieldInfo(name, label, crm_type, kind, fill_rate=fill)
+
+
+# A HubSpot portal's stock company properties (distractors) plus the enriched profile's
+# customer-named ones (CONTRACT.md item 1).
+HS_FIELDS = [
+    _hs("industry", "Industry", "enumeration/select", "string", 0.9),
+    _hs("numberofemployees", "Number of Employees", "number/number", "number", 0.9),
+    _hs("annualrevenue", "Annual Revenue", "number/number", "number", 0.8),
+    _hs("web_technologies", "Web Technologies", "enumeration/checkbox", "list", 0.5),
+    _hs("total_money_raised", "Total Money Raised", "string/text", "string", 0.3),
+    _hs("hs_analytics_num_visits", "Number of Sessions", "number/number", "number", 0.9),
+    _hs("hs_analytics_num_page_views", "Number of Pageviews", "number/number", "number", 0.9),
+    _hs("hs_num_open_deals", "Number of open deals", "number/number", "number", 0.9),
+    _hs("hs_total_deal_value", "Total open deal value", "number/number", "number", 0.9),
+    _hs("notes_last_updated", "Last Activity Date", "datetime/date", "date", 0.9),
+    _hs("recent_deal_close_date", "Recent Deal Close Date", "datetime/date", "date", 0.4),
+    _hs("hs_csm_sentiment", "CSM sentiment", "enumeration/select", "string", 0.2),
+    _hs("is_public", "Is Public", "bool/booleancheckbox", "bool", 0.9),
+    _hs("hs_is_target_account", "Target Account", "bool/booleancheckbox", "bool", 0.9),
+    _hs("technologies_used", "Technologies used", "enumeration/checkbox", "list", 0.6),
+    _hs("site_sessions_30d", "Site sessions (30d)", "number/number", "number", 0.7),
+    _hs("bombora_composite_score", "Bombora composite score", "number/number", "number", 0.8),
+    _hs("bombora_surge", "Bombora surge", "enumeration/booleancheckbox", "bool", 1.0),
+    _hs("funding_total", "Funding total", "number/number", "number", 0.3),
+    _hs("last_funding_round_date", "Last funding round date", "date/date", "date", 0.3),
+    _hs("competitor_install", "Competitor install", "bool/booleancheckbox", "bool", 1.0),
+    _hs("credit_risk", "Credit risk", "enumeration/select", "string", 0.5),
+    _hs("customer_health", "Customer health", "number/number", "number", 0.4),
+    _hs("adoption_pct", "Adoption %", "number/number", "number", 0.4),
+]
+
+HS_EXPECTED = {
+    "intent_score": "bombora_composite_score",
+    "intent_surge": "bombora_surge",
+    "last_funding_date": "last_funding_round_date",
+    "competitor_customer": "competitor_install",
+    "payment_risk": "credit_risk",
+    "health_score": "customer_health",
+    "product_adoption": "adoption_pct",
+}
+
+
+def test_hubspot_enriched_optional_inputs_get_the_customers_property() -> None:
+    inv = inventory(
+        HS_FIELDS,
+        system="hubspot",
+        object_name="companies",
+        mapping={"industry": "industry", "employees": "numberofemployees",
+                 "web_visits": "hs_analytics_num_visits", "tech_stack": "web_technologies"},
+    )
+    model = {name: KINDS[name] for name in HS_EXPECTED}
+    model.update({"industry": "string", "employees": "number", "web_visits": "number",
+                  "tech_stack": "list"})
+    report = {r.name: r for r in assess(model, inv).inputs}
+    proposals = {
+        name: report[name].proposal.name if report[name].proposal else None
+        for name in HS_EXPECTED
+    }
+    assert proposals == HS_EXPECTED
+    assert all(report[n].status == "ok" for n in ("web_visits", "tech_stack"))
+
+
+STOCK_HS = {
+    "industry", "numberofemployees", "annualrevenue", "web_technologies", "total_money_raised",
+    "hs_analytics_num_visits", "hs_analytics_num_page_views", "hs_num_open_deals",
+    "hs_total_deal_value", "notes_last_updated", "recent_deal_close_date", "hs_csm_sentiment",
+    "is_public", "hs_is_target_account",
+}
+
+
+def test_a_stock_portal_gets_no_confident_guess_for_custom_only_inputs() -> None:
+    inv = inventory([f for f in HS_FIELDS if f.name in STOCK_HS], system="hubspot", mapping={})
+    report = {r.name: r for r in assess({n: KINDS[n] for n in HS_EXPECTED}, inv).inputs}
+    assert {n: r.proposal for n, r in report.items() if r.proposal is not None} == {}
+
+
+def test_a_field_lost_to_a_better_input_falls_back_to_the_next_confident_one() -> None:
+    inv = inventory([f for f in HS_FIELDS if f.name in STOCK_HS], system="hubspot", mapping={})
+    report = {r.name: r for r in assess({"open_pipeline": "number", "open_deals": "number"},
+                                        inv).inputs}
+    assert report["open_deals"].proposal is not None
+    assert report["open_deals"].proposal.name == "hs_num_open_deals"
+    assert report["open_pipeline"].proposal is not None
+    assert report["open_pipeline"].proposal.name == "hs_total_deal_value"
