@@ -67,3 +67,22 @@ def test_connect_write_refuses_to_overwrite_without_force(
     assert "--force" in result.output
     assert target.read_text(encoding="utf-8") == "mine\n"
     assert sb.calls == []  # refused before any CRM call
+
+
+def test_connect_write_refuses_the_live_mapping_file(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from sync import cli
+
+    live = tmp_path / "mapping.yaml"
+    live.write_text("salesforce: {fields: {}}\n", encoding="utf-8")
+    # The mapping-file setting (TIERWISE_MAPPING_PATH) as the day-one work adds it.
+    monkeypatch.setattr(
+        cli.Context, "settings", lambda _self: SimpleNamespace(mapping_path=live)
+    )
+    result = CliRunner().invoke(main, ["connect", "--write", str(live), "--force"])
+    assert result.exit_code == 2
+    assert "live mapping" in result.output
+    assert live.read_text(encoding="utf-8") == "salesforce: {fields: {}}\n"
