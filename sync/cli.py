@@ -625,6 +625,59 @@ def demo_minimum(report: RunReport, accounts: int) -> str:
     return "\n".join(lines)
 
 
+# -- connect: what the org holds vs what the model needs (read-only) ----------------
+@main.command()
+@click.option("--sample", default=200, show_default=True, help="Records sampled per CRM.")
+@click.option(
+    "--write",
+    "write_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the proposed mapping (mapping.yaml shape) to this file for review.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the --write file if it exists.")
+@click.option("--json", "connect_json", is_flag=True, help="Machine-readable JSON on stdout.")
+@click.pass_obj
+def connect(
+    ctx: Context, sample: int, write_path: Path | None, force: bool, connect_json: bool
+) -> None:
+    """Inspect each CRM: per model input its field, access, fill rate and best candidates;
+    tierwise's own fields; the permissions later commands need. Never writes to a CRM
+    or to the live mapping."""
+    from sync.connect import assess_all
+    from sync.connect_render import mapping_yaml, render_text, to_json
+
+    settings = ctx.settings()
+    if write_path is not None:
+        live = getattr(settings, "mapping_path", None)
+        if live is not None and Path(live).resolve() == write_path.resolve():
+            fail(EXIT_CONFIG, f"--write {write_path} is the live mapping "
+                 "(TIERWISE_MAPPING_PATH); write the proposal elsewhere and review it")
+        if write_path.exists() and not force:
+            fail(EXIT_CONFIG, f"--write {write_path} exists; pass --force to overwrite it")
+        if not write_path.parent.is_dir():
+            fail(EXIT_CONFIG, f"--write {write_path}: folder {write_path.parent} does not exist")
+    with handled():
+        model = boot.build_model(settings, ctx.model)
+        customer_model = boot.build_customer_model(settings)
+        connectors = boot.build_crm_connectors(settings, model, customer_model)
+        models = [m for m in (model, customer_model) if m is not None]
+        fields = {k: v for m in reversed(models) for k, v in m.fields.items()}
+        try:
+            reports = assess_all(connectors, fields, models, max(1, sample))
+        finally:
+            for connector in connectors:
+                close = getattr(connector, "close", None)
+                if callable(close):
+                    close()
+    text = render_text(reports)
+    if write_path is not None:
+        write_path.write_text(mapping_yaml(reports), encoding="utf-8")
+        text += f"\nproposal written to {write_path}: review it; the live mapping is unchanged"
+    ctx.as_json = ctx.as_json or connect_json
+    emit(ctx, to_json(reports), text)
+
+
 # Outcome analytics (report, backtest, calibrate) live in their own module.
 from sync.outcomes_cli import register as _register_outcomes  # noqa: E402 - needs main
 

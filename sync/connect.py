@@ -1,0 +1,390 @@
+"""``tierwise connect``: match the model's inputs to what an org actually holds.
+
+Pure: it reads ``connectors.inventory`` records (built by the CRM inspectors, or by
+hand in tests) and decides, per model input, whether its mapped field exists and is
+usable, and which fields are the best candidates when it is not. Candidates are
+ranked by how alike their API name and label are to the input's name (with synonyms:
+a customer's ``Bombora_Composite_Score__c`` is an intent score), whether their type
+can feed the input, and how full they are in the sampled records. Rendering lives in
+``sync.connect_render``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from connectors.inventory import CrmInventory, FieldInfo
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+# Groups of words that name the same thing in CRM field names (stems, lower case).
+SYNONYMS: tuple[frozenset[str], ...] = tuple(
+    frozenset(_stem(word) for word in group.split())
+    for group in (
+        "intent bombora buying topic spike surge",
+        "visit session traffic pageview view",
+        "web website site online analytics",
+        "tech technology technographic stack tool",
+        "funding raised raise round investment capital series",
+        "amount total value sum usd money",
+        "risk credit churn danger",
+        "payment credit billing pay",
+        "competitor competitive competition rival",
+        "customer client install installed user",
+        "health sentiment nps wellness",
+        "adoption usage utilization adopt pct percent",
+        "product platform app feature",
+        "score rating index composite grade rank",
+        "employee headcount staff fte size",
+        "revenue arr sale turnover income",
+        "annual yearly year",
+        "activity contacted touch engagement engaged",
+        "last latest recent most",
+        "date day timestamp time",
+        "pipeline deal opportunity opp",
+        "open active",
+        "industry vertical sector",
+        "country nation geo region",
+    )
+)
+# Words that say little about what a field holds: they count half.
+GENERIC = frozenset(
+    ("score", "date", "last", "amount", "total", "value", "product", "customer", "count",
+     "time", "day", "open")
+)
+STOP = frozenset(("c", "hs", "of", "the", "a", "an", "num", "number", "no", "is"))
+# Fields never proposed for a model input: identity and system fields.
+IDENTITY = frozenset(
+    {
+        "Id", "Name", "OwnerId", "Website", "SystemModstamp", "CreatedDate",
+        "LastModifiedDate", "IsDeleted", "CreatedById", "LastModifiedById",
+        "hs_object_id", "hs_lastmodifieddate", "createdate", "name", "domain",
+        "hubspot_owner_id",
+    }
+)
+# (wanted kind, field kind) -> how well the field can feed the input; 1 = same kind.
+TYPE_FIT: Mapping[tuple[str, str], float] = {
+    ("number", "string"): 0.5,  # text holding amounts ("$12.5M"), parsed leniently
+    ("list", "string"): 0.5,  # a ';'-separated text
+    ("string", "list"): 0.3,
+    ("bool", "string"): 0.3,  # a Yes/No picklist
+    ("date", "string"): 0.2,
+}
+CONFIDENT_SIMILARITY = 0.6
+TOP = 3
+
+
+def tokens(text: str) -> list[str]:
+    """``Bombora_Composite_Score__c`` -> ``[bombora, composite, score]``; labels too."""
+    text = re.sub(r"__c$", "", text)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    words = re.split(r"[^A-Za-z0-9]+", text.lower())
+    return [_stem(w) for w in words if w and w not in STOP]
+
+
+def _word_match(want: str, have: str) -> float:
+    if want == have:
+        return 1.0
+    if any(want in group and have in group for group in SYNONYMS):
+        return 0.8
+    if min(len(want), len(have)) >= 5 and want[:5] == have[:5]:
+        return 0.6
+    return 0.0
+
+
+def similarity(input_name: str, info: FieldInfo) -> float:
+    """0..1: mostly the weighted share of the input's words found (or a synonym found)
+    in the field's API name or label, a little the share of the field's words accounted
+    for (``Number of open deals`` fits ``open_deals`` better than ``Total open deal
+    value``). A field matching only generic words (last, date, score) counts half."""
+    wanted = tokens(input_name)
+    have = set(tokens(info.name)) | set(tokens(info.label))
+    if not wanted or not have:
+        return 0.0
+    total = score = 0.0
+    specific = False
+    for word in wanted:
+        generic = word in GENERIC or word[:1].isdigit()
+        weight = 0.5 if generic else 1.0
+        best = max(_word_match(word, h) for h in have)
+        total += weight
+        score += weight * best
+        specific = specific or (best > 0 and not generic)
+    covered = sum(1 for h in have if any(_word_match(w, h) > 0 for w in wanted)) / len(have)
+    result = 0.85 * score / total + 0.15 * covered
+    has_specific = any(w not in GENERIC and not w[:1].isdigit() for w in wanted)
+    return result / 2 if has_specific and not specific else result
+
+
+def type_fit(wanted: str, kind: str | None) -> float:
+    if kind is None:
+        return 0.0
+    return 1.0 if wanted == kind else TYPE_FIT.get((wanted, kind), 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A field that could feed a model input, with why it ranks where it does."""
+
+    name: str
+    label: str
+    crm_type: str
+    kind: str | None
+    fill_rate: float | None
+    similarity: float
+    type_fit: float
+    score: float
+
+    @property
+    def confident(self) -> bool:
+        return (
+            self.similarity >= CONFIDENT_SIMILARITY
+            and self.type_fit == 1.0
+            and self.fill_rate != 0.0
+        )
+
+
+def rank(
+    input_name: str,
+    kind: str,
+    fields: Iterable[FieldInfo],
+    *,
+    exclude: Collection[str] = (),
+    top: int = TOP,
+) -> list[Candidate]:
+    """The best ``top`` fields for one input, best first (ties: by name, stable)."""
+    found: list[Candidate] = []
+    for info in fields:
+        if info.name in exclude or info.name in IDENTITY or not info.readable:
+            continue
+        sim, fit = similarity(input_name, info), type_fit(kind, info.kind)
+        if sim <= 0.0 or fit <= 0.0:
+            continue
+        fill = 0.5 if info.fill_rate is None else info.fill_rate
+        found.append(
+            Candidate(
+                info.name, info.label, info.crm_type, info.kind, info.fill_rate, round(sim, 3),
+                fit, round(0.6 * sim + 0.25 * fit + 0.15 * fill, 3),
+            )
+        )
+    found.sort(key=lambda c: (-c.score, c.name))
+    return found[:top]
+
+
+@dataclass
+class InputReport:
+    """One model input in one CRM: where it comes from and what to map it to.
+
+    ``status``: ``ok``, ``derived`` (the connector computes it), ``not mapped``,
+    ``missing`` (mapped by default to a field the org lacks: scored as missing),
+    ``error`` (mapped explicitly to a field that does not exist: run refuses), or
+    ``unreadable`` / ``wrong type``.
+    """
+
+    name: str
+    kind: str
+    status: str
+    mapped: str | None = None
+    explicit: bool = False
+    info: FieldInfo | None = None
+    note: str = ""
+    candidates: list[Candidate] = dc_field(default_factory=list)
+    proposal: Candidate | None = None
+    warnings: list[str] = dc_field(default_factory=list)
+
+
+@dataclass
+class OwnFieldReport:
+    logical: str
+    object_name: str
+    name: str
+    exists: bool
+    writable: bool
+    problem: str = ""
+
+
+@dataclass
+class SystemReport:
+    system: str
+    object_name: str
+    sample_size: int
+    inputs: list[InputReport]
+    own_fields: list[OwnFieldReport]
+    permissions: list[Any]  # connectors.inventory.PermissionCheck
+
+
+def model_tables(model: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(category keys per input, contains_any values per input) from a tiering model."""
+    categories: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for signal in model.signals():
+        if signal.kind == "category":
+            categories.setdefault(signal.field, set()).update(str(k) for k in signal.table)
+        elif signal.kind == "contains_any":
+            members.setdefault(signal.field, set()).update(str(v) for v in signal.any_of)
+    return categories, members
+
+
+def category_warning(
+    name: str, info: FieldInfo, table: Collection[str], value_map: Mapping[str, str]
+) -> str | None:
+    """A warning when no option of ``info`` lands on a key of the model's category table
+    once the value map is applied (every account would score the table's default)."""
+    if not info.options or not table:
+        return None
+    produced = {value_map.get(o.value.strip().lower(), o.value) for o in info.options}
+    produced |= {value_map[o.label.strip().lower()] for o in info.options
+                 if o.label.strip().lower() in value_map}
+    if produced & set(table):
+        return None
+    folded = {p.lower() for p in produced} & {t.lower() for t in table}
+    hint = f" (they differ only in case: {', '.join(sorted(folded))})" if folded else ""
+    return (
+        f"{name}: the model's category table shares no key with the options of {info.name} "
+        f"after the value map{hint}; add a value map (values: {{{name}: {{<org value>: "
+        f"<model category>}}}}) or every account scores the table's default"
+    )
+
+
+def list_warning(name: str, info: FieldInfo, wanted: Collection[str]) -> str | None:
+    """A warning when none of the model's ``any_of`` values is an option (value or label,
+    case-insensitive) of the list field."""
+    if not info.options or not wanted:
+        return None
+    offered = {o.value.lower() for o in info.options} | {o.label.lower() for o in info.options}
+    if offered & {w.lower() for w in wanted}:
+        return None
+    return (
+        f"{name}: none of the model's values ({', '.join(sorted(wanted))}) is an option "
+        f"of {info.name}"
+    )
+
+
+def _own_report(own: Any, system: str) -> OwnFieldReport:
+    info = own.info
+    if info is None and own.hidden:
+        return OwnFieldReport(
+            own.logical, own.object_name, own.name, True, False,
+            "exists but this user cannot see it: assign the permission set that grants "
+            "field-level security on it ('tierwise provision' does, with "
+            "TIERWISE_SALESFORCE__PERMISSION_SET)",
+        )
+    if info is None:
+        fix = (
+            "run 'tierwise provision' (it also grants field-level security)"
+            if system == "salesforce"
+            else "run 'tierwise provision'"
+        )
+        return OwnFieldReport(own.logical, own.object_name, own.name, False, False,
+                              f"missing or not visible: {fix}")
+    problem = "" if info.writable else "not writable by this user: grant edit access"
+    return OwnFieldReport(own.logical, own.object_name, own.name, True, info.writable, problem)
+
+
+def assess(
+    model_fields: Mapping[str, str],
+    inventory: CrmInventory,
+    *,
+    categories: Mapping[str, Collection[str]] | None = None,
+    members: Mapping[str, Collection[str]] | None = None,
+) -> SystemReport:
+    """The per-input verdicts and proposals for one CRM."""
+    categories, members = categories or {}, members or {}
+    fields = inventory.fields
+    own_names = {o.name for o in inventory.own_fields}
+    used = {
+        inventory.mapping[n] for n in model_fields
+        if n in inventory.mapping and inventory.mapping[n] in fields
+    }
+    reports: list[InputReport] = []
+    for name, kind in model_fields.items():
+        mapped = inventory.mapping.get(name)
+        explicit = name in inventory.explicit
+        info = fields.get(mapped) if mapped else None
+        others = (used - {mapped}) | own_names
+        report = InputReport(name, kind, "ok", mapped, explicit, info,
+                             candidates=rank(name, kind, fields.values(), exclude=others))
+        if mapped is None and name in inventory.derived:
+            report.status, report.note = "derived", inventory.derived[name]
+        elif mapped is None:
+            report.status, report.note = "not mapped", "scored as missing"
+        elif info is None:
+            if explicit:
+                report.status = "error"
+                report.note = f"mapped explicitly to {mapped}, which does not exist: run refuses"
+            else:
+                report.status = "missing"
+                report.note = f"no field {mapped}: scored as missing"
+        elif not info.readable:
+            report.status, report.note = "unreadable", f"{mapped} is not readable by this user"
+        elif type_fit(kind, info.kind) == 0.0:
+            report.status = "wrong type"
+            report.note = f"{mapped} is {info.crm_type}, the model wants {kind}"
+        if report.status != "ok" and report.status != "derived":
+            best = report.candidates[0] if report.candidates else None
+            report.proposal = best if best is not None and best.confident else None
+        if info is not None and report.status == "ok":
+            table_map = inventory.value_maps.get(name, {})
+            for warning in (
+                category_warning(name, info, categories.get(name, ()), table_map),
+                list_warning(name, info, members.get(name, ())),
+            ):
+                if warning:
+                    report.warnings.append(warning)
+        reports.append(report)
+    _one_field_per_input(reports)
+    return SystemReport(
+        inventory.system, inventory.object_name, inventory.sample_size, reports,
+        [_own_report(o, inventory.system) for o in inventory.own_fields],
+        list(inventory.permissions),
+    )
+
+
+def _one_field_per_input(reports: list[InputReport]) -> None:
+    """Two inputs never get the same proposed field: the better-scoring one keeps it and
+    the other falls back to its next confident candidate that is still free."""
+    taken: set[str] = set()
+    for report in sorted(
+        (r for r in reports if r.proposal is not None),
+        key=lambda r: -(r.proposal.score if r.proposal else 0.0),
+    ):
+        report.proposal = next(
+            (c for c in report.candidates if c.confident and c.name not in taken), None
+        )
+        if report.proposal is not None:
+            taken.add(report.proposal.name)
+
+
+def assess_all(
+    connectors: Iterable[Any],
+    model_fields: Mapping[str, str],
+    models: Iterable[Any],
+    sample: int,
+) -> list[SystemReport]:
+    """Inspect each connector's CRM (read-only) and assess the model's inputs there."""
+    from connectors.inventory import inspect_crm
+
+    categories: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for model in models:
+        found_categories, found_members = model_tables(model)
+        for name, keys in found_categories.items():
+            categories.setdefault(name, set()).update(keys)
+        for name, values in found_members.items():
+            members.setdefault(name, set()).update(values)
+    return [
+        assess(model_fields, inspect_crm(connector, sample), categories=categories,
+               members=members)
+        for connector in connectors
+    ]
