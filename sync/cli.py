@@ -1,19 +1,24 @@
 """``tierwise``: the command line of the sync worker.
 
-Exit codes: 0 ok, 1 unexpected error, 2 configuration or model error, 3
-authentication error, 4 partial failure (some records failed, or stopped early),
-5 run lock held by another run, 6 deferred (API quota).
+Exit codes (one table, sync/exits.py; README "Exit codes"): 0 ok, 1 unexpected error
+(a bug), 2 configuration or model error, 3 authentication error, 4 partial failure (some
+records failed, or stopped early), 5 run lock held by another run, 6 deferred (API
+quota), 7 a CRM unreachable or unavailable, 8 not found, 64 usage error. Every failure
+ends in one line on stderr; a traceback only with ``--debug`` or TIERWISE_LOG_LEVEL=debug.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -24,12 +29,23 @@ from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
+from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from connectors.errors import AuthenticationError, ConfigurationError
 from sync import bootstrap as boot
+from sync import preflight
 from sync.engine import Outcome
+from sync.exits import (
+    EXIT_CONFIG,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    NotFoundError,
+    SettingError,
+    classify,
+    exit_code,
+    settings_error,
+)
 from sync.logging import redactor
 from sync.merge import merge_accounts, normalise_domain, to_inputs
 from sync.progress import NoProgress, Progress
@@ -37,15 +53,7 @@ from sync.records import Plan
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
 from tiering.errors import ModelError, TierwiseError
 
-EXIT_OK, EXIT_UNEXPECTED, EXIT_CONFIG, EXIT_AUTH, EXIT_PARTIAL, EXIT_LOCKED, EXIT_DEFERRED = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-)
+__all__ = ["EXIT_CONFIG", "EXIT_UNEXPECTED", "Context", "fail", "handled", "main"]
 
 
 class Context:
@@ -59,9 +67,9 @@ class Context:
         if self._settings is None or overrides:
             try:
                 self._settings = boot.load_settings(**overrides)
-            except ValidationError as exc:
+            except (ValidationError, SettingsError) as exc:
                 # hide_input_in_errors: the message names the setting, never its value.
-                fail(EXIT_CONFIG, f"invalid settings: {exc}")
+                raise settings_error(exc, dict(os.environ)) from None
             boot.setup_logging(self._settings, self.log_format)
         return self._settings
 
@@ -71,21 +79,74 @@ def fail(code: int, message: str) -> NoReturn:
     sys.exit(code)
 
 
+PREFIXES = {
+    "configuration": "configuration error: ",
+    "authentication": "authentication failed: ",
+    "deferred": "deferred: ",
+    "unavailable": "CRM unavailable: ",
+    "not_found": "not found: ",
+}
+
+
+def fail_on(exc: BaseException, *, debug: bool = False) -> NoReturn:
+    """One line on stderr and the exit code of ``exc``'s class (sync/exits.py)."""
+    status, message = classify(exc)
+    if status == "unavailable":
+        # The hint is a courtesy; the line stands without it.
+        with contextlib.suppress(Exception):
+            message = unreachable_hint(message, boot.load_settings())
+    if debug or status == "failed":
+        # A real bug: say so; the traceback only when asked for (it can be long).
+        if debug:
+            click.echo(redactor().scrub(traceback.format_exc()), err=True)
+        elif status == "failed":
+            message += " (unexpected: rerun with --debug for the traceback, and report it)"
+    prefix = "model error: " if isinstance(exc, ModelError) else PREFIXES.get(status, "")
+    fail(exit_code(status), prefix + message)
+
+
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn tierwise's own errors into one line and the documented exit code."""
     try:
         yield
-    except ModelError as exc:
-        fail(EXIT_CONFIG, f"model error: {exc}")
-    except AuthenticationError as exc:
-        fail(EXIT_AUTH, f"authentication failed: {exc}")
-    except ConfigurationError as exc:
-        fail(EXIT_CONFIG, f"configuration error: {exc}")
-    except TierwiseError as exc:
-        fail(EXIT_UNEXPECTED, str(exc))
-    except SQLAlchemyError as exc:
-        fail(EXIT_CONFIG, f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {exc}")
+    except (TierwiseError, SQLAlchemyError) as exc:
+        fail_on(exc, debug=_debug_requested())
+
+
+def _debug_requested(args: list[str] | None = None) -> bool:
+    argv = args if args is not None else sys.argv[1:]
+    return "--debug" in argv or os.environ.get("TIERWISE_LOG_LEVEL", "").lower() == "debug"
+
+
+class TierwiseGroup(click.Group):
+    """The command group whose ``main`` is the one place every failure is turned into a
+    line and an exit code: usage errors exit 64, tierwise's errors their class's code,
+    anything else 1 ("a bug") with the traceback only under ``--debug``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        argv = list(kwargs.get("args") or (args[0] if args else None) or sys.argv[1:])
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("tierwise: aborted", err=True)
+            sys.exit(130)
+        except SystemExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a line
+            fail_on(exc, debug=_debug_requested(argv))
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 class RichProgress:
@@ -143,7 +204,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TierwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--model",
     "model",
@@ -158,9 +219,14 @@ def _json_default(value: Any) -> Any:
     default=None,
     help="Logs on stderr: JSON lines, key=value, or auto (key=value on a terminal).",
 )
+@click.option(
+    "--debug", is_flag=True, help="Show the traceback of a failure (also TIERWISE_LOG_LEVEL=debug)."
+)
 @click.version_option(package_name="tierwise")
 @click.pass_context
-def main(ctx: click.Context, model: Path | None, as_json: bool, log_format: str | None) -> None:
+def main(
+    ctx: click.Context, model: Path | None, as_json: bool, log_format: str | None, debug: bool
+) -> None:
     """tierwise: tier accounts in Salesforce and HubSpot; write back tiers, plays and tasks.
 
     Start with `tierwise demo` (no credentials needed). Settings come from TIERWISE_*
@@ -177,8 +243,11 @@ def _execute(
     dry_run: bool,
     settings: Settings | None = None,
     connectors: Any = None,
+    outputs: tuple[tuple[Path | None, str], ...] = (),
 ) -> tuple[Outcome, Path | None]:
     settings = settings or ctx.settings()
+    # Refuse before any CRM is touched: the state database, the report folder, output files.
+    preflight.refuse(preflight.run_problems(settings, report=not dry_run, outputs=outputs))
     stop = threading.Event()
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -204,8 +273,38 @@ def _execute(
             signal.signal(signal.SIGTERM, previous)
     path = None
     if not dry_run and outcome.report.status != "locked":
-        path = outcome.report.write(settings.report_dir)
+        path = write_report(outcome.report, settings)
     return outcome, path
+
+
+def write_report(report: RunReport, settings: Settings) -> Path | None:
+    """Write the run report; after the CRM writes, a failure here is a warning, not a crash."""
+    try:
+        return report.write(settings.report_dir)
+    except OSError as exc:
+        click.echo(
+            f"tierwise: warning: could not write the run report to {settings.report_dir} "
+            f"(TIERWISE_REPORT_DIR): {exc.strerror or exc}",
+            err=True,
+        )
+        return None
+
+
+def json_option(fn: Any) -> Any:
+    """``--json`` after the command too (``tierwise run --json``), same as before it."""
+
+    def set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value and isinstance(ctx.obj, Context):
+            ctx.obj.as_json = True
+
+    return click.option(
+        "--json",
+        "as_json_flag",
+        is_flag=True,
+        expose_value=False,
+        callback=set_json,
+        help="Machine-readable JSON on stdout.",
+    )(fn)
 
 
 @main.command()
@@ -215,13 +314,34 @@ def _execute(
     is_flag=True,
     help="Pull every record instead of only those changed since the last run.",
 )
+@json_option
 @click.pass_obj
 def run(ctx: Context, dry_run: bool, full: bool) -> None:
     """Run one sync cycle: pull -> score -> tier -> diff -> write -> tasks -> record."""
     outcome, path = _execute(ctx, full=full, dry_run=dry_run)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
+    if report.exit_code != 0:
+        # The reason as one line on stderr too, as every other command reports failures.
+        line = PREFIXES.get(report.status, f"run {report.status}: ") + (
+            unreachable_hint(report.message, ctx.settings()) or report.status
+        )
+        click.echo(f"tierwise: {redactor().scrub(line)}", err=True)
     sys.exit(report.exit_code)
+
+
+def unreachable_hint(message: str, settings: Settings) -> str:
+    """Name the URL and the setting when a CRM could not be reached at all."""
+    if "connection or timeout" not in message and "TLS" not in message:
+        return message
+    hints = []
+    if settings.salesforce is not None and "Salesforce" in message:
+        hints.append(f"TIERWISE_SALESFORCE__INSTANCE_URL={settings.salesforce.instance_url}")
+    if settings.hubspot is not None and "HubSpot" in message:
+        hints.append(f"TIERWISE_HUBSPOT__BASE_URL={settings.hubspot.base_url}")
+    if not hints:
+        return message
+    return f"{message}; cannot reach {', '.join(hints)}: check the host, port and scheme"
 
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -282,7 +402,7 @@ def format_plan(plan: Plan, report: RunReport) -> str:
 @click.pass_obj
 def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> None:
     """Show what a run would change, per account and per field (old -> new). Writes nothing."""
-    outcome, _ = _execute(ctx, full=full, dry_run=True)
+    outcome, _ = _execute(ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"),))
     report = outcome.report
     if outcome.plan is None:
         click.echo(redactor().scrub(summary(report)), err=True)
@@ -319,20 +439,26 @@ def schedule(ctx: Context) -> None:
     Serves Prometheus metrics on TIERWISE_SCHEDULE__METRICS_PORT. SIGTERM finishes the
     batch in flight, saves progress and exits.
     """
-    from sync.scheduler import build_scheduler, install_stop_handlers
+    from sync.scheduler import build_scheduler, install_stop_handlers, scheduled_job
 
     settings = ctx.settings()
+    port = settings.schedule.metrics_port
+    preflight.refuse(
+        [
+            *preflight.run_problems(settings),
+            *preflight.cron_problems(settings),
+            *(
+                [p]
+                if port and (p := preflight.port_problem(port, "TIERWISE_SCHEDULE__METRICS_PORT"))
+                else []
+            ),
+        ]
+    )
     with handled():
         app = boot.bootstrap(settings, model_path=ctx.model)
-    if settings.schedule.metrics_port:
-        app.metrics.serve(settings.schedule.metrics_port)
-
-    def job(full: bool) -> None:
-        if app.stop.is_set():
-            return
-        outcome = app.engine.run(full=full)
-        outcome.report.write(settings.report_dir)
-        app.metrics.observe(outcome.report)
+    if port:
+        app.metrics.serve(port)
+    job = scheduled_job(app, settings, write_report)
 
     scheduler = build_scheduler(settings.schedule, job, settings.timezone)
     install_stop_handlers(scheduler, app.stop, settings.schedule.shutdown_grace_seconds)
@@ -362,8 +488,27 @@ def _find_key(store: Any, account: str) -> str | None:
     return None
 
 
+def _not_found(store: Any, account: str) -> NoReturn:
+    """Exit 8 with the closest keys, domains or names the state store does hold."""
+    import difflib
+
+    snapshots = store.snapshots()
+    if not snapshots:
+        raise NotFoundError(f"no account {account!r}: the state store is empty; run `tierwise run`")
+    names: dict[str, str] = {}
+    for snap in snapshots:
+        names[str(snap.key)] = str(snap.key)
+        name = getattr(snap, "name", None)
+        if name:
+            names[str(name).lower()] = str(snap.key)
+    close = difflib.get_close_matches(account.lower(), list(names), n=3, cutoff=0.6)
+    hint = "; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?" if close else ""
+    raise NotFoundError(f"no account {account!r} in the state store{hint}")
+
+
 @main.command()
 @click.argument("account")
+@json_option
 @click.pass_obj
 def explain(ctx: Context, account: str) -> None:
     """Explain the tier of ACCOUNT (key, domain or CRM id) from the last pulled data."""
@@ -375,9 +520,7 @@ def explain(ctx: Context, account: str) -> None:
         store = boot.build_store(settings)
     key = _find_key(store, account)
     if key is None:
-        fail(
-            EXIT_UNEXPECTED, f"no account {account!r} in the state store; run `tierwise run` first"
-        )
+        _not_found(store, account)
     now = datetime.now(UTC)
     accounts = merge_accounts(store.snapshots(), settings.primary, now.date())
     result = tier_accounts(model, to_inputs(accounts), store.histories(now), now)
@@ -393,6 +536,7 @@ def explain(ctx: Context, account: str) -> None:
 
 @main.command()
 @click.argument("account")
+@json_option
 @click.pass_obj
 def history(ctx: Context, account: str) -> None:
     """Show ACCOUNT's tier and score over time (key, domain or CRM id)."""
@@ -402,7 +546,7 @@ def history(ctx: Context, account: str) -> None:
     key = _find_key(store, account) or account
     rows = store.history(key)
     if not rows:
-        fail(EXIT_UNEXPECTED, f"no history for {account!r}")
+        _not_found(store, account)
     text = "\n".join(
         [f"{key}"]
         + [
@@ -415,6 +559,7 @@ def history(ctx: Context, account: str) -> None:
 
 @main.command()
 @click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
+@json_option
 @click.pass_obj
 def runs(ctx: Context, limit: int) -> None:
     """List recent runs from the run ledger."""
@@ -438,12 +583,40 @@ def runs(ctx: Context, limit: int) -> None:
 
 
 @main.command()
+@click.option(
+    "--online", is_flag=True, help="Also check each CRM: authentication, fields, permissions."
+)
+@json_option
 @click.pass_obj
-def validate(ctx: Context) -> None:
-    """Check settings and the model file without contacting any CRM."""
+def validate(ctx: Context, online: bool) -> None:
+    """Check everything run and schedule would refuse, without contacting any CRM.
+
+    Settings, cron strings, model files, state database URL, report folder, CRM
+    credentials, unknown TIERWISE_* variables. --online adds the CRM checks.
+    """
     settings = ctx.settings()
     with handled():
         model = boot.build_model(settings, ctx.model)
+    problems = preflight.all_problems(settings, ctx.model, dict(os.environ))
+    for problem in problems:
+        if problem.severity == "warning":
+            click.echo(f"tierwise: warning: {problem.message}", err=True)
+    errors = [p.message for p in problems if p.severity == "error"]
+    if errors:
+        for message in errors[1:]:
+            click.echo(f"tierwise: configuration error: {message}", err=True)
+        more = f" (and {len(errors) - 1} more above)" if errors[1:] else ""
+        raise SettingError(errors[0] + more)
+    if online:
+        with handled():
+            for connector in boot.build_crm_connectors(settings, model):
+                try:
+                    connector.check_access()
+                    connector.validate_schema()
+                finally:
+                    close = getattr(connector, "close", None)
+                    if callable(close):
+                        close()
     systems = [name for name in ("salesforce", "hubspot") if getattr(settings, name) is not None]
     data = {
         "model": str(ctx.model or settings.model_path),
@@ -471,6 +644,7 @@ def _safe_url(url: str) -> str:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only list what would be created.")
+@json_option
 @click.pass_obj
 def provision(ctx: Context, dry_run: bool) -> None:
     """Create tierwise's fields/properties in each configured CRM (idempotent)."""
@@ -529,6 +703,14 @@ def sandbox_cmd(
     """
     from sandbox import serve_forever
 
+    preflight.refuse(
+        p
+        for p in (
+            preflight.port_problem(salesforce_port, "--salesforce-port", host),
+            preflight.port_problem(hubspot_port, "--hubspot-port", host),
+        )
+        if p
+    )
     serve_forever(
         accounts,
         seed,
@@ -589,7 +771,11 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
         click.echo(redactor().scrub(summary(second.report)))
         click.echo("\n" + demo_minimum(first.report, accounts))
         click.echo(
-            "\nWhere next:\n"
+            "\nWhere next (the demo's sandbox and state are gone when it exits):\n"
+            "  tierwise sandbox             start the sandbox again (leave it running), then\n"
+            "                               in another shell export the TIERWISE_* lines it\n"
+            "                               prints, e.g. export TIERWISE_HUBSPOT__ACCESS_TOKEN=…\n"
+            "  tierwise provision           create tierwise's fields in the sandbox\n"
             "  tierwise validate            check your settings and model file\n"
             "  tierwise plan --csv plan.csv see what a run would change in your CRMs, per field\n"
             "  tierwise run --dry-run       a whole run that writes nothing\n"
