@@ -75,3 +75,20 @@ class FatalCrmError(CrmError):
 
     run_status = "failed"
     exit_code = 1
+
+
+def speaks_plain_http(exc: BaseException) -> bool:
+    """True when a TLS handshake met a plain-HTTP server (``https://`` at an HTTP port).
+
+    The TLS library reports this as "wrong version number"; a CA-bundle hint would
+    send the operator the wrong way, so classifiers name the URL's scheme instead.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = f"{current} {getattr(current, 'reason', '')}"
+        if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
