@@ -599,6 +599,11 @@ def validate(ctx: Context, online: bool) -> None:
     with handled():
         model = boot.build_model(settings, ctx.model)
     problems = preflight.all_problems(settings, ctx.model, dict(os.environ))
+    inputs = set(model.fields)
+    if settings.customer_tiers and Path(settings.customer_model_path).is_file():
+        with handled():
+            inputs |= set(boot.build_customer_model(settings).fields)
+    problems += preflight.mapping_problems(settings, inputs)
     for problem in problems:
         if problem.severity == "warning":
             click.echo(f"tierwise: warning: {problem.message}", err=True)

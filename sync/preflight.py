@@ -138,6 +138,28 @@ def model_problems(settings: Settings, model_path: Path | None) -> list[Problem]
     return problems
 
 
+def mapping_problems(settings: Settings, model_fields: Iterable[str]) -> list[Problem]:
+    """A mapping key that names no model input (``intnt_score``) would be dropped silently."""
+    known = set(model_fields)
+    problems = []
+    for system in ("salesforce", "hubspot"):
+        section = getattr(settings, system)
+        if section is None:
+            continue
+        for key in sorted(set(section.fields) - known):
+            import difflib
+
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(
+                _error(
+                    f"TIERWISE_{system.upper()}__FIELDS: {key!r} is no input of the model"
+                    f"{hint}; model inputs: {', '.join(sorted(known))}"
+                )
+            )
+    return problems
+
+
 def port_problem(port: int, what: str, host: str = "0.0.0.0") -> Problem | None:  # noqa: S104 - same bind as the server
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:

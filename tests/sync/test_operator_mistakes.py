@@ -22,6 +22,7 @@ import pytest
 
 TOKEN = {"TIERWISE_HUBSPOT__ACCESS_TOKEN": "pat-na1-test-0000"}
 
+
 def one_try(system: str) -> dict[str, str]:
     """No retries, so an unreachable CRM fails at once (a test never waits)."""
     return {f"TIERWISE_{system.upper()}__MAX_ATTEMPTS": "1"}
@@ -246,6 +247,11 @@ VALIDATE_CASES = [
         "Salesforce URL without token",
         {"TIERWISE_SALESFORCE__INSTANCE_URL": "https://example.my.salesforce.com"},
         "TIERWISE_SALESFORCE__",
+    ),
+    (
+        "mapping key naming no model input",
+        {**TOKEN, "TIERWISE_HUBSPOT__FIELDS": '{"intnt_score": "bombora_score"}'},
+        "did you mean intent_score",
     ),
     ("log level verbose", {**TOKEN, "TIERWISE_LOG_LEVEL": "verbose"}, "TIERWISE_LOG_LEVEL"),
     ("report dir under a file", {**TOKEN, "TIERWISE_REPORT_DIR": "afile/r"}, "TIERWISE_REPORT_DIR"),
