@@ -48,7 +48,7 @@ from sync.exits import (
 )
 from sync.logging import redactor
 from sync.merge import merge_accounts, normalise_domain, to_inputs
-from sync.progress import NoProgress, Progress
+from sync.progress import make_progress
 from sync.records import Plan
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
 from tiering.errors import ModelError, TierwiseError
@@ -148,45 +148,6 @@ class TierwiseGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a line
             fail_on(exc, debug=_debug_requested(argv))
         sys.exit(result if isinstance(result, int) else 0)
-
-
-class RichProgress:
-    """rich progress bars, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=True,
-        )
-        self._progress.start()
-        self._task: Any = None
-
-    def step(self, label: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, visible=False)
-        self._task = self._progress.add_task(label, total=total)
-
-    def advance(self, count: int = 1) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, count)
-
-    def close(self) -> None:
-        self._progress.stop()
-
-
-def make_progress() -> Progress:
-    return RichProgress() if sys.stderr.isatty() else NoProgress()
 
 
 def emit(ctx: Context, data: Any, text: str) -> None:
