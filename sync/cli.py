@@ -435,6 +435,32 @@ def schedule(ctx: Context) -> None:
         app.close()
 
 
+@main.command()
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for an answer.")
+def health(timeout: float) -> None:
+    """Exit 0 if the local `tierwise schedule` worker answers healthy (the image's check).
+
+    Reads /healthz on TIERWISE_SCHEDULE__METRICS_PORT: unhealthy after
+    TIERWISE_SCHEDULE__UNHEALTHY_AFTER_FAILURES failed runs in a row, or no answer.
+    """
+    import urllib.error
+    import urllib.request
+
+    port = boot.load_settings().schedule.metrics_port
+    if not port:
+        raise SettingError("TIERWISE_SCHEDULE__METRICS_PORT is off: nothing to check")
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            click.echo(f"healthy: {url}")
+            sys.exit(0 if response.status == 200 else EXIT_UNEXPECTED)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        fail(EXIT_UNEXPECTED, f"unhealthy: {url} answered {exc.code} (consecutive failed runs)")
+    except OSError as exc:
+        fail(EXIT_UNEXPECTED, f"unhealthy: no answer from {url} ({exc})")
+
+
 # -- reading the state store -------------------------------------------------------
 def _find_key(store: Any, account: str) -> str | None:
     snapshots = store.snapshots()

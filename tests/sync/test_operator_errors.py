@@ -229,3 +229,21 @@ def test_the_readme_documents_every_exit_code() -> None:
     text = README.read_text(encoding="utf-8")
     for status, code in EXIT_CODES.items():
         assert f"| {code} | `{status}`" in text, status
+
+
+def test_tierwise_health_reads_healthz_on_the_configured_metrics_port(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metrics = Metrics()
+    health = SimpleNamespace(healthy=True, consecutive=0)
+    metrics.bind_health(health)
+    port = metrics.serve(0, addr="127.0.0.1")
+    monkeypatch.setenv("TIERWISE_SCHEDULE__METRICS_PORT", str(port))
+    try:
+        assert 0 == CliRunner().invoke(main, ["health"]).exit_code
+        health.healthy = False
+        sick = CliRunner().invoke(main, ["health"])
+    finally:
+        metrics.shutdown()
+    assert 1 == sick.exit_code
+    assert f"127.0.0.1:{port}/healthz answered 503" in sick.output
