@@ -617,10 +617,13 @@ def validate(ctx: Context, online: bool) -> None:
         "tiers": model.tier_labels(),
         "crms": systems,
         "database": _safe_url(settings.database_url),
+        "online": online,
+        "warnings": [p.message for p in problems if p.severity == "warning"],
     }
     text = (
         f"ok: model {data['model']} (version {data['model_version']}), tiers "
-        f"{', '.join(data['tiers'])}; CRMs: {', '.join(systems) or 'none configured'}; "
+        f"{', '.join(data['tiers'])}; CRMs: {', '.join(systems) or 'none configured'}"
+        f"{' (access, fields and permissions checked online)' if online else ''}; "
         f"state: {data['database']}"
     )
     emit(ctx, data, text)

@@ -247,3 +247,22 @@ def test_tierwise_health_reads_healthz_on_the_configured_metrics_port(
         metrics.shutdown()
     assert 1 == sick.exit_code
     assert f"127.0.0.1:{port}/healthz answered 503" in sick.output
+
+
+def test_validate_online_names_the_missing_fields_then_passes_once_provisioned(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox import Sandbox
+    from tests.provisioning import provision
+
+    with Sandbox(accounts=20) as sb:
+        for name, value in sb.env().items():
+            monkeypatch.setenv(name, value)
+        offline = CliRunner().invoke(main, ["validate"])
+        assert 0 == offline.exit_code, offline.output  # nothing sent to a CRM
+        before = CliRunner().invoke(main, ["validate", "--online"])
+        assert 2 == before.exit_code, before.output
+        assert "tierwise provision" in before.output
+        provision(sb, customer_tiers=False)
+        after = CliRunner().invoke(main, ["validate", "--online"])
+        assert 0 == after.exit_code, after.output
