@@ -210,6 +210,7 @@ def _execute(
     settings = settings or ctx.settings()
     # Refuse before any CRM is touched: the state database, the report folder, output files.
     preflight.refuse(preflight.run_problems(settings, report=not dry_run, outputs=outputs))
+    warn_unknown_variables()
     stop = threading.Event()
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -237,6 +238,16 @@ def _execute(
     if not dry_run and outcome.report.status != "locked":
         path = write_report(outcome.report, settings)
     return outcome, path
+
+
+def warn_unknown_variables() -> None:
+    """A misspelt TIERWISE_* name is otherwise ignored without a word: log it once."""
+    import structlog
+
+    for problem in preflight.unknown_variables(dict(os.environ)):
+        structlog.get_logger("tierwise.settings").warning(
+            "settings.unknown_variable", problem=problem.message
+        )
 
 
 def write_report(report: RunReport, settings: Settings) -> Path | None:
@@ -416,6 +427,7 @@ def schedule(ctx: Context) -> None:
             ),
         ]
     )
+    warn_unknown_variables()
     with handled():
         app = boot.bootstrap(settings, model_path=ctx.model)
     if port:
