@@ -28,13 +28,15 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-def setup_logging(settings: Settings, log_format: str | None = None) -> None:
+def setup_logging(
+    settings: Settings, log_format: str | None = None, level: str | None = None
+) -> None:
     secrets = settings_secrets(settings)
     password = _database_password(settings.database_url)
     if password:
         secrets.append(password)
     configure_logging(
-        fmt=log_format or settings.log_format, level=settings.log_level, secrets=secrets
+        fmt=log_format or settings.log_format, level=level or settings.log_level, secrets=secrets
     )
 
 

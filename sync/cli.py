@@ -57,10 +57,13 @@ __all__ = ["EXIT_CONFIG", "EXIT_UNEXPECTED", "Context", "fail", "handled", "main
 
 
 class Context:
-    def __init__(self, model: Path | None, as_json: bool, log_format: str | None) -> None:
+    def __init__(
+        self, model: Path | None, as_json: bool, log_format: str | None, debug: bool = False
+    ) -> None:
         self.model = model
         self.as_json = as_json
         self.log_format = log_format
+        self.debug = debug
         self._settings: Settings | None = None
 
     def settings(self, **overrides: Any) -> Settings:
@@ -70,7 +73,7 @@ class Context:
             except (ValidationError, SettingsError) as exc:
                 # hide_input_in_errors: the message names the setting, never its value.
                 raise settings_error(exc, dict(os.environ)) from None
-            boot.setup_logging(self._settings, self.log_format)
+            boot.setup_logging(self._settings, self.log_format, "DEBUG" if self.debug else None)
         return self._settings
 
 
@@ -133,6 +136,10 @@ class TierwiseGroup(click.Group):
             result = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # `tierwise` alone: the help, as click prints it, and the usage code.
+            click.echo(exc.format_message(), err=True)
+            sys.exit(EXIT_USAGE)
         except click.UsageError as exc:
             see = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             click.echo(f"tierwise: usage error: {exc.format_message()}{see}", err=True)
@@ -194,7 +201,7 @@ def main(
     Start with `tierwise demo` (no credentials needed). Settings come from TIERWISE_*
     environment variables (see the README); `tierwise validate` checks them.
     """
-    ctx.obj = Context(model, as_json, log_format)
+    ctx.obj = Context(model, as_json, log_format, debug)
 
 
 # -- runs ------------------------------------------------------------------------

@@ -147,10 +147,10 @@ class SyncEngine:
             report.status, report.message = classify(exc)
             if report.status == "deferred":
                 report.message = f"deferred: {report.message}"
+            log.error("run.error", status=report.status, error=report.message)
             if report.status == "failed":
-                log.exception("run.error")
-            else:
-                log.error("run.error", status=report.status, error=report.message)
+                # A bug: its traceback at debug level (--debug / TIERWISE_LOG_LEVEL=debug).
+                log.debug("run.error_traceback", exc_info=True)
         finally:
             self._finish(report)
             lock.release()
