@@ -115,6 +115,24 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,
     )
 
+    # Validators and sources sit above the fields so settings appended below merge cleanly.
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment over .env over one-file-per-secret (config/secrets.py).
+        return (init_settings, env_settings, dotenv_settings, NestedSecretsSource(settings_cls))
+
     model_path: Path = DEFAULT_MODEL_PATH
     # Customer tiers (grow / defend / monitor) for accounts with a won deal, run in the same
     # job and written to their own fields. Off by default: it pulls deals on every run and
@@ -141,21 +159,3 @@ class Settings(BaseSettings):
     # Where play tasks go for a company held by both CRMs: only the primary CRM's record
     # (one task for one rep), or every CRM's record (teams working in different CRMs).
     tasks_in: Literal["primary", "all"] = "primary"
-
-    # -- operator-hunk: validators and sources (keep below the fields) -----------------
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _log_level_upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment over .env over one-file-per-secret (config/secrets.py).
-        return (init_settings, env_settings, dotenv_settings, NestedSecretsSource(settings_cls))
