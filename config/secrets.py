@@ -6,13 +6,15 @@ holding JSON), which is not how anyone stores a token. This source reads
 ``TIERWISE_SECRETS_DIR`` (default ``/run/secrets``) and maps each file named like a
 variable (``TIERWISE_HUBSPOT__ACCESS_TOKEN``, or without the prefix,
 ``HUBSPOT__ACCESS_TOKEN``; case-insensitive) onto the nested setting. Files whose names
-are no setting are ignored (other containers' secrets share the folder). Environment
+are no setting are ignored (other containers' secrets share the folder); a file named like
+a section (``TIERWISE_HUBSPOT``) holding JSON still works, as before. Environment
 variables win over files. Values are stripped of the trailing newline editors add and
 never logged: they land in ``SecretStr`` fields like any other secret.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -36,11 +38,23 @@ def read_secret_files(directory: Path, known: set[str]) -> dict[str, Any]:
     for path in sorted(directory.iterdir()):
         name = path.name.upper()
         env = name if name.startswith(PREFIX) else PREFIX + name
-        if env not in known or not path.is_file():
+        section = any(k.startswith(env + "__") for k in known)
+        if (env not in known and not section) or not path.is_file():
             continue
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError:
+            continue
+        if section:
+            # The earlier documented form: a file named like a section holding JSON.
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(loaded, dict):
+                node = values.setdefault(env[len(PREFIX) :].lower(), {})
+                for key, item in loaded.items():
+                    node.setdefault(str(key).lower(), item)
             continue
         parts = env[len(PREFIX) :].lower().split("__")
         node = values

@@ -155,6 +155,17 @@ def test_secret_files_map_onto_nested_settings_with_or_without_the_prefix(tmp_pa
     } == read_secret_files(tmp_path, known)
 
 
+def test_a_section_file_holding_json_still_works_beside_a_per_secret_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "TIERWISE_HUBSPOT").write_text('{"base_url": "http://127.0.0.1:1"}')
+    (tmp_path / "HUBSPOT__ACCESS_TOKEN").write_text("pat-three")
+    known = {"TIERWISE_HUBSPOT__ACCESS_TOKEN", "TIERWISE_HUBSPOT__BASE_URL"}
+    assert {"hubspot": {"access_token": "pat-three", "base_url": "http://127.0.0.1:1"}} == (
+        read_secret_files(tmp_path, known)
+    )
+
+
 def test_an_environment_variable_wins_over_a_secret_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
