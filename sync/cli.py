@@ -37,7 +37,14 @@ from sync import bootstrap as boot
 from sync import preflight
 from sync.engine import Outcome
 from sync.exits import (
+    EXIT_AUTH,
     EXIT_CONFIG,
+    EXIT_DEFERRED,
+    EXIT_LOCKED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNAVAILABLE,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
     NotFoundError,
@@ -53,7 +60,25 @@ from sync.records import Plan
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
 from tiering.errors import ModelError, TierwiseError
 
-__all__ = ["EXIT_CONFIG", "EXIT_UNEXPECTED", "Context", "fail", "handled", "main"]
+# The exit codes stay importable from here (commands added beside these use them).
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_CONFIG",
+    "EXIT_DEFERRED",
+    "EXIT_LOCKED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_UNAVAILABLE",
+    "EXIT_UNEXPECTED",
+    "EXIT_USAGE",
+    "Context",
+    "fail",
+    "handled",
+    "main",
+    "provision_all",
+    "settings_from_env",
+]
 
 
 class Context:
@@ -303,9 +328,9 @@ def run(ctx: Context, dry_run: bool, full: bool) -> None:
     emit(ctx, report.to_dict(), summary(report, path))
     if report.exit_code != 0:
         # The reason as one line on stderr too, as every other command reports failures.
-        line = PREFIXES.get(report.status, f"run {report.status}: ") + (
-            unreachable_hint(report.message, ctx.settings()) or report.status
-        )
+        prefix = PREFIXES.get(report.status, f"run {report.status}: ")
+        reason = unreachable_hint(report.message, ctx.settings()) or report.status
+        line = reason if reason.startswith(prefix) else prefix + reason
         click.echo(f"tierwise: {redactor().scrub(line)}", err=True)
     sys.exit(report.exit_code)
 
