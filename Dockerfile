@@ -19,16 +19,20 @@ ENV PATH=/opt/tierwise/bin:$PATH \
     TIERWISE_LOG_FORMAT=json \
     TIERWISE_DATABASE_URL=sqlite:////data/tierwise.db \
     TIERWISE_REPORT_DIR=/data/reports
+# The image creates and owns its state and report folders, so a fresh named volume
+# mounted on either starts writable by the non-root user.
 RUN groupadd --system --gid 10001 tierwise \
  && useradd --system --uid 10001 --gid tierwise --home-dir /data --shell /usr/sbin/nologin tierwise \
- && mkdir -p /data && chown tierwise:tierwise /data
+ && mkdir -p /data/reports && chown -R tierwise:tierwise /data
 COPY --from=build /opt/tierwise /opt/tierwise
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 9108
-# The scheduler serves Prometheus metrics; if it stopped answering, the worker is stuck.
+# `tierwise health` reads /healthz on the configured TIERWISE_SCHEDULE__METRICS_PORT:
+# unhealthy when the worker stopped answering or after
+# TIERWISE_SCHEDULE__UNHEALTHY_AFTER_FAILURES failed runs in a row.
 # (A `tierwise run` CronJob container has no long life to check; Kubernetes ignores this.)
 HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9108/metrics', timeout=5)"]
+  CMD ["tierwise", "health"]
 CMD ["tierwise", "schedule"]

@@ -1,5 +1,7 @@
 """tierwise's settings: environment variables (``TIERWISE_``, ``__`` for nesting),
-an optional ``.env`` file and container secrets under ``/run/secrets``.
+an optional ``.env`` file and container secrets: one file per secret under
+``TIERWISE_SECRETS_DIR`` (default ``/run/secrets``), named like the variable
+(config/secrets.py).
 
 Loaded once at the entry point and passed down; nothing else reads ``os.environ``.
 Every secret is a ``SecretStr`` so it prints as ``**********`` in logs and errors.
@@ -10,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from config.secrets import NestedSecretsSource
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.yaml")
 DEFAULT_CUSTOMER_MODEL_PATH = Path(__file__).with_name("customer_model.yaml")
@@ -96,6 +100,9 @@ class ScheduleSettings(_Section):
     misfire_grace_seconds: int = 3600
     metrics_port: int | None = 9108
     shutdown_grace_seconds: int = 60
+    # The worker's health check turns unhealthy after this many scheduled runs in a row
+    # ended in failure (any status but ok, partial, stopped, locked or deferred).
+    unhealthy_after_failures: int = Field(default=3, ge=1)
 
 
 class Settings(BaseSettings):
@@ -107,6 +114,24 @@ class Settings(BaseSettings):
         extra="ignore",
         hide_input_in_errors=True,
     )
+
+    # Validators and sources sit above the fields so settings appended below merge cleanly.
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment over .env over one-file-per-secret (config/secrets.py).
+        return (init_settings, env_settings, dotenv_settings, NestedSecretsSource(settings_cls))
 
     model_path: Path = DEFAULT_MODEL_PATH
     # Customer tiers (grow / defend / monitor) for accounts with a won deal, run in the same
@@ -123,7 +148,7 @@ class Settings(BaseSettings):
     match_on: Literal["domain"] = "domain"
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     log_format: Literal["auto", "json", "console"] = "auto"
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     report_dir: Path = Path("reports")
     # A tier typed by hand into the CRM is honoured as an override for this many days.
     hand_edit_override_days: int = Field(default=30, ge=0)

@@ -33,6 +33,9 @@ class CrmError(TierwiseError):
 class ConfigurationError(CrmError):
     """A setting, mapping or field is wrong: fix configuration or run ``tierwise provision``."""
 
+    run_status = "configuration"
+    exit_code = 2
+
 
 class SchemaError(ConfigurationError):
     """A mapped field is missing or not writable; nothing has been written."""
@@ -41,9 +44,19 @@ class SchemaError(ConfigurationError):
 class AuthenticationError(CrmError):
     """Credentials are missing, wrong or expired beyond one re-authentication."""
 
+    run_status = "authentication"
+    exit_code = 3
+
 
 class RetriableError(CrmError):
-    """A transient failure (429, 5xx, timeout, dropped connection) worth retrying."""
+    """A transient failure (429, 5xx, timeout, dropped connection) worth retrying.
+
+    Raised out of a run only once the retries are spent: the CRM is unreachable or
+    unavailable, and a later run may succeed.
+    """
+
+    run_status = "unavailable"
+    exit_code = 7
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
         self.retry_after = retry_after
@@ -53,6 +66,29 @@ class RetriableError(CrmError):
 class QuotaExhaustedError(CrmError):
     """A daily API budget is spent (or would be); the run stops as deferred."""
 
+    run_status = "deferred"
+    exit_code = 6
+
 
 class FatalCrmError(CrmError):
     """A request failed in a way retrying will not fix (a bug, a read that failed)."""
+
+    run_status = "failed"
+    exit_code = 1
+
+
+def speaks_plain_http(exc: BaseException) -> bool:
+    """True when a TLS handshake met a plain-HTTP server (``https://`` at an HTTP port).
+
+    The TLS library reports this as "wrong version number"; a CA-bundle hint would
+    send the operator the wrong way, so classifiers name the URL's scheme instead.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = f"{current} {getattr(current, 'reason', '')}"
+        if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -25,20 +25,19 @@ from sync.state import StateStore
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, ``.env`` and ``/run/secrets`` (when present)."""
-    secrets_dir = Path("/run/secrets")
-    if secrets_dir.is_dir() and "_secrets_dir" not in overrides:
-        overrides["_secrets_dir"] = secrets_dir
+    """Settings from the environment, ``.env`` and ``TIERWISE_SECRETS_DIR`` files."""
     return Settings(**overrides)
 
 
-def setup_logging(settings: Settings, log_format: str | None = None) -> None:
+def setup_logging(
+    settings: Settings, log_format: str | None = None, level: str | None = None
+) -> None:
     secrets = settings_secrets(settings)
     password = _database_password(settings.database_url)
     if password:
         secrets.append(password)
     configure_logging(
-        fmt=log_format or settings.log_format, level=settings.log_level, secrets=secrets
+        fmt=log_format or settings.log_format, level=level or settings.log_level, secrets=secrets
     )
 
 
@@ -54,6 +53,10 @@ def _database_password(url: str) -> str | None:
 
 
 def build_store(settings: Settings) -> StateStore:
+    from sync import preflight
+
+    # A URL SQLAlchemy cannot use (no driver, no folder) is a setting error, not a bug.
+    preflight.refuse([p for p in [preflight.database_problem(settings.database_url)] if p])
     store = StateStore.from_url(settings.database_url)
     store.migrate()
     return store

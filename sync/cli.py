@@ -1,19 +1,24 @@
 """``tierwise``: the command line of the sync worker.
 
-Exit codes: 0 ok, 1 unexpected error, 2 configuration or model error, 3
-authentication error, 4 partial failure (some records failed, or stopped early),
-5 run lock held by another run, 6 deferred (API quota).
+Exit codes (one table, sync/exits.py; README "Exit codes"): 0 ok, 1 unexpected error
+(a bug), 2 configuration or model error, 3 authentication error, 4 partial failure (some
+records failed, or stopped early), 5 run lock held by another run, 6 deferred (API
+quota), 7 a CRM unreachable or unavailable, 8 not found, 64 usage error. Every failure
+ends in one line on stderr; a traceback only with ``--debug`` or TIERWISE_LOG_LEVEL=debug.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -24,46 +29,77 @@ from typing import Any, NoReturn
 
 import click
 from pydantic import ValidationError
+from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.mapping import apply_mapping
 from config.settings import Settings
-from connectors.errors import AuthenticationError, ConfigurationError
 from sync import bootstrap as boot
+from sync import preflight
 from sync.engine import Outcome
+from sync.exits import (
+    EXIT_AUTH,
+    EXIT_CONFIG,
+    EXIT_DEFERRED,
+    EXIT_LOCKED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNAVAILABLE,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    NotFoundError,
+    SettingError,
+    classify,
+    exit_code,
+    settings_error,
+)
 from sync.logging import redactor
 from sync.merge import merge_accounts, normalise_domain, to_inputs
-from sync.progress import NoProgress, Progress
+from sync.progress import make_progress
 from sync.records import Plan
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
 from tiering.errors import ModelError, TierwiseError
 
-EXIT_OK, EXIT_UNEXPECTED, EXIT_CONFIG, EXIT_AUTH, EXIT_PARTIAL, EXIT_LOCKED, EXIT_DEFERRED = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-)
+# The exit codes stay importable from here (commands added beside these use them).
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_CONFIG",
+    "EXIT_DEFERRED",
+    "EXIT_LOCKED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "EXIT_UNAVAILABLE",
+    "EXIT_UNEXPECTED",
+    "EXIT_USAGE",
+    "Context",
+    "fail",
+    "handled",
+    "main",
+    "provision_all",
+    "settings_from_env",
+]
 
 
 class Context:
-    def __init__(self, model: Path | None, as_json: bool, log_format: str | None) -> None:
+    def __init__(
+        self, model: Path | None, as_json: bool, log_format: str | None, debug: bool = False
+    ) -> None:
         self.model = model
         self.as_json = as_json
         self.log_format = log_format
+        self.debug = debug
         self._settings: Settings | None = None
 
     def settings(self, **overrides: Any) -> Settings:
         if self._settings is None or overrides:
             try:
                 self._settings = boot.load_settings(**overrides)
-            except ValidationError as exc:
+            except (ValidationError, SettingsError) as exc:
                 # hide_input_in_errors: the message names the setting, never its value.
-                fail(EXIT_CONFIG, f"invalid settings: {exc}")
-            boot.setup_logging(self._settings, self.log_format)
+                raise settings_error(exc, dict(os.environ)) from None
+            boot.setup_logging(self._settings, self.log_format, "DEBUG" if self.debug else None)
         return self._settings
 
 
@@ -72,60 +108,79 @@ def fail(code: int, message: str) -> NoReturn:
     sys.exit(code)
 
 
+PREFIXES = {
+    "configuration": "configuration error: ",
+    "authentication": "authentication failed: ",
+    "deferred": "deferred: ",
+    "unavailable": "CRM unavailable: ",
+    "not_found": "not found: ",
+}
+
+
+def fail_on(exc: BaseException, *, debug: bool = False) -> NoReturn:
+    """One line on stderr and the exit code of ``exc``'s class (sync/exits.py)."""
+    status, message = classify(exc)
+    if status == "unavailable":
+        # The hint is a courtesy; the line stands without it.
+        with contextlib.suppress(Exception):
+            message = unreachable_hint(message, boot.load_settings())
+    if debug or status == "failed":
+        # A real bug: say so; the traceback only when asked for (it can be long).
+        if debug:
+            click.echo(redactor().scrub(traceback.format_exc()), err=True)
+        elif status == "failed":
+            message += " (unexpected: rerun with --debug for the traceback, and report it)"
+    prefix = "model error: " if isinstance(exc, ModelError) else PREFIXES.get(status, "")
+    fail(exit_code(status), prefix + message)
+
+
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn tierwise's own errors into one line and the documented exit code."""
     try:
         yield
-    except ModelError as exc:
-        fail(EXIT_CONFIG, f"model error: {exc}")
-    except AuthenticationError as exc:
-        fail(EXIT_AUTH, f"authentication failed: {exc}")
-    except ConfigurationError as exc:
-        fail(EXIT_CONFIG, f"configuration error: {exc}")
-    except TierwiseError as exc:
-        fail(EXIT_UNEXPECTED, str(exc))
-    except SQLAlchemyError as exc:
-        fail(EXIT_CONFIG, f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {exc}")
+    except (TierwiseError, SQLAlchemyError) as exc:
+        fail_on(exc, debug=_debug_requested())
 
 
-class RichProgress:
-    """rich progress bars, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=True,
-        )
-        self._progress.start()
-        self._task: Any = None
-
-    def step(self, label: str, total: int | None = None) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, visible=False)
-        self._task = self._progress.add_task(label, total=total)
-
-    def advance(self, count: int = 1) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, count)
-
-    def close(self) -> None:
-        self._progress.stop()
+def _debug_requested(args: list[str] | None = None) -> bool:
+    argv = args if args is not None else sys.argv[1:]
+    return "--debug" in argv or os.environ.get("TIERWISE_LOG_LEVEL", "").lower() == "debug"
 
 
-def make_progress() -> Progress:
-    return RichProgress() if sys.stderr.isatty() else NoProgress()
+class TierwiseGroup(click.Group):
+    """The command group whose ``main`` is the one place every failure is turned into a
+    line and an exit code: usage errors exit 64, tierwise's errors their class's code,
+    anything else 1 ("a bug") with the traceback only under ``--debug``."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        argv = list(kwargs.get("args") or (args[0] if args else None) or sys.argv[1:])
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # `tierwise` alone: the help, as click prints it, and the usage code.
+            click.echo(exc.format_message(), err=True)
+            sys.exit(EXIT_USAGE)
+        except click.UsageError as exc:
+            see = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"tierwise: usage error: {exc.format_message()}{see}", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("tierwise: aborted", err=True)
+            sys.exit(130)
+        except SystemExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into a line
+            fail_on(exc, debug=_debug_requested(argv))
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def emit(ctx: Context, data: Any, text: str) -> None:
@@ -144,7 +199,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TierwiseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--model",
     "model",
@@ -159,15 +214,20 @@ def _json_default(value: Any) -> Any:
     default=None,
     help="Logs on stderr: JSON lines, key=value, or auto (key=value on a terminal).",
 )
+@click.option(
+    "--debug", is_flag=True, help="Show the traceback of a failure (also TIERWISE_LOG_LEVEL=debug)."
+)
 @click.version_option(package_name="tierwise")
 @click.pass_context
-def main(ctx: click.Context, model: Path | None, as_json: bool, log_format: str | None) -> None:
+def main(
+    ctx: click.Context, model: Path | None, as_json: bool, log_format: str | None, debug: bool
+) -> None:
     """tierwise: tier accounts in Salesforce and HubSpot; write back tiers, plays and tasks.
 
     Start with `tierwise demo` (no credentials needed). Settings come from TIERWISE_*
     environment variables (see the README); `tierwise validate` checks them.
     """
-    ctx.obj = Context(model, as_json, log_format)
+    ctx.obj = Context(model, as_json, log_format, debug)
 
 
 # -- runs ------------------------------------------------------------------------
@@ -178,8 +238,12 @@ def _execute(
     dry_run: bool,
     settings: Settings | None = None,
     connectors: Any = None,
+    outputs: tuple[tuple[Path | None, str], ...] = (),
 ) -> tuple[Outcome, Path | None]:
     settings = settings or ctx.settings()
+    # Refuse before any CRM is touched: the state database, the report folder, output files.
+    preflight.refuse(preflight.run_problems(settings, report=not dry_run, outputs=outputs))
+    warn_unknown_variables()
     stop = threading.Event()
     previous = signal.getsignal(signal.SIGTERM)
 
@@ -205,8 +269,48 @@ def _execute(
             signal.signal(signal.SIGTERM, previous)
     path = None
     if not dry_run and outcome.report.status != "locked":
-        path = outcome.report.write(settings.report_dir)
+        path = write_report(outcome.report, settings)
     return outcome, path
+
+
+def warn_unknown_variables() -> None:
+    """A misspelt TIERWISE_* name is otherwise ignored without a word: log it once."""
+    import structlog
+
+    for problem in preflight.unknown_variables(dict(os.environ)):
+        structlog.get_logger("tierwise.settings").warning(
+            "settings.unknown_variable", problem=problem.message
+        )
+
+
+def write_report(report: RunReport, settings: Settings) -> Path | None:
+    """Write the run report; after the CRM writes, a failure here is a warning, not a crash."""
+    try:
+        return report.write(settings.report_dir)
+    except OSError as exc:
+        click.echo(
+            f"tierwise: warning: could not write the run report to {settings.report_dir} "
+            f"(TIERWISE_REPORT_DIR): {exc.strerror or exc}",
+            err=True,
+        )
+        return None
+
+
+def json_option(fn: Any) -> Any:
+    """``--json`` after the command too (``tierwise run --json``), same as before it."""
+
+    def set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value and isinstance(ctx.obj, Context):
+            ctx.obj.as_json = True
+
+    return click.option(
+        "--json",
+        "as_json_flag",
+        is_flag=True,
+        expose_value=False,
+        callback=set_json,
+        help="Machine-readable JSON on stdout.",
+    )(fn)
 
 
 @main.command()
@@ -222,6 +326,7 @@ def _execute(
     help="On the first run against an org, also create entry tasks for every account found "
     "in a tier (TIERWISE_BACKFILL_TASKS); by default the first run creates none.",
 )
+@json_option
 @click.pass_obj
 def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
     """Run one sync cycle: pull -> score -> tier -> diff -> write -> tasks -> record."""
@@ -231,7 +336,27 @@ def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
     outcome, path = _execute(ctx, full=full, dry_run=dry_run, settings=settings)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
+    if report.exit_code != 0:
+        # The reason as one line on stderr too, as every other command reports failures.
+        prefix = PREFIXES.get(report.status, f"run {report.status}: ")
+        reason = unreachable_hint(report.message, ctx.settings()) or report.status
+        line = reason if reason.startswith(prefix) else prefix + reason
+        click.echo(f"tierwise: {redactor().scrub(line)}", err=True)
     sys.exit(report.exit_code)
+
+
+def unreachable_hint(message: str, settings: Settings) -> str:
+    """Name the URL and the setting when a CRM could not be reached at all."""
+    if "connection or timeout" not in message and "TLS" not in message:
+        return message
+    hints = []
+    if settings.salesforce is not None and "Salesforce" in message:
+        hints.append(f"TIERWISE_SALESFORCE__INSTANCE_URL={settings.salesforce.instance_url}")
+    if settings.hubspot is not None and "HubSpot" in message:
+        hints.append(f"TIERWISE_HUBSPOT__BASE_URL={settings.hubspot.base_url}")
+    if not hints:
+        return message
+    return f"{message}; cannot reach {', '.join(hints)}: check the host, port and scheme"
 
 
 def plan_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -292,7 +417,7 @@ def format_plan(plan: Plan, report: RunReport) -> str:
 @click.pass_obj
 def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> None:
     """Show what a run would change, per account and per field (old -> new). Writes nothing."""
-    outcome, _ = _execute(ctx, full=full, dry_run=True)
+    outcome, _ = _execute(ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"),))
     report = outcome.report
     if outcome.plan is None:
         click.echo(redactor().scrub(summary(report)), err=True)
@@ -329,20 +454,27 @@ def schedule(ctx: Context) -> None:
     Serves Prometheus metrics on TIERWISE_SCHEDULE__METRICS_PORT. SIGTERM finishes the
     batch in flight, saves progress and exits.
     """
-    from sync.scheduler import build_scheduler, install_stop_handlers
+    from sync.scheduler import build_scheduler, install_stop_handlers, scheduled_job
 
     settings = ctx.settings()
+    port = settings.schedule.metrics_port
+    preflight.refuse(
+        [
+            *preflight.run_problems(settings),
+            *preflight.cron_problems(settings),
+            *(
+                [p]
+                if port and (p := preflight.port_problem(port, "TIERWISE_SCHEDULE__METRICS_PORT"))
+                else []
+            ),
+        ]
+    )
+    warn_unknown_variables()
     with handled():
         app = boot.bootstrap(settings, model_path=ctx.model)
-    if settings.schedule.metrics_port:
-        app.metrics.serve(settings.schedule.metrics_port)
-
-    def job(full: bool) -> None:
-        if app.stop.is_set():
-            return
-        outcome = app.engine.run(full=full)
-        outcome.report.write(settings.report_dir)
-        app.metrics.observe(outcome.report)
+    if port:
+        app.metrics.serve(port)
+    job = scheduled_job(app, settings, write_report)
 
     scheduler = build_scheduler(settings.schedule, job, settings.timezone)
     install_stop_handlers(scheduler, app.stop, settings.schedule.shutdown_grace_seconds)
@@ -355,6 +487,32 @@ def schedule(ctx: Context) -> None:
         scheduler.start()
     finally:
         app.close()
+
+
+@main.command()
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for an answer.")
+def health(timeout: float) -> None:
+    """Exit 0 if the local `tierwise schedule` worker answers healthy (the image's check).
+
+    Reads /healthz on TIERWISE_SCHEDULE__METRICS_PORT: unhealthy after
+    TIERWISE_SCHEDULE__UNHEALTHY_AFTER_FAILURES failed runs in a row, or no answer.
+    """
+    import urllib.error
+    import urllib.request
+
+    port = boot.load_settings().schedule.metrics_port
+    if not port:
+        raise SettingError("TIERWISE_SCHEDULE__METRICS_PORT is off: nothing to check")
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            click.echo(f"healthy: {url}")
+            sys.exit(0 if response.status == 200 else EXIT_UNEXPECTED)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        fail(EXIT_UNEXPECTED, f"unhealthy: {url} answered {exc.code} (consecutive failed runs)")
+    except OSError as exc:
+        fail(EXIT_UNEXPECTED, f"unhealthy: no answer from {url} ({exc})")
 
 
 # -- reading the state store -------------------------------------------------------
@@ -372,8 +530,27 @@ def _find_key(store: Any, account: str) -> str | None:
     return None
 
 
+def _not_found(store: Any, account: str) -> NoReturn:
+    """Exit 8 with the closest keys, domains or names the state store does hold."""
+    import difflib
+
+    snapshots = store.snapshots()
+    if not snapshots:
+        raise NotFoundError(f"no account {account!r}: the state store is empty; run `tierwise run`")
+    names: dict[str, str] = {}
+    for snap in snapshots:
+        names[str(snap.key)] = str(snap.key)
+        name = getattr(snap, "name", None)
+        if name:
+            names[str(name).lower()] = str(snap.key)
+    close = difflib.get_close_matches(account.lower(), list(names), n=3, cutoff=0.6)
+    hint = "; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?" if close else ""
+    raise NotFoundError(f"no account {account!r} in the state store{hint}")
+
+
 @main.command()
 @click.argument("account")
+@json_option
 @click.pass_obj
 def explain(ctx: Context, account: str) -> None:
     """Explain the tier of ACCOUNT (key, domain or CRM id) from the last pulled data."""
@@ -385,9 +562,7 @@ def explain(ctx: Context, account: str) -> None:
         store = boot.build_store(settings)
     key = _find_key(store, account)
     if key is None:
-        fail(
-            EXIT_UNEXPECTED, f"no account {account!r} in the state store; run `tierwise run` first"
-        )
+        _not_found(store, account)
     now = datetime.now(UTC)
     accounts = merge_accounts(store.snapshots(), settings.primary, now.date())
     result = tier_accounts(model, to_inputs(accounts), store.histories(now), now)
@@ -403,6 +578,7 @@ def explain(ctx: Context, account: str) -> None:
 
 @main.command()
 @click.argument("account")
+@json_option
 @click.pass_obj
 def history(ctx: Context, account: str) -> None:
     """Show ACCOUNT's tier and score over time (key, domain or CRM id)."""
@@ -412,7 +588,7 @@ def history(ctx: Context, account: str) -> None:
     key = _find_key(store, account) or account
     rows = store.history(key)
     if not rows:
-        fail(EXIT_UNEXPECTED, f"no history for {account!r}")
+        _not_found(store, account)
     text = "\n".join(
         [f"{key}"]
         + [
@@ -425,6 +601,7 @@ def history(ctx: Context, account: str) -> None:
 
 @main.command()
 @click.option("--limit", default=20, show_default=True, help="How many runs to list, newest first.")
+@json_option
 @click.pass_obj
 def runs(ctx: Context, limit: int) -> None:
     """List recent runs from the run ledger."""
@@ -448,13 +625,46 @@ def runs(ctx: Context, limit: int) -> None:
 
 
 @main.command()
+@click.option(
+    "--online", is_flag=True, help="Also check each CRM: authentication, fields, permissions."
+)
+@json_option
 @click.pass_obj
-def validate(ctx: Context) -> None:
-    """Check settings and the model file without contacting any CRM."""
+def validate(ctx: Context, online: bool) -> None:
+    """Check everything run and schedule would refuse, without contacting any CRM.
+
+    Settings, cron strings, model files, state database URL, report folder, CRM
+    credentials, unknown TIERWISE_* variables. --online adds the CRM checks.
+    """
     settings = ctx.settings()
     with handled():
         model = boot.build_model(settings, ctx.model)
         apply_mapping(settings, model.fields)  # the mapping file, and unknown mapping keys
+    problems = preflight.all_problems(settings, ctx.model, dict(os.environ))
+    inputs = set(model.fields)
+    if settings.customer_tiers and Path(settings.customer_model_path).is_file():
+        with handled():
+            inputs |= set(boot.build_customer_model(settings).fields)
+    problems += preflight.mapping_problems(settings, inputs)
+    for problem in problems:
+        if problem.severity == "warning":
+            click.echo(f"tierwise: warning: {problem.message}", err=True)
+    errors = [p.message for p in problems if p.severity == "error"]
+    if errors:
+        for message in errors[1:]:
+            click.echo(f"tierwise: configuration error: {message}", err=True)
+        more = f" (and {len(errors) - 1} more above)" if errors[1:] else ""
+        raise SettingError(errors[0] + more)
+    if online:
+        with handled():
+            for connector in boot.build_crm_connectors(settings, model):
+                try:
+                    connector.check_access()
+                    connector.validate_schema()
+                finally:
+                    close = getattr(connector, "close", None)
+                    if callable(close):
+                        close()
     systems = [name for name in ("salesforce", "hubspot") if getattr(settings, name) is not None]
     data = {
         "model": str(ctx.model or settings.model_path),
@@ -462,10 +672,13 @@ def validate(ctx: Context) -> None:
         "tiers": model.tier_labels(),
         "crms": systems,
         "database": _safe_url(settings.database_url),
+        "online": online,
+        "warnings": [p.message for p in problems if p.severity == "warning"],
     }
     text = (
         f"ok: model {data['model']} (version {data['model_version']}), tiers "
-        f"{', '.join(data['tiers'])}; CRMs: {', '.join(systems) or 'none configured'}; "
+        f"{', '.join(data['tiers'])}; CRMs: {', '.join(systems) or 'none configured'}"
+        f"{' (access, fields and permissions checked online)' if online else ''}; "
         f"state: {data['database']}"
     )
     emit(ctx, data, text)
@@ -482,6 +695,7 @@ def _safe_url(url: str) -> str:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Only list what would be created.")
+@json_option
 @click.pass_obj
 def provision(ctx: Context, dry_run: bool) -> None:
     """Create tierwise's fields/properties in each configured CRM (idempotent)."""
@@ -540,6 +754,14 @@ def sandbox_cmd(
     """
     from sandbox import serve_forever
 
+    preflight.refuse(
+        p
+        for p in (
+            preflight.port_problem(salesforce_port, "--salesforce-port", host),
+            preflight.port_problem(hubspot_port, "--hubspot-port", host),
+        )
+        if p
+    )
     serve_forever(
         accounts,
         seed,
@@ -601,7 +823,11 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
         click.echo(redactor().scrub(summary(second.report)))
         click.echo("\n" + demo_minimum(first.report, accounts))
         click.echo(
-            "\nWhere next:\n"
+            "\nWhere next (the demo's sandbox and state are gone when it exits):\n"
+            "  tierwise sandbox             start the sandbox again (leave it running), then\n"
+            "                               in another shell export the TIERWISE_* lines it\n"
+            "                               prints, e.g. export TIERWISE_HUBSPOT__ACCESS_TOKEN=…\n"
+            "  tierwise provision           create tierwise's fields in the sandbox\n"
             "  tierwise validate            check your settings and model file\n"
             "  tierwise plan --csv plan.csv see what a run would change in your CRMs, per field\n"
             "  tierwise run --dry-run       a whole run that writes nothing\n"

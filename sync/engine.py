@@ -27,13 +27,9 @@ from connectors.base import (
     TaskOutcome,
     TaskRequest,
 )
-from connectors.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    QuotaExhaustedError,
-)
 from sync.apply import StopRequested, check_stop, ensure_tasks, write_updates
 from sync.customers import decide_customers, history_decisions, split_histories
+from sync.exits import classify
 from sync.merge import account_key, apply_overrides, detect_hand_edits, merge_accounts, to_inputs
 from sync.plan import plan_run
 from sync.progress import NoProgress, Progress
@@ -41,7 +37,6 @@ from sync.records import MergedAccount, Plan, Snapshot
 from sync.report import RunReport, minimum_calls
 from sync.state import LockHeldError, StateStore, TaskRecord
 from sync.watermark import next_watermark, parse_watermark
-from tiering.errors import ModelError
 from tiering.records import Decision, TieringResult
 
 log = structlog.get_logger("tierwise.sync")
@@ -153,15 +148,15 @@ class SyncEngine:
         except StopRequested:
             report.status = "stopped"
             report.message = "stopped on request; progress was saved and the next run continues"
-        except QuotaExhaustedError as exc:
-            report.status, report.message = "deferred", f"deferred: {exc}"
-        except AuthenticationError as exc:
-            report.status, report.message = "authentication", str(exc)
-        except (ConfigurationError, ModelError) as exc:
-            report.status, report.message = "configuration", str(exc)
         except Exception as exc:
-            report.status, report.message = "failed", f"{type(exc).__name__}: {exc}"
-            log.exception("run.error")
+            # One mapping (sync/exits.py) for every command; only a bug gets a traceback.
+            report.status, report.message = classify(exc)
+            if report.status == "deferred":
+                report.message = f"deferred: {report.message}"
+            log.error("run.error", status=report.status, error=report.message)
+            if report.status == "failed":
+                # A bug: its traceback at debug level (--debug / TIERWISE_LOG_LEVEL=debug).
+                log.debug("run.error_traceback", exc_info=True)
         finally:
             self._finish(report)
             lock.release()

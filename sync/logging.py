@@ -90,6 +90,10 @@ def configure_logging(
     _redactor = Redactor(secrets)
     out = stream or sys.stderr
     json_lines = fmt == "json" or (fmt == "auto" and not out.isatty())
+    if stream is None:
+        # Resolve sys.stderr at each write: while progress bars are live, rich swaps it
+        # for a proxy that prints log lines above the bars instead of onto them.
+        out = _CurrentStderr()
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -115,6 +119,19 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+
+
+class _CurrentStderr:
+    """A file-like object that writes to whatever ``sys.stderr`` is at the moment."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 def settings_secrets(settings: Any) -> list[str]:

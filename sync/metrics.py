@@ -1,10 +1,23 @@
-"""Prometheus metrics of the worker, on their own registry (served by ``tierwise schedule``)."""
+"""Prometheus metrics of the worker, on their own registry (served by ``tierwise schedule``).
+
+The same port answers ``/healthz``: 200 while the worker is healthy, 503 after
+``TIERWISE_SCHEDULE__UNHEALTHY_AFTER_FAILURES`` failed runs in a row (the image's
+health check and a Kubernetes liveness probe read it).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 
 if TYPE_CHECKING:
     from sync.report import RunReport
@@ -32,6 +45,33 @@ class Metrics:
         self.duration = Gauge(
             "tierwise_last_run_duration_seconds", "Duration of the last run", registry=r
         )
+        self.last_failure = Gauge(
+            "tierwise_last_failure_timestamp_seconds", "End of the last failed run", registry=r
+        )
+        self.consecutive_failures = Gauge(
+            "tierwise_consecutive_failures", "Scheduled runs failed in a row", registry=r
+        )
+        self.health: Any = None
+        self.server: ThreadingHTTPServer | None = None
+
+    def bind_health(self, health: Any) -> None:
+        self.health = health
+
+    @property
+    def healthy(self) -> bool:
+        return self.health is None or bool(self.health.healthy)
+
+    def record_status(self, kind: str, status: str, at: float | None = None) -> None:
+        """Count a run that produced no report (the engine itself failed)."""
+        import time
+
+        self.runs.labels(kind, status).inc()
+        self.last_failure.set(at if at is not None else time.time())
+        self._health_gauge()
+
+    def _health_gauge(self) -> None:
+        if self.health is not None:
+            self.consecutive_failures.set(self.health.consecutive)
 
     def observe(self, report: RunReport) -> None:
         self.runs.labels(report.kind, report.status).inc()
@@ -49,8 +89,40 @@ class Metrics:
             self.tasks.labels(system).inc(count)
         if report.finished is not None:
             self.duration.set((report.finished - report.started).total_seconds())
-            if report.status == "ok":
+            if report.status in ("ok", "partial"):
                 self.last_success.set(report.finished.timestamp())
+            elif report.exit_code not in (0, 4, 5, 6):
+                self.last_failure.set(report.finished.timestamp())
+        self._health_gauge()
 
-    def serve(self, port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from outside the container
-        start_http_server(port, addr=addr, registry=self.registry)
+    def serve(self, port: int, addr: str = "0.0.0.0") -> int:  # noqa: S104 - scraped from outside the container
+        """Serve ``/metrics`` and ``/healthz`` in a daemon thread; returns the bound port."""
+        metrics = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/healthz"):
+                    ok = metrics.healthy
+                    body = b"ok\n" if ok else b"unhealthy: consecutive failed runs\n"
+                    self._send(200 if ok else 503, body, "text/plain")
+                else:
+                    self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
+
+            def _send(self, code: int, body: bytes, kind: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None  # scrapes every few seconds would flood the JSON log
+
+        self.server = ThreadingHTTPServer((addr, port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return int(self.server.server_address[1])
+
+    def shutdown(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()

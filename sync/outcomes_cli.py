@@ -65,6 +65,15 @@ def _load(ctx: Context, today: date) -> Loaded:
                   account_keys(snapshots), inputs)
 
 
+def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
+    """Output files' folders are checked before the CRMs are read (one line, exit 2)."""
+    from sync import preflight
+
+    preflight.refuse(
+        p for path, opt in outputs if path and (p := preflight.output_file_problem(path, opt))
+    )
+
+
 def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
     from sync.cli import _json_default
     from sync.logging import redactor
@@ -107,6 +116,7 @@ def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_
     start = _day(since, end - timedelta(days=365))
     if start > end:
         fail(EXIT_CONFIG, f"--since {start} is after --until {end}")
+    _check_outputs((csv_file, "--csv"), (html_file, "--html"))
     loaded = _load(ctx, today)
     points = tiers_as_of(loaded.store, end_of(end))
     model = loaded.model
@@ -209,6 +219,7 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
 
     today = datetime.now(UTC).date()
     start = _day(since, date(1970, 1, 1))
+    _check_outputs((out, "--out"))
     loaded = _load(ctx, today)
     if out.resolve() == loaded.model_path.resolve():
         fail(EXIT_CONFIG, "--out must not be the live model file")
@@ -257,6 +268,7 @@ def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | No
     today = datetime.now(UTC).date()
     with handled():
         model = load_model(customer_model or CUSTOMER_MODEL)
+    _check_outputs((csv_file, "--csv"))
     loaded = _load(ctx, today)
     rows = customer_tiers(model, loaded.deals, today)
     data = customers_dict(rows)

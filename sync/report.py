@@ -21,17 +21,8 @@ from sync.logging import redactor
 PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
 BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
 
-EXIT_CODES = {
-    "ok": 0,
-    "dry_run": 0,
-    "partial": 4,
-    "stopped": 4,
-    "deferred": 6,
-    "locked": 5,
-    "configuration": 2,
-    "authentication": 3,
-    "failed": 1,
-}
+# Status -> exit code: one table for the engine, the report and every command.
+from sync.exits import EXIT_CODES  # noqa: E402 - kept beside the sizes it used to sit with
 
 
 @dataclass

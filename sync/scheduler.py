@@ -67,3 +67,73 @@ def install_stop_handlers(
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
+
+
+class Health:
+    """Consecutive failed scheduled runs; unhealthy at ``threshold`` (the health check reads it).
+
+    "Failed" is a run that could not do its work: configuration, authentication, an
+    unreachable CRM, a bug. Partial runs, stops, deferrals and lock-held skips are the
+    normal life of a worker and reset nothing.
+    """
+
+    FAILURES = frozenset({"failed", "configuration", "authentication", "unavailable"})
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.consecutive = 0
+
+    def record(self, status: str) -> None:
+        if status in self.FAILURES:
+            self.consecutive += 1
+        elif status in ("ok", "partial"):
+            self.consecutive = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self.consecutive < self.threshold
+
+
+def scheduled_job(
+    app: Any, settings: Any, write_report: Callable[[Any, Any], Any]
+) -> Callable[[bool], None]:
+    """The function APScheduler calls: never raises (APScheduler would print a traceback
+    into the JSON log); each outcome is one structured event, counted in /metrics."""
+    health = Health(settings.schedule.unhealthy_after_failures)
+    app.metrics.bind_health(health)
+
+    def job(full: bool) -> None:
+        if app.stop.is_set():
+            return
+        try:
+            outcome = app.engine.run(full=full)
+        except Exception as exc:  # noqa: BLE001 - the engine reports; this is a last resort
+            from sync.exits import classify
+
+            status, message = classify(exc)
+            log.error(
+                "schedule.run_failed",
+                kind="full" if full else "incremental",
+                status=status,
+                error=message,
+            )
+            health.record(status)
+            app.metrics.record_status("full" if full else "incremental", status)
+            return
+        report = outcome.report
+        path = write_report(report, settings)
+        health.record(report.status)
+        app.metrics.observe(report)
+        event = log.info if report.exit_code == 0 else log.error
+        event(
+            "schedule.run_finished",
+            kind=report.kind,
+            status=report.status,
+            exit_code=report.exit_code,
+            message=report.message,
+            report=str(path) if path else None,
+            consecutive_failures=health.consecutive,
+            healthy=health.healthy,
+        )
+
+    return job

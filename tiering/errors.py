@@ -10,7 +10,15 @@ from __future__ import annotations
 
 
 class TierwiseError(Exception):
-    """Base of every error tierwise raises on purpose."""
+    """Base of every error tierwise raises on purpose.
+
+    Each class carries the run status (``run_status``) and the process exit code it ends in, so the
+    engine, the run report and every CLI command map a failure the same way (the
+    table of codes is ``sync.exits.EXIT_CODES``).
+    """
+
+    run_status = "failed"
+    exit_code = 1
 
 
 class ModelError(TierwiseError):
@@ -19,6 +27,9 @@ class ModelError(TierwiseError):
     ``str(error)`` is ``<file>:<line>: <key path>: <problem>``, e.g.
     ``model.yaml:23: tiers[1].capacity: must be a positive integer``.
     """
+
+    run_status = "configuration"
+    exit_code = 2
 
     def __init__(self, file: str, line: int | None, key: str, problem: str) -> None:
         self.file = file

@@ -34,10 +34,12 @@ from urllib3.exceptions import (
 
 from connectors.errors import (
     AuthenticationError,
+    ConfigurationError,
     CrmError,
     FatalCrmError,
     QuotaExhaustedError,
     RetriableError,
+    speaks_plain_http,
 )
 
 SYSTEM = "hubspot"
@@ -97,6 +99,12 @@ def classify(exc: BaseException, *, operation: str, object_name: str | None = No
     kw: dict[str, Any] = {"system": SYSTEM, "object_name": object_name}
     if isinstance(exc, CrmError):
         return exc
+    if speaks_plain_http(exc):
+        return ConfigurationError(
+            f"{where}: the server speaks plain HTTP, not TLS; use http:// (or the HTTPS "
+            "port) in TIERWISE_HUBSPOT__BASE_URL",
+            **kw,
+        )
     if is_api_exception(exc):
         status = int(getattr(exc, "status", 0) or 0)
         body = error_body(exc)

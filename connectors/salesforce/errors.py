@@ -37,6 +37,7 @@ from connectors.errors import (
     QuotaExhaustedError,
     RetriableError,
     SchemaError,
+    speaks_plain_http,
 )
 
 SYSTEM = "salesforce"
@@ -113,6 +114,12 @@ def classify(
         if status in RETRIABLE_STATUSES:
             return RetriableError(detail, **kw)
         return FatalCrmError(detail, **kw)
+    if isinstance(exc, requests.exceptions.SSLError) and speaks_plain_http(exc):
+        return ConfigurationError(
+            f"{where}: the server speaks plain HTTP, not TLS; use http:// (or the HTTPS "
+            "port) in TIERWISE_SALESFORCE__INSTANCE_URL",
+            **kw,
+        )
     if isinstance(exc, requests.exceptions.SSLError):
         return ConfigurationError(
             f"{where}: TLS verification failed; set TIERWISE_SALESFORCE__CA_BUNDLE "

@@ -28,6 +28,9 @@ from tiering.errors import TierwiseError
 class LockHeldError(TierwiseError):
     """Another run holds the lock; this one did nothing."""
 
+    run_status = "locked"
+    exit_code = 5
+
 
 def advisory_key(name: str) -> int:
     """A stable signed 64-bit key for ``pg_try_advisory_lock`` derived from the lock name."""

@@ -57,7 +57,10 @@ def test_every_command_has_help(command: str) -> None:
     )
 
 
-def test_validate_accepts_the_bundled_model(env: Path) -> None:
+def test_validate_accepts_the_bundled_model(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIERWISE_HUBSPOT__ACCESS_TOKEN", "pat-na1-test")  # one CRM configured
     result = CliRunner().invoke(main, ["--json", "validate"])
     assert 0 == result.exit_code, result.output
     data = json.loads(result.stdout)
@@ -79,7 +82,7 @@ def test_invalid_settings_exit_2_without_echoing_the_value(
     monkeypatch.setenv("TIERWISE_HAND_EDIT_OVERRIDE_DAYS", "canary-7f3a9e21d4")
     result = CliRunner().invoke(main, ["validate"])
     assert 2 == result.exit_code
-    assert "hand_edit_override_days" in result.output
+    assert "TIERWISE_HAND_EDIT_OVERRIDE_DAYS" in result.output
     assert "canary-7f3a9e21d4" not in result.output
 
 

@@ -1,0 +1,125 @@
+"""One mapping from a failure to its run status, its exit code and its one-line message.
+
+tierwise runs unattended: the operator learns about a problem from one line on stderr
+and the exit code. The engine (run status), the run report (``exit_code``) and every
+CLI command classify failures here, so the same failure ends the same way whatever
+command met it. Each error class carries its ``run_status`` and ``exit_code``
+(``tiering.errors.TierwiseError`` and its subclasses); this module holds the table
+and turns foreign exceptions (pydantic, SQLAlchemy, ``OSError``) into operator words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tiering.errors import TierwiseError
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_CONFIG = 2
+EXIT_AUTH = 3
+EXIT_PARTIAL = 4
+EXIT_LOCKED = 5
+EXIT_DEFERRED = 6
+EXIT_UNAVAILABLE = 7
+EXIT_NOT_FOUND = 8
+# sysexits.h EX_USAGE: distinct from click's default 2, which is our configuration code.
+EXIT_USAGE = 64
+
+# Run status (report, ledger, metrics label) -> process exit code. README documents it.
+EXIT_CODES: dict[str, int] = {
+    "ok": EXIT_OK,
+    "dry_run": EXIT_OK,
+    "failed": EXIT_UNEXPECTED,
+    "configuration": EXIT_CONFIG,
+    "authentication": EXIT_AUTH,
+    "partial": EXIT_PARTIAL,
+    "stopped": EXIT_PARTIAL,
+    "locked": EXIT_LOCKED,
+    "deferred": EXIT_DEFERRED,
+    "unavailable": EXIT_UNAVAILABLE,
+    "not_found": EXIT_NOT_FOUND,
+    "usage": EXIT_USAGE,
+}
+
+
+class SettingError(TierwiseError):
+    """A setting, path, port or URL the operator gave is wrong; nothing was written."""
+
+    run_status = "configuration"
+    exit_code = EXIT_CONFIG
+
+
+class NotFoundError(TierwiseError):
+    """The account (or other thing) asked for is not in the state store."""
+
+    run_status = "not_found"
+    exit_code = EXIT_NOT_FOUND
+
+
+_SQLA_NOISE = re.compile(r"\s*\((?:Background on this error at|sqlalche\.me)[^)]*\)")
+_SQL_TEXT = re.compile(r"\s*\[SQL:.*", re.DOTALL)
+_PYDANTIC_URL = re.compile(r"\s*For further information visit https?://\S+")
+
+
+def clean(message: str) -> str:
+    """Drop library documentation URLs and SQL text; keep one line."""
+    message = _SQLA_NOISE.sub("", message)
+    message = _SQL_TEXT.sub("", message)
+    message = _PYDANTIC_URL.sub("", message)
+    return " ".join(message.split())
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """``(status, one-line message)`` for any exception met by a run or a command."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, TierwiseError):
+        status = exc.run_status if exc.run_status in EXIT_CODES else "failed"
+        return status, clean(str(exc))
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        detail = clean(str(orig if orig is not None else exc))
+        return "configuration", (
+            f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {detail}"
+        )
+    if isinstance(exc, ModuleNotFoundError) and exc.name and "sqlalchemy" not in exc.name:
+        return "configuration", (
+            f"missing Python module {exc.name!r} (a database driver tierwise does not ship?); "
+            "TIERWISE_DATABASE_URL supports sqlite:/// and postgresql:// only"
+        )
+    return "failed", clean(f"{type(exc).__name__}: {exc}")
+
+
+def exit_code(status: str) -> int:
+    return EXIT_CODES.get(status, EXIT_UNEXPECTED)
+
+
+def settings_error(exc: Exception, env: dict[str, str]) -> SettingError:
+    """pydantic's settings errors as one line naming the variable, never its value."""
+    from pydantic import ValidationError
+
+    from config.catalog import env_name, nearest
+
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            name = env_name(tuple(error["loc"]))
+            if error["type"] == "extra_forbidden":
+                parts.append(f"{name} is not a tierwise setting{nearest(name)}")
+            else:
+                parts.append(f"{name}: {clean(error['msg'])}")
+        return SettingError("invalid settings: " + "; ".join(parts))
+    # pydantic-settings could not parse a value (JSON in a dict setting): find which.
+    import json
+
+    for name, value in sorted(env.items()):
+        if name.upper().startswith("TIERWISE_") and value.lstrip()[:1] in ("{", "["):
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as bad:
+                return SettingError(
+                    f"invalid settings: {name} is not valid JSON ({bad.msg} at character "
+                    f'{bad.pos}); write it as \'{{"key": "value"}}\''
+                )
+    return SettingError(f"invalid settings: {clean(str(exc))}")
