@@ -19,8 +19,8 @@ from urllib.parse import unquote
 from sandbox.bulk import BulkIngest
 from sandbox.clock import SandboxClock, sf_datetime
 from sandbox.faults import FaultRule, FaultSet
-from sandbox.sf_schema import FieldDef, field_from_metadata
 from sandbox.sf_auth import OAuthEndpoints
+from sandbox.sf_schema import FieldDef, field_from_metadata
 from sandbox.sf_store import (
     ACTIVITY_OBJECTS,
     TOOLING_ONLY,

@@ -298,9 +298,10 @@ def custom_field_fields() -> list[FieldDef]:
     ]
 
 
-KEY_PREFIX = {"PermissionSetAssignment": "0Pa", "TaskStatus": "01J","Account": "001", "Opportunity": "006",
+KEY_PREFIX = {"Account": "001", "Opportunity": "006",
               "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
-              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS"}
+              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS",
+              "PermissionSetAssignment": "0Pa", "TaskStatus": "01J"}
 LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"),
           "Event": ("Event", "Events"), "User": ("User", "Users"),
           "Opportunity": ("Opportunity", "Opportunities")}

@@ -559,9 +559,9 @@ class SalesforceOrg:
         day = record.get("ActivityDate")
         closed = object_name == "Event" or bool(record.get("IsClosed"))
         account = self.objects["Account"].get(account_id or "")
-        if account is not None and closed and day:
-            if not account.get("LastActivityDate") or account["LastActivityDate"] < day:
-                account["LastActivityDate"] = day
+        latest = account.get("LastActivityDate") if account is not None else None
+        if account is not None and closed and day and (not latest or latest < day):
+            account["LastActivityDate"] = day
 
     def find_external(self, object_name: str, field_name: str, value: str) -> list[str]:
         index = self._ext_index.get((object_name, field_name))
@@ -706,7 +706,7 @@ class SalesforceOrg:
         wanted = {row["Id"] for row in rows}
         by_parent: dict[str, list[dict[str, Any]]] = {}
         for rec in self.objects[child].values():
-            parent_id = rec.get(key)
+            parent_id = str(rec.get(key) or "")
             if parent_id in wanted and (predicate is None or predicate(rec)):
                 by_parent.setdefault(parent_id, []).append(
                     self.project(child, rec, names, version))
