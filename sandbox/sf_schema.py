@@ -174,7 +174,9 @@ def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES
     return [
         *_system_fields(),
         FieldDef("Subject", "string", "Subject", 255),
-        FieldDef("Status", "picklist", "Status", 255, nillable=False,
+        # Only the org's TaskStatus values are accepted (restricted: a GUESS, the reference
+        # says each status "implies IsClosed", so an unknown one has no meaning).
+        FieldDef("Status", "picklist", "Status", 255, nillable=False, restricted=True,
                  picklist=tuple(s[0] for s in statuses),
                  default=next(s[0] for s in statuses if s[2])),
         FieldDef("Priority", "picklist", "Priority", 255, nillable=False, picklist=TASK_PRIORITIES,
