@@ -1220,7 +1220,8 @@ class SalesforceConnector:
                     object_name=object_name,
                     retry=False,
                 ),
-                lambda: name in self._describe(object_name, fresh=True),
+                # Tooling, not describe: a new field is hidden from describe until FLS.
+                lambda: name in (self._existing_custom_fields([name]) or set()),
             )
         except FatalCrmError as exc:
             if "DUPLICATE_DEVELOPER_NAME" in str(exc):
