@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
 ACTIVITY = ("Task", "Event")
 
 
 def permission_set(sf: Salesforce, name: str = "Test_Fields") -> str:
-    found = sf.query(f"SELECT Id FROM PermissionSet WHERE Name = '{name}'")["records"]  # noqa: S608
+    found = sf.query(format_soql("SELECT Id FROM PermissionSet WHERE Name = {}", name))["records"]
     if found:
         return str(found[0]["Id"])
     return str(sf.PermissionSet.create({"Name": name, "Label": name})["id"])
@@ -40,7 +40,7 @@ def visible_field(sf: Salesforce, full_name: str, metadata: dict[str, Any]) -> N
     perm_set = permission_set(sf)
     grant(sf, perm_set, full_name)
     assigned = sf.query("SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = "
-                        f"'{perm_set}'")["records"]  # noqa: S608
+                        f"'{perm_set}'")["records"]
     if not assigned:
         assign(sf, perm_set)
 
