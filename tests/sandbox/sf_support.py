@@ -39,8 +39,8 @@ def visible_field(sf: Salesforce, full_name: str, metadata: dict[str, Any]) -> N
                       json={"FullName": full_name, "Metadata": metadata})
     perm_set = permission_set(sf)
     grant(sf, perm_set, full_name)
-    assigned = sf.query("SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = "
-                        f"'{perm_set}'")["records"]
+    assigned = sf.query(format_soql(
+        "SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = {}", perm_set))["records"]
     if not assigned:
         assign(sf, perm_set)
 
