@@ -21,6 +21,8 @@ Sources (CRM-API-NOTES §1.14, sandbox/README.md):
 from __future__ import annotations
 
 import base64
+import html
+import re
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -171,9 +173,11 @@ class OAuthEndpoints:
             return _soap_fault("INVALID_OPERATION",
                                "SOAP API login() is disabled by default in this org.")
         body = request.body.decode("utf-8")
-        if (f"<urn:username>{self.username}</urn:username>" not in body
-                or f"<urn:password>{self.password}{self.security_token}</urn:password>"
-                not in body):
+        # simple-salesforce uses the n1: or urn: prefix depending on the variant.
+        user = re.search(r"<(?:\w+:)?username>(.*?)</(?:\w+:)?username>", body, re.S)
+        secret = re.search(r"<(?:\w+:)?password>(.*?)</(?:\w+:)?password>", body, re.S)
+        if (user is None or secret is None or html.unescape(user.group(1)) != self.username
+                or html.unescape(secret.group(1)) != self.password + self.security_token):
             return _soap_fault("INVALID_LOGIN",
                                "INVALID_LOGIN: Invalid username, password, security token; or "
                                "user locked out.")
