@@ -128,7 +128,8 @@ def test_optional_inputs_the_org_lacks_are_listed_not_fatal(sb: Any) -> None:
     unmapped = sf.unmapped_inputs()
     assert "not mapped" == unmapped["intent_score"]
     assert "web_visits_30d" in unmapped
-    assert "industry" not in unmapped and "open_pipeline" not in unmapped
+    assert "industry" not in unmapped
+    assert "open_pipeline" not in unmapped
 
 
 def test_a_default_mapping_to_a_missing_field_degrades_but_an_explicit_one_fails(
