@@ -540,6 +540,11 @@ class SalesforceOrg:
             record["IsClosed"] = self._closed_status.get(record.get("Status") or "", False)
         if plan.object_name in ACTIVITY_OBJECTS:
             self._derive_activity(plan.object_name, record)
+        if plan.object_name == "Opportunity":
+            # IsClosed/IsWon follow the stage (OpportunityStage rows; standard stages here).
+            stage = record.get("StageName")
+            record["IsClosed"] = stage in ("Closed Won", "Closed Lost")
+            record["IsWon"] = stage == "Closed Won"
         if plan.object_name in ("FieldPermissions", "PermissionSetAssignment"):
             self.refresh_access()
         record["LastModifiedDate"] = stamp

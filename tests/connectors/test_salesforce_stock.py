@@ -166,3 +166,21 @@ def test_validate_tells_a_missing_field_from_one_hidden_by_field_security() -> N
     assert "exists but" not in str(missing.value)
     assert "Tierwise_Tier__c exists but is not visible to the API user" in str(hidden.value)
     assert "Tierwise_Integration" in str(hidden.value)
+
+
+def test_an_account_with_very_many_open_opportunities_follows_the_child_page() -> None:
+    with provisioned(Sandbox(accounts=5, seed=3, opportunities=False)) as box:
+        org = box.salesforce.org
+        account_id = next(iter(org.objects["Account"]))
+        for i in range(250):
+            org.commit(org.plan("Opportunity", None, {
+                "Name": f"Deal {i}", "AccountId": account_id, "Amount": 10.0,
+                "StageName": "Prospecting", "CloseDate": "2027-01-31"}))
+        sf = connector(box, {"open_pipeline": "number", "open_deals": "number"})
+        box.reset_calls()
+        accounts = {a.crm_id: a for a in sf.pull_accounts(None)}
+        sf.close()
+    assert (2500.0, 250.0) == (accounts[account_id].fields["open_pipeline"],
+                               accounts[account_id].fields["open_deals"])
+    # One page of accounts, one more page for the 51 children past the first 200.
+    assert {"query": 2} == sf.usage().calls
