@@ -17,6 +17,7 @@ def serve_forever(
     hubspot_port: int = 0,
     host: str = "127.0.0.1",
     provisioned: bool = False,
+    profile: str = "stock",
     hubspot_requests_per_10s: int | None = None,
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
@@ -25,6 +26,7 @@ def serve_forever(
     with Sandbox(
         accounts=accounts, seed=seed, host=host, salesforce_port=salesforce_port,
         hubspot_port=hubspot_port, hubspot_requests_per_10s=hubspot_requests_per_10s,
+        profile=profile,
     ) as sb:
         if provisioned:
             # The sandbox has no idea of its own of "provisioned": tierwise's own provision
