@@ -620,3 +620,14 @@ def test_a_get_uri_over_16k_characters_is_refused_with_414(
 
     assert 414 == raised.value.status
     assert 0 == fits["totalSize"]
+
+
+def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
+    from sandbox.runner import _provision
+
+    with Sandbox(accounts=5, seed=3, profile="enriched") as sb:
+        before = "Tierwise_Tier__c" in sb.salesforce.org.schemas["Account"]
+        _provision(sb)
+        fields = {f["name"] for f in sf_client(sb).Account.describe()["fields"]}
+    assert before is False
+    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= fields
