@@ -71,7 +71,8 @@ class FieldDef:
             "defaultValue": self.default,
             "restrictedPicklist": self.restricted,
             "picklistValues": [
-                {"active": True, "defaultValue": False, "label": value, "value": value,
+                {"active": True, "defaultValue": value == self.default, "label": value,
+                 "value": value,
                  "validFor": None}
                 for value in self.picklist
             ],

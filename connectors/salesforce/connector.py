@@ -951,6 +951,17 @@ class SalesforceConnector:
         outcome.failed = [replace(f, reason=f"task {f.crm_id}: {f.reason}") for f in failures]
         return outcome
 
+    def _open_status(self) -> str:
+        """The org's default open status: the Status picklist default from the Task
+        describe ``validate_schema`` already read (TaskStatus.IsDefault is "the default
+        picklist value"), else from TaskStatus - no extra call on a normal run."""
+        if self._task_status is None:
+            status = self._describes.get(self.task_object, {}).get("Status") or {}
+            for value in status.get("picklistValues") or []:
+                if value.get("defaultValue") and value.get("active", True):
+                    return str(value["value"])
+        return self._task_statuses()[0]
+
     def _task_statuses(self) -> tuple[str, str]:
         """(open status for creates, closed status for closes) as this org defines them:
         ``TaskStatus`` rows are org-specific (CRM-API-NOTES §1.12); one query per process."""
@@ -982,7 +993,7 @@ class SalesforceConnector:
             "Subject": task.subject[:255],
             "ActivityDate": task.due.isoformat(),
             "WhatId": task.crm_account_id,
-            "Status": self._task_statuses()[0],
+            "Status": self._open_status(),
             "Priority": TASK_PRIORITIES.get(task.priority, "Normal"),
             "Description": task.body,
         }

@@ -184,3 +184,16 @@ def test_an_account_with_very_many_open_opportunities_follows_the_child_page() -
                                accounts[account_id].fields["open_deals"])
     # One page of accounts, one more page for the 51 children past the first 200.
     assert {"query": 2} == sf.usage().calls
+
+
+def test_the_open_status_comes_from_the_describe_validate_already_read(sb: Any) -> None:
+    sf = salesforce(sb)
+    sf.validate_schema()
+    account_id = next(iter(sb.salesforce.objects["Account"]))
+    before = dict(sf.usage().calls)
+
+    created = sf.ensure_tasks([TaskRequest("tw-d-1", account_id, None, "Call",
+                                           date(2026, 12, 1), verify_existing=False)]).created
+
+    assert "Open" == sb.salesforce.objects["Task"][created["tw-d-1"]]["Status"]
+    assert before.get("query", 0) == sf.usage().calls.get("query", 0)  # no TaskStatus query
