@@ -135,8 +135,9 @@ def edit_accounts(sb: Sandbox, count: int) -> None:
     for start in range(0, len(keys), SF_BATCH):
         chunk = keys[start:start + SF_BATCH]
         sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
-            {"attributes": {"type": "Account"}, "id": sb.company_ids[k][0], "Intent_Score__c": 99,
-             "Intent_Surge__c": True}
+            # A standard field: a stock org has no intent field.
+            {"attributes": {"type": "Account"}, "id": sb.company_ids[k][0],
+             "NumberOfEmployees": 5000}
             for k in chunk]})
     hs = HubSpot(access_token=sb.hubspot_token, host=sb.hubspot_url)
     from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput

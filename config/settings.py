@@ -29,9 +29,13 @@ class _Section(BaseModel):
 class SalesforceSettings(_Section):
     """Salesforce connection. Pick one auth method:
 
+    * OAuth 2.0 client credentials (default server-to-server path): ``consumer_key`` +
+      ``consumer_secret`` + ``domain`` = the org's My Domain host
+      (``acme.my.salesforce.com``; login/test.salesforce.com do not support this flow);
+    * JWT bearer: ``username`` + ``consumer_key`` + ``private_key_file`` (+ ``domain``);
     * OAuth access token: ``instance_url`` + ``access_token``;
-    * username/password: ``username`` + ``password`` + ``security_token`` (+ ``domain``);
-    * JWT bearer: ``username`` + ``consumer_key`` + ``private_key_file`` (+ ``domain``).
+    * legacy username/password (SOAP ``login()``, retired in new orgs; warns, and logs in
+      at API 64.0 at most): ``username`` + ``password`` + ``security_token``.
     """
 
     instance_url: str | None = None
@@ -39,10 +43,12 @@ class SalesforceSettings(_Section):
     username: str | None = None
     password: SecretStr | None = None
     security_token: SecretStr | None = None
-    domain: Literal["login", "test"] = "login"
+    # "login", "test", or a My Domain host (acme.my.salesforce.com; "acme.my" works too).
+    domain: str = Field(default="login", pattern=r"^[A-Za-z0-9.:-]+$")
     consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
     private_key_file: Path | None = None
-    api_version: str = "59.0"
+    api_version: str = "66.0"
     # Extra CA certificates to trust (a TLS-inspecting proxy, a private CA, the sandbox).
     ca_bundle: Path | None = None
     connect_timeout: float = 5.0
@@ -64,8 +70,9 @@ class SalesforceSettings(_Section):
     escalation_user_id: str | None = None
     # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
     max_attempts: int = Field(default=5, ge=1)
-    # Permission set (API name) that `tierwise provision` grants read+edit on the new fields to.
-    permission_set: str | None = None
+    # Permission set (API name) `tierwise provision` finds or creates, grants read+edit on the
+    # new fields and assigns to the API user (empty: leave field-level security to the admin).
+    permission_set: str | None = "Tierwise_Integration"
 
 
 class HubSpotSettings(_Section):

@@ -156,7 +156,9 @@ class OpenTask:
 class ProvisionStep:
     """One thing provisioning would create (or found already there)."""
 
-    kind: str  # "field", "property", "property_group", "list", "task_field", "field_permission"
+    # "field", "property", "property_group", "list", "task_field", "field_permission",
+    # "permission_set", "permission_set_assignment"
+    kind: str
     object_name: str
     name: str
     exists: bool

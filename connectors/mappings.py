@@ -8,25 +8,50 @@ properties) where it does not.
 
 from __future__ import annotations
 
-# canonical name -> Salesforce Account field API name
+# canonical name -> Salesforce Account field API name: standard fields only (every org has
+# them). Custom data (intent, technographics, funding, ...) takes an explicit mapping
+# (settings ``fields`` / mapping file); open_pipeline and open_deals are derived from open
+# Opportunities by the connector unless mapped to an Account field.
 SALESFORCE_ACCOUNT_FIELDS: dict[str, str] = {
     "industry": "Industry",
     "employees": "NumberOfEmployees",
     "annual_revenue": "AnnualRevenue",
     "country": "BillingCountry",
-    "tech_stack": "Tech_Stack__c",  # multi-select picklist, values separated by ';'
-    "web_visits": "Web_Visits_30d__c",
-    "intent_score": "Intent_Score__c",
-    "intent_surge": "Intent_Surge__c",
     "last_activity": "LastActivityDate",
-    "last_funding_amount": "Last_Funding_Amount__c",
-    "last_funding_date": "Last_Funding_Date__c",
-    "open_pipeline": "Open_Pipeline__c",
-    "competitor_customer": "Competitor_Customer__c",
-    "payment_risk": "Payment_Risk__c",
-    # Customer-success fields, read for customer tiers.
-    "health_score": "Health_Score__c",
-    "product_adoption": "Product_Adoption__c",
+}
+
+# Model inputs the Salesforce connector derives from open Opportunities (one relationship
+# subquery in the account query) when not mapped to an Account field.
+SALESFORCE_DERIVED_INPUTS = ("open_pipeline", "open_deals")
+
+# model input -> {Salesforce stored value: model category}. The stock Industry picklist
+# (CRM-API-NOTES §1.17) onto the model's categories; values not listed pass through.
+SALESFORCE_VALUE_MAPS: dict[str, dict[str, str]] = {
+    "industry": {
+        "Technology": "Software",
+        "Telecommunications": "Software",
+        "Communications": "Media",
+        "Electronics": "Manufacturing",
+        "Finance": "Financial Services",
+        "Banking": "Financial Services",
+        "Insurance": "Financial Services",
+        "Healthcare": "Healthcare",
+        "Biotechnology": "Healthcare",
+        "Media": "Media",
+        "Entertainment": "Media",
+        "Transportation": "Logistics",
+        "Shipping": "Logistics",
+        "Manufacturing": "Manufacturing",
+        "Machinery": "Manufacturing",
+        "Chemicals": "Manufacturing",
+        "Apparel": "Retail",
+        "Retail": "Retail",
+        "Food & Beverage": "Retail",
+        "Energy": "Energy",
+        "Utilities": "Energy",
+        "Education": "Education",
+        "Government": "Government",
+    },
 }
 
 # Identity fields every pull reads (not canonical model fields).

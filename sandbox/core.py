@@ -46,7 +46,6 @@ class Sandbox:
         hubspot_requests_per_10s: int | None = None,
         salesforce_daily_limit: int = 100_000,
         hubspot_daily_limit: int | None = None,
-        provisioned: bool = False,
         profile: str = "stock",
         host: str = "127.0.0.1",
         salesforce_port: int = 0,
@@ -55,7 +54,9 @@ class Sandbox:
         hubspot_search_per_second: int | None = 5,
         hubspot_behaviour: HubSpotBehaviour | None = None,
         bulk_poll_steps: int = 1,
-        salesforce_require_field_permissions: bool = False,
+        salesforce_require_field_permissions: bool = True,
+        salesforce_usual_task_statuses: bool = False,
+        salesforce_soap_login: bool = False,
         activity_history: bool = False,
         hubspot_contacts: bool = True,
         opportunities: bool = True,
@@ -85,13 +86,15 @@ class Sandbox:
             behaviour.search_per_second = hubspot_search_per_second
         self.salesforce = SalesforceEmulator(
             self.clock, self.faults, token=self.salesforce_token,
-            daily_limit=salesforce_daily_limit, provisioned=provisioned, profile=profile,
+            daily_limit=salesforce_daily_limit, profile=profile,
             bulk_poll_steps=bulk_poll_steps,
             require_field_permissions=salesforce_require_field_permissions,
+            usual_task_statuses=salesforce_usual_task_statuses,
+            soap_login_enabled=salesforce_soap_login,
         )
         self.hubspot = HubSpotEmulator(
             self.clock, self.faults, token=self.hubspot_token,
-            requests_per_10s=hubspot_requests_per_10s, provisioned=provisioned,
+            requests_per_10s=hubspot_requests_per_10s, provisioned=False,
             profile=profile,
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
@@ -148,6 +151,7 @@ class Sandbox:
         self.salesforce_url = f"https://{self.host}:{sf_server.port}"
         self.hubspot_url = f"http://{self.host}:{hs_server.port}"
         self.hubspot.base_url = self.hubspot_url
+        self.salesforce.base_url = self.salesforce_url
         return self
 
     def stop(self) -> None:

@@ -1,8 +1,9 @@
 """Salesforce object schemas: the fields describe shows and writes validate against.
 
-Standard fields plus the custom fields a typical org already has; tierwise's own fields
-(``Tierwise_*__c``) are added only when the sandbox starts provisioned or when the
-Tooling API creates them.
+Stock profile: the standard fields and standard picklist values of a new org (sources in
+sandbox/README.md). Enriched profile: plus one customer's own custom fields under that
+customer's names. tierwise's own fields (``Tierwise_*__c``) never exist until tierwise's
+``provision`` creates them through the Tooling API.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ class FieldDef:
             "defaultValue": self.default,
             "restrictedPicklist": self.restricted,
             "picklistValues": [
-                {"active": True, "defaultValue": False, "label": value, "value": value,
+                {"active": True, "defaultValue": value == self.default, "label": value,
+                 "value": value,
                  "validFor": None}
                 for value in self.picklist
             ],
@@ -98,83 +100,94 @@ def _system_fields() -> list[FieldDef]:
 
 TECH_VALUES = ("Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo", "Segment", "Azure", "GCP",
                "Okta", "Workday")
-TASK_STATUSES = {"Not Started": False, "In Progress": False, "Completed": True,
-                 "Waiting on someone else": False, "Deferred": False}
+# Standard value sets of a new org [sf-industry-svs] [sf-accounttype-svs]: trailheadapps/
+# dreamhouse-lwc force-app/main/default/standardValueSets/Industry.standardValueSet-meta.xml
+# and AccountType.standardValueSet-meta.xml; Rating per the Account object reference
+# (developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_account.htm).
+INDUSTRY_VALUES = (
+    "Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications",
+    "Construction", "Consulting", "Education", "Electronics", "Energy", "Engineering",
+    "Entertainment", "Environmental", "Finance", "Food & Beverage", "Government", "Healthcare",
+    "Hospitality", "Insurance", "Machinery", "Manufacturing", "Media", "Not For Profit",
+    "Recreation", "Retail", "Shipping", "Technology", "Telecommunications", "Transportation",
+    "Utilities", "Other",
+)
+ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel",
+                 "Channel Partner / Reseller", "Installation Partner", "Technology Partner",
+                 "Other")
+RATINGS = ("Hot", "Warm", "Cold")
+# TaskStatus rows are org-specific [sf-taskstatus]: this org renamed the default open status
+# and has two closed ones, so code that hard-codes "Not Started"/"Completed" fails here.
+# (ApiName, IsClosed, IsDefault). ``USUAL_TASK_STATUSES`` is the common default set
+# (Task schema as transcribed by api-evangelist; a guess, selectable per sandbox).
+ORG_TASK_STATUSES = (("Open", False, True), ("In Progress", False, False),
+                     ("Waiting on someone else", False, False), ("Deferred", False, False),
+                     ("Done", True, False), ("Cancelled", True, False))
+USUAL_TASK_STATUSES = (("Not Started", False, True), ("In Progress", False, False),
+                       ("Completed", True, False), ("Waiting on someone else", False, False),
+                       ("Deferred", False, False))
 TASK_PRIORITIES = ("High", "Normal", "Low")
-TIER_VALUES = ("tier_1", "tier_2", "tier_3", "tier_4", "unqualified")
-CUSTOMER_TIER_VALUES = ("grow", "defend", "monitor", "unqualified")
 
 
 def account_fields() -> list[FieldDef]:
+    """Standard Account fields of a new org (no custom field at all)."""
     return [
         *_system_fields(),
         FieldDef("Name", "string", "Account Name", 255, nillable=False),
         FieldDef("Website", "url", "Website", 255),
-        FieldDef("Industry", "picklist", "Industry", 255, picklist=(
-            "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
-            "Education", "Media", "Logistics", "Energy", "Government")),
+        FieldDef("Industry", "picklist", "Industry", 255, picklist=INDUSTRY_VALUES),
+        FieldDef("Type", "picklist", "Account Type", 255, picklist=ACCOUNT_TYPES),
+        FieldDef("Rating", "picklist", "Account Rating", 255, picklist=RATINGS),
         FieldDef("NumberOfEmployees", "int", "Employees", precision=8),
         FieldDef("AnnualRevenue", "currency", "Annual Revenue", precision=18),
         FieldDef("BillingCountry", "string", "Billing Country", 80),
         FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, reference_to=("User",)),
         FieldDef("LastActivityDate", "date", "Last Activity", updateable=False, createable=False),
-        FieldDef("Tech_Stack__c", "multipicklist", "Tech Stack", 4099, custom=True,
-                 picklist=TECH_VALUES),
-        FieldDef("Web_Visits_30d__c", "double", "Web Visits (30d)", custom=True, precision=18),
-        FieldDef("Intent_Score__c", "double", "Intent Score", custom=True, precision=3),
-        FieldDef("Health_Score__c", "double", "Health Score", custom=True, precision=3),
-        FieldDef("Product_Adoption__c", "double", "Product Adoption (%)", custom=True,
-                 precision=3),
-        FieldDef("Intent_Surge__c", "boolean", "Intent Surge", custom=True, nillable=False,
-                 default=False),
-        FieldDef("Last_Funding_Amount__c", "currency", "Last Funding Amount", custom=True,
-                 precision=18),
-        FieldDef("Last_Funding_Date__c", "date", "Last Funding Date", custom=True),
-        FieldDef("Open_Pipeline__c", "currency", "Open Pipeline", custom=True, precision=18),
-        FieldDef("Competitor_Customer__c", "boolean", "Competitor Customer", custom=True,
-                 nillable=False, default=False),
-        FieldDef("Payment_Risk__c", "picklist", "Payment Risk", 255, custom=True,
-                 picklist=("low", "medium", "high")),
     ]
 
 
-def account_tierwise_fields() -> list[FieldDef]:
+def enriched_account_fields() -> list[FieldDef]:
+    """One customer's own custom fields (CONTRACT.md item 1), not tierwise's names."""
     return [
-        FieldDef("Tierwise_Tier__c", "picklist", "Tierwise Tier", 255, custom=True,
-                 picklist=TIER_VALUES, restricted=True),
-        FieldDef("Tierwise_Score__c", "double", "Tierwise Score", custom=True, precision=6,
-                 scale=2),
-        FieldDef("Tierwise_Reason__c", "string", "Tierwise Reason", 255, custom=True),
-        FieldDef("Tierwise_Play__c", "string", "Tierwise Play", 255, custom=True),
-        FieldDef("Tierwise_SLA_Due__c", "date", "Tierwise SLA Due", custom=True),
-        FieldDef("Tierwise_Tier_Changed__c", "date", "Tierwise Tier Changed", custom=True),
-        FieldDef("Tierwise_Tier_Override__c", "picklist", "Tierwise Tier Override", 255,
-                 custom=True, picklist=TIER_VALUES[:4], restricted=True),
-        FieldDef("Tierwise_Override_Until__c", "date", "Tierwise Override Until", custom=True),
-        FieldDef("Tierwise_Customer_Tier__c", "picklist", "Tierwise Customer Tier", 255,
-                 custom=True, picklist=CUSTOMER_TIER_VALUES, restricted=True),
-        FieldDef("Tierwise_Customer_Score__c", "double", "Tierwise Customer Score", custom=True,
-                 precision=6, scale=2),
-        FieldDef("Tierwise_Customer_Reason__c", "string", "Tierwise Customer Reason", 255,
-                 custom=True),
-        FieldDef("Tierwise_Customer_Play__c", "string", "Tierwise Customer Play", 255,
-                 custom=True),
-        FieldDef("Tierwise_Customer_Tier_Changed__c", "date", "Tierwise Customer Tier Changed",
-                 custom=True),
+        FieldDef("Technologies__c", "multipicklist", "Technologies", 4099, custom=True,
+                 picklist=TECH_VALUES),
+        FieldDef("Website_Sessions_30d__c", "double", "Website Sessions (30d)", custom=True,
+                 precision=18),
+        FieldDef("Bombora_Composite_Score__c", "double", "Bombora Composite Score", custom=True,
+                 precision=3),
+        FieldDef("Bombora_Surge__c", "boolean", "Bombora Surge", custom=True, nillable=False,
+                 default=False),
+        FieldDef("Funding_Total__c", "currency", "Funding Total", custom=True, precision=18),
+        FieldDef("Last_Funding_Round_Date__c", "date", "Last Funding Round Date", custom=True),
+        FieldDef("Competitor_Install__c", "boolean", "Competitor Install", custom=True,
+                 nillable=False, default=False),
+        FieldDef("Credit_Risk__c", "picklist", "Credit Risk", 255, custom=True,
+                 picklist=("Low", "Medium", "High"), restricted=True),
+        FieldDef("Customer_Health__c", "double", "Customer Health", custom=True, precision=3),
+        FieldDef("Adoption_Pct__c", "percent", "Adoption %", custom=True, precision=3),
     ]
 
 
-def task_fields() -> list[FieldDef]:
+def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES
+                ) -> list[FieldDef]:
+    """Task per the object reference [sf-task]: Status and Priority required (an insert
+    without them gets the org's defaults), AccountId and IsClosed derived, read-only."""
     return [
         *_system_fields(),
         FieldDef("Subject", "string", "Subject", 255),
-        FieldDef("Status", "picklist", "Status", 255, nillable=False, picklist=tuple(TASK_STATUSES),
-                 default="Not Started"),
+        # Only the org's TaskStatus values are accepted (restricted: a GUESS, the reference
+        # says each status "implies IsClosed", so an unknown one has no meaning).
+        FieldDef("Status", "picklist", "Status", 255, nillable=False, restricted=True,
+                 picklist=tuple(s[0] for s in statuses),
+                 default=next(s[0] for s in statuses if s[2])),
         FieldDef("Priority", "picklist", "Priority", 255, nillable=False, picklist=TASK_PRIORITIES,
                  default="Normal"),
         FieldDef("ActivityDate", "date", "Due Date Only"),
-        FieldDef("WhatId", "reference", "Related To ID", 18, reference_to=("Account",)),
+        FieldDef("WhatId", "reference", "Related To ID", 18,
+                 reference_to=("Account", "Opportunity")),
         FieldDef("WhoId", "reference", "Name ID", 18, reference_to=("Contact", "Lead")),
+        FieldDef("AccountId", "reference", "Account ID", 18, updateable=False, createable=False,
+                 reference_to=("Account",)),
         FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
                  reference_to=("User",)),
         FieldDef("Description", "textarea", "Description", 32000),
@@ -190,7 +203,10 @@ def event_fields() -> list[FieldDef]:
         FieldDef("ActivityDate", "date", "Due Date Only"),
         FieldDef("ActivityDateTime", "datetime", "Due Date Time"),
         FieldDef("DurationInMinutes", "int", "Duration", precision=8),
-        FieldDef("WhatId", "reference", "Related To ID", 18, reference_to=("Account",)),
+        FieldDef("WhatId", "reference", "Related To ID", 18,
+                 reference_to=("Account", "Opportunity")),
+        FieldDef("AccountId", "reference", "Account ID", 18, updateable=False, createable=False,
+                 reference_to=("Account",)),
         FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
                  reference_to=("User",)),
         FieldDef("Description", "textarea", "Description", 32000),
@@ -214,13 +230,6 @@ def opportunity_fields() -> list[FieldDef]:
                  createable=False),
         FieldDef("IsWon", "boolean", "Won", nillable=False, updateable=False, createable=False),
         FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, reference_to=("User",)),
-    ]
-
-
-def task_tierwise_fields() -> list[FieldDef]:
-    return [
-        FieldDef("Tierwise_Key__c", "string", "Tierwise Key", 80, custom=True, external_id=True,
-                 unique=True),
     ]
 
 
@@ -251,16 +260,51 @@ def field_permissions_fields() -> list[FieldDef]:
         FieldDef("ParentId", "reference", "Permission Set ID", 18, nillable=False,
                  updateable=False, reference_to=("PermissionSet",)),
         FieldDef("SobjectType", "picklist", "Object Type", 40, nillable=False,
-                 updateable=False, picklist=("Account", "Task")),
+                 updateable=False, picklist=("Account", "Task", "Event", "Opportunity")),
         FieldDef("Field", "string", "Field Name", 255, nillable=False, updateable=False),
         FieldDef("PermissionsRead", "boolean", "Read Access", nillable=False, default=False),
         FieldDef("PermissionsEdit", "boolean", "Edit Access", nillable=False, default=False),
     ]
 
 
+def permission_set_assignment_fields() -> list[FieldDef]:
+    """[sf-psa] developer.salesforce.com/docs/atlas.en-us.api.meta/api/
+    sforce_api_objects_permissionsetassignment.htm"""
+    return [
+        *_system_fields(),
+        FieldDef("AssigneeId", "reference", "Assignee ID", 18, nillable=False,
+                 updateable=False, reference_to=("User",)),
+        FieldDef("PermissionSetId", "reference", "Permission Set ID", 18, nillable=False,
+                 updateable=False, reference_to=("PermissionSet",)),
+    ]
+
+
+def task_status_fields() -> list[FieldDef]:
+    """[sf-taskstatus] …/object_reference/sforce_api_objects_taskstatus.htm (read-only)."""
+    return [
+        *_system_fields(),
+        _ro("ApiName", "string", "Api Name", 255),
+        _ro("MasterLabel", "string", "Master Label", 255),
+        _ro("IsClosed", "boolean", "Is Closed"),
+        _ro("IsDefault", "boolean", "Is Default"),
+        _ro("SortOrder", "int", "Sort Order"),
+    ]
+
+
+def custom_field_fields() -> list[FieldDef]:
+    """Tooling ``CustomField`` as queried (Tooling API only, never plain REST)."""
+    return [
+        *_system_fields(),
+        _ro("DeveloperName", "string", "Developer Name", 40),
+        _ro("TableEnumOrId", "string", "Table Enum Or Id", 40),
+        _ro("FullName", "string", "Full Name", 255),
+    ]
+
+
 KEY_PREFIX = {"Account": "001", "Opportunity": "006",
               "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
-              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS"}
+              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS",
+              "PermissionSetAssignment": "0Pa", "TaskStatus": "01J"}
 LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"),
           "Event": ("Event", "Events"), "User": ("User", "Users"),
           "Opportunity": ("Opportunity", "Opportunities")}

@@ -21,18 +21,44 @@ from sandbox.seed import OWNERS
 from sandbox.sf_schema import (
     KEY_PREFIX,
     NUMERIC_TYPES,
-    TASK_STATUSES,
+    ORG_TASK_STATUSES,
+    USUAL_TASK_STATUSES,
     FieldDef,
     account_fields,
-    account_tierwise_fields,
+    custom_field_fields,
+    enriched_account_fields,
     event_fields,
     field_permissions_fields,
     opportunity_fields,
+    permission_set_assignment_fields,
     permission_set_fields,
     task_fields,
-    task_tierwise_fields,
+    task_status_fields,
     user_fields,
 )
+
+# Seed categories onto the stock Industry picklist (sf_schema.INDUSTRY_VALUES).
+SEED_INDUSTRY = {
+    "Software": "Technology", "Financial Services": "Finance", "Healthcare": "Healthcare",
+    "Manufacturing": "Manufacturing", "Retail": "Retail", "Education": "Education",
+    "Media": "Media", "Logistics": "Transportation", "Energy": "Energy",
+    "Government": "Government",
+}
+# Objects only the Tooling API answers for.
+TOOLING_ONLY = frozenset({"CustomField"})
+ACTIVITY_OBJECTS = ("Task", "Event")
+API_USER_ID = "005Hn00000INTEGAAA"
+# (parent, relationship name) -> (child object, foreign key): standard child relationships
+# are the child's plural name [soql-relationships]; Tasks/Events hang off AccountId.
+CHILD_RELATIONSHIPS = {
+    ("Account", "opportunities"): ("Opportunity", "AccountId"),
+    ("Account", "tasks"): ("Task", "AccountId"),
+    ("Account", "events"): ("Event", "AccountId"),
+}
+# Children returned inline per parent before the child result pages with its own
+# nextRecordsUrl. The docs say only that subquery results may need queryMore "if there
+# are many children" [soql-relationship-results]; 200 is a GUESS (public reports: 200-2000).
+CHILD_BATCH = 200  # the integration user the sandbox token acts as
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -92,9 +118,22 @@ class Cursor:
 class SalesforceOrg:
     """Thread-safe in-memory org. ``objects[name][id]`` is a field dict (wire values)."""
 
-    def __init__(self, clock: SandboxClock, *, provisioned: bool) -> None:
+    def __init__(self, clock: SandboxClock, *, profile: str = "stock",
+                 require_field_permissions: bool = True,
+                 usual_task_statuses: bool = False) -> None:
         self.lock = threading.RLock()
         self.clock = clock
+        self.profile = profile
+        # A field created through Tooling/Metadata is invisible (describe, SOQL, writes) to a
+        # user until a permission set granting it is ASSIGNED to that user [fls-reports]
+        # [sf-fieldperms] [sf-psa]. The enriched profile's fields were set up by the
+        # customer's admin and are visible already.
+        self.require_field_permissions = require_field_permissions
+        self.api_user_id = API_USER_ID
+        self.task_statuses = USUAL_TASK_STATUSES if usual_task_statuses else ORG_TASK_STATUSES
+        self._closed_status = {name: closed for name, closed, _ in self.task_statuses}
+        self._readable: set[tuple[str, str]] = set()
+        self._editable: set[tuple[str, str]] = set()
         self.schemas: dict[str, dict[str, FieldDef]] = {}
         self._lower: dict[str, dict[str, str]] = {}
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
@@ -104,35 +143,36 @@ class SalesforceOrg:
         self.cursors: dict[str, Cursor] = {}
         self._cursor_ids = itertools.count(1)
         self.custom_fields: dict[str, dict[str, Any]] = {}
-        for name, fields in (("Account", account_fields()), ("Task", task_fields()),
+        account = account_fields()
+        if profile == "enriched":
+            account += enriched_account_fields()
+        for name, fields in (("Account", account), ("Task", task_fields(self.task_statuses)),
                              ("Event", event_fields()), ("Opportunity", opportunity_fields()),
                              ("User", user_fields()), ("PermissionSet", permission_set_fields()),
-                             ("FieldPermissions", field_permissions_fields())):
+                             ("FieldPermissions", field_permissions_fields()),
+                             ("PermissionSetAssignment", permission_set_assignment_fields()),
+                             ("TaskStatus", task_status_fields()),
+                             ("CustomField", custom_field_fields())):
             self._define(name, fields)
-        if provisioned:
-            for fdef in account_tierwise_fields():
-                self.add_field("Account", fdef)
-            for fdef in task_tierwise_fields():
-                self.add_field("Task", fdef)
-        for name, label, by_profile in (("Tierwise_Integration", "Tierwise Integration", False),
-                                        ("X00eSystemAdministrator", "System Administrator",
-                                         True)):
-            ps_id = self.new_id("PermissionSet")
-            self.objects["PermissionSet"][ps_id] = {
-                "Id": ps_id, "Name": name, "Label": label, "IsOwnedByProfile": by_profile,
-                "IsDeleted": False, "CreatedDate": "2020-01-01T00:00:00.000+0000",
-                "LastModifiedDate": "2020-01-01T00:00:00.000+0000",
-                "SystemModstamp": "2020-01-01T00:00:00.000+0000",
-            }
-        for owner in OWNERS:
-            self.objects["User"][owner.salesforce_id] = {
-                "Id": owner.salesforce_id, "Name": f"{owner.first_name} {owner.last_name}",
-                "FirstName": owner.first_name, "LastName": owner.last_name,
-                "Email": owner.email, "IsActive": True, "IsDeleted": False,
-                "CreatedDate": "2020-01-01T00:00:00.000+0000",
-                "LastModifiedDate": "2020-01-01T00:00:00.000+0000",
-                "SystemModstamp": "2020-01-01T00:00:00.000+0000",
-            }
+        old = "2020-01-01T00:00:00.000+0000"
+        stamps = {"IsDeleted": False, "CreatedDate": old, "LastModifiedDate": old,
+                  "SystemModstamp": old}
+        # A new org has only profile-owned permission sets; tierwise's is created by provision.
+        ps_id = self.new_id("PermissionSet")
+        self.objects["PermissionSet"][ps_id] = {
+            "Id": ps_id, "Name": "X00eSystemAdministrator", "Label": "System Administrator",
+            "IsOwnedByProfile": True, **stamps}
+        for order, (api_name, closed, default) in enumerate(self.task_statuses, 1):
+            status_id = self.new_id("TaskStatus")
+            self.objects["TaskStatus"][status_id] = {
+                "Id": status_id, "ApiName": api_name, "MasterLabel": api_name,
+                "IsClosed": closed, "IsDefault": default, "SortOrder": order, **stamps}
+        users = [(o.salesforce_id, o.first_name, o.last_name, o.email) for o in OWNERS]
+        users.append((API_USER_ID, "Integration", "User", "integration@sandbox.example"))
+        for user_id, first, last, email in users:
+            self.objects["User"][user_id] = {
+                "Id": user_id, "Name": f"{first} {last}", "FirstName": first,
+                "LastName": last, "Email": email, "IsActive": True, **stamps}
 
     # ---- schema -----------------------------------------------------------------------------
 
@@ -159,14 +199,39 @@ class SalesforceOrg:
         raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
 
     def field(self, object_name: str, name: str) -> FieldDef | None:
+        """The field as the API user sees it: None when it does not exist OR when the user
+        has no Read on it (the API answers both the same way [sf-entityparticle])."""
         canonical = self._lower[object_name].get(name.lower())
         if canonical is None:
             return None
         fdef = self.schemas[object_name][canonical]
-        return None if fdef.hidden else fdef
+        return fdef if self.readable(object_name, fdef) else None
+
+    def readable(self, object_name: str, fdef: FieldDef) -> bool:
+        return not fdef.hidden or (object_name, fdef.name) in self._readable
+
+    def editable(self, object_name: str, fdef: FieldDef) -> bool:
+        return not fdef.hidden or (object_name, fdef.name) in self._editable
 
     def visible_fields(self, object_name: str) -> list[FieldDef]:
-        return [f for f in self.schemas[object_name].values() if not f.hidden]
+        return [f for f in self.schemas[object_name].values() if self.readable(object_name, f)]
+
+    def refresh_access(self) -> None:
+        """Recompute the API user's field access: FieldPermissions of the permission sets
+        ASSIGNED to that user (PermissionSetAssignment) [sf-fieldperms] [sf-psa]."""
+        assigned = {r["PermissionSetId"] for r in self.objects["PermissionSetAssignment"].values()
+                    if r.get("AssigneeId") == self.api_user_id}
+        readable: set[tuple[str, str]] = set()
+        editable: set[tuple[str, str]] = set()
+        for row in self.objects["FieldPermissions"].values():
+            if row.get("ParentId") not in assigned:
+                continue
+            object_name, _, field_name = str(row.get("Field") or "").partition(".")
+            if row.get("PermissionsRead"):
+                readable.add((object_name, field_name))
+            if row.get("PermissionsEdit"):
+                editable.add((object_name, field_name))
+        self._readable, self._editable = readable, editable
 
     # ---- ids --------------------------------------------------------------------------------
 
@@ -201,6 +266,7 @@ class SalesforceOrg:
                         "Id": event_id, "IsDeleted": False, "Subject": "Meeting",
                         "ActivityDate": day.isoformat(), "ActivityDateTime": stamp,
                         "DurationInMinutes": 30, "WhatId": ids[company["key"]],
+                        "AccountId": ids[company["key"]],
                         "OwnerId": owners[company["owner"]], "Description": None,
                         "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp,
                     }
@@ -240,9 +306,7 @@ class SalesforceOrg:
         clock, so loading a million rows does not push the clock into the future.
         """
         owners = {o.email: o.salesforce_id for o in OWNERS}
-        has_override = "Tierwise_Tier_Override__c" in self.schemas["Account"]
-        tierwise_names = [f.name for f in account_tierwise_fields()
-                          if f.name in self.schemas["Account"]]
+        enriched = self.profile == "enriched"
         ids: dict[str, str] = {}
         with self.lock:
             store = self.objects["Account"]
@@ -250,37 +314,41 @@ class SalesforceOrg:
                 record_id = self.new_id("Account")
                 stamp = sf_datetime(company["modified"])
                 revenue = company["annual_revenue"]
+                industry = company["industry"] or None
                 record: dict[str, Any] = {
                     "Id": record_id,
                     "IsDeleted": False,
                     "Name": company["name"][:255],
                     "Website": company["website"],
-                    "Industry": company["industry"] or None,
+                    "Industry": SEED_INDUSTRY.get(industry, industry) if industry else None,
+                    "Type": "Customer - Direct" if company.get("health_score") is not None
+                    else "Prospect",
+                    "Rating": None,
                     "NumberOfEmployees": company["employees"],
                     "AnnualRevenue": revenue if isinstance(revenue, int | float) else None,
                     "BillingCountry": company["country"],
                     "OwnerId": owners[company["owner"]],
+                    # Salesforce derives it from events and closed tasks [sf-account]; the
+                    # seed's last_activity is the latest of the seeded meetings (load_events).
                     "LastActivityDate": _iso_date(company["last_activity"]),
-                    "Tech_Stack__c": ";".join(company["tech_stack"]) or None,
-                    "Web_Visits_30d__c": company["web_visits_30d"],
-                    "Intent_Score__c": company["intent_score"],
-                    "Intent_Surge__c": bool(company["intent_surge"]),
-                    "Last_Funding_Amount__c": company["last_funding_amount"],
-                    "Last_Funding_Date__c": _iso_date(company["last_funding_date"]),
-                    "Open_Pipeline__c": company["open_pipeline"],
-                    "Competitor_Customer__c": bool(company["competitor_customer"]),
-                    "Payment_Risk__c": company["payment_risk"],
-                    "Health_Score__c": company.get("health_score"),
-                    "Product_Adoption__c": company.get("product_adoption"),
                     "CreatedDate": sf_datetime(company["created"]),
                     "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,
                 }
-                for name in tierwise_names:
-                    record[name] = None
-                if has_override:
-                    record["Tierwise_Tier_Override__c"] = company["override_tier"]
-                    record["Tierwise_Override_Until__c"] = _iso_date(company["override_until"])
+                if enriched:
+                    risk = company["payment_risk"]
+                    record.update({
+                        "Technologies__c": ";".join(company["tech_stack"]) or None,
+                        "Website_Sessions_30d__c": company["web_visits_30d"],
+                        "Bombora_Composite_Score__c": company["intent_score"],
+                        "Bombora_Surge__c": bool(company["intent_surge"]),
+                        "Funding_Total__c": company["last_funding_amount"],
+                        "Last_Funding_Round_Date__c": _iso_date(company["last_funding_date"]),
+                        "Competitor_Install__c": bool(company["competitor_customer"]),
+                        "Credit_Risk__c": risk.capitalize() if risk else None,
+                        "Customer_Health__c": company.get("health_score"),
+                        "Adoption_Pct__c": company.get("product_adoption"),
+                    })
                 store[record_id] = record
                 ids[company["key"]] = record_id
         return ids
@@ -294,7 +362,8 @@ class SalesforceOrg:
             raise RecordError(
                 "INVALID_FIELD", f"No such column '{name}' on sobject of type {object_name}", [name]
             )
-        if not (fdef.createable if create else fdef.updateable):
+        if not (fdef.createable if create else fdef.updateable) or not self.editable(
+                object_name, fdef):
             raise RecordError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
                 f"Unable to create/update fields: {fdef.name}. Please check the security "
@@ -403,6 +472,8 @@ class SalesforceOrg:
                     )
         if object_name == "FieldPermissions":
             self._check_field_permission(record_id, clean)
+        if object_name == "PermissionSetAssignment" and create:
+            self._check_assignment(clean)
         for (obj, fname), index in self._ext_index.items():
             if obj != object_name or clean.get(fname) is None:
                 continue
@@ -417,10 +488,22 @@ class SalesforceOrg:
         new_id = record_id if record_id is not None else ""
         return PlannedWrite(object_name, new_id, clean, create)
 
+    def _check_assignment(self, clean: Mapping[str, Any]) -> None:
+        for row in self.objects["PermissionSetAssignment"].values():
+            if (row.get("AssigneeId"), row.get("PermissionSetId")) == (
+                    clean.get("AssigneeId"), clean.get("PermissionSetId")):
+                # Message per public reports; the exact errorCode is a guess.
+                raise RecordError("DUPLICATE_VALUE",
+                                  "Duplicate PermissionSetAssignment. Assignee: "
+                                  f"{clean.get('AssigneeId')}; Permission Set: "
+                                  f"{clean.get('PermissionSetId')}", [])
+
     def _check_field_permission(self, record_id: str | None, clean: Mapping[str, Any]) -> None:
         current = self.objects["FieldPermissions"].get(record_id or "", {})
         merged = {**current, **clean}
         object_name, _, field_name = str(merged.get("Field") or "").partition(".")
+        # Activity fields are granted per object (Task.X, Event.X), never Activity.X
+        # [sfpowerkit#446]; FieldPermissions names hidden fields too (that is its purpose).
         if field_name not in self.schemas.get(object_name, {}) or (
             object_name != merged.get("SobjectType")
         ):
@@ -454,19 +537,36 @@ class SalesforceOrg:
                     index.setdefault(str(new).lower(), []).append(plan.record_id)
         record.update(plan.values)
         if plan.object_name == "Task":
-            record["IsClosed"] = TASK_STATUSES.get(record.get("Status") or "", False)
-        if plan.object_name == "FieldPermissions":
-            self._apply_field_permission(record)
+            record["IsClosed"] = self._closed_status.get(record.get("Status") or "", False)
+        if plan.object_name in ACTIVITY_OBJECTS:
+            self._derive_activity(plan.object_name, record)
+        if plan.object_name == "Opportunity":
+            # IsClosed/IsWon follow the stage (OpportunityStage rows; standard stages here).
+            stage = record.get("StageName")
+            record["IsClosed"] = stage in ("Closed Won", "Closed Lost")
+            record["IsWon"] = stage == "Closed Won"
+        if plan.object_name in ("FieldPermissions", "PermissionSetAssignment"):
+            self.refresh_access()
         record["LastModifiedDate"] = stamp
         record["SystemModstamp"] = stamp
         return plan.record_id
 
-    def _apply_field_permission(self, record: Mapping[str, Any]) -> None:
-        """Granting Read on a hidden field makes it visible (describe, SOQL, writes)."""
-        object_name, _, field_name = str(record.get("Field") or "").partition(".")
-        fdef = self.schemas.get(object_name, {}).get(field_name)
-        if fdef is not None and record.get("PermissionsRead"):
-            fdef.hidden = False
+    def _derive_activity(self, object_name: str, record: dict[str, Any]) -> None:
+        """AccountId from WhatId (an Account, or an Opportunity's account) [sf-task]; and the
+        account's LastActivityDate from events and closed tasks [sf-account]."""
+        what = str(record.get("WhatId") or "")
+        account_id: str | None = None
+        if what in self.objects["Account"]:
+            account_id = what
+        elif what in self.objects["Opportunity"]:
+            account_id = self.objects["Opportunity"][what].get("AccountId")
+        record["AccountId"] = account_id
+        day = record.get("ActivityDate")
+        closed = object_name == "Event" or bool(record.get("IsClosed"))
+        account = self.objects["Account"].get(account_id or "")
+        latest = account.get("LastActivityDate") if account is not None else None
+        if account is not None and closed and day and (not latest or latest < day):
+            account["LastActivityDate"] = day
 
     def find_external(self, object_name: str, field_name: str, value: str) -> list[str]:
         index = self._ext_index.get((object_name, field_name))
@@ -505,15 +605,18 @@ class SalesforceOrg:
             out[name] = record.get(name)
         return out
 
-    def run_query(self, text: str, *, include_deleted: bool, version: str
-                  ) -> tuple[str, list[dict[str, Any]], int]:
-        """Execute SOQL; returns (object, projected rows, total size)."""
+    def run_query(self, text: str, *, include_deleted: bool, version: str,
+                  tooling: bool = False) -> tuple[str, list[dict[str, Any]], int]:
+        """Execute SOQL; returns (object, projected rows, total size). ``tooling``: the
+        Tooling API's query, the only one that reaches Tooling objects (CustomField)."""
         try:
             query = soql.parse(text)
         except soql.SoqlError as exc:
             raise RequestError(400, exc.code, exc.message) from exc
         try:
             object_name = self.object_name(query.object_name)
+            if object_name in TOOLING_ONLY and not tooling:
+                raise RequestError(404, "NOT_FOUND", object_name)
         except RequestError as exc:
             raise RequestError(
                 400, "INVALID_TYPE",
@@ -576,7 +679,56 @@ class SalesforceOrg:
             if query.count_only:
                 return object_name, [], len(matched)
             rows = [self.project(object_name, rec, fields, version) for rec in matched]
+            for sub in query.subqueries:
+                self._attach_children(object_name, sub, rows, version, text)
         return object_name, rows, len(rows)
+
+    def _attach_children(self, parent: str, sub: soql.SubQuery, rows: list[dict[str, Any]],
+                         version: str, text: str) -> None:
+        """Each parent row gets ``{totalSize, done, records}`` (null when it has no child)."""
+        found = CHILD_RELATIONSHIPS.get((parent, sub.relationship.lower()))
+        if found is None:
+            raise RequestError(
+                400, "INVALID_TYPE",
+                f"Didn't understand relationship '{sub.relationship}' in FROM part of query "
+                "call. If you are attempting to use a custom relationship, be sure to append "
+                "the '__r' after the custom relationship name.")
+        child, key = found
+
+        def resolve(name: str) -> tuple[str, str]:
+            fdef = self.field(child, name)
+            if fdef is None:
+                raise RequestError(400, "INVALID_FIELD",
+                                   f"No such column '{name}' on entity '{child}'.")
+            return fdef.name, fdef.type
+
+        names = [resolve(n)[0] for n in sub.fields]
+        try:
+            predicate = (soql.compile_where(sub.where, child, resolve, self.clock.peek().date())
+                         if sub.where is not None else None)
+        except soql.SoqlError as exc:
+            raise RequestError(400, exc.code, exc.message) from exc
+        wanted = {row["Id"] for row in rows}
+        by_parent: dict[str, list[dict[str, Any]]] = {}
+        for rec in self.objects[child].values():
+            parent_id = str(rec.get(key) or "")
+            if parent_id in wanted and (predicate is None or predicate(rec)):
+                by_parent.setdefault(parent_id, []).append(
+                    self.project(child, rec, names, version))
+        relationship = {"opportunities": "Opportunities", "tasks": "Tasks",
+                        "events": "Events"}[sub.relationship.lower()]
+        for row in rows:
+            children = by_parent.get(row["Id"])
+            if not children:
+                row[relationship] = None
+                continue
+            result: dict[str, Any] = {"totalSize": len(children), "done": True,
+                                      "records": children[:CHILD_BATCH]}
+            if len(children) > CHILD_BATCH:
+                cursor = self.open_cursor(child, children, CHILD_BATCH)
+                result["done"] = False
+                result["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{CHILD_BATCH}"
+            row[relationship] = result
 
     def open_cursor(self, object_name: str, rows: list[dict[str, Any]], batch: int) -> str:
         with self.lock:

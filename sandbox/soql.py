@@ -164,6 +164,18 @@ class Aggregate:
 
 
 @dataclass(frozen=True)
+class SubQuery:
+    """A parent-to-child relationship query in the SELECT list:
+    ``(SELECT Amount FROM Opportunities WHERE IsClosed = false)`` [soql-relationships]
+    developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/
+    sforce_api_calls_soql_relationships_query_using.htm"""
+
+    relationship: str
+    fields: tuple[str, ...]
+    where: Any
+
+
+@dataclass(frozen=True)
 class Query:
     object_name: str
     fields: tuple[str, ...]
@@ -174,6 +186,7 @@ class Query:
     offset: int
     aggregates: tuple[Aggregate, ...] = ()
     group_by: tuple[str, ...] = ()
+    subqueries: tuple[SubQuery, ...] = ()
 
 
 class _Parser:
@@ -221,11 +234,12 @@ class _Parser:
             self.expect_punct(")")
             count_only = True
         aggregates: list[Aggregate] = []
+        subqueries: list[SubQuery] = []
         if not count_only:
-            self.select_item(fields, aggregates)
+            self.select_item(fields, aggregates, subqueries)
             while self.peek().text == ",":
                 self.take()
-                self.select_item(fields, aggregates)
+                self.select_item(fields, aggregates, subqueries)
         self.expect_kw("from")
         object_name = self.ident()
         where = None
@@ -264,10 +278,32 @@ class _Parser:
             offset = self.integer()
         if self.peek().kind != "end":
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: {self.peek().text}")
+        if subqueries and (aggregates or group_by):
+            raise SoqlError("MALFORMED_QUERY", "a relationship subquery cannot be aggregated")
         return Query(object_name, tuple(fields), count_only, where, tuple(order), limit, offset,
-                     tuple(aggregates), tuple(group_by))
+                     tuple(aggregates), tuple(group_by), tuple(subqueries))
 
-    def select_item(self, fields: list[str], aggregates: list[Aggregate]) -> None:
+    def subquery(self) -> SubQuery:
+        self.expect_punct("(")
+        self.expect_kw("select")
+        fields = [self.ident()]
+        while self.peek().text == ",":
+            self.take()
+            fields.append(self.ident())
+        self.expect_kw("from")
+        relationship = self.ident()
+        where = None
+        if self.is_kw("where"):
+            self.take()
+            where = self.condition()
+        self.expect_punct(")")
+        return SubQuery(relationship, tuple(fields), where)
+
+    def select_item(self, fields: list[str], aggregates: list[Aggregate],
+                    subqueries: list[SubQuery] | None = None) -> None:
+        if self.peek().kind == "punct" and self.peek().text == "(" and subqueries is not None:
+            subqueries.append(self.subquery())
+            return
         name = self.ident()
         if self.peek().text != "(":
             fields.append(name)

@@ -56,6 +56,7 @@ from connectors.parsing import (
     normalise_domain,
     parse_date,
     parse_datetime,
+    value_map,
 )
 from connectors.retry import RetryPolicy
 from connectors.salesforce import errors as sf_errors
@@ -69,8 +70,12 @@ QUERY_BATCH_SIZE = 2000
 IN_CLAUSE_CHUNK = 200
 MAX_RECORD_RETRY_ROUNDS = 3
 TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
-TASK_OPEN_STATUS = "Not Started"
-TASK_CLOSED_STATUS = "Completed"
+# Task and Event custom fields are created on Activity (CRM-API-NOTES §1.15).
+ACTIVITY_OBJECTS = ("Task", "Event")
+DESCRIPTION_MAX = 32000
+# Open Opportunities per account in the account query itself: a parent-to-child
+# relationship subquery costs no extra API call (SOQL guide "Using Relationship Queries").
+OPEN_OPPORTUNITIES = "(SELECT Amount FROM Opportunities WHERE IsClosed = false)"
 # Text lengths provision creates, used when describe has not been read in this process.
 DEFAULT_TEXT_LENGTHS = {
     "Tierwise_Reason__c": 255,
@@ -94,11 +99,69 @@ WRITE_CHUNK = 2000
 log = structlog.get_logger(__name__)
 
 
+# SOAP login() is not available at API 65.0+ (CRM-API-NOTES §1.14): the legacy password
+# login pins this version for the login call only; REST keeps settings.api_version.
+SOAP_LOGIN_VERSION = "64.0"
+
+
+def login_domain(domain: str) -> str:
+    """What simple-salesforce wants as ``domain`` (it appends ``.salesforce.com``):
+    ``acme.my.salesforce.com`` / ``https://acme.my.salesforce.com/`` -> ``acme.my``."""
+    host = domain.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+    return host.removesuffix(".salesforce.com")
+
+
 def make_login(settings: SalesforceSettings, session: TimeoutSession) -> Login | None:
-    """A re-usable login for credential auth; None for a bare access token."""
+    """A re-usable login for credential auth; None for a bare access token.
+
+    Order: client credentials (consumer key + secret + My Domain), JWT bearer, then the
+    legacy SOAP username/password login."""
+    domain = login_domain(settings.domain)
+    key, secret = settings.consumer_key, settings.consumer_secret
+    if key is not None and secret is not None:
+        if domain in ("login", "test"):
+            raise ConfigurationError(
+                "Salesforce client credentials need the org's My Domain host in "
+                "TIERWISE_SALESFORCE__DOMAIN (e.g. acme.my.salesforce.com); "
+                "login/test.salesforce.com do not support this flow",
+                system=SYSTEM,
+            )
+
+        def client_credentials_login() -> tuple[str, str]:
+            sid, instance = SalesforceLogin(
+                session=session,
+                consumer_key=key.get_secret_value(),
+                consumer_secret=secret.get_secret_value(),
+                domain=domain,
+            )
+            return str(sid), str(instance)
+
+        return client_credentials_login
+    if settings.username and key is not None and settings.private_key_file:
+        key_file = settings.private_key_file
+
+        def jwt_login() -> tuple[str, str]:
+            sid, instance = SalesforceLogin(
+                session=session,
+                username=settings.username,
+                consumer_key=key.get_secret_value(),
+                privatekey_file=str(key_file),
+                domain=domain,
+            )
+            return str(sid), str(instance)
+
+        return jwt_login
     if settings.username and settings.password is not None:
         password = settings.password
         security_token = settings.security_token
+        version = min(float(settings.api_version), float(SOAP_LOGIN_VERSION))
+        log.warning(
+            "salesforce_legacy_password_login",
+            detail="SOAP login() is disabled in new orgs, unavailable from API 65.0 and "
+            "retired in Summer '27; use client credentials (consumer key + secret + My "
+            "Domain) or JWT bearer",
+            login_api_version=f"{version:.1f}",
+        )
 
         def password_login() -> tuple[str, str]:
             sid, instance = SalesforceLogin(
@@ -106,27 +169,12 @@ def make_login(settings: SalesforceSettings, session: TimeoutSession) -> Login |
                 username=settings.username,
                 password=password.get_secret_value(),
                 security_token=security_token.get_secret_value() if security_token else "",
-                sf_version=settings.api_version,
-                domain=settings.domain,
+                sf_version=f"{version:.1f}",
+                domain=domain,
             )
             return str(sid), str(instance)
 
         return password_login
-    if settings.username and settings.consumer_key is not None and settings.private_key_file:
-        consumer_key = settings.consumer_key
-        key_file = settings.private_key_file
-
-        def jwt_login() -> tuple[str, str]:
-            sid, instance = SalesforceLogin(
-                session=session,
-                username=settings.username,
-                consumer_key=consumer_key.get_secret_value(),
-                privatekey_file=str(key_file),
-                domain=settings.domain,
-            )
-            return str(sid), str(instance)
-
-        return jwt_login
     return None
 
 
@@ -180,8 +228,30 @@ class SalesforceConnector:
             system=SYSTEM,
             setting="TIERWISE_SALESFORCE__FIELDS",
         )
+        # Mapped by the operator (settings / mapping file): a missing field is an error.
+        self.explicit_fields = frozenset(settings.fields)
         self.model_fields = model_field_mapping(model_fields, field_map, system=SYSTEM)
         self.wanted_fields = dict(model_fields)
+        # Inputs derived from open Opportunities unless mapped to an Account field.
+        self.derived = tuple(
+            name
+            for name in mappings.SALESFORCE_DERIVED_INPUTS
+            if name in model_fields and name not in field_map
+        )
+        self._unmapped: dict[str, str] = {
+            name: "not mapped"
+            for name in model_fields
+            if name not in field_map
+            and name not in self.derived
+            and not (name == ACTIVITY_FIELD and settings.activity_aggregate_days)
+        }
+        merged_maps: dict[str, dict[str, str]] = {
+            key: dict(table) for key, table in mappings.SALESFORCE_VALUE_MAPS.items()
+        }
+        for key, table in settings.value_maps.items():
+            merged_maps[key] = {**merged_maps.get(key, {}), **table}
+        self.value_maps = {key: value_map(table) for key, table in merged_maps.items()}
+        self._task_status: tuple[str, str] | None = None
         self.tierwise_fields = resolve_mapping(
             mappings.SALESFORCE_TIERWISE_FIELDS,
             settings.tierwise_fields,
@@ -394,47 +464,98 @@ class SalesforceConnector:
             self._usage.daily_used = int(daily["Max"]) - int(daily["Remaining"])
 
     def validate_schema(self) -> None:
+        """Check every field tierwise reads or writes, before any write.
+
+        Model inputs mapped only by default to a field the org lacks are left out of the
+        pull and listed by :meth:`unmapped_inputs`; an input mapped explicitly to a missing
+        field is an error. tierwise's own fields are required: a field the org does not have
+        (Tooling ``CustomField``) needs ``tierwise provision``; a field that exists but is
+        hidden from, or read-only for, this user needs field-level security (the permission
+        set assigned to the user) - describe cannot tell those apart, Tooling can.
+        """
         account = self._describe(self.account_object, fresh=True)
         task = self._describe(self.task_object, fresh=True)
         problems: list[str] = []
         obj = self.account_object
-        for canonical, (name, _kind) in self.model_fields.items():
-            if name not in account:
+        for canonical, (name, _kind) in list(self.model_fields.items()):
+            if name in account:
+                continue
+            if canonical in self.explicit_fields:
                 problems.append(
-                    f"Salesforce {obj} field {name} (model field {canonical!r}) does not exist; "
-                    f"create it or map {canonical!r} elsewhere in TIERWISE_SALESFORCE__FIELDS"
+                    f"Salesforce {obj} field {name} (mapped to model input {canonical!r} in "
+                    "TIERWISE_SALESFORCE__FIELDS / the mapping file) does not exist or is not "
+                    "visible to the API user; fix the mapping or grant Read on the field"
                 )
-        for logical in ("override_tier", "override_until"):
-            name = self.identity[logical]
-            if name not in account:
-                problems.append(
-                    f"Salesforce {obj} field {name} does not exist; "
-                    "run 'tierwise provision' to create it"
-                )
-        for name in (*self.tierwise_fields.values(), *self.customer_fields.values()):
-            if name not in account:
-                problems.append(
-                    f"Salesforce {obj} field {name} does not exist; "
-                    "run 'tierwise provision' to create it"
-                )
-            elif not account[name].get("updateable", False):
-                problems.append(
-                    f"Salesforce {obj} field {name} is not writable by the API user; "
-                    "grant edit access (field-level security) to the integration user"
-                )
-        key = self.task_key_field
-        if key not in task:
-            problems.append(
-                f"Salesforce {self.task_object} field {key} does not exist; "
-                "run 'tierwise provision' to create it"
+                continue
+            del self.model_fields[canonical]
+            self._unmapped[canonical] = f"no field {name}"
+        own = [
+            (obj, name)
+            for name in (
+                self.identity["override_tier"],
+                self.identity["override_until"],
+                *self.tierwise_fields.values(),
+                *self.customer_fields.values(),
             )
-        elif not task[key].get("externalId", False):
+        ]
+        own.append((self.task_object, self.task_key_field))
+        described = {obj: account, self.task_object: task}
+        absent = [(o, n) for o, n in own if n not in described[o]]
+        existing = self._existing_custom_fields([n for _, n in absent]) if absent else set()
+        setting = self.settings.permission_set or "the integration permission set"
+        for object_name, name in own:
+            field = described[object_name].get(name)
+            if field is None and existing is not None and name not in existing:
+                problems.append(
+                    f"Salesforce {object_name} field {name} does not exist; "
+                    "run 'tierwise provision' to create it"
+                )
+            elif field is None:
+                where = "exists but" if existing is not None else "does not exist or"
+                problems.append(
+                    f"Salesforce {object_name} field {name} {where} is not visible to the API "
+                    f"user (field-level security); run 'tierwise provision' (grants Read/Edit "
+                    f"in permission set {setting} and assigns it to this user) or assign that "
+                    "permission set to the integration user"
+                )
+            elif not field.get("updateable", False):
+                problems.append(
+                    f"Salesforce {object_name} field {name} is visible but not editable by the "
+                    f"API user; grant Edit on it in permission set {setting} (or run "
+                    "'tierwise provision')"
+                )
+        key = task.get(self.task_key_field)
+        if key is not None and not key.get("externalId", False):
             problems.append(
-                f"Salesforce {self.task_object} field {key} is not an External ID; "
-                "mark it External ID and Unique (or run 'tierwise provision' on a fresh org)"
+                f"Salesforce {self.task_object} field {self.task_key_field} is not an External "
+                "ID; mark it External ID and Unique (or run 'tierwise provision' on a fresh org)"
             )
         if problems:
             raise SchemaError("; ".join(problems), system=SYSTEM, object_name=obj)
+        if self._unmapped:
+            log.info("salesforce_unmapped_inputs", inputs=dict(self._unmapped))
+
+    def _existing_custom_fields(self, names: Sequence[str]) -> set[str] | None:
+        """Custom field API names that exist in the org, whatever this user may see (Tooling
+        ``CustomField``, CRM-API-NOTES §1.16); None when Tooling is not available to us."""
+        developer = sorted({n.removesuffix("__c") for n in names if n.endswith("__c")})
+        if not developer:
+            return set()
+        soql = format_soql(
+            "SELECT DeveloperName, TableEnumOrId FROM CustomField WHERE DeveloperName IN {}",
+            developer,
+        )
+        try:
+            result: dict[str, Any] = self._call(
+                "tooling/query",
+                lambda sf: sf.toolingexecute("query/", params={"q": soql}),
+                operation="custom field lookup",
+                object_name="CustomField",
+                read=True,
+            )
+        except FatalCrmError:
+            return None
+        return {f"{r['DeveloperName']}__c" for r in result.get("records") or []}
 
     # ------------------------------------------------------------------ pull
     def _select_fields(self) -> list[str]:
@@ -451,8 +572,11 @@ class SalesforceConnector:
         return names
 
     def account_soql(self, since: datetime | None) -> str:
-        """The pull query: identifiers checked at start-up, the watermark via format_soql."""
+        """The pull query: identifiers checked at start-up, the watermark via format_soql.
+        Derived inputs add the open-Opportunity subquery (no extra call)."""
         select = ", ".join(self._select_fields())
+        if self.derived:
+            select += ", " + OPEN_OPPORTUNITIES
         modstamp = self.identity["modified"]
         soql = f"SELECT {select} FROM {self.account_object}"  # noqa: S608 - identifiers checked at start-up
         if since is not None:
@@ -469,6 +593,8 @@ class SalesforceConnector:
         for record in self._query_pages(soql, label="query", object_name=self.account_object):
             count += 1
             account = self._parse_account(record)
+            if self.derived:
+                account = self._with_open_opportunities(account, record.get("Opportunities"))
             if not aggregate:
                 yield account
                 continue
@@ -496,6 +622,32 @@ class SalesforceConnector:
             yield _parse_opportunity(record)
         log.debug("salesforce_opportunities_done", records=count, incremental=since is not None)
 
+    def _with_open_opportunities(self, account: CrmAccount, child: Any) -> CrmAccount:
+        """open_pipeline (sum of Amount) and open_deals (count) from the subquery result,
+        following the child result's own nextRecordsUrl when it pages (an account with very
+        many open Opportunities; SOQL guide "Understanding Query Results")."""
+        amounts: list[float] = []
+        while isinstance(child, dict):
+            for row in child.get("records") or []:
+                amount = row.get("Amount")
+                amounts.append(float(amount) if isinstance(amount, int | float) else 0.0)
+            if child.get("done", True) or not child.get("nextRecordsUrl"):
+                break
+            url = str(child["nextRecordsUrl"])
+            child = self._call(
+                "query",
+                lambda sf, u=url: sf.query_more(u, identifier_is_url=True),  # type: ignore[misc]
+                operation="query",
+                object_name="Opportunity",
+                read=True,
+            )
+        values: dict[str, FieldValue] = {}
+        if "open_pipeline" in self.derived:
+            values["open_pipeline"] = float(sum(amounts))
+        if "open_deals" in self.derived:
+            values["open_deals"] = float(len(amounts))
+        return replace(account, fields={**account.fields, **values})
+
     def _activity_days(self) -> int | None:
         """Days of the activity aggregate, when configured and the model uses the field."""
         days = self.settings.activity_aggregate_days
@@ -505,27 +657,30 @@ class SalesforceConnector:
 
     def _with_activity(self, accounts: list[CrmAccount]) -> list[CrmAccount]:
         """Tasks + Events of the last N days per account: two aggregate queries per 200
-        accounts (``COUNT(Id) ... GROUP BY WhatId``), filled into ``activity_count``."""
+        accounts (``COUNT(Id) ... GROUP BY AccountId``), filled into ``activity_count``.
+        AccountId, not WhatId: it also covers activities logged on the account's contacts
+        and opportunities (Task object reference, CRM-API-NOTES §1.12)."""
         days = self._activity_days()
         assert days is not None
         ids = [a.crm_id for a in accounts]
         counts = dict.fromkeys(ids, 0.0)
         for activity_object in ("Task", "Event"):
             soql = format_soql(
-                f"SELECT WhatId, COUNT(Id) n FROM {activity_object} "  # noqa: S608 - constants
-                "WHERE WhatId IN {} AND ActivityDate = LAST_N_DAYS:{:literal} GROUP BY WhatId",
+                f"SELECT AccountId, COUNT(Id) n FROM {activity_object} "  # noqa: S608 - constants
+                "WHERE AccountId IN {} AND ActivityDate = LAST_N_DAYS:{:literal} "
+                "GROUP BY AccountId",
                 ids,
                 str(days),
             )
             for row in self._query_pages(soql, label="query", object_name=activity_object):
-                what = str(row.get("WhatId"))
-                if what in counts:
-                    counts[what] += float(row.get("n") or row.get("expr0") or 0)
+                account_id = str(row.get("AccountId"))
+                if account_id in counts:
+                    counts[account_id] += float(row.get("n") or row.get("expr0") or 0)
         return [replace(a, fields={**a.fields, ACTIVITY_FIELD: counts[a.crm_id]}) for a in accounts]
 
     def _parse_account(self, record: Mapping[str, Any]) -> CrmAccount:
         reader = RecordReader(record)
-        fields = reader.canonical(self.model_fields)
+        fields = reader.canonical(self.model_fields, self.value_maps)
         invalid = reader.invalid
         opt_str, opt_float, opt_date = reader.text, reader.number, reader.day
 
@@ -796,6 +951,41 @@ class SalesforceConnector:
         outcome.failed = [replace(f, reason=f"task {f.crm_id}: {f.reason}") for f in failures]
         return outcome
 
+    def _open_status(self) -> str:
+        """The org's default open status: the Status picklist default from the Task
+        describe ``validate_schema`` already read (TaskStatus.IsDefault is "the default
+        picklist value"), else from TaskStatus - no extra call on a normal run."""
+        if self._task_status is None:
+            status = self._describes.get(self.task_object, {}).get("Status") or {}
+            for value in status.get("picklistValues") or []:
+                if value.get("defaultValue") and value.get("active", True):
+                    return str(value["value"])
+        return self._task_statuses()[0]
+
+    def _task_statuses(self) -> tuple[str, str]:
+        """(open status for creates, closed status for closes) as this org defines them:
+        ``TaskStatus`` rows are org-specific (CRM-API-NOTES §1.12); one query per process."""
+        if self._task_status is None:
+            rows = list(
+                self._query_pages(
+                    "SELECT ApiName, IsClosed, IsDefault FROM TaskStatus ORDER BY SortOrder",
+                    label="query",
+                    object_name="TaskStatus",
+                )
+            )
+            open_rows = [r for r in rows if not r.get("IsClosed")]
+            closed_rows = [r for r in rows if r.get("IsClosed")]
+            if not open_rows or not closed_rows:
+                raise ConfigurationError(
+                    "Salesforce TaskStatus has no open or no closed status; tierwise needs one "
+                    "of each to create and close tasks",
+                    system=SYSTEM,
+                    object_name="TaskStatus",
+                )
+            default = next((r for r in open_rows if r.get("IsDefault")), open_rows[0])
+            self._task_status = (str(default["ApiName"]), str(closed_rows[0]["ApiName"]))
+        return self._task_status
+
     def _task_record(self, task: TaskRequest) -> dict[str, Any]:
         record: dict[str, Any] = {
             "attributes": {"type": self.task_object},
@@ -803,7 +993,7 @@ class SalesforceConnector:
             "Subject": task.subject[:255],
             "ActivityDate": task.due.isoformat(),
             "WhatId": task.crm_account_id,
-            "Status": TASK_OPEN_STATUS,
+            "Status": self._open_status(),
             "Priority": TASK_PRIORITIES.get(task.priority, "Normal"),
             "Description": task.body,
         }
@@ -831,17 +1021,34 @@ class SalesforceConnector:
         return result
 
     def close_tasks(self, task_ids: Sequence[str], reason: str) -> WriteOutcome:
+        """Close superseded tasks with the org's closed status. The note is APPENDED to the
+        description, so what a rep wrote there stays (one read per 200 tasks)."""
         outcome = WriteOutcome()
         ids = list(dict.fromkeys(task_ids))
-        records = [
-            {
-                "attributes": {"type": self.task_object},
-                "id": task_id,
-                "Status": TASK_CLOSED_STATUS,
-                "Description": f"Closed by tierwise: superseded ({reason})",
-            }
-            for task_id in ids
-        ]
+        if not ids:
+            return outcome
+        closed = self._task_statuses()[1]
+        current: dict[str, str] = {}
+        for start in range(0, len(ids), IN_CLAUSE_CHUNK):
+            soql = format_soql(
+                f"SELECT Id, Description FROM {self.task_object} WHERE Id IN {{}}",  # noqa: S608 - identifier checked
+                ids[start : start + IN_CLAUSE_CHUNK],
+            )
+            for row in self._query_pages(soql, label="query", object_name=self.task_object):
+                current[str(row["Id"])] = str(row.get("Description") or "")
+        line = f"Closed by tierwise: superseded ({reason})"
+        records = []
+        for task_id in ids:
+            before = current.get(task_id, "")
+            text = f"{before.rstrip()}\n\n{line}" if before.strip() else line
+            records.append(
+                {
+                    "attributes": {"type": self.task_object},
+                    "id": task_id,
+                    "Status": closed,
+                    "Description": text[-DESCRIPTION_MAX:],
+                }
+            )
         outcome.failed = self._write_records(
             records,
             ids,
@@ -958,11 +1165,22 @@ class SalesforceConnector:
             ]
         return specs
 
+    def _grant_targets(self, object_name: str, name: str) -> list[tuple[str, str]]:
+        """(object, field) pairs FLS is granted on: an Activity field per object."""
+        if object_name in ACTIVITY_OBJECTS:
+            return [(o, name) for o in ACTIVITY_OBJECTS]
+        return [(object_name, name)]
+
     def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
-        """Create the missing custom fields (Tooling API), then, when ``permission_set`` is
-        configured, grant it read+edit on them (a new field is invisible to the API user until
-        field-level security allows it). Idempotent: describe first; a field that exists but is
-        still hidden answers DUPLICATE_DEVELOPER_NAME and counts as existing."""
+        """Create the missing custom fields (Tooling API; the task key on ``Activity``),
+        then make them usable by this user: find or create the permission set, grant it
+        Read+Edit on every field, ASSIGN it to the running user, and verify by describe.
+
+        A new field is invisible to everyone until FLS is granted in a permission set that
+        is assigned to the user (CRM-API-NOTES §1.16). Idempotent: every step queries first;
+        a field that exists but is still hidden answers DUPLICATE_DEVELOPER_NAME and counts
+        as existing.
+        """
         steps: list[ProvisionStep] = []
         describes = {
             obj: self._describe(obj, fresh=True) for obj in (self.account_object, self.task_object)
@@ -974,16 +1192,34 @@ class SalesforceConnector:
             if not exists and not dry_run:
                 exists = not self._create_field(object_name, name, metadata)
             steps.append(ProvisionStep(kind, object_name, name, exists))
+        grants = [t for o, n, _ in specs for t in self._grant_targets(o, n)]
         if self.settings.permission_set:
-            steps += self._grant_field_permissions(
-                self.settings.permission_set, [(o, n) for o, n, _ in specs], dry_run
-            )
+            steps += self._grant_field_permissions(self.settings.permission_set, grants, dry_run)
         self._describes.clear()
+        if not dry_run and self.settings.permission_set:
+            self._verify_visible([(o, n) for o, n, _ in specs])
         return steps
+
+    def _verify_visible(self, fields: Sequence[tuple[str, str]]) -> None:
+        hidden = []
+        for object_name, name in fields:
+            described = self._describe(object_name, fresh=True).get(name)
+            if described is None or not described.get("updateable"):
+                hidden.append(f"{object_name}.{name}")
+        if hidden:
+            raise SchemaError(
+                "Salesforce: after provisioning these fields are still not visible or not "
+                f"editable to the API user: {', '.join(hidden)}; check that permission set "
+                f"{self.settings.permission_set} is assigned to this user and grants Read/Edit",
+                system=SYSTEM,
+                object_name=self.account_object,
+            )
 
     def _create_field(self, object_name: str, name: str, metadata: dict[str, Any]) -> bool:
         """Create one field; False when it turned out to exist already."""
-        payload = {"FullName": f"{object_name}.{name}", "Metadata": metadata}
+        # Task/Event custom fields can only be created on Activity (CRM-API-NOTES §1.15).
+        table = "Activity" if object_name in ACTIVITY_OBJECTS else object_name
+        payload = {"FullName": f"{table}.{name}", "Metadata": metadata}
         try:
             result = self._policy.call_unless_done(
                 lambda: self._call(
@@ -995,7 +1231,8 @@ class SalesforceConnector:
                     object_name=object_name,
                     retry=False,
                 ),
-                lambda: name in self._describe(object_name, fresh=True),
+                # Tooling, not describe: a new field is hidden from describe until FLS.
+                lambda: name in (self._existing_custom_fields([name]) or set()),
             )
         except FatalCrmError as exc:
             if "DUPLICATE_DEVELOPER_NAME" in str(exc):
@@ -1019,13 +1256,15 @@ class SalesforceConnector:
                 object_name="PermissionSet",
             )
         )
+        steps: list[ProvisionStep] = [
+            ProvisionStep("permission_set", "PermissionSet", permission_set, bool(rows))
+        ]
         if not rows:
-            raise ConfigurationError(
-                f"Salesforce permission set {permission_set} does not exist; create it and "
-                "assign it to the integration user, or fix TIERWISE_SALESFORCE__PERMISSION_SET",
-                system=SYSTEM,
-                object_name="PermissionSet",
-            )
+            if dry_run:
+                return steps + [
+                    ProvisionStep("field_permission", o, n, False) for o, n in fields
+                ] + [ProvisionStep("permission_set_assignment", "User", permission_set, False)]
+            rows = [{"Id": self._create_permission_set(permission_set)}]
         parent = str(rows[0]["Id"])
         names = [f"{obj}.{name}" for obj, name in fields]
 
@@ -1040,7 +1279,6 @@ class SalesforceConnector:
             return {str(r["Field"]): r for r in found}
 
         current = granted()
-        steps: list[ProvisionStep] = []
         creates: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for (obj, name), full in zip(fields, names, strict=True):
@@ -1097,11 +1335,65 @@ class SalesforceConnector:
                 operation="grant field permissions",
                 on_success=lambda _id, _r: None,
             )
+        steps.append(self._assign_permission_set(parent, permission_set, dry_run))
         return steps
 
+    def _create_permission_set(self, permission_set: str) -> str:
+        body = {"Name": permission_set, "Label": permission_set.replace("_", " ")}
+        result: Any = self._call(
+            "sobjects/PermissionSet POST",
+            lambda sf: sf.restful("sobjects/PermissionSet/", method="POST", json=body),
+            operation="create permission set",
+            object_name="PermissionSet",
+            retry=False,
+        )
+        log.info("salesforce_permission_set_created", name=permission_set)
+        return str(result["id"])
+
+    def running_user_id(self) -> str:
+        """The API user's id from ``/services/oauth2/userinfo`` (CRM-API-NOTES §1.16)."""
+
+        def userinfo(sf: Salesforce) -> dict[str, Any]:
+            response = sf.session.get(
+                f"https://{sf.sf_instance}/services/oauth2/userinfo", headers=sf.headers
+            )
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
+
+        info = self._call("oauth2/userinfo", userinfo, operation="userinfo", read=True)
+        return str(info["user_id"])
+
+    def _assign_permission_set(
+        self, parent: str, permission_set: str, dry_run: bool
+    ) -> ProvisionStep:
+        """FieldPermissions apply only to users the set is ASSIGNED to (§1.16)."""
+        user_id = self.running_user_id()
+        soql = format_soql(
+            "SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = {} AND PermissionSetId = {}",
+            user_id,
+            parent,
+        )
+        found = list(
+            self._query_pages(soql, label="query", object_name="PermissionSetAssignment")
+        )
+        if not found and not dry_run:
+            body = {"AssigneeId": user_id, "PermissionSetId": parent}
+            self._call(
+                "sobjects/PermissionSetAssignment POST",
+                lambda sf: sf.restful(
+                    "sobjects/PermissionSetAssignment/", method="POST", json=body
+                ),
+                operation="assign permission set",
+                object_name="PermissionSetAssignment",
+                retry=False,
+            )
+            log.info("salesforce_permission_set_assigned", name=permission_set, user=user_id)
+        return ProvisionStep("permission_set_assignment", "User", permission_set, bool(found))
+
     def unmapped_inputs(self) -> dict[str, str]:
-        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
-        return {}
+        """Model inputs this org cannot supply (complete after ``validate_schema``)."""
+        return dict(self._unmapped)
 
     def usage(self) -> ApiUsage:
         return ApiUsage(

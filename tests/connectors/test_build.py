@@ -74,7 +74,9 @@ def test_field_and_object_names_that_are_not_plain_identifiers_are_rejected_at_s
 def test_only_mapped_fields_the_model_uses_are_pulled() -> None:
     (connector,) = build_connectors(Settings(salesforce=sf_settings()), MODEL_FIELDS)
     assert isinstance(connector, SalesforceConnector)
-    assert {"industry", "employees", "tech_stack"} == set(connector.model_fields)
+    # tech_stack has no standard Salesforce field: unmapped by default, scored as missing.
+    assert {"industry", "employees"} == set(connector.model_fields)
+    assert {"tech_stack": "not mapped"} == connector.unmapped_inputs()
     soql = connector.account_soql(None)
     assert "NumberOfEmployees" in soql
     assert "AnnualRevenue" not in soql

@@ -42,7 +42,14 @@ def rsps() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
+# Custom data takes an explicit mapping: the default mapping names standard fields only.
+CUSTOM_FIELDS = {"tech_stack": "Tech_Stack__c", "intent_surge": "Intent_Surge__c",
+                 "last_funding_date": "Last_Funding_Date__c"}
+
+
 def connector(login: Any = None, **kw: Any) -> SalesforceConnector:
+    kw.setdefault("api_version", "59.0")
+    kw.setdefault("fields", CUSTOM_FIELDS)
     settings = SalesforceSettings(
         instance_url="https://sf.test",
         access_token=None if login else SecretStr(CANARY_TOKEN),
@@ -241,7 +248,8 @@ def test_a_bare_access_token_that_expires_raises_without_echoing_the_token(
 def test_password_login_posts_the_soap_login_and_never_leaks_the_password(
     rsps: responses.RequestsMock,
 ) -> None:
-    rsps.post("https://login.salesforce.com/services/Soap/u/59.0", status=500,
+    # Legacy login: SOAP login() exists only up to API 64.0, so the login call pins it.
+    rsps.post("https://login.salesforce.com/services/Soap/u/64.0", status=500,
               body="<soapenv:Envelope><soapenv:Body><soapenv:Fault><faultcode>"
                    "INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username"
                    "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
@@ -278,10 +286,31 @@ def test_validate_schema_names_the_missing_field_and_the_fix(
     rsps.get(BASE + "sobjects/Account/describe", json=describe(fields))
     rsps.get(BASE + "sobjects/Task/describe",
              json=describe([field("Tierwise_Key__c", externalId=True)]))
+    rsps.get(BASE + "tooling/query/", json={"totalSize": 0, "done": True, "records": []})
     with pytest.raises(SchemaError) as caught:
         connector().validate_schema()
     assert ("Salesforce Account field Tierwise_Tier__c does not exist; run 'tierwise "
             "provision' to create it") == str(caught.value)
+    lookup = parse_qs(urlparse(rsps.calls[2].request.url).query)["q"][0]
+    assert ("SELECT DeveloperName, TableEnumOrId FROM CustomField WHERE DeveloperName IN "
+            "('Tierwise_Tier')") == lookup
+
+
+def test_validate_schema_tells_a_hidden_field_from_a_missing_one(
+    rsps: responses.RequestsMock,
+) -> None:
+    fields = [f for f in ACCOUNT_FIELDS if f["name"] != "Tierwise_Tier__c"]
+    rsps.get(BASE + "sobjects/Account/describe", json=describe(fields))
+    rsps.get(BASE + "sobjects/Task/describe",
+             json=describe([field("Tierwise_Key__c", externalId=True)]))
+    rsps.get(BASE + "tooling/query/", json={"totalSize": 1, "done": True, "records": [
+        {"DeveloperName": "Tierwise_Tier", "TableEnumOrId": "Account"}]})
+    with pytest.raises(SchemaError) as caught:
+        connector().validate_schema()
+    message = str(caught.value)
+    assert "Tierwise_Tier__c exists but is not visible to the API user" in message
+    assert "Tierwise_Integration" in message
+    assert "does not exist" not in message
 
 
 def test_validate_schema_rejects_a_read_only_written_field_and_a_plain_task_key(
@@ -293,7 +322,7 @@ def test_validate_schema_rejects_a_read_only_written_field_and_a_plain_task_key(
     rsps.get(BASE + "sobjects/Task/describe", json=describe([field("Tierwise_Key__c")]))
     with pytest.raises(SchemaError) as caught:
         connector().validate_schema()
-    assert "Tierwise_Score__c is not writable" in str(caught.value)
+    assert "Tierwise_Score__c is visible but not editable" in str(caught.value)
     assert "Tierwise_Key__c is not an External ID" in str(caught.value)
 
 
@@ -307,8 +336,15 @@ def test_validate_schema_passes_on_a_provisioned_org(rsps: responses.RequestsMoc
 def test_tasks_are_upserted_by_external_id_and_existing_keys_are_left_alone(
     rsps: responses.RequestsMock,
 ) -> None:
-    rsps.get(BASE + "query/", json={"totalSize": 1, "done": True, "records": [
-        {"Id": "00T1", "Tierwise_Key__c": "k-1", "WhatId": "001a", "ActivityDate": None}]})
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        soql = parse_qs(urlparse(request.url).query)["q"][0]
+        rows = [{"ApiName": "Open", "IsClosed": False, "IsDefault": True},
+                {"ApiName": "Done", "IsClosed": True, "IsDefault": False}] if (
+            "TaskStatus" in soql) else [
+            {"Id": "00T1", "Tierwise_Key__c": "k-1", "WhatId": "001a", "ActivityDate": None}]
+        return 200, {}, json.dumps({"totalSize": len(rows), "done": True, "records": rows})
+
+    rsps.add_callback(responses.GET, BASE + "query/", callback=answer)
     rsps.patch(BASE + "composite/sobjects/Task/Tierwise_Key__c",
                json=[{"id": "00T2", "success": True, "errors": [], "created": True}])
     tasks = [TaskRequest(f"k-{i}", "001a", "005x", f"Call {i}", date(2024, 3, 1), "high", "b")
@@ -318,9 +354,12 @@ def test_tasks_are_upserted_by_external_id_and_existing_keys_are_left_alone(
 
     soql = parse_qs(urlparse(rsps.calls[0].request.url).query)["q"][0]
     assert soql.endswith("WHERE Tierwise_Key__c IN ('k-1','k-2')")
-    body = json.loads(rsps.calls[1].request.body)
+    statuses = parse_qs(urlparse(rsps.calls[1].request.url).query)["q"][0]
+    assert "SELECT ApiName, IsClosed, IsDefault FROM TaskStatus ORDER BY SortOrder" == statuses
+    body = json.loads(rsps.calls[2].request.body)
+    # The org's default open status, read from TaskStatus, not a hard-coded "Not Started".
     assert [{"attributes": {"type": "Task"}, "Tierwise_Key__c": "k-2", "Subject": "Call 2",
-             "ActivityDate": "2024-03-01", "WhatId": "001a", "Status": "Not Started",
+             "ActivityDate": "2024-03-01", "WhatId": "001a", "Status": "Open",
              "Priority": "High", "Description": "b", "OwnerId": "005x"}] == body["records"]
     assert {"k-2": "00T2"} == outcome.created
     assert {"k-1": "00T1"} == outcome.existing
@@ -337,8 +376,8 @@ def test_provision_creates_only_missing_fields_through_the_tooling_api(
     rsps.post(BASE + "tooling/sobjects/CustomField", json={"id": "00N1", "success": True},
               status=201)
 
-    steps = connector().provision({"tier_1": "Strategic", "unqualified": "Unqualified"},
-                                  dry_run=False)
+    steps = connector(permission_set=None).provision(
+        {"tier_1": "Strategic", "unqualified": "Unqualified"}, dry_run=False)
 
     created = [s.name for s in steps if not s.exists]
     assert ["Tierwise_Tier__c", "Tierwise_Score__c"] == created
@@ -365,7 +404,7 @@ def test_jwt_bearer_login_exchanges_a_signed_assertion_for_a_session(
     rsps.post("https://test.salesforce.com/services/oauth2/token",
               json={"access_token": "jwt-session", "instance_url": "https://sf.test"})
     rsps.get(BASE + "limits/", json={"DailyApiRequests": {"Max": 100, "Remaining": 90}})
-    settings = SalesforceSettings(username="ops@example.com", domain="test",
+    settings = SalesforceSettings(username="ops@example.com", domain="test", api_version="59.0",
                                   consumer_key=SecretStr("3MVG9-canary-consumer"),
                                   private_key_file=key_file)
     sf = SalesforceConnector(settings, MODEL_FIELDS)
@@ -402,9 +441,9 @@ def test_the_optional_activity_aggregate_counts_tasks_and_events_per_account(
     def answer(request: Any) -> tuple[int, dict[str, str], str]:
         soql = parse_qs(urlparse(request.url).query)["q"][0]
         queries.append(soql)
-        if soql.startswith("SELECT WhatId"):
+        if soql.startswith("SELECT AccountId"):
             n = 2 if "FROM Task" in soql else 1
-            rows = [{"attributes": {"type": "AggregateResult"}, "WhatId": "001000000000000001",
+            rows = [{"attributes": {"type": "AggregateResult"}, "AccountId": "001000000000000001",
                      "n": n}]
         else:
             rows = [sf_record(1), sf_record(2)]
@@ -413,16 +452,17 @@ def test_the_optional_activity_aggregate_counts_tasks_and_events_per_account(
 
     rsps.add_callback(responses.GET, BASE + "query/", callback=answer)
     settings = SalesforceSettings(instance_url="https://sf.test",
-                                  access_token=SecretStr(CANARY_TOKEN),
-                                  activity_aggregate_days=90)
+                                  access_token=SecretStr(CANARY_TOKEN), api_version="59.0",
+                                  fields=CUSTOM_FIELDS, activity_aggregate_days=90)
     fields = {**MODEL_FIELDS, "activity_count": "number"}
     sf = SalesforceConnector(settings, fields)
 
     accounts = list(sf.pull_accounts(None))
 
     assert [3.0, 0.0] == [a.fields["activity_count"] for a in accounts]
-    assert ("SELECT WhatId, COUNT(Id) n FROM Event WHERE WhatId IN ('001000000000000001',"
-            "'001000000000000002') AND ActivityDate = LAST_N_DAYS:90 GROUP BY WhatId") == \
+    # AccountId (not WhatId) also counts activities on the account's contacts/opportunities.
+    assert ("SELECT AccountId, COUNT(Id) n FROM Event WHERE AccountId IN ('001000000000000001',"
+            "'001000000000000002') AND ActivityDate = LAST_N_DAYS:90 GROUP BY AccountId") == \
         queries[2]
 
 

@@ -257,7 +257,12 @@ def test_provision_creates_the_fields_once_and_a_second_run_creates_nothing() ->
         first = sf.provision(TIERS, dry_run=False)
         second = sf.provision(TIERS, dry_run=False)
         assert [s.name for s in dry] == [s.name for s in first]
-        assert 9 == len([s for s in first if not s.exists])
+        assert 9 == len([s for s in first if s.kind in ("field", "task_field")
+                         and not s.exists])
+        # The task key is one Activity field, granted per object (Task and Event).
+        assert 10 == len([s for s in first if s.kind == "field_permission" and not s.exists])
+        assert [("permission_set", False), ("permission_set_assignment", False)] == [
+            (s.kind, s.exists) for s in first if s.kind.startswith("permission_set")]
         assert all(s.exists for s in second)
         assert 9 == len(calls(box, "salesforce", "POST", "CustomField"))
         sf.validate_schema()
@@ -346,7 +351,7 @@ def test_a_failed_collection_write_is_retried_and_lands_once(sb: Any, kind: str)
 
 def test_provision_grants_field_level_security_so_the_new_fields_become_visible() -> None:
     with Sandbox(accounts=5, seed=3, salesforce_require_field_permissions=True) as box:
-        hidden = salesforce(box)
+        hidden = salesforce(box, permission_set=None)
         hidden.provision(TIERS, dry_run=False)  # no permission set configured: fields hidden
         with pytest.raises(SchemaError):
             hidden.validate_schema()
@@ -354,7 +359,7 @@ def test_provision_grants_field_level_security_so_the_new_fields_become_visible(
         sf = salesforce(box, permission_set="Tierwise_Integration")
         steps = sf.provision(TIERS, dry_run=False)
         assert all(s.exists for s in steps if s.kind in ("field", "task_field"))
-        assert 9 == len([s for s in steps if s.kind == "field_permission" and not s.exists])
+        assert 10 == len([s for s in steps if s.kind == "field_permission" and not s.exists])
         sf.validate_schema()
         box.reset_calls()
         again = sf.provision(TIERS, dry_run=False)
@@ -362,11 +367,21 @@ def test_provision_grants_field_level_security_so_the_new_fields_become_visible(
         assert [] == [c for c in box.calls if c.method in ("POST", "PATCH")]
 
 
-def test_an_unknown_permission_set_is_a_configuration_error() -> None:
+def test_provision_creates_and_assigns_a_missing_permission_set() -> None:
     with provisioned(Sandbox(accounts=5, seed=3)) as box:
-        sf = salesforce(box, permission_set="No_Such_Set")
-        with pytest.raises(ConfigurationError, match="No_Such_Set does not exist"):
-            sf.provision(TIERS, dry_run=False)
+        sf = salesforce(box, permission_set="Other_Set")
+        steps = sf.provision(TIERS, dry_run=False)
+        org = box.salesforce.org
+        [ps_id] = [i for i, r in org.objects["PermissionSet"].items() if r["Name"] == "Other_Set"]
+        assigned = [r for r in org.objects["PermissionSetAssignment"].values()
+                    if r["PermissionSetId"] == ps_id]
+        grants = {r["Field"] for r in org.objects["FieldPermissions"].values()
+                  if r["ParentId"] == ps_id and r["PermissionsRead"] and r["PermissionsEdit"]}
+    assert [org.api_user_id] == [r["AssigneeId"] for r in assigned]
+    assert {"Task.Tierwise_Key__c", "Event.Tierwise_Key__c",
+            "Account.Tierwise_Tier__c"} <= grants
+    assert "Activity.Tierwise_Key__c" not in grants
+    assert ("permission_set_assignment", False) in [(s.kind, s.exists) for s in steps]
 
 
 def test_a_rotated_session_is_replaced_by_one_login_mid_run(sb: Any) -> None:
@@ -384,8 +399,8 @@ def test_a_configured_field_that_does_not_exist_is_named_before_any_write(sb: An
     sf = salesforce(sb, fields={"industry": "Industry_Segment__c"})
     with pytest.raises(SchemaError) as caught:
         sf.validate_schema()
-    assert "Salesforce Account field Industry_Segment__c (model field 'industry') does not " \
-           "exist" in str(caught.value)
+    assert "Salesforce Account field Industry_Segment__c (mapped to model input 'industry' " \
+           "in TIERWISE_SALESFORCE__FIELDS / the mapping file) does not exist" in str(caught.value)
     assert [] == [c for c in sb.calls if c.method in ("PATCH", "POST")]
 
 

@@ -12,6 +12,7 @@ from simple_salesforce.exceptions import SalesforceOperationError
 
 from sandbox import FaultRule
 from tests.sandbox.conftest import sf_client
+from tests.sandbox.sf_support import KEY_METADATA, visible_field
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -19,8 +20,9 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 def test_bulk_upsert_creates_updates_and_reports_per_row_results(make_sandbox: Any) -> None:
-    sb = make_sandbox(provisioned=True, bulk_poll_steps=2)
+    sb = make_sandbox(bulk_poll_steps=2)
     sf = sf_client(sb)
+    visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
     account_id = next(iter(sb.salesforce.objects["Account"]))
     sf.Task.upsert("Tierwise_Key__c/k-0", {"Subject": "old"})
     sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"jobs/ingest/\w+$",
@@ -42,17 +44,17 @@ def test_bulk_upsert_creates_updates_and_reports_per_row_results(make_sandbox: A
 
 
 def test_bulk_update_writes_accounts_and_validates_values(make_sandbox: Any) -> None:
-    sb = make_sandbox(provisioned=True)
+    sb = make_sandbox(profile="enriched")
     sf = sf_client(sb)
     ids = list(sb.salesforce.objects["Account"])[:2]
 
     [job] = sf.bulk2.Account.update(records=[
-        {"Id": ids[0], "Tierwise_Tier__c": "tier_1"},
-        {"Id": ids[1], "Tierwise_Tier__c": "platinum"},
+        {"Id": ids[0], "Credit_Risk__c": "High"},
+        {"Id": ids[1], "Credit_Risk__c": "platinum"},
     ], wait=0)
 
     failed = rows(sf.bulk2.Account.get_failed_records(job["job_id"]))
-    assert "tier_1" == sb.salesforce.objects["Account"][ids[0]]["Tierwise_Tier__c"]
+    assert "High" == sb.salesforce.objects["Account"][ids[0]]["Credit_Risk__c"]
     assert [ids[1]] == [r["sf__Id"] for r in failed]
     assert failed[0]["sf__Error"].startswith("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
 

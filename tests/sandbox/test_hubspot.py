@@ -13,6 +13,7 @@ from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
 from sandbox import Sandbox
+from tests.provisioning import provision
 from tests.sandbox.conftest import hs_client
 
 
@@ -286,7 +287,8 @@ def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: 
 def test_batch_upsert_on_the_unique_task_key_creates_then_updates(make_sandbox: object) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
 
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox()  # type: ignore[operator]
+    provision(sb)  # tierwise's own provision (the sandbox has no "provisioned" keyword)
     api = hs_client(sb).crm.objects.tasks.batch_api
 
     def upsert(subject: str) -> list[bool]:
@@ -426,7 +428,7 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
     from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
     from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatch
 
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox()  # type: ignore[operator]
     hs = hs_client(sb)
     companies = list(sb.hubspot.objects["companies"])[:10]
 
@@ -435,14 +437,14 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
         BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": c} for c in companies]))
     contact_ids = [str(t.to_object_id) for row in links.results for t in row.to]
     result = hs.crm.contacts.batch_api.update(ContactBatch(inputs=[
-        {"id": c, "properties": {"tierwise_tier": "tier_2"}} for c in contact_ids]))
+        {"id": c, "properties": {"jobtitle": "tier_2"}} for c in contact_ids]))
 
     domains = {sb.hubspot.objects["companies"][c]["properties"]["domain"] for c in companies}
     emails = [sb.hubspot.objects["contacts"][c]["properties"]["email"] for c in contact_ids]
     assert contact_ids
     assert all(e.split("@")[1] in domains for e in emails)
     assert len(contact_ids) == len(result.results)
-    assert {"tier_2"} == {sb.hubspot.objects["contacts"][c]["properties"]["tierwise_tier"]
+    assert {"tier_2"} == {sb.hubspot.objects["contacts"][c]["properties"]["jobtitle"]
                           for c in contact_ids}
 
 
@@ -525,7 +527,8 @@ def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: object) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
     from hubspot.crm.objects.tasks.exceptions import ApiException
 
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox()  # type: ignore[operator]
+    provision(sb)  # tierwise's own provision (the sandbox has no "provisioned" keyword)
     item = {"idProperty": "tierwise_key", "id": "k-1", "properties": {}}
 
     with pytest.raises(ApiException) as raised:

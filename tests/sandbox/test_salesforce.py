@@ -15,13 +15,19 @@ from simple_salesforce.exceptions import (
 )
 
 from sandbox import Sandbox
+from sandbox.sf_schema import INDUSTRY_VALUES
+from tests.provisioning import provisioned
 from tests.sandbox.conftest import sf_client
+from tests.sandbox.sf_support import (
+    KEY_METADATA,
+    TIER_METADATA,
+    assign,
+    grant,
+    permission_set,
+    visible_field,
+)
 
-TIERWISE_KEY = {
-    "FullName": "Task.Tierwise_Key__c",
-    "Metadata": {"label": "Tierwise Key", "type": "Text", "length": 80, "externalId": True,
-                 "unique": True},
-}
+TIERWISE_KEY = {"FullName": "Activity.Tierwise_Key__c", "Metadata": KEY_METADATA}
 
 
 def test_query_returns_records_with_attributes_and_salesforce_datetimes(sf: Salesforce) -> None:
@@ -75,18 +81,20 @@ def test_where_with_format_soql_escapes_and_datetime_literals_filters_rows(
     assert [account_id] == [r["Id"] for r in result["records"]]
 
 
-def test_where_supports_or_not_like_in_and_order_by(sandbox: Sandbox, sf: Salesforce) -> None:
+def test_where_supports_or_not_like_in_and_order_by(make_sandbox: object) -> None:
+    sandbox = make_sandbox(profile="enriched")  # type: ignore[operator]
+    sf = sf_client(sandbox)
     accounts = sandbox.salesforce.objects["Account"].values()
     expected = sorted(
         (a for a in accounts
-         if (a["Industry"] in ("Software", "Retail") or (a["NumberOfEmployees"] or 0) > 1000)
-         and not a["Intent_Surge__c"]),
+         if (a["Industry"] in ("Technology", "Retail") or (a["NumberOfEmployees"] or 0) > 1000)
+         and not a["Bombora_Surge__c"]),
         key=lambda a: (-(a["NumberOfEmployees"] or -10**9), a["Id"]),
     )
 
     result = sf.query(
-        "SELECT Id FROM Account WHERE (Industry IN ('software', 'Retail') OR NumberOfEmployees "
-        "> 1000) AND NOT Intent_Surge__c = true ORDER BY NumberOfEmployees DESC NULLS LAST, Id"
+        "SELECT Id FROM Account WHERE (Industry IN ('technology', 'Retail') OR NumberOfEmployees "
+        "> 1000) AND NOT Bombora_Surge__c = true ORDER BY NumberOfEmployees DESC NULLS LAST, Id"
     )
 
     assert [a["Id"] for a in expected] == [r["Id"] for r in result["records"]]
@@ -128,29 +136,43 @@ def test_unknown_column_message_names_field_and_entity(sf: Salesforce) -> None:
     assert "No such column 'Nope__c' on entity 'Account'" in raised.value.content[0]["message"]
 
 
-def test_describe_lists_custom_fields_but_not_unprovisioned_tierwise_fields(
+def test_a_stock_org_has_standard_fields_and_standard_picklist_values_only(
     sf: Salesforce,
 ) -> None:
     fields = {f["name"]: f for f in sf.Account.describe()["fields"]}
 
-    assert "multipicklist" == fields["Tech_Stack__c"]["type"]
-    assert fields["Tech_Stack__c"]["custom"] is True
-    assert "Tierwise_Tier__c" not in fields
+    assert [] == [name for name, f in fields.items() if f["custom"]]
+    assert list(INDUSTRY_VALUES) == [p["value"] for p in fields["Industry"]["picklistValues"]]
+    assert "Customer - Direct" in [p["value"] for p in fields["Type"]["picklistValues"]]
+    assert fields["LastActivityDate"]["updateable"] is False
     assert fields["SystemModstamp"]["updateable"] is False
+    industries = {r["Industry"] for r in sf.query("SELECT Industry FROM Account")["records"]}
+    assert industries - {None} <= set(INDUSTRY_VALUES)
 
 
-def test_provisioned_org_has_tierwise_fields_and_the_unique_task_key(
-    make_sandbox: object,
-) -> None:
-    sf = sf_client(make_sandbox(provisioned=True))  # type: ignore[operator]
+def test_the_enriched_profile_adds_the_customers_own_fields(make_sandbox: object) -> None:
+    sf = sf_client(make_sandbox(profile="enriched"))  # type: ignore[operator]
+    fields = {f["name"]: f for f in sf.Account.describe()["fields"]}
 
-    account = {f["name"]: f for f in sf.Account.describe()["fields"]}
-    task = {f["name"]: f for f in sf.Task.describe()["fields"]}
+    assert "multipicklist" == fields["Technologies__c"]["type"]
+    assert fields["Technologies__c"]["custom"] is True
+    assert ["Low", "Medium", "High"] == [
+        p["value"] for p in fields["Credit_Risk__c"]["picklistValues"]]
+    assert "Tierwise_Tier__c" not in fields
+
+
+def test_tierwise_provision_creates_its_fields_and_the_activity_task_key() -> None:
+    with provisioned(Sandbox(accounts=5, seed=3)) as sb:
+        sf = sf_client(sb)
+        account = {f["name"]: f for f in sf.Account.describe()["fields"]}
+        task = {f["name"]: f for f in sf.Task.describe()["fields"]}
+        event = {f["name"]: f for f in sf.Event.describe()["fields"]}
 
     assert ["tier_1", "tier_2", "tier_3", "tier_4", "unqualified"] == [
         p["value"] for p in account["Tierwise_Tier__c"]["picklistValues"]]
     assert task["Tierwise_Key__c"]["externalId"] is True
     assert task["Tierwise_Key__c"]["unique"] is True
+    assert "Tierwise_Key__c" in event  # an Activity field appears on Task and Event
 
 
 def test_single_record_update_is_204_and_bumps_system_modstamp(
@@ -181,22 +203,50 @@ def test_write_to_an_unknown_field_is_a_400_invalid_field(
 def test_task_create_returns_201_and_derives_is_closed(sandbox: Sandbox, sf: Salesforce) -> None:
     account_id = next(iter(sandbox.salesforce.objects["Account"]))
 
-    result = sf.Task.create({"Subject": "Call", "Status": "Completed", "Priority": "High",
+    result = sf.Task.create({"Subject": "Call", "Status": "Done", "Priority": "High",
                              "ActivityDate": "2026-12-01", "WhatId": account_id})
 
     task = sandbox.salesforce.objects["Task"][result["id"]]
     assert result["success"] is True
     assert task["IsClosed"] is True
     assert account_id == task["WhatId"]
+    assert account_id == task["AccountId"]
+    assert "2026-12-01" == sandbox.salesforce.objects["Account"][account_id]["LastActivityDate"]
+
+
+def test_task_statuses_are_the_orgs_own_and_an_insert_gets_its_defaults(
+    sandbox: Sandbox, sf: Salesforce
+) -> None:
+    rows = sf.query("SELECT ApiName, IsClosed, IsDefault FROM TaskStatus ORDER BY SortOrder")
+    opportunity = next(iter(sandbox.salesforce.objects["Opportunity"].values()))
+
+    created = sf.Task.create({"Subject": "No status given", "WhatId": opportunity["Id"]})
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.Task.create({"Subject": "x", "Status": "Not Started"})
+
+    task = sandbox.salesforce.objects["Task"][created["id"]]
+    statuses = [(r["ApiName"], r["IsClosed"], r["IsDefault"]) for r in rows["records"]]
+    assert ("Open", False, True) == statuses[0]  # not the usual "Not Started"
+    assert [s for s, closed, _ in statuses if closed] == ["Done", "Cancelled"]
+    assert ("Open", "Normal", False) == (task["Status"], task["Priority"], task["IsClosed"])
+    assert opportunity["AccountId"] == task["AccountId"]  # derived from the opportunity
+    assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == raised.value.content[0]["errorCode"]
+
+
+def test_the_usual_task_statuses_are_a_switch(make_sandbox: object) -> None:
+    sf = sf_client(make_sandbox(salesforce_usual_task_statuses=True))  # type: ignore[operator]
+    rows = sf.query("SELECT ApiName FROM TaskStatus WHERE IsDefault = true")["records"]
+    assert ["Not Started"] == [r["ApiName"] for r in rows]
 
 
 def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
     make_sandbox: object,
 ) -> None:
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox()  # type: ignore[operator]
     sf = sf_client(sb)
+    visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
 
-    created = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "A", "Status": "Not Started",
+    created = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "A", "Status": "Open",
                                                      "Priority": "Normal"})
     updated = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "B"})
 
@@ -210,9 +260,8 @@ def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
 def test_upsert_on_a_non_unique_external_id_matching_twice_is_300(make_sandbox: object) -> None:
     sb = make_sandbox()  # type: ignore[operator]
     sf = sf_client(sb)
-    sf.toolingexecute("sobjects/CustomField", method="POST", json={
-        "FullName": "Task.Legacy_Key__c",
-        "Metadata": {"label": "Legacy Key", "type": "Text", "length": 40, "externalId": True}})
+    visible_field(sf, "Activity.Legacy_Key__c",
+                  {"label": "Legacy Key", "type": "Text", "length": 40, "externalId": True})
     for _ in range(2):
         sf.Task.create({"Subject": "dup", "Legacy_Key__c": "same"})
 
@@ -227,7 +276,7 @@ def test_collections_update_returns_per_record_results_in_order(
     body = {"allOrNone": False, "records": [
         {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
         {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
-        {"attributes": {"type": "Account"}, "Id": ids[2], "Payment_Risk__c": "high"},
+        {"attributes": {"type": "Account"}, "Id": ids[2], "Rating": "Hot"},
     ]}
 
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
@@ -267,8 +316,9 @@ def test_collections_reject_201_records_with_exceeded_id_limit(
 
 
 def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox()  # type: ignore[operator]
     sf = sf_client(sb)
+    visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
     sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "old"})
     records = [
         {"attributes": {"type": "Task"}, "Tierwise_Key__c": key, "Subject": key}
@@ -284,25 +334,27 @@ def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
 
 
 def test_collections_create_enforces_restricted_picklists(make_sandbox: object) -> None:
-    sb = make_sandbox(provisioned=True)  # type: ignore[operator]
+    sb = make_sandbox(profile="enriched")  # type: ignore[operator]
     sf = sf_client(sb)
     account_id = next(iter(sb.salesforce.objects["Account"]))
 
     results = sf.restful("composite/sobjects", method="PATCH", json={"records": [
-        {"attributes": {"type": "Account"}, "Id": account_id, "Tierwise_Tier__c": "gold"}]})
+        {"attributes": {"type": "Account"}, "Id": account_id, "Credit_Risk__c": "Severe"},
+        {"attributes": {"type": "Account"}, "Id": account_id, "Industry": "Software"}]})
 
     assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == results[0]["errors"][0]["statusCode"]
+    # The standard Industry picklist is not restricted: an unlisted value is stored.
+    assert results[1]["success"] is True
 
 
 def test_tooling_custom_field_becomes_describable_queryable_and_writable(
     sandbox: Sandbox, sf: Salesforce
 ) -> None:
     result = sf.toolingexecute("sobjects/CustomField", method="POST", json={
-        "FullName": "Account.Tierwise_Tier__c",
-        "Metadata": {"label": "Tierwise Tier", "type": "Picklist", "valueSet": {
-            "restricted": True, "valueSetDefinition": {"sorted": False, "value": [
-                {"fullName": "tier_1", "label": "Strategic", "default": False}]}}},
-    })
+        "FullName": "Account.Tierwise_Tier__c", "Metadata": TIER_METADATA})
+    ps = permission_set(sf)
+    grant(sf, ps, "Account.Tierwise_Tier__c")
+    assign(sf, ps)
     account_id = next(iter(sandbox.salesforce.objects["Account"]))
     sf.Account.update(account_id, {"Tierwise_Tier__c": "tier_1"})
 
@@ -311,6 +363,39 @@ def test_tooling_custom_field_becomes_describable_queryable_and_writable(
     assert result["success"] is True
     assert "Tierwise_Tier__c" in names
     assert [account_id] == [r["Id"] for r in rows]
+
+
+@pytest.mark.parametrize("table", ["Task", "Event"])
+def test_tooling_refuses_task_and_event_fields_which_live_on_activity(
+    sf: Salesforce, table: str
+) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.toolingexecute("sobjects/CustomField", method="POST",
+                          json={**TIERWISE_KEY, "FullName": f"{table}.Tierwise_Key__c"})
+
+    assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == raised.value.content[0]["errorCode"]
+    assert f"bad value for restricted picklist field: {table}" in \
+        raised.value.content[0]["message"]
+
+
+def test_an_activity_field_is_on_task_and_event_and_granted_per_object(sf: Salesforce) -> None:
+    sf.toolingexecute("sobjects/CustomField", method="POST", json=TIERWISE_KEY)
+    ps = permission_set(sf)
+    assign(sf, ps)
+    with pytest.raises(SalesforceMalformedRequest) as activity_grant:
+        sf.FieldPermissions.create({"ParentId": ps, "SobjectType": "Activity",
+                                    "Field": "Activity.Tierwise_Key__c", "PermissionsRead": True})
+    grant(sf, ps, "Activity.Tierwise_Key__c")  # Task.Tierwise_Key__c and Event.Tierwise_Key__c
+
+    with pytest.raises(SalesforceMalformedRequest):  # a Tooling object, not plain REST
+        sf.query("SELECT Id FROM CustomField WHERE DeveloperName = 'Tierwise_Key'")
+    assert {"Tierwise_Key__c"} <= {f["name"] for f in sf.Task.describe()["fields"]}
+    assert {"Tierwise_Key__c"} <= {f["name"] for f in sf.Event.describe()["fields"]}
+    assert activity_grant.value.content[0]["errorCode"] in ("INVALID_FIELD",
+                                                           "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    assert 1 == len(sf.toolingexecute("query/", params={"q": "SELECT Id, TableEnumOrId FROM "
+                                      "CustomField WHERE DeveloperName = 'Tierwise_Key'"})
+                    ["records"])
 
 
 def test_tooling_duplicate_custom_field_is_rejected(sf: Salesforce) -> None:
@@ -397,30 +482,47 @@ def test_rotating_the_token_expires_the_old_session(sandbox: Sandbox) -> None:
     assert new_token == sandbox.env()["TIERWISE_SALESFORCE__ACCESS_TOKEN"]
 
 
-def test_with_field_security_enforced_a_new_field_is_hidden_until_read_is_granted(
-    make_sandbox: object,
+def test_a_new_field_stays_hidden_until_a_granting_permission_set_is_assigned(
+    sandbox: Sandbox, sf: Salesforce
 ) -> None:
-    sb = make_sandbox(salesforce_require_field_permissions=True)  # type: ignore[operator]
-    sf = sf_client(sb)
     sf.toolingexecute("sobjects/CustomField", method="POST", json={
         "FullName": "Account.Tierwise_Score__c",
         "Metadata": {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 2}})
-    [perm_set] = sf.query(
-        "SELECT Id FROM PermissionSet WHERE Name = 'Tierwise_Integration'")["records"]
+    ps = permission_set(sf)
 
-    hidden = "Tierwise_Score__c" in {f["name"] for f in sf.Account.describe()["fields"]}
+    def visible() -> bool:
+        return "Tierwise_Score__c" in {f["name"] for f in sf.Account.describe()["fields"]}
+
+    created_hidden = visible()
+    with pytest.raises(SalesforceMalformedRequest) as no_column:
+        sf.query("SELECT Id, Tierwise_Score__c FROM Account LIMIT 1")
     with pytest.raises(SalesforceMalformedRequest) as edit_only:
-        sf.FieldPermissions.create({"ParentId": perm_set["Id"], "SobjectType": "Account",
+        sf.FieldPermissions.create({"ParentId": ps, "SobjectType": "Account",
                                     "Field": "Account.Tierwise_Score__c",
                                     "PermissionsEdit": True})
-    sf.FieldPermissions.create({"ParentId": perm_set["Id"], "SobjectType": "Account",
-                                "Field": "Account.Tierwise_Score__c",
-                                "PermissionsRead": True, "PermissionsEdit": True})
+    grant(sf, ps, "Account.Tierwise_Score__c")
+    granted_unassigned = visible()
+    assign(sf, ps)
     rows = sf.query("SELECT Id, Tierwise_Score__c FROM Account LIMIT 1")["records"]
+    with pytest.raises(SalesforceMalformedRequest) as twice:
+        assign(sf, ps)
 
-    assert hidden is False
+    assert (False, False, True) == (created_hidden, granted_unassigned, visible())
+    assert "No such column 'Tierwise_Score__c'" in no_column.value.content[0]["message"]
     assert "FIELD_INTEGRITY_EXCEPTION" == edit_only.value.content[0]["errorCode"]
     assert [None] == [r["Tierwise_Score__c"] for r in rows]
+    assert "DUPLICATE_VALUE" == twice.value.content[0]["errorCode"]
+    # The Tooling API still knows the field exists while it is hidden (missing vs hidden).
+    del sandbox
+
+
+def test_field_security_enforcement_is_a_switch(make_sandbox: object) -> None:
+    sb = make_sandbox(salesforce_require_field_permissions=False)  # type: ignore[operator]
+    sf = sf_client(sb)
+    sf.toolingexecute("sobjects/CustomField", method="POST", json={
+        "FullName": "Account.Tierwise_Play__c",
+        "Metadata": {"label": "Tierwise Play", "type": "Text", "length": 80}})
+    assert "Tierwise_Play__c" in {f["name"] for f in sf.Account.describe()["fields"]}
 
 
 def test_hand_edits_and_automation_stamp_records_differently(
@@ -518,3 +620,14 @@ def test_a_get_uri_over_16k_characters_is_refused_with_414(
 
     assert 414 == raised.value.status
     assert 0 == fits["totalSize"]
+
+
+def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
+    from sandbox.runner import _provision
+
+    with Sandbox(accounts=5, seed=3, profile="enriched") as sb:
+        before = "Tierwise_Tier__c" in sb.salesforce.org.schemas["Account"]
+        _provision(sb)
+        fields = {f["name"] for f in sf_client(sb).Account.describe()["fields"]}
+    assert before is False
+    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= fields
