@@ -358,7 +358,8 @@ def normalise(prop: PropertyDef, value: Any) -> str:
                 raise PropertyValueError(
                     "INVALID_OPTION",
                     f"{part} was not one of the allowed options: " + ", ".join(
-                        f"[label: {o['label']!r}, value: {o['value']!r}]" for o in prop.options),
+                        f"[label: {o['label']!r}, value: {o['value']!r}]"
+                        for o in prop.options[:12]) + (", ..." if len(prop.options) > 12 else ""),
                     name,
                 )
         return text

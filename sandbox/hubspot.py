@@ -429,6 +429,7 @@ class HubSpotEmulator:
         id_property = request.arg("idProperty")
         with self.portal.lock:
             if id_property:
+                self._check_id_property(object_type, id_property)
                 found = self.portal.find_unique(object_type, id_property, object_id)
                 object_id = found or ""
             obj = self.portal.objects[object_type].get(object_id)
@@ -507,6 +508,8 @@ class HubSpotEmulator:
         started = self._now_text()
         names = [str(n) for n in body.get("properties") or []]
         id_property = body.get("idProperty")
+        if id_property:
+            self._check_id_property(object_type, str(id_property))
         results: list[dict[str, Any]] = []
         missing: list[str] = []
         with self.portal.lock:
@@ -525,6 +528,18 @@ class HubSpotEmulator:
             "context": {"ids": missing},
         }] if missing else []
         return self._batch_response(200, results, errors, started, len(inputs))
+
+    def _check_id_property(self, object_type: str, id_property: str) -> None:
+        """An idProperty must have unique values; otherwise 400 "Unable to perform
+        update/upsert by non-unique ... property" (CRM-API-NOTES §2.16:
+        hubspot-api-nodejs#548, segment-actions#3957)."""
+        prop = self.portal.properties[object_type].get(id_property)
+        if prop is None or not prop.unique:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"Unable to perform read/update/upsert by non-unique "
+                        f"{OBJECT_TYPE_IDS[object_type]} property {id_property} in portal "
+                        "ID 0",
+                        sub="crm.objects.INVALID_ID_PROPERTY")
 
     def _batch_create(self, request: Request) -> Response:
         object_type = request.params["type"]
@@ -561,6 +576,8 @@ class HubSpotEmulator:
         body = self._body(request)
         inputs = self._inputs(request)
         id_property = body.get("idProperty")
+        if id_property:
+            self._check_id_property(object_type, str(id_property))
         started = self._now_text()
         ids = [str(i.get("id") or "") for i in inputs]
         if len(set(ids)) != len(ids):
