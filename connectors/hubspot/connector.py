@@ -608,7 +608,7 @@ class HubSpotConnector:
         }
         page = _to_dict(
             self._call(
-                f"POST /crm/v3/objects/{object_type}/search",
+                paths.label(paths.OBJECTS_SEARCH, object=object_type),
                 lambda t: api.do_search(
                     public_object_search_request=body,
                     _request_timeout=t,

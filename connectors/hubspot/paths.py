@@ -23,16 +23,14 @@ V4_SUNSET = "2027-03-30"  # [hs-chg-v4]
 
 # ---- objects (v3, through the client) -------------------------------------------------
 COMPANIES_LIST = "GET /crm/v3/objects/companies"
-COMPANIES_SEARCH = "POST /crm/v3/objects/companies/search"
 COMPANIES_BATCH_READ = "POST /crm/v3/objects/companies/batch/read"
 COMPANIES_BATCH_UPDATE = "POST /crm/v3/objects/companies/batch/update"
 DEALS_LIST = "GET /crm/v3/objects/deals"
-DEALS_SEARCH = "POST /crm/v3/objects/deals/search"
 CONTACTS_BATCH_UPDATE = "POST /crm/v3/objects/contacts/batch/update"
 TASKS_BATCH_READ = "POST /crm/v3/objects/tasks/batch/read"
 TASKS_BATCH_CREATE = "POST /crm/v3/objects/tasks/batch/create"
 TASKS_BATCH_UPDATE = "POST /crm/v3/objects/tasks/batch/update"
-TASKS_SEARCH = "POST /crm/v3/objects/tasks/search"
+OBJECTS_SEARCH = "POST /crm/v3/objects/{object}/search"  # companies, deals, tasks
 
 # ---- properties and groups (v3, through the client) -----------------------------------
 PROPERTIES_ALL = "GET /crm/v3/properties/{object}"

@@ -341,3 +341,14 @@ def test_list_creation_failing_is_reported_and_provisioning_goes_on(
     assert failed
     assert len(failed) + len([s for s in steps if s.kind == "list"]) == len(TIERS)
     assert "tierwise_tier" in box.hubspot.portal.properties["companies"]
+
+
+def test_every_v3_path_tierwise_calls_is_listed_with_its_sunset_in_the_readme() -> None:
+    from pathlib import Path
+
+    from connectors.hubspot import paths
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert paths.V3_PATHS
+    assert [] == [p for p in paths.V3_PATHS if f"`{p}`" not in readme]
+    assert "/crm/associations/2026-03/" in paths.associations_batch_read("tasks", "companies")
