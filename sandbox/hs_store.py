@@ -19,11 +19,11 @@ from typing import Any
 from sandbox.clock import SandboxClock, hs_datetime
 from sandbox.hs_schema import (
     DEFAULT_GROUPS,
-    READ_ONLY,
-    PropertyValueError,
     INDUSTRY_OPTIONS,
+    READ_ONLY,
     WEB_TECHNOLOGY_OPTIONS,
     PropertyDef,
+    PropertyValueError,
     company_enriched_properties,
     company_properties,
     contact_properties,

@@ -807,7 +807,8 @@ class HubSpotConnector:
         api = self._api("companies.batch")
         props = list(self._native_properties())
         for start in range(0, len(ids), BATCH_MAX):
-            body = {"properties": props, "inputs": [{"id": i} for i in ids[start : start + BATCH_MAX]]}
+            chunk = ids[start : start + BATCH_MAX]
+            body = {"properties": props, "inputs": [{"id": i} for i in chunk]}
             result = _to_dict(
                 self._call(
                     paths.COMPANIES_BATCH_READ,
@@ -1224,13 +1225,14 @@ class HubSpotConnector:
         on 2027-03-30 and the client has no date-based associations API yet."""
         client = self._api("associations.batch").api_client
         path = paths.associations_batch_read(from_type, to_type)
+        label = paths.label(paths.ASSOCIATIONS_BATCH_READ, **{"from": from_type, "to": to_type})
         found: dict[str, list[str]] = {}
         for start in range(0, len(ids), BATCH_MAX):
             chunk = list(dict.fromkeys(ids[start : start + BATCH_MAX]))
             body = {"inputs": [{"id": i} for i in chunk]}
             result = _to_dict(
                 self._call(
-                    paths.label(paths.ASSOCIATIONS_BATCH_READ, **{"from": from_type, "to": to_type}),
+                    label,
                     lambda t, b=body: client.call_api(  # type: ignore[misc]
                         path,
                         "POST",

@@ -116,7 +116,8 @@ def test_total_money_raised_feeds_the_funding_amount_and_bad_text_is_reported(
     amounts = [a.fields["last_funding_amount"] for a in accounts]
     assert any(isinstance(x, float) and x >= 1_000_000 for x in amounts)
     bad = [a for a in accounts if "last_funding_amount" in a.invalid]
-    assert bad and all(a.fields["last_funding_amount"] is None for a in bad)
+    assert bad
+    assert all(a.fields["last_funding_amount"] is None for a in bad)
 
 
 def test_open_deals_and_pipeline_come_from_the_deal_rollups(stock: Any) -> None:
@@ -244,7 +245,8 @@ def test_a_dropped_task_create_is_found_without_search_and_not_duplicated() -> N
         searches = calls(box, "hubspot", "POST", "/tasks/search")
     assert 1 == len(keyed(box, "tw-drop"))
     assert {"tw-drop"} == set(first.created)
-    assert first.created == again.existing and {} == again.created
+    assert first.created == again.existing
+    assert {} == again.created
     assert [] == searches, "search lags: the lookup must not depend on it"
 
 
@@ -302,7 +304,8 @@ def test_native_icp_values_someone_else_set_are_never_cleared_or_overwritten() -
         hs = connector(box, write_native_icp=True)
         hs.check_access()
         list(hs.pull_accounts(None))
-        hs.write_accounts([AccountUpdate(a, {"tier": "tier_1"}), AccountUpdate(b, {"tier": "tier_1"}),
+        hs.write_accounts([AccountUpdate(a, {"tier": "tier_1"}),
+                           AccountUpdate(b, {"tier": "tier_1"}),
                            AccountUpdate(c, {"tier": "tier_2"})])
         props = {i: box.hubspot.objects["companies"][i]["properties"] for i in (a, b, c)}
         assert ("tier_3", "true") == (props[a]["hs_ideal_customer_profile"],
@@ -313,7 +316,8 @@ def test_native_icp_values_someone_else_set_are_never_cleared_or_overwritten() -
         # Later someone re-tiers C by hand; B is still tierwise's own.
         box.hubspot.edit("companies", c, {"hs_ideal_customer_profile": "tier_3"})
         fresh = connector(box, write_native_icp=True)  # a new run: memory is the CRM marker
-        fresh.write_accounts([AccountUpdate(a, {"tier": "tier_4"}), AccountUpdate(b, {"tier": "tier_4"}),
+        fresh.write_accounts([AccountUpdate(a, {"tier": "tier_4"}),
+                              AccountUpdate(b, {"tier": "tier_4"}),
                               AccountUpdate(c, {"tier": "tier_1"})])
         props = {i: box.hubspot.objects["companies"][i]["properties"] for i in (a, b, c)}
     assert ("tier_3", "true") == (props[a]["hs_ideal_customer_profile"],

@@ -34,7 +34,8 @@ def test_parallel_writes_to_both_crms_all_land_with_distinct_modstamps(
         mine = hs_ids[part::4]
         for start in range(0, len(mine), 25):
             api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-                {"id": i, "properties": {"industry": "OIL_ENERGY"}} for i in mine[start:start + 25]]))
+                {"id": i, "properties": {"industry": "OIL_ENERGY"}}
+                for i in mine[start:start + 25]]))
         return len(mine)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
