@@ -255,6 +255,8 @@ class HubSpotPortal:
                 created = hs_datetime(c["created"])
                 last = c["last_activity"]
                 last_text = f"{last.isoformat()}T15:30:00.000Z" if last else None
+                # The seed's visits key (renamed to web_visits in the new model inputs).
+                visits = c.get("web_visits", c.get("web_visits_30d"))
                 props: dict[str, str | None] = {
                     "hs_object_id": object_id,
                     "createdate": created,
@@ -267,7 +269,7 @@ class HubSpotPortal:
                     "country": c["country"],
                     "web_technologies": ";".join(
                         _TECH_VALUE[t] for t in c["tech_stack"]) or None,
-                    "hs_analytics_num_visits": _s(c["web_visits_30d"]),
+                    "hs_analytics_num_visits": _s(visits),
                     "notes_last_updated": last_text,
                     "hs_last_sales_activity_timestamp": last_text,
                     "total_money_raised": money_text(c["key"], c["last_funding_amount"]),
@@ -278,7 +280,7 @@ class HubSpotPortal:
                 if enriched:
                     props.update({
                         "technologies_used": ";".join(c["tech_stack"]) or None,
-                        "site_sessions_30d": _s(c["web_visits_30d"]),
+                        "site_sessions_30d": _s(visits),
                         "bombora_composite_score": _s(c["intent_score"]),
                         "bombora_surge": "true" if c["intent_surge"] else "false",
                         "funding_total": _s(c["last_funding_amount"]),
