@@ -181,9 +181,10 @@ def test_an_incremental_pull_misses_nothing_when_records_change_between_pages() 
         for account in hs.pull_accounts(since):
             seen.append(account.crm_id)
             if len(seen) in (150, 350, 550):
-                # Someone edits records the pull has not reached yet: with an offset cursor
-                # each edit moves a row to the end and the next row slides into the gap.
-                todo = [i for i in by_stamp if i not in set(seen)][:25]
+                # Records already read and records not reached yet change mid-pull (people,
+                # workflows, HubSpot's own rollups): each moves to the end of the order, and
+                # with an offset cursor the rows behind it slide into pages already read.
+                todo = seen[-15:] + [i for i in by_stamp if i not in set(seen)][:15]
                 for company in todo:
                     box.hubspot.edit("companies", company, {"name": f"edited {company}"})
                 edited += todo

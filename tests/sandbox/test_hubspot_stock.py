@@ -138,3 +138,24 @@ def test_enriched_holds_the_customers_own_properties(make_sandbox: Any) -> None:
     values = [c["properties"] for c in sb.hubspot.objects["companies"].values()]
     assert any(v.get("bombora_composite_score") for v in values)
     assert {"low", "medium", "high"} >= {v["credit_risk"] for v in values}
+
+
+def test_offset_paging_skips_rows_when_read_rows_change_mid_pull(make_sandbox: Any) -> None:
+    """The trap keyset paging avoids (CRM-API-NOTES §2.4): ``after`` is an offset."""
+    sb = make_sandbox(accounts=700, hubspot_search_per_second=None)
+    api = hs_client(sb).crm.companies.search_api
+    body: dict[str, Any] = {
+        "filterGroups": [{"filters": [
+            {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}],
+        "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+        "properties": ["name"], "limit": 200}
+    seen: list[str] = []
+    while True:
+        page = api.do_search(body)
+        seen += [r.id for r in page.results]
+        if page.paging is None:
+            break
+        body["after"] = page.paging.next.after
+        for company in seen[:25]:
+            sb.hubspot.edit("companies", company, {"name": "edited"})
+    assert 25 == len(set(sb.hubspot.objects["companies"]) - set(seen))
