@@ -1,4 +1,4 @@
-"""HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, associations v4, Lists v3).
+"""HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, date-based associations, Lists v3).
 
 The client is built once with urllib3 retries switched off (tenacity in
 ``connectors.retry`` is the only retry layer) and its API objects are cached: every
@@ -7,17 +7,27 @@ passes ``_request_timeout=(connect, read)``, waits for the client-side limiter
 (``requests_per_10s`` per rolling 10 s, search at ``search_per_second``), is counted per
 endpoint label and classified in ``hubspot.errors``.
 
-Incremental pull rule: search ``hs_lastmodifieddate >= since`` sorted ascending, 200 a
-page. Search stops at 10,000 results per query, so before paging past that the search
-restarts with the lower bound moved to the ``hs_lastmodifieddate`` of the last row seen
-(inclusive); rows on that boundary which were already yielded are skipped by id. If more
-than a whole window's worth of rows share one timestamp the pull cannot progress and
-fails loudly rather than skip rows.
+Incremental pull rule (keyset on every page, ``_search_rows``): search
+``hs_lastmodifieddate GTE last value seen`` sorted ascending, 200 a page, never an
+``after`` offset (a row modified mid-pull would shift it and another row be skipped);
+rows already yielded at the boundary are skipped by id; a page whose rows all share one
+timestamp is drained by a second keyset on ``hs_object_id``.
 
-Tasks exactly once: the key lives in the unique task property ``tierwise_key``. Before
-creating, a batch read by ``idProperty=tierwise_key`` (immediate, unlike search) finds
-existing keys; after a failed or unanswered create the keys are read again and only the
-missing ones are created.
+Defaults read HubSpot's standard properties (``mappings.HUBSPOT_COMPANY_FIELDS``):
+``industry`` codes and labels go through ``mappings.HUBSPOT_VALUE_MAPS``, checkbox
+enumerations are read by label, ``total_money_raised`` (a string) is parsed leniently.
+A default the portal lacks is left out and listed by ``unmapped_inputs``.
+
+Tasks exactly once: the key lives in the task property ``tierwise_key``, unique where the
+portal allows it (then read by ``idProperty``). HubSpot does not document unique task
+properties, so where it is refused the lookup goes by ids this process created, then the
+tasks associated with the task's company (immediate, unlike search), search last. After a
+failed or unanswered create the keys are looked up again and only the missing created.
+
+Native ICP (``write_native_icp``): ``hs_ideal_customer_profile`` / ``hs_is_target_account``
+are written only while they still hold what tierwise last wrote (``tierwise_native_icp``).
+
+Every path is listed in ``paths``; association reads use the date-based path.
 """
 
 from __future__ import annotations
