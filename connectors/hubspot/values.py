@@ -67,9 +67,11 @@ def option_labels(prop: Mapping[str, Any]) -> dict[str, str]:
 
 def labelled(raw: Any, labels: Mapping[str, str]) -> Any:
     """A ``;``-separated enumeration value with each internal value replaced by its label
-    (matched exactly, then case-insensitively; unknown values pass through)."""
+    (matched exactly, then values and labels case-insensitively, so ``SALESFORCE_CRM`` and
+    ``salesforce`` both read as "Salesforce"; unknown values pass through)."""
     if raw in (None, "") or not labels:
         return raw
-    folded = {value.lower(): label for value, label in labels.items()}
+    folded = {label.lower(): label for label in labels.values()}
+    folded.update({value.lower(): label for value, label in labels.items()})
     parts = [part.strip() for part in str(raw).split(";") if part.strip()]
     return ";".join(labels.get(p) or folded.get(p.lower()) or p for p in parts)

@@ -97,6 +97,14 @@ def test_web_technologies_are_read_by_label(stock: Any) -> None:
     assert not any("salesforce_crm" in (a.fields["tech_stack"] or ()) for a in accounts.values())
 
 
+def test_enumeration_values_and_labels_read_as_labels_case_insensitively() -> None:
+    from connectors.hubspot.values import labelled
+
+    labels = {"salesforce_crm": "Salesforce", "segment_io": "Segment"}
+    assert "Salesforce;Segment;Okta" == labelled("SALESFORCE_CRM;segment;Okta", labels)
+    assert None is labelled(None, labels)
+
+
 @pytest.mark.parametrize(("text", "amount"), [
     ("$12.5M", 12_500_000.0), ("12,500,000", 12_500_000.0), ("1.2B", 1_200_000_000.0),
     ("USD 3 million", 3_000_000.0), ("25000000", 25_000_000.0), ("$0.25B", 250_000_000.0),
