@@ -1071,12 +1071,18 @@ class HubSpotEmulator:
         inputs = self._inputs(request)
         started = self._now_text()
         results: list[dict[str, Any]] = []
+        # The date-based reference shows toObjectId as a string; v4 sends a number.
+        dated = not request.path.startswith("/crm/v4/")
+
+        def target(tid: str) -> Any:
+            return tid if dated else int(tid)
+
         with self.portal.lock:
             for item in inputs:
                 fid = str(item.get("id") or "")
                 links = self.portal.associated(from_type, fid, to_type)
                 results.append({"from": {"id": fid}, "to": [
-                    {"toObjectId": int(tid), "associationTypes": [
+                    {"toObjectId": target(tid), "associationTypes": [
                         {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
                         for t in sorted(ts)]} for tid, ts in links.items()]})
         return self._batch_response(200, results, [], started, len(inputs))
