@@ -199,6 +199,7 @@ class HubSpotConnector:
         # value -> label (list inputs are matched by label), and string properties read
         # as money (total_money_raised).
         self._labels: dict[str, dict[str, str]] = {}
+        self._options: dict[str, dict[str, str]] = {}  # canonical -> {value: label}
         self._money: set[str] = set()
         # Native ICP state seen per company: (icp, target flag, tierwise's marker).
         self._native_seen: dict[str, tuple[str, str, str | None]] = {}
@@ -417,6 +418,8 @@ class HubSpotConnector:
                     self._unmapped[canonical] = f"no property {name}"
                 continue
             labels = option_labels(prop)
+            if labels:
+                self._options[canonical] = labels
             if kind == "list" and labels:
                 self._labels[name] = labels
             if kind == "number" and prop.get("type") == "string":
@@ -1507,6 +1510,26 @@ class HubSpotConnector:
         if self.settings.create_lists:
             steps += self._ensure_lists(tier_values, dry_run)
         return steps
+
+    def input_values(self) -> dict[str, frozenset[str]]:
+        """canonical input -> every value the model can receive from it, for inputs backed
+        by an enumeration (known after ``validate_schema``): option values through the
+        value maps (codes and labels -> categories), list inputs by label. Lets
+        ``validate``/``connect`` warn when a model's category table shares no key with
+        what the portal can hold (issue 12)."""
+        out: dict[str, frozenset[str]] = {}
+        for canonical, labels in self._options.items():
+            kind = self.model_fields.get(canonical, ("", ""))[1]
+            table = self.value_maps.get(canonical, {})
+            if kind == "list":
+                values = set(labels.values())
+            else:
+                values = {
+                    table.get(value.lower()) or table.get(label.lower()) or value
+                    for value, label in labels.items()
+                }
+            out[canonical] = frozenset(values)
+        return out
 
     def unmapped_inputs(self) -> dict[str, str]:
         """Model inputs this portal cannot supply: not mapped, or mapped by default to a

@@ -84,6 +84,17 @@ def test_an_operator_value_map_extends_the_defaults() -> None:
                                ).fields["industry"]
 
 
+def test_the_values_an_enumeration_input_can_take_are_known_after_validation(
+    stock: Any,
+) -> None:
+    hs = connector(stock)
+    hs.validate_schema()
+    values = hs.input_values()
+    assert CATEGORIES <= values["industry"]
+    assert "COMPUTER_SOFTWARE" not in values["industry"]
+    assert {"Salesforce", "Snowflake", "Segment"} <= values["tech_stack"]
+
+
 def test_web_technologies_are_read_by_label(stock: Any) -> None:
     hs = connector(stock)
     hs.validate_schema()
