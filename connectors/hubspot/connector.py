@@ -66,6 +66,7 @@ from connectors.errors import (
 )
 from connectors.hubspot import errors as hs_errors
 from connectors.hubspot import paths
+from connectors.hubspot.keyset import keyset_rows
 from connectors.hubspot.values import labelled, option_labels, parse_money
 from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
 from connectors.parsing import (
@@ -143,11 +144,6 @@ def hubspot_value(value: FieldValue) -> str:
     if isinstance(value, tuple):
         return ";".join(value)
     return str(value)
-
-
-def epoch_ms(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return str(int(aware.timestamp() * 1000))
 
 
 class HubSpotConnector:
@@ -530,80 +526,17 @@ class HubSpotConnector:
         object_type: str = "companies",
         properties: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Keyset paging on every page: ``modified GTE last value seen``, sorted on it, no
-        ``after`` offset, rows already yielded at the boundary skipped by (id, stamp).
-
-        An offset cursor shifts when a row not yet read is modified mid-pull (it moves to
-        the end and the row after it slides into the gap), so a row is skipped; a keyset
-        cannot skip. When a whole page shares one timestamp (bulk updates stamp thousands
-        of rows alike: airbyte#43317) the pull drains that timestamp by a second keyset on
-        ``hs_object_id`` (airbyte#44899) and moves on strictly after it. No query pages
-        past the 10,000-result search cap, because none uses ``after``.
-        """
+        """Rows modified at or after ``since``, keyset-paged on every page (``keyset``)."""
         props = list(properties) if properties is not None else self._pull_properties()
         modified = self.identity["modified"]
         if modified not in props:
             props.append(modified)
-        lower, operator = epoch_ms(since), "GTE"
-        boundary: set[str] = set()  # ids yielded with stamp == lower
-        while True:
-            rows = self._search_page(
-                object_type,
-                [{"propertyName": modified, "operator": operator, "value": lower}],
-                modified,
-                props,
-            )
-            if not rows:
-                return
-            stamps = [self._stamp(row) for row in rows]
-            for row, stamp in zip(rows, stamps, strict=True):
-                if stamp == lower and str(row.get("id")) in boundary:
-                    continue
-                yield row
-            last = stamps[-1]
-            if len(rows) < SEARCH_LIMIT:
-                return
-            if stamps[0] == last:
-                yield from self._drain_stamp(object_type, last, props, {
-                    str(r.get("id")) for r in rows} | (boundary if last == lower else set()))
-                lower, operator, boundary = last, "GT", set()
-                continue
-            if last != lower:
-                boundary = set()
-            lower, operator = last, "GTE"
-            boundary |= {str(r.get("id")) for r, st in zip(rows, stamps, strict=True)
-                         if st == last}
-
-    def _drain_stamp(
-        self, object_type: str, stamp: str, props: list[str], seen: set[str]
-    ) -> Iterator[dict[str, Any]]:
-        """Every row with ``modified == stamp``, keyset-paged on ``hs_object_id``."""
-        modified = self.identity["modified"]
-        last_id = "0"
-        while True:
-            rows = self._search_page(
-                object_type,
-                [
-                    {"propertyName": modified, "operator": "EQ", "value": stamp},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": last_id},
-                ],
-                "hs_object_id",
-                props,
-            )
-            for row in rows:
-                if str(row.get("id")) not in seen:
-                    yield row
-            if len(rows) < SEARCH_LIMIT:
-                return
-            last_id = str(rows[-1].get("id"))
-
-    def _stamp(self, row: Mapping[str, Any]) -> str:
-        """A row's modified stamp as epoch ms (the form search filters take)."""
-        raw = (row.get("properties") or {}).get(self.identity["modified"])
-        try:
-            return epoch_ms(parse_datetime(raw)) if raw else "0"
-        except UnparseableError:
-            return "0"
+        yield from keyset_rows(
+            lambda filters, sort: self._search_page(object_type, filters, sort, props),
+            since,
+            modified,
+            SEARCH_LIMIT,
+        )
 
     def _search_page(
         self,
