@@ -67,6 +67,9 @@ from connectors.errors import (
 from connectors.hubspot import errors as hs_errors
 from connectors.hubspot import paths
 from connectors.hubspot.keyset import keyset_rows
+from connectors.hubspot.native_icp import ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY, NativeIcp
+from connectors.hubspot.native_icp import MARKER_PROPERTY as NATIVE_MARKER_PROPERTY
+from connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
 from connectors.hubspot.values import labelled, option_labels, parse_money
 from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
 from connectors.parsing import (
@@ -101,11 +104,6 @@ DEAL_PROPERTIES = (
     "hs_lastmodifieddate",
 )
 DEAL_CLOSED_STAGES = frozenset({"closedwon", "closedlost"})
-ICP_PROPERTY = "hs_ideal_customer_profile"
-TARGET_ACCOUNT_PROPERTY = "hs_is_target_account"
-# What tierwise last wrote to the two native properties ("tier_1|true"): a value there
-# that differs is someone else's, and tierwise leaves it alone (CRM-API-NOTES §2.12).
-NATIVE_MARKER_PROPERTY = "tierwise_native_icp"
 
 # Updates handed over per call between stop checks: 10 Collections or 20 HubSpot batches.
 WRITE_CHUNK = 2000
@@ -197,8 +195,8 @@ class HubSpotConnector:
         self._labels: dict[str, dict[str, str]] = {}
         self._options: dict[str, dict[str, str]] = {}  # canonical -> {value: label}
         self._money: set[str] = set()
-        # Native ICP state seen per company: (icp, target flag, tierwise's marker).
-        self._native_seen: dict[str, tuple[str, str, str | None]] = {}
+        # Native ICP values held per company, and who owns them (native_icp).
+        self._native = NativeIcp()
         self._task_key_unique: bool | None = None  # known after validate_schema or a read
         self.tierwise_fields = resolve_mapping(
             mappings.HUBSPOT_TIERWISE_FIELDS,
@@ -480,7 +478,7 @@ class HubSpotConnector:
     def _native_properties(self) -> tuple[str, ...]:
         if not self.settings.write_native_icp:
             return ()
-        return (ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY, NATIVE_MARKER_PROPERTY)
+        return NATIVE_PROPERTIES
 
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
         rows = self._full_rows() if since is None else self._search_rows(since)
@@ -637,7 +635,7 @@ class HubSpotConnector:
                 adjusted[name] = amount if amount is not None else raw
             props = adjusted
         if self.settings.write_native_icp:
-            self._remember_native(str(row.get("id")), props)
+            self._native.remember(str(row.get("id")), props)
         reader = RecordReader(props)
         fields = reader.canonical(self.model_fields, self.value_maps)
         invalid = reader.invalid
@@ -707,46 +705,9 @@ class HubSpotConnector:
                 )
             properties[name] = hubspot_value(value)
         if self.settings.write_native_icp and "tier" in update.values:
-            properties.update(self._native_write(update.crm_id, update.values["tier"]))
+            self._native.options = self._load_icp_options()
+            properties.update(self._native.writes(update.crm_id, update.values["tier"]))
         return properties
-
-    def _remember_native(self, crm_id: str, props: Mapping[str, Any]) -> None:
-        marker = props.get(NATIVE_MARKER_PROPERTY)
-        self._native_seen[crm_id] = (
-            str(props.get(ICP_PROPERTY) or ""),
-            str(props.get(TARGET_ACCOUNT_PROPERTY) or ""),
-            None if marker in (None, "") else str(marker),
-        )
-
-    def _native_write(self, crm_id: str, tier: FieldValue) -> dict[str, str]:
-        """ICP tier and target flag for a new tier - only where tierwise owns them.
-
-        Owned means: the portal still holds exactly what tierwise last wrote (the marker
-        property), or tierwise never wrote and both are empty. A value a person or another
-        tool set is never cleared or overwritten (CRM-API-NOTES §2.12)."""
-        native = isinstance(tier, str) and tier in self._load_icp_options()
-        want = (str(tier) if native else "", "true" if native else "false")
-        icp, target, marker = self._native_seen.get(crm_id, ("", "", None))
-        unset_target = target in ("", "false")
-        if marker is None:
-            owned = icp == "" and unset_target
-            if owned and not native:
-                return {}  # nothing set, nothing to set: leave the portal's defaults
-        else:
-            mine_icp, _, mine_target = marker.partition("|")
-            owned = icp == mine_icp and (target == mine_target or (
-                unset_target and mine_target in ("", "false")))
-        if not owned:
-            log.info("hubspot_native_icp_kept", company=crm_id, icp=icp, target=target)
-            return {}
-        if (icp, target, marker) == (want[0], want[1], "|".join(want)):
-            return {}
-        self._native_seen[crm_id] = (want[0], want[1], "|".join(want))
-        return {
-            ICP_PROPERTY: want[0],
-            TARGET_ACCOUNT_PROPERTY: want[1],
-            NATIVE_MARKER_PROPERTY: "|".join(want),
-        }
 
     def _load_native(self, ids: Sequence[str]) -> None:
         """Current native ICP values of companies not seen in this run's pull."""
@@ -764,7 +725,7 @@ class HubSpotConnector:
                 )
             )
             for row in result.get("results") or []:
-                self._remember_native(str(row.get("id")), row.get("properties") or {})
+                self._native.remember(str(row.get("id")), row.get("properties") or {})
 
     def _batch_update(
         self,
@@ -851,7 +812,7 @@ class HubSpotConnector:
             return WriteOutcome()
         if self.settings.write_native_icp:
             unseen = [u.crm_id for u in changed
-                      if "tier" in u.values and u.crm_id not in self._native_seen]
+                      if "tier" in u.values and u.crm_id not in self._native.held]
             if unseen:
                 self._load_native(unseen)
         inputs = [{"id": u.crm_id, "properties": self._company_properties(u)} for u in changed]
