@@ -66,6 +66,7 @@ from connectors.errors import (
 )
 from connectors.hubspot import errors as hs_errors
 from connectors.hubspot import paths
+from connectors.hubspot import specs as hs_specs
 from connectors.hubspot.keyset import keyset_rows
 from connectors.hubspot.native_icp import ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY, NativeIcp
 from connectors.hubspot.native_icp import MARKER_PROPERTY as NATIVE_MARKER_PROPERTY
@@ -1185,65 +1186,14 @@ class HubSpotConnector:
 
     # ------------------------------------------------------------------ provision
     def _property_specs(self, tier_values: Mapping[str, str]) -> list[dict[str, Any]]:
-        options = [
-            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
-            for i, (tier_id, label) in enumerate(tier_values.items())
-        ]
-        tw = self.tierwise_fields
-        ident = self.identity
-
-        def spec(
-            name: str, label: str, type_: str, field_type: str, **extra: Any
-        ) -> dict[str, Any]:
-            return {
-                "name": name,
-                "label": label,
-                "type": type_,
-                "fieldType": field_type,
-                "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
-                **extra,
-            }
-
-        return [
-            spec(tw["tier"], "Tierwise tier", "enumeration", "select", options=options),
-            spec(tw["score"], "Tierwise score", "number", "number"),
-            spec(tw["reason"], "Tierwise reason", "string", "textarea"),
-            spec(tw["play"], "Tierwise play", "string", "text"),
-            spec(tw["sla_due"], "Tierwise SLA due", "date", "date"),
-            spec(tw["tier_changed"], "Tierwise tier changed", "date", "date"),
-            spec(
-                ident["override_tier"],
-                "Tierwise tier override",
-                "enumeration",
-                "select",
-                options=options,
-            ),
-            spec(ident["override_until"], "Tierwise override until", "date", "date"),
-            *self._customer_specs(spec),
-            *(
-                [spec(NATIVE_MARKER_PROPERTY, "Tierwise native ICP (last written)", "string",
-                      "text", description="What tierwise last wrote to the ICP tier and "
-                      "target-account flag; tierwise leaves values that differ alone.")]
-                if self.settings.write_native_icp else []
-            ),
-        ]
-
-    def _customer_specs(self, spec: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.customer_tier_values is None:
-            return []
-        cf = self.customer_fields
-        options = [
-            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
-            for i, (tier_id, label) in enumerate(self.customer_tier_values.items())
-        ]
-        return [
-            spec(cf["customer_tier"], "Tierwise customer tier", "enumeration", "select",
-                 options=options),
-            spec(cf["customer_score"], "Tierwise customer score", "number", "number"),
-            spec(cf["customer_reason"], "Tierwise customer reason", "string", "textarea"),
-            spec(cf["customer_play"], "Tierwise customer play", "string", "text"),
-            spec(cf["customer_tier_changed"], "Tierwise customer tier changed", "date", "date"),
-        ]
+        return hs_specs.company_specs(
+            tier_values,
+            self.tierwise_fields,
+            self.identity,
+            self.customer_fields,
+            self.customer_tier_values,
+            self.settings.write_native_icp,
+        )
 
     def _ensure_group(self, object_type: str, dry_run: bool) -> ProvisionStep:
         groups = self._api("properties.groups")
@@ -1310,33 +1260,7 @@ class HubSpotConnector:
             steps.append(ProvisionStep("list", "companies", name, found is not None))
             if found is not None or dry_run:
                 continue
-            body = {
-                "name": name,
-                "objectTypeId": COMPANY_OBJECT_TYPE_ID,
-                "processingType": "DYNAMIC",
-                "filterBranch": {
-                    "filterBranchType": "OR",
-                    "filters": [],
-                    "filterBranches": [
-                        {
-                            "filterBranchType": "AND",
-                            "filterBranches": [],
-                            "filters": [
-                                {
-                                    "filterType": "PROPERTY",
-                                    "property": tier_property,
-                                    "operation": {
-                                        "operationType": "ENUMERATION",
-                                        "operator": "IS_ANY_OF",
-                                        "values": [tier_id],
-                                        "includeObjectsWithNoValueSet": False,
-                                    },
-                                }
-                            ],
-                        }
-                    ],
-                },
-            }
+            body = hs_specs.tier_list(name, tier_property, tier_id)
             try:
                 self._create_list(lists, name, body)
             except CrmError as exc:
@@ -1381,14 +1305,7 @@ class HubSpotConnector:
                 "contacts", [s for s in specs if s["name"] in written], dry_run
             )
         steps.append(self._ensure_group("tasks", dry_run))
-        key_spec = {
-            "name": self.task_key,
-            "label": "Tierwise key",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
-            "hasUniqueValue": True,
-        }
+        key_spec = hs_specs.task_key_spec(self.task_key, unique=True)
         try:
             steps += self._ensure_properties("tasks", [key_spec], dry_run)
         except CrmError as exc:
@@ -1399,7 +1316,7 @@ class HubSpotConnector:
             # lag-tolerant lookup (ensure_tasks).
             log.warning("hubspot_unique_task_key_refused", property=self.task_key,
                         reason=str(exc))
-            plain = {k: v for k, v in key_spec.items() if k != "hasUniqueValue"}
+            plain = hs_specs.task_key_spec(self.task_key, unique=False)
             steps += self._ensure_properties("tasks", [plain], dry_run)
         if self.settings.create_lists:
             steps += self._ensure_lists(tier_values, dry_run)
