@@ -19,7 +19,6 @@ from typing import Any
 from sandbox.clock import SandboxClock, hs_datetime
 from sandbox.hs_schema import (
     DEFAULT_GROUPS,
-    INDUSTRY_OPTIONS,
     READ_ONLY,
     WEB_TECHNOLOGY_OPTIONS,
     PropertyDef,
@@ -392,8 +391,6 @@ SEED_INDUSTRY_CODES: dict[str, tuple[str, ...]] = {
     "Energy": ("OIL_ENERGY", "RENEWABLES_ENVIRONMENT", "UTILITIES"),
     "Government": ("GOVERNMENT_ADMINISTRATION", "PUBLIC_POLICY"),
 }
-_KNOWN_CODES = frozenset(code for code, _ in INDUSTRY_OPTIONS)
-assert all(c in _KNOWN_CODES for codes in SEED_INDUSTRY_CODES.values() for c in codes)
 _TECH_VALUE = {label: value for value, label in WEB_TECHNOLOGY_OPTIONS}
 
 

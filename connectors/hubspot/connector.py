@@ -816,7 +816,11 @@ class HubSpotConnector:
                       if "tier" in u.values and u.crm_id not in self._native.held]
             if unseen:
                 self._load_native(unseen)
+        kept_before = len(self._native.kept)
         inputs = [{"id": u.crm_id, "properties": self._company_properties(u)} for u in changed]
+        if len(self._native.kept) > kept_before:
+            log.info("hubspot_native_icp_kept", companies=len(self._native.kept) - kept_before,
+                     reason="set by someone other than tierwise")
         outcome = self._batch_update(
             "companies.batch",
             "companies",

@@ -35,6 +35,7 @@ class NativeIcp:
 
     options: frozenset[str] = frozenset()  # the ICP property's tiers (tier_1..tier_3)
     held: dict[str, Held] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # companies whose values are someone else's
 
     def remember(self, crm_id: str, props: Mapping[str, Any]) -> None:
         """Note what the portal holds for a company (from a pull or a batch read)."""
@@ -61,7 +62,10 @@ class NativeIcp:
             owned = icp == mine_icp and (
                 target == mine_target or (unset_target and mine_target in ("", "false")))
         stamp = "|".join(want)
-        if not owned or (icp, target, marker) == (want[0], want[1], stamp):
+        if not owned:
+            self.kept.add(crm_id)
+            return {}
+        if (icp, target, marker) == (want[0], want[1], stamp):
             return {}
         self.held[crm_id] = (want[0], want[1], stamp)
         return {ICP_PROPERTY: want[0], TARGET_ACCOUNT_PROPERTY: want[1], MARKER_PROPERTY: stamp}

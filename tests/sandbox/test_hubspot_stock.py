@@ -35,6 +35,17 @@ def test_stock_company_properties_have_their_real_types(sandbox: Sandbox) -> Non
     assert not [n for n in props if n.startswith("tierwise")]
 
 
+def test_seeded_industry_codes_are_options_of_the_stock_property(make_sandbox: Any) -> None:
+    from sandbox.hs_schema import INDUSTRY_OPTIONS
+    from sandbox.hs_store import SEED_INDUSTRY_CODES
+
+    codes = {code for code, _ in INDUSTRY_OPTIONS}
+    assert {c for cs in SEED_INDUSTRY_CODES.values() for c in cs} <= codes
+    sb = make_sandbox(accounts=300)
+    seeded = {c["properties"]["industry"] for c in sb.hubspot.objects["companies"].values()}
+    assert seeded - {None} <= codes
+
+
 def test_unique_properties_are_refused_on_tasks_by_default(sandbox: Sandbox) -> None:
     api = hs_client(sandbox).crm.properties
     api.groups_api.create("tasks", PropertyGroupCreate(name="tierwise", label="Tierwise"))
