@@ -86,24 +86,110 @@ SALESFORCE_CUSTOMER_FIELDS: dict[str, str] = {
 
 SALESFORCE_TASK_KEY_FIELD = "Tierwise_Key__c"
 
-# canonical name -> HubSpot company property
+# canonical name -> HubSpot company property. Standard properties of every portal only
+# (CONTRACT.md item 4, CRM-API-NOTES §2.15); optional inputs (intent_score, ...) have no
+# stock property and stay unmapped until the operator maps them (TIERWISE_HUBSPOT__FIELDS
+# or the mapping file).
 HUBSPOT_COMPANY_FIELDS: dict[str, str] = {
-    "industry": "industry",
+    "industry": "industry",  # enumeration of codes (COMPUTER_SOFTWARE): value map below
     "employees": "numberofemployees",
     "annual_revenue": "annualrevenue",
     "country": "country",
-    "tech_stack": "web_technologies",  # multi-checkbox, values separated by ';'
-    "web_visits": "web_visits_30d",
-    "intent_score": "intent_score",
-    "intent_surge": "intent_surge",
-    "last_activity": "notes_last_updated",
-    "last_funding_amount": "last_funding_amount",
-    "last_funding_date": "last_funding_date",
-    "open_pipeline": "open_pipeline_amount",
-    "competitor_customer": "competitor_customer",
-    "payment_risk": "payment_risk",
-    "health_score": "health_score",
-    "product_adoption": "product_adoption",
+    "last_activity": "notes_last_updated",  # "Last Activity Date"
+    "open_pipeline": "hs_total_deal_value",  # "Total open deal value" (HubSpot rollup)
+    "open_deals": "hs_num_open_deals",
+    "web_visits": "hs_analytics_num_visits",  # lifetime sessions of associated contacts
+    "tech_stack": "web_technologies",  # checkbox enumeration: read as option labels
+    "last_funding_amount": "total_money_raised",  # a string: parsed leniently
+}
+
+# HubSpot's stock industry codes and their labels -> the default model's categories.
+# Codes and labels from a real portal's export [hs-company-export]; both map, so a
+# portal (or an import) that stores labels works too. Case-insensitive (parsing.value_map).
+_HUBSPOT_INDUSTRY: dict[str, tuple[tuple[str, str], ...]] = {
+    "Software": (
+        ("COMPUTER_SOFTWARE", "Computer Software"),
+        ("INFORMATION_TECHNOLOGY_AND_SERVICES", "Information Technology and Services"),
+        ("INTERNET", "Internet"),
+        ("COMPUTER_NETWORK_SECURITY", "Computer & Network Security"),
+        ("COMPUTER_HARDWARE", "Computer Hardware"),
+        ("SEMICONDUCTORS", "Semiconductors"),
+    ),
+    "Financial Services": (
+        ("FINANCIAL_SERVICES", "Financial Services"),
+        ("BANKING", "Banking"),
+        ("INSURANCE", "Insurance"),
+        ("CAPITAL_MARKETS", "Capital Markets"),
+        ("INVESTMENT_MANAGEMENT", "Investment Management"),
+        ("ACCOUNTING", "Accounting"),
+    ),
+    "Healthcare": (
+        ("HOSPITAL_HEALTH_CARE", "Hospital & Health Care"),
+        ("MEDICAL_DEVICES", "Medical Devices"),
+        ("PHARMACEUTICALS", "Pharmaceuticals"),
+        ("MEDICAL_PRACTICE", "Medical Practice"),
+        ("BIOTECHNOLOGY", "Biotechnology"),
+    ),
+    "Media": (
+        ("ONLINE_MEDIA", "Online Media"),
+        ("BROADCAST_MEDIA", "Broadcast Media"),
+        ("PUBLISHING", "Publishing"),
+        ("ENTERTAINMENT", "Entertainment"),
+        ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"),
+    ),
+    "Logistics": (
+        ("LOGISTICS_AND_SUPPLY_CHAIN", "Logistics and Supply Chain"),
+        ("TRANSPORTATION_TRUCKING_RAILROAD", "Transportation/Trucking/Railroad"),
+        ("PACKAGE_FREIGHT_DELIVERY", "Package/Freight Delivery"),
+        ("WAREHOUSING", "Warehousing"),
+        ("AIRLINES_AVIATION", "Airlines/Aviation"),
+    ),
+    "Manufacturing": (
+        ("MACHINERY", "Machinery"),
+        ("INDUSTRIAL_AUTOMATION", "Industrial Automation"),
+        ("ELECTRICAL_ELECTRONIC_MANUFACTURING", "Electrical/Electronic Manufacturing"),
+        ("AUTOMOTIVE", "Automotive"),
+        ("CHEMICALS", "Chemicals"),
+        ("BUILDING_MATERIALS", "Building Materials"),
+    ),
+    "Retail": (
+        ("RETAIL", "Retail"),
+        ("CONSUMER_GOODS", "Consumer Goods"),
+        ("SUPERMARKETS", "Supermarkets"),
+        ("APPAREL_FASHION", "Apparel & Fashion"),
+        ("WHOLESALE", "Wholesale"),
+    ),
+    "Energy": (
+        ("OIL_ENERGY", "Oil & Energy"),
+        ("RENEWABLES_ENVIRONMENT", "Renewables & Environment"),
+        ("UTILITIES", "Utilities"),
+        ("MINING_METALS", "Mining & Metals"),
+    ),
+    "Education": (
+        ("EDUCATION_MANAGEMENT", "Education Management"),
+        ("HIGHER_EDUCATION", "Higher Education"),
+        ("E_LEARNING", "E-Learning"),
+        ("PRIMARY_SECONDARY_EDUCATION", "Primary/Secondary Education"),
+    ),
+    "Government": (
+        ("GOVERNMENT_ADMINISTRATION", "Government Administration"),
+        ("PUBLIC_POLICY", "Public Policy"),
+        ("PUBLIC_SAFETY", "Public Safety"),
+        ("MILITARY", "Military"),
+        ("DEFENSE_SPACE", "Defense & Space"),
+    ),
+}
+
+# model input -> {HubSpot value or label: model category}; settings.hubspot.value_maps is
+# merged over it per input. web_technologies needs no table: the connector reads the
+# property's options and turns stored values into their labels.
+HUBSPOT_VALUE_MAPS: dict[str, dict[str, str]] = {
+    "industry": {
+        key: category
+        for category, pairs in _HUBSPOT_INDUSTRY.items()
+        for pair in pairs
+        for key in pair
+    },
 }
 
 HUBSPOT_IDENTITY_FIELDS: dict[str, str] = {

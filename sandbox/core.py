@@ -94,8 +94,7 @@ class Sandbox:
         )
         self.hubspot = HubSpotEmulator(
             self.clock, self.faults, token=self.hubspot_token,
-            requests_per_10s=hubspot_requests_per_10s, provisioned=False,
-            profile=profile,
+            requests_per_10s=hubspot_requests_per_10s, profile=profile,
             behaviour=behaviour, daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}

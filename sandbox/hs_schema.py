@@ -40,6 +40,7 @@ class PropertyDef:
     hubspot_defined: bool = True
     description: str = ""
     display_order: int = -1
+    read_only: bool = False
     created_at: str = "2019-08-06T02:43:01.234Z"
     updated_at: str = "2019-08-06T02:43:01.234Z"
 
@@ -53,7 +54,7 @@ class PropertyDef:
             "groupName": self.group,
             "options": self.options,
             "displayOrder": self.display_order,
-            "calculated": False,
+            "calculated": self.read_only,
             "externalOptions": False,
             "hasUniqueValue": self.unique,
             "hidden": False,
@@ -65,7 +66,7 @@ class PropertyDef:
             "modificationMetadata": {
                 "archivable": not self.hubspot_defined,
                 "readOnlyDefinition": self.hubspot_defined,
-                "readOnlyValue": self.name in READ_ONLY,
+                "readOnlyValue": self.name in READ_ONLY or self.read_only,
             },
         }
 
@@ -97,85 +98,139 @@ def _c(*args: Any, **kw: Any) -> PropertyDef:
     return PropertyDef(*args, **kw)
 
 
-def _t(*args: Any, **kw: Any) -> PropertyDef:
-    """One of tierwise's own properties (group ``tierwise``)."""
-    kw.update(group="tierwise", hubspot_defined=False)
+# HubSpot's stock ``industry`` enumeration: internal value (upper-case code) -> label.
+# A realistic subset of the ~150 undeletable options (148 in the portal export cited as
+# [hs-company-export] in CRM-API-NOTES §2.15; upper-case values as sent by public code,
+# [hs-industry-values]). Values and labels differ: filters and writes use the value.
+INDUSTRY_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("ACCOUNTING", "Accounting"), ("AIRLINES_AVIATION", "Airlines/Aviation"),
+    ("APPAREL_FASHION", "Apparel & Fashion"), ("AUTOMOTIVE", "Automotive"),
+    ("BANKING", "Banking"), ("BIOTECHNOLOGY", "Biotechnology"),
+    ("BROADCAST_MEDIA", "Broadcast Media"), ("BUILDING_MATERIALS", "Building Materials"),
+    ("CAPITAL_MARKETS", "Capital Markets"), ("CHEMICALS", "Chemicals"),
+    ("COMPUTER_HARDWARE", "Computer Hardware"),
+    ("COMPUTER_NETWORK_SECURITY", "Computer & Network Security"),
+    ("COMPUTER_SOFTWARE", "Computer Software"), ("CONSTRUCTION", "Construction"),
+    ("CONSUMER_ELECTRONICS", "Consumer Electronics"), ("CONSUMER_GOODS", "Consumer Goods"),
+    ("DEFENSE_SPACE", "Defense & Space"), ("E_LEARNING", "E-Learning"),
+    ("EDUCATION_MANAGEMENT", "Education Management"),
+    ("ELECTRICAL_ELECTRONIC_MANUFACTURING", "Electrical/Electronic Manufacturing"),
+    ("ENTERTAINMENT", "Entertainment"), ("FINANCIAL_SERVICES", "Financial Services"),
+    ("FOOD_BEVERAGES", "Food & Beverages"),
+    ("GOVERNMENT_ADMINISTRATION", "Government Administration"),
+    ("HIGHER_EDUCATION", "Higher Education"),
+    ("HOSPITAL_HEALTH_CARE", "Hospital & Health Care"), ("HOSPITALITY", "Hospitality"),
+    ("INDUSTRIAL_AUTOMATION", "Industrial Automation"),
+    ("INFORMATION_TECHNOLOGY_AND_SERVICES", "Information Technology and Services"),
+    ("INSURANCE", "Insurance"), ("INTERNET", "Internet"),
+    ("INVESTMENT_MANAGEMENT", "Investment Management"),
+    ("LOGISTICS_AND_SUPPLY_CHAIN", "Logistics and Supply Chain"),
+    ("MACHINERY", "Machinery"), ("MANAGEMENT_CONSULTING", "Management Consulting"),
+    ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"),
+    ("MEDICAL_DEVICES", "Medical Devices"), ("MEDICAL_PRACTICE", "Medical Practice"),
+    ("MILITARY", "Military"), ("MINING_METALS", "Mining & Metals"),
+    ("NON_PROFIT_ORGANIZATION_MANAGEMENT", "Non-Profit Organization Management"),
+    ("OIL_ENERGY", "Oil & Energy"), ("ONLINE_MEDIA", "Online Media"),
+    ("PACKAGE_FREIGHT_DELIVERY", "Package/Freight Delivery"),
+    ("PHARMACEUTICALS", "Pharmaceuticals"),
+    ("PRIMARY_SECONDARY_EDUCATION", "Primary/Secondary Education"),
+    ("PUBLIC_POLICY", "Public Policy"), ("PUBLIC_SAFETY", "Public Safety"),
+    ("PUBLISHING", "Publishing"), ("REAL_ESTATE", "Real Estate"),
+    ("RENEWABLES_ENVIRONMENT", "Renewables & Environment"), ("RETAIL", "Retail"),
+    ("SEMICONDUCTORS", "Semiconductors"), ("SUPERMARKETS", "Supermarkets"),
+    ("TELECOMMUNICATIONS", "Telecommunications"),
+    ("TRANSPORTATION_TRUCKING_RAILROAD", "Transportation/Trucking/Railroad"),
+    ("UTILITIES", "Utilities"), ("WAREHOUSING", "Warehousing"), ("WHOLESALE", "Wholesale"),
+)
+
+# ``web_technologies`` (checkbox, 712 options in the export, set by enrichment). Its
+# internal values are unconfirmed (CRM-API-NOTES §2.15): GUESS - values are snake-case
+# vendor slugs that differ from the labels, so a client that matches on values alone
+# misses (sandbox/README.md lists this as a guess).
+WEB_TECHNOLOGY_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("salesforce_crm", "Salesforce"), ("snowflake_data_cloud", "Snowflake"),
+    ("amazon_web_services", "AWS"), ("hubspot_crm", "HubSpot"), ("marketo", "Marketo"),
+    ("segment_io", "Segment"), ("microsoft_azure", "Azure"),
+    ("google_cloud_platform", "GCP"), ("okta", "Okta"), ("workday", "Workday"),
+    ("google_analytics", "Google Analytics"), ("wordpress", "WordPress"),
+    ("shopify", "Shopify"), ("zendesk", "Zendesk"),
+)
+
+_ICP_TIERS = (("tier_1", "Tier 1"), ("tier_2", "Tier 2"), ("tier_3", "Tier 3"))
+_YES_NO = (("true", "Yes"), ("false", "No"))
+
+
+def _ro(*args: Any, **kw: Any) -> PropertyDef:
+    """A HubSpot-calculated property (rollups, analytics): the API refuses writes."""
+    kw["read_only"] = True
     return PropertyDef(*args, **kw)
 
 
 def company_properties() -> list[PropertyDef]:
+    """What a new portal holds (CRM-API-NOTES §2.12, §2.15: [hs-company-export],
+    [hs-default-company-props]); nothing only tierwise's defaults would want."""
     return [
         *_base("companyinformation"),
         _p("name", "string", "Company name"),
-        _p("domain", "string", "Company Domain Name", unique=False),
-        _p("industry", "string", "Industry"),
+        _p("domain", "string", "Company Domain Name"),
+        _p("industry", "enumeration", "Industry", field_type="select",
+           options=_opts(*INDUSTRY_OPTIONS)),
         _p("numberofemployees", "number", "Number of Employees"),
         _p("annualrevenue", "number", "Annual Revenue"),
         _p("country", "string", "Country/Region"),
-        _p("web_technologies", "enumeration", "Web Technologies",
-                    field_type="checkbox",
-                    options=_opts("Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo",
-                                  "Segment", "Azure", "GCP", "Okta", "Workday")),
-        _p("notes_last_updated", "datetime", "Last Activity Date"),
-        _c("web_visits_30d", "number", "Web visits (30d)"),
-        _c("intent_score", "number", "Intent score"),
-        _c("health_score", "number", "Health score"),
-        _c("product_adoption", "number", "Product adoption (%)"),
-        _c("intent_surge", "bool", "Intent surge",
-                    options=_opts(("true", "Yes"), ("false", "No"))),
-        _c("last_funding_amount", "number", "Last funding amount"),
-        _c("last_funding_date", "date", "Last funding date"),
-        _c("open_pipeline_amount", "number", "Open pipeline amount"),
-        _c("competitor_customer", "bool", "Competitor customer",
-                    options=_opts(("true", "Yes"), ("false", "No"))),
-        _c("payment_risk", "enumeration", "Payment risk",
-                    options=_opts("low", "medium", "high")),
+        _p("hs_country_code", "string", "Country/Region Code"),
+        _p("founded_year", "string", "Year Founded"),
+        _p("is_public", "bool", "Is Public", field_type="booleancheckbox",
+           options=_opts(*_YES_NO)),
+        _p("total_money_raised", "string", "Total Money Raised"),
+        _p("web_technologies", "enumeration", "Web Technologies", field_type="checkbox",
+           options=_opts(*WEB_TECHNOLOGY_OPTIONS)),
+        _ro("hs_num_open_deals", "number", "Number of open deals"),
+        _ro("hs_total_deal_value", "number", "Total open deal value"),
+        _ro("num_associated_deals", "number", "Number of Associated Deals"),
+        _ro("total_revenue", "number", "Total Revenue"),
+        _ro("recent_deal_amount", "number", "Recent Deal Amount"),
+        _ro("recent_deal_close_date", "datetime", "Recent Deal Close Date"),
+        _ro("num_associated_contacts", "number", "Number of Associated Contacts"),
+        _ro("notes_last_updated", "datetime", "Last Activity Date"),
+        _ro("notes_last_contacted", "datetime", "Last Contacted"),
+        _ro("hs_last_sales_activity_timestamp", "datetime", "Last Engagement Date"),
+        _ro("hs_analytics_num_visits", "number", "Number of Sessions"),
+        _ro("hs_analytics_num_page_views", "number", "Number of Pageviews"),
+        _ro("hs_analytics_last_visit_timestamp", "datetime", "Time of Last Session"),
+        _p("hs_csm_sentiment", "enumeration", "CSM Sentiment", field_type="select",
+           options=_opts(("at_risk", "At risk"), ("neutral", "Neutral"),
+                         ("healthy", "Healthy"))),
+        # Three ABM/ICP properties; two share the label "Target Account" (§2.12).
         _p("hs_ideal_customer_profile", "enumeration", "Ideal Customer Profile Tier",
-                    field_type="radio",
-                    options=_opts(("tier_1", "Tier 1"), ("tier_2", "Tier 2"),
-                                  ("tier_3", "Tier 3"))),
-        _p("hs_is_target_account", "bool", "Target Account",
-                    options=_opts(("true", "True"), ("false", "False"))),
+           field_type="radio", options=_opts(*_ICP_TIERS)),
+        _p("hs_is_target_account", "bool", "Target Account", field_type="booleancheckbox",
+           options=_opts(("true", "True"), ("false", "False"))),
+        _p("hs_target_account", "enumeration", "Target Account", field_type="radio",
+           options=_opts(*_ICP_TIERS)),
     ]
 
 
-TIER_OPTIONS = (("tier_1", "Strategic"), ("tier_2", "Core"), ("tier_3", "Programmatic"),
-                ("tier_4", "Nurture"), ("unqualified", "Unqualified"))
-
-
-CUSTOMER_TIER_OPTIONS = (("grow", "Grow"), ("defend", "Defend"), ("monitor", "Monitor"),
-                         ("unqualified", "Unqualified"))
-
-
-def company_tierwise_properties() -> list[PropertyDef]:
+def company_enriched_properties() -> list[PropertyDef]:
+    """A realistic customer's own custom properties (profile ``enriched``), under that
+    customer's names - not tierwise's defaults (CONTRACT.md item 1)."""
+    g = "customer_data"
     return [
-        _t("tierwise_tier", "enumeration", "Tierwise tier", field_type="select",
-                    options=_opts(*TIER_OPTIONS)),
-        _t("tierwise_score", "number", "Tierwise score"),
-        _t("tierwise_reason", "string", "Tierwise reason", field_type="textarea"),
-        _t("tierwise_play", "string", "Tierwise play"),
-        _t("tierwise_sla_due", "date", "Tierwise SLA due"),
-        _t("tierwise_tier_changed", "date", "Tierwise tier changed"),
-        _t("tierwise_tier_override", "enumeration", "Tierwise tier override",
-                    field_type="select", options=_opts(*TIER_OPTIONS[:4]),
-                    hubspot_defined=False),
-        _t("tierwise_override_until", "date", "Tierwise override until",
-                    hubspot_defined=False),
-        _t("tierwise_customer_tier", "enumeration", "Tierwise customer tier",
-                    field_type="select", options=_opts(*CUSTOMER_TIER_OPTIONS)),
-        _t("tierwise_customer_score", "number", "Tierwise customer score"),
-        _t("tierwise_customer_reason", "string", "Tierwise customer reason",
-                    field_type="textarea"),
-        _t("tierwise_customer_play", "string", "Tierwise customer play"),
-        _t("tierwise_customer_tier_changed", "date", "Tierwise customer tier changed"),
+        _c("technologies_used", "enumeration", "Technologies used", field_type="checkbox",
+           group=g, options=_opts(*((label, label) for _, label in WEB_TECHNOLOGY_OPTIONS))),
+        _c("site_sessions_30d", "number", "Site sessions (30 days)", group=g),
+        _c("bombora_composite_score", "number", "Bombora composite score", group=g),
+        _c("bombora_surge", "bool", "Bombora surge", field_type="booleancheckbox", group=g,
+           options=_opts(*_YES_NO)),
+        _c("funding_total", "number", "Funding total", group=g),
+        _c("last_funding_round_date", "date", "Last funding round date", group=g),
+        _c("competitor_install", "bool", "Competitor install", field_type="booleancheckbox",
+           group=g, options=_opts(*_YES_NO)),
+        _c("credit_risk", "enumeration", "Credit risk", field_type="select", group=g,
+           options=_opts(("low", "Low"), ("medium", "Medium"), ("high", "High"))),
+        _c("customer_health", "number", "Customer health", group=g),
+        _c("adoption_pct", "number", "Adoption (%)", group=g),
     ]
-
-
-def contact_tierwise_properties() -> list[PropertyDef]:
-    """The tier properties a sync may copy onto contacts."""
-    return [p for p in company_tierwise_properties()
-            if p.name not in ("tierwise_tier_override", "tierwise_override_until")
-            and not p.name.startswith("tierwise_customer_")]
 
 
 def contact_properties() -> list[PropertyDef]:
@@ -234,14 +289,9 @@ def task_properties() -> list[PropertyDef]:
     ]
 
 
-def task_tierwise_properties() -> list[PropertyDef]:
-    return [PropertyDef("tierwise_key", "string", "Tierwise key", group="tierwise",
-                        unique=True, hubspot_defined=False)]
-
-
 DEFAULT_GROUPS: dict[str, list[tuple[str, str | None]]] = {
-    "companies": [("companyinformation", "Company information"), ("tierwise", None)],
-    "contacts": [("contactinformation", "Contact information"), ("tierwise", None)],
+    "companies": [("companyinformation", "Company information")],
+    "contacts": [("contactinformation", "Contact information")],
     "tasks": [("task", "Task information")],
     "deals": [("dealinformation", "Deal information")],
 }
@@ -308,7 +358,8 @@ def normalise(prop: PropertyDef, value: Any) -> str:
                 raise PropertyValueError(
                     "INVALID_OPTION",
                     f"{part} was not one of the allowed options: " + ", ".join(
-                        f"[label: {o['label']!r}, value: {o['value']!r}]" for o in prop.options),
+                        f"[label: {o['label']!r}, value: {o['value']!r}]"
+                        for o in prop.options[:12]) + (", ..." if len(prop.options) > 12 else ""),
                     name,
                 )
         return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,16 +20,15 @@ from sandbox.clock import SandboxClock, hs_datetime
 from sandbox.hs_schema import (
     DEFAULT_GROUPS,
     READ_ONLY,
+    WEB_TECHNOLOGY_OPTIONS,
     PropertyDef,
     PropertyValueError,
+    company_enriched_properties,
     company_properties,
-    company_tierwise_properties,
     contact_properties,
-    contact_tierwise_properties,
     deal_properties,
     normalise,
     task_properties,
-    task_tierwise_properties,
 )
 from sandbox.seed import OWNERS
 
@@ -60,9 +60,10 @@ class HubSpotList:
 class HubSpotPortal:
     """Thread-safe in-memory HubSpot account."""
 
-    def __init__(self, clock: SandboxClock, *, provisioned: bool) -> None:
+    def __init__(self, clock: SandboxClock, *, profile: str = "stock") -> None:
         self.lock = threading.RLock()
         self.clock = clock
+        self.profile = profile
         self.properties: dict[str, dict[str, PropertyDef]] = {
             "companies": {p.name: p for p in company_properties()},
             "contacts": {p.name: p for p in contact_properties()},
@@ -75,17 +76,12 @@ class HubSpotPortal:
                 if label is not None:
                     self.groups[object_type][name] = {
                         "name": name, "label": label, "displayOrder": order, "archived": False}
-        if provisioned:
-            self.groups["companies"]["tierwise"] = {
-                "name": "tierwise", "label": "Tierwise", "displayOrder": -1, "archived": False}
-            self.groups["tasks"]["tierwise"] = dict(self.groups["companies"]["tierwise"])
-            self.groups["contacts"]["tierwise"] = dict(self.groups["companies"]["tierwise"])
-            for prop in company_tierwise_properties():
+        if profile == "enriched":
+            self.groups["companies"]["customer_data"] = {
+                "name": "customer_data", "label": "Customer data", "displayOrder": 5,
+                "archived": False}
+            for prop in company_enriched_properties():
                 self.properties["companies"][prop.name] = prop
-            for prop in contact_tierwise_properties():
-                self.properties["contacts"][prop.name] = prop
-            for prop in task_tierwise_properties():
-                self.properties["tasks"][prop.name] = prop
         owner_prop = self.properties
         for object_type in owner_prop:
             owner_prop[object_type]["hubspot_owner_id"].options = [
@@ -142,7 +138,7 @@ class HubSpotPortal:
             if prop is None:
                 raise PropertyValueError(
                     "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist', name)
-            if name in READ_ONLY:
+            if name in READ_ONLY or prop.read_only:
                 raise PropertyValueError(
                     "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be '
                     "set.", name)
@@ -248,6 +244,7 @@ class HubSpotPortal:
         owners = {o.email: o.hubspot_id for o in OWNERS}
         self.version += 1
         has_override = "tierwise_tier_override" in self.properties["companies"]
+        enriched = self.profile == "enriched"
         ids: dict[str, str] = {}
         with self.lock:
             store = self.objects["companies"]
@@ -256,30 +253,42 @@ class HubSpotPortal:
                 stamp = hs_datetime(c["modified"])
                 created = hs_datetime(c["created"])
                 last = c["last_activity"]
+                last_text = f"{last.isoformat()}T15:30:00.000Z" if last else None
+                # The seed's visits key (renamed to web_visits in the new model inputs).
+                visits = c.get("web_visits", c.get("web_visits_30d"))
                 props: dict[str, str | None] = {
                     "hs_object_id": object_id,
                     "createdate": created,
                     "hs_lastmodifieddate": stamp,
                     "name": c["name"],
                     "domain": c["domain"],
-                    "industry": c["industry"] if c["industry"] is not None else None,
+                    "industry": industry_code(c["key"], c["industry"]),
                     "numberofemployees": _s(c["employees"]),
                     "annualrevenue": _s(c["annual_revenue"]),
                     "country": c["country"],
-                    "web_technologies": ";".join(c["tech_stack"]) or None,
-                    "web_visits_30d": _s(c["web_visits_30d"]),
-                    "intent_score": _s(c["intent_score"]),
-                    "intent_surge": "true" if c["intent_surge"] else "false",
-                    "notes_last_updated": f"{last.isoformat()}T15:30:00.000Z" if last else None,
-                    "last_funding_amount": _s(c["last_funding_amount"]),
-                    "last_funding_date": _s(c["last_funding_date"]),
-                    "open_pipeline_amount": _s(c["open_pipeline"]),
-                    "competitor_customer": "true" if c["competitor_customer"] else "false",
-                    "payment_risk": c["payment_risk"],
-                    "health_score": _s(c.get("health_score")),
-                    "product_adoption": _s(c.get("product_adoption")),
+                    "web_technologies": ";".join(
+                        _TECH_VALUE[t] for t in c["tech_stack"]) or None,
+                    "hs_analytics_num_visits": _s(visits),
+                    "notes_last_updated": last_text,
+                    "hs_last_sales_activity_timestamp": last_text,
+                    "total_money_raised": money_text(c["key"], c["last_funding_amount"]),
+                    "hs_num_open_deals": "0",
+                    "num_associated_deals": "0",
                     "hubspot_owner_id": owners[c["owner"]],
                 }
+                if enriched:
+                    props.update({
+                        "technologies_used": ";".join(c["tech_stack"]) or None,
+                        "site_sessions_30d": _s(visits),
+                        "bombora_composite_score": _s(c["intent_score"]),
+                        "bombora_surge": "true" if c["intent_surge"] else "false",
+                        "funding_total": _s(c["last_funding_amount"]),
+                        "last_funding_round_date": _s(c["last_funding_date"]),
+                        "competitor_install": "true" if c["competitor_customer"] else "false",
+                        "credit_risk": c["payment_risk"],
+                        "customer_health": _s(c.get("health_score")),
+                        "adoption_pct": _s(c.get("product_adoption")),
+                    })
                 if has_override:
                     props["tierwise_tier_override"] = c["override_tier"]
                     props["tierwise_override_until"] = _s(c["override_until"])
@@ -334,10 +343,28 @@ class HubSpotPortal:
                 }
                 store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
                                     "updatedAt": stamp, "archived": False}
-                self.associate("deals", object_id, "companies",
-                               company_ids[deal["company_key"]], [5])
+                company_id = company_ids[deal["company_key"]]
+                self.associate("deals", object_id, "companies", company_id, [5])
+                self._roll_up(company_id, deal)
                 ids[deal["key"]] = object_id
         return ids
+
+    def _roll_up(self, company_id: str, deal: Mapping[str, Any]) -> None:
+        """HubSpot's calculated deal rollups on the company (read-only to the API):
+        open deal count and value, associated deals, closed-won revenue."""
+        props = self.objects["companies"][company_id]["properties"]
+
+        def add(name: str, amount: float) -> None:
+            total = float(props.get(name) or 0) + amount
+            props[name] = _s(total)
+
+        add("num_associated_deals", 1)
+        amount = float(deal["amount"] or 0)
+        if not deal["is_closed"]:
+            add("hs_num_open_deals", 1)
+            add("hs_total_deal_value", amount)
+        elif deal["is_won"]:
+            add("total_revenue", amount)
 
     def new_list(self, name: str, object_type_id: str, processing_type: str,
                  filter_branch: Any) -> HubSpotList:
@@ -346,6 +373,53 @@ class HubSpotPortal:
                               filter_branch, stamp, stamp)
         self.lists[hs_list.list_id] = hs_list
         return hs_list
+
+
+# Seed category -> the stock industry codes a company of that category carries (spread
+# deterministically over the key so several codes per category occur).
+SEED_INDUSTRY_CODES: dict[str, tuple[str, ...]] = {
+    "Software": ("COMPUTER_SOFTWARE", "INFORMATION_TECHNOLOGY_AND_SERVICES", "INTERNET"),
+    "Financial Services": ("FINANCIAL_SERVICES", "BANKING", "INSURANCE"),
+    "Healthcare": ("HOSPITAL_HEALTH_CARE", "MEDICAL_DEVICES", "PHARMACEUTICALS"),
+    "Manufacturing": ("MACHINERY", "INDUSTRIAL_AUTOMATION",
+                      "ELECTRICAL_ELECTRONIC_MANUFACTURING"),
+    "Retail": ("RETAIL", "CONSUMER_GOODS"),
+    "Education": ("EDUCATION_MANAGEMENT", "HIGHER_EDUCATION", "E_LEARNING"),
+    "Media": ("ONLINE_MEDIA", "BROADCAST_MEDIA", "PUBLISHING"),
+    "Logistics": ("LOGISTICS_AND_SUPPLY_CHAIN", "TRANSPORTATION_TRUCKING_RAILROAD",
+                  "PACKAGE_FREIGHT_DELIVERY"),
+    "Energy": ("OIL_ENERGY", "RENEWABLES_ENVIRONMENT", "UTILITIES"),
+    "Government": ("GOVERNMENT_ADMINISTRATION", "PUBLIC_POLICY"),
+}
+_TECH_VALUE = {label: value for value, label in WEB_TECHNOLOGY_OPTIONS}
+
+
+def industry_code(key: str, category: str | None) -> str | None:
+    """The stock ``industry`` value for a seed category (None when the seed has none)."""
+    codes = SEED_INDUSTRY_CODES.get(category or "")
+    if not codes:
+        return None
+    return codes[zlib.crc32(key.encode()) % len(codes)]
+
+
+def money_text(key: str, amount: float | None) -> str | None:
+    """``total_money_raised`` is a free-text string in a real portal: the seed amount in
+    one of the forms enrichment and people write, with a small unreadable share."""
+    if amount is None:
+        return None
+    h = zlib.crc32(f"money-{key}".encode())
+    millions = amount / 1_000_000
+    forms = (
+        f"${millions:g}M",
+        f"{int(amount):,}",
+        str(int(amount)),
+        f"{millions:g} million",
+        f"${amount / 1e9:g}B" if amount >= 1e8 else f"${millions:g}m",
+        f"USD {int(amount):,}",
+    )
+    if h % 25 == 0:
+        return "undisclosed"
+    return forms[(h >> 5) % len(forms)]
 
 
 def _inverse(type_id: int) -> int:

@@ -41,6 +41,12 @@ MAX_SEARCH_PAGE = 200
 SEARCH_CAP = 10_000
 MAX_SEARCH_BODY = 3_000
 OBJ = r"(?P<type>companies|contacts|tasks|deals)"
+# Date-based API versions served beside v3 (a new one each March and September).
+DATE_VERSIONS = ("2026-03", "2026-09")
+# Objects on which HubSpot documents hasUniqueValue [hs-chg-unique] (CRM-API-NOTES §2.16);
+# tickets and custom objects are not emulated. Tasks: HubSpotBehaviour.unique_task_properties.
+UNIQUE_OBJECTS = frozenset({"companies", "deals", "contacts"})
+MAX_UNIQUE_PER_OBJECT = 10  # "at most 10 per object" [hs-chg-unique]
 
 
 @dataclass
@@ -53,6 +59,15 @@ class HubSpotBehaviour:
     duplicate_list_status: int = 409
     search_per_second: int | None = 5
     search_lag_seconds: float = 0.0
+    # hasUniqueValue on task properties: HubSpot documents unique properties for
+    # companies, deals, contacts, tickets and custom objects only [hs-chg-unique]; tasks
+    # are not listed either way. GUESS: refused by default (the case tierwise must survive).
+    unique_task_properties: bool = False
+    # Scopes the token lacks, e.g. {"crm.lists.write"}: the matching calls answer 403.
+    missing_scopes: frozenset[str] = frozenset()
+    # Lists the portal allows in total (the real limit depends on the subscription);
+    # None = no limit. Over it, list creation answers 400.
+    list_limit: int | None = None
 
 
 def hs_error(status: int, category: str, message: str, *, sub: str | None = None,
@@ -80,10 +95,10 @@ class HubSpotEmulator:
     system = "hubspot"
 
     def __init__(self, clock: SandboxClock, faults: FaultSet, *, token: str,
-                 requests_per_10s: int | None, provisioned: bool,
+                 requests_per_10s: int | None,
                  behaviour: HubSpotBehaviour | None = None,
                  daily_limit: int | None = None, profile: str = "stock") -> None:
-        self.portal = HubSpotPortal(clock, provisioned=provisioned)
+        self.portal = HubSpotPortal(clock, profile=profile)
         self.profile = profile
         self.clock = clock
         self.faults = faults
@@ -232,27 +247,13 @@ class HubSpotEmulator:
 
     def _routes(self) -> None:
         r = self.router.add
-        o = "/crm/v3/objects/{type}"
-        r("GET", rf"/crm/v3/objects/{OBJ}/?", o, self._list)
-        r("POST", rf"/crm/v3/objects/{OBJ}/?", o, self._create)
-        r("POST", rf"/crm/v3/objects/{OBJ}/search/?", o + "/search", self._search)
-        for op in ("read", "create", "update", "upsert", "archive"):
-            r("POST", rf"/crm/v3/objects/{OBJ}/batch/{op}/?", f"{o}/batch/{op}",
-              getattr(self, f"_batch_{op}"))
-        r("GET", rf"/crm/v3/objects/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._get)
-        r("PATCH", rf"/crm/v3/objects/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._update)
-        r("DELETE", rf"/crm/v3/objects/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._archive)
-        p = "/crm/v3/properties/{type}"
-        pt = r"/crm/v3/properties/(?P<ptype>[\w-]+)"
-        r("GET", pt + r"/groups/?", p + "/groups", self._groups)
-        r("POST", pt + r"/groups/?", p + "/groups", self._group_create)
-        r("GET", pt + r"/groups/(?P<name>\w+)/?", p + "/groups/{name}", self._group_get)
-        r("POST", pt + r"/batch/create/?", p + "/batch/create", self._property_batch_create)
-        r("POST", pt + r"/batch/read/?", p + "/batch/read", self._property_batch_read)
-        r("GET", pt + r"/?", p, self._properties)
-        r("POST", pt + r"/?", p, self._property_create)
-        r("GET", pt + r"/(?P<name>\w+)/?", p + "/{name}", self._property_get)
-        r("PATCH", pt + r"/(?P<name>\w+)/?", p + "/{name}", self._property_update)
+        # The v3 paths the client calls and the date-based paths that replace them
+        # (/crm/objects/2026-03/..., CRM-API-NOTES §2.1 [hs-api-latest] [hs-versioning]),
+        # served alike.
+        for ver in ("v3", *DATE_VERSIONS):
+            objects = "/crm/v3/objects" if ver == "v3" else f"/crm/objects/{ver}"
+            properties = "/crm/v3/properties" if ver == "v3" else f"/crm/properties/{ver}"
+            self._object_routes(objects, properties)
         a = r"/crm/v4/objects/(?P<ftype>[\w-]+)/(?P<fid>\d+)/associations"
         r("PUT", a + r"/default/(?P<ttype>[\w-]+)/(?P<tid>\d+)/?",
           "/crm/v4/objects/{from}/{id}/associations/default/{to}/{id}", self._assoc_default)
@@ -260,11 +261,16 @@ class HubSpotEmulator:
           "/crm/v4/objects/{from}/{id}/associations/{to}/{id}", self._assoc_put)
         r("GET", a + r"/(?P<ttype>[\w-]+)/?", "/crm/v4/objects/{from}/{id}/associations/{to}",
           self._assoc_get)
-        b = r"/crm/v4/associations/(?P<ftype>[\w-]+)/(?P<ttype>[\w-]+)/batch"
-        r("POST", b + r"/create/?", "/crm/v4/associations/{from}/{to}/batch/create",
-          self._assoc_batch_create)
-        r("POST", b + r"/read/?", "/crm/v4/associations/{from}/{to}/batch/read",
-          self._assoc_batch_read)
+        # v4 batch associations (end of support 2027-03-30) and their date-based successor
+        # POST /crm/associations/2026-03/{from}/{to}/batch/read|create
+        # (developers.hubspot.com/docs/api-reference/2026-03/crm/associations/
+        # associate-records/batch/get-associations).
+        for prefix in ("/crm/v4/associations", *(f"/crm/associations/{v}" for v in DATE_VERSIONS)):
+            b = prefix + r"/(?P<ftype>[\w-]+)/(?P<ttype>[\w-]+)/batch"
+            r("POST", b + r"/create/?", prefix + "/{from}/{to}/batch/create",
+              self._assoc_batch_create)
+            r("POST", b + r"/read/?", prefix + "/{from}/{to}/batch/read",
+              self._assoc_batch_read)
         r("POST", r"/crm/v3/lists/?", "/crm/v3/lists", self._list_create)
         r("GET", r"/crm/v3/lists/object-type-id/(?P<otype>[\w-]+)/name/(?P<name>[^/]+)/?",
           "/crm/v3/lists/object-type-id/{objectTypeId}/name/{name}", self._list_by_name)
@@ -276,6 +282,30 @@ class HubSpotEmulator:
           "/crm/v3/lists/{id}/memberships/add", self._list_add)
         r("GET", r"/crm/v3/owners/?", "/crm/v3/owners", self._owners)
         r("GET", r"/crm/v3/owners/(?P<oid>\d+)/?", "/crm/v3/owners/{id}", self._owner)
+
+    def _object_routes(self, objects: str, properties: str) -> None:
+        r = self.router.add
+        o = objects + "/{type}"
+        r("POST", rf"{objects}/{OBJ}/?", o, self._create)
+        r("GET", rf"{objects}/{OBJ}/?", o, self._list)
+        r("POST", rf"{objects}/{OBJ}/search/?", o + "/search", self._search)
+        for op in ("read", "create", "update", "upsert", "archive"):
+            r("POST", rf"{objects}/{OBJ}/batch/{op}/?", f"{o}/batch/{op}",
+              getattr(self, f"_batch_{op}"))
+        r("GET", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._get)
+        r("PATCH", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._update)
+        r("DELETE", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._archive)
+        p = properties + "/{type}"
+        pt = properties + r"/(?P<ptype>[\w-]+)"
+        r("GET", pt + r"/groups/?", p + "/groups", self._groups)
+        r("POST", pt + r"/groups/?", p + "/groups", self._group_create)
+        r("GET", pt + r"/groups/(?P<name>\w+)/?", p + "/groups/{name}", self._group_get)
+        r("POST", pt + r"/batch/create/?", p + "/batch/create", self._property_batch_create)
+        r("POST", pt + r"/batch/read/?", p + "/batch/read", self._property_batch_read)
+        r("GET", pt + r"/?", p, self._properties)
+        r("POST", pt + r"/?", p, self._property_create)
+        r("GET", pt + r"/(?P<name>\w+)/?", p + "/{name}", self._property_get)
+        r("PATCH", pt + r"/(?P<name>\w+)/?", p + "/{name}", self._property_update)
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -399,6 +429,7 @@ class HubSpotEmulator:
         id_property = request.arg("idProperty")
         with self.portal.lock:
             if id_property:
+                self._check_id_property(object_type, id_property)
                 found = self.portal.find_unique(object_type, id_property, object_id)
                 object_id = found or ""
             obj = self.portal.objects[object_type].get(object_id)
@@ -477,6 +508,8 @@ class HubSpotEmulator:
         started = self._now_text()
         names = [str(n) for n in body.get("properties") or []]
         id_property = body.get("idProperty")
+        if id_property:
+            self._check_id_property(object_type, str(id_property))
         results: list[dict[str, Any]] = []
         missing: list[str] = []
         with self.portal.lock:
@@ -495,6 +528,18 @@ class HubSpotEmulator:
             "context": {"ids": missing},
         }] if missing else []
         return self._batch_response(200, results, errors, started, len(inputs))
+
+    def _check_id_property(self, object_type: str, id_property: str) -> None:
+        """An idProperty must have unique values; otherwise 400 "Unable to perform
+        update/upsert by non-unique ... property" (CRM-API-NOTES §2.16:
+        hubspot-api-nodejs#548, segment-actions#3957)."""
+        prop = self.portal.properties[object_type].get(id_property)
+        if prop is None or not prop.unique:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"Unable to perform read/update/upsert by non-unique "
+                        f"{OBJECT_TYPE_IDS[object_type]} property {id_property} in portal "
+                        "ID 0",
+                        sub="crm.objects.INVALID_ID_PROPERTY")
 
     def _batch_create(self, request: Request) -> Response:
         object_type = request.params["type"]
@@ -531,6 +576,8 @@ class HubSpotEmulator:
         body = self._body(request)
         inputs = self._inputs(request)
         id_property = body.get("idProperty")
+        if id_property:
+            self._check_id_property(object_type, str(id_property))
         started = self._now_text()
         ids = [str(i.get("id") or "") for i in inputs]
         if len(set(ids)) != len(ids):
@@ -822,15 +869,43 @@ class HubSpotEmulator:
         ]
         if ptype == "enumeration" and not options:
             raise _fail(400, "VALIDATION_ERROR", "Enumeration properties need options")
+        unique = bool(body.get("hasUniqueValue"))
+        if unique:
+            self._check_unique_allowed(object_type)
         stamp = hs_datetime(self.clock.tick())
         prop = PropertyDef(
             name, ptype, str(body["label"]), str(body["fieldType"]), str(body["groupName"]),
-            options, bool(body.get("hasUniqueValue")), hubspot_defined=False,
+            options, unique, hubspot_defined=False,
             description=str(body.get("description") or ""),
             display_order=int(body.get("displayOrder", -1)), created_at=stamp, updated_at=stamp,
         )
         self.portal.add_property(object_type, prop)
         return prop
+
+    def _check_unique_allowed(self, object_type: str) -> None:
+        """hasUniqueValue only where HubSpot documents it, at most 10 per object
+        [hs-chg-unique]; the message wording is ours (the real one is unconfirmed)."""
+        allowed = object_type in UNIQUE_OBJECTS or (
+            object_type == "tasks" and self.behaviour.unique_task_properties)
+        if not allowed:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"Unique value properties are not supported for {object_type}",
+                        sub="crm.properties.UNIQUE_VALUE_NOT_SUPPORTED",
+                        context={"hasUniqueValue": ["true"]})
+        count = sum(1 for p in self.portal.properties[object_type].values()
+                    if p.unique and not p.hubspot_defined)
+        if count >= MAX_UNIQUE_PER_OBJECT:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"At most {MAX_UNIQUE_PER_OBJECT} unique value properties per object",
+                        sub="crm.properties.TOO_MANY_UNIQUE_PROPERTIES")
+
+    def _scope(self, scope: str) -> None:
+        if scope in self.behaviour.missing_scopes:
+            raise _fail(403, "MISSING_SCOPES",
+                        "This app hasn't been granted all required scopes to make this call.",
+                        errors=[{"message": f"One or more of the following scopes are "
+                                            f"required: {scope}",
+                                 "context": {"requiredGranularScopes": [scope]}}])
 
     def _property_create(self, request: Request) -> Response:
         object_type = self._ptype(request)
@@ -996,12 +1071,18 @@ class HubSpotEmulator:
         inputs = self._inputs(request)
         started = self._now_text()
         results: list[dict[str, Any]] = []
+        # The date-based reference shows toObjectId as a string; v4 sends a number.
+        dated = not request.path.startswith("/crm/v4/")
+
+        def target(tid: str) -> Any:
+            return tid if dated else int(tid)
+
         with self.portal.lock:
             for item in inputs:
                 fid = str(item.get("id") or "")
                 links = self.portal.associated(from_type, fid, to_type)
                 results.append({"from": {"id": fid}, "to": [
-                    {"toObjectId": int(tid), "associationTypes": [
+                    {"toObjectId": target(tid), "associationTypes": [
                         {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
                         for t in sorted(ts)]} for tid, ts in links.items()]})
         return self._batch_response(200, results, [], started, len(inputs))
@@ -1009,6 +1090,12 @@ class HubSpotEmulator:
     # ---- lists ------------------------------------------------------------------------------
 
     def _list_create(self, request: Request) -> Response:
+        self._scope("crm.lists.write")
+        limit = self.behaviour.list_limit
+        if limit is not None and len(self.portal.lists) >= limit:
+            raise _fail(400, "VALIDATION_ERROR",
+                        f"You have reached the limit of {limit} lists for this account.",
+                        sub="ILS.LIST_LIMIT_REACHED")
         body = self._body(request)
         name = str(body.get("name") or "")
         otype = str(body.get("objectTypeId") or "")

@@ -706,7 +706,8 @@ def provision(ctx: Context, dry_run: bool) -> None:
         steps = provision_all(connectors, model, dry_run)
     rows = [{"system": s, **asdict(step)} for s, step in steps]
     lines = [
-        f"{'exists ' if st.exists else ('would create ' if dry_run else 'created ')}"
+        # A step a CRM refused (kind "..._failed", e.g. a HubSpot list) is reported, not fatal.
+        f"{'NOT created ' if st.kind.endswith('_failed') else 'exists ' if st.exists else ('would create ' if dry_run else 'created ')}"  # noqa: E501
         f"{s} {st.kind} {st.object_name}.{st.name}"
         for s, st in steps
     ]

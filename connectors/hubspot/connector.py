@@ -1,4 +1,4 @@
-"""HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, associations v4, Lists v3).
+"""HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, date-based associations, Lists v3).
 
 The client is built once with urllib3 retries switched off (tenacity in
 ``connectors.retry`` is the only retry layer) and its API objects are cached: every
@@ -7,17 +7,27 @@ passes ``_request_timeout=(connect, read)``, waits for the client-side limiter
 (``requests_per_10s`` per rolling 10 s, search at ``search_per_second``), is counted per
 endpoint label and classified in ``hubspot.errors``.
 
-Incremental pull rule: search ``hs_lastmodifieddate >= since`` sorted ascending, 200 a
-page. Search stops at 10,000 results per query, so before paging past that the search
-restarts with the lower bound moved to the ``hs_lastmodifieddate`` of the last row seen
-(inclusive); rows on that boundary which were already yielded are skipped by id. If more
-than a whole window's worth of rows share one timestamp the pull cannot progress and
-fails loudly rather than skip rows.
+Incremental pull rule (keyset on every page, ``_search_rows``): search
+``hs_lastmodifieddate GTE last value seen`` sorted ascending, 200 a page, never an
+``after`` offset (a row modified mid-pull would shift it and another row be skipped);
+rows already yielded at the boundary are skipped by id; a page whose rows all share one
+timestamp is drained by a second keyset on ``hs_object_id``.
 
-Tasks exactly once: the key lives in the unique task property ``tierwise_key``. Before
-creating, a batch read by ``idProperty=tierwise_key`` (immediate, unlike search) finds
-existing keys; after a failed or unanswered create the keys are read again and only the
-missing ones are created.
+Defaults read HubSpot's standard properties (``mappings.HUBSPOT_COMPANY_FIELDS``):
+``industry`` codes and labels go through ``mappings.HUBSPOT_VALUE_MAPS``, checkbox
+enumerations are read by label, ``total_money_raised`` (a string) is parsed leniently.
+A default the portal lacks is left out and listed by ``unmapped_inputs``.
+
+Tasks exactly once: the key lives in the task property ``tierwise_key``, unique where the
+portal allows it (then read by ``idProperty``). HubSpot does not document unique task
+properties, so where it is refused the lookup goes by ids this process created, then the
+tasks associated with the task's company (immediate, unlike search), search last. After a
+failed or unanswered create the keys are looked up again and only the missing created.
+
+Native ICP (``write_native_icp``): ``hs_ideal_customer_profile`` / ``hs_is_target_account``
+are written only while they still hold what tierwise last wrote (``tierwise_native_icp``).
+
+Every path is listed in ``paths``; association reads use the date-based path.
 """
 
 from __future__ import annotations
@@ -49,11 +59,19 @@ from connectors.base import (
 )
 from connectors.errors import (
     ConfigurationError,
+    CrmError,
     FatalCrmError,
     RetriableError,
     SchemaError,
 )
 from connectors.hubspot import errors as hs_errors
+from connectors.hubspot import paths
+from connectors.hubspot import specs as hs_specs
+from connectors.hubspot.keyset import keyset_rows
+from connectors.hubspot.native_icp import ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY, NativeIcp
+from connectors.hubspot.native_icp import MARKER_PROPERTY as NATIVE_MARKER_PROPERTY
+from connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
+from connectors.hubspot.values import labelled, option_labels, parse_money
 from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
 from connectors.parsing import (
     RecordReader,
@@ -61,6 +79,7 @@ from connectors.parsing import (
     normalise_domain,
     parse_date,
     parse_datetime,
+    value_map,
 )
 from connectors.ratelimit import SlidingWindowLimiter
 from connectors.retry import RetryPolicy
@@ -73,6 +92,8 @@ BATCH_MAX = 100
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
 MAX_RECORD_RETRY_ROUNDS = 3
+# Keys per search on the task key (a search body stays under 3,000 characters).
+TASK_SEARCH_KEYS = 50
 TASK_TO_COMPANY = 192
 COMPANY_OBJECT_TYPE_ID = "0-2"
 TASK_PRIORITIES = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
@@ -84,8 +105,6 @@ DEAL_PROPERTIES = (
     "hs_lastmodifieddate",
 )
 DEAL_CLOSED_STAGES = frozenset({"closedwon", "closedlost"})
-ICP_PROPERTY = "hs_ideal_customer_profile"
-TARGET_ACCOUNT_PROPERTY = "hs_is_target_account"
 
 # Updates handed over per call between stop checks: 10 Collections or 20 HubSpot batches.
 WRITE_CHUNK = 2000
@@ -126,11 +145,6 @@ def hubspot_value(value: FieldValue) -> str:
     return str(value)
 
 
-def epoch_ms(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return str(int(aware.timestamp() * 1000))
-
-
 class HubSpotConnector:
     """The ``Connector`` for one HubSpot portal (private-app token)."""
 
@@ -163,6 +177,28 @@ class HubSpotConnector:
             setting="TIERWISE_HUBSPOT__FIELDS",
         )
         self.model_fields = model_field_mapping(model_fields, field_map, system=SYSTEM)
+        # Inputs the operator mapped explicitly: a missing property is then an error;
+        # defaults that the portal lacks degrade to "missing" (CONTRACT.md item 5).
+        self._explicit = frozenset(settings.fields)
+        self._unmapped: dict[str, str] = {
+            name: "not mapped" for name in model_fields if name not in self.model_fields
+        }
+        self.value_maps: dict[str, dict[str, str]] = {
+            name: value_map({**mappings.HUBSPOT_VALUE_MAPS.get(name, {}), **table})
+            for name, table in {
+                **{k: {} for k in mappings.HUBSPOT_VALUE_MAPS},
+                **settings.value_maps,
+            }.items()
+        }
+        # Per mapped property, read from its definition in validate_schema: enumeration
+        # value -> label (list inputs are matched by label), and string properties read
+        # as money (total_money_raised).
+        self._labels: dict[str, dict[str, str]] = {}
+        self._options: dict[str, dict[str, str]] = {}  # canonical -> {value: label}
+        self._money: set[str] = set()
+        # Native ICP values held per company, and who owns them (native_icp).
+        self._native = NativeIcp()
+        self._task_key_unique: bool | None = None  # known after validate_schema or a read
         self.tierwise_fields = resolve_mapping(
             mappings.HUBSPOT_TIERWISE_FIELDS,
             settings.tierwise_fields,
@@ -193,6 +229,7 @@ class HubSpotConnector:
         self.icp_options: frozenset[str] = frozenset()
         self._icp_loaded = False
         self._checked_properties: dict[str, dict[str, Any]] | None = None
+        self._paged_assoc: set[str] = set()
 
     def close(self) -> None:
         """Release pooled connections (not part of the Connector protocol)."""
@@ -219,6 +256,7 @@ class HubSpotConnector:
                     "companies.basic": lambda: crm.companies.basic_api,
                     "companies.batch": lambda: crm.companies.batch_api,
                     "companies.search": lambda: crm.companies.search_api,
+                "tasks.search": lambda: crm.objects.tasks.search_api,
                     "deals.basic": lambda: crm.deals.basic_api,
                     "deals.search": lambda: crm.deals.search_api,
                     "contacts.batch": lambda: crm.contacts.batch_api,
@@ -331,7 +369,7 @@ class HubSpotConnector:
             return self.icp_options
         core = self._api("properties.core")
         prop = self._maybe(
-            "GET /crm/v3/properties/{object}/{name}",
+            paths.PROPERTY_GET,
             lambda t: core.get_by_name("companies", ICP_PROPERTY, _request_timeout=t),
             operation="read ICP property",
             object_name="companies",
@@ -344,7 +382,7 @@ class HubSpotConnector:
     def _properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         core = self._api("properties.core")
         result = self._call(
-            "GET /crm/v3/properties/{object}",
+            paths.PROPERTIES_ALL,
             lambda t: core.get_all(object_type, _request_timeout=t),
             operation="read properties",
             object_name=object_type,
@@ -360,12 +398,27 @@ class HubSpotConnector:
         companies = self._checked_properties or self._properties("companies")
         self._checked_properties = None
         problems: list[str] = []
-        for canonical, (name, _kind) in self.model_fields.items():
-            if name not in companies:
-                problems.append(
-                    f"HubSpot company property {name} (model field {canonical!r}) does not "
-                    f"exist; create it or map {canonical!r} elsewhere in TIERWISE_HUBSPOT__FIELDS"
-                )
+        for canonical, (name, kind) in list(self.model_fields.items()):
+            prop = companies.get(name)
+            if prop is None:
+                if canonical in self._explicit:
+                    problems.append(
+                        f"HubSpot company property {name} (model field {canonical!r}, mapped "
+                        f"in TIERWISE_HUBSPOT__FIELDS) does not exist; create it or map "
+                        f"{canonical!r} to another property"
+                    )
+                else:
+                    # A default the portal lacks: scored as missing, listed, not fatal.
+                    del self.model_fields[canonical]
+                    self._unmapped[canonical] = f"no property {name}"
+                continue
+            labels = option_labels(prop)
+            if labels:
+                self._options[canonical] = labels
+            if kind == "list" and labels:
+                self._labels[name] = labels
+            if kind == "number" and prop.get("type") == "string":
+                self._money.add(name)
         written = [*self.tierwise_fields.values(), *self.customer_fields.values()]
         for name in (*written, self.identity["override_tier"], self.identity["override_until"]):
             if name not in companies:
@@ -376,6 +429,11 @@ class HubSpotConnector:
             elif name in written and self._read_only(companies[name]):
                 problems.append(f"HubSpot company property {name} is read-only")
         if self.settings.write_native_icp:
+            if NATIVE_MARKER_PROPERTY not in companies:
+                problems.append(
+                    f"HubSpot company property {NATIVE_MARKER_PROPERTY} does not exist; "
+                    "run 'tierwise provision' with TIERWISE_HUBSPOT__WRITE_NATIVE_ICP=true"
+                )
             for name in (ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY):
                 if name not in companies:
                     problems.append(
@@ -396,11 +454,11 @@ class HubSpotConnector:
                 f"HubSpot task property {self.task_key} does not exist; "
                 "run 'tierwise provision' to create it"
             )
-        elif not tasks[self.task_key].get("has_unique_value", False):
-            problems.append(
-                f"HubSpot task property {self.task_key} must have unique values "
-                "(hasUniqueValue); recreate it with 'tierwise provision'"
-            )
+        else:
+            # Unique when the portal allowed it (lookups by idProperty); otherwise the
+            # lag-tolerant lookup in ensure_tasks/open_tasks (HubSpot does not document
+            # unique task properties, CRM-API-NOTES §2.16).
+            self._task_key_unique = bool(tasks[self.task_key].get("has_unique_value", False))
         if problems:
             raise SchemaError("; ".join(problems), system=SYSTEM, object_name="companies")
 
@@ -412,10 +470,16 @@ class HubSpotConnector:
             *self.tierwise_fields.values(),
             *self.customer_fields.values(),
             *(name for name, _ in self.model_fields.values()),
+            *self._native_properties(),
         ):
             if name not in names:
                 names.append(name)
         return names
+
+    def _native_properties(self) -> tuple[str, ...]:
+        if not self.settings.write_native_icp:
+            return ()
+        return NATIVE_PROPERTIES
 
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
         rows = self._full_rows() if since is None else self._search_rows(since)
@@ -432,7 +496,7 @@ class HubSpotConnector:
         while True:
             page = _to_dict(
                 self._call(
-                    "GET /crm/v3/objects/companies",
+                    paths.COMPANIES_LIST,
                     lambda t, cursor=after: api.get_page(  # type: ignore[misc]
                         limit=PAGE_LIMIT,
                         after=cursor,
@@ -461,61 +525,48 @@ class HubSpotConnector:
         object_type: str = "companies",
         properties: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        api = self._api(f"{object_type}.search")
+        """Rows modified at or after ``since``, keyset-paged on every page (``keyset``)."""
         props = list(properties) if properties is not None else self._pull_properties()
         modified = self.identity["modified"]
-        lower = epoch_ms(since)
-        boundary_ids: set[str] = set()
-        boundary_value: str | None = None
-        after: str | None = None
-        while True:
-            request: dict[str, Any] = {
-                "filterGroups": [
-                    {"filters": [{"propertyName": modified, "operator": "GTE", "value": lower}]}
-                ],
-                "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
-                "properties": props,
-                "limit": SEARCH_LIMIT,
-            }
-            if after is not None:
-                request["after"] = after
-            page = _to_dict(
-                self._call(
-                    f"POST /crm/v3/objects/{object_type}/search",
-                    lambda t, body=request: api.do_search(  # type: ignore[misc]
-                        public_object_search_request=body,
-                        _request_timeout=t,
-                        _preload_content=False,
-                    ),
-                    operation=f"search {object_type}",
-                    object_name=object_type,
-                    search=True,
-                )
+        if modified not in props:
+            props.append(modified)
+        yield from keyset_rows(
+            lambda filters, sort: self._search_page(object_type, filters, sort, props),
+            since,
+            modified,
+            SEARCH_LIMIT,
+        )
+
+    def _search_page(
+        self,
+        object_type: str,
+        filters: list[dict[str, Any]],
+        sort: str,
+        props: list[str],
+    ) -> list[dict[str, Any]]:
+        api = self._api(f"{object_type}.search")
+        body: dict[str, Any] = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+            "properties": props,
+            "limit": SEARCH_LIMIT,
+        }
+        page = _to_dict(
+            self._call(
+                paths.label(paths.OBJECTS_SEARCH, object=object_type),
+                lambda t: api.do_search(
+                    public_object_search_request=body,
+                    _request_timeout=t,
+                    _preload_content=False,
+                ),
+                operation=f"search {object_type}",
+                object_name=object_type,
+                search=True,
             )
-            results = page.get("results") or []
-            log.debug("hubspot_search_page", records=len(results), after=after)
-            for row in results:
-                row_id = str(row.get("id"))
-                value = str((row.get("properties") or {}).get(modified) or "")
-                if row_id in boundary_ids:
-                    continue
-                if value != boundary_value:
-                    boundary_value, boundary_ids = value, set()
-                boundary_ids.add(row_id)
-                yield row
-            after = ((page.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
-            if after.isdigit() and int(after) >= SEARCH_CAP:
-                new_lower = epoch_ms(parse_datetime(boundary_value)) if boundary_value else lower
-                if new_lower == lower:
-                    raise FatalCrmError(
-                        f"HubSpot search: more than {SEARCH_CAP} {object_type} share "
-                        f"hs_lastmodifieddate {boundary_value}; run a full pull instead",
-                        system=SYSTEM,
-                        object_name=object_type,
-                    )
-                lower, after = new_lower, None
+        )
+        results: list[dict[str, Any]] = page.get("results") or []
+        log.debug("hubspot_search_page", object=object_type, records=len(results))
+        return results
 
     # ------------------------------------------------------------------ outcomes
     def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
@@ -549,7 +600,7 @@ class HubSpotConnector:
         while True:
             page = _to_dict(
                 self._call(
-                    "GET /crm/v3/objects/deals",
+                    paths.DEALS_LIST,
                     lambda t, cursor=after: api.get_page(  # type: ignore[misc]
                         limit=PAGE_LIMIT,
                         after=cursor,
@@ -575,8 +626,19 @@ class HubSpotConnector:
 
     def _parse_company(self, row: Mapping[str, Any]) -> CrmAccount:
         props: Mapping[str, Any] = row.get("properties") or {}
+        if self._labels or self._money:
+            adjusted = dict(props)
+            for name, labels in self._labels.items():
+                adjusted[name] = labelled(props.get(name), labels)
+            for name in self._money:
+                raw = props.get(name)
+                amount = parse_money(raw)
+                adjusted[name] = amount if amount is not None else raw
+            props = adjusted
+        if self.settings.write_native_icp:
+            self._native.remember(str(row.get("id")), props)
         reader = RecordReader(props)
-        fields = reader.canonical(self.model_fields)
+        fields = reader.canonical(self.model_fields, self.value_maps)
         invalid = reader.invalid
         opt_str, opt_float, opt_date = reader.text, reader.number, reader.day
 
@@ -644,11 +706,27 @@ class HubSpotConnector:
                 )
             properties[name] = hubspot_value(value)
         if self.settings.write_native_icp and "tier" in update.values:
-            tier = update.values["tier"]
-            native = isinstance(tier, str) and tier in self._load_icp_options()
-            properties[ICP_PROPERTY] = str(tier) if native else ""
-            properties[TARGET_ACCOUNT_PROPERTY] = "true" if native else "false"
+            self._native.options = self._load_icp_options()
+            properties.update(self._native.writes(update.crm_id, update.values["tier"]))
         return properties
+
+    def _load_native(self, ids: Sequence[str]) -> None:
+        """Current native ICP values of companies not seen in this run's pull."""
+        api = self._api("companies.batch")
+        props = list(self._native_properties())
+        for start in range(0, len(ids), BATCH_MAX):
+            chunk = ids[start : start + BATCH_MAX]
+            body = {"properties": props, "inputs": [{"id": i} for i in chunk]}
+            result = _to_dict(
+                self._call(
+                    paths.COMPANIES_BATCH_READ,
+                    lambda t, b=body: api.read(b, _request_timeout=t, _preload_content=False),  # type: ignore[misc]
+                    operation="read native ICP values",
+                    object_name="companies",
+                )
+            )
+            for row in result.get("results") or []:
+                self._native.remember(str(row.get("id")), row.get("properties") or {})
 
     def _batch_update(
         self,
@@ -733,12 +811,21 @@ class HubSpotConnector:
         changed = [u for u in updates if u.values]
         if not changed:
             return WriteOutcome()
+        if self.settings.write_native_icp:
+            unseen = [u.crm_id for u in changed
+                      if "tier" in u.values and u.crm_id not in self._native.held]
+            if unseen:
+                self._load_native(unseen)
+        kept_before = len(self._native.kept)
         inputs = [{"id": u.crm_id, "properties": self._company_properties(u)} for u in changed]
+        if len(self._native.kept) > kept_before:
+            log.info("hubspot_native_icp_kept", companies=len(self._native.kept) - kept_before,
+                     reason="set by someone other than tierwise")
         outcome = self._batch_update(
             "companies.batch",
             "companies",
             inputs,
-            label="POST /crm/v3/objects/companies/batch/update",
+            label=paths.COMPANIES_BATCH_UPDATE,
             operation="update companies",
         )
         if self.settings.copy_to_contacts:
@@ -748,45 +835,36 @@ class HubSpotConnector:
 
     def _copy_to_contacts(self, company_inputs: Sequence[dict[str, Any]]) -> None:
         """Copy the written tier properties onto each company's associated contacts."""
-        assoc = self._api("associations.batch")
         copy_names = set(self.tierwise_fields.values())
         contact_inputs: list[dict[str, Any]] = []
         by_company = {str(i["id"]): i["properties"] for i in company_inputs}
-        ids = list(by_company)
-        for start in range(0, len(ids), BATCH_MAX):
-            chunk = ids[start : start + BATCH_MAX]
-            result = _to_dict(
-                self._call(
-                    "POST /crm/v4/associations/companies/contacts/batch/read",
-                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
-                        "companies", "contacts", body, _request_timeout=t
-                    ),
-                    operation="read contact associations",
-                    object_name="companies",
-                )
-            )
-            for row in result.get("results") or []:
-                company_id = str((row.get("_from") or {}).get("id"))
-                props = {k: v for k, v in by_company.get(company_id, {}).items() if k in copy_names}
-                for target in row.get("to") or []:
-                    contact_inputs.append(
-                        {"id": str(target.get("to_object_id")), "properties": props}
-                    )
+        linked = self._associations("companies", "contacts", list(by_company))
+        for company_id, contact_ids in linked.items():
+            props = {k: v for k, v in by_company.get(company_id, {}).items() if k in copy_names}
+            contact_inputs.extend({"id": cid, "properties": props} for cid in contact_ids)
         if contact_inputs:
             self._batch_update(
                 "contacts.batch",
                 "contacts",
                 contact_inputs,
-                label="POST /crm/v3/objects/contacts/batch/update",
+                label=paths.CONTACTS_BATCH_UPDATE,
                 operation="copy tier to contacts",
             )
 
     # ------------------------------------------------------------------ tasks
     def _read_tasks_by_key(
-        self, keys: Sequence[str], properties: Sequence[str]
+        self,
+        keys: Sequence[str],
+        properties: Sequence[str],
+        companies: Mapping[str, str] | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """key -> task row, by batch read on the unique ``tierwise_key`` (no search lag)."""
-        api = self._api("tasks.batch")
+        """key -> task row. By batch read on the unique ``tierwise_key`` when the portal
+        let it be unique; otherwise by :meth:`_find_tasks`, which never relies on search
+        for a task created moments ago. ``companies`` maps key -> company id, when known."""
+        if not keys:
+            return {}
+        if not self._unique_task_key():
+            return self._find_tasks(keys, properties, companies or {})
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(keys), BATCH_MAX):
             chunk = list(keys[start : start + BATCH_MAX])
@@ -795,20 +873,107 @@ class HubSpotConnector:
                 "inputs": [{"id": key} for key in chunk],
                 "properties": [self.task_key, *properties],
             }
-            result = _to_dict(
-                self._call(
-                    "POST /crm/v3/objects/tasks/batch/read",
-                    lambda t, b=body: api.read(b, _request_timeout=t),  # type: ignore[misc]
-                    operation="read tasks by key",
-                    object_name="tasks",
-                )
-            )
             # Keys that do not exist come back as OBJECT_NOT_FOUND errors: expected here.
-            for row in result.get("results") or []:
+            for row in self._read_tasks(body):
                 key = (row.get("properties") or {}).get(self.task_key)
                 if key:
                     found[str(key)] = row
         return found
+
+    def _unique_task_key(self) -> bool:
+        """Whether the task key property has unique values (read once if not known)."""
+        if self._task_key_unique is None:
+            core = self._api("properties.core")
+            prop = self._maybe(
+                paths.PROPERTY_GET,
+                lambda t: core.get_by_name("tasks", self.task_key, _request_timeout=t),
+                operation="read task key property",
+                object_name="tasks",
+            )
+            self._task_key_unique = bool(_to_dict(prop).get("has_unique_value", False))
+        return self._task_key_unique
+
+    def _read_tasks(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        api = self._api("tasks.batch")
+        result = _to_dict(
+            self._call(
+                paths.TASKS_BATCH_READ,
+                lambda t: api.read(dict(body), _request_timeout=t),
+                operation="read tasks",
+                object_name="tasks",
+            )
+        )
+        rows: list[dict[str, Any]] = result.get("results") or []
+        return rows
+
+    def _tasks_by_id(
+        self, task_ids: Sequence[str], properties: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Tasks by record id (batch read: immediate, unlike search)."""
+        rows: list[dict[str, Any]] = []
+        ids = list(dict.fromkeys(task_ids))
+        for start in range(0, len(ids), BATCH_MAX):
+            rows += self._read_tasks({
+                "inputs": [{"id": i} for i in ids[start : start + BATCH_MAX]],
+                "properties": [self.task_key, *properties],
+            })
+        return rows
+
+    def _find_tasks(
+        self, keys: Sequence[str], properties: Sequence[str], companies: Mapping[str, str]
+    ) -> dict[str, dict[str, Any]]:
+        """Tasks by key on a portal without a unique key property, tolerating search lag.
+
+        1. ids this process created (remembered per key) - batch read by id;
+        2. the tasks associated with each task's company (association reads and batch
+           reads by id are immediate; tierwise creates its tasks with the association in
+           the same call) - their keys compared;
+        3. search on the key property, only for what 1-2 cannot settle (no company known,
+           or a company with more than one page of associated tasks).
+        """
+        wanted = set(keys)
+        found: dict[str, dict[str, Any]] = {}
+
+        def take(rows: Sequence[dict[str, Any]]) -> None:
+            for row in rows:
+                key = str((row.get("properties") or {}).get(self.task_key) or "")
+                if key in wanted and key not in found:
+                    found[key] = row
+
+        known = [self._created_keys[k] for k in keys if k in self._created_keys]
+        take(self._tasks_by_id(known, properties))
+        left = [k for k in keys if k not in found]
+        by_company = {k: companies[k] for k in left if k in companies}
+        if by_company:
+            self._paged_assoc.clear()
+            linked = self._associations("companies", "tasks",
+                                        list(dict.fromkeys(by_company.values())))
+            task_ids = [tid for cid in by_company.values() for tid in linked.get(cid, [])]
+            take(self._tasks_by_id(task_ids, properties))
+            settled = {k for k, cid in by_company.items() if cid not in self._paged_assoc}
+            left = [k for k in left if k not in found and k not in settled]
+        else:
+            left = [k for k in left if k not in found]
+        if left:
+            take(self._search_tasks(left, properties))
+        return found
+
+    def _search_tasks(
+        self, keys: Sequence[str], properties: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Last resort: search ``tierwise_key IN (...)`` (string IN wants lower case,
+        CRM-API-NOTES §2.4). May miss a task created seconds ago (search lag)."""
+        props = [self.task_key, *properties]
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(keys), TASK_SEARCH_KEYS):
+            chunk = [k.lower() for k in keys[start : start + TASK_SEARCH_KEYS]]
+            rows += self._search_page(
+                "tasks",
+                [{"propertyName": self.task_key, "operator": "IN", "values": chunk}],
+                "hs_object_id",
+                props,
+            )
+        return rows
 
     def _task_input(self, task: TaskRequest) -> dict[str, Any]:
         due = datetime.combine(task.due, time(12, 0), tzinfo=UTC)
@@ -849,7 +1014,8 @@ class HubSpotConnector:
                 outcome.existing[key] = self._created_keys[key]
         unknown = [k for k in unique if k not in outcome.existing]
         uncertain = [k for k in unknown if unique[k].verify_existing]
-        for key, row in self._read_tasks_by_key(uncertain, ()).items():
+        companies = {k: t.crm_account_id for k, t in unique.items()}
+        for key, row in self._read_tasks_by_key(uncertain, (), companies).items():
             outcome.existing[key] = str(row.get("id"))
         missing = [unique[k] for k in unknown if k not in outcome.existing]
         for start in range(0, len(missing), BATCH_MAX):
@@ -867,7 +1033,9 @@ class HubSpotConnector:
         for attempt in range(1, self._policy.max_attempts + 1):
             if attempt > 1:
                 # The previous attempt may have committed without answering.
-                existing = self._read_tasks_by_key([t.key for t in pending], ())
+                existing = self._read_tasks_by_key(
+                    [t.key for t in pending], (), {t.key: t.crm_account_id for t in pending}
+                )
                 for key, row in existing.items():
                     outcome.created[key] = self._created_keys[key] = str(row.get("id"))
                 pending = [t for t in pending if t.key not in existing]
@@ -877,7 +1045,7 @@ class HubSpotConnector:
             try:
                 result = _to_dict(
                     self._attempt(
-                        "POST /crm/v3/objects/tasks/batch/create",
+                        paths.TASKS_BATCH_CREATE,
                         lambda t, b=body: api.create(b, _request_timeout=t),  # type: ignore[misc]
                         operation="create tasks",
                         object_name="tasks",
@@ -957,27 +1125,53 @@ class HubSpotConnector:
         return self._companies_of("tasks", task_ids)
 
     def _companies_of(self, object_type: str, ids: Sequence[str]) -> dict[str, str]:
-        """object id -> its (first) associated company id, via v4 batch reads of 100."""
-        assoc = self._api("associations.batch")
-        found: dict[str, str] = {}
+        """object id -> its (first) associated company id."""
+        linked = self._associations(object_type, "companies", ids)
+        return {oid: targets[0] for oid, targets in linked.items() if targets}
+
+    def _associations(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """from id -> associated ids, 100 ids a call, on the date-based associations path
+        (``paths.ASSOCIATIONS_BATCH_READ``) through the client's own ApiClient: v4 ends
+        on 2027-03-30 and the client has no date-based associations API yet."""
+        client = self._api("associations.batch").api_client
+        path = paths.associations_batch_read(from_type, to_type)
+        label = paths.label(paths.ASSOCIATIONS_BATCH_READ, **{"from": from_type, "to": to_type})
+        found: dict[str, list[str]] = {}
         for start in range(0, len(ids), BATCH_MAX):
-            chunk = ids[start : start + BATCH_MAX]
+            chunk = list(dict.fromkeys(ids[start : start + BATCH_MAX]))
+            body = {"inputs": [{"id": i} for i in chunk]}
             result = _to_dict(
                 self._call(
-                    f"POST /crm/v4/associations/{object_type}/companies/batch/read",
-                    lambda t, body={"inputs": [{"id": i} for i in chunk]}: assoc.get_page(  # type: ignore[misc]
-                        object_type, "companies", body, _request_timeout=t
+                    label,
+                    lambda t, b=body: client.call_api(  # type: ignore[misc]
+                        path,
+                        "POST",
+                        header_params={
+                            "Content-Type": "application/json",
+                            "Accept": "application/json",
+                        },
+                        body=b,
+                        auth_settings=["oauth2"],
+                        response_types_map={},
+                        _return_http_data_only=True,
+                        _preload_content=False,
+                        _request_timeout=t,
                     ),
-                    operation=f"read {object_type[:-1]} associations",
-                    object_name=object_type,
+                    operation=f"read {from_type[:-1]} associations",
+                    object_name=from_type,
                 )
             )
             for row in result.get("results") or []:
-                targets = row.get("to") or []
-                if targets:
-                    found[str((row.get("_from") or {}).get("id"))] = str(
-                        targets[0].get("to_object_id")
-                    )
+                source = str((row.get("from") or {}).get("id"))
+                found.setdefault(source, []).extend(
+                    str(target.get("toObjectId")) for target in row.get("to") or []
+                )
+                if (row.get("paging") or {}).get("next"):
+                    # More than one page of associations for this record: callers that
+                    # need completeness (task lookup) treat it as "not sure".
+                    self._paged_assoc.add(source)
         return found
 
     def close_tasks(self, task_ids: Sequence[str], reason: str) -> WriteOutcome:
@@ -990,71 +1184,26 @@ class HubSpotConnector:
             "tasks.batch",
             "tasks",
             inputs,
-            label="POST /crm/v3/objects/tasks/batch/update",
+            label=paths.TASKS_BATCH_UPDATE,
             operation="close tasks",
         )
 
     # ------------------------------------------------------------------ provision
     def _property_specs(self, tier_values: Mapping[str, str]) -> list[dict[str, Any]]:
-        options = [
-            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
-            for i, (tier_id, label) in enumerate(tier_values.items())
-        ]
-        tw = self.tierwise_fields
-        ident = self.identity
-
-        def spec(
-            name: str, label: str, type_: str, field_type: str, **extra: Any
-        ) -> dict[str, Any]:
-            return {
-                "name": name,
-                "label": label,
-                "type": type_,
-                "fieldType": field_type,
-                "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
-                **extra,
-            }
-
-        return [
-            spec(tw["tier"], "Tierwise tier", "enumeration", "select", options=options),
-            spec(tw["score"], "Tierwise score", "number", "number"),
-            spec(tw["reason"], "Tierwise reason", "string", "textarea"),
-            spec(tw["play"], "Tierwise play", "string", "text"),
-            spec(tw["sla_due"], "Tierwise SLA due", "date", "date"),
-            spec(tw["tier_changed"], "Tierwise tier changed", "date", "date"),
-            spec(
-                ident["override_tier"],
-                "Tierwise tier override",
-                "enumeration",
-                "select",
-                options=options,
-            ),
-            spec(ident["override_until"], "Tierwise override until", "date", "date"),
-            *self._customer_specs(spec),
-        ]
-
-    def _customer_specs(self, spec: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.customer_tier_values is None:
-            return []
-        cf = self.customer_fields
-        options = [
-            {"label": label, "value": tier_id, "displayOrder": i, "hidden": False}
-            for i, (tier_id, label) in enumerate(self.customer_tier_values.items())
-        ]
-        return [
-            spec(cf["customer_tier"], "Tierwise customer tier", "enumeration", "select",
-                 options=options),
-            spec(cf["customer_score"], "Tierwise customer score", "number", "number"),
-            spec(cf["customer_reason"], "Tierwise customer reason", "string", "textarea"),
-            spec(cf["customer_play"], "Tierwise customer play", "string", "text"),
-            spec(cf["customer_tier_changed"], "Tierwise customer tier changed", "date", "date"),
-        ]
+        return hs_specs.company_specs(
+            tier_values,
+            self.tierwise_fields,
+            self.identity,
+            self.customer_fields,
+            self.customer_tier_values,
+            self.settings.write_native_icp,
+        )
 
     def _ensure_group(self, object_type: str, dry_run: bool) -> ProvisionStep:
         groups = self._api("properties.groups")
         name = mappings.HUBSPOT_PROPERTY_GROUP
         found = self._maybe(
-            "GET /crm/v3/properties/{object}/groups/{name}",
+            paths.GROUP_GET,
             lambda t: groups.get_by_name(object_type, name, _request_timeout=t),
             operation="read property group",
             object_name=object_type,
@@ -1064,7 +1213,7 @@ class HubSpotConnector:
             body = {"name": name, "label": "Tierwise", "displayOrder": -1}
             try:
                 self._call(
-                    "POST /crm/v3/properties/{object}/groups",
+                    paths.GROUP_CREATE,
                     lambda t: groups.create(object_type, body, _request_timeout=t),
                     operation="create property group",
                     object_name=object_type,
@@ -1088,7 +1237,7 @@ class HubSpotConnector:
                 continue
             try:
                 self._call(
-                    "POST /crm/v3/properties/{object}",
+                    paths.PROPERTY_CREATE,
                     lambda t, body=spec: core.create(object_type, body, _request_timeout=t),  # type: ignore[misc]
                     operation="create property",
                     object_name=object_type,
@@ -1105,7 +1254,7 @@ class HubSpotConnector:
         for tier_id, label in tier_values.items():
             name = f"tierwise: {label}"
             found = self._maybe(
-                "GET /crm/v3/lists/object-type-id/{type}/name/{name}",
+                paths.LIST_BY_NAME,
                 lambda t, n=name: lists.get_by_name(  # type: ignore[misc]
                     n, COMPANY_OBJECT_TYPE_ID, _request_timeout=t
                 ),
@@ -1115,52 +1264,39 @@ class HubSpotConnector:
             steps.append(ProvisionStep("list", "companies", name, found is not None))
             if found is not None or dry_run:
                 continue
-            body = {
-                "name": name,
-                "objectTypeId": COMPANY_OBJECT_TYPE_ID,
-                "processingType": "DYNAMIC",
-                "filterBranch": {
-                    "filterBranchType": "OR",
-                    "filters": [],
-                    "filterBranches": [
-                        {
-                            "filterBranchType": "AND",
-                            "filterBranches": [],
-                            "filters": [
-                                {
-                                    "filterType": "PROPERTY",
-                                    "property": tier_property,
-                                    "operation": {
-                                        "operationType": "ENUMERATION",
-                                        "operator": "IS_ANY_OF",
-                                        "values": [tier_id],
-                                        "includeObjectsWithNoValueSet": False,
-                                    },
-                                }
-                            ],
-                        }
-                    ],
-                },
-            }
-            # A list create is not idempotent: before a retry, look the name up again.
-            self._policy.call_unless_done(
-                lambda b=body: self._attempt(  # type: ignore[misc]
-                    "POST /crm/v3/lists/",
-                    lambda t: lists.create(b, _request_timeout=t),
-                    operation="create list",
-                    object_name="lists",
-                ),
-                lambda n=name: (
-                    self._maybe(  # type: ignore[misc]
-                        "GET /crm/v3/lists/object-type-id/{type}/name/{name}",
-                        lambda t: lists.get_by_name(n, COMPANY_OBJECT_TYPE_ID, _request_timeout=t),
-                        operation="read list",
-                        object_name="lists",
-                    )
-                    is not None
-                ),
-            )
+            body = hs_specs.tier_list(name, tier_property, tier_id)
+            try:
+                self._create_list(lists, name, body)
+            except CrmError as exc:
+                if exc.status not in (400, 403):
+                    raise
+                # A list limit or a token without crm.lists.write: the tier properties work
+                # without lists; report it and go on.
+                reason = "missing scope crm.lists.write" if exc.status == 403 else str(exc)
+                log.warning("hubspot_list_not_created", list=name, reason=reason)
+                steps[-1] = ProvisionStep("list_failed", "companies", f"{name} ({reason})",
+                                          False)
         return steps
+
+    def _create_list(self, lists: Any, name: str, body: Mapping[str, Any]) -> None:
+        """A list create is not idempotent: before a retry, look the name up again."""
+        self._policy.call_unless_done(
+            lambda: self._attempt(
+                paths.LIST_CREATE,
+                lambda t: lists.create(dict(body), _request_timeout=t),
+                operation="create list",
+                object_name="lists",
+            ),
+            lambda: (
+                self._maybe(
+                    paths.LIST_BY_NAME,
+                    lambda t: lists.get_by_name(name, COMPANY_OBJECT_TYPE_ID, _request_timeout=t),
+                    operation="read list",
+                    object_name="lists",
+                )
+                is not None
+            ),
+        )
 
     def provision(self, tier_values: Mapping[str, str], dry_run: bool) -> list[ProvisionStep]:
         specs = self._property_specs(tier_values)
@@ -1173,22 +1309,47 @@ class HubSpotConnector:
                 "contacts", [s for s in specs if s["name"] in written], dry_run
             )
         steps.append(self._ensure_group("tasks", dry_run))
-        key_spec = {
-            "name": self.task_key,
-            "label": "Tierwise key",
-            "type": "string",
-            "fieldType": "text",
-            "groupName": mappings.HUBSPOT_PROPERTY_GROUP,
-            "hasUniqueValue": True,
-        }
-        steps += self._ensure_properties("tasks", [key_spec], dry_run)
+        key_spec = hs_specs.task_key_spec(self.task_key, unique=True)
+        try:
+            steps += self._ensure_properties("tasks", [key_spec], dry_run)
+        except CrmError as exc:
+            if exc.status != 400:
+                raise
+            # HubSpot does not document unique task properties (CRM-API-NOTES §2.16); a
+            # portal that refuses one gets a plain key property and tierwise's own
+            # lag-tolerant lookup (ensure_tasks).
+            log.warning("hubspot_unique_task_key_refused", property=self.task_key,
+                        reason=str(exc))
+            plain = hs_specs.task_key_spec(self.task_key, unique=False)
+            steps += self._ensure_properties("tasks", [plain], dry_run)
         if self.settings.create_lists:
             steps += self._ensure_lists(tier_values, dry_run)
         return steps
 
+    def input_values(self) -> dict[str, frozenset[str]]:
+        """canonical input -> every value the model can receive from it, for inputs backed
+        by an enumeration (known after ``validate_schema``): option values through the
+        value maps (codes and labels -> categories), list inputs by label. Lets
+        ``validate``/``connect`` warn when a model's category table shares no key with
+        what the portal can hold (issue 12)."""
+        out: dict[str, frozenset[str]] = {}
+        for canonical, labels in self._options.items():
+            kind = self.model_fields.get(canonical, ("", ""))[1]
+            table = self.value_maps.get(canonical, {})
+            if kind == "list":
+                values = set(labels.values())
+            else:
+                values = {
+                    table.get(value.lower()) or table.get(label.lower()) or value
+                    for value, label in labels.items()
+                }
+            out[canonical] = frozenset(values)
+        return out
+
     def unmapped_inputs(self) -> dict[str, str]:
-        """Model inputs this CRM cannot supply (none yet: every mapped field is required)."""
-        return {}
+        """Model inputs this portal cannot supply: not mapped, or mapped by default to a
+        property the portal lacks (known after ``validate_schema``)."""
+        return dict(self._unmapped)
 
     def usage(self) -> ApiUsage:
         return ApiUsage(

@@ -45,7 +45,10 @@ from connectors.errors import (
 SYSTEM = "hubspot"
 TEN_SECOND_WINDOW = 10.0
 SECONDLY_WINDOW = 1.0
-AUTH_HINT = "set TIERWISE_HUBSPOT__ACCESS_TOKEN to a private-app token with the CRM scopes"
+AUTH_HINT = (
+    "set TIERWISE_HUBSPOT__ACCESS_TOKEN to a service key (or legacy private-app token) with "
+    "the scopes README 'CRM permissions' lists"
+)
 
 
 def is_api_exception(exc: BaseException) -> bool:
@@ -115,9 +118,16 @@ def classify(exc: BaseException, *, operation: str, object_name: str | None = No
         if status == 401:
             return AuthenticationError(f"HubSpot rejected the access token: {AUTH_HINT}", **kw)
         if status == 403:
+            scopes = sorted({
+                str(scope)
+                for error in body.get("errors") or []
+                if isinstance(error, dict)
+                for scope in ((error.get("context") or {}).get("requiredGranularScopes") or ())
+            })
+            needed = f" (needs {', '.join(scopes)})" if scopes else ""
             return AuthenticationError(
-                f"HubSpot refused {operation} (403 {category}): the private app lacks a "
-                f"scope; {AUTH_HINT}",
+                f"HubSpot refused {operation} (403 {category}): the token lacks a "
+                f"scope{needed}; {AUTH_HINT}",
                 **kw,
             )
         if status == 429:

@@ -289,6 +289,7 @@ def test_tier_properties_are_copied_onto_associated_contacts() -> None:
 def test_the_native_icp_tier_is_written_only_for_tiers_hubspot_knows() -> None:
     with provisioned(Sandbox(accounts=5, seed=3)) as box:
         hs = hubspot(box, write_native_icp=True)  # no check_access: options read on demand
+        hs.provision(TIERS, dry_run=False)  # the option's own marker property
         first, second = list(box.hubspot.objects["companies"])[:2]
         hs.write_accounts([AccountUpdate(first, {"tier": "tier_2"}),
                            AccountUpdate(second, {"tier": "tier_4"})])
@@ -296,8 +297,10 @@ def test_the_native_icp_tier_is_written_only_for_tiers_hubspot_knows() -> None:
         two = box.hubspot.objects["companies"][second]["properties"]
     assert {"tier_1", "tier_2", "tier_3"} <= hs.icp_options
     assert ("tier_2", "true") == (one["hs_ideal_customer_profile"], one["hs_is_target_account"])
-    assert ("tier_4", "false") == (two["tierwise_tier"], two["hs_is_target_account"])
+    assert "tier_4" == two["tierwise_tier"]
+    # tierwise never set them on this company: a non-native tier leaves them untouched.
     assert not two.get("hs_ideal_customer_profile")
+    assert not two.get("hs_is_target_account")
 
 
 def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
@@ -368,8 +371,8 @@ def test_a_configured_property_that_does_not_exist_is_named_before_any_write(sb:
     hs = hubspot(sb, fields={"industry": "industry_segment"})
     with pytest.raises(SchemaError) as caught:
         hs.validate_schema()
-    assert "HubSpot company property industry_segment (model field 'industry') does not " \
-           "exist" in str(caught.value)
+    assert "HubSpot company property industry_segment (model field 'industry', mapped in " \
+           "TIERWISE_HUBSPOT__FIELDS) does not exist" in str(caught.value)
 
 
 def test_the_daily_budget_is_read_from_the_rate_limit_headers() -> None:

@@ -80,12 +80,12 @@ def test_incremental_pulls_start_inclusive_at_the_watermark(sb: Any) -> None:
         assert all(o.crm_account_id for o in later)
 
 
-def test_hubspot_incremental_reads_companies_in_v4_batches(sb: Any) -> None:
+def test_hubspot_incremental_reads_companies_in_date_based_association_batches(sb: Any) -> None:
     sb.reset_calls()
     later = list(hubspot(sb).pull_opportunities(datetime(2020, 1, 1, tzinfo=UTC)))
 
     assert len(sb.deal_ids) == len(later)
-    reads = calls(sb, "hubspot", "POST", "/crm/v4/associations/{from}/{to}/batch/read")
+    reads = calls(sb, "hubspot", "POST", "/crm/associations/2026-03/{from}/{to}/batch/read")
     assert math.ceil(len(later) / 100) <= len(reads) <= math.ceil(len(later) / 200) * 2
 
 

@@ -34,7 +34,8 @@ def test_parallel_writes_to_both_crms_all_land_with_distinct_modstamps(
         mine = hs_ids[part::4]
         for start in range(0, len(mine), 25):
             api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-                {"id": i, "properties": {"industry": "Energy"}} for i in mine[start:start + 25]]))
+                {"id": i, "properties": {"industry": "OIL_ENERGY"}}
+                for i in mine[start:start + 25]]))
         return len(mine)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -45,6 +46,6 @@ def test_parallel_writes_to_both_crms_all_land_with_distinct_modstamps(
     companies = sb.hubspot.objects["companies"].values()
     assert [100] * 8 == done
     assert {"Energy"} == {a["Industry"] for a in accounts}
-    assert {"Energy"} == {c["properties"]["industry"] for c in companies}
+    assert {"OIL_ENERGY"} == {c["properties"]["industry"] for c in companies}
     assert 400 == len({a["SystemModstamp"] for a in accounts})
     assert 400 == len({c["properties"]["hs_lastmodifieddate"] for c in companies})

@@ -211,7 +211,7 @@ def test_hubspot_record_error_becomes_a_207_error_entry(sandbox: Sandbox) -> Non
 
     result = hs_client(sandbox).crm.companies.batch_api.update(
         BatchInputSimplePublicObjectBatchInput(inputs=[
-            {"id": i, "properties": {"industry": "Retail"}} for i in ids]))
+            {"id": i, "properties": {"industry": "RETAIL"}} for i in ids]))
 
     assert 1 == result.num_errors
     assert {"ids": [ids[2]]} == result.errors[0].context

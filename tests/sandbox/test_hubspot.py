@@ -13,8 +13,18 @@ from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
 from sandbox import Sandbox
-from tests.provisioning import provision
+from sandbox.hubspot import HubSpotBehaviour
 from tests.sandbox.conftest import hs_client
+
+
+def unique_task_key(sb: Sandbox) -> None:
+    """A unique ``tierwise_key`` task property, created as a client would (the portal must
+    allow unique task properties: HubSpotBehaviour.unique_task_properties)."""
+    props = hs_client(sb).crm.properties
+    props.groups_api.create("tasks", PropertyGroupCreate(name="tierwise", label="Tierwise"))
+    props.core_api.create("tasks", PropertyCreate(
+        name="tierwise_key", label="Tierwise key", type="string", field_type="text",
+        group_name="tierwise", has_unique_value=True))
 
 
 def test_get_page_pages_with_after_cursor_and_string_properties(
@@ -67,12 +77,12 @@ def test_batch_update_is_200_when_every_input_succeeds(
     before = sandbox.hubspot.objects["companies"][ids[0]]["properties"]["hs_lastmodifieddate"]
 
     result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": i, "properties": {"industry": "Media"}} for i in ids]))
+        {"id": i, "properties": {"industry": "ONLINE_MEDIA"}} for i in ids]))
 
     props = sandbox.hubspot.objects["companies"][ids[0]]["properties"]
     assert "COMPLETE" == result.status
     assert not hasattr(result, "num_errors") or not result.num_errors
-    assert "Media" == props["industry"]
+    assert "ONLINE_MEDIA" == props["industry"]
     assert props["hs_lastmodifieddate"] > before
 
 
@@ -83,8 +93,8 @@ def test_batch_update_with_unknown_id_and_bad_property_is_207_with_errors(
     other = list(sandbox.hubspot.objects["companies"])[1]
 
     result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": good, "properties": {"industry": "Energy"}},
-        {"id": "999", "properties": {"industry": "Energy"}},
+        {"id": good, "properties": {"industry": "OIL_ENERGY"}},
+        {"id": "999", "properties": {"industry": "OIL_ENERGY"}},
         {"id": other, "properties": {"no_such_prop": "x"}},
     ]))
 
@@ -110,15 +120,15 @@ def test_search_filters_sorts_and_pages(sandbox: Sandbox, hs: hubspot.HubSpot) -
     expected = sorted(
         (c for c in companies
          if c["properties"]["country"] in ("Germany", "France")
-         and float(c["properties"]["web_visits_30d"]) >= 10),
-        key=lambda c: -float(c["properties"]["web_visits_30d"]),
+         and float(c["properties"]["hs_analytics_num_visits"]) >= 10),
+        key=lambda c: -float(c["properties"]["hs_analytics_num_visits"]),
     )
     request = {
         "filterGroups": [{"filters": [
             {"propertyName": "country", "operator": "IN", "values": ["germany", "france"]},
-            {"propertyName": "web_visits_30d", "operator": "GTE", "value": "10"}]}],
-        "sorts": [{"propertyName": "web_visits_30d", "direction": "DESCENDING"}],
-        "properties": ["web_visits_30d"],
+            {"propertyName": "hs_analytics_num_visits", "operator": "GTE", "value": "10"}]}],
+        "sorts": [{"propertyName": "hs_analytics_num_visits", "direction": "DESCENDING"}],
+        "properties": ["hs_analytics_num_visits"],
         "limit": 2,
     }
 
@@ -273,9 +283,9 @@ def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: 
     sb = make_sandbox(search_lag_seconds=0.4)  # type: ignore[operator]
     hs = hs_client(sb)
     company = next(iter(sb.hubspot.objects["companies"]))
-    hs.crm.companies.basic_api.update(company, {"properties": {"industry": "Zeta"}})
+    hs.crm.companies.basic_api.update(company, {"properties": {"name": "Zeta"}})
     query = {"filterGroups": [{"filters": [
-        {"propertyName": "industry", "operator": "EQ", "value": "zeta"}]}]}
+        {"propertyName": "name", "operator": "EQ", "value": "zeta"}]}]}
 
     before = hs.crm.companies.search_api.do_search(query).total
     time.sleep(0.5)
@@ -287,8 +297,8 @@ def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: 
 def test_batch_upsert_on_the_unique_task_key_creates_then_updates(make_sandbox: object) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
 
-    sb = make_sandbox()  # type: ignore[operator]
-    provision(sb)  # tierwise's own provision (the sandbox has no "provisioned" keyword)
+    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))  # type: ignore[operator]
+    unique_task_key(sb)
     api = hs_client(sb).crm.objects.tasks.batch_api
 
     def upsert(subject: str) -> list[bool]:
@@ -420,7 +430,8 @@ def test_seeded_hubspot_data_keeps_a_few_malformed_values(make_sandbox: object) 
 
     malformed = [p for p in props if not numeric(p["annualrevenue"])]
     assert 0 < len(malformed) < 100
-    assert any(p["industry"] == "" for p in props)
+    assert any(p["industry"] is None for p in props)
+    assert any(p["total_money_raised"] == "undisclosed" for p in props)
     assert any(p["numberofemployees"] and p["numberofemployees"].startswith("-") for p in props)
 
 
@@ -437,15 +448,15 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
         BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": c} for c in companies]))
     contact_ids = [str(t.to_object_id) for row in links.results for t in row.to]
     result = hs.crm.contacts.batch_api.update(ContactBatch(inputs=[
-        {"id": c, "properties": {"jobtitle": "tier_2"}} for c in contact_ids]))
+        {"id": c, "properties": {"jobtitle": "Buyer"}} for c in contact_ids]))
 
     domains = {sb.hubspot.objects["companies"][c]["properties"]["domain"] for c in companies}
     emails = [sb.hubspot.objects["contacts"][c]["properties"]["email"] for c in contact_ids]
     assert contact_ids
     assert all(e.split("@")[1] in domains for e in emails)
     assert len(contact_ids) == len(result.results)
-    assert {"tier_2"} == {sb.hubspot.objects["contacts"][c]["properties"]["jobtitle"]
-                          for c in contact_ids}
+    assert {"Buyer"} == {sb.hubspot.objects["contacts"][c]["properties"]["jobtitle"]
+                         for c in contact_ids}
 
 
 def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object) -> None:
@@ -515,11 +526,11 @@ def test_hand_edits_validate_and_bump_the_modified_date(sandbox: Sandbox) -> Non
     props = sandbox.hubspot.objects["companies"][company]["properties"]
     before = props["hs_lastmodifieddate"]
 
-    sandbox.hubspot.edit("companies", company, {"industry": "Retail"})
+    sandbox.hubspot.edit("companies", company, {"industry": "RETAIL"})
     with pytest.raises(PropertyValueError):
-        sandbox.hubspot.edit("companies", company, {"payment_risk": "extreme"})
+        sandbox.hubspot.edit("companies", company, {"industry": "Retail"})  # a label
 
-    assert "Retail" == props["industry"]
+    assert "RETAIL" == props["industry"]
     assert props["hs_lastmodifieddate"] > before
 
 
@@ -527,8 +538,8 @@ def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: object) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
     from hubspot.crm.objects.tasks.exceptions import ApiException
 
-    sb = make_sandbox()  # type: ignore[operator]
-    provision(sb)  # tierwise's own provision (the sandbox has no "provisioned" keyword)
+    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))  # type: ignore[operator]
+    unique_task_key(sb)
     item = {"idProperty": "tierwise_key", "id": "k-1", "properties": {}}
 
     with pytest.raises(ApiException) as raised:
