@@ -127,7 +127,7 @@ def test_optional_inputs_the_org_lacks_are_listed_not_fatal(sb: Any) -> None:
     sf.validate_schema()
     unmapped = sf.unmapped_inputs()
     assert "not mapped" == unmapped["intent_score"]
-    assert "web_visits_30d" in unmapped
+    assert "web_visits" in unmapped
     assert "industry" not in unmapped
     assert "open_pipeline" not in unmapped
 
