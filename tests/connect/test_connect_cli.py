@@ -32,7 +32,7 @@ def test_connect_json_reports_every_model_input_in_both_crms(make_sandbox: Any) 
 def test_connect_write_proposes_a_mapping_and_writes_nothing_else(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
-    sb = make_sandbox(accounts=30)
+    sb = make_sandbox(accounts=30, profile="enriched")  # the customer's own field names
     target = tmp_path / "mapping.yaml"
     broken = env(
         sb,

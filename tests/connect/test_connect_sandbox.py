@@ -64,7 +64,7 @@ def test_sample_size_caps_the_records_read(make_sandbox: Any, system: str) -> No
 def test_an_unusable_input_gets_a_field_of_its_type_named_like_it(
     make_sandbox: Any, system: str
 ) -> None:
-    sb = make_sandbox(accounts=60)
+    sb = make_sandbox(accounts=60, profile="enriched")  # the customer's own field names
     inv = inspect_crm(connector(sb, system, fields=broken_mapping(system)), sample=200)
     model = {name: kind for name, (kind, _) in OPTIONAL_INPUTS.items()}
     report = {r.name: r for r in assess(model, inv).inputs}
