@@ -206,12 +206,20 @@ def test_provision_without_customer_tiers_leaves_the_customer_fields_out(tmp_pat
         assert not wanted & {step.name for _, step in steps}
 
 
-def test_customer_tiers_score_the_health_and_adoption_the_crm_holds(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
-    outcome = run_once(
-        sandbox, f"sqlite:///{tmp_path / 'state.db'}", tmp_path, full=True, customer_tiers=True
-    )
+def test_customer_tiers_score_the_health_and_adoption_the_crm_holds(tmp_path: Path) -> None:
+    # A stock org has no health score: the enriched profile holds the customer's own
+    # fields, mapped explicitly as an operator would.
+    with provisioned(Sandbox(accounts=120, seed=11, profile="enriched")) as sb:
+        sb.env = lambda env=sb.env: {  # type: ignore[method-assign]
+            **env(),
+            "TIERWISE_SALESFORCE__FIELDS__HEALTH_SCORE": "Customer_Health__c",
+            "TIERWISE_SALESFORCE__FIELDS__PRODUCT_ADOPTION": "Adoption_Pct__c",
+            "TIERWISE_HUBSPOT__FIELDS__HEALTH_SCORE": "customer_health",
+            "TIERWISE_HUBSPOT__FIELDS__PRODUCT_ADOPTION": "adoption_pct",
+        }
+        outcome = run_once(
+            sb, f"sqlite:///{tmp_path / 'state.db'}", tmp_path, full=True, customer_tiers=True
+        )
     assert "ok" == outcome.report.status, outcome.report.message
     customers = outcome.customer_decisions
     assert customers
