@@ -403,6 +403,10 @@ def test_sigterm_mid_run_finishes_the_call_in_flight_saves_progress_and_exits_in
         # Every Salesforce call is slow, so after the first account write is answered the
         # run still has its task upserts ahead of it when the signal lands.
         sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=400))
+        # The task upserts after it are slower still, so the signal cannot miss them on a
+        # loaded machine (it raced when the whole run finished first).
+        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=2500,
+                                path=r"composite/sobjects/Task"))
         env = cli_env(sb, tmp_path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
