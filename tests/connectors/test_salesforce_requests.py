@@ -178,6 +178,63 @@ def test_a_locked_row_is_retried_alone_and_a_validation_failure_is_reported(
     assert 1 == len(sleeps.delays)
 
 
+def test_a_chunk_whose_rows_stay_locked_costs_at_most_the_attempt_budget(
+    rsps: responses.RequestsMock, sleeps: SleepRecorder
+) -> None:
+    sent: list[int] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        records = json.loads(request.body)["records"]
+        sent.append(len(records))
+        if len(sent) == 2:
+            return 503, {}, json.dumps([{"errorCode": "SERVER_UNAVAILABLE", "message": "busy"}])
+        locked = {"success": False, "errors": [
+            {"statusCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain lock"}]}
+        return 200, LIMIT_HEADER, json.dumps([locked for _ in records])
+
+    rsps.add_callback(responses.PATCH, BASE + "composite/sobjects", callback=answer)
+    updates = [AccountUpdate(f"001{i:03d}", {"tier": "tier_3"}) for i in range(200)]
+
+    outcome = connector().write_accounts(updates)  # max_attempts=3
+
+    assert [200, 200, 200] == sent
+    assert 2 == len(sleeps.delays)
+    assert [] == outcome.written
+    assert 200 == len(outcome.failed)
+    assert all(f.transient and "UNABLE_TO_LOCK_ROW" in f.reason for f in outcome.failed)
+
+
+def test_a_session_expiring_in_a_requeue_round_reauthenticates_within_the_same_budget(
+    rsps: responses.RequestsMock, sleeps: SleepRecorder
+) -> None:
+    seen: list[list[str]] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        ids = [r["id"] for r in json.loads(request.body)["records"]]
+        seen.append(ids)
+        if len(seen) == 2:
+            return 401, {}, json.dumps(
+                [{"errorCode": "INVALID_SESSION_ID", "message": "Session expired"}])
+        results = [
+            {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "x"}]}
+            if rid == "001lock" and len(seen) == 1
+            else {"id": rid, "success": True, "errors": []}
+            for rid in ids
+        ]
+        return 200, LIMIT_HEADER, json.dumps(results)
+
+    rsps.add_callback(responses.PATCH, BASE + "composite/sobjects", callback=answer)
+    tokens = iter(["first-session", "second-session"])
+    sf = connector(login=lambda: (next(tokens), "sf.test"))
+
+    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_1"}) for i in ("001a", "001lock")])
+
+    assert [["001a", "001lock"], ["001lock"], ["001lock"]] == seen
+    assert ["001a", "001lock"] == outcome.written
+    assert 2 == sf.usage().calls["login"]
+    assert 1 == len(sleeps.delays)
+
+
 def test_a_write_stops_as_deferred_before_passing_the_daily_api_share(
     rsps: responses.RequestsMock,
 ) -> None:
