@@ -22,6 +22,7 @@ from connectors.errors import FatalCrmError, SchemaError
 from connectors.identifiers import check_identifier
 from connectors.salesforce.client import SYSTEM, SalesforceClient
 from connectors.salesforce.fields import OrgFields
+from connectors.salesforce.fieldspecs import custom_field_specs
 from connectors.salesforce.paging import query
 from connectors.salesforce.schema import existing_custom_fields
 from connectors.salesforce.writes import write_collection
@@ -38,110 +39,6 @@ class Provisioner:
     def __init__(self, client: SalesforceClient, fields: OrgFields) -> None:
         self.client = client
         self.fields = fields
-
-    def _custom_field_specs(
-        self, tier_values: Mapping[str, str]
-    ) -> list[tuple[str, str, dict[str, Any]]]:
-        """(object, field, Metadata) for everything tierwise creates."""
-        tier_picklist = {
-            "restricted": True,
-            "valueSetDefinition": {
-                "sorted": False,
-                "value": [
-                    {"fullName": tier_id, "label": label, "default": False}
-                    for tier_id, label in tier_values.items()
-                ],
-            },
-        }
-        tw = self.fields.tierwise_fields
-        acc = self.fields.account_object
-        specs: list[tuple[str, str, dict[str, Any]]] = [
-            (
-                acc,
-                tw["tier"],
-                {"label": "Tierwise Tier", "type": "Picklist", "valueSet": tier_picklist},
-            ),
-            (
-                acc,
-                tw["score"],
-                {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 1},
-            ),
-            (acc, tw["reason"], {"label": "Tierwise Reason", "type": "Text", "length": 255}),
-            (acc, tw["play"], {"label": "Tierwise Play", "type": "Text", "length": 80}),
-            (acc, tw["sla_due"], {"label": "Tierwise SLA Due", "type": "Date"}),
-            (acc, tw["tier_changed"], {"label": "Tierwise Tier Changed", "type": "Date"}),
-            (
-                acc,
-                self.fields.identity["override_tier"],
-                {"label": "Tierwise Tier Override", "type": "Picklist", "valueSet": tier_picklist},
-            ),
-            (
-                acc,
-                self.fields.identity["override_until"],
-                {"label": "Tierwise Override Until", "type": "Date"},
-            ),
-            (
-                self.fields.task_object,
-                self.fields.task_key_field,
-                {
-                    "label": "Tierwise Key",
-                    "type": "Text",
-                    "length": 80,
-                    "externalId": True,
-                    "unique": True,
-                    "caseSensitive": True,
-                },
-            ),
-        ]
-        if self.fields.customer_tier_values is not None:
-            cf = self.fields.customer_fields
-            customer_picklist = {
-                "restricted": True,
-                "valueSetDefinition": {
-                    "sorted": False,
-                    "value": [
-                        {"fullName": tier_id, "label": label, "default": False}
-                        for tier_id, label in self.fields.customer_tier_values.items()
-                    ],
-                },
-            }
-            specs += [
-                (
-                    acc,
-                    cf["customer_tier"],
-                    {
-                        "label": "Tierwise Customer Tier",
-                        "type": "Picklist",
-                        "valueSet": customer_picklist,
-                    },
-                ),
-                (
-                    acc,
-                    cf["customer_score"],
-                    {
-                        "label": "Tierwise Customer Score",
-                        "type": "Number",
-                        "precision": 5,
-                        "scale": 1,
-                    },
-                ),
-                (
-                    acc,
-                    cf["customer_reason"],
-                    {"label": "Tierwise Customer Reason", "type": "Text", "length": 255},
-                ),
-                (
-                    acc,
-                    cf["customer_play"],
-                    {"label": "Tierwise Customer Play", "type": "Text", "length": 80},
-                ),
-                (
-                    acc,
-                    cf["customer_tier_changed"],
-                    {"label": "Tierwise Customer Tier Changed", "type": "Date"},
-                ),
-            ]
-        return specs
 
     def _grant_targets(self, object_name: str, name: str) -> list[tuple[str, str]]:
         """(object, field) pairs FLS is granted on: an Activity field per object."""
@@ -164,7 +61,7 @@ class Provisioner:
             obj: self.client.describe(obj, fresh=True)
             for obj in (self.fields.account_object, self.fields.task_object)
         }
-        specs = self._custom_field_specs(tier_values)
+        specs = custom_field_specs(self.fields, tier_values)
         for object_name, name, metadata in specs:
             kind = "task_field" if object_name == self.fields.task_object else "field"
             exists = name in describes[object_name]
