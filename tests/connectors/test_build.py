@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import SecretStr
 
@@ -16,16 +18,16 @@ from tests.connectors.conftest import CANARY_TOKEN
 MODEL_FIELDS = {"industry": "string", "employees": "number", "tech_stack": "list"}
 
 
-def sf_settings(**kw: object) -> SalesforceSettings:
+def sf_settings(**kw: Any) -> SalesforceSettings:
     return SalesforceSettings(
         instance_url="https://example.my.salesforce.com",
         access_token=SecretStr(CANARY_TOKEN),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
-def hs_settings(**kw: object) -> HubSpotSettings:
-    return HubSpotSettings(access_token=SecretStr(CANARY_TOKEN), **kw)  # type: ignore[arg-type]
+def hs_settings(**kw: Any) -> HubSpotSettings:
+    return HubSpotSettings(access_token=SecretStr(CANARY_TOKEN), **kw)
 
 
 def test_salesforce_comes_first_when_both_crms_are_configured() -> None:

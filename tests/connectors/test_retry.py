@@ -5,6 +5,8 @@ batching and paging, and the client-side limiter."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,11 @@ from connectors.retry import RetryPolicy, SessionExpiredError
 from tests.connectors.conftest import SleepRecorder
 
 
-def flaky(failures: list[Exception], result: str = "ok"):  # type: ignore[no-untyped-def]
+def flaky(
+    errors: Sequence[Exception], result: str = "ok"
+) -> tuple[Callable[[], str], dict[str, int]]:
+    """A call that raises ``errors`` one by one, then answers ``result``."""
+    failures = list(errors)
     calls = {"n": 0}
 
     def fn() -> str:
@@ -249,7 +255,7 @@ def test_each_chunk_of_a_batched_write_has_its_own_budget(sleeps: SleepRecorder)
 
 
 def test_collection_results_become_one_verdict_per_record() -> None:
-    results = [
+    results: list[dict[str, Any]] = [
         {"success": True},
         {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "x"}]},
         {"success": False, "errors": [{"statusCode": "INVALID_EMAIL", "message": "y"}]},
@@ -289,7 +295,7 @@ def test_one_paging_loop_follows_next_records_urls_and_json_cursors() -> None:
     }
     fetched: list[str | None] = []
 
-    def fetch(cursor: str | None) -> dict:  # type: ignore[type-arg]
+    def fetch(cursor: str | None) -> dict[str, Any]:
         fetched.append(cursor)
         return pages[cursor]
 
@@ -298,7 +304,7 @@ def test_one_paging_loop_follows_next_records_urls_and_json_cursors() -> None:
     assert [None, "/q-2"] == fetched
     assert {"Sforce-Query-Options": "batchSize=2000"} == sf_pages.headers
 
-    hs = {
+    hs: dict[str | None, dict[str, Any]] = {
         None: {"results": ["a"], "paging": {"next": {"after": "10"}}},
         "10": {"results": ["b"]},
     }

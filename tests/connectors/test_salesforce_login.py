@@ -39,7 +39,7 @@ class SalesforceHosts(HTTPAdapter):
         super().__init__()
         self.target = target
 
-    def send(self, request: requests.PreparedRequest, *args: Any,  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, *args: Any,
              **kwargs: Any) -> requests.Response:
         parts = urlsplit(str(request.url))
         request.headers["Host"] = parts.netloc
