@@ -77,6 +77,7 @@ def send_in_batches(
     reauth: Callable[[], None] | None = None,
     reconcile: Callable[[list[I]], Iterable[I]] | None = None,
     raise_when_spent: bool = True,
+    max_requeues: int | None = None,
 ) -> BatchResult[I]:
     """Chunk ``items`` by ``size``; each chunk is ONE logical operation of the engine with
     its own attempt budget (request retries and requeues of transient records together)."""
@@ -89,6 +90,7 @@ def send_in_batches(
                 reauth=reauth,
                 reconcile=reconcile,
                 raise_when_spent=raise_when_spent,
+                max_requeues=max_requeues,
             )
         )
     return result

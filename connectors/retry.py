@@ -145,6 +145,7 @@ class RetryPolicy:
         reauth: Callable[[], None] | None = None,
         reconcile: Callable[[list[I]], Iterable[I]] | None = None,
         raise_when_spent: bool = True,
+        max_requeues: int | None = None,
     ) -> BatchResult[I]:
         """Partial-batch requeue: ``send(pending)`` makes ONE request and returns one
         verdict per pending item (None = done, see ``connectors.batching``). Items whose
@@ -154,13 +155,16 @@ class RetryPolicy:
         and returns the items still to send, e.g. after reading back which creates
         committed; it records what it found itself.
 
-        When the budget runs out, records still failing transiently are reported with
-        their last reason. A whole-request ``RetriableError`` on the last attempt is
-        raised (``raise_when_spent``) or reported against every pending item.
+        ``max_requeues`` caps the requeue rounds (answers after which failed records are
+        sent again) below the budget: after that many, records still failing are reported
+        with their last reason, as they are when the budget runs out. A whole-request
+        ``RetriableError`` on the last attempt is raised (``raise_when_spent``) or reported
+        against every pending item.
         """
         state: _BatchState[I] = _BatchState(list(items))
         if not state.pending:
             return state.result
+        answers = 0
 
         def settled() -> bool:
             if reconcile is not None:
@@ -168,14 +172,17 @@ class RetryPolicy:
             return not state.pending
 
         def attempt() -> None:
+            nonlocal answers
             verdicts = list(send(state.pending))
             if len(verdicts) != len(state.pending):
                 raise ValueError("send must return one verdict per item sent")
+            answers += 1
+            last_round = max_requeues is not None and answers > max_requeues
             state.requeued = []
             for item, verdict in zip(state.pending, verdicts, strict=True):
                 if verdict is None:
                     state.result.done.append(item)
-                elif verdict.retry:
+                elif verdict.retry and not last_round:
                     state.requeued.append((item, verdict))
                 else:
                     state.result.failed.append((item, verdict))

@@ -3,7 +3,8 @@
 Every Collections call (accounts, task upserts, task closes, field permissions) goes
 through :func:`write_collection`: chunks of 200, each chunk ONE operation of the retry
 engine, so a whole-call failure and per-record transient failures (a locked row) share
-one attempt budget and a 200-record chunk costs at most ``max_attempts`` requests.
+one attempt budget and a 200-record chunk costs at most ``max_attempts`` requests;
+records are requeued in at most ``MAX_REQUEUE_ROUNDS`` rounds (as before the engine).
 Permanent per-record failures are reported, never raised: the run goes on.
 """
 
@@ -28,6 +29,9 @@ from tiering.records import FieldValue
 
 # Records per sObject Collections call (the API's maximum).
 COLLECTION_MAX = 200
+# Rounds in which records that failed transiently (a locked row) are sent again alone,
+# within the chunk's attempt budget: a row locked for longer is reported, not chased.
+MAX_REQUEUE_ROUNDS = 3
 # Updates handed over per call between stop checks: 10 Collections calls.
 WRITE_CHUNK = 2000
 # Text lengths provision creates, used when describe has not been read in this process.
@@ -105,6 +109,7 @@ def write_collection(
         COLLECTION_MAX,
         send,
         reauth=client.reauth,
+        max_requeues=MAX_REQUEUE_ROUNDS,
     )
     failures = [
         RecordFailure(record_id, failure.reason, transient=failure.transient)

@@ -174,6 +174,19 @@ def test_transient_records_are_requeued_alone_and_permanent_ones_reported(
     assert 1 == len(sleeps.delays)
 
 
+def test_requeue_rounds_can_be_capped_below_the_budget(sleeps: SleepRecorder) -> None:
+    sent: list[int] = []
+
+    def send(pending: list[int]) -> list[Verdict]:
+        sent.append(len(pending))
+        return [LOCKED for _ in pending]
+
+    result = RetryPolicy(max_attempts=5).call_batch([1, 2], send, max_requeues=3)
+
+    assert [2, 2, 2, 2] == sent
+    assert [1, 2] == [item for item, _ in result.failed]
+
+
 def test_a_spent_whole_request_failure_is_raised_or_reported_per_record(
     sleeps: SleepRecorder,
 ) -> None:

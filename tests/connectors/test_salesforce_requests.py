@@ -204,6 +204,34 @@ def test_a_chunk_whose_rows_stay_locked_costs_at_most_the_attempt_budget(
     assert all(f.transient and "UNABLE_TO_LOCK_ROW" in f.reason for f in outcome.failed)
 
 
+def test_a_row_locked_in_every_answer_is_sent_four_times_as_before_the_one_engine(
+    rsps: responses.RequestsMock, sleeps: SleepRecorder
+) -> None:
+    sent: list[list[str]] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        ids = [r["id"] for r in json.loads(request.body)["records"]]
+        sent.append(ids)
+        results = [
+            {"success": False, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "x"}]}
+            if rid == "001lock"
+            else {"id": rid, "success": True, "errors": []}
+            for rid in ids
+        ]
+        return 200, LIMIT_HEADER, json.dumps(results)
+
+    rsps.add_callback(responses.PATCH, BASE + "composite/sobjects", callback=answer)
+    settings = SalesforceSettings(instance_url="https://sf.test", api_version="59.0",
+                                  access_token=SecretStr(CANARY_TOKEN), fields=CUSTOM_FIELDS)
+    sf = SalesforceConnector(settings, MODEL_FIELDS)  # the default budget of 5
+
+    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_1"}) for i in ("001a", "001lock")])
+
+    assert [["001a", "001lock"], ["001lock"], ["001lock"], ["001lock"]] == sent
+    assert ["001a"] == outcome.written
+    assert [("001lock", True)] == [(f.crm_id, f.transient) for f in outcome.failed]
+
+
 def test_a_session_expiring_in_a_requeue_round_reauthenticates_within_the_same_budget(
     rsps: responses.RequestsMock, sleeps: SleepRecorder
 ) -> None:
