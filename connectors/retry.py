@@ -1,10 +1,25 @@
-"""The one retry layer of every connector call (tenacity).
+"""The one retry engine of every connector call (tenacity underneath).
+
+One mechanism, one attempt budget per *logical operation* (one API call, one batch of
+at most 200/100 records, one create), and three policies on top of it:
+
+- **request retry** (:meth:`RetryPolicy.call`): a ``RetriableError`` (429, 5xx, timeout,
+  dropped connection) is retried with exponential full-jitter backoff that honours the
+  server's ``Retry-After``; a :class:`SessionExpiredError` re-authenticates once (the
+  caller's ``reauth``) and replays at once, without a wait.
+- **partial-batch requeue** (:meth:`RetryPolicy.call_batch`): records the CRM failed
+  transiently (a locked row, a 207 item) are sent again alone, as the *next attempt of
+  the same operation* - so a 100-record batch costs at most ``max_attempts`` requests,
+  whatever mix of whole-call and per-record failures it meets.
+- **create-unless-done** (:meth:`RetryPolicy.call_unless_done`, or ``reconcile`` for a
+  batch): before every retry of a non-idempotent create, ask the CRM whether the last
+  attempt committed after all (answer lost), and stop - or shrink the batch - instead
+  of creating a duplicate.
 
 Only ``RetriableError`` is retried: client exceptions are classified into it by each
-connector's ``errors`` module before they reach this layer, so the decision "is this
-worth retrying" lives in exactly one place per CRM. The wait is exponential with full
-jitter, never shorter than the server's ``retry_after`` when it gave one; attempts are
-bounded and the last error is re-raised unchanged.
+connector's ``errors`` module before they reach the engine, so "is this worth retrying"
+lives in one table per CRM. Connector code must not loop around these methods, nor call
+them from inside one another (attempts would multiply).
 
 The sleep goes through the module attribute ``sleep`` (looked up at call time), so
 tests replace it once (an autouse fixture) and assert on the delays asked for.
@@ -14,18 +29,29 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.errors import RetriableError
+from connectors.batching import BatchResult, ItemFailure, Verdict
+from connectors.errors import AuthenticationError, RetriableError
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
 
 log = structlog.get_logger(__name__)
+
+__all__ = [
+    "BatchResult",
+    "ItemFailure",
+    "RetryPolicy",
+    "SessionExpiredError",
+    "Verdict",
+    "sleep",
+]
 
 
 def sleep(seconds: float) -> None:
@@ -37,13 +63,42 @@ def _module_sleep(seconds: float) -> None:
     sleep(seconds)
 
 
+class SessionExpiredError(AuthenticationError):
+    """The CRM says the session expired (Salesforce ``INVALID_SESSION_ID``).
+
+    A connector's transport raises it only when it can log in again; the engine then
+    calls ``reauth`` once and replays the attempt. If it escapes (a second expiry right
+    after re-authentication) it is an ``AuthenticationError``: the message must say so.
+    """
+
+
+class _RequeueError(RetriableError):
+    """Some records of a batch failed transiently: the next attempt sends just those."""
+
+
+class _Settled:
+    """Marker: the create-unless-done check found the work already done."""
+
+
+_SETTLED = _Settled()
+
+
+@dataclass
+class _BatchState(Generic[I]):
+    pending: list[I]
+    result: BatchResult[I] = field(default_factory=BatchResult)
+    requeued: list[tuple[I, ItemFailure]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long to retry a transient failure.
+    """How often and how long to retry one logical operation.
 
-    ``max_attempts`` counts the first try. The n-th wait is a uniform draw from
-    ``[0, min(max_wait, base_wait * 2**(n-1))]`` (full jitter), raised to
-    ``retry_after`` when the server named one.
+    ``max_attempts`` counts the first try and is the whole budget of the operation
+    (request retries and record requeues draw from it alike; a re-authentication replay
+    does not, and happens at most once). The n-th wait is a uniform draw from
+    ``[0, min(max_wait, base_wait * 2**(n-1))]`` (full jitter), raised to the server's
+    ``retry_after`` when it named one.
     """
 
     max_attempts: int = 5
@@ -61,6 +116,134 @@ class RetryPolicy:
             delay = max(retry_after, 0.0) + self.rng.uniform(0, min(1.0, ceiling))
         return delay
 
+    # ------------------------------------------------------------------ the policies
+    def call(self, fn: Callable[[], T], *, reauth: Callable[[], None] | None = None) -> T:
+        """Request retry: run ``fn`` (one request), retrying ``RetriableError`` within the
+        budget; on ``SessionExpiredError`` call ``reauth`` once and replay."""
+        result = self._run(fn, reauth=reauth)
+        assert not isinstance(result, _Settled)
+        return result
+
+    def call_unless_done(
+        self,
+        fn: Callable[[], T],
+        done: Callable[[], bool],
+        *,
+        reauth: Callable[[], None] | None = None,
+    ) -> T | None:
+        """Create-unless-done: run a non-idempotent ``fn`` (a create). Before each retry
+        ask ``done()`` whether the previous attempt took effect after all (committed,
+        then the answer was lost); if so stop and return None instead of a duplicate."""
+        result = self._run(fn, reauth=reauth, settled=done)
+        return None if isinstance(result, _Settled) else result
+
+    def call_batch(
+        self,
+        items: Sequence[I],
+        send: Callable[[list[I]], Sequence[Verdict]],
+        *,
+        reauth: Callable[[], None] | None = None,
+        reconcile: Callable[[list[I]], Iterable[I]] | None = None,
+        raise_when_spent: bool = True,
+    ) -> BatchResult[I]:
+        """Partial-batch requeue: ``send(pending)`` makes ONE request and returns one
+        verdict per pending item (None = done, see ``connectors.batching``). Items whose
+        failure is ``retry``-able are sent again, alone, as the next attempt.
+
+        ``reconcile(pending)`` (create-unless-done for a batch) runs before every retry
+        and returns the items still to send, e.g. after reading back which creates
+        committed; it records what it found itself.
+
+        When the budget runs out, records still failing transiently are reported with
+        their last reason. A whole-request ``RetriableError`` on the last attempt is
+        raised (``raise_when_spent``) or reported against every pending item.
+        """
+        state: _BatchState[I] = _BatchState(list(items))
+        if not state.pending:
+            return state.result
+
+        def settled() -> bool:
+            if reconcile is not None:
+                state.pending = list(reconcile(state.pending))
+            return not state.pending
+
+        def attempt() -> None:
+            verdicts = list(send(state.pending))
+            if len(verdicts) != len(state.pending):
+                raise ValueError("send must return one verdict per item sent")
+            state.requeued = []
+            for item, verdict in zip(state.pending, verdicts, strict=True):
+                if verdict is None:
+                    state.result.done.append(item)
+                elif verdict.retry:
+                    state.requeued.append((item, verdict))
+                else:
+                    state.result.failed.append((item, verdict))
+            if state.requeued:
+                state.pending = [item for item, _ in state.requeued]
+                raise _RequeueError(
+                    f"{len(state.pending)} record(s) failed transiently "
+                    f"({state.requeued[0][1].reason}); sending them again",
+                    system="batch",
+                )
+            state.pending = []
+
+        try:
+            self._run(attempt, reauth=reauth, settled=settled if reconcile else None)
+        except _RequeueError:
+            state.result.failed.extend(state.requeued)
+        except RetriableError as exc:
+            if raise_when_spent:
+                raise
+            failure = ItemFailure(str(exc), transient=True)
+            state.result.failed.extend((item, failure) for item in state.pending)
+        return state.result
+
+    # ------------------------------------------------------------------ the mechanism
+    def _run(
+        self,
+        send: Callable[[], T],
+        *,
+        reauth: Callable[[], None] | None = None,
+        settled: Callable[[], bool] | None = None,
+    ) -> T | _Settled:
+        """THE loop: tenacity drives the attempts of one logical operation."""
+        attempts = 0
+        reauthenticated = False
+
+        def attempt() -> T | _Settled:
+            nonlocal attempts, reauthenticated
+            attempts += 1
+            if attempts > 1 and settled is not None and settled():
+                return _SETTLED
+            try:
+                return send()
+            except SessionExpiredError as exc:
+                if reauth is None or reauthenticated:
+                    raise
+                reauthenticated = True
+                log.warning("crm_session_expired", system=exc.system, error=str(exc))
+                reauth()
+                try:
+                    return send()
+                except SessionExpiredError as again:
+                    raise AuthenticationError(
+                        f"{again}; it expired again right after re-authentication",
+                        system=again.system,
+                        object_name=again.object_name,
+                        status=again.status,
+                    ) from None
+
+        retrying = Retrying(
+            sleep=self.sleep,
+            stop=stop_after_attempt(max(self.max_attempts, 1)),
+            wait=self._wait,
+            retry=retry_if_exception_type(RetriableError),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
+
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
         retry_after = error.retry_after if isinstance(error, RetriableError) else None
@@ -75,39 +258,3 @@ class RetryPolicy:
             wait_s=round(state.upcoming_sleep, 3),
             error=str(error),
         )
-
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn``, retrying ``RetriableError`` up to ``max_attempts`` in total."""
-        retrying = Retrying(
-            sleep=self.sleep,
-            stop=stop_after_attempt(max(self.max_attempts, 1)),
-            wait=self._wait,
-            retry=retry_if_exception_type(RetriableError),
-            before_sleep=self._before_sleep,
-            reraise=True,
-        )
-        return retrying(fn)
-
-    def call_unless_done(self, fn: Callable[[], T], done: Callable[[], bool]) -> T | None:
-        """Run a non-idempotent ``fn`` (a create). Before each retry ask ``done()`` whether
-        the previous attempt took effect after all (committed, then the answer was lost);
-        if so stop and return None instead of creating a duplicate."""
-        attempts = max(self.max_attempts, 1)
-        for attempt in range(1, attempts + 1):
-            if attempt > 1 and done():
-                return None
-            try:
-                return fn()
-            except RetriableError as exc:
-                if attempt == attempts:
-                    raise
-                delay = self.backoff(attempt, exc.retry_after)
-                log.warning(
-                    "crm_create_retry",
-                    system=exc.system,
-                    attempt=attempt,
-                    wait_s=round(delay, 3),
-                    error=str(exc),
-                )
-                self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
