@@ -39,9 +39,11 @@ from connectors.base import (
 from connectors.errors import ConfigurationError
 from connectors.hubspot import provision as hs_provision
 from connectors.hubspot import schema
+from connectors.hubspot.batch import BATCH_MAX
 from connectors.hubspot.client import HubSpotClient, Request, T
 from connectors.hubspot.companies import Companies
 from connectors.hubspot.deals import pull_deals
+from connectors.hubspot.paging import PAGE_LIMIT
 from connectors.hubspot.tasks import Tasks
 from connectors.ratelimit import SlidingWindowLimiter
 from connectors.retry import RetryPolicy
@@ -55,6 +57,10 @@ class HubSpotConnector:
     """The ``Connector`` for one HubSpot portal (private-app token)."""
 
     system = SYSTEM
+    # The largest page and batch this connector uses (a report's "minimum calls" reads
+    # them here instead of keeping a table of its own).
+    page_size = PAGE_LIMIT
+    batch_size = BATCH_MAX
 
     def __init__(
         self,
