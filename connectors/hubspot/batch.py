@@ -5,19 +5,21 @@ Every batch update (companies, contacts, closing tasks) goes through
 turn each 207 answer into one verdict per input, and the retry engine requeues the
 transient ones (a locked row, an input without a result) as the next attempt of the
 same operation - one attempt budget per batch of 100, whatever mix of whole-request
-and per-input failures it meets. A 400 that rejects the whole batch (validation) is
-reported against each of its inputs and the other batches go on.
+and per-input failures it meets, with at most ``MAX_REQUEUE_ROUNDS`` requeue rounds.
+A 400 that rejects the whole batch (validation) is reported against each of its inputs
+and the other batches go on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import structlog
 
 from connectors.base import RecordFailure, WriteOutcome
-from connectors.batching import ItemFailure, Verdict, multi_status_verdicts, send_in_batches
+from connectors.batching import BatchResult, ItemFailure, Verdict, chunked, multi_status_verdicts
 from connectors.errors import FatalCrmError
 from connectors.hubspot.client import HubSpotClient, to_dict
 
@@ -26,6 +28,11 @@ BATCH_MAX = 100
 TRANSIENT_CATEGORIES = frozenset(
     {"RATE_LIMITS", "UNABLE_TO_LOCK_ROW", "LOCKED", "TIMEOUT", "SERVICE_UNAVAILABLE"}
 )
+
+# Per-input requeue rounds after the first answer (the README's "at most 3 extra
+# rounds"); all sends of a chunk, whole-request retries included, stay within the one
+# attempt budget of the retry engine as well.
+MAX_REQUEUE_ROUNDS = 3
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +48,10 @@ def batch_update(
 ) -> WriteOutcome:
     """Batch update ``inputs`` (``{"id", "properties"}``); per-input outcomes."""
     api = client.api(api_name)
+    answered = 0  # answered sends of the current chunk
 
     def send(pending: list[dict[str, Any]]) -> list[Verdict]:
+        nonlocal answered
         refs = [str(item["id"]) for item in pending]
         try:
             body = to_dict(
@@ -61,6 +70,10 @@ def batch_update(
             # HubSpot rejected the whole batch (validation): report each input.
             return [ItemFailure(str(exc)) for _ in pending]
         verdicts = multi_status_verdicts(body, refs, transient_categories=TRANSIENT_CATEGORIES)
+        answered += 1
+        if answered > MAX_REQUEUE_ROUNDS:
+            # Still failing after the last requeue round: reported (transient), not resent.
+            verdicts = [v if v is None else replace(v, requeue=False) for v in verdicts]
         log.debug(
             "hubspot_batch",
             operation=operation,
@@ -70,7 +83,10 @@ def batch_update(
         )
         return verdicts
 
-    result = send_in_batches(client.policy, inputs, BATCH_MAX, send)
+    result: BatchResult[dict[str, Any]] = BatchResult()
+    for chunk in chunked(inputs, BATCH_MAX):
+        answered = 0
+        result.extend(client.policy.call_batch(chunk, send))
     outcome = WriteOutcome(
         written=[str(item["id"]) for item in result.done],
         failed=[

@@ -74,6 +74,25 @@ def test_an_input_that_keeps_failing_transiently_costs_the_batch_one_budget(sb: 
     assert "UNABLE_TO_LOCK_ROW" in outcome.failed[0].reason
 
 
+def test_an_input_is_requeued_at_most_three_times_even_with_budget_left(sb: Any) -> None:
+    hs = hubspot(sb, attempts=6)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=BATCH_UPDATE,
+            kind="record_error",
+            code="UNABLE_TO_LOCK_ROW",
+            records=[ids[1]],
+        )
+    )
+    sb.reset_calls()
+    outcome = hs.write_accounts([AccountUpdate(i, {"play": "rounds"}) for i in ids])
+    assert [5, 1, 1, 1] == [c.records for c in calls(sb, "hubspot", "POST", BATCH_UPDATE)]
+    assert [(ids[1], True)] == [(f.crm_id, f.transient) for f in outcome.failed]
+
+
 def test_whole_request_and_per_input_failures_share_one_budget(sb: Any) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:10]
