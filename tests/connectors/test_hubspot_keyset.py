@@ -1,11 +1,11 @@
-"""Keyset paging (``connectors.hubspot.keyset``) against a plain in-memory "search"."""
+"""Keyset paging (``connectors.hubspot.paging``) against a plain in-memory "search"."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.hubspot.keyset import keyset_rows
+from connectors.hubspot.paging import keyset_rows
 
 MOD = "hs_lastmodifieddate"
 

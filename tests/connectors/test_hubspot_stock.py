@@ -69,7 +69,7 @@ def test_industry_codes_become_the_model_categories(stock: Any) -> None:
 ])
 def test_value_maps_take_codes_and_labels(stored: str, category: str) -> None:
     hs = HubSpotConnector(HubSpotSettings(access_token=SecretStr("t")), {"industry": "string"})
-    account = hs._parse_company({"id": "1", "properties": {"industry": stored}})
+    account = hs.companies.parse({"id": "1", "properties": {"industry": stored}})
     assert category == account.fields["industry"]
 
 
@@ -77,7 +77,7 @@ def test_an_operator_value_map_extends_the_defaults() -> None:
     settings = HubSpotSettings(access_token=SecretStr("t"),
                                value_maps={"industry": {"real estate": "Financial Services"}})
     hs = HubSpotConnector(settings, {"industry": "string"})
-    parse = hs._parse_company
+    parse = hs.companies.parse
     assert "Financial Services" == parse({"id": "1", "properties": {"industry": "Real Estate"}}
                                          ).fields["industry"]
     assert "Software" == parse({"id": "1", "properties": {"industry": "INTERNET"}}
@@ -248,7 +248,7 @@ def test_provision_falls_back_to_a_plain_key_where_unique_task_properties_are_re
     assert not prop.unique
     hs = connector(stock)
     hs.validate_schema()
-    assert hs._task_key_unique is False
+    assert hs.fields.task_key_unique is False
 
 
 def test_a_dropped_task_create_is_found_without_search_and_not_duplicated() -> None:
