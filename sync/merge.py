@@ -8,31 +8,16 @@ from what tierwise last wrote there) is honoured as an override for a while.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from connectors.base import TierwiseValues
+
+# Re-exported (the CLI imports it from here); defined once, in connectors.parsing.
+from connectors.parsing import normalise_domain as normalise_domain
 from sync.records import MergedAccount, Snapshot
 from tiering.records import AccountInput, FieldValue
-
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
-
-
-def normalise_domain(raw: str | None) -> str | None:
-    """``https://WWW.Acme.com:443/about`` -> ``acme.com``; None when nothing domain-like remains."""
-    if not raw:
-        return None
-    value = raw.strip().lower()
-    value = _SCHEME.sub("", value)
-    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    if value.startswith("www."):
-        value = value[4:]
-    if "." not in value or not re.fullmatch(r"[a-z0-9.-]+", value) or value.startswith("."):
-        return None
-    return value
 
 
 def account_key(system: str, crm_id: str, domain: str | None) -> str:

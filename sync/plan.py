@@ -21,10 +21,10 @@ from connectors.base import (
     TaskRequest,
     TierwiseValues,
 )
-from sync.calendar import add_business_days, add_business_hours
 from sync.pacing import Owner, cap_tasks, used_today
 from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
 from sync.state.store import TaskRecord
+from tiering.calendar import add_business_days, add_business_hours
 from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
