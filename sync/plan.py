@@ -22,8 +22,15 @@ from connectors.base import (
     TierwiseValues,
 )
 from sync.pacing import Owner, cap_tasks, used_today
-from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
-from sync.state.store import TaskRecord
+from sync.records import (
+    FieldChange,
+    MergedAccount,
+    Plan,
+    PlannedClose,
+    PlannedTask,
+    Snapshot,
+    TaskRecord,
+)
 from tiering.calendar import add_business_days, add_business_hours
 from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 

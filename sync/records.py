@@ -1,4 +1,9 @@
-"""Plain records passed between the steps of a sync cycle (no I/O here)."""
+"""Plain records passed between the steps of a sync cycle: the planner's types.
+
+Nothing here does I/O or imports a module that does (no store, no client library),
+so the pure steps (merge, decide, plan, pacing) and their tests need no database.
+The store persists ``Snapshot`` and ``TaskRecord``; it imports them from here.
+"""
 
 from __future__ import annotations
 
@@ -97,3 +102,21 @@ class Plan:
     @property
     def write_count(self) -> int:
         return sum(len(u) for u in self.updates.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    key: str
+    system: str
+    crm_task_id: str | None
+    account_key: str
+    crm_account_id: str
+    tier: str
+    # "pending" (create attempted, outcome unknown), "created", "closed"; "deferred" (over
+    # the per-owner daily cap: created by a later run, same key), "dropped" (deferred, then
+    # the account left the tier before its turn).
+    status: str
+    due: date | None
+    # When this row was last recorded (the create, for a created task); read-only.
+    # Not part of equality: the same task recorded at another time is the same task.
+    created: datetime | None = field(default=None, compare=False)

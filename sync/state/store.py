@@ -14,8 +14,8 @@ import fcntl
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, create_engine, delete, event, func, insert, se
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CrmAccount, TierwiseValues
-from sync.records import Snapshot
+from sync.records import Snapshot, TaskRecord
 from sync.state.codec import (
     decode_fields,
     decode_tierwise,
@@ -119,24 +119,6 @@ class HistoryRow:
     tier: str
     rule: str
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TaskRecord:
-    key: str
-    system: str
-    crm_task_id: str | None
-    account_key: str
-    crm_account_id: str
-    tier: str
-    # "pending" (create attempted, outcome unknown), "created", "closed"; "deferred" (over
-    # the per-owner daily cap: created by a later run, same key), "dropped" (deferred, then
-    # the account left the tier before its turn).
-    status: str
-    due: date | None
-    # When this row was last recorded (the create, for a created task); read-only.
-    # Not part of equality: the same task recorded at another time is the same task.
-    created: datetime | None = field(default=None, compare=False)
 
 
 class StateStore:
@@ -465,6 +447,41 @@ class StateStore:
                 tier=r.tier,
                 rule=r.rule,
                 reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def history_rows(
+        self, *, until: datetime | None = None
+    ) -> list[tuple[str, HistoryRow]]:
+        """Every tier history row as (key, row), oldest first (``until``: at or before it).
+
+        The outcome reports read the history through this, never with SQL of their own,
+        so the table can change without breaking analytics.
+        """
+        query = select(
+            tier_history.c.key,
+            tier_history.c.run_id,
+            tier_history.c.at,
+            tier_history.c.score,
+            tier_history.c.tier,
+            tier_history.c.rule,
+        ).order_by(tier_history.c.at, tier_history.c.id)
+        if until is not None:
+            query = query.where(tier_history.c.at <= until)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (
+                r.key,
+                HistoryRow(
+                    run_id=r.run_id,
+                    at=utc(r.at) or r.at,
+                    score=float(r.score),
+                    tier=r.tier,
+                    rule=r.rule,
+                    reason="",
+                ),
             )
             for r in rows
         ]
