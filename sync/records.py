@@ -12,7 +12,54 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
-from tiering.records import FieldValue
+from tiering.records import Decision, FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFields:
+    """The ``TierwiseValues`` attributes one tier target writes (logical names; each
+    connector maps them to its CRM's fields). ``tier_changed`` is the entry date: it
+    restarts only when the CRM's tier changes and is part of the target's task keys."""
+
+    tier: str
+    score: str
+    reason: str
+    play: str
+    tier_changed: str
+    sla_due: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        named = (self.tier, self.score, self.reason, self.play, self.sla_due, self.tier_changed)
+        return tuple(n for n in named if n is not None)
+
+
+PROSPECT_FIELDS = WrittenFields("tier", "score", "reason", "play", "tier_changed", "sla_due")
+CUSTOMER_FIELDS = WrittenFields(
+    "customer_tier",
+    "customer_score",
+    "customer_reason",
+    "customer_play",
+    "customer_tier_changed",
+)
+# Every target's fields: a diff compares each group on its own (see sync.plan.diff_values).
+DECLARED_FIELDS: tuple[WrittenFields, ...] = (PROSPECT_FIELDS, CUSTOMER_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPlan:
+    """One tier target's decisions as the planner needs them (by plain account key).
+
+    ``history_key`` prefixes the target's task-ledger keys; ``covers_all``: the target
+    decides every account (one it leaves out is not planned at all), else an account it
+    leaves out has the target's fields emptied; ``hold``: its go-live run (first run, no
+    backfill) creates no entry tasks, it only counts them.
+    """
+
+    fields: WrittenFields
+    decisions: Mapping[str, Decision]
+    history_key: str = ""
+    covers_all: bool = False
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
