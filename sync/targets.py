@@ -94,15 +94,23 @@ class TierTarget:
 
 def prospect_target(model: Any) -> TierTarget:
     return TierTarget(
-        name="prospect", model=model, fields=PROSPECT_FIELDS, inputs=prospect_inputs,
-        covers_all=True, hand_edits=True,
+        name="prospect",
+        model=model,
+        fields=PROSPECT_FIELDS,
+        inputs=prospect_inputs,
+        covers_all=True,
+        hand_edits=True,
     )
 
 
 def customer_target(model: Any) -> TierTarget:
     return TierTarget(
-        name="customer", model=model, fields=CUSTOMER_FIELDS, inputs=customer_population,
-        history_key="customer:", needs_deals=True,
+        name="customer",
+        model=model,
+        fields=CUSTOMER_FIELDS,
+        inputs=customer_population,
+        history_key="customer:",
+        needs_deals=True,
     )
 
 
@@ -158,7 +166,7 @@ def split_histories(
     for key, history in histories.items():
         for prefix in prefixes:
             if key.startswith(prefix):
-                split[prefix][key[len(prefix):]] = history
+                split[prefix][key[len(prefix) :]] = history
                 break
     return {t.name: split[t.history_key] for t in targets}
 

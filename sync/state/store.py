@@ -310,12 +310,18 @@ class StateStore:
 
     def set_overrides(self, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]) -> None:
         with self.engine.begin() as conn:
-            for (system, crm_id), value in overrides.items():
-                conn.execute(
-                    update(account_snapshot)
-                    .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
-                    .values(override=dict(value) if value is not None else None)
-                )
+            self._set_overrides(conn, overrides)
+
+    @staticmethod
+    def _set_overrides(
+        conn: Connection, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]
+    ) -> None:
+        for (system, crm_id), value in overrides.items():
+            conn.execute(
+                update(account_snapshot)
+                .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
+                .values(override=dict(value) if value is not None else None)
+            )
 
     # -- what tierwise wrote ----------------------------------------------------
     def record_written(
@@ -398,8 +404,32 @@ class StateStore:
         Returns the number of history points written. Unchanged accounts add no row, so
         an hourly incremental schedule does not grow the table by the population size.
         """
-        with self.engine.connect() as conn:
-            current = {r.key: r for r in conn.execute(select(account_tier))}
+        with self.engine.begin() as conn:
+            return self._record_decisions(conn, run_id, at, decisions)
+
+    def record_run(
+        self,
+        run_id: str,
+        at: datetime,
+        decisions: Sequence[Decision],
+        overrides: Mapping[tuple[str, str], Mapping[str, str] | None],
+        watermarks: Mapping[tuple[str, str], str],
+    ) -> int:
+        """A run's record as ONE transaction: tier history, honoured hand edits, and the
+        watermarks ``{(system, object): value}``. Either all of it is kept or none (a
+        crash here leaves the watermarks where they were, so the next run re-reads).
+        Returns the number of history points written."""
+        with self.engine.begin() as conn:
+            points = self._record_decisions(conn, run_id, at, decisions)
+            self._set_overrides(conn, overrides)
+            for (system, object_name), value in watermarks.items():
+                self._set_watermark(conn, system, object_name, value, at)
+        return points
+
+    def _record_decisions(
+        self, conn: Connection, run_id: str, at: datetime, decisions: Sequence[Decision]
+    ) -> int:
+        current = {r.key: r for r in conn.execute(select(account_tier))}
         new_rows: list[dict[str, Any]] = []
         upserts: list[dict[str, Any]] = []
         for d in decisions:
@@ -422,14 +452,13 @@ class StateStore:
                     "reason": d.reason,
                 }
             )
-        with self.engine.begin() as conn:
-            keys = [u["key"] for u in upserts]
-            for chunk in _chunks(keys, 500):
-                conn.execute(delete(account_tier).where(account_tier.c.key.in_(chunk)))
-            if upserts:
-                conn.execute(insert(account_tier), upserts)
-            if new_rows:
-                conn.execute(insert(tier_history), new_rows)
+        keys = [u["key"] for u in upserts]
+        for chunk in _chunks(keys, 500):
+            conn.execute(delete(account_tier).where(account_tier.c.key.in_(chunk)))
+        if upserts:
+            conn.execute(insert(account_tier), upserts)
+        if new_rows:
+            conn.execute(insert(tier_history), new_rows)
         return len(new_rows)
 
     def history(self, key: str) -> list[HistoryRow]:
@@ -556,16 +585,20 @@ class StateStore:
 
     def set_watermark(self, system: str, object_name: str, value: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(watermarks).where(
-                    watermarks.c.system == system, watermarks.c.object == object_name
-                )
+            self._set_watermark(conn, system, object_name, value, now)
+
+    @staticmethod
+    def _set_watermark(
+        conn: Connection, system: str, object_name: str, value: str, now: datetime
+    ) -> None:
+        conn.execute(
+            delete(watermarks).where(
+                watermarks.c.system == system, watermarks.c.object == object_name
             )
-            conn.execute(
-                insert(watermarks).values(
-                    system=system, object=object_name, value=value, updated=now
-                )
-            )
+        )
+        conn.execute(
+            insert(watermarks).values(system=system, object=object_name, value=value, updated=now)
+        )
 
     def connection(self) -> Connection:
         return self.engine.connect()
