@@ -31,6 +31,7 @@ from sync.records import (
     Snapshot,
     WrittenFields,
 )
+from tiering import tier_accounts
 from tiering.records import AccountHistory, AccountInput, Decision, Play, TieringResult
 
 TierFunction = Callable[..., TieringResult]
@@ -131,6 +132,8 @@ class TargetDecisions:
     decisions: Mapping[str, Decision]
     # No tier history yet for this target: its go-live run (entry tasks held).
     first_run: bool
+    # What the target tiered (its model's fields per account), e.g. a preview's columns.
+    inputs: Sequence[AccountInput] = ()
 
     def for_history(self) -> list[Decision]:
         """The decisions under the keys the tier history stores them by."""
@@ -171,6 +174,44 @@ def split_histories(
     return {t.name: split[t.history_key] for t in targets}
 
 
+@dataclass(frozen=True, slots=True)
+class Populated:
+    """The population as every target sees it, after hand edits became overrides."""
+
+    population: Population
+    overrides: Mapping[tuple[str, str], Mapping[str, str] | None]
+    hand_edits: Sequence[HandEdit]
+    snapshots: Sequence[Snapshot]
+
+
+def populate(
+    snapshots: Sequence[Snapshot],
+    last_written: Mapping[tuple[str, str], Any],
+    targets: Sequence[TierTarget],
+    now: datetime,
+    *,
+    opportunities: Iterable[CrmOpportunity] = (),
+    primary: str = "salesforce",
+    hand_edit_days: int = 30,
+) -> Populated:
+    """Hand edits (a tier typed over tierwise's) become overrides, then the records are
+    merged into companies (pure; the first half of ``decide``)."""
+    today = now.date()
+    overrides: dict[tuple[str, str], dict[str, str] | None] = {}
+    edits: list[HandEdit] = []
+    for target in targets:
+        if target.hand_edits:
+            overrides, edits = detect_hand_edits(
+                snapshots, last_written, list(target.tier_labels()), today, hand_edit_days
+            )
+            break
+    snapshots = apply_overrides(snapshots, overrides)
+    accounts = merge_accounts(snapshots, primary, today)
+    return Populated(
+        Population(accounts, list(opportunities), primary), overrides, edits, snapshots
+    )
+
+
 def decide(
     snapshots: Sequence[Snapshot],
     histories: Mapping[str, AccountHistory],
@@ -185,43 +226,39 @@ def decide(
 ) -> Decisions:
     """Tier the population for every target (pure).
 
-    Hand edits (a tier typed over tierwise's) become overrides first, then the records
-    are merged into companies, then each target tiers its own inputs against its own
-    history. ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own).
+    Hand edits become overrides first, then the records are merged into companies
+    (``populate``), then each target tiers its own inputs against its own history.
+    ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own).
     """
-    if tier is None:
-        from tiering import tier_accounts
-
-        tier = tier_accounts
-    today = now.date()
-    overrides: dict[tuple[str, str], dict[str, str] | None] = {}
-    edits: list[HandEdit] = []
-    for target in targets:
-        if target.hand_edits:
-            overrides, edits = detect_hand_edits(
-                snapshots, last_written, list(target.tier_labels()), today, hand_edit_days
-            )
-            break
-    snapshots = apply_overrides(snapshots, overrides)
-    accounts = merge_accounts(snapshots, primary, today)
-    population = Population(accounts, list(opportunities), primary)
+    tier = tier or tier_accounts
+    populated = populate(
+        snapshots,
+        last_written,
+        targets,
+        now,
+        opportunities=opportunities,
+        primary=primary,
+        hand_edit_days=hand_edit_days,
+    )
     by_target = split_histories(histories, targets)
     decided: list[TargetDecisions] = []
     for target in targets:
         own = by_target[target.name]
-        result = tier(target.model, target.inputs(population, today), own, now)
+        inputs = target.inputs(populated.population, now.date())
+        result = tier(target.model, inputs, own, now)
         decided.append(
             TargetDecisions(
                 target=target,
                 result=result,
                 decisions={d.key: d for d in result.decisions},
                 first_run=not own,
+                inputs=inputs,
             )
         )
     return Decisions(
-        accounts=accounts,
+        accounts=populated.population.accounts,
         targets=tuple(decided),
-        overrides=overrides,
-        hand_edits=edits,
-        snapshots=snapshots,
+        overrides=populated.overrides,
+        hand_edits=populated.hand_edits,
+        snapshots=populated.snapshots,
     )
