@@ -18,6 +18,7 @@ from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from sync.pacing import Owner, cap_tasks, used_today
 from sync.records import (
     CUSTOMER_FIELDS,
+    CUSTOMER_KEY,
     DECLARED_FIELDS,
     PROSPECT_FIELDS,
     FieldChange,
@@ -243,10 +244,6 @@ def plan_targets(
             plan.tasks, ctx.priority, used, tasks_per_owner_per_day, frozenset(ctx.pending)
         )
     return plan
-
-
-# The customer target's prefix in the tier history and the task ledger (sync.targets).
-CUSTOMER_KEY = "customer:"
 
 
 def _target_of(key: str, targets: Sequence[TargetPlan]) -> tuple[TargetPlan, str] | None:

@@ -45,6 +45,11 @@ CUSTOMER_FIELDS = WrittenFields(
 DECLARED_FIELDS: tuple[WrittenFields, ...] = (PROSPECT_FIELDS, CUSTOMER_FIELDS)
 
 
+# The customer target's prefix in the tier history and the task ledger: its keys are
+# "customer:<account key>", so prospect and customer dwell, hysteresis and tasks never mix.
+CUSTOMER_KEY = "customer:"
+
+
 @dataclass(frozen=True, slots=True)
 class TargetPlan:
     """One tier target's decisions as the planner needs them (by plain account key).

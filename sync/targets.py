@@ -26,6 +26,7 @@ from sync.outcomes.customers import customer_inputs
 from sync.outcomes.data import attribute_deals
 from sync.records import (
     CUSTOMER_FIELDS,
+    CUSTOMER_KEY,
     PROSPECT_FIELDS,
     MergedAccount,
     Snapshot,
@@ -110,7 +111,7 @@ def customer_target(model: Any) -> TierTarget:
         model=model,
         fields=CUSTOMER_FIELDS,
         inputs=customer_population,
-        history_key="customer:",
+        history_key=CUSTOMER_KEY,
         needs_deals=True,
     )
 

@@ -20,11 +20,11 @@ from datetime import date, datetime
 from typing import Protocol
 
 from connectors.base import Connector, CrmOpportunity
-from sync.records import Snapshot
+from sync.records import CUSTOMER_KEY, Snapshot
 
 UNTIERED = "untiered"
-# Tier history keys of customer tiers (sync.plan.CUSTOMER_KEY); not prospect accounts.
-CUSTOMER_HISTORY_PREFIX = "customer:"
+# Tier history keys of customer tiers; not prospect accounts (kept for importers).
+CUSTOMER_HISTORY_PREFIX = CUSTOMER_KEY
 
 
 class _Row(Protocol):
