@@ -32,7 +32,13 @@ from sync.merge import merge_accounts, to_inputs
 from sync.plan import plan_targets
 from sync.progress import NoProgress, Progress
 from sync.records import MergedAccount, Plan, TargetPlan
-from sync.report import RunReport, minimum_calls
+from sync.report import (
+    RunReport,
+    describe_applied,
+    describe_decisions,
+    describe_plan,
+    minimum_calls,
+)
 from sync.runtime import LockedProgress, Runtime
 from sync.state import LockHeldError, RunLock, StateStore
 from sync.targets import Decisions, TierFunction, TierTarget, decide, declare_targets
@@ -296,12 +302,12 @@ class SyncEngine:
                 if is_full and kind != "full"
             }
         if steps.decided is not None:
-            _describe_decisions(report, steps.decided, self.backfill_tasks)
+            describe_decisions(report, steps.decided, self.backfill_tasks)
             report.tier_labels = self.targets[0].tier_labels() or report.tier_labels
         if steps.plan is not None:
-            _describe_plan(report, steps.plan)
+            describe_plan(report, steps.plan)
         if steps.applied is not None:
-            _describe_applied(report, steps.applied)
+            describe_applied(report, steps.applied)
         return report
 
     def _outcome(self, report: RunReport, steps: _Steps) -> Outcome:
@@ -379,56 +385,3 @@ class SyncEngine:
             errors=len(report.errors),
             message=report.message or None,
         )
-
-
-def _describe_decisions(report: RunReport, decided: Decisions, backfill: bool) -> None:
-    prospects = decided.targets[0]
-    stats = prospects.result.stats
-    report.accounts = stats.accounts
-    report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
-    report.tier_labels = {t.tier: t.label for t in stats.per_tier}
-    report.promotions, report.demotions = stats.promotions, stats.demotions
-    values = prospects.decisions.values()
-    report.tier_changes = sum(1 for d in values if d.changed and d.previous_tier is not None)
-    report.newly_tiered = sum(1 for d in values if d.previous_tier is None)
-    report.first_run = prospects.first_run
-    report.backfill = backfill and prospects.first_run
-    customers = decided.of("customer")
-    if customers is not None:
-        report.first_customer_run = customers.first_run
-        report.customer_tiers = {t.tier: t.accounts for t in customers.result.stats.per_tier}
-    report.hand_edits = [
-        {
-            "system": e.system,
-            "crm_id": e.crm_id,
-            "key": e.key,
-            "tier": e.tier,
-            "until": e.until.isoformat(),
-            "new": str(e.new).lower(),
-        }
-        for e in decided.hand_edits
-    ]
-    report.invalid_values = [
-        {"system": s.system, "crm_id": s.crm_id, "field": name, "value": raw}
-        for s in decided.snapshots
-        for name, raw in sorted(s.invalid.items())
-    ]
-
-
-def _describe_plan(report: RunReport, plan: Plan) -> None:
-    report.field_changes = len(plan.changes)
-    report.planned_writes = {s: len(u) for s, u in plan.updates.items()}
-    report.tasks_planned = len(plan.tasks)
-    report.tasks_held = plan.held
-    report.tasks_deferred = len(plan.deferred)
-
-
-def _describe_applied(report: RunReport, applied: Applied) -> None:
-    report.writes = dict(applied.writes)
-    report.tasks_created = dict(applied.tasks_created)
-    report.tasks_existing = dict(applied.tasks_existing)
-    report.tasks_closed = applied.tasks_closed
-    report.tasks_overdue = list(applied.tasks_overdue)
-    report.tasks_escalated = applied.tasks_escalated
-    report.tasks_dropped = applied.tasks_dropped
-    report.errors.extend(applied.failures)
