@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sync.outcomes.backtest import end_of
 from sync.outcomes.data import Deal
 from tiering import TieringModel, tier_accounts
 from tiering.records import AccountInput, Decision, FieldValue
@@ -102,10 +101,11 @@ def customer_rows(decided: _Decided) -> list[CustomerRow]:
 
 def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date
                    ) -> list[CustomerRow]:
-    """Deal-history-only tiers with no history (kept for callers that have deals but no
-    store; ``tierwise customers`` uses ``sync.preview.preview_customers``, as ``run``)."""
+    """Deal-history-only tiers without history or CRM health fields: NOT what a run
+    decides. Kept importable for older callers; ``tierwise customers`` uses
+    ``sync.preview.preview_customers``, which agrees with ``run``."""
     inputs = customer_inputs(deals, today)
-    result = tier_accounts(model, inputs, {}, end_of(today))
+    result = tier_accounts(model, inputs, {}, datetime.combine(today, time.max, tzinfo=UTC))
     return customer_rows(_Tiered({d.key: d for d in result.decisions}, inputs))
 
 
