@@ -95,12 +95,14 @@ def detect_hand_edits(
     tier_ids: Iterable[str],
     today: date,
     days: int,
+    tier_field: str = "tier",
 ) -> tuple[dict[tuple[str, str], dict[str, str] | None], list[HandEdit]]:
     """Overrides to store (None clears one) and the honoured hand edits, for the report.
 
     A record is hand-edited when the CRM's tier differs from the tier tierwise last
     wrote there. The edit is honoured for ``days`` from when it was first seen; once
-    that lapses tierwise writes its own tier again, which ends the edit.
+    that lapses tierwise writes its own tier again, which ends the edit. ``tier_field``
+    is the target's tier field (``TierwiseValues`` attribute) the edit is read from.
     """
     valid = set(tier_ids)
     changes: dict[tuple[str, str], dict[str, str] | None] = {}
@@ -108,13 +110,14 @@ def detect_hand_edits(
     for snap in snapshots:
         ident = (snap.system, snap.crm_id)
         mine = last_written.get(ident)
-        crm_tier = snap.written.tier
+        crm_tier: str | None = getattr(snap.written, tier_field)
+        mine_tier: str | None = getattr(mine, tier_field) if mine is not None else None
         edited = (
             days > 0
             and mine is not None
-            and mine.tier is not None
+            and mine_tier is not None
             and crm_tier is not None
-            and crm_tier != mine.tier
+            and crm_tier != mine_tier
             and crm_tier in valid
         )
         if not edited:

@@ -203,7 +203,12 @@ def populate(
     for target in targets:
         if target.hand_edits:
             overrides, edits = detect_hand_edits(
-                snapshots, last_written, list(target.tier_labels()), today, hand_edit_days
+                snapshots,
+                last_written,
+                list(target.tier_labels()),
+                today,
+                hand_edit_days,
+                target.fields.tier,
             )
             break
     snapshots = apply_overrides(snapshots, overrides)
