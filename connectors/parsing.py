@@ -126,16 +126,27 @@ def value_map(table: Mapping[str, str]) -> dict[str, str]:
 
 
 def normalise_domain(website: str | None) -> str | None:
-    """``https://www.Acme.com/about`` -> ``acme.com``; None when nothing is left."""
+    """``https://WWW.Acme.com:443/about`` -> ``acme.com``; None when nothing domain-like
+    remains (no dot, or characters no host name has).
+
+    The one definition: connectors set ``CrmAccount.domain`` with it and the engine
+    matches companies across CRMs with it, so both always agree on a company's key.
+    """
     if not website:
         return None
     text = website.strip().lower()
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    text = _SCHEME.sub("", text)
     text = re.split(r"[/?#]", text, maxsplit=1)[0]
     text = text.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
     if text.startswith("www."):
         text = text[4:]
-    return text or None
+    if "." not in text or not _HOST.fullmatch(text):
+        return None
+    return text
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*")
 
 
 class RecordReader:

@@ -55,7 +55,7 @@ from sync.exits import (
     settings_error,
 )
 from sync.logging import redactor
-from sync.merge import merge_accounts, normalise_domain, to_inputs
+from sync.merge import normalise_domain
 from sync.progress import make_progress
 from sync.records import Plan
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
@@ -554,7 +554,7 @@ def _not_found(store: Any, account: str) -> NoReturn:
 @click.pass_obj
 def explain(ctx: Context, account: str) -> None:
     """Explain the tier of ACCOUNT (key, domain or CRM id) from the last pulled data."""
-    from tiering import tier_accounts
+    from sync.preview import explain_decision
 
     settings = ctx.settings()
     with handled():
@@ -564,9 +564,11 @@ def explain(ctx: Context, account: str) -> None:
     if key is None:
         _not_found(store, account)
     now = datetime.now(UTC)
-    accounts = merge_accounts(store.snapshots(), settings.primary, now.date())
-    result = tier_accounts(model, to_inputs(accounts), store.histories(now), now)
-    decision = next(d for d in result.decisions if d.key == key)
+    # The run's own decide (sync.preview), hand edits and history included.
+    decision = explain_decision(store, model, key, now, primary=settings.primary,
+                                hand_edit_days=settings.hand_edit_override_days)
+    if decision is None:
+        _not_found(store, account)
     try:
         from tiering.explain import format_decision
 

@@ -8,31 +8,16 @@ from what tierwise last wrote there) is honoured as an override for a while.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from connectors.base import TierwiseValues
+
+# Re-exported (the CLI imports it from here); defined once, in connectors.parsing.
+from connectors.parsing import normalise_domain as normalise_domain
 from sync.records import MergedAccount, Snapshot
 from tiering.records import AccountInput, FieldValue
-
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
-
-
-def normalise_domain(raw: str | None) -> str | None:
-    """``https://WWW.Acme.com:443/about`` -> ``acme.com``; None when nothing domain-like remains."""
-    if not raw:
-        return None
-    value = raw.strip().lower()
-    value = _SCHEME.sub("", value)
-    value = value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
-    if value.startswith("www."):
-        value = value[4:]
-    if "." not in value or not re.fullmatch(r"[a-z0-9.-]+", value) or value.startswith("."):
-        return None
-    return value
 
 
 def account_key(system: str, crm_id: str, domain: str | None) -> str:
@@ -110,12 +95,14 @@ def detect_hand_edits(
     tier_ids: Iterable[str],
     today: date,
     days: int,
+    tier_field: str = "tier",
 ) -> tuple[dict[tuple[str, str], dict[str, str] | None], list[HandEdit]]:
     """Overrides to store (None clears one) and the honoured hand edits, for the report.
 
     A record is hand-edited when the CRM's tier differs from the tier tierwise last
     wrote there. The edit is honoured for ``days`` from when it was first seen; once
-    that lapses tierwise writes its own tier again, which ends the edit.
+    that lapses tierwise writes its own tier again, which ends the edit. ``tier_field``
+    is the target's tier field (``TierwiseValues`` attribute) the edit is read from.
     """
     valid = set(tier_ids)
     changes: dict[tuple[str, str], dict[str, str] | None] = {}
@@ -123,13 +110,14 @@ def detect_hand_edits(
     for snap in snapshots:
         ident = (snap.system, snap.crm_id)
         mine = last_written.get(ident)
-        crm_tier = snap.written.tier
+        crm_tier: str | None = getattr(snap.written, tier_field)
+        mine_tier: str | None = getattr(mine, tier_field) if mine is not None else None
         edited = (
             days > 0
             and mine is not None
-            and mine.tier is not None
+            and mine_tier is not None
             and crm_tier is not None
-            and crm_tier != mine.tier
+            and crm_tier != mine_tier
             and crm_tier in valid
         )
         if not edited:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from connectors.base import CrmOpportunity
     from sync.cli import Context
     from sync.outcomes.data import Deal
     from sync.state import StateStore
@@ -38,13 +39,14 @@ class Loaded:
     unmatched: int
     keys: list[str]
     inputs: list[AccountInput]
+    opportunities: list[CrmOpportunity]
 
 
 def _load(ctx: Context, today: date) -> Loaded:
     from sync import bootstrap as boot
     from sync.cli import handled
-    from sync.merge import merge_accounts, to_inputs
     from sync.outcomes.data import account_keys, attribute_deals, pull_opportunities
+    from sync.preview import stored_inputs
 
     settings = ctx.settings()
     with handled():
@@ -60,9 +62,11 @@ def _load(ctx: Context, today: date) -> Loaded:
                     close()
     snapshots = store.snapshots()
     deals, unmatched = attribute_deals(opportunities, snapshots, settings.primary)
-    inputs = to_inputs(merge_accounts(snapshots, settings.primary, today))
+    # The population a run tiers (sync.preview: the run's own populate step).
+    inputs = stored_inputs(store, model, today, primary=settings.primary,
+                           hand_edit_days=settings.hand_edit_override_days)
     return Loaded(model, Path(ctx.model or settings.model_path), store, deals, unmatched,
-                  account_keys(snapshots), inputs)
+                  account_keys(snapshots), inputs, opportunities)
 
 
 def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
@@ -249,28 +253,28 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
 @click.pass_obj
 def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | None,
                   as_json: bool) -> None:
-    """Preview customer tiers (grow / defend / monitor) from the deal history. Read-only.
+    """Preview customer tiers (grow / defend / monitor) as a run decides them. Read-only.
 
-    Not yet written to CRM fields nor run in the sync job; health score and product
-    adoption are not read from the CRMs yet.
+    The same decision as `tierwise run` with customer tiers on: deal history, the CRM's
+    health fields, the customer tier history and TIERWISE_CUSTOMER_MODEL_PATH.
     """
     import csv
 
     from sync.cli import handled
-    from sync.outcomes.customers import (
-        CUSTOMER_MODEL,
-        customer_tiers,
-        customers_dict,
-        customers_text,
-    )
+    from sync.outcomes.customers import customers_dict, customers_text
+    from sync.preview import preview_customers
     from tiering import load_model
 
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    settings = ctx.settings()
     with handled():
-        model = load_model(customer_model or CUSTOMER_MODEL)
+        # The run's customer model (TIERWISE_CUSTOMER_MODEL_PATH) unless one is given.
+        model = load_model(customer_model or settings.customer_model_path)
     _check_outputs((csv_file, "--csv"))
-    loaded = _load(ctx, today)
-    rows = customer_tiers(model, loaded.deals, today)
+    loaded = _load(ctx, now.date())
+    # The run's own decide: same inputs, customer history and model as `tierwise run`.
+    rows = preview_customers(loaded.store, model, loaded.opportunities, now,
+                             primary=settings.primary)
     data = customers_dict(rows)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:

@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from sync.records import PlannedTask
-from sync.state.store import TaskRecord
+from sync.records import PlannedTask, TaskRecord
 
 # Escalation tasks (key + this suffix) are not entry tasks: they never count.
 ESCALATION_SUFFIX = "-esc"

@@ -14,17 +14,24 @@ from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
 
-from connectors.base import (
-    CUSTOMER_FIELDS,
-    TIERWISE_FIELDS,
-    AccountUpdate,
-    TaskRequest,
-    TierwiseValues,
-)
-from sync.calendar import add_business_days, add_business_hours
+from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from sync.pacing import Owner, cap_tasks, used_today
-from sync.records import FieldChange, MergedAccount, Plan, PlannedClose, PlannedTask, Snapshot
-from sync.state.store import TaskRecord
+from sync.records import (
+    CUSTOMER_FIELDS,
+    CUSTOMER_KEY,
+    DECLARED_FIELDS,
+    PROSPECT_FIELDS,
+    FieldChange,
+    MergedAccount,
+    Plan,
+    PlannedClose,
+    PlannedTask,
+    Snapshot,
+    TargetPlan,
+    TaskRecord,
+    WrittenFields,
+)
+from tiering.calendar import add_business_days, add_business_hours
 from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
@@ -46,84 +53,70 @@ def task_key(
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
-    """What tierwise wants one record to hold, given what it holds now.
+def target_values(
+    fields: WrittenFields, decision: Decision, held: TierwiseValues, now: datetime
+) -> dict[str, FieldValue]:
+    """What one target wants its fields on one record to hold, given what they hold now.
 
-    The SLA clock and the tier-changed date restart only when the CRM's tier changes,
-    so a rerun (or a rerun after a crash) computes the same values again.
+    The entry date (and the SLA clock, for a target with one) restarts only when the
+    CRM's tier changes, so a rerun (or a rerun after a crash) computes the same values.
     """
     play = decision.play
-    entering = held.tier != decision.tier
-    if entering:
-        tier_changed: date | None = now.date()
-        sla_due = add_business_hours(now, play.sla_hours).date() if play else None
-    else:
-        tier_changed = held.tier_changed or now.date()
-        sla_due = (held.sla_due or add_business_hours(now, play.sla_hours).date()) if play else None
-    return TierwiseValues(
-        tier=decision.tier,
-        score=round(decision.score, 1),
-        reason=decision.reason[:REASON_MAX],
-        play=play.name if play else None,
-        sla_due=sla_due,
-        tier_changed=tier_changed,
-        # Customer tier fields are tierwise's too but decided separately: kept as held.
-        customer_tier=held.customer_tier,
-        customer_score=held.customer_score,
-        customer_reason=held.customer_reason,
-        customer_play=held.customer_play,
-        customer_tier_changed=held.customer_tier_changed,
-    )
-
-
-def with_customer(
-    want: TierwiseValues, decision: Decision | None, today: date
-) -> TierwiseValues:
-    """``want`` (carrying the held customer values) with the customer tier fields set from
-    ``decision`` (None: not a customer, so the fields are to be empty). The tier-changed
-    date restarts only when the customer tier held in the CRM changes."""
-    if decision is None:
-        return replace(
-            want,
-            customer_tier=None,
-            customer_score=None,
-            customer_reason=None,
-            customer_play=None,
-            customer_tier_changed=None,
+    today = now.date()
+    entering = getattr(held, fields.tier) != decision.tier
+    values: dict[str, FieldValue] = {
+        fields.tier: decision.tier,
+        fields.score: round(decision.score, 1),
+        fields.reason: decision.reason[:REASON_MAX],
+        fields.play: play.name if play else None,
+        fields.tier_changed: today if entering else (getattr(held, fields.tier_changed) or today),
+    }
+    if fields.sla_due is not None:
+        fresh = add_business_hours(now, play.sla_hours).date() if play else None
+        values[fields.sla_due] = (
+            fresh if entering or play is None else (getattr(held, fields.sla_due) or fresh)
         )
-    entering = want.customer_tier != decision.tier
-    return replace(
-        want,
-        customer_tier=decision.tier,
-        customer_score=round(decision.score, 1),
-        customer_reason=decision.reason[:REASON_MAX],
-        customer_play=decision.play.name if decision.play else None,
-        customer_tier_changed=today if entering else (want.customer_tier_changed or today),
-    )
+    return values
 
 
-def diff_values(held: TierwiseValues, desired: TierwiseValues) -> dict[str, FieldValue]:
+def emptied(fields: WrittenFields) -> dict[str, FieldValue]:
+    """A target's fields on an account it no longer tiers (no longer a customer)."""
+    return dict.fromkeys(fields.names())
+
+
+def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
+    """The prospect fields tierwise wants on one record (other targets' fields as held)."""
+    return replace(held, **target_values(PROSPECT_FIELDS, decision, held, now))  # type: ignore[arg-type]  # dataclasses.replace takes the field names as keywords
+
+
+def diff_values(
+    held: TierwiseValues,
+    desired: TierwiseValues,
+    groups: Sequence[WrittenFields] = DECLARED_FIELDS,
+) -> dict[str, FieldValue]:
     """The logical fields whose value differs (scores compared at one decimal).
 
     A change of the reason text alone is not written: the reason explains a tier and
     score the CRM already holds (the engine may word the same decision differently
     from one run to the next, e.g. "promoted by trigger" then "held by dwell"), and a
     write per such rewording would cost API calls and bump every record's modstamp.
-    It is refreshed with the next real change.
+    It is refreshed with the next real change. The rule holds for each target's
+    fields on their own.
     """
+    scores = {g.score for g in groups}
     changed: dict[str, FieldValue] = {}
     for f in dataclass_fields(TierwiseValues):
         old, new = getattr(held, f.name), getattr(desired, f.name)
-        if f.name in ("score", "customer_score") and old is not None and new is not None:
+        if f.name in scores and old is not None and new is not None:
             if round(float(old), 1) == round(float(new), 1):
                 continue
         elif old == new:
             continue
         changed[f.name] = new
-    # The same rule for each set of fields (prospect, customer) on its own.
-    for reason, group in (("reason", TIERWISE_FIELDS), ("customer_reason", CUSTOMER_FIELDS)):
-        if getattr(held, reason) and {n for n in changed if n in group} == {reason}:
-            del changed[reason]
+    for group in groups:
+        names = set(group.names())
+        if getattr(held, group.reason) and {n for n in changed if n in names} == {group.reason}:
+            del changed[group.reason]
     return changed
 
 
@@ -148,15 +141,41 @@ def plan_run(
     tasks_per_owner_per_day: int | None = None,
     tier_rank: Mapping[str, int] | None = None,
 ) -> Plan:
-    """Turn decisions into change-only updates, tasks to ensure and tasks to close.
+    """``plan_targets`` for the prospect target and (``customer_decisions`` not None) the
+    customer target: the two declared today, by their decisions."""
+    targets = [TargetPlan(PROSPECT_FIELDS, decisions, covers_all=True, hold=hold_tasks)]
+    if customer_decisions is not None:
+        targets.append(
+            TargetPlan(CUSTOMER_FIELDS, customer_decisions, CUSTOMER_KEY, hold=hold_customer_tasks)
+        )
+    return plan_targets(
+        accounts,
+        targets,
+        ledger,
+        now,
+        tasks_in,
+        tasks_per_owner_per_day=tasks_per_owner_per_day,
+        tier_rank=tier_rank,
+    )
 
-    Tasks go to the primary record of the company, or to every CRM's record when
-    ``tasks_in`` is ``"all"``. ``customer_decisions`` (customer tiers on; by account
-    key, customers only) adds the customer fields to the same one update per record,
-    and the customer plays' tasks under the key ``customer:<account key>``.
 
-    ``hold_tasks`` / ``hold_customer_tasks`` (go-live: the target's first run, no
-    backfill) plan no entry tasks for that target, only count them in ``plan.held``.
+def plan_targets(
+    accounts: Sequence[MergedAccount],
+    targets: Sequence[TargetPlan],
+    ledger: Sequence[TaskRecord],
+    now: datetime,
+    tasks_in: str = "primary",
+    *,
+    tasks_per_owner_per_day: int | None = None,
+    tier_rank: Mapping[str, int] | None = None,
+) -> Plan:
+    """Turn every target's decisions into change-only updates, tasks to ensure and tasks
+    to close.
+
+    All targets' fields of one record go in one update. Tasks go to the primary record
+    of the company, or to every CRM's record when ``tasks_in`` is ``"all"``; a target's
+    tasks are keyed under ``history_key + account key``. A target with ``hold`` (its
+    go-live run) plans no entry tasks, only counts them in ``plan.held``.
     ``tasks_per_owner_per_day`` defers what exceeds an owner's daily budget (best tier
     in ``tier_rank``, 0 best, then highest score) to ``plan.deferred``; the ledger's
     deferred keys are planned again, same key, on a later run.
@@ -165,15 +184,21 @@ def plan_run(
     today = now.date()
     ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
     ctx.accounts = {a.key for a in accounts}
+    everyone = [t for t in targets if t.covers_all]
 
     for account in accounts:
-        decision = decisions.get(account.key)
-        if decision is None:
+        if any(account.key not in t.decisions for t in everyone):
             continue
         for record in account.records:
-            want = desired_values(decision, record.written, now)
-            if customer_decisions is not None:
-                want = with_customer(want, customer_decisions.get(account.key), today)
+            want = record.written
+            for target in targets:
+                decision = target.decisions.get(account.key)
+                values = (
+                    emptied(target.fields)
+                    if decision is None
+                    else target_values(target.fields, decision, want, now)
+                )
+                want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
             ident = (record.system, record.crm_id)
             plan.desired[ident] = want
             delta = diff_values(record.written, want)
@@ -192,29 +217,27 @@ def plan_run(
                 )
                 for name, value in delta.items()
             )
-        _plan_tasks(plan, ctx, account, account.key, decision, customer=False, hold=hold_tasks)
-        if customer_decisions is not None and account.key in customer_decisions:
-            _plan_tasks(
-                plan, ctx, account, CUSTOMER_KEY + account.key, customer_decisions[account.key],
-                customer=True, hold=hold_customer_tasks,
-            )
+        for target in targets:
+            decision = target.decisions.get(account.key)
+            if decision is not None:
+                _plan_tasks(plan, ctx, account, target, decision)
     # Deferred tasks of an account no longer in the population (deleted, merged) or no
-    # longer a customer: nothing will ever plan them again.
+    # longer in the target (no longer a customer): nothing will ever plan them again.
     for task in ledger:
         if task.status != "deferred":
             continue
-        base = task.account_key.removeprefix(CUSTOMER_KEY)
-        source = customer_decisions if task.account_key.startswith(CUSTOMER_KEY) else decisions
-        if source is None or base not in source or base not in ctx.accounts:
+        found = _target_of(task.account_key, targets)
+        if found is None or found[1] not in found[0].decisions or found[1] not in ctx.accounts:
             plan.dropped.append(task.key)
     if tasks_per_owner_per_day is not None and plan.tasks:
         by_key = {a.key: a for a in accounts}
 
         def owner_of(task: TaskRecord) -> Owner:
-            customer = task.account_key.startswith(CUSTOMER_KEY)
-            source = (customer_decisions or {}) if customer else decisions
-            account = by_key.get(task.account_key.removeprefix(CUSTOMER_KEY))
-            return _ledger_owner(task, account, source, today)
+            found = _target_of(task.account_key, targets)
+            if found is None:
+                return (task.system, None)
+            target, base = found
+            return _ledger_owner(task, by_key.get(base), target, targets, today)
 
         used = used_today(ledger, today, owner_of)
         plan.tasks, plan.deferred = cap_tasks(
@@ -223,7 +246,12 @@ def plan_run(
     return plan
 
 
-CUSTOMER_KEY = "customer:"
+def _target_of(key: str, targets: Sequence[TargetPlan]) -> tuple[TargetPlan, str] | None:
+    """The target a ledger key belongs to (longest matching prefix) and the account key."""
+    for target in sorted(targets, key=lambda t: len(t.history_key), reverse=True):
+        if key.startswith(target.history_key):
+            return target, key[len(target.history_key):]
+    return None
 
 
 class _TaskContext:
@@ -257,18 +285,16 @@ def _plan_tasks(
     plan: Plan,
     ctx: _TaskContext,
     account: MergedAccount,
-    key: str,
+    target: TargetPlan,
     decision: Decision,
-    *,
-    customer: bool,
-    hold: bool,
 ) -> None:
-    """Close the open tasks of a tier left, and plan the tasks of a tier entered; ``key``
-    is the account key (prospect plays) or ``customer:<account key>`` (customer plays).
+    """Close the open tasks of a tier left, and plan the tasks of a tier entered, under
+    the key ``target.history_key + account key``.
 
     An account that stays in its tier only gets the tasks still waiting for it (deferred
     by the per-owner cap, or attempted with an unknown outcome), under the same keys.
     """
+    key = target.history_key + account.key
     waiting = ctx.waiting_by_account.get(key, ())
     if decision.changed:
         for task in ctx.open_by_account.get(key, ()):
@@ -279,7 +305,7 @@ def _plan_tasks(
     play = decision.play
     derived: set[str] = set()
     if play is not None and play.tasks and decision.tier != UNQUALIFIED:
-        _plan_play(plan, ctx, account, key, decision, play, derived, customer=customer, hold=hold)
+        _plan_play(plan, ctx, account, key, target, decision, play, derived)
     # Deferred under a key this run no longer derives (the play was edited, the tier left):
     # they would wait forever, so they leave the queue.
     plan.dropped.extend(
@@ -293,47 +319,41 @@ def _plan_play(
     ctx: _TaskContext,
     account: MergedAccount,
     key: str,
+    target: TargetPlan,
     decision: Decision,
     play: Play,
     derived: set[str],
-    *,
-    customer: bool,
-    hold: bool,
 ) -> None:
     today = ctx.today
-    targets = account.records if ctx.tasks_in == "all" else account.records[:1]
-    for position, target in enumerate(targets):
-        entered = (
-            _customer_entry_date(target, decision, today)
-            if customer
-            else _entry_date(target, decision, today)
-        )
+    records = account.records if ctx.tasks_in == "all" else account.records[:1]
+    for position, record in enumerate(records):
+        entered = entry_date(record, target.fields, decision, today)
         for index, template in enumerate(play.tasks):
             task_id = task_key(
                 key,
                 play.name,
                 entered,
                 index,
-                system=target.system if position else None,
+                system=record.system if position else None,
             )
             derived.add(task_id)
             if task_id in ctx.known:
                 continue
             if not decision.changed and task_id not in ctx.waiting_keys:
                 continue
-            if hold and task_id not in ctx.pending:
+            if target.hold and task_id not in ctx.pending:
                 plan.held += 1
                 continue
             ctx.priority[task_id] = (ctx.rank.get(decision.tier, len(ctx.rank)), decision.score)
             plan.tasks.append(
                 PlannedTask(
-                    system=target.system,
+                    system=record.system,
                     account_key=key,
                     tier=decision.tier,
                     request=TaskRequest(
                         key=task_id,
-                        crm_account_id=target.crm_id,
-                        owner_id=resolve_owner(template, target),
+                        crm_account_id=record.crm_id,
+                        owner_id=resolve_owner(template, record),
                         subject=template.subject,
                         due=add_business_days(today, template.due_business_days),
                         priority=template.priority,
@@ -347,7 +367,8 @@ def _plan_play(
 def _ledger_owner(
     task: TaskRecord,
     account: MergedAccount | None,
-    decisions: Mapping[str, Decision],
+    target: TargetPlan,
+    targets: Sequence[TargetPlan],
     today: date,
 ) -> Owner:
     """Who a task recorded earlier went to (the ledger keeps no owner): the owner of the
@@ -362,12 +383,12 @@ def _ledger_owner(
     if not found:
         return (task.system, None)
     position, record = found[0]
-    decision = decisions.get(account.key)
+    decision = target.decisions.get(account.key)
     play = decision.play if decision is not None and decision.tier == task.tier else None
     if play is not None:
         held = record.written
-        dates = {d for d in (today, held.tier_changed, held.customer_tier_changed) if d}
-        for entered in dates:
+        dates = {today} | {getattr(held, t.fields.tier_changed) for t in targets}
+        for entered in {d for d in dates if d}:
             for index, template in enumerate(play.tasks):
                 system = record.system if position else None
                 if task_key(task.account_key, play.name, entered, index, system) == task.key:
@@ -375,17 +396,12 @@ def _ledger_owner(
     return (task.system, record.owner_id)
 
 
-def _customer_entry_date(record: Snapshot, decision: Decision, today: date) -> date:
-    # As for prospects: the CRM's customer tier-changed date, when it already holds the tier.
+def entry_date(record: Snapshot, fields: WrittenFields, decision: Decision, today: date) -> date:
+    """When the account entered the decided tier: the CRM's tier-changed date when the
+    CRM already holds the tier (a crash after the write, before the history was
+    recorded: the same task key), else today."""
     held = record.written
-    if held.customer_tier == decision.tier and held.customer_tier_changed is not None:
-        return held.customer_tier_changed
-    return today
-
-
-def _entry_date(record: Snapshot, decision: Decision, today: date) -> date:
-    # When the CRM already holds the new tier (a crash after the write, before the
-    # history was recorded), the date it was written is the entry date: same task key.
-    if record.written.tier == decision.tier and record.written.tier_changed is not None:
-        return record.written.tier_changed
+    changed: date | None = getattr(held, fields.tier_changed)
+    if getattr(held, fields.tier) == decision.tier and changed is not None:
+        return changed
     return today

@@ -1,4 +1,9 @@
-"""Plain records passed between the steps of a sync cycle (no I/O here)."""
+"""Plain records passed between the steps of a sync cycle: the planner's types.
+
+Nothing here does I/O or imports a module that does (no store, no client library),
+so the pure steps (merge, decide, plan, pacing) and their tests need no database.
+The store persists ``Snapshot`` and ``TaskRecord``; it imports them from here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,59 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
-from tiering.records import FieldValue
+from tiering.records import Decision, FieldValue
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFields:
+    """The ``TierwiseValues`` attributes one tier target writes (logical names; each
+    connector maps them to its CRM's fields). ``tier_changed`` is the entry date: it
+    restarts only when the CRM's tier changes and is part of the target's task keys."""
+
+    tier: str
+    score: str
+    reason: str
+    play: str
+    tier_changed: str
+    sla_due: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        named = (self.tier, self.score, self.reason, self.play, self.sla_due, self.tier_changed)
+        return tuple(n for n in named if n is not None)
+
+
+PROSPECT_FIELDS = WrittenFields("tier", "score", "reason", "play", "tier_changed", "sla_due")
+CUSTOMER_FIELDS = WrittenFields(
+    "customer_tier",
+    "customer_score",
+    "customer_reason",
+    "customer_play",
+    "customer_tier_changed",
+)
+# Every target's fields: a diff compares each group on its own (see sync.plan.diff_values).
+DECLARED_FIELDS: tuple[WrittenFields, ...] = (PROSPECT_FIELDS, CUSTOMER_FIELDS)
+
+
+# The customer target's prefix in the tier history and the task ledger: its keys are
+# "customer:<account key>", so prospect and customer dwell, hysteresis and tasks never mix.
+CUSTOMER_KEY = "customer:"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPlan:
+    """One tier target's decisions as the planner needs them (by plain account key).
+
+    ``history_key`` prefixes the target's task-ledger keys; ``covers_all``: the target
+    decides every account (one it leaves out is not planned at all), else an account it
+    leaves out has the target's fields emptied; ``hold``: its go-live run (first run, no
+    backfill) creates no entry tasks, it only counts them.
+    """
+
+    fields: WrittenFields
+    decisions: Mapping[str, Decision]
+    history_key: str = ""
+    covers_all: bool = False
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +154,21 @@ class Plan:
     @property
     def write_count(self) -> int:
         return sum(len(u) for u in self.updates.values())
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    key: str
+    system: str
+    crm_task_id: str | None
+    account_key: str
+    crm_account_id: str
+    tier: str
+    # "pending" (create attempted, outcome unknown), "created", "closed"; "deferred" (over
+    # the per-owner daily cap: created by a later run, same key), "dropped" (deferred, then
+    # the account left the tier before its turn).
+    status: str
+    due: date | None
+    # When this row was last recorded (the create, for a created task); read-only.
+    # Not part of equality: the same task recorded at another time is the same task.
+    created: datetime | None = field(default=None, compare=False)

@@ -13,9 +13,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.logging import redactor
+
+if TYPE_CHECKING:
+    from sync.apply import Applied
+    from sync.records import Plan
+    from sync.targets import Decisions
 
 # Largest page / batch each API allows (reads, writes, task creates).
 PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
@@ -104,6 +109,63 @@ def minimum_calls(system: str, pulled: int, writes: int, tasks: int) -> int:
     page = PAGE_SIZE.get(system, 100)
     batch = BATCH_SIZE.get(system, 100)
     return max(1, math.ceil(pulled / page)) + math.ceil(writes / batch) + math.ceil(tasks / batch)
+
+
+def describe_decisions(report: RunReport, decided: Decisions, backfill: bool) -> None:
+    """The report's tiering figures: the first target's (prospects) counts, customer
+    tiers, go-live, honoured hand edits and invalid values."""
+    prospects = decided.targets[0]
+    stats = prospects.result.stats
+    report.accounts = stats.accounts
+    report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
+    report.tier_labels = {t.tier: t.label for t in stats.per_tier}
+    report.promotions, report.demotions = stats.promotions, stats.demotions
+    values = prospects.decisions.values()
+    report.tier_changes = sum(1 for d in values if d.changed and d.previous_tier is not None)
+    report.newly_tiered = sum(1 for d in values if d.previous_tier is None)
+    report.first_run = prospects.first_run
+    report.backfill = backfill and prospects.first_run
+    customers = decided.of("customer")
+    if customers is not None:
+        report.first_customer_run = customers.first_run
+        report.customer_tiers = {t.tier: t.accounts for t in customers.result.stats.per_tier}
+    report.hand_edits = [
+        {
+            "system": e.system,
+            "crm_id": e.crm_id,
+            "key": e.key,
+            "tier": e.tier,
+            "until": e.until.isoformat(),
+            "new": str(e.new).lower(),
+        }
+        for e in decided.hand_edits
+    ]
+    report.invalid_values = [
+        {"system": s.system, "crm_id": s.crm_id, "field": name, "value": raw}
+        for s in decided.snapshots
+        for name, raw in sorted(s.invalid.items())
+    ]
+
+
+def describe_plan(report: RunReport, plan: Plan) -> None:
+    """The report's planned changes and tasks."""
+    report.field_changes = len(plan.changes)
+    report.planned_writes = {s: len(u) for s, u in plan.updates.items()}
+    report.tasks_planned = len(plan.tasks)
+    report.tasks_held = plan.held
+    report.tasks_deferred = len(plan.deferred)
+
+
+def describe_applied(report: RunReport, applied: Applied) -> None:
+    """What the run did to the CRMs, and the records it could not write."""
+    report.writes = dict(applied.writes)
+    report.tasks_created = dict(applied.tasks_created)
+    report.tasks_existing = dict(applied.tasks_existing)
+    report.tasks_closed = applied.tasks_closed
+    report.tasks_overdue = list(applied.tasks_overdue)
+    report.tasks_escalated = applied.tasks_escalated
+    report.tasks_dropped = applied.tasks_dropped
+    report.errors.extend(applied.failures)
 
 
 def summary(report: RunReport, report_path: Path | None = None) -> str:

@@ -37,6 +37,29 @@ def add_business_days(d: date, n: int) -> date:
     return current
 
 
+def add_business_hours(start: datetime, hours: int) -> datetime:
+    """``start`` plus ``hours`` counted only on weekdays (an SLA clock paused at weekends).
+
+    A weekend start begins counting at the next Monday's midnight.
+    """
+    current = start
+    while current.weekday() >= _SATURDAY:
+        current = datetime.combine(
+            current.date() + timedelta(days=1), datetime.min.time(), current.tzinfo
+        )
+    remaining = timedelta(hours=hours)
+    while remaining > timedelta(0):
+        midnight = datetime.combine(
+            current.date() + timedelta(days=1), datetime.min.time(), current.tzinfo
+        )
+        step = min(remaining, midnight - current)
+        current += step
+        remaining -= step
+        while remaining > timedelta(0) and current.weekday() >= _SATURDAY:
+            current += timedelta(days=1)
+    return current
+
+
 def sla_due(now: datetime, sla_hours: int) -> date:
     """The date a first touch is due: the SLA in whole 24-hour business days, rounded up."""
     return add_business_days(now.date(), math.ceil(max(sla_hours, 0) / 24))

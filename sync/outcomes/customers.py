@@ -6,22 +6,21 @@ deal history (``config/customer_model.yaml`` declares them): ARR proxy (won in t
 lost deals. The tiering core is the same as for prospects; only the model differs.
 
 ``tierwise customers`` is the read-only preview; with ``TIERWISE_CUSTOMER_TIERS`` on the
-sync job tiers and writes them (``sync.customers``). Not yet: health score and product
-adoption from CRM fields.
+sync job tiers and writes them. Both go through the customer target of ``sync.targets``
+(``sync.preview.preview_customers`` for the preview), so they agree account by account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sync.outcomes.backtest import end_of
 from sync.outcomes.data import Deal
 from tiering import TieringModel, tier_accounts
-from tiering.records import AccountInput, FieldValue
+from tiering.records import AccountInput, Decision, FieldValue
 
 CUSTOMER_MODEL = Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml"
 
@@ -78,15 +77,42 @@ class CustomerRow:
     reason: str
 
 
-def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date
-                   ) -> list[CustomerRow]:
-    inputs = customer_inputs(deals, today)
-    arr = {i.key: _number(i.fields.get("arr")) for i in inputs}
-    result = tier_accounts(model, inputs, {}, end_of(today))
+class _Decided(Protocol):
+    """``sync.targets.TargetDecisions``: a target's decisions and the inputs it tiered."""
+
+    @property
+    def decisions(self) -> Mapping[str, Decision]: ...
+    @property
+    def inputs(self) -> Sequence[AccountInput]: ...
+
+
+def customer_rows(decided: _Decided) -> list[CustomerRow]:
+    """The preview's rows from the customer target's decisions (``sync.preview``): best
+    score first."""
+    arr = {i.key: _number(i.fields.get("arr")) for i in decided.inputs}
     return sorted(
-        (CustomerRow(d.key, d.tier, d.score, arr[d.key], d.reason) for d in result.decisions),
+        (
+            CustomerRow(d.key, d.tier, d.score, arr.get(d.key, 0.0), d.reason)
+            for d in decided.decisions.values()
+        ),
         key=lambda r: (-r.score, r.key),
     )
+
+
+def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date
+                   ) -> list[CustomerRow]:
+    """Deal-history-only tiers without history or CRM health fields: NOT what a run
+    decides. Kept importable for older callers; ``tierwise customers`` uses
+    ``sync.preview.preview_customers``, which agrees with ``run``."""
+    inputs = customer_inputs(deals, today)
+    result = tier_accounts(model, inputs, {}, datetime.combine(today, time.max, tzinfo=UTC))
+    return customer_rows(_Tiered({d.key: d for d in result.decisions}, inputs))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tiered:
+    decisions: Mapping[str, Decision]
+    inputs: Sequence[AccountInput]
 
 
 def customers_text(model: TieringModel, rows: Sequence[CustomerRow], top: int = 15) -> str:

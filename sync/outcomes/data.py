@@ -6,7 +6,8 @@ in the primary CRM (``TIERWISE_PRIMARY``) when it has one there, else from the o
 so mirrored deals are never double counted. Deals of accounts tierwise has never
 pulled are left out and counted as ``unmatched``.
 
-Tiers and scores come from the state store's tier history: the last decision at or
+Tiers and scores come from the state store's tier history (read through the store's
+methods: this module runs no SQL and imports no database library): the last decision at or
 before a moment. The store keeps only the latest pulled field values of an account
 (no per-date snapshots), so "as of" applies to tiers and scores, not to field values.
 """
@@ -16,18 +17,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-
-from sqlalchemy import select
+from typing import Protocol
 
 from connectors.base import Connector, CrmOpportunity
-from sync.records import Snapshot
-from sync.state import StateStore
-from sync.state.store import utc
-from sync.state.tables import tier_history
+from sync.records import CUSTOMER_KEY, Snapshot
 
 UNTIERED = "untiered"
-# Tier history keys of customer tiers (sync.plan.CUSTOMER_KEY); not prospect accounts.
-CUSTOMER_HISTORY_PREFIX = "customer:"
+# Tier history keys of customer tiers; not prospect accounts (kept for importers).
+CUSTOMER_HISTORY_PREFIX = CUSTOMER_KEY
+
+
+class _Row(Protocol):
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+
+
+class HistoryReader(Protocol):
+    """What the reports read from the state store (``StateStore.history_rows``)."""
+
+    def history_rows(self, *, until: datetime | None = None) -> Sequence[tuple[str, _Row]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,44 +110,24 @@ def attribute_deals(
     return deals, unmatched
 
 
-def tiers_as_of(store: StateStore, moment: datetime) -> dict[str, TierPoint]:
+def tiers_as_of(store: HistoryReader, moment: datetime) -> dict[str, TierPoint]:
     """Each account's last tier decision at or before ``moment``."""
     out: dict[str, TierPoint] = {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                tier_history.c.key,
-                tier_history.c.tier,
-                tier_history.c.score,
-                tier_history.c.at,
-                tier_history.c.rule,
-            )
-            .where(tier_history.c.at <= moment)
-            .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
-        )
-        for r in rows:
-            out[r.key] = TierPoint(r.tier, float(r.score), utc(r.at) or r.at, r.rule)
+    for key, row in store.history_rows(until=moment):
+        out[key] = TierPoint(row.tier, row.score, row.at, row.rule)
     return out
 
 
-def history_rows(store: StateStore) -> list[tuple[str, str, datetime, str, str]]:
-    """Every tier history row as (key, run_id, at, tier, rule), in time order."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                tier_history.c.key,
-                tier_history.c.run_id,
-                tier_history.c.at,
-                tier_history.c.tier,
-                tier_history.c.rule,
-            ).order_by(tier_history.c.at, tier_history.c.id)
-        )
-        # Prospect tiers only: customer tiers (keys "customer:...") move on their own.
-        return [
-            (r.key, r.run_id, utc(r.at) or r.at, r.tier, r.rule)
-            for r in rows
-            if not r.key.startswith(CUSTOMER_HISTORY_PREFIX)
-        ]
+def history_rows(store: HistoryReader) -> list[tuple[str, str, datetime, str, str]]:
+    """Every prospect tier history row as (key, run_id, at, tier, rule), in time order.
+
+    Customer tiers (keys ``customer:...``) move on their own and are left out.
+    """
+    return [
+        (key, row.run_id, row.at, row.tier, row.rule)
+        for key, row in store.history_rows()
+        if not key.startswith(CUSTOMER_HISTORY_PREFIX)
+    ]
 
 
 def account_keys(snapshots: Sequence[Snapshot]) -> list[str]:

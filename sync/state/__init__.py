@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sync.records import Snapshot
+from sync.records import Snapshot, TaskRecord
+from sync.state.history import HistoryRow
 from sync.state.lock import LockHeldError, RunLock
 from sync.state.store import (
-    HistoryRow,
     RunRecord,
     StateStore,
-    TaskRecord,
     make_engine,
     normalise_url,
 )

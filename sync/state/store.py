@@ -14,35 +14,34 @@ import fcntl
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import CrmAccount, TierwiseValues
-from sync.records import Snapshot
+from sync.records import Snapshot, TaskRecord
 from sync.state.codec import (
     decode_fields,
     decode_tierwise,
     encode_fields,
     encode_tierwise,
 )
+from sync.state.history import TierHistory, chunked, utc
 from sync.state.lock import RunLock, advisory_key
 from sync.state.tables import (
     account_snapshot,
-    account_tier,
     last_written,
     runs,
     tasks,
-    tier_history,
     watermarks,
 )
-from tiering.records import AccountHistory, Decision, ScorePoint
+from tiering.records import Decision
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATE_LOCK = threading.Lock()
@@ -91,13 +90,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; everything in the store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class RunRecord:
     id: str
@@ -111,35 +103,7 @@ class RunRecord:
     errors: Sequence[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    run_id: str
-    at: datetime
-    score: float
-    tier: str
-    rule: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TaskRecord:
-    key: str
-    system: str
-    crm_task_id: str | None
-    account_key: str
-    crm_account_id: str
-    tier: str
-    # "pending" (create attempted, outcome unknown), "created", "closed"; "deferred" (over
-    # the per-owner daily cap: created by a later run, same key), "dropped" (deferred, then
-    # the account left the tier before its turn).
-    status: str
-    due: date | None
-    # When this row was last recorded (the create, for a created task); read-only.
-    # Not part of equality: the same task recorded at another time is the same task.
-    created: datetime | None = field(default=None, compare=False)
-
-
-class StateStore:
+class StateStore(TierHistory):
     def __init__(self, engine: Engine, *, lock_name: str = "tierwise.run") -> None:
         self.engine = engine
         self.lock_name = lock_name
@@ -244,7 +208,7 @@ class StateStore:
         with self.engine.begin() as conn:
             overrides: dict[tuple[str, str], Any] = {}
             for system, ids in ids_by_system.items():
-                for chunk in _chunks(ids, 500):
+                for chunk in chunked(ids, 500):
                     for row in conn.execute(
                         select(account_snapshot.c.crm_id, account_snapshot.c.override).where(
                             account_snapshot.c.system == system,
@@ -292,7 +256,7 @@ class StateStore:
                 )
             ]
             gone = [crm_id for crm_id in stored if crm_id not in keep]
-            for chunk in _chunks(gone, 500):
+            for chunk in chunked(gone, 500):
                 conn.execute(
                     delete(account_snapshot).where(
                         account_snapshot.c.system == system, account_snapshot.c.crm_id.in_(chunk)
@@ -328,12 +292,18 @@ class StateStore:
 
     def set_overrides(self, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]) -> None:
         with self.engine.begin() as conn:
-            for (system, crm_id), value in overrides.items():
-                conn.execute(
-                    update(account_snapshot)
-                    .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
-                    .values(override=dict(value) if value is not None else None)
-                )
+            self._set_overrides(conn, overrides)
+
+    @staticmethod
+    def _set_overrides(
+        conn: Connection, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]
+    ) -> None:
+        for (system, crm_id), value in overrides.items():
+            conn.execute(
+                update(account_snapshot)
+                .where(account_snapshot.c.system == system, account_snapshot.c.crm_id == crm_id)
+                .values(override=dict(value) if value is not None else None)
+            )
 
     # -- what tierwise wrote ----------------------------------------------------
     def record_written(
@@ -362,7 +332,7 @@ class StateStore:
             for system, crm_id in written:
                 by_system.setdefault(system, []).append(crm_id)
             for system, ids in by_system.items():
-                for chunk in _chunks(ids, 500):
+                for chunk in chunked(ids, 500):
                     conn.execute(
                         delete(last_written).where(
                             last_written.c.system == system, last_written.c.crm_id.in_(chunk)
@@ -384,94 +354,24 @@ class StateStore:
                 for r in conn.execute(select(last_written))
             }
 
-    # -- tiers and history ------------------------------------------------------
-    def histories(
-        self, now: datetime, lookback: timedelta = timedelta(days=90)
-    ) -> dict[str, AccountHistory]:
-        """Each tiered account's current tier, since when, and its recent scores (oldest first)."""
-        since = now - lookback
-        points: dict[str, list[ScorePoint]] = {}
-        with self.engine.connect() as conn:
-            for r in conn.execute(
-                select(
-                    tier_history.c.key, tier_history.c.at, tier_history.c.score, tier_history.c.tier
-                )
-                .where(tier_history.c.at >= since)
-                .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
-            ):
-                points.setdefault(r.key, []).append(
-                    ScorePoint(at=utc(r.at) or r.at, score=r.score, tier=r.tier)
-                )
-            current = conn.execute(select(account_tier)).all()
-        return {
-            r.key: AccountHistory(
-                tier=r.tier, tier_since=utc(r.tier_since), points=tuple(points.get(r.key, ()))
-            )
-            for r in current
-        }
-
-    def record_decisions(self, run_id: str, at: datetime, decisions: Sequence[Decision]) -> int:
-        """Remember each account's tier; append a history point when tier or score moved.
-
-        Returns the number of history points written. Unchanged accounts add no row, so
-        an hourly incremental schedule does not grow the table by the population size.
-        """
-        with self.engine.connect() as conn:
-            current = {r.key: r for r in conn.execute(select(account_tier))}
-        new_rows: list[dict[str, Any]] = []
-        upserts: list[dict[str, Any]] = []
-        for d in decisions:
-            prev = current.get(d.key)
-            score = round(d.score, 1)
-            if prev is not None and prev.tier == d.tier and abs(prev.score - score) < 0.05:
-                continue
-            since = at if prev is None or prev.tier != d.tier else utc(prev.tier_since)
-            upserts.append(
-                {"key": d.key, "tier": d.tier, "tier_since": since, "score": score, "updated": at}
-            )
-            new_rows.append(
-                {
-                    "key": d.key,
-                    "run_id": run_id,
-                    "at": at,
-                    "score": score,
-                    "tier": d.tier,
-                    "rule": d.rule,
-                    "reason": d.reason,
-                }
-            )
+    def record_run(
+        self,
+        run_id: str,
+        at: datetime,
+        decisions: Sequence[Decision],
+        overrides: Mapping[tuple[str, str], Mapping[str, str] | None],
+        watermarks: Mapping[tuple[str, str], str],
+    ) -> int:
+        """A run's record as ONE transaction: tier history, honoured hand edits, and the
+        watermarks ``{(system, object): value}``. Either all of it is kept or none (a
+        crash here leaves the watermarks where they were, so the next run re-reads).
+        Returns the number of history points written."""
         with self.engine.begin() as conn:
-            keys = [u["key"] for u in upserts]
-            for chunk in _chunks(keys, 500):
-                conn.execute(delete(account_tier).where(account_tier.c.key.in_(chunk)))
-            if upserts:
-                conn.execute(insert(account_tier), upserts)
-            if new_rows:
-                conn.execute(insert(tier_history), new_rows)
-        return len(new_rows)
-
-    def history(self, key: str) -> list[HistoryRow]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(tier_history)
-                .where(tier_history.c.key == key)
-                .order_by(tier_history.c.at, tier_history.c.id)
-            ).all()
-        return [
-            HistoryRow(
-                run_id=r.run_id,
-                at=utc(r.at) or r.at,
-                score=r.score,
-                tier=r.tier,
-                rule=r.rule,
-                reason=r.reason,
-            )
-            for r in rows
-        ]
-
-    def count_history(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(tier_history)).scalar_one())
+            points = self._record_decisions(conn, run_id, at, decisions)
+            self._set_overrides(conn, overrides)
+            for (system, object_name), value in watermarks.items():
+                self._set_watermark(conn, system, object_name, value, at)
+        return points
 
     # -- task ledger ------------------------------------------------------------
     def tasks(self, *, status: str | None = None) -> list[TaskRecord]:
@@ -499,7 +399,7 @@ class StateStore:
         if not created:
             return
         with self.engine.begin() as conn:
-            for chunk in _chunks([t.key for t in created], 500):
+            for chunk in chunked([t.key for t in created], 500):
                 conn.execute(delete(tasks).where(tasks.c.key.in_(chunk)))
             conn.execute(
                 insert(tasks),
@@ -522,7 +422,7 @@ class StateStore:
 
     def close_tasks(self, keys: Sequence[str], now: datetime) -> None:
         with self.engine.begin() as conn:
-            for chunk in _chunks(list(keys), 500):
+            for chunk in chunked(list(keys), 500):
                 conn.execute(
                     update(tasks).where(tasks.c.key.in_(chunk)).values(status="closed", closed=now)
                 )
@@ -539,21 +439,20 @@ class StateStore:
 
     def set_watermark(self, system: str, object_name: str, value: str, now: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(watermarks).where(
-                    watermarks.c.system == system, watermarks.c.object == object_name
-                )
+            self._set_watermark(conn, system, object_name, value, now)
+
+    @staticmethod
+    def _set_watermark(
+        conn: Connection, system: str, object_name: str, value: str, now: datetime
+    ) -> None:
+        conn.execute(
+            delete(watermarks).where(
+                watermarks.c.system == system, watermarks.c.object == object_name
             )
-            conn.execute(
-                insert(watermarks).values(
-                    system=system, object=object_name, value=value, updated=now
-                )
-            )
+        )
+        conn.execute(
+            insert(watermarks).values(system=system, object=object_name, value=value, updated=now)
+        )
 
     def connection(self) -> Connection:
         return self.engine.connect()
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

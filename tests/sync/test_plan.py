@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from connectors.base import TierwiseValues
-from sync.calendar import add_business_days, add_business_hours
 from sync.merge import detect_hand_edits, merge_accounts, normalise_domain, to_inputs
 from sync.plan import desired_values, diff_values, plan_run, task_key
 from sync.records import Snapshot
 from sync.state import TaskRecord
 from sync.watermark import next_watermark, parse_watermark
+from tiering.calendar import add_business_days, add_business_hours
 from tiering.records import Decision, Play, TaskTemplate
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -261,6 +261,9 @@ def test_after_a_crash_the_task_key_uses_the_tier_date_already_in_the_crm() -> N
         (date(2026, 11, 24), 3, date(2026, 11, 27)),  # Tue -> Fri
         (date(2026, 11, 27), 1, date(2026, 11, 30)),  # Fri -> Mon
         (date(2026, 11, 28), 0, date(2026, 11, 30)),  # Sat -> Mon
+        # A weekend start counts as Friday: one business day after Saturday is Monday.
+        (date(2026, 11, 28), 1, date(2026, 11, 30)),
+        (date(2026, 11, 29), 2, date(2026, 12, 1)),  # Sun + 2 -> Tue
     ],
 )
 def test_business_days_skip_weekends(start: date, days: int, expected: date) -> None:

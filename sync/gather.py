@@ -1,0 +1,208 @@
+"""The read steps of a run: validate (schema and access) and gather (pull + stored state).
+
+Nothing is written to a CRM here. ``gather`` pulls every CRM (full, or from its
+watermark), saves the pulled records as snapshots, and reads from the store what the
+pure ``decide`` needs: the whole population, the tier histories, what tierwise last
+wrote, and the task ledger. Any failure fails the run before a single write: tiering a
+partial population would demote accounts only because they were not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from connectors.base import Connector, CrmAccount, CrmOpportunity, TierwiseValues
+from sync.apply import check_stop
+from sync.merge import account_key
+from sync.records import Snapshot, TaskRecord
+from sync.runtime import Runtime
+from sync.state import StateStore
+from sync.targets import Decisions, TierTarget, decide
+from sync.watermark import parse_watermark
+from tiering.records import AccountHistory
+
+log = structlog.get_logger("tierwise.sync")
+
+ACCOUNTS = "accounts"
+PULL_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """Every CRM authenticated and holds every mapped field; what each cannot supply."""
+
+    # Per CRM: model inputs it cannot supply (scored as missing), input -> why.
+    unmapped_inputs: Mapping[str, Mapping[str, str]]
+
+
+def validate(connectors: Sequence[Connector]) -> Validated:
+    """Authenticate and check every mapped field on every CRM, before any read or write."""
+    for connector in connectors:
+        connector.check_access()
+        connector.validate_schema()
+    unmapped: dict[str, dict[str, str]] = {}
+    for connector in connectors:
+        ask = getattr(connector, "unmapped_inputs", None)
+        found = dict(ask()) if callable(ask) else {}
+        if found:
+            unmapped[connector.system] = dict(sorted(found.items()))
+            log.warning("inputs.unmapped", system=connector.system, inputs=sorted(found))
+    return Validated(unmapped)
+
+
+@dataclass
+class Pulled:
+    """Everything pulled in this run, by system."""
+
+    accounts: dict[str, dict[str, CrmAccount]] = field(default_factory=dict)
+    since: dict[str, datetime | None] = field(default_factory=dict)
+    max_seen: dict[str, datetime | None] = field(default_factory=dict)
+    full: dict[str, bool] = field(default_factory=dict)
+    # Every deal of each CRM (full pull), only when a target needs deals.
+    opportunities: dict[str, list[CrmOpportunity]] = field(default_factory=dict)
+
+    def all_opportunities(self) -> list[CrmOpportunity]:
+        return [o for opps in self.opportunities.values() for o in opps]
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What ``decide`` and ``plan`` read: this run's pulls plus the stored state."""
+
+    pulled: Pulled
+    snapshots: Sequence[Snapshot]
+    histories: Mapping[str, AccountHistory]
+    last_written: Mapping[tuple[str, str], TierwiseValues]
+    ledger: Sequence[TaskRecord]
+
+
+def gather(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Gathered:
+    """Pull every CRM (``deals``: their deals too), then read the stored state."""
+    pulled = pull(rt, now, full=full, dry_run=dry_run, deals=deals)
+    return Gathered(
+        pulled=pulled,
+        snapshots=population(rt.store, pulled, dry_run),
+        histories=rt.store.histories(now),
+        last_written=rt.store.last_written(),
+        ledger=rt.store.tasks(),
+    )
+
+
+def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Pulled:
+    """Pull every CRM at once (full, or from its watermark), saving snapshots in batches."""
+    pulled = Pulled()
+    store = rt.store
+
+    def pull_one(connector: Connector) -> None:
+        system = connector.system
+        with rt.store_lock:
+            mark = store.watermark(system, ACCOUNTS)
+        since = None if full else parse_watermark(mark, now)
+        seen: dict[str, CrmAccount] = {}
+        batch: list[CrmAccount] = []
+        rt.progress.step(f"pull {system}", None)
+        for account in connector.pull_accounts(since):
+            # Inclusive start: records on the boundary come again; de-duplicate by id.
+            seen[account.crm_id] = account
+            batch.append(account)
+            if len(batch) >= PULL_BATCH:
+                _save(rt, batch, now, dry_run)
+                rt.progress.advance(len(batch))
+                batch = []
+                rt.beat()
+                check_stop(rt.stop)
+        _save(rt, batch, now, dry_run)
+        rt.progress.advance(len(batch))
+        opportunities: list[CrmOpportunity] = []
+        if deals:
+            # Customer inputs need every deal: one full pull per run, feature on only.
+            rt.progress.step(f"pull {system} deals", None)
+            opportunities = list(connector.pull_opportunities(None))
+            check_stop(rt.stop)
+        stamps = [a.modified_at for a in seen.values() if a.modified_at is not None]
+        with rt.store_lock:
+            pulled.since[system] = since
+            pulled.full[system] = since is None
+            pulled.accounts[system] = seen
+            pulled.max_seen[system] = max(stamps) if stamps else None
+            if deals:
+                pulled.opportunities[system] = opportunities
+        log.info("pull.done", system=system, records=len(seen), full=since is None)
+
+    rt.each_crm(pull_one)
+    # Keep the connectors' order (Salesforce first) whatever finished first.
+    pulled.accounts = {c.system: pulled.accounts[c.system] for c in rt.connectors}
+    for system, seen in pulled.accounts.items():
+        if pulled.full[system] and not dry_run:
+            gone = store.delete_snapshots_except(system, seen)
+            if gone:
+                log.info("pull.forgotten", system=system, records=gone)
+    check_stop(rt.stop)
+    return pulled
+
+
+def _save(rt: Runtime, batch: Sequence[CrmAccount], now: datetime, dry_run: bool) -> None:
+    if batch and not dry_run:
+        keys = {(a.system, a.crm_id): account_key(a.system, a.crm_id, a.domain) for a in batch}
+        with rt.store_lock:
+            rt.store.upsert_snapshots(batch, keys, now)
+
+
+def population(store: StateStore, pulled: Pulled, dry_run: bool) -> list[Snapshot]:
+    """Every record to tier: the stored snapshots (a dry run stored nothing, so its pulls
+    are laid over them)."""
+    stored = store.snapshots()
+    if not dry_run:
+        return stored
+    by_id = {(s.system, s.crm_id): s for s in stored}
+    for system, accounts in pulled.accounts.items():
+        if pulled.full[system]:
+            by_id = {k: v for k, v in by_id.items() if k[0] != system or k[1] in accounts}
+        for acc in accounts.values():
+            old = by_id.get((system, acc.crm_id))
+            by_id[(system, acc.crm_id)] = Snapshot(
+                system=system,
+                crm_id=acc.crm_id,
+                key=account_key(system, acc.crm_id, acc.domain),
+                domain=acc.domain,
+                name=acc.name,
+                owner_id=acc.owner_id,
+                modified_at=acc.modified_at,
+                fields=acc.fields,
+                written=acc.written,
+                manual_tier=acc.manual_tier,
+                manual_tier_until=acc.manual_tier_until,
+                invalid=acc.invalid,
+                override=old.override if old else None,
+            )
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def decide_stored(
+    store: StateStore,
+    targets: Sequence[TierTarget],
+    now: datetime,
+    *,
+    opportunities: Sequence[CrmOpportunity] = (),
+    primary: str = "salesforce",
+    hand_edit_days: int = 30,
+    tier: Any = None,
+) -> Decisions:
+    """The run's ``decide`` on what the store holds (no CRM read): for ``explain``, the
+    ``customers`` preview and the outcome commands, so they show what a run decides."""
+    return decide(
+        store.snapshots(),
+        store.histories(now),
+        store.last_written(),
+        targets,
+        now,
+        opportunities=opportunities,
+        primary=primary,
+        hand_edit_days=hand_edit_days,
+        tier=tier,
+    )

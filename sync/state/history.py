@@ -1,0 +1,174 @@
+"""The tier history half of the state store: each account's current tier per target
+and the points where its tier or score moved (``StateStore`` mixes it in).
+
+Keys are account keys, prefixed per tier target (``customer:<key>``); the store does not
+interpret them. The outcome reports read the history through ``history_rows``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from sync.state.tables import account_tier, tier_history
+from tiering.records import AccountHistory, Decision, ScorePoint
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; everything in the store is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    run_id: str
+    at: datetime
+    score: float
+    tier: str
+    rule: str
+    reason: str
+
+
+class TierHistory:
+    """Tier history reads and writes; needs ``self.engine``."""
+
+    engine: Engine
+
+    def histories(
+        self, now: datetime, lookback: timedelta = timedelta(days=90)
+    ) -> dict[str, AccountHistory]:
+        """Each tiered account's current tier, since when, and its recent scores (oldest first)."""
+        since = now - lookback
+        points: dict[str, list[ScorePoint]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(
+                select(
+                    tier_history.c.key, tier_history.c.at, tier_history.c.score, tier_history.c.tier
+                )
+                .where(tier_history.c.at >= since)
+                .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
+            ):
+                points.setdefault(r.key, []).append(
+                    ScorePoint(at=utc(r.at) or r.at, score=r.score, tier=r.tier)
+                )
+            current = conn.execute(select(account_tier)).all()
+        return {
+            r.key: AccountHistory(
+                tier=r.tier, tier_since=utc(r.tier_since), points=tuple(points.get(r.key, ()))
+            )
+            for r in current
+        }
+
+    def record_decisions(self, run_id: str, at: datetime, decisions: Sequence[Decision]) -> int:
+        """Remember each account's tier; append a history point when tier or score moved.
+
+        Returns the number of history points written. Unchanged accounts add no row, so
+        an hourly incremental schedule does not grow the table by the population size.
+        """
+        with self.engine.begin() as conn:
+            return self._record_decisions(conn, run_id, at, decisions)
+
+    def _record_decisions(
+        self, conn: Connection, run_id: str, at: datetime, decisions: Sequence[Decision]
+    ) -> int:
+        current = {r.key: r for r in conn.execute(select(account_tier))}
+        new_rows: list[dict[str, Any]] = []
+        upserts: list[dict[str, Any]] = []
+        for d in decisions:
+            prev = current.get(d.key)
+            score = round(d.score, 1)
+            if prev is not None and prev.tier == d.tier and abs(prev.score - score) < 0.05:
+                continue
+            since = at if prev is None or prev.tier != d.tier else utc(prev.tier_since)
+            upserts.append(
+                {"key": d.key, "tier": d.tier, "tier_since": since, "score": score, "updated": at}
+            )
+            new_rows.append(
+                {
+                    "key": d.key,
+                    "run_id": run_id,
+                    "at": at,
+                    "score": score,
+                    "tier": d.tier,
+                    "rule": d.rule,
+                    "reason": d.reason,
+                }
+            )
+        keys = [u["key"] for u in upserts]
+        for chunk in chunked(keys, 500):
+            conn.execute(delete(account_tier).where(account_tier.c.key.in_(chunk)))
+        if upserts:
+            conn.execute(insert(account_tier), upserts)
+        if new_rows:
+            conn.execute(insert(tier_history), new_rows)
+        return len(new_rows)
+
+    def history(self, key: str) -> list[HistoryRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tier_history)
+                .where(tier_history.c.key == key)
+                .order_by(tier_history.c.at, tier_history.c.id)
+            ).all()
+        return [
+            HistoryRow(
+                run_id=r.run_id,
+                at=utc(r.at) or r.at,
+                score=r.score,
+                tier=r.tier,
+                rule=r.rule,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+    def history_rows(
+        self, *, until: datetime | None = None
+    ) -> list[tuple[str, HistoryRow]]:
+        """Every tier history row as (key, row), oldest first (``until``: at or before it).
+
+        The outcome reports read the history through this, never with SQL of their own,
+        so the table can change without breaking analytics.
+        """
+        query = select(
+            tier_history.c.key,
+            tier_history.c.run_id,
+            tier_history.c.at,
+            tier_history.c.score,
+            tier_history.c.tier,
+            tier_history.c.rule,
+        ).order_by(tier_history.c.at, tier_history.c.id)
+        if until is not None:
+            query = query.where(tier_history.c.at <= until)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (
+                r.key,
+                HistoryRow(
+                    run_id=r.run_id,
+                    at=utc(r.at) or r.at,
+                    score=float(r.score),
+                    tier=r.tier,
+                    rule=r.rule,
+                    reason="",
+                ),
+            )
+            for r in rows
+        ]
+
+    def count_history(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(tier_history)).scalar_one())
+
+
+def chunked(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
