@@ -13,15 +13,12 @@ from typing import TypeVar
 
 from connectors.base import AccountUpdate, Connector, TaskOutcome, TaskRequest, WriteOutcome
 from sync.progress import NoProgress, Progress
+from tiering.errors import StopRequested as StopRequested  # re-exported: a run signal of the tree
 
 T = TypeVar("T")
 
 # Big enough that connectors fill their largest batches; small enough to stop promptly.
 CHUNK = 2000
-
-
-class StopRequested(Exception):  # noqa: N818 - a signal, not an error
-    """The stop flag was set (SIGTERM): the work in flight finished, nothing more started."""
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
