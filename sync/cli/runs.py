@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -106,10 +106,15 @@ def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
     outcome, path = execute(ctx, full=full, dry_run=dry_run, settings=settings)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
+    exit_with(report, settings)
+
+
+def exit_with(report: RunReport, settings: Settings) -> NoReturn:
+    """End as the run ended: its exit code and, unless ok, its reason as one stderr line,
+    the same line any other command prints for the same failure (``core.fail_on``)."""
     if report.exit_code != 0:
-        # The reason as one line on stderr too, as every other command reports failures.
         prefix = PREFIXES.get(report.status, f"run {report.status}: ")
-        reason = unreachable_hint(report.message, ctx.settings()) or report.status
+        reason = unreachable_hint(report.message, settings) or report.status
         line = reason if reason.startswith(prefix) else prefix + reason
         click.echo(f"tierwise: {redactor().scrub(line)}", err=True)
     sys.exit(report.exit_code)
@@ -177,7 +182,7 @@ def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> No
     report = outcome.report
     if outcome.plan is None:
         click.echo(redactor().scrub(summary(report)), err=True)
-        sys.exit(report.exit_code)
+        exit_with(report, ctx.settings())
     rows = plan_rows(outcome.plan)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
