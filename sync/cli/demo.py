@@ -48,11 +48,21 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
 @click.option("--hubspot-port", default=8080, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--provisioned", is_flag=True, help="Create tierwise's fields up front.")
-@click.option("--profile", type=click.Choice(["stock", "enriched"]), default="stock",
-              show_default=True, help="stock: a new org/portal; enriched: plus custom data.")
+@click.option(
+    "--profile",
+    type=click.Choice(["stock", "enriched"]),
+    default="stock",
+    show_default=True,
+    help="stock: a new org/portal; enriched: plus custom data.",
+)
 def sandbox_cmd(
-    accounts: int, seed: int, salesforce_port: int, hubspot_port: int, host: str,
-    provisioned: bool, profile: str,
+    accounts: int,
+    seed: int,
+    salesforce_port: int,
+    hubspot_port: int,
+    host: str,
+    provisioned: bool,
+    profile: str,
 ) -> None:
     """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 

@@ -61,8 +61,15 @@ def _load(ctx: Context, today: date) -> Loaded:
     snapshots = store.snapshots()
     deals, unmatched = attribute_deals(opportunities, snapshots, settings.primary)
     inputs = to_inputs(merge_accounts(snapshots, settings.primary, today))
-    return Loaded(model, Path(ctx.model or settings.model_path), store, deals, unmatched,
-                  account_keys(snapshots), inputs)
+    return Loaded(
+        model,
+        Path(ctx.model or settings.model_path),
+        store,
+        deals,
+        unmatched,
+        account_keys(snapshots),
+        inputs,
+    )
 
 
 def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
@@ -84,18 +91,36 @@ def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
 
 
 @main.command("report")
-@click.option("--since", type=DATE, default=None,
-              help="Period start (default: a year before --until).")
+@click.option(
+    "--since", type=DATE, default=None, help="Period start (default: a year before --until)."
+)
 @click.option("--until", type=DATE, default=None, help="Period end, inclusive (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write one row per tier to this CSV file.")
-@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write an HTML report with inline SVG charts.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write one row per tier to this CSV file.",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write an HTML report with inline SVG charts.",
+)
 @click.option("--volatility", is_flag=True, help="Add tier changes per run and per quarter.")
 @click.pass_obj
-def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_json: bool,
-               csv_file: Path | None, html_file: Path | None, volatility: bool) -> None:
+def report_cmd(
+    ctx: Context,
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+    csv_file: Path | None,
+    html_file: Path | None,
+    volatility: bool,
+) -> None:
     """Outcomes per tier against the baseline (unqualified + untiered) over a period.
 
     Accounts, open pipeline, win rate, average deal size, days to close, pipeline per
@@ -139,18 +164,34 @@ def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_
 
 
 @main.command("backtest")
-@click.option("--as-of", "as_of", type=DATE, required=True,
-              help="Apply the tiers as they stood on this date.")
+@click.option(
+    "--as-of", "as_of", type=DATE, required=True, help="Apply the tiers as they stood on this date."
+)
 @click.option("--until", type=DATE, default=None, help="Count deals closed up to this date.")
-@click.option("--model", "model_file", type=click.Path(path_type=Path, exists=True,
-              dir_okay=False), default=None,
-              help="Model to apply (default: the tiers tierwise recorded at --as-of).")
-@click.option("--compare", "compare_file", type=click.Path(path_type=Path, exists=True,
-              dir_okay=False), default=None, help="A second model, side by side.")
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Model to apply (default: the tiers tierwise recorded at --as-of).",
+)
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A second model, side by side.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
-                 model_file: Path | None, compare_file: Path | None, as_json: bool) -> None:
+def backtest_cmd(
+    ctx: Context,
+    as_of: datetime,
+    until: datetime | None,
+    model_file: Path | None,
+    compare_file: Path | None,
+    as_json: bool,
+) -> None:
     """How well each tier at --as-of predicted the wins that followed (win rate, lift, AUC)."""
     from sync.outcomes.backtest import (
         Backtest,
@@ -199,16 +240,25 @@ def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
 
 
 @main.command("calibrate")
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("model.candidate.yaml"), show_default=True,
-              help="Where to write the candidate model (never the live model).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("model.candidate.yaml"),
+    show_default=True,
+    help="Where to write the candidate model (never the live model).",
+)
 @click.option("--since", type=DATE, default=None, help="Use deals closed after this date.")
-@click.option("--per-signal", is_flag=True,
-              help="Fit each signal's points (also rewrites signal weights), not only groups.")
+@click.option(
+    "--per-signal",
+    is_flag=True,
+    help="Fit each signal's points (also rewrites signal weights), not only groups.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: bool,
-                  as_json: bool) -> None:
+def calibrate_cmd(
+    ctx: Context, out: Path, since: datetime | None, per_signal: bool, as_json: bool
+) -> None:
     """Fit group weights on won/lost history; show held-out lift/AUC; write a candidate."""
     from sync.outcomes.backtest import outcomes_after
     from sync.outcomes.calibrate import calibrate, calibration_text, write_candidate
@@ -236,15 +286,25 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
 
 
 @main.command("customers")
-@click.option("--customer-model", "customer_model",
-              type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="Customer tier model (default: the bundled config/customer_model.yaml).")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write one row per customer to this CSV file.")
+@click.option(
+    "--customer-model",
+    "customer_model",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Customer tier model (default: the bundled config/customer_model.yaml).",
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write one row per customer to this CSV file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | None,
-                  as_json: bool) -> None:
+def customers_cmd(
+    ctx: Context, customer_model: Path | None, csv_file: Path | None, as_json: bool
+) -> None:
     """Preview customer tiers (grow / defend / monitor) from the deal history. Read-only.
 
     Not yet written to CRM fields nor run in the sync job; health score and product
