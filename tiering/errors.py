@@ -68,6 +68,11 @@ class StopRequested(RunSignal):
     run_status = "stopped"
     exit_code = 4
 
+    def __init__(
+        self, message: str = "stopped on request; progress was saved and the next run continues"
+    ) -> None:
+        super().__init__(message)
+
 
 class LockHeldError(RunSignal):
     """Another run holds the lock; this one did nothing."""

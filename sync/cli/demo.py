@@ -8,7 +8,6 @@ in one line and the configuration exit code.
 from __future__ import annotations
 
 import math
-import sys
 import tempfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sync import bootstrap as boot
 from sync import preflight
 from sync.cli.configure import provision_all
 from sync.cli.core import Context, handled, main, settings_from_env
-from sync.cli.runs import execute
+from sync.cli.runs import execute, exit_with
 from sync.exits import SettingError
 from sync.logging import redactor
 from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
@@ -155,8 +154,8 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
             "  tierwise explain <domain>    why an account got its tier\n"
             "  config/model.yaml            the tiering model; README.md for settings and deploying"
         )
-        worst = max(first.report.exit_code, second.report.exit_code)
-        sys.exit(worst)
+        worst = max(first.report, second.report, key=lambda report: report.exit_code)
+        exit_with(worst, settings)
 
 
 def demo_minimum(report: RunReport, accounts: int) -> str:
