@@ -60,9 +60,20 @@ class RetriableError(CrmError):
     run_status = "unavailable"
     exit_code = 7
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        retry_after: float | None = None,
+        object_name: str | None = None,
+        record_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kw)  # type: ignore[arg-type]  # CrmError's keywords, passed through
+        super().__init__(
+            message, system=system, object_name=object_name, record_id=record_id, status=status
+        )
 
 
 class QuotaExhaustedError(CrmError):

@@ -252,4 +252,4 @@ def settings_from_env(env: Mapping[str, str], **extra: Any) -> Settings:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     nested.update(extra)
-    return Settings(_env_file=None, **nested)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **nested)  # type: ignore[call-arg]  # pydantic-settings init arg
