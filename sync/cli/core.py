@@ -38,6 +38,9 @@ from tiering.errors import ModelError, TierwiseError
 
 
 class Context:
+    """What the group's options give every command; settings are loaded once, on first use,
+    so ``--help`` and usage errors never need a valid environment."""
+
     def __init__(
         self, model: Path | None, as_json: bool, log_format: str | None, debug: bool = False
     ) -> None:
@@ -59,6 +62,7 @@ class Context:
 
 
 def fail(code: int, message: str) -> NoReturn:
+    """End now: ``message`` as one stderr line (secrets scrubbed) and exit ``code``."""
     click.echo(f"tierwise: {redactor().scrub(message)}", err=True)
     sys.exit(code)
 
