@@ -36,7 +36,8 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     A module missing while ``sandbox`` imports (the package itself, or a dependency only
     the extra installs, such as trustme) means the extra is not installed.
     """
-    missing = "" if exc.name == "sandbox" else f" (missing module {exc.name!r})"
+    itself = exc.name is not None and exc.name.rsplit(".", 1)[-1] == "sandbox"
+    missing = "" if itself else f" (missing module {exc.name!r})"
     return SandboxMissingError(EXTRA + missing)
 
 

@@ -36,6 +36,9 @@ from tiering import errors
 from tiering.errors import LockHeldError, StopRequested, TierwiseError
 
 ROOT = Path(__file__).resolve().parents[2]
+# The installed names, whether or not the namespace codemod has prefixed them ("tierwise.").
+CLI = sync.cli.__name__
+SANDBOX = ".".join(filter(None, [sync.__name__.rpartition(".")[0], "sandbox"]))
 
 
 def _tree(cls: type[BaseException]) -> Iterator[type[BaseException]]:
@@ -206,8 +209,8 @@ def _imports(path: Path) -> set[str]:
 
 def test_the_cli_core_imports_no_command_module() -> None:
     core = _imports(ROOT / "sync" / "cli" / "core.py")
-    assert {"sync.cli"} & core == set()
-    assert [n for n in core if n.startswith("sync.cli.")] == []
+    assert {CLI} & core == set()
+    assert [n for n in core if n.startswith(CLI + ".")] == []
 
 
 def test_no_module_outside_the_cli_package_imports_the_cli() -> None:
@@ -217,15 +220,15 @@ def test_no_module_outside_the_cli_package_imports_the_cli() -> None:
         for path in (ROOT / package).rglob("*.py")
         if "cli" not in path.relative_to(ROOT).parts[:2]
         and path.name != "__main__.py"
-        and any(n == "sync.cli" or n.startswith("sync.cli.") for n in _imports(path))
+        and any(n == CLI or n.startswith(CLI + ".") for n in _imports(path))
     ]
     assert [] == offenders
 
 
 def test_importing_the_cli_loads_no_sandbox_module() -> None:
     code = (
-        "import sys, sync.cli\n"
-        "print(sorted(m for m in sys.modules if m == 'sandbox' or m.startswith('sandbox.')))"
+        f"import sys, {CLI}\n"
+        f"print(sorted(m for m in sys.modules if m == {SANDBOX!r} or m.startswith('{SANDBOX}.')))"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
@@ -237,7 +240,7 @@ def test_importing_the_cli_loads_no_sandbox_module() -> None:
 def test_without_the_sandbox_extra_demo_and_sandbox_say_how_to_install_it(
     env: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "sandbox", None)  # what `import sandbox` meets uninstalled
+    monkeypatch.setitem(sys.modules, SANDBOX, None)  # what `import sandbox` meets uninstalled
     result = CliRunner().invoke(main, command)
     assert 2 == result.exit_code, result.output
     assert [
