@@ -8,11 +8,12 @@ fix, and never a token or password.
 
 from __future__ import annotations
 
+from tiering import errors as base
 from tiering.errors import TierwiseError
 
 
 class CrmError(TierwiseError):
-    """Something went wrong talking to a CRM."""
+    """Something went wrong talking to a CRM; the subclass says how the run ends."""
 
     def __init__(
         self,
@@ -30,11 +31,12 @@ class CrmError(TierwiseError):
         super().__init__(message)
 
 
-class ConfigurationError(CrmError):
-    """A setting, mapping or field is wrong: fix configuration or run ``tierwise provision``."""
+class ConfigurationError(CrmError, base.ConfigurationError):
+    """A setting, mapping or field is wrong: fix configuration or run ``tierwise provision``.
 
-    run_status = "configuration"
-    exit_code = 2
+    A CRM error and a configuration error at once: its status and exit code are the
+    configuration branch's (``configuration``, 2).
+    """
 
 
 class SchemaError(ConfigurationError):
@@ -58,9 +60,20 @@ class RetriableError(CrmError):
     run_status = "unavailable"
     exit_code = 7
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        system: str,
+        retry_after: float | None = None,
+        object_name: str | None = None,
+        record_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+        super().__init__(
+            message, system=system, object_name=object_name, record_id=record_id, status=status
+        )
 
 
 class QuotaExhaustedError(CrmError):

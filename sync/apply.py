@@ -26,6 +26,7 @@ from connectors.base import (
 from sync.pacing import ESCALATION_SUFFIX as ESC
 from sync.progress import NoProgress, Progress
 from sync.records import Plan, TaskRecord
+from tiering.errors import StopRequested as StopRequested  # re-exported: a run signal of the tree
 
 if TYPE_CHECKING:
     from sync.runtime import Runtime
@@ -36,10 +37,6 @@ T = TypeVar("T")
 
 # Big enough that connectors fill their largest batches; small enough to stop promptly.
 CHUNK = 2000
-
-
-class StopRequested(Exception):  # noqa: N818 - a signal, not an error
-    """The stop flag was set (SIGTERM): the work in flight finished, nothing more started."""
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

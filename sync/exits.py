@@ -2,17 +2,20 @@
 
 tierwise runs unattended: the operator learns about a problem from one line on stderr
 and the exit code. The engine (run status), the run report (``exit_code``) and every
-CLI command classify failures here, so the same failure ends the same way whatever
-command met it. Each error class carries its ``run_status`` and ``exit_code``
-(``tiering.errors.TierwiseError`` and its subclasses); this module holds the table
-and turns foreign exceptions (pydantic, SQLAlchemy, ``OSError``) into operator words.
+CLI command classify failures here (``failure``/``classify``), so the same failure ends
+the same way whatever command met it. Each error class of the one tree
+(``tiering.errors``, drawn in its docstring) carries its ``run_status`` and
+``exit_code``; this module holds the same table keyed by status (for reports and the
+ledger, which keep the status word) and turns foreign exceptions (pydantic,
+SQLAlchemy, a missing module) into operator words.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from tiering.errors import TierwiseError
+from tiering.errors import ConfigurationError, TierwiseError
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -43,11 +46,9 @@ EXIT_CODES: dict[str, int] = {
 }
 
 
-class SettingError(TierwiseError):
-    """A setting, path, port or URL the operator gave is wrong; nothing was written."""
-
-    run_status = "configuration"
-    exit_code = EXIT_CONFIG
+class SettingError(ConfigurationError):
+    """A setting, path, port, URL or command option the operator gave is wrong; nothing
+    was written."""
 
 
 class NotFoundError(TierwiseError):
@@ -70,28 +71,54 @@ def clean(message: str) -> str:
     return " ".join(message.split())
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    """``(status, one-line message)`` for any exception met by a run or a command."""
+@dataclass(frozen=True)
+class Failure:
+    """How a failure ends: the status word, the process exit code and one line."""
+
+    status: str
+    exit_code: int
+    message: str
+
+
+def failure(exc: BaseException) -> Failure:
+    """The one classification of any exception met by a run or a command.
+
+    tierwise's own errors end as their class says; a few foreign ones are configuration
+    (the state database, a missing driver); anything else is a bug (``failed``, 1).
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     if isinstance(exc, TierwiseError):
-        status = exc.run_status if exc.run_status in EXIT_CODES else "failed"
-        return status, clean(str(exc))
+        if EXIT_CODES.get(exc.run_status) != exc.exit_code:
+            # A class whose pair is not in the table is a bug in the tree itself.
+            return Failure("failed", EXIT_UNEXPECTED, clean(str(exc)))
+        return Failure(exc.run_status, exc.exit_code, clean(str(exc)))
     if isinstance(exc, SQLAlchemyError):
         orig = getattr(exc, "orig", None)
         detail = clean(str(orig if orig is not None else exc))
-        return "configuration", (
-            f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {detail}"
+        return Failure(
+            "configuration",
+            EXIT_CONFIG,
+            f"state database (TIERWISE_DATABASE_URL): {type(exc).__name__}: {detail}",
         )
     if isinstance(exc, ModuleNotFoundError) and exc.name and "sqlalchemy" not in exc.name:
-        return "configuration", (
+        return Failure(
+            "configuration",
+            EXIT_CONFIG,
             f"missing Python module {exc.name!r} (a database driver tierwise does not ship?); "
-            "TIERWISE_DATABASE_URL supports sqlite:/// and postgresql:// only"
+            "TIERWISE_DATABASE_URL supports sqlite:/// and postgresql:// only",
         )
-    return "failed", clean(f"{type(exc).__name__}: {exc}")
+    return Failure("failed", EXIT_UNEXPECTED, clean(f"{type(exc).__name__}: {exc}"))
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """``(status, one-line message)`` for any exception met by a run or a command."""
+    found = failure(exc)
+    return found.status, found.message
 
 
 def exit_code(status: str) -> int:
+    """The exit code of a run that ended with ``status`` (unknown words are a bug, 1)."""
     return EXIT_CODES.get(status, EXIT_UNEXPECTED)
 
 

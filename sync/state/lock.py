@@ -22,14 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from sync.state.tables import run_lock
-from tiering.errors import TierwiseError
-
-
-class LockHeldError(TierwiseError):
-    """Another run holds the lock; this one did nothing."""
-
-    run_status = "locked"
-    exit_code = 5
+from tiering.errors import LockHeldError as LockHeldError  # re-exported: a run signal of the tree
 
 
 def advisory_key(name: str) -> int:

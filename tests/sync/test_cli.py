@@ -47,6 +47,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "validate",
         "provision",
         "sandbox",
+        "health",
+        "connect",
+        "report",
+        "backtest",
+        "calibrate",
+        "customers",
     ],
 )
 def test_every_command_has_help(command: str) -> None:

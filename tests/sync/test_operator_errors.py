@@ -71,7 +71,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         NotFoundError,
     ],
 )
-def test_each_error_class_carries_the_exit_code_of_its_status(error_class: type) -> None:
+def test_each_error_class_carries_the_exit_code_of_its_status(
+    error_class: type[TierwiseError],
+) -> None:
     assert EXIT_CODES[error_class.run_status] == error_class.exit_code
 
 
@@ -175,7 +177,9 @@ def test_an_environment_variable_wins_over_a_secret_file(
     monkeypatch.setenv("TIERWISE_HUBSPOT__ACCESS_TOKEN", "from-env")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]  # pydantic-settings init arg
     assert settings.hubspot is not None
-    assert "from-env" == settings.hubspot.access_token.get_secret_value()  # type: ignore[union-attr]
+    token = settings.hubspot.access_token
+    assert token is not None
+    assert "from-env" == token.get_secret_value()
     assert "http://127.0.0.1:1" == settings.hubspot.base_url
 
 
@@ -199,7 +203,10 @@ def _app(outcomes: list[Any], metrics: Metrics) -> Any:
 
 
 def test_failed_scheduled_runs_are_counted_and_turn_the_health_check_unhealthy() -> None:
-    settings = Settings(_env_file=None, schedule={"unhealthy_after_failures": 2})  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]  # pydantic-settings init arg
+        _env_file=None,
+        schedule={"unhealthy_after_failures": 2},  # type: ignore[arg-type]  # pydantic parses it
+    )
     metrics = Metrics()
     outcomes: list[Any] = [_report("ok"), _report("authentication"), RuntimeError("bug")]
     job = scheduled_job(_app(outcomes, metrics), settings, lambda _r, _s: None)

@@ -1,6 +1,5 @@
-"""``tierwise report``, ``backtest`` and ``calibrate``: outcome analytics commands.
+"""``tierwise report``, ``backtest``, ``calibrate`` and ``customers``: outcome analytics.
 
-Registered on the main group by ``register(main)`` (called at the end of ``sync.cli``).
 Opportunities are pulled live from the configured CRMs on every call; tiers and scores
 come from the state store, so run ``tierwise run`` first.
 """
@@ -15,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sync.cli.core import Context, handled, json_default, main
+from sync.exits import SettingError
+
 if TYPE_CHECKING:
     from connectors.base import CrmOpportunity
-    from sync.cli import Context
     from sync.outcomes.data import Deal
     from sync.state import StateStore
     from tiering import TieringModel
@@ -44,7 +45,6 @@ class Loaded:
 
 def _load(ctx: Context, today: date) -> Loaded:
     from sync import bootstrap as boot
-    from sync.cli import handled
     from sync.outcomes.data import account_keys, attribute_deals, pull_opportunities
     from sync.preview import stored_inputs
 
@@ -79,35 +79,51 @@ def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
 
 
 def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
-    from sync.cli import _json_default
     from sync.logging import redactor
 
     if as_json or ctx.as_json:
-        click.echo(redactor().scrub(json.dumps(data, indent=2, default=_json_default)))
+        click.echo(redactor().scrub(json.dumps(data, indent=2, default=json_default)))
     else:
         click.echo(redactor().scrub(text))
 
 
-@click.command("report")
-@click.option("--since", type=DATE, default=None,
-              help="Period start (default: a year before --until).")
+@main.command("report")
+@click.option(
+    "--since", type=DATE, default=None, help="Period start (default: a year before --until)."
+)
 @click.option("--until", type=DATE, default=None, help="Period end, inclusive (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write one row per tier to this CSV file.")
-@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write an HTML report with inline SVG charts.")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write one row per tier to this CSV file.",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write an HTML report with inline SVG charts.",
+)
 @click.option("--volatility", is_flag=True, help="Add tier changes per run and per quarter.")
 @click.pass_obj
-def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_json: bool,
-               csv_file: Path | None, html_file: Path | None, volatility: bool) -> None:
+def report_cmd(
+    ctx: Context,
+    since: datetime | None,
+    until: datetime | None,
+    as_json: bool,
+    csv_file: Path | None,
+    html_file: Path | None,
+    volatility: bool,
+) -> None:
     """Outcomes per tier against the baseline (unqualified + untiered) over a period.
 
     Accounts, open pipeline, win rate, average deal size, days to close, pipeline per
     account and share of revenue; deals pulled live from the configured CRMs, tiers as
     the state store recorded them at the period's end.
     """
-    from sync.cli import EXIT_CONFIG, fail
     from sync.outcomes import render
     from sync.outcomes.backtest import end_of
     from sync.outcomes.data import history_rows, tier_of, tiers_as_of
@@ -119,7 +135,7 @@ def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_
     end = _day(until, today)
     start = _day(since, end - timedelta(days=365))
     if start > end:
-        fail(EXIT_CONFIG, f"--since {start} is after --until {end}")
+        raise SettingError(f"--since {start} is after --until {end}")
     _check_outputs((csv_file, "--csv"), (html_file, "--html"))
     loaded = _load(ctx, today)
     points = tiers_as_of(loaded.store, end_of(end))
@@ -144,21 +160,36 @@ def report_cmd(ctx: Context, since: datetime | None, until: datetime | None, as_
     _emit(ctx, as_json, result.to_dict(), render.text_table(result))
 
 
-@click.command("backtest")
-@click.option("--as-of", "as_of", type=DATE, required=True,
-              help="Apply the tiers as they stood on this date.")
+@main.command("backtest")
+@click.option(
+    "--as-of", "as_of", type=DATE, required=True, help="Apply the tiers as they stood on this date."
+)
 @click.option("--until", type=DATE, default=None, help="Count deals closed up to this date.")
-@click.option("--model", "model_file", type=click.Path(path_type=Path, exists=True,
-              dir_okay=False), default=None,
-              help="Model to apply (default: the tiers tierwise recorded at --as-of).")
-@click.option("--compare", "compare_file", type=click.Path(path_type=Path, exists=True,
-              dir_okay=False), default=None, help="A second model, side by side.")
+@click.option(
+    "--model",
+    "model_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Model to apply (default: the tiers tierwise recorded at --as-of).",
+)
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A second model, side by side.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
-                 model_file: Path | None, compare_file: Path | None, as_json: bool) -> None:
+def backtest_cmd(
+    ctx: Context,
+    as_of: datetime,
+    until: datetime | None,
+    model_file: Path | None,
+    compare_file: Path | None,
+    as_json: bool,
+) -> None:
     """How well each tier at --as-of predicted the wins that followed (win rate, lift, AUC)."""
-    from sync.cli import EXIT_CONFIG, fail, handled
     from sync.outcomes.backtest import (
         Backtest,
         Scored,
@@ -174,7 +205,7 @@ def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
     today = datetime.now(UTC).date()
     day, end = as_of.date(), _day(until, today)
     if day >= end:
-        fail(EXIT_CONFIG, f"--as-of {day} must be before --until {end}")
+        raise SettingError(f"--as-of {day} must be before --until {end}")
     loaded = _load(ctx, today)
     outcomes = outcomes_after(loaded.deals, day, end)
     order = [t.id for t in loaded.model.tiers] + ["unqualified", "untiered"]
@@ -205,19 +236,27 @@ def backtest_cmd(ctx: Context, as_of: datetime, until: datetime | None,
     _emit(ctx, as_json, result.to_dict(), backtest_text(result))
 
 
-@click.command("calibrate")
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("model.candidate.yaml"), show_default=True,
-              help="Where to write the candidate model (never the live model).")
+@main.command("calibrate")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("model.candidate.yaml"),
+    show_default=True,
+    help="Where to write the candidate model (never the live model).",
+)
 @click.option("--since", type=DATE, default=None, help="Use deals closed after this date.")
-@click.option("--per-signal", is_flag=True,
-              help="Fit each signal's points (also rewrites signal weights), not only groups.")
+@click.option(
+    "--per-signal",
+    is_flag=True,
+    help="Fit each signal's points (also rewrites signal weights), not only groups.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: bool,
-                  as_json: bool) -> None:
+def calibrate_cmd(
+    ctx: Context, out: Path, since: datetime | None, per_signal: bool, as_json: bool
+) -> None:
     """Fit group weights on won/lost history; show held-out lift/AUC; write a candidate."""
-    from sync.cli import EXIT_CONFIG, fail
     from sync.outcomes.backtest import outcomes_after
     from sync.outcomes.calibrate import calibrate, calibration_text, write_candidate
 
@@ -226,14 +265,14 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
     _check_outputs((out, "--out"))
     loaded = _load(ctx, today)
     if out.resolve() == loaded.model_path.resolve():
-        fail(EXIT_CONFIG, "--out must not be the live model file")
+        raise SettingError("--out must not be the live model file")
     labels = {k: won > 0 for k, (_, won) in outcomes_after(loaded.deals, start, today).items()}
     try:
         result, weights, shares = calibrate(
             loaded.model, loaded.inputs, labels, today, per_signal=per_signal
         )
     except ValueError as exc:
-        fail(EXIT_CONFIG, f"cannot calibrate: {exc}")
+        raise SettingError(f"cannot calibrate: {exc}") from None
     write_candidate(loaded.model_path, weights, out, shares)
     result.out = str(out)
     result.notes.append(
@@ -243,12 +282,21 @@ def calibrate_cmd(ctx: Context, out: Path, since: datetime | None, per_signal: b
     _emit(ctx, as_json, result.to_dict(), calibration_text(result))
 
 
-@click.command("customers")
-@click.option("--customer-model", "customer_model",
-              type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="Customer tier model (default: the bundled config/customer_model.yaml).")
-@click.option("--csv", "csv_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write one row per customer to this CSV file.")
+@main.command("customers")
+@click.option(
+    "--customer-model",
+    "customer_model",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Customer tier model (default: the bundled config/customer_model.yaml).",
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write one row per customer to this CSV file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
 def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | None,
@@ -260,7 +308,6 @@ def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | No
     """
     import csv
 
-    from sync.cli import handled
     from sync.outcomes.customers import customers_dict, customers_text
     from sync.preview import preview_customers
     from tiering import load_model
@@ -282,8 +329,3 @@ def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | No
             writer.writeheader()
             writer.writerows(data)
     _emit(ctx, as_json, data, customers_text(model, rows))
-
-
-def register(main: click.Group) -> None:
-    for command in (report_cmd, backtest_cmd, calibrate_cmd, customers_cmd):
-        main.add_command(command)
