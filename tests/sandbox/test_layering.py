@@ -15,13 +15,14 @@ TIERWISE_PACKAGES = {"sync", "connectors", "tiering", "config"}
 
 def _imported_top_levels(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names: set[str] = set()
+    modules: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            modules.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            modules.append(node.module)
+    # Before and after tools/namespace.py: `sync.x` and `tierwise.sync.x` are both ours.
+    return {m.removeprefix("tierwise.").split(".")[0] for m in modules}
 
 
 def _pyproject() -> dict[str, object]:
