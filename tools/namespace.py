@@ -184,6 +184,23 @@ def _rewrite_docstrings(source: str, root: Path) -> str:
     return out
 
 
+DOCKER_DROP = (
+    "# The image carries no emulator (no COPY sandbox): take it out of the explicit\n"
+    "# package list too, or setuptools stops on the missing folder (tools/namespace.py).\n"
+    f"RUN sed -i '/^    \"{NAMESPACE}\\.sandbox[.\"]/d' pyproject.toml\n"
+)
+
+
+def rewrite_dockerfile(text: str) -> str:
+    """Before the image's install: drop ``tierwise.sandbox*`` from the package list."""
+    if DOCKER_DROP in text or re.search(r"^COPY\s+sandbox", text, flags=re.MULTILINE):
+        return text
+    anchor = re.search(r"^RUN python -m venv", text, flags=re.MULTILINE)
+    if anchor is None:
+        raise CodemodError("Dockerfile: no `RUN python -m venv` line to put the drop before")
+    return text[: anchor.start()] + DOCKER_DROP + text[anchor.start() :]
+
+
 def packages(root: Path) -> list[str]:
     """Every package folder under our top-level folders, as installed names."""
     found: list[str] = []
@@ -296,6 +313,8 @@ def plan(root: Path) -> dict[Path, str]:
     for path in text_files(root):
         old = path.read_text(encoding="utf-8")
         new = rewrite_text(old, root)
+        if path.name == "Dockerfile":
+            new = rewrite_dockerfile(new)
         if new != old:
             changed[path] = new
     pyproject = root / "pyproject.toml"
@@ -328,7 +347,10 @@ def long_lines(root: Path, files: list[Path]) -> None:
         return
     found = subprocess.run(  # noqa: S603 - our own ruff, our own file list
         [ruff, "check", "--select", "E501", "--output-format", "concise", "--quiet", *py],
-        cwd=root, check=False, capture_output=True, text=True,
+        cwd=root,
+        check=False,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     if found:
         print("lines now over the length limit (shorten by hand):\n" + found)
