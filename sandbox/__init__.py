@@ -16,7 +16,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - exercised by a runt
     # A runtime install (the Docker image, `pip install tierwise`) has no emulator
     # dependencies; the CLI turns this into its one configuration line.
     raise ModuleNotFoundError(
-        "the sandbox is an optional extra: pip install 'tierwise[sandbox]'", name="sandbox"
+        "the sandbox is an optional extra: pip install 'tierwise[sandbox]'", name=__name__
     ) from missing
 
 from sandbox.core import Sandbox
