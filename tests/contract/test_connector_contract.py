@@ -181,3 +181,36 @@ def test_opportunities_stream_once_each_labelled_with_their_system(subject: Subj
     assert all(isinstance(d, CrmOpportunity) for d in deals)
     assert len(deals) == len({d.crm_id for d in deals})
     assert {subject.connector.system} >= {d.system for d in deals}
+
+
+@subjects(
+    double_drifts="FakeCrm.write_accounts reports an update with no values as written "
+    "(and bumps the record's modification stamp); the real connectors send nothing"
+)
+def test_an_update_with_no_values_is_not_sent(subject: Subject) -> None:
+    ids = sorted(_pull(subject))[:2]
+
+    outcome = subject.connector.write_accounts([AccountUpdate(i, {}) for i in ids])
+
+    assert ([], []) == (outcome.written, outcome.failed)
+
+
+@subjects(
+    double_drifts="FakeCrm.ensure_tasks creates a task for an account it does not hold; "
+    "the real CRMs refuse that record (RecordFailure keyed by the task key)"
+)
+def test_a_task_on_an_account_the_crm_does_not_hold_fails_alone(subject: Subject) -> None:
+    account = sorted(_pull(subject).values(), key=lambda a: a.crm_id)[0]
+    good = _task(subject, "held", account)
+    orphan = TaskRequest(
+        key=f"contract-{subject.name}-orphan",
+        crm_account_id="001000000000000AAA" if subject.name == "salesforce" else "9999999999",
+        owner_id=account.owner_id,
+        subject="Contract orphan",
+        due=date(2026, 12, 4),
+    )
+
+    outcome = subject.connector.ensure_tasks([good, orphan])
+
+    assert [good.key] == list(outcome.created)
+    assert [orphan.key] == [f.crm_id for f in outcome.failed]
