@@ -19,8 +19,9 @@ test-sync: ## only the sync worker's tests
 contract: ## the connector contract: both connectors on the sandbox and the engine's double
 	$(PY) -m pytest tests/contract
 
-lint: ## ruff
+lint: ## ruff check and ruff format --check (as CI)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: ## mypy --strict on every package (pyproject's list)
 	$(VENV)/bin/mypy
