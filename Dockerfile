@@ -8,8 +8,9 @@ COPY tiering tiering
 COPY connectors connectors
 COPY sync sync
 COPY config config
-COPY sandbox sandbox
-# Every dependency pinned through the lock file (constraints), PostgreSQL driver included.
+# No sandbox/: the emulator is the optional `sandbox` extra (tests, `tierwise demo`), and
+# the image installs only the runtime plus the PostgreSQL driver, pinned through the lock
+# file (constraints). `tierwise sandbox`/`demo` in the image say how to get the extra.
 RUN python -m venv /opt/tierwise \
  && /opt/tierwise/bin/pip install -c deploy/requirements.lock ".[postgres]"
 

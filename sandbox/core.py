@@ -11,6 +11,8 @@ import itertools
 import secrets
 import ssl
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -63,6 +65,7 @@ class Sandbox:
         today: date | None = None,
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -73,6 +76,9 @@ class Sandbox:
         self.profile = profile
         self.host = host
         self.clock = SandboxClock()
+        # How the servers wait for injected latency: real by default (clients' timeouts
+        # must see it); a test of the fault itself passes a recorder instead.
+        self.sleep = sleep
         self.today = today or self.clock.peek().date()
         self.faults = FaultSet(seed)
         self.ledger = Ledger()
@@ -138,11 +144,11 @@ class Sandbox:
         cert.configure_cert(context)
         sf_server = CrmServer(
             (self.host, self._ports[0]), self.salesforce, faults=self.faults, ledger=self.ledger,
-            clock=self.clock, latency_ms=self.latency_ms, ssl_context=context,
+            clock=self.clock, latency_ms=self.latency_ms, ssl_context=context, sleep=self.sleep,
         )
         hs_server = CrmServer(
             (self.host, self._ports[1]), self.hubspot, faults=self.faults, ledger=self.ledger,
-            clock=self.clock, latency_ms=self.latency_ms, ssl_context=None,
+            clock=self.clock, latency_ms=self.latency_ms, ssl_context=None, sleep=self.sleep,
         )
         self._servers = [sf_server, hs_server]
         for server in self._servers:

@@ -156,7 +156,7 @@ class HubSpotPortal:
               lag_until: float = 0.0) -> dict[str, Any]:
         """Create (``object_id`` None) or update with validated values; returns the object.
 
-        With ``lag_until`` (a ``time.monotonic()`` deadline) search keeps seeing the
+        With ``lag_until`` (a sandbox-clock POSIX timestamp deadline) search keeps seeing the
         previous version (or nothing, for a create) until then.
         """
         if lag_until:

@@ -361,8 +361,10 @@ class HubSpotEmulator:
         }
 
     def _lag(self) -> float:
+        # On the sandbox clock, so a test moves past the lag with ``sb.clock.advance``
+        # instead of sleeping; without an advance it still ends in real time.
         lag = self.behaviour.search_lag_seconds
-        return time.monotonic() + lag if lag > 0 else 0.0
+        return self.clock.peek().timestamp() + lag if lag > 0 else 0.0
 
     def _injected(self, request: Request, key: str) -> dict[str, Any] | None:
         for rule in request.record_faults:
@@ -706,7 +708,7 @@ class HubSpotEmulator:
         predicates = [[self._filter(props, f) for f in g.get("filters") or []] for g in groups]
         query = str(body.get("query") or "").strip().lower()
         names = [str(n) for n in body.get("properties") or []]
-        now = time.monotonic()
+        now = self.clock.peek().timestamp()
         cache_key = json.dumps([object_type, groups, sorts, query], sort_keys=True, default=str)
         with self.portal.lock:
             lagging = self.portal.search_view[object_type]

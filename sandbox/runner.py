@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from sandbox.core import Sandbox
 
+OnStarted = Callable[[Sandbox], None]
+
 
 def serve_forever(
     accounts: int = 200,
@@ -16,22 +18,33 @@ def serve_forever(
     salesforce_port: int = 0,
     hubspot_port: int = 0,
     host: str = "127.0.0.1",
+    on_started: OnStarted | None = None,
     provisioned: bool = False,
     profile: str = "stock",
     hubspot_requests_per_10s: int | None = None,
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
 ) -> None:
-    """Run a sandbox until Ctrl-C (or until ``stop`` is set), printing URLs and env vars."""
+    """Run a sandbox until Ctrl-C (or until ``stop`` is set), printing URLs and env vars.
+
+    ``on_started(sb)`` runs once the emulators answer and before anything is printed:
+    ``tierwise sandbox --provisioned`` passes tierwise's own provisioning there, so the
+    sandbox never imports tierwise (its idea of "provisioned" is whatever tierwise's
+    provision produced, issue 11). ``provisioned=True`` without ``on_started`` is refused
+    rather than silently serving an unprovisioned sandbox.
+    """
+    if provisioned and on_started is None:
+        raise TypeError(
+            "serve_forever(provisioned=True) needs on_started=<a provisioning callback>: "
+            "the sandbox does not import tierwise (see sync's sandbox command)"
+        )
     with Sandbox(
         accounts=accounts, seed=seed, host=host, salesforce_port=salesforce_port,
         hubspot_port=hubspot_port, hubspot_requests_per_10s=hubspot_requests_per_10s,
         profile=profile,
     ) as sb:
-        if provisioned:
-            # The sandbox has no idea of its own of "provisioned": tierwise's own provision
-            # runs against it, through the real connectors (issue 11).
-            _provision(sb)
+        if on_started is not None:
+            on_started(sb)
         echo(f"tierwise sandbox: {accounts} companies (seed {seed}) in both CRMs")
         echo(f"  Salesforce  {sb.salesforce_url}  (TLS; CA file {sb.ca_file})")
         echo(f"              session id / access token: {sb.salesforce_token}")
@@ -49,18 +62,3 @@ def serve_forever(
             echo("\nstopping sandbox")
         echo(sb.calls_table())
 
-
-def _provision(sb: Sandbox) -> None:
-    from sync import bootstrap as boot
-    from sync.cli import provision_all, settings_from_env
-
-    config = settings_from_env(sb.env())
-    model = boot.build_model(config)
-    connectors = boot.build_crm_connectors(config, model)
-    try:
-        provision_all(connectors, model, dry_run=False)
-    finally:
-        for connector in connectors:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()

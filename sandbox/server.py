@@ -14,6 +14,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
@@ -60,8 +61,10 @@ class CrmServer(ThreadingHTTPServer):
         clock: SandboxClock,
         latency_ms: float,
         ssl_context: ssl.SSLContext | None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(address, _Handler)
+        self.sleep = sleep
         self.emulator = emulator
         self.faults = faults
         self.ledger = ledger
@@ -159,13 +162,13 @@ class _Handler(BaseHTTPRequestHandler):
         action: FaultRule | None = None
         for rule in srv.faults.firing(emulator.system, request.method, request.path):
             if rule.kind == "latency":
-                time.sleep(rule.delay_ms / 1000)
+                srv.sleep(rule.delay_ms / 1000)
             elif rule.kind == "record_error":
                 request.record_faults.append(rule)
             elif action is None:
                 action = rule
         if srv.latency_ms:
-            time.sleep(srv.latency_ms / 1000)
+            srv.sleep(srv.latency_ms / 1000)
         if action is not None and action.kind in ("timeout", "drop"):
             self._record(request, template, Response(0), action.kind)
             if action.kind == "timeout":

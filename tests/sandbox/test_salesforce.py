@@ -623,11 +623,24 @@ def test_a_get_uri_over_16k_characters_is_refused_with_414(
 
 
 def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
-    from sandbox.runner import _provision
+    # `tierwise sandbox --provisioned`: the CLI hands tierwise's provisioning to the
+    # runner (the sandbox itself imports no tierwise).
+    import threading
 
-    with Sandbox(accounts=5, seed=3, profile="enriched") as sb:
-        before = "Tierwise_Tier__c" in sb.salesforce.org.schemas["Account"]
-        _provision(sb)
-        fields = {f["name"] for f in sf_client(sb).Account.describe()["fields"]}
-    assert before is False
-    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= fields
+    from sandbox import serve_forever
+    from sync.sandbox_setup import provision_sandbox
+
+    seen: dict[str, object] = {}
+    stop = threading.Event()
+
+    def on_started(sb: Sandbox) -> None:
+        seen["before"] = "Tierwise_Tier__c" in sb.salesforce.org.schemas["Account"]
+        provision_sandbox(sb)
+        seen["fields"] = {f["name"] for f in sf_client(sb).Account.describe()["fields"]}
+        stop.set()
+
+    serve_forever(5, 3, profile="enriched", on_started=on_started, echo=lambda _: None,
+                  stop=stop)
+
+    assert False is seen["before"]
+    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= seen["fields"]  # type: ignore[operator]

@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from sandbox import Sandbox, serve_forever
 from sandbox.seed import INDUSTRIES, generate_companies
 from tests.sandbox.conftest import sf_client
@@ -98,21 +100,29 @@ def test_env_points_tierwise_at_the_sandbox(sandbox: Sandbox) -> None:
 
 
 def test_serve_forever_prints_how_to_connect_and_stops_on_request() -> None:
+    # No thread and no polling: the stop flag is set from on_started, so the runner
+    # prints, sees the flag at its first check and returns.
     lines: list[str] = []
     stop = threading.Event()
-    runner = threading.Thread(target=serve_forever, kwargs={
-        "accounts": 5, "seed": 1, "echo": lines.append, "stop": stop})
-    runner.start()
-    deadline = time.monotonic() + 10
-    while not any("Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    runner.join(timeout=10)
+    started: list[dict[str, str]] = []
+
+    def on_started(sb: Sandbox) -> None:
+        started.append(dict(sb.env()))
+        stop.set()
+
+    serve_forever(5, 1, echo=lines.append, stop=stop, on_started=on_started)
 
     text = "\n".join(lines)
-    assert not runner.is_alive()
+    assert 1 == len(started)
+    assert "Ctrl-C to stop." in text
     assert "export TIERWISE_SALESFORCE__INSTANCE_URL=https://127.0.0.1:" in text
     assert "export TIERWISE_HUBSPOT__BASE_URL=http://127.0.0.1:" in text
+    assert started[0]["TIERWISE_HUBSPOT__BASE_URL"] in text
+
+
+def test_serve_forever_refuses_provisioned_without_a_provisioning_callback() -> None:
+    with pytest.raises(TypeError, match="on_started"):
+        serve_forever(5, 1, provisioned=True, echo=lambda _: None)
 
 
 def test_contacts_can_be_left_out_of_large_loads(make_sandbox: Any) -> None:
