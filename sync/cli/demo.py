@@ -70,6 +70,7 @@ def sandbox_cmd(
     """
     try:
         from sandbox import serve_forever
+        from sync.sandbox_setup import provision_sandbox
     except ModuleNotFoundError as exc:
         raise sandbox_missing(exc) from None
     preflight.refuse(
@@ -86,7 +87,7 @@ def sandbox_cmd(
         salesforce_port=salesforce_port,
         hubspot_port=hubspot_port,
         host=host,
-        provisioned=provisioned,
+        on_started=provision_sandbox if provisioned else None,
         profile=profile,
         echo=click.echo,
     )
