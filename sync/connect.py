@@ -366,6 +366,30 @@ def _one_field_per_input(reports: list[InputReport]) -> None:
             taken.add(report.proposal.name)
 
 
+def merged_tables(models: Iterable[Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """:func:`model_tables` of several models (prospect and customer), merged."""
+    categories: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for model in models:
+        found_categories, found_members = model_tables(model)
+        for name, keys in found_categories.items():
+            categories.setdefault(name, set()).update(keys)
+        for name, values in found_members.items():
+            members.setdefault(name, set()).update(values)
+    return categories, members
+
+
+def value_warnings(
+    model_fields: Mapping[str, str], inventory: CrmInventory, models: Iterable[Any]
+) -> list[str]:
+    """The table warnings ``connect`` shows (a category table sharing no key with the
+    mapped field's options after the value map, a list none of whose model values is an
+    option), for ``validate --online``: the same verdicts from the same function."""
+    categories, members = merged_tables(models)
+    report = assess(model_fields, inventory, categories=categories, members=members)
+    return [warning for item in report.inputs for warning in item.warnings]
+
+
 def assess_all(
     connectors: Iterable[Any],
     model_fields: Mapping[str, str],
@@ -375,14 +399,7 @@ def assess_all(
     """Inspect each connector's CRM (read-only) and assess the model's inputs there."""
     from connectors.inventory import inspect_crm
 
-    categories: dict[str, set[str]] = {}
-    members: dict[str, set[str]] = {}
-    for model in models:
-        found_categories, found_members = model_tables(model)
-        for name, keys in found_categories.items():
-            categories.setdefault(name, set()).update(keys)
-        for name, values in found_members.items():
-            members.setdefault(name, set()).update(values)
+    categories, members = merged_tables(models)
     return [
         assess(model_fields, inspect_crm(connector, sample), categories=categories,
                members=members)
