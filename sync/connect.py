@@ -2,7 +2,8 @@
 
 Pure: it reads ``connectors.inventory`` records (built by the CRM inspectors, or by
 hand in tests) and decides, per model input, whether its mapped field exists and is
-usable, and which fields are the best candidates when it is not. Candidates are
+usable, and which fields are the best candidates when it is not; the value-table checks
+(category tables against picklist options) are in ``sync.connect_values``. Candidates are
 ranked by how alike their API name and label are to the input's name (with synonyms:
 a customer's ``Bombora_Composite_Score__c`` is an intent score), whether their type
 can feed the input, and how full they are in the sampled records. Rendering lives in
@@ -18,6 +19,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from connectors.inventory import CrmInventory, FieldInfo
+from sync.connect_values import case_value_map, category_warning, list_warning, merged_tables
 
 
 def _stem(word: str) -> str:
@@ -202,6 +204,9 @@ class InputReport:
     candidates: list[Candidate] = dc_field(default_factory=list)
     proposal: Candidate | None = None
     warnings: list[str] = dc_field(default_factory=list)
+    # Proposed value map (org value -> model category) for the field in use or proposed:
+    # only options that differ from a category of the model's table in case alone.
+    value_map: dict[str, str] = dc_field(default_factory=dict)
 
 
 @dataclass
@@ -222,53 +227,6 @@ class SystemReport:
     inputs: list[InputReport]
     own_fields: list[OwnFieldReport]
     permissions: list[Any]  # connectors.inventory.PermissionCheck
-
-
-def model_tables(model: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(category keys per input, contains_any values per input) from a tiering model."""
-    categories: dict[str, set[str]] = {}
-    members: dict[str, set[str]] = {}
-    for signal in model.signals():
-        if signal.kind == "category":
-            categories.setdefault(signal.field, set()).update(str(k) for k in signal.table)
-        elif signal.kind == "contains_any":
-            members.setdefault(signal.field, set()).update(str(v) for v in signal.any_of)
-    return categories, members
-
-
-def category_warning(
-    name: str, info: FieldInfo, table: Collection[str], value_map: Mapping[str, str]
-) -> str | None:
-    """A warning when no option of ``info`` lands on a key of the model's category table
-    once the value map is applied (every account would score the table's default)."""
-    if not info.options or not table:
-        return None
-    produced = {value_map.get(o.value.strip().lower(), o.value) for o in info.options}
-    produced |= {value_map[o.label.strip().lower()] for o in info.options
-                 if o.label.strip().lower() in value_map}
-    if produced & set(table):
-        return None
-    folded = {p.lower() for p in produced} & {t.lower() for t in table}
-    hint = f" (they differ only in case: {', '.join(sorted(folded))})" if folded else ""
-    return (
-        f"{name}: the model's category table shares no key with the options of {info.name} "
-        f"after the value map{hint}; add a value map (values: {{{name}: {{<org value>: "
-        f"<model category>}}}}) or every account scores the table's default"
-    )
-
-
-def list_warning(name: str, info: FieldInfo, wanted: Collection[str]) -> str | None:
-    """A warning when none of the model's ``any_of`` values is an option (value or label,
-    case-insensitive) of the list field."""
-    if not info.options or not wanted:
-        return None
-    offered = {o.value.lower() for o in info.options} | {o.label.lower() for o in info.options}
-    if offered & {w.lower() for w in wanted}:
-        return None
-    return (
-        f"{name}: none of the model's values ({', '.join(sorted(wanted))}) is an option "
-        f"of {info.name}"
-    )
 
 
 def _own_report(own: Any, system: str) -> OwnFieldReport:
@@ -344,11 +302,37 @@ def assess(
                     report.warnings.append(warning)
         reports.append(report)
     _one_field_per_input(reports)
+    for report in reports:
+        _propose_values(report, fields, categories, inventory.value_maps)
     return SystemReport(
         inventory.system, inventory.object_name, inventory.sample_size, reports,
         [_own_report(o, inventory.system) for o in inventory.own_fields],
         list(inventory.permissions),
     )
+
+
+def _propose_values(
+    report: InputReport,
+    fields: Mapping[str, FieldInfo],
+    categories: Mapping[str, Collection[str]],
+    value_maps: Mapping[str, Mapping[str, str]],
+) -> None:
+    """The value map a category input needs on the field it uses (status ok) or is
+    proposed to use; for a proposed field, also its table warning once that map is in
+    (a proposal that would score every account the table's default must say so)."""
+    table = categories.get(report.name, ())
+    target = report.info if report.status == "ok" else (
+        fields.get(report.proposal.name) if report.proposal is not None else None
+    )
+    if target is None or not table or not target.options:
+        return
+    current = value_maps.get(report.name, {})
+    report.value_map = case_value_map(target, table, current)
+    if report.status != "ok":
+        merged = {**current, **{k.strip().lower(): v for k, v in report.value_map.items()}}
+        warning = category_warning(report.name, target, table, merged)
+        if warning:
+            report.warnings.append(warning)
 
 
 def _one_field_per_input(reports: list[InputReport]) -> None:
@@ -364,19 +348,6 @@ def _one_field_per_input(reports: list[InputReport]) -> None:
         )
         if report.proposal is not None:
             taken.add(report.proposal.name)
-
-
-def merged_tables(models: Iterable[Any]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """:func:`model_tables` of several models (prospect and customer), merged."""
-    categories: dict[str, set[str]] = {}
-    members: dict[str, set[str]] = {}
-    for model in models:
-        found_categories, found_members = model_tables(model)
-        for name, keys in found_categories.items():
-            categories.setdefault(name, set()).update(keys)
-        for name, values in found_members.items():
-            members.setdefault(name, set()).update(values)
-    return categories, members
 
 
 def value_warnings(
