@@ -156,3 +156,14 @@ def test_a_run_with_the_proposed_mapping_pulls_and_scores_the_optional_inputs(
         assert risks <= {"low", "medium", "high"}, (system, risks)
     reasons = [reason for rows in tiers_and_reasons(enriched).values() for _, reason in rows]
     assert any(re.search(r"intent \d+(\.\d+)?(?!\d*/)", r) for r in reasons)
+
+
+def test_the_demo_backfills_so_a_newcomer_sees_tasks_on_the_first_run() -> None:
+    result = CliRunner().invoke(main, ["demo", "--accounts", "60"])
+
+    assert 0 == result.exit_code, result.output
+    first = result.stdout.split("== First run")[1].split("== Second run")[0]
+    assert "go-live backfill: entry tasks created" in first
+    created = re.search(r"tasks: (\d+) planned, (\d+) created", first)
+    assert created is not None, first
+    assert int(created.group(1)) == int(created.group(2)) > 0
