@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
@@ -303,7 +303,7 @@ def assess(
         reports.append(report)
     _one_field_per_input(reports)
     for report in reports:
-        _propose_values(report, fields, categories, inventory.value_maps)
+        _propose_values(report, fields, categories, members, inventory.value_maps)
     return SystemReport(
         inventory.system, inventory.object_name, inventory.sample_size, reports,
         [_own_report(o, inventory.system) for o in inventory.own_fields],
@@ -315,22 +315,35 @@ def _propose_values(
     report: InputReport,
     fields: Mapping[str, FieldInfo],
     categories: Mapping[str, Collection[str]],
+    members: Mapping[str, Collection[str]],
     value_maps: Mapping[str, Mapping[str, str]],
 ) -> None:
-    """The value map a category input needs on the field it uses (status ok) or is
-    proposed to use; for a proposed field, also its table warning once that map is in
-    (a proposal that would score every account the table's default must say so)."""
-    table = categories.get(report.name, ())
+    """The value map an input needs on the field it uses (status ok) or is proposed to
+    use, when the org's values differ from the model's in case alone: a category table's
+    keys, or the values a list input is tested for (by option value only: HubSpot lists
+    are read as labels already). For a proposed field, also its table warning once that
+    map is in (a proposal that would score every account the default must say so)."""
     target = report.info if report.status == "ok" else (
         fields.get(report.proposal.name) if report.proposal is not None else None
     )
-    if target is None or not table or not target.options:
+    if target is None or not target.options:
         return
     current = value_maps.get(report.name, {})
-    report.value_map = case_value_map(target, table, current)
-    if report.status != "ok":
-        merged = {**current, **{k.strip().lower(): v for k, v in report.value_map.items()}}
-        warning = category_warning(report.name, target, table, merged)
+    table = categories.get(report.name, ())
+    wanted = members.get(report.name, ())
+    if table:
+        report.value_map = case_value_map(target, table, current)
+    elif wanted:
+        by_value = replace(target, options=tuple(
+            replace(o, label=o.value) for o in target.options))
+        report.value_map = case_value_map(by_value, wanted, current)
+    if report.status == "ok":
+        return
+    merged = {**current, **{k.strip().lower(): v for k, v in report.value_map.items()}}
+    for warning in (
+        category_warning(report.name, target, table, merged),
+        list_warning(report.name, target, wanted),
+    ):
         if warning:
             report.warnings.append(warning)
 

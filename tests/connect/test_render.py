@@ -123,3 +123,22 @@ def test_a_proposed_field_none_of_whose_values_is_a_category_is_warned_about() -
     assert {} == item.value_map
     assert 1 == len(item.warnings)
     assert item.warnings[0].startswith("payment_risk: the model's category table shares no key")
+
+
+def test_list_values_differing_from_the_models_in_case_get_a_value_map_by_value_only() -> None:
+    members = {"tech_stack": {"Snowflake", "Salesforce", "Segment"}}
+    sf = FieldInfo("Technologies__c", "Technologies", "multipicklist", "list", fill_rate=0.6,
+                   options=(Option("snowflake", "snowflake"), Option("Okta", "Okta"),
+                            Option("Segment", "Segment")))
+    hs = FieldInfo("web_technologies", "Web Technologies", "enumeration/checkbox", "list",
+                   fill_rate=0.6, options=(Option("salesforce_crm", "Salesforce"),))
+
+    def value_map(info: FieldInfo, system: str) -> dict[str, str]:
+        inv = CrmInventory(system, "Account", {info.name: info}, 50,
+                           {"tech_stack": info.name}, frozenset())
+        (item,) = assess({"tech_stack": "list"}, inv, members=members).inputs
+        return item.value_map
+
+    assert {"snowflake": "Snowflake"} == value_map(sf, "salesforce")
+    # HubSpot lists are read as option labels already: nothing to map.
+    assert {} == value_map(hs, "hubspot")
