@@ -21,7 +21,7 @@ file or from an environment variable.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,10 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from config.settings import Settings
 from connectors.errors import ConfigurationError
+
+# The model loader's key -> line lookup (a private helper of tiering/loader.py, reused
+# rather than copied so both YAML files report lines alike).
+from tiering.loader import _Node
 
 CRMS = ("salesforce", "hubspot")
 SECTIONS = ("fields", "values")
@@ -63,6 +67,8 @@ class MappingFile:
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
     values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    # ``crm.values.input.stored value`` -> line, for errors about one value map entry.
+    value_lines: dict[str, int] = field(default_factory=dict)
 
 
 def load_mapping(path: Path | str) -> MappingFile:
@@ -123,23 +129,23 @@ def parse_mapping(text: str, file: str = "mapping.yaml") -> MappingFile:
                     result.fields.setdefault(crm, {})[str(name)] = value.strip()
                 else:
                     result.values.setdefault(crm, {})[str(name)] = _value_map(
-                        file, at, key, table, name, value
+                        result, at, key, value
                     )
     return result
 
 
-def _value_map(
-    file: str, at: int, key: str, table: CommentedMap, name: Any, value: Any
-) -> dict[str, str]:
+def _value_map(result: MappingFile, at: int, key: str, value: Any) -> dict[str, str]:
+    file = result.path
     if not isinstance(value, CommentedMap):
         raise MappingError(file, at, key, "must map each value the org stores to a model "
                            "category, e.g. {Technology: Software}")
     out: dict[str, str] = {}
     for stored, category in value.items():
+        line = _line(value, stored, at)
         if category is None or isinstance(category, (dict, list)):
-            raise MappingError(file, _line(value, stored) or at, f"{key}.{stored}",
-                               "must be a model category (text)")
+            raise MappingError(file, line, f"{key}.{stored}", "must be a model category (text)")
         out[str(stored)] = str(category)
+        result.value_lines[f"{key}.{stored}"] = line
     return out
 
 
@@ -148,6 +154,7 @@ def apply_mapping(
     inputs: Iterable[str],
     *,
     tolerated: Iterable[str] | None = None,
+    categories: Mapping[str, Collection[str]] | None = None,
 ) -> Settings:
     """``settings`` with the mapping file merged under each configured CRM's ``fields`` /
     ``value_maps`` (the environment wins key by key), after checking that every key, from
@@ -156,6 +163,11 @@ def apply_mapping(
     ``tolerated`` are inputs of a model not in use (the customer model with customer tiers
     off; by default read from ``settings.customer_model_path``): mapping them is not an
     error, they are simply not pulled.
+
+    ``categories`` (:func:`model_categories` of the models in use) are the values each
+    input can usefully take; when given, a value map (of an input in ``inputs``) whose
+    target is none of them is an error too: the account would silently score the table's
+    default.
     """
     known = set(inputs)
     accepted = known | set(_customer_inputs(settings) if tolerated is None else tolerated)
@@ -166,6 +178,8 @@ def apply_mapping(
             if name not in accepted:
                 raise MappingError(mapping.path, line, key,
                                    "names no model input" + _hint(name, known))
+        if categories is not None:
+            _check_targets(mapping, categories, known)
     updates: dict[str, Any] = {}
     for crm in CRMS:
         section = getattr(settings, crm)
@@ -178,6 +192,15 @@ def apply_mapping(
                 if name not in accepted:
                     raise MappingError(variable, None, name,
                                        "names no model input" + _hint(name, known))
+        if categories is not None:
+            for name, table in section.value_maps.items():
+                if name not in known:
+                    continue
+                for stored, target in table.items():
+                    problem = target_problem(name, str(target), categories)
+                    if problem:
+                        raise MappingError(f"TIERWISE_{crm.upper()}__VALUE_MAPS", None,
+                                           f"{name}.{stored}", problem)
         if mapping is None:
             continue
         fields = {**mapping.fields.get(crm, {}), **section.fields}
@@ -186,6 +209,68 @@ def apply_mapping(
             values[name] = {**values.get(name, {}), **table}
         updates[crm] = section.model_copy(update={"fields": fields, "value_maps": values})
     return settings.model_copy(update=updates) if updates else settings
+
+
+def model_categories(*models: Any) -> dict[str, set[str]]:
+    """input -> the values the models can tell apart for it: category table keys,
+    ``contains_any`` values, and the text a trigger condition tests (``is`` /
+    ``contains_any``). ``None`` models (customer tiers off) are skipped."""
+    found: dict[str, set[str]] = {}
+    for model in models:
+        if model is None:
+            continue
+        for signal in model.signals():
+            if signal.kind == "category":
+                found.setdefault(signal.field, set()).update(str(k) for k in signal.table)
+            elif signal.kind == "contains_any":
+                found.setdefault(signal.field, set()).update(str(v) for v in signal.any_of)
+        for trigger in getattr(model, "triggers", ()):
+            for condition in trigger.conditions:
+                value = condition.value
+                if condition.field is None or condition.op not in ("is", "contains_any"):
+                    continue
+                if isinstance(value, str):
+                    found.setdefault(condition.field, set()).add(value)
+                elif isinstance(value, tuple):
+                    found.setdefault(condition.field, set()).update(str(v) for v in value)
+    return found
+
+
+def target_problem(
+    name: str, target: str, categories: Mapping[str, Collection[str]]
+) -> str | None:
+    """Why ``target`` cannot be what a value map of input ``name`` produces, or None.
+
+    Scoring compares exactly (``software`` is not ``Software``), so a target differing
+    only in case is refused with the spelling the model uses."""
+    wanted = categories.get(name)
+    if not wanted:
+        return (f"maps onto {target!r}, but the model has no categories for {name} "
+                "(value maps only feed category tables and lists)")
+    if target in wanted:
+        return None
+    folded = {w.lower(): w for w in wanted}
+    if target.lower() in folded:
+        return f"{target!r} is not a model category for {name} (did you mean " \
+               f"{folded[target.lower()]}? categories match exactly)"
+    return f"{target!r} is not a model category for {name}" + _hint(target, wanted)
+
+
+def _check_targets(
+    mapping: MappingFile, categories: Mapping[str, Collection[str]], known: Collection[str]
+) -> None:
+    """Each value map entry of an input in use lands on a category (tolerated inputs of a
+    model not in use are not pulled, so their maps are not checked)."""
+    for crm, tables in mapping.values.items():
+        for name, table in tables.items():
+            if name not in known:
+                continue
+            for stored, target in table.items():
+                problem = target_problem(name, target, categories)
+                if problem:
+                    key = f"{crm}.values.{name}.{stored}"
+                    line = mapping.value_lines.get(key, mapping.lines.get(f"{crm}.values.{name}"))
+                    raise MappingError(mapping.path, line, key, problem)
 
 
 def _customer_inputs(settings: Settings) -> tuple[str, ...]:
@@ -199,11 +284,11 @@ def _customer_inputs(settings: Settings) -> tuple[str, ...]:
         return ()
 
 
-def _line(node: CommentedMap, key: Any) -> int:
-    try:
-        return int(node.lc.key(key)[0]) + 1
-    except (KeyError, TypeError, AttributeError):
-        return int(node.lc.line) + 1
+def _line(node: CommentedMap, key: Any, fallback: int | None = None) -> int:
+    """The line of ``key`` in ``node`` (else ``fallback``, else the node's own line), by
+    the model loader's lookup so both files point at lines the same way."""
+    start = fallback if fallback is not None else int(node.lc.line) + 1
+    return _Node("", node, "", start).line_of(key)
 
 
 def _hint(name: str, choices: Iterable[str]) -> str:

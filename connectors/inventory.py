@@ -168,3 +168,18 @@ def inspect_crm(connector: Any, sample: int = 200) -> CrmInventory:
 
         return inspect_hubspot(connector, sample)
     raise ValueError(f"tierwise connect cannot inspect a {system or 'unknown'} connector")
+
+
+def inspect_fields(connector: Any) -> CrmInventory:
+    """The fields (with picklist / enumeration options) and effective mapping of the CRM
+    behind ``connector``, in one read: what ``validate --online`` checks value tables on."""
+    system = getattr(connector, "system", "")
+    if system == "salesforce":
+        from connectors.salesforce.inspect import inspect_fields as salesforce_fields
+
+        return salesforce_fields(connector)
+    if system == "hubspot":
+        from connectors.hubspot.inspect import inspect_fields as hubspot_fields
+
+        return hubspot_fields(connector)
+    raise ValueError(f"tierwise cannot inspect a {system or 'unknown'} connector")

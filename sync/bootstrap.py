@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config.mapping import apply_mapping
+from config.mapping import apply_mapping, model_categories
 from config.settings import Settings
 from connectors.base import Connector
 from sync.engine import SyncEngine
@@ -91,7 +91,8 @@ def build_crm_connectors(
         # the deal-derived ones have no CRM mapping and are simply not pulled.
         fields.update({k: v for k, v in customer_model.fields.items() if k not in fields})
     # The mapping file under the env's mappings; a key naming no model input stops here.
-    settings = apply_mapping(settings, fields)
+    categories = model_categories(model, customer_model)
+    settings = apply_mapping(settings, fields, categories=categories)
     return build_connectors(settings, fields, customer_tiers=customer_tiers)
 
 

@@ -2,7 +2,8 @@
 
 Pure: it reads ``connectors.inventory`` records (built by the CRM inspectors, or by
 hand in tests) and decides, per model input, whether its mapped field exists and is
-usable, and which fields are the best candidates when it is not. Candidates are
+usable, and which fields are the best candidates when it is not; the value-table checks
+(category tables against picklist options) are in ``sync.connect_values``. Candidates are
 ranked by how alike their API name and label are to the input's name (with synonyms:
 a customer's ``Bombora_Composite_Score__c`` is an intent score), whether their type
 can feed the input, and how full they are in the sampled records. Rendering lives in
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
 from connectors.inventory import CrmInventory, FieldInfo
+from sync.connect_values import case_value_map, category_warning, list_warning, merged_tables
 
 
 def _stem(word: str) -> str:
@@ -202,6 +204,9 @@ class InputReport:
     candidates: list[Candidate] = dc_field(default_factory=list)
     proposal: Candidate | None = None
     warnings: list[str] = dc_field(default_factory=list)
+    # Proposed value map (org value -> model category) for the field in use or proposed:
+    # only options that differ from a category of the model's table in case alone.
+    value_map: dict[str, str] = dc_field(default_factory=dict)
 
 
 @dataclass
@@ -222,53 +227,6 @@ class SystemReport:
     inputs: list[InputReport]
     own_fields: list[OwnFieldReport]
     permissions: list[Any]  # connectors.inventory.PermissionCheck
-
-
-def model_tables(model: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """(category keys per input, contains_any values per input) from a tiering model."""
-    categories: dict[str, set[str]] = {}
-    members: dict[str, set[str]] = {}
-    for signal in model.signals():
-        if signal.kind == "category":
-            categories.setdefault(signal.field, set()).update(str(k) for k in signal.table)
-        elif signal.kind == "contains_any":
-            members.setdefault(signal.field, set()).update(str(v) for v in signal.any_of)
-    return categories, members
-
-
-def category_warning(
-    name: str, info: FieldInfo, table: Collection[str], value_map: Mapping[str, str]
-) -> str | None:
-    """A warning when no option of ``info`` lands on a key of the model's category table
-    once the value map is applied (every account would score the table's default)."""
-    if not info.options or not table:
-        return None
-    produced = {value_map.get(o.value.strip().lower(), o.value) for o in info.options}
-    produced |= {value_map[o.label.strip().lower()] for o in info.options
-                 if o.label.strip().lower() in value_map}
-    if produced & set(table):
-        return None
-    folded = {p.lower() for p in produced} & {t.lower() for t in table}
-    hint = f" (they differ only in case: {', '.join(sorted(folded))})" if folded else ""
-    return (
-        f"{name}: the model's category table shares no key with the options of {info.name} "
-        f"after the value map{hint}; add a value map (values: {{{name}: {{<org value>: "
-        f"<model category>}}}}) or every account scores the table's default"
-    )
-
-
-def list_warning(name: str, info: FieldInfo, wanted: Collection[str]) -> str | None:
-    """A warning when none of the model's ``any_of`` values is an option (value or label,
-    case-insensitive) of the list field."""
-    if not info.options or not wanted:
-        return None
-    offered = {o.value.lower() for o in info.options} | {o.label.lower() for o in info.options}
-    if offered & {w.lower() for w in wanted}:
-        return None
-    return (
-        f"{name}: none of the model's values ({', '.join(sorted(wanted))}) is an option "
-        f"of {info.name}"
-    )
 
 
 def _own_report(own: Any, system: str) -> OwnFieldReport:
@@ -344,11 +302,50 @@ def assess(
                     report.warnings.append(warning)
         reports.append(report)
     _one_field_per_input(reports)
+    for report in reports:
+        _propose_values(report, fields, categories, members, inventory.value_maps)
     return SystemReport(
         inventory.system, inventory.object_name, inventory.sample_size, reports,
         [_own_report(o, inventory.system) for o in inventory.own_fields],
         list(inventory.permissions),
     )
+
+
+def _propose_values(
+    report: InputReport,
+    fields: Mapping[str, FieldInfo],
+    categories: Mapping[str, Collection[str]],
+    members: Mapping[str, Collection[str]],
+    value_maps: Mapping[str, Mapping[str, str]],
+) -> None:
+    """The value map an input needs on the field it uses (status ok) or is proposed to
+    use, when the org's values differ from the model's in case alone: a category table's
+    keys, or the values a list input is tested for (by option value only: HubSpot lists
+    are read as labels already). For a proposed field, also its table warning once that
+    map is in (a proposal that would score every account the default must say so)."""
+    target = report.info if report.status == "ok" else (
+        fields.get(report.proposal.name) if report.proposal is not None else None
+    )
+    if target is None or not target.options:
+        return
+    current = value_maps.get(report.name, {})
+    table = categories.get(report.name, ())
+    wanted = members.get(report.name, ())
+    if table:
+        report.value_map = case_value_map(target, table, current)
+    elif wanted:
+        by_value = replace(target, options=tuple(
+            replace(o, label=o.value) for o in target.options))
+        report.value_map = case_value_map(by_value, wanted, current)
+    if report.status == "ok":
+        return
+    merged = {**current, **{k.strip().lower(): v for k, v in report.value_map.items()}}
+    for warning in (
+        category_warning(report.name, target, table, merged),
+        list_warning(report.name, target, wanted),
+    ):
+        if warning:
+            report.warnings.append(warning)
 
 
 def _one_field_per_input(reports: list[InputReport]) -> None:
@@ -366,6 +363,17 @@ def _one_field_per_input(reports: list[InputReport]) -> None:
             taken.add(report.proposal.name)
 
 
+def value_warnings(
+    model_fields: Mapping[str, str], inventory: CrmInventory, models: Iterable[Any]
+) -> list[str]:
+    """The table warnings ``connect`` shows (a category table sharing no key with the
+    mapped field's options after the value map, a list none of whose model values is an
+    option), for ``validate --online``: the same verdicts from the same function."""
+    categories, members = merged_tables(models)
+    report = assess(model_fields, inventory, categories=categories, members=members)
+    return [warning for item in report.inputs for warning in item.warnings]
+
+
 def assess_all(
     connectors: Iterable[Any],
     model_fields: Mapping[str, str],
@@ -375,14 +383,7 @@ def assess_all(
     """Inspect each connector's CRM (read-only) and assess the model's inputs there."""
     from connectors.inventory import inspect_crm
 
-    categories: dict[str, set[str]] = {}
-    members: dict[str, set[str]] = {}
-    for model in models:
-        found_categories, found_members = model_tables(model)
-        for name, keys in found_categories.items():
-            categories.setdefault(name, set()).update(keys)
-        for name, values in found_members.items():
-            members.setdefault(name, set()).update(values)
+    categories, members = merged_tables(models)
     return [
         assess(model_fields, inspect_crm(connector, sample), categories=categories,
                members=members)

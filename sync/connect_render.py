@@ -129,8 +129,11 @@ def mapping_yaml(reports: Sequence[SystemReport]) -> str:
             lines.append(line)
         if not mapped:
             lines.append("    {}  # nothing confident to map")
-        # Value maps are only ever proposed as comments: an empty mapping keeps the shape.
-        lines += ["  values:", *_value_lines(rep), "    {}"]
+        # Live value maps only where a value differs from a model category in case alone;
+        # the rest are comment skeletons. An empty mapping keeps the shape.
+        values = _value_lines(rep)
+        live = any(not line.lstrip().startswith("#") for line in values)
+        lines += ["  values:", *values, *([] if live else ["    {}"])]
     return "\n".join(lines) + "\n"
 
 
@@ -160,7 +163,14 @@ def _field_line(item: InputReport) -> str:
 def _value_lines(rep: SystemReport) -> list[str]:
     lines: list[str] = []
     for item in rep.inputs:
-        info = item.info
+        info = item.info if item.status == "ok" else None
+        name = item.proposal.name if item.proposal is not None else None
+        source = info.name if info is not None else name
+        if item.value_map:
+            lines.append(f"    {item.name}:  # {source} values onto the model's categories "
+                         "(they differ in case only)")
+            lines += [f"      {_quote(k)}: {_quote(v)}" for k, v in item.value_map.items()]
+            continue
         if not item.warnings or info is None or not info.options or item.kind != "string":
             continue
         values = [o.value for o in info.options]

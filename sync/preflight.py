@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from config.settings import Settings
 from sync.exits import SettingError
@@ -200,6 +201,56 @@ def all_problems(
         *crm_problems(settings),
         *unknown_variables(env),
     ]
+
+
+def unmapped_line(system: str, inputs: Mapping[str, str]) -> str:
+    """The run summary's line for the inputs one CRM cannot supply, word for word."""
+    names = ", ".join(
+        name if why == "not mapped" else f"{name} ({why})" for name, why in inputs.items()
+    )
+    return f"{system}: not mapped: {names} (scored as missing)"
+
+
+def online_problems(settings: Settings, model: Any) -> list[Problem]:
+    """What ``tierwise validate --online`` adds, in the order a run meets it.
+
+    Access and every mapped field are checked on each configured CRM exactly as ``run``
+    checks them (a refusal raises the same error, so the same exit code). Then, as
+    warnings, what a run would only say in its summary: the model inputs each CRM cannot
+    supply (scored as missing), and each category table that shares no key with the
+    mapped field's picklist / enumeration options after the value maps (every account
+    would score the table's default). Reads only: one describe / properties call per CRM
+    on top of the run's own checks.
+    """
+    from connectors.inventory import inspect_fields
+    from sync import bootstrap as boot
+    from sync.connect import value_warnings
+
+    customer = boot.build_customer_model(settings)
+    models = [m for m in (model, customer) if m is not None]
+    fields: dict[str, str] = {}
+    for each in reversed(models):
+        fields.update(each.fields)
+    problems: list[Problem] = []
+    connectors = boot.build_crm_connectors(settings, model, customer)
+    try:
+        for connector in connectors:
+            connector.check_access()
+            connector.validate_schema()
+            unmapped = dict(sorted(connector.unmapped_inputs().items()))
+            if unmapped:
+                problems.append(Problem("warning", unmapped_line(connector.system, unmapped)))
+            wanted = {k: v for k, v in fields.items() if k not in unmapped}
+            problems += [
+                Problem("warning", f"{connector.system}: {text}")
+                for text in value_warnings(wanted, inspect_fields(connector), models)
+            ]
+    finally:
+        for connector in connectors:
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+    return problems
 
 
 def refuse(problems: Iterable[Problem]) -> None:

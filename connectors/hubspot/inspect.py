@@ -243,6 +243,24 @@ def _own_fields(
     return own
 
 
+def inspect_fields(connector: Any) -> CrmInventory:
+    """Only what ``validate --online`` compares with the model: the company properties
+    (one call), the effective mapping and value maps; no sample, no scope probes."""
+    mapping, explicit = effective_mapping(connector)
+    return CrmInventory(
+        system="hubspot",
+        object_name="companies",
+        fields={
+            name: property_info(prop)
+            for name, prop in connector._properties("companies").items()
+        },
+        sample_size=0,
+        mapping=mapping,
+        explicit=explicit,
+        value_maps=effective_value_maps(connector),
+    )
+
+
 def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
     """Read company (and task) properties, sample companies, probe the scopes."""
     companies = connector._properties("companies")

@@ -207,6 +207,24 @@ def _own_fields(
     return own
 
 
+def inspect_fields(connector: Any) -> CrmInventory:
+    """Only what ``validate --online`` compares with the model: the Account describe (one
+    call), the effective mapping and value maps; no sample, no permission probes."""
+    account_object = connector.account_object
+    raw = _describe(connector, account_object)
+    mapping, explicit = effective_mapping(connector)
+    return CrmInventory(
+        system="salesforce",
+        object_name=account_object,
+        fields={str(f["name"]): field_info(f) for f in raw.get("fields", [])},
+        sample_size=0,
+        mapping=mapping,
+        explicit=explicit,
+        value_maps=effective_value_maps(connector),
+        derived={k: v for k, v in DERIVED.items() if k not in mapping},
+    )
+
+
 def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
     """Describe Account and Task, sample Account records, probe the permissions."""
     account_object = connector.account_object

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from config.mapping import apply_mapping
+from config.mapping import apply_mapping, model_categories
 from sync import bootstrap as boot
 from sync import preflight
 from sync.cli.core import Context, emit, handled, json_option, main
@@ -35,13 +35,17 @@ def validate(ctx: Context, online: bool) -> None:
     settings = ctx.settings()
     with handled():
         model = boot.build_model(settings, ctx.model)
-        apply_mapping(settings, model.fields)  # the mapping file, and unknown mapping keys
+        # The mapping file: unknown mapping keys, value maps onto no model category.
+        apply_mapping(settings, model.fields, categories=model_categories(model))
     problems = preflight.all_problems(settings, ctx.model, dict(os.environ))
     inputs = set(model.fields)
     if settings.customer_tiers and Path(settings.customer_model_path).is_file():
         with handled():
             inputs |= set(boot.build_customer_model(settings).fields)
     problems += preflight.mapping_problems(settings, inputs)
+    if online and not any(p.severity == "error" for p in problems):
+        with handled():  # access, fields, inputs scored as missing, tables vs. options
+            problems += preflight.online_problems(settings, model)
     for problem in problems:
         if problem.severity == "warning":
             click.echo(f"tierwise: warning: {problem.message}", err=True)
@@ -51,16 +55,6 @@ def validate(ctx: Context, online: bool) -> None:
             click.echo(f"tierwise: configuration error: {message}", err=True)
         more = f" (and {len(errors) - 1} more above)" if errors[1:] else ""
         raise SettingError(errors[0] + more)
-    if online:
-        with handled():
-            for connector in boot.build_crm_connectors(settings, model):
-                try:
-                    connector.check_access()
-                    connector.validate_schema()
-                finally:
-                    close = getattr(connector, "close", None)
-                    if callable(close):
-                        close()
     systems = [name for name in ("salesforce", "hubspot") if getattr(settings, name) is not None]
     data = {
         "model": str(ctx.model or settings.model_path),

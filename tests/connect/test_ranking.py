@@ -12,15 +12,8 @@ from connectors.inventory import (
     hubspot_kind,
     salesforce_kind,
 )
-from sync.connect import (
-    assess,
-    category_warning,
-    list_warning,
-    rank,
-    similarity,
-    tokens,
-    type_fit,
-)
+from sync.connect import assess, rank, similarity, tokens, type_fit
+from sync.connect_values import category_warning, list_warning
 
 # A customer's own names, as issue 12's enriched org holds them, beside stock fields.
 SF_FIELDS = [

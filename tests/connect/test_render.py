@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """Text, JSON and the mapping.yaml proposal of ``tierwise connect`` (no CRM)."""
 
 from __future__ import annotations
@@ -85,3 +86,59 @@ def test_mapping_yaml_with_nothing_confident_is_still_the_mapping_shape() -> Non
     inv = CrmInventory("hubspot", "companies", {}, 0, {}, frozenset())
     text = mapping_yaml([assess({"intent_score": "number"}, inv)])
     assert YAML(typ="safe").load(text) == {"hubspot": {"fields": {}, "values": {}}}
+
+
+def test_a_proposed_field_whose_values_differ_from_the_categories_in_case_gets_a_live_value_map(
+) -> None:
+    risk = FieldInfo(
+        "Credit_Risk__c", "Credit Risk", "picklist", "string", fill_rate=1.0,
+        options=(Option("Low", "Low"), Option("Medium", "Medium"), Option("High", "High"),
+                 Option("Unknown", "Unknown")),
+    )
+    inv = CrmInventory("salesforce", "Account", {risk.name: risk}, 50, {}, frozenset())
+    categories = {"payment_risk": {"low", "medium", "high"}}
+
+    (item,) = assess({"payment_risk": "string"}, inv, categories=categories).inputs
+    text = mapping_yaml([assess({"payment_risk": "string"}, inv, categories=categories)])
+
+    assert item.proposal is not None
+    assert "Credit_Risk__c" == item.proposal.name
+    # "Unknown" matches no category in any case: it is left to the table's default.
+    assert {"Low": "low", "Medium": "medium", "High": "high"} == item.value_map
+    assert [] == item.warnings
+    loaded = YAML(typ="safe").load(io.StringIO(text))
+    assert {"payment_risk": {"Low": "low", "Medium": "medium", "High": "high"}} == (
+        loaded["salesforce"]["values"])
+
+
+def test_a_proposed_field_none_of_whose_values_is_a_category_is_warned_about() -> None:
+    risk = FieldInfo("Risk__c", "Payment risk", "picklist", "string", fill_rate=1.0,
+                     options=(Option("A", "Green"), Option("B", "Red")))
+    inv = CrmInventory("salesforce", "Account", {risk.name: risk}, 50, {}, frozenset())
+
+    (item,) = assess({"payment_risk": "string"}, inv,
+                     categories={"payment_risk": {"low", "high"}}).inputs
+
+    assert item.proposal is not None
+    assert {} == item.value_map
+    assert 1 == len(item.warnings)
+    assert item.warnings[0].startswith("payment_risk: the model's category table shares no key")
+
+
+def test_list_values_differing_from_the_models_in_case_get_a_value_map_by_value_only() -> None:
+    members = {"tech_stack": {"Snowflake", "Salesforce", "Segment"}}
+    sf = FieldInfo("Technologies__c", "Technologies", "multipicklist", "list", fill_rate=0.6,
+                   options=(Option("snowflake", "snowflake"), Option("Okta", "Okta"),
+                            Option("Segment", "Segment")))
+    hs = FieldInfo("web_technologies", "Web Technologies", "enumeration/checkbox", "list",
+                   fill_rate=0.6, options=(Option("salesforce_crm", "Salesforce"),))
+
+    def value_map(info: FieldInfo, system: str) -> dict[str, str]:
+        inv = CrmInventory(system, "Account", {info.name: info}, 50,
+                           {"tech_stack": info.name}, frozenset())
+        (item,) = assess({"tech_stack": "list"}, inv, members=members).inputs
+        return item.value_map
+
+    assert {"snowflake": "Snowflake"} == value_map(sf, "salesforce")
+    # HubSpot lists are read as option labels already: nothing to map.
+    assert {} == value_map(hs, "hubspot")

@@ -496,3 +496,124 @@ def test_no_log_line_report_or_error_of_the_matrix_contains_a_secret(tmp_path: P
     for canary in (SF_CANARY, HS_CANARY):
         assert canary[:12] not in text
         assert canary[-12:] not in text
+
+
+# -- the per-owner daily cap under a crash: deferred tasks created later, exactly once ----
+
+CAP = 8  # the seed's busiest owner has 21 entry tasks: created over three days
+MAX_DAYS = 6
+# The CLI in a subprocess whose clock runs `days` ahead (argv[1]): the engine's injected
+# clock, so "the following days" need no real waiting and no production setting.
+CLOCKED_CLI = """\
+import sys
+from datetime import UTC, datetime, timedelta
+
+from sync import bootstrap as boot
+
+shift = timedelta(days=int(sys.argv.pop(1)))
+real = boot.bootstrap
+
+
+def shifted(*args, **kwargs):
+    kwargs["clock"] = kwargs.get("clock") or (lambda: datetime.now(UTC) + shift)
+    return real(*args, **kwargs)
+
+
+boot.bootstrap = shifted
+from sync.cli import main
+
+main(prog_name="tierwise")
+"""
+
+
+def clocked(day: int, *args: str) -> list[str]:
+    return [sys.executable, "-c", CLOCKED_CLI, str(day), *args]
+
+
+def queue_subjects() -> frozenset[str]:
+    """Subjects of the default model's tasks for a queue (``owner: queue:sdr``): the cap
+    counts a queue as one owner, whatever user the CRM files its tasks under."""
+    from tiering import load_model
+
+    model = load_model(REPO / "config" / "model.yaml")
+    return frozenset(
+        task.subject
+        for tier in model.tiers if tier.play is not None
+        for task in tier.play.tasks if task.owner.startswith("queue:")
+    )
+
+
+def sf_task_owners(sb: Sandbox, queued: frozenset[str]) -> dict[str, str]:
+    """Task key -> owner (as the cap counts owners) of every tierwise Salesforce task."""
+    return {
+        str(t["Tierwise_Key__c"]): "queue" if t.get("Subject") in queued else str(t["OwnerId"])
+        for t in sb.salesforce.objects["Task"].values()
+        if t.get("Tierwise_Key__c")
+    }
+
+
+# (case id, day of the kill, path whose first answered call the kill waits for)
+CAP_KILLS = [
+    ("day-0-after-the-account-writes", 0, "/composite/sobjects"),
+    ("day-0-after-the-task-upsert", 0, "/composite/sobjects/Task"),
+    ("day-1-after-the-deferred-task-upsert", 1, "/composite/sobjects/Task"),
+]
+
+
+@pytest.mark.parametrize(("kill_day", "path"), [c[1:] for c in CAP_KILLS],
+                         ids=[c[0] for c in CAP_KILLS])
+def test_sigkill_under_the_per_owner_cap_then_later_days_create_every_task_exactly_once(
+    kill_day: int, path: str, reference: dict[str, Any], tmp_path: Path,
+) -> None:
+    """A capped run killed mid-apply (right after the CRM answered a write; its task
+    intents may or may not be recorded as created yet), then runs on the following
+    days: no owner gets more than the cap on any day, and the tasks in the CRM end as
+    the uncapped uninterrupted run's, each under its key, once."""
+    created_on: dict[str, tuple[str, int]] = {}
+    queued = queue_subjects()
+    assert queued, "the default model files one play's tasks under a queue"
+    with make_sandbox() as sb:
+        env = cli_env(sb, tmp_path)
+        env["TIERWISE_TASKS_PER_OWNER_PER_DAY"] = str(CAP)
+
+        def note(day: int) -> None:
+            for key, owner in sf_task_owners(sb, queued).items():
+                created_on.setdefault(key, (owner, day))
+
+        for day in range(MAX_DAYS):
+            before = len(created_on)
+            if day == kill_day:
+                # Slow the writes so the kill lands right after the CRM answered one.
+                sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=300,
+                                        method=None, path=r"batch|composite"))
+                answered = sum(1 for c in sb.calls if path in c.path and c.status)
+                proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+                    clocked(day, "run"), env=env, cwd=REPO,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+                try:
+                    wait_for_call(sb, path, answered + 1)
+                finally:
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait(timeout=30)
+                assert -signal.SIGKILL == proc.returncode
+                sb.faults.clear()
+                note(day)
+            rerun = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+                clocked(day, "run"), env=env, cwd=REPO, capture_output=True, text=True,
+                timeout=120, check=False,
+            )
+            assert 0 == rerun.returncode, rerun.stdout + rerun.stderr
+            note(day)
+            if day > kill_day and len(created_on) == before:
+                break  # a whole day without a new task: nothing is deferred any more
+        state = crm_state(sb)
+
+    per_owner_day = Counter(created_on.values())
+    assert all(n <= CAP for n in per_owner_day.values()), per_owner_day
+    assert max(day for _, day in per_owner_day) >= 2, "the cap deferred tasks for days"
+    assert no_duplicate_task_keys(state)
+    # The tasks of the uncapped uninterrupted run, each once. (The tier fields are not
+    # compared: the later days' clock rescores recency, as real later days would.)
+    for tasks in ("salesforce_tasks", "hubspot_tasks"):
+        assert reference[tasks] == state[tasks]

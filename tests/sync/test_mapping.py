@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from config.mapping import MappingError, apply_mapping, load_mapping, parse_mapping
+from config.mapping import (
+    MappingError,
+    apply_mapping,
+    load_mapping,
+    model_categories,
+    parse_mapping,
+)
 from config.settings import HubSpotSettings, SalesforceSettings, Settings
 from sync import bootstrap as boot
 from tiering import load_model
@@ -191,3 +197,90 @@ def test_the_example_file_maps_only_model_inputs() -> None:
     assert example.fields["hubspot"]["intent_score"] == "bombora_composite_score"
     with pytest.raises(MappingError, match="health_score: names no model input"):
         apply_mapping(settings, INPUTS, tolerated=())
+
+
+CATEGORIES = model_categories(MODEL)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ("    industry: {Technology: Software, Banking: Finance}\n",
+         "mapping.yaml:7: salesforce.values.industry.Banking: 'Finance' is not a model "
+         "category for industry (expected one of: Education, Energy, Financial Services, "
+         "Government, Healthcare, Logistics, Manufacturing, Media, Retail, Software)"),
+        ("    industry:\n      Technology: Software\n      Banking: financial services\n",
+         "mapping.yaml:9: salesforce.values.industry.Banking: 'financial services' is not a "
+         "model category for industry (did you mean Financial Services? categories match "
+         "exactly)"),
+        ("    payment_risk: {Low: low, High: hihg}\n",
+         "mapping.yaml:7: salesforce.values.payment_risk.High: 'hihg' is not a model "
+         "category for payment_risk (did you mean high?)"),
+        ("    employees: {Large: '5000'}\n",
+         "mapping.yaml:7: salesforce.values.employees.Large: maps onto '5000', but the model "
+         "has no categories for employees (value maps only feed category tables and lists)"),
+    ],
+    ids=["unknown category", "wrong case", "misspelt", "not a category input"],
+)
+def test_a_value_map_onto_no_model_category_names_file_line_and_key(
+    tmp_path: Path, values: str, expected: str
+) -> None:
+    old = "    industry: {Technology: Software, Banking: Financial Services}\n"
+    path = tmp_path / "mapping.yaml"
+    path.write_text(VALID.replace(old, values, 1), encoding="utf-8")
+
+    with pytest.raises(MappingError) as caught:
+        apply_mapping(Settings(mapping_path=path), INPUTS, categories=CATEGORIES)
+
+    assert str(caught.value) == expected.replace("mapping.yaml", str(path), 1)
+
+
+def test_a_value_map_may_target_the_values_a_list_input_is_tested_for(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(
+        "hubspot:\n  values:\n    tech_stack: {snowflake_inc: Snowflake, sfdc: Salesforce}\n",
+        encoding="utf-8",
+    )
+    settings = apply_mapping(
+        Settings(mapping_path=path, hubspot=HubSpotSettings(access_token=SecretStr("t"))),
+        INPUTS, categories=CATEGORIES,
+    )
+
+    assert settings.hubspot is not None
+    maps = settings.hubspot.value_maps
+    assert maps["tech_stack"] == {"snowflake_inc": "Snowflake", "sfdc": "Salesforce"}
+    assert {"Snowflake", "Salesforce", "Segment"} <= CATEGORIES["tech_stack"]
+
+
+def test_a_value_map_in_an_environment_variable_onto_no_category_names_the_variable(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(
+        tmp_path, None, hubspot={"value_maps": {"industry": {"COMPUTER_SOFTWARE": "Softwear"}}}
+    )
+
+    with pytest.raises(MappingError) as caught:
+        apply_mapping(settings, INPUTS, categories=CATEGORIES)
+
+    assert str(caught.value) == (
+        "TIERWISE_HUBSPOT__VALUE_MAPS: industry.COMPUTER_SOFTWARE: 'Softwear' is not a model "
+        "category for industry (did you mean Software?)"
+    )
+
+
+def test_the_example_files_value_maps_land_on_model_categories() -> None:
+    settings = Settings(mapping_path=REPO / "config" / "mapping.example.yaml")
+
+    apply_mapping(settings, INPUTS, categories=CATEGORIES)
+
+
+def test_a_value_map_onto_no_category_stops_before_any_connector_is_built(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(VALID.replace("Banking: Financial Services", "Banking: Banks"), "utf-8")
+    settings = _settings(tmp_path, None).model_copy(update={"mapping_path": path})
+
+    with pytest.raises(MappingError, match=r"mapping\.yaml:7: salesforce\.values\.industry\."
+                                           r"Banking: 'Banks' is not a model category"):
+        boot.build_crm_connectors(settings, MODEL)
