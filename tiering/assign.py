@@ -8,7 +8,11 @@ The order of the steps is the policy, so it is spelled out once here:
    boundary by the margin) and dwell (no demotion before the minimum days);
 3. triggers move the held tier at once (the first trigger in file order that fires);
 4. a valid, unexpired manual pin replaces all of that;
-5. capacity: in each full tier the highest scores stay (ties on the account key),
+   ``overrides.max_per_tier`` limits the pins one tier honours: past it the lowest
+   scores fall back to what steps 1-3 gave them;
+5. capacity, best tier first: each owner's book in a tier holds at most its per-owner
+   cap (pins first, then the highest scores), the overflow falls to the next tier;
+   then the tier-wide capacity keeps the highest scores (ties on the account key),
    pinned accounts take seats first, the rest fall to the next tier.
 
 Everything is done on whole columns so a million accounts take seconds.
@@ -17,7 +21,9 @@ Everything is done on whole columns so a million accounts take seconds.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -29,7 +35,9 @@ from tiering.decisions import (
     RULE_HYSTERESIS,
     RULE_NAMES,
     RULE_OVERRIDE,
+    RULE_OWNER_CAPACITY,
     RULE_PERCENTILE,
+    RULE_PIN_LIMIT,
     RULE_THRESHOLD,
     RULE_TRIGGER,
     RULE_UNQUALIFIED,
@@ -41,6 +49,7 @@ from tiering.records import (
     UNQUALIFIED,
     AccountHistory,
     AccountInput,
+    OwnerLoad,
     RunStats,
     TieringResult,
     TierStats,
@@ -95,17 +104,27 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
 
     pinned = np.zeros(n, dtype=np.bool_)
+    over_limit: list[tuple[int, int]] = []
+    over_keys: tuple[str, ...] = ()
+    before_pins = (final.copy(), rule.copy())
     if model.overrides.enabled:
         _apply_overrides(model, accounts, now, final, rule, pinned)
+        over_limit = _limit_pins(model, scores, keys, final, rule, pinned, before_pins)
+    over_keys = tuple(keys[i] for i, _tier in over_limit)
 
-    _apply_capacity(model, scores, keys, final, rule, pinned)
+    owners = [account.owner for account in accounts]
+    owner_overflow = _apply_capacity(model, scores, keys, owners, final, rule, pinned)
 
     assignment = Assignment(
         tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
         triggers=trigger_of, bars=bars, dwell_days=dwell_days.astype(np.float32),
-        unknown_previous=unknown_previous)
+        unknown_previous=unknown_previous, over_limit=dict(over_limit), owners=owners)
     decisions = DecisionTable(model, accounts, table, assignment, now)
-    return TieringResult(decisions, _stats(model, final, previous, rule, trigger_of))
+    stats = _stats(model, final, previous, rule, trigger_of)
+    stats = replace(stats, capacity_notes=_capacity_notes(model, final, pinned, over_limit),
+                    pins_over_limit=over_keys,
+                    owner_load=_owner_load(model, owners, final, owner_overflow))
+    return TieringResult(decisions, stats)
 
 
 def _bars(model: TieringModel, scores: FloatArray) -> FloatArray:
@@ -284,9 +303,42 @@ def _apply_overrides(model: TieringModel, accounts: Sequence[AccountInput], now:
         pinned[i] = True
 
 
-def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str], final: IntArray,
-                    rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+def _limit_pins(model: TieringModel, scores: FloatArray, keys: list[str], final: IntArray,
+                rule: npt.NDArray[np.int8], pinned: BoolArray,
+                before: tuple[IntArray, npt.NDArray[np.int8]]) -> list[tuple[int, int]]:
+    """Unpin the lowest-scored pins past ``overrides`` limit.
+
+    Returns (position, tier pinned to) of each pin that fell back.
+    """
+    dropped: list[tuple[int, int]] = []
     for index, tier in enumerate(model.tiers):
+        limit = model.overrides.limit(tier.capacity)
+        if limit is None:
+            continue
+        pins = np.flatnonzero(pinned & (final == index)).tolist()
+        if len(pins) <= limit:
+            continue
+        ranked = sorted(pins, key=lambda i: (-scores[i], keys[i]))
+        for i in ranked[limit:]:
+            final[i] = before[0][i]
+            rule[i] = RULE_PIN_LIMIT
+            pinned[i] = False
+            dropped.append((int(i), index))
+    return sorted(dropped)
+
+
+def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
+                    owners: Sequence[str | None], final: IntArray,
+                    rule: npt.NDArray[np.int8], pinned: BoolArray) -> Counter[tuple[str, int]]:
+    """Per-owner books, then tier-wide capacity, best tier first (overflow cascades).
+
+    Returns how many accounts overflowed out of each (owner, tier) book.
+    """
+    overflowed: Counter[tuple[str, int]] = Counter()
+    capped = any(tier.per_owner_capacity for tier in model.tiers) or bool(model.owner_groups)
+    for index, tier in enumerate(model.tiers):
+        if capped:
+            _owner_books(model, index, scores, keys, owners, final, rule, pinned, overflowed)
         if tier.capacity is None:
             continue
         members = final == index
@@ -299,8 +351,64 @@ def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str], fi
         overflow = np.array(ranked[free:], dtype=np.int64)
         final[overflow] = index + 1
         rule[overflow] = RULE_CAPACITY
+    return overflowed
 
 
+def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list[str],
+                 owners: Sequence[str | None], final: IntArray, rule: npt.NDArray[np.int8],
+                 pinned: BoolArray, overflowed: Counter[tuple[str, int]]) -> None:
+    books: dict[str, list[int]] = {}
+    for i in np.flatnonzero(final == index).tolist():
+        owner = owners[i]
+        if owner is not None:
+            books.setdefault(owner, []).append(int(i))
+    for owner, members in books.items():
+        cap, _group = model.owner_cap(owner, index)
+        if cap is None or len(members) <= cap:
+            continue
+        seated = sum(1 for i in members if pinned[i])
+        free = max(cap - seated, 0)
+        ranked = sorted((i for i in members if not pinned[i]), key=lambda i: (-scores[i], keys[i]))
+        for i in ranked[free:]:
+            final[i] = index + 1
+            rule[i] = RULE_OWNER_CAPACITY
+            overflowed[(owner, index)] += 1
+
+
+def _capacity_notes(model: TieringModel, final: IntArray, pinned: BoolArray,
+                    over_limit: list[tuple[int, int]]) -> tuple[str, ...]:
+    """One line per tier over its capacity (for any reason) or with pins past the limit."""
+    notes: list[str] = []
+    dropped = Counter(tier for _i, tier in over_limit)
+    for index, tier in enumerate(model.tiers):
+        members = final == index
+        count = int(np.count_nonzero(members))
+        pins = int(np.count_nonzero(members & pinned))
+        if tier.capacity is not None and count > tier.capacity:
+            notes.append(f"{tier.id} {tier.label}: {count} accounts, capacity {tier.capacity} "
+                         f"({count / tier.capacity:.1f}x over; {pins} pinned)")
+    for index, tier in enumerate(model.tiers):
+        limit = model.overrides.limit(tier.capacity)
+        lost = dropped.get(index, 0)
+        if lost:
+            notes.append(f"{tier.id} {tier.label}: {lost} pin(s) past overrides.max_per_tier "
+                         f"({limit}) fell back to the model, lowest scores first")
+    return tuple(notes)
+
+
+def _owner_load(model: TieringModel, owners: Sequence[str | None], final: IntArray,
+                overflowed: Counter[tuple[str, int]]) -> tuple[OwnerLoad, ...]:
+    """Every owner's book per tier (owners without accounts in a tier are left out)."""
+    loads: Counter[tuple[str, int]] = Counter()
+    for owner, tier in zip(owners, final.tolist(), strict=True):
+        if owner is not None and tier < len(model.tiers):
+            loads[(owner, int(tier))] += 1
+    rows = []
+    for owner, tier in sorted(set(loads) | set(overflowed), key=lambda k: (k[1], k[0])):
+        cap, group = model.owner_cap(owner, tier)
+        rows.append(OwnerLoad(owner, group, model.tiers[tier].id, loads[(owner, tier)], cap,
+                              overflowed[(owner, tier)]))
+    return tuple(rows)
 def _stats(model: TieringModel, final: IntArray, previous: IntArray,
            rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
     count = len(model.tiers)

@@ -10,14 +10,15 @@ stays bounded by the input records; equal inputs give equal decisions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
+from tiering.distance import next_tier_phrase
 from tiering.model import TieringModel
 from tiering.records import (
     UNQUALIFIED,
@@ -32,10 +33,12 @@ from tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
 RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
+RULE_OWNER_CAPACITY, RULE_PIN_LIMIT = 8, 9
 RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
-              "hysteresis", "dwell", "unqualified")
+              "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit")
 REASON_LIMIT = 255
 _CACHE_PER_SIGNAL = 4096
+_SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
 _TIER_NUMBER = re.compile(r"^tier_(\d+)$")
 
 
@@ -50,6 +53,9 @@ class Assignment:
     bars: FloatArray
     dwell_days: npt.NDArray[np.float32]
     unknown_previous: dict[int, str]
+    # issue 16: pins past overrides' limit (position -> tier pinned to) and owners.
+    over_limit: Mapping[int, int] = field(default_factory=dict)
+    owners: Sequence[str | None] = ()
 
 
 class DecisionTable(Sequence[Decision]):
@@ -132,11 +138,28 @@ class DecisionTable(Sequence[Decision]):
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
+        # A trigger, pin or full book holds the account where it is: points would not
+        # move it, so the distance is given only where the score decides.
+        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
         return Decision(
             key=self._accounts[i].key, tier=self._ids[tier], tier_label=self._labels[tier],
             previous_tier=previous, score=score, rule=rule,
-            reason=self._reason(i, tier, score, code, groups), play=self._plays[tier],
-            groups=groups, missing_signals=missing)
+            reason=self._reason(i, tier, score, code, groups, next_tier),
+            play=self._plays[tier], groups=groups, missing_signals=missing,
+            next_tier=next_tier, owner=self._accounts[i].owner)
+
+    def _next_tier(self, i: int, tier: int, score: float) -> str:
+        """What would lift the account one tier (see ``tiering.distance``)."""
+        if tier == 0:
+            return ""
+        table = self._table
+        adding = [j for j, sub in enumerate(table.subtracts) if not sub]
+        fields = self._accounts[i].fields
+        row = table.points[i]
+        gap = float(self._a.bars[tier - 1]) - score
+        return next_tier_phrase(gap, self._titles[tier - 1], [table.signals[j] for j in adding],
+                                [float(row[j]) for j in adding],
+                                [fields.get(self._fields[j]) for j in adding])
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
@@ -173,7 +196,7 @@ class DecisionTable(Sequence[Decision]):
         return made
 
     def _reason(self, i: int, tier: int, score: float, code: int,
-                groups: tuple[GroupScore, ...]) -> str:
+                groups: tuple[GroupScore, ...], next_tier: str = "") -> str:
         head = f"{self._titles[tier]} (score {score:.0f})"
         tail = self._rule_phrase(i, tier, code)
         labels = self._group_labels
@@ -181,6 +204,9 @@ class DecisionTable(Sequence[Decision]):
             parts = [_group_phrase(labels[g.name], g, with_details) for g in groups]
             text = f"{head}: {'; '.join(parts)}; {tail}"
             if len(text) <= REASON_LIMIT:
+                # issue 16: the distance to the next tier when it still fits the field.
+                if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
+                    text = f"{text}; {next_tier}"
                 return text
         return text[: REASON_LIMIT - 1] + "…"
 
@@ -204,7 +230,16 @@ class DecisionTable(Sequence[Decision]):
             trigger = model.triggers[int(a.triggers[i])]
             verb = "promoted" if trigger.action.startswith("promote") else "demoted"
             return f"{verb} by {trigger.label}"
+        if code == RULE_PIN_LIMIT:
+            pinned = a.over_limit.get(i, tier)
+            limit = model.overrides.limit(model.tiers[pinned].capacity)
+            return (f"pin to {self._titles[pinned]} past overrides.max_per_tier ({limit}; "
+                    "lowest scores fall back)")
         above = tier - 1
+        if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
+            owner = a.owners[i] if i < len(a.owners) else None
+            cap, group = model.owner_cap(owner, above)
+            return f"{group or 'owner'} book full ({cap}/{cap} in {self._titles[above]})"
         capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
         phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"
         if int(a.triggers[i]) >= 0:

@@ -26,6 +26,7 @@ from tiering.model import (
     Condition,
     GroupSpec,
     Overrides,
+    OwnerGroup,
     SignalSpec,
     Stability,
     TieringModel,
@@ -219,7 +220,7 @@ class _Loader:
 
     def model(self, root: _Node) -> TieringModel:
         root.keys(("version", "fields", "groups", "tiers"),
-                  ("overrides", "triggers", "stability", "plays"))
+                  ("overrides", "triggers", "stability", "plays", "owner_groups"))
         version = root.raw("version")
         if isinstance(version, bool) or str(version) not in SUPPORTED_VERSIONS:
             root.fail("version", f"unsupported version {version!r} "
@@ -240,12 +241,14 @@ class _Loader:
         overrides = Overrides()
         if root.has("overrides"):
             node = root.mapping("overrides")
-            node.keys((), ("enabled", "honour_expiry"))
+            node.keys((), ("enabled", "honour_expiry", "max_per_tier"))
+            count, share = _pin_limit(node)
             overrides = Overrides(node.boolean("enabled", True),
-                                  node.boolean("honour_expiry", True))
+                                  node.boolean("honour_expiry", True), count, share)
+        owner_groups = _owner_groups(root, tiers)
         return TieringModel(version=str(version), fields=dict(self.fields), groups=groups,
                             tiers=tiers, triggers=triggers, stability=stability,
-                            overrides=overrides, source=self.file)
+                            overrides=overrides, source=self.file, owner_groups=owner_groups)
 
     def _fields(self, node: _Node) -> dict[str, str]:
         if not node.data:
@@ -336,7 +339,8 @@ class _Loader:
         last_score: float | None = None
         last_percent: float | None = None
         for node in nodes:
-            node.keys(("id", "label"), ("min_score", "top_percent", "capacity"))
+            node.keys(("id", "label"), ("min_score", "top_percent", "capacity",
+                                        "per_owner_capacity"))
             tier_id = node.ident("id")
             if tier_id == UNQUALIFIED:
                 node.fail("id", f"'{UNQUALIFIED}' is reserved for accounts below every tier")
@@ -364,7 +368,10 @@ class _Loader:
             capacity = node.integer("capacity", minimum=1) if node.has("capacity") else None
             if "capacity" in node.data and node.raw("capacity") is None:
                 node.fail("capacity", "must be a positive integer")
-            tiers.append(TierSpec(tier_id, node.string("label"), min_score, top_percent, capacity))
+            per_owner = (node.integer("per_owner_capacity", minimum=1)
+                         if "per_owner_capacity" in node.data else None)
+            tiers.append(TierSpec(tier_id, node.string("label"), min_score, top_percent, capacity,
+                                  per_owner_capacity=per_owner))
         return tuple(tiers)
 
     def _plays(self, node: _Node, tiers: tuple[TierSpec, ...]) -> tuple[TierSpec, ...]:
@@ -392,7 +399,8 @@ class _Loader:
             plays[tier_id] = Play(play.string("name"), play.string("motion"),
                                   play.integer("sla_hours", minimum=1), tuple(tasks))
         return tuple(TierSpec(tier.id, tier.label, tier.min_score, tier.top_percent,
-                              tier.capacity, plays.get(tier.id)) for tier in tiers)
+                              tier.capacity, plays.get(tier.id), tier.per_owner_capacity)
+                     for tier in tiers)
 
     def _triggers(self, root: _Node, tier_ids: tuple[str, ...]) -> tuple[TriggerSpec, ...]:
         triggers: list[TriggerSpec] = []
@@ -450,6 +458,54 @@ class _Loader:
             value = node.number(op)
         return Condition(field=field_name, op=op, value=value,
                          if_missing=node.boolean("if_missing", False))
+
+
+def _pin_limit(node: _Node) -> tuple[int | None, float | None]:
+    """``max_per_tier``: a count of pins (``50``) or a share of capacity (``"25%"``)."""
+    value = node.raw("max_per_tier")
+    if value is None:
+        return None, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return node.integer("max_per_tier", minimum=0), None
+    text = str(value).strip()
+    share = -1.0
+    if isinstance(value, str) and text.endswith("%"):
+        try:
+            share = float(text[:-1]) / 100.0
+        except ValueError:
+            share = -1.0
+    if not 0 <= share <= 1:
+        node.fail("max_per_tier", "must be a number of pins (e.g. 50) or a share of the "
+                                  "tier's capacity (e.g. '25%')")
+    return None, share
+
+
+def _owner_groups(root: _Node, tiers: tuple[TierSpec, ...]) -> tuple[OwnerGroup, ...]:
+    """Groups of owners with their own per-tier caps (``capacity: {tier_1: 15}``)."""
+    ids = [tier.id for tier in tiers]
+    groups: list[OwnerGroup] = []
+    seen: dict[str, str] = {}
+    for node in root.items("owner_groups", allow_empty=True):
+        node.keys(("id", "owners", "capacity"), ("label",))
+        group_id = node.ident("id")
+        if any(group.id == group_id for group in groups):
+            node.fail("id", f"duplicate owner group id '{group_id}'")
+        owners = _strings(node, "owners")
+        for owner in owners:
+            if owner in seen:
+                node.fail("owners", f"owner '{owner}' is already in group '{seen[owner]}'")
+            seen[owner] = group_id
+        caps = node.mapping("capacity")
+        if not caps.data:
+            caps.fail(None, "must give at least one tier's cap (e.g. tier_1: 15)")
+        capacity: dict[str, int] = {}
+        for tier_id in caps.data:
+            if tier_id not in ids:
+                caps.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
+            capacity[str(tier_id)] = caps.integer(str(tier_id), minimum=1)
+        label = node.string("label", group_id) if node.has("label") else group_id
+        groups.append(OwnerGroup(group_id, label, frozenset(owners), capacity))
+    return tuple(groups)
 
 
 def _with_weight(spec: SignalSpec, points: float) -> SignalSpec:

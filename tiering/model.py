@@ -79,6 +79,8 @@ class TierSpec:
     top_percent: float | None = None
     capacity: int | None = None
     play: Play | None = None
+    # issue 16: most accounts of this tier one owner may hold (None: no per-owner cap).
+    per_owner_capacity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +123,38 @@ class Stability:
 
 @dataclass(frozen=True, slots=True)
 class Overrides:
+    """Manual pins. ``max_per_tier`` / ``max_share`` limit how many pins a tier honours.
+
+    ``max_share`` is a share of the tier's ``capacity``; when both are set the smaller
+    limit binds. Pins past the limit fall back to the model, lowest score first (ties
+    on the account key), so the pins a leader cares most about are the ones kept.
+    """
+
     enabled: bool = True
     honour_expiry: bool = True
+    max_per_tier: int | None = None
+    max_share: float | None = None
+
+    def limit(self, capacity: int | None) -> int | None:
+        """How many pins a tier with ``capacity`` honours; None for no limit."""
+        limits = [] if self.max_per_tier is None else [self.max_per_tier]
+        if self.max_share is not None and capacity is not None:
+            limits.append(int(capacity * self.max_share))
+        return min(limits) if limits else None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerGroup:
+    """Owners (CRM user or queue ids) who share per-tier caps, e.g. senior AEs.
+
+    ``capacity`` maps a tier id to the most accounts of that tier each member may
+    hold; a tier not listed falls back to the tier's ``per_owner_capacity``.
+    """
+
+    id: str
+    label: str
+    owners: frozenset[str]
+    capacity: Mapping[str, int] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +169,7 @@ class TieringModel:
     stability: Stability = Stability()
     overrides: Overrides = Overrides()
     source: str = ""
+    owner_groups: tuple[OwnerGroup, ...] = ()
 
     def tier_labels(self) -> dict[str, str]:
         labels = {tier.id: tier.label for tier in self.tiers}
@@ -145,6 +178,18 @@ class TieringModel:
 
     def tier_ids(self) -> tuple[str, ...]:
         return tuple(tier.id for tier in self.tiers)
+
+    def owner_cap(self, owner: str | None, tier_index: int) -> tuple[int | None, str]:
+        """The cap on ``owner``'s book in a tier and who it applies to ("" for any owner)."""
+        tier = self.tiers[tier_index]
+        if owner is None:
+            return None, ""
+        for group in self.owner_groups:
+            if owner in group.owners:
+                if tier.id in group.capacity:
+                    return group.capacity[tier.id], group.label
+                break
+        return tier.per_owner_capacity, ""
 
     def signals(self) -> tuple[SignalSpec, ...]:
         return tuple(signal for group in self.groups for signal in group.signals)

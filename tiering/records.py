@@ -31,6 +31,8 @@ class AccountInput:
     fields: Mapping[str, FieldValue]
     manual_tier: str | None = None
     manual_tier_until: date | None = None
+    # issue 16: the CRM user or queue id owning the account (per-owner capacity).
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,9 @@ class Decision:
     play: Play | None
     groups: tuple[GroupScore, ...] = ()
     missing_signals: tuple[str, ...] = ()
+    # issue 16: what would move the account up a tier ("" in the top tier).
+    next_tier: str = ""
+    owner: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -129,6 +134,22 @@ class TierStats:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerLoad:
+    """One owner's book in one tier: what the capacity report shows.
+
+    ``overflow`` counts the owner's accounts that earned this tier but fell to the
+    next because the book was full; ``cap`` is None when the tier has no per-owner cap.
+    """
+
+    owner: str
+    group: str
+    tier: str
+    load: int
+    cap: int | None
+    overflow: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunStats:
     accounts: int
     per_tier: tuple[TierStats, ...]
@@ -136,6 +157,11 @@ class RunStats:
     demotions: int
     volatility: float  # share of previously tiered accounts whose tier changed
     rules: Mapping[str, int] = field(default_factory=dict)
+    # issue 16: one line per tier over capacity or with pins past overrides' limit,
+    # the keys of pins that fell back, and every owner's load per tier.
+    capacity_notes: tuple[str, ...] = ()
+    pins_over_limit: tuple[str, ...] = ()
+    owner_load: tuple[OwnerLoad, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,154 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""Issue 16 in the pure core: per-owner books, pin limits, distance to the next tier."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from tests.tiering.conftest import BASE_MODEL, NOW, account, model
+from tiering import ModelError, TieringModel, parse_model, tier_accounts
+from tiering.records import AccountInput
+
+
+def with_tiers(tiers: str, extra: str = "") -> TieringModel:
+    return model(extra, base=BASE_MODEL[: BASE_MODEL.index("tiers:")] + tiers)
+
+
+BOOKS = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, per_owner_capacity: 2}\n"
+         "  - {id: tier_2, label: Core, min_score: 60, per_owner_capacity: 1}\n"
+         "  - {id: tier_3, label: Programmatic, min_score: 20}\n")
+GROUPS = ("owner_groups:\n  - id: senior_ae\n    label: Senior AEs\n    owners: [u_senior]\n"
+          "    capacity: {tier_1: 3}\n")
+
+
+def owned(key: str, employees: float, owner: str | None, **kw: object) -> AccountInput:
+    return replace(account(key, employees, **kw), owner=owner)  # type: ignore[arg-type]  # test kwargs
+
+
+def test_an_owners_full_book_overflows_its_lowest_scores_to_the_next_tier_with_the_reason(
+) -> None:
+    m = with_tiers(BOOKS)
+    accounts = [owned("a", 99, "u1"), owned("b", 95, "u1"), owned("c", 90, "u1"),
+                owned("d", 85, "u2"), owned("e", 88, None)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    tiers = {d.key: (d.tier, d.rule) for d in result.decisions}
+    assert ("tier_1", "threshold") == tiers["a"] == tiers["b"]
+    assert ("tier_2", "owner_capacity") == tiers["c"]
+    assert ("tier_1", "threshold") == tiers["d"] == tiers["e"]
+    reason = next(d.reason for d in result.decisions if d.key == "c")
+    assert "owner book full (2/2 in Tier 1 Strategic)" in reason
+
+
+def test_overflow_cascades_and_no_owner_ever_exceeds_a_cap() -> None:
+    m = with_tiers(BOOKS, GROUPS)
+    accounts = [owned(f"s{i}", 99 - i, "u_senior") for i in range(6)]
+    accounts += [owned(f"j{i}", 98 - i, "u_junior") for i in range(6)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    books = Counter((d.owner, d.tier) for d in result.decisions)
+    assert 3 == books[("u_senior", "tier_1")]
+    assert 2 == books[("u_junior", "tier_1")]
+    assert 1 == books[("u_senior", "tier_2")] == books[("u_junior", "tier_2")]
+    reason = next(d.reason for d in result.decisions if d.key == "s3")
+    assert "Senior AEs book full (3/3 in Tier 1 Strategic)" in reason
+    load = {(row.owner, row.tier): (row.load, row.cap, row.overflow)
+            for row in result.stats.owner_load}
+    assert (3, 3, 3) == load[("u_senior", "tier_1")]
+    assert (1, 1, 2) == load[("u_senior", "tier_2")]
+
+
+def test_pinned_accounts_take_an_owners_seats_first() -> None:
+    m = with_tiers(BOOKS)
+    accounts = [owned("pin", 30, "u1", manual_tier="tier_1"), owned("x", 99, "u1"),
+                owned("y", 98, "u1")]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    assert {"pin": "tier_1", "x": "tier_1", "y": "tier_2"} == {
+        d.key: d.tier for d in result.decisions}
+
+
+def test_the_tier_wide_capacity_still_binds_after_owner_books() -> None:
+    tiers = BOOKS.replace("per_owner_capacity: 2}", "per_owner_capacity: 2, capacity: 3}")
+    m = with_tiers(tiers)
+    accounts = [owned(f"{o}{i}", 99 - i - (10 if o == "v" else 0), o)
+                for o in ("u", "v") for i in range(2)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    assert 3 == sum(1 for d in result.decisions if d.tier == "tier_1")
+
+
+def test_pins_past_max_per_tier_fall_back_lowest_score_first_and_are_reported() -> None:
+    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 10}\n"
+             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    m = with_tiers(tiers, "overrides:\n  max_per_tier: 3\n")
+    accounts = [account(f"p{i}", 50 - i, manual_tier="tier_1") for i in range(5)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    kept = {d.key for d in result.decisions if d.rule == "override"}
+    assert {"p0", "p1", "p2"} == kept
+    assert ("p3", "p4") == result.stats.pins_over_limit
+    fallen = next(d for d in result.decisions if d.key == "p4")
+    assert ("tier_2", "override_limit") == (fallen.tier, fallen.rule)
+    assert "past overrides.max_per_tier (3" in fallen.reason
+    assert any("2 pin(s) past overrides.max_per_tier (3)" in note
+               for note in result.stats.capacity_notes)
+
+
+def test_a_share_limit_is_a_share_of_the_tiers_capacity() -> None:
+    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 8}\n"
+             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    m = with_tiers(tiers, "overrides:\n  max_per_tier: '25%'\n")
+    accounts = [account(f"p{i}", 50 - i, manual_tier="tier_1") for i in range(5)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    assert 2 == sum(1 for d in result.decisions if d.rule == "override")
+
+
+def test_a_tier_over_capacity_by_pins_is_said_so_in_the_stats() -> None:
+    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 2}\n"
+             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    m = with_tiers(tiers)
+    accounts = [account(f"p{i}", 50, manual_tier="tier_1") for i in range(5)]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    assert ("tier_1 Strategic: 5 accounts, capacity 2 (2.5x over; 5 pinned)",) == (
+        result.stats.capacity_notes)
+
+
+def test_distance_to_the_next_tier_names_the_gap_and_the_cheapest_lever() -> None:
+    m = model()
+    result = tier_accounts(m, [account("a", 74), account("top", 90)], {}, NOW)
+
+    decision = next(d for d in result.decisions if d.key == "a")
+    assert "+6 pts to Tier 1 Strategic: size 74→80 is the cheapest lever" == decision.next_tier
+    assert decision.reason.endswith(decision.next_tier)
+    assert "" == next(d for d in result.decisions if d.key == "top").next_tier
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_9: 3}\n",
+     "owner_groups[0].capacity.tier_9: unknown tier 'tier_9'"),
+    ("owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_1: 0}\n",
+     "owner_groups[0].capacity.tier_1: must be a positive integer"),
+    ("overrides:\n  max_per_tier: lots\n",
+     "overrides.max_per_tier: must be a number of pins"),
+    ("overrides:\n  max_per_tier: '250%'\n",
+     "overrides.max_per_tier: must be a number of pins"),
+])
+def test_bad_coverage_keys_name_file_line_and_key(extra: str, expected: str) -> None:
+    with pytest.raises(ModelError) as caught:
+        parse_model(BASE_MODEL + extra)
+
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith("model.yaml:")
