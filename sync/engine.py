@@ -638,6 +638,11 @@ class SyncEngine:
         report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
         report.tier_labels = self._tier_labels() or {t.tier: t.label for t in stats.per_tier}
         report.promotions, report.demotions = stats.promotions, stats.demotions
+        # issue 16: capacity honesty (tiers over capacity, pins past the limit).
+        report.capacity_notes = list(stats.capacity_notes)
+        report.over_capacity = {t.tier: t.accounts - t.capacity for t in stats.per_tier
+                                if t.capacity is not None and t.accounts > t.capacity}
+        report.pins_over_limit = dict(stats.pins_over_limit_per_tier)
         report.tier_changes = sum(
             1 for d in decisions.values() if d.changed and d.previous_tier is not None
         )

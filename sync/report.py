@@ -71,6 +71,11 @@ class RunReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     minimum_calls: dict[str, int] = field(default_factory=dict)
+    # issue 16: tiers over capacity / pins past overrides.max_per_tier (one line each),
+    # accounts beyond each tier's capacity and pins that fell back, per tier.
+    capacity_notes: list[str] = field(default_factory=list)
+    over_capacity: dict[str, int] = field(default_factory=dict)
+    pins_over_limit: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -168,6 +173,7 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
             name if why == "not mapped" else f"{name} ({why})" for name, why in inputs.items()
         )
         lines.append(f"  {system}: not mapped: {names} (scored as missing)")
+    lines.extend(f"  capacity: {note}" for note in report.capacity_notes)  # issue 16
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
     if report.invalid_values:

@@ -123,6 +123,8 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
     stats = _stats(model, final, previous, rule, trigger_of)
     stats = replace(stats, capacity_notes=_capacity_notes(model, final, pinned, over_limit),
                     pins_over_limit=over_keys,
+                    pins_over_limit_per_tier=dict(Counter(
+                        model.tiers[tier].id for _i, tier in over_limit)),
                     owner_load=_owner_load(model, owners, final, owner_overflow))
     return TieringResult(decisions, stats)
 

@@ -161,6 +161,7 @@ class RunStats:
     # the keys of pins that fell back, and every owner's load per tier.
     capacity_notes: tuple[str, ...] = ()
     pins_over_limit: tuple[str, ...] = ()
+    pins_over_limit_per_tier: Mapping[str, int] = field(default_factory=dict)
     owner_load: tuple[OwnerLoad, ...] = ()
 
 
