@@ -152,3 +152,17 @@ def test_bad_coverage_keys_name_file_line_and_key(extra: str, expected: str) -> 
 
     assert expected in str(caught.value)
     assert str(caught.value).startswith("model.yaml:")
+
+
+def test_the_rebalance_proposal_moves_overflow_to_owners_with_room_in_the_same_group() -> None:
+    from tiering.capacity import propose_rebalance
+
+    m = with_tiers(BOOKS)
+    accounts = [owned("a", 99, "u1"), owned("b", 95, "u1"), owned("c", 90, "u1"),
+                owned("d", 85, "u2"), owned("e", 50, "u3")]
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    moves = propose_rebalance(m, list(result.decisions), result.stats.owner_load)
+
+    assert [("c", "u1", "u3", "tier_1")] == [
+        (mv.account, mv.from_owner, mv.to_owner, mv.tier) for mv in moves]
