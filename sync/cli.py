@@ -913,3 +913,6 @@ def connect(
 from sync.outcomes_cli import register as _register_outcomes  # noqa: E402 - needs main
 
 _register_outcomes(main)
+
+# issue 16: coverage commands (owners, export audiences) register themselves on main.
+import sync.cli_coverage  # noqa: E402,F401 - needs main

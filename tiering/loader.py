@@ -381,7 +381,7 @@ class _Loader:
             if tier_id not in ids:
                 node.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
             play = node.mapping(tier_id)
-            play.keys(("name", "motion", "sla_hours"), ("tasks",))
+            play.keys(("name", "motion", "sla_hours"), ("tasks", "budget_per_account"))
             tasks = []
             for task in play.items("tasks", allow_empty=True):
                 task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
@@ -396,8 +396,10 @@ class _Loader:
                                           task.integer("due_business_days", minimum=0),
                                           owner, priority,
                                           task.string("body", "") if task.has("body") else ""))
+            budget = (play.number("budget_per_account", lo=0.0)
+                      if play.has("budget_per_account") else None)
             plays[tier_id] = Play(play.string("name"), play.string("motion"),
-                                  play.integer("sla_hours", minimum=1), tuple(tasks))
+                                  play.integer("sla_hours", minimum=1), tuple(tasks), budget)
         return tuple(TierSpec(tier.id, tier.label, tier.min_score, tier.top_percent,
                               tier.capacity, plays.get(tier.id), tier.per_owner_capacity)
                      for tier in tiers)

@@ -77,6 +77,8 @@ class Play:
     motion: str
     sla_hours: int
     tasks: tuple[TaskTemplate, ...] = ()
+    # issue 16: planned advertising spend per account in the tier (currency of the org).
+    budget_per_account: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

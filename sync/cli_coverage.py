@@ -1,0 +1,91 @@
+"""Issue 16 commands: ``tierwise owners`` (capacity report) and ``tierwise export audiences``.
+
+Both read the state store only (the data the last run pulled) and tier it with the
+same pure function the run uses; run ``tierwise run`` first. They are registered on
+``sync.cli.main`` by the one import at the bottom of ``sync.cli`` (the capacity report
+is its own command rather than ``report --owners`` because ``report`` lives in the
+outcome commands' module).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sync import bootstrap as boot
+from sync.cli import Context, emit, handled, json_option, main
+from sync.coverage import audiences, owners
+from sync.coverage.population import Population, tiered
+from sync.exits import NotFoundError
+
+FORMATS = ("text", "json", "csv", "html")
+
+
+def _population(ctx: Context) -> Population:
+    from tiering import tier_accounts
+
+    settings = ctx.settings()
+    with handled():
+        model = boot.build_model(settings, ctx.model)
+        store = boot.build_store(settings)
+    if not store.snapshots():
+        raise NotFoundError("the state store holds no accounts yet: run `tierwise run` first")
+    return tiered(store, model, settings.primary, datetime.now(UTC), tier_accounts)
+
+
+@main.command("owners")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to this file instead of stdout.")
+@json_option
+@click.pass_obj
+def owners_cmd(ctx: Context, fmt: str, out: Path | None) -> None:
+    """Capacity per owner and tier: load, cap, overflow, and a rebalance proposal.
+
+    The proposal lists accounts that overflowed an owner's full book and an owner
+    under the same cap with room; tierwise never reassigns owners itself.
+    """
+    report = owners.capacity_report(_population(ctx))
+    fmt = "json" if ctx.as_json else fmt
+    renderers = {"text": owners.to_text, "csv": owners.to_csv, "html": owners.to_html,
+                 "json": _json}
+    text = renderers[fmt](report)
+    if out is not None:
+        out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        click.echo(f"capacity report written to {out}")
+    elif fmt == "json":
+        emit(ctx, report, text)
+    else:
+        click.echo(text)
+
+
+def _json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2)
+
+
+@main.group("export")
+def export() -> None:
+    """Export tier lists for other tools (ad platforms)."""
+
+
+@export.command("audiences")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the per-tier CSV files (created if missing).")
+@json_option
+@click.pass_obj
+def audiences_cmd(ctx: Context, out: Path) -> None:
+    """Per tier: a LinkedIn Matched Audiences company list and a generic CSV.
+
+    Warns when a list is below LinkedIn's minimum of 300 companies; shows the
+    planned spend of plays that declare budget_per_account.
+    """
+    lists = audiences.export_audiences(_population(ctx), out)
+    for item in lists:
+        if item.warning:
+            click.echo(f"warning: {item.warning}", err=True)
+    emit(ctx, {"out": str(out), "tiers": audiences.summary_rows(lists)},
+         audiences.to_text(lists, out))
