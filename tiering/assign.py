@@ -41,6 +41,7 @@ from tiering.decisions import (
     RULE_THRESHOLD,
     RULE_TRIGGER,
     RULE_UNQUALIFIED,
+    RULE_WINDOW,
     Assignment,
     DecisionTable,
 )
@@ -53,16 +54,22 @@ from tiering.records import (
     RunStats,
     TieringResult,
     TierStats,
+    Window,
 )
 from tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
+from tiering.windows import apply_windows, release_ended, split
 
 IntArray = npt.NDArray[np.int16]
 NO_TIER = -1
 
 
 def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
-                  history: Mapping[str, AccountHistory], now: datetime) -> TieringResult:
-    """Tier every account; pure and deterministic for the same inputs and ``now``."""
+                  history: Mapping[str, AccountHistory], now: datetime,
+                  windows: Mapping[str, Window] | None = None) -> TieringResult:
+    """Tier every account; pure and deterministic for the same inputs and ``now``.
+
+    ``windows`` are the outreach windows the previous run returned (``result.windows``).
+    """
     n = len(accounts)
     count = len(model.tiers)
     columns = Columns(accounts, now.date())
@@ -77,6 +84,8 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         if tier.top_percent is not None:
             rule[raw == index] = RULE_PERCENTILE
 
+    raw_rule = rule.copy()
+    open_windows, ended_windows = split(windows or {}, keys, now.date())
     previous, unknown_previous, dwell_days = _previous(model, keys, history, now)
     final = raw.copy()
     known = previous != NO_TIER
@@ -99,9 +108,14 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         final[early] = previous[early]
         rule[early] = RULE_DWELL
 
+    release_ended(ended_windows, raw, raw_rule, final, rule)
     trigger_of = np.full(n, -1, dtype=np.int16)
+    before_triggers = final.copy()
     if model.triggers:
         _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
+    windowed = apply_windows(model, keys, now.date(), open_windows, ended_windows, before_triggers,
+                         raw, raw_rule, final, rule, trigger_of, rule_trigger=RULE_TRIGGER,
+                         rule_window=RULE_WINDOW)
 
     pinned = np.zeros(n, dtype=np.bool_)
     over_limit: list[tuple[int, int]] = []
@@ -118,7 +132,8 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
     assignment = Assignment(
         tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
         triggers=trigger_of, bars=bars, dwell_days=dwell_days.astype(np.float32),
-        unknown_previous=unknown_previous, over_limit=dict(over_limit), owners=owners)
+        unknown_previous=unknown_previous, over_limit=dict(over_limit), owners=owners,
+        held=windowed.held, notes=windowed.notes)
     decisions = DecisionTable(model, accounts, table, assignment, now)
     stats = _stats(model, final, previous, rule, trigger_of)
     stats = replace(stats, capacity_notes=_capacity_notes(model, final, pinned, over_limit),
@@ -126,7 +141,7 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
                     pins_over_limit_per_tier=dict(Counter(
                         model.tiers[tier].id for _i, tier in over_limit)),
                     owner_load=_owner_load(model, owners, final, owner_overflow))
-    return TieringResult(decisions, stats)
+    return TieringResult(decisions, stats, windowed.kept, windowed.opened, windowed.ended)
 
 
 def _bars(model: TieringModel, scores: FloatArray) -> FloatArray:

@@ -28,14 +28,16 @@ from tiering.records import (
     GroupScore,
     Play,
     SignalScore,
+    Window,
 )
 from tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
 RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
-RULE_OWNER_CAPACITY, RULE_PIN_LIMIT = 8, 9
+RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW = 8, 9, 10
 RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
-              "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit")
+              "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit",
+              "window")
 REASON_LIMIT = 255
 _CACHE_PER_SIGNAL = 4096
 _SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
@@ -56,6 +58,9 @@ class Assignment:
     # issue 16: pins past overrides' limit (position -> tier pinned to) and owners.
     over_limit: Mapping[int, int] = field(default_factory=dict)
     owners: Sequence[str | None] = ()
+    # issue 16: outreach windows holding an account (by position) and reason notes.
+    held: Mapping[int, Window] = field(default_factory=dict)
+    notes: Mapping[int, str] = field(default_factory=dict)
 
 
 class DecisionTable(Sequence[Decision]):
@@ -211,7 +216,17 @@ class DecisionTable(Sequence[Decision]):
         return text[: REASON_LIMIT - 1] + "…"
 
     def _rule_phrase(self, i: int, tier: int, code: int) -> str:
+        phrase = self._rule_words(i, tier, code)
+        note = self._a.notes.get(i)
+        return f"{phrase} ({note})" if note else phrase
+
+    def _rule_words(self, i: int, tier: int, code: int) -> str:
         a, model = self._a, self._model
+        if code == RULE_WINDOW:
+            window = a.held[i]
+            label = next((t.label for t in model.triggers if t.name == window.trigger),
+                         window.trigger)
+            return f"held by outreach window from {label} until {window.until.isoformat()}"
         if code == RULE_THRESHOLD:
             return f"score >= {a.bars[tier]:g}"
         if code == RULE_PERCENTILE:

@@ -413,10 +413,17 @@ class _Loader:
                 node.fail("name", f"duplicate trigger name '{name}'")
             conditions = tuple(self._condition(item) for item in node.items("when"))
             then = node.mapping("then")
-            then.keys((), _ACTIONS)
-            if len(then.data) != 1:
+            then.keys((), (*_ACTIONS, "for_days"))
+            actions = [key for key in then.data if key != "for_days"]
+            if len(actions) != 1:
                 then.fail(None, f"needs exactly one action: {', '.join(_ACTIONS)}")
-            action = str(next(iter(then.data)))
+            action = str(actions[0])
+            for_days = None
+            if "for_days" in then.data:
+                if not action.startswith("promote"):
+                    then.fail("for_days", "an outreach window holds a promotion: use it with "
+                                          "promote or promote_to")
+                for_days = then.integer("for_days", minimum=1)
             steps, target = 1, None
             if action in ("promote", "demote"):
                 steps = then.integer(action, minimum=1)
@@ -425,7 +432,7 @@ class _Loader:
                 if target not in tier_ids:
                     then.fail(action, f"unknown tier '{target}' (tiers: {', '.join(tier_ids)})")
             label = node.string("label", name) if node.has("label") else name
-            triggers.append(TriggerSpec(name, label, conditions, action, steps, target))
+            triggers.append(TriggerSpec(name, label, conditions, action, steps, target, for_days))
         return tuple(triggers)
 
     def _condition(self, node: _Node) -> Condition:

@@ -113,6 +113,8 @@ class TriggerSpec:
     action: str
     steps: int = 1
     target: str | None = None
+    # issue 16: a promotion held for this many days (an outreach window), then released.
+    for_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

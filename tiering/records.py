@@ -57,6 +57,21 @@ class AccountHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """An outreach window: ``trigger`` promoted the account to ``tier`` on ``opened``.
+
+    The account holds ``tier`` while the run's day is before ``until``; from ``until``
+    on it returns to what its score earns. ``sync`` stores the windows a run returns
+    and hands them to the next run (issue 16).
+    """
+
+    trigger: str
+    tier: str
+    opened: date
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
 class TaskTemplate:
     """A task a play creates when an account enters its tier.
 
@@ -171,3 +186,8 @@ class RunStats:
 class TieringResult:
     decisions: Sequence[Decision]
     stats: RunStats
+    # issue 16: the outreach windows to keep for the next run, by account key, and
+    # the windows that opened / ended in this run (for the report and the review pack).
+    windows: Mapping[str, Window] = field(default_factory=dict)
+    windows_opened: Mapping[str, Window] = field(default_factory=dict)
+    windows_ended: Mapping[str, Window] = field(default_factory=dict)

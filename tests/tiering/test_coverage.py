@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from tests.tiering.conftest import BASE_MODEL, NOW, account, model
 from tiering import ModelError, TieringModel, parse_model, tier_accounts
-from tiering.records import AccountInput
+from tiering.records import AccountHistory, AccountInput, Decision, Window
 
 
 def with_tiers(tiers: str, extra: str = "") -> TieringModel:
@@ -166,3 +167,67 @@ def test_the_rebalance_proposal_moves_overflow_to_owners_with_room_in_the_same_g
 
     assert [("c", "u1", "u3", "tier_1")] == [
         (mv.account, mv.from_owner, mv.to_owner, mv.tier) for mv in moves]
+
+
+WINDOWED = """\
+triggers:
+  - name: intent_spike
+    label: intent spike
+    when:
+      - {field: intent_surge, is: true}
+    then: {promote: 1, for_days: 60}
+stability:
+  hysteresis_points: 5
+  min_dwell_days: 90
+"""
+
+
+def _run(m: TieringModel, surge: bool, day: int, windows: dict[str, Window],
+         history: dict[str, AccountHistory]
+         ) -> tuple[Decision, dict[str, Window], dict[str, AccountHistory]]:
+    now = NOW + timedelta(days=day)
+    result = tier_accounts(m, [account("a", 65, intent_surge=surge)], history, now, windows)
+    (decision,) = list(result.decisions)
+    since = history["a"].tier_since if history and history["a"].tier == decision.tier else now
+    return decision, dict(result.windows), {"a": AccountHistory(decision.tier, since)}
+
+
+def test_an_outreach_window_holds_the_promotion_then_ends_with_the_reason() -> None:
+    m = model(WINDOWED)
+
+    first, windows, history = _run(m, True, 0, {}, {})
+    assert ("tier_1", "trigger:intent_spike") == (first.tier, first.rule)
+    assert "window until 2027-01-23" in first.reason
+    assert {"a"} == set(windows)
+
+    held, windows, history = _run(m, False, 30, windows, history)
+    assert ("tier_1", "window") == (held.tier, held.rule)
+    assert "held by outreach window from intent spike until 2027-01-23" in held.reason
+
+    ended, windows, history = _run(m, False, 60, windows, history)
+    assert "tier_2" == ended.tier
+    assert "window from intent spike ended 2027-01-23" in ended.reason
+    assert {} == windows
+
+
+def test_a_trigger_still_firing_after_its_window_does_not_renew_it_until_it_stops_once() -> None:
+    m = model(WINDOWED)
+    _first, windows, history = _run(m, True, 0, {}, {})
+
+    ended, windows, history = _run(m, True, 61, windows, history)
+    assert "tier_2" == ended.tier
+    assert {"a"} == set(windows)
+
+    _quiet, windows, history = _run(m, False, 62, windows, history)
+    assert {} == windows
+    again, windows, history = _run(m, True, 63, windows, history)
+    assert ("tier_1", "trigger:intent_spike") == (again.tier, again.rule)
+    assert {"a"} == set(windows)
+
+
+def test_for_days_only_holds_promotions() -> None:
+    with pytest.raises(ModelError) as caught:
+        model("triggers:\n  - name: t\n    when:\n      - {field: intent_surge, is: true}\n"
+              "    then: {demote: 1, for_days: 30}\n")
+
+    assert "triggers[0].then.for_days: an outreach window holds a promotion" in str(caught.value)
