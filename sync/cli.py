@@ -554,6 +554,7 @@ def _not_found(store: Any, account: str) -> NoReturn:
 @click.pass_obj
 def explain(ctx: Context, account: str) -> None:
     """Explain the tier of ACCOUNT (key, domain or CRM id) from the last pulled data."""
+    from sync.coverage.windows import load_windows
     from tiering import tier_accounts
 
     settings = ctx.settings()
@@ -565,7 +566,8 @@ def explain(ctx: Context, account: str) -> None:
         _not_found(store, account)
     now = datetime.now(UTC)
     accounts = merge_accounts(store.snapshots(), settings.primary, now.date())
-    result = tier_accounts(model, to_inputs(accounts), store.histories(now), now)
+    windows = load_windows(store.engine)  # issue 16: explain shows outreach windows
+    result = tier_accounts(model, to_inputs(accounts), store.histories(now), now, windows)
     decision = next(d for d in result.decisions if d.key == key)
     try:
         from tiering.explain import format_decision

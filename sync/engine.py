@@ -28,6 +28,7 @@ from connectors.base import (
     TaskRequest,
 )
 from sync.apply import StopRequested, check_stop, ensure_tasks, write_updates
+from sync.coverage.windows import load_windows, save_windows
 from sync.customers import decide_customers, history_decisions, split_histories
 from sync.exits import classify
 from sync.merge import account_key, apply_overrides, detect_hand_edits, merge_accounts, to_inputs
@@ -212,6 +213,7 @@ class SyncEngine:
             # Same history table, keys "customer:<account key>".
             recorded = {**decisions, **{d.key: d for d in history_decisions(customers.values())}}
         self.record(report.run_id, now, recorded, pulled, overrides)
+        save_windows(self.store.engine, result.windows)  # issue 16: windows survive runs
         report.errors.extend(failures)
         report.status = "partial" if failures else "ok"
         if failures:
@@ -347,7 +349,9 @@ class SyncEngine:
         histories, customers = split_histories(self.store.histories(now))
         # No tier history yet for a target: its go-live run (entry tasks held, see plan).
         report.first_run, report.first_customer_run = not histories, not customers
-        result = self.tier_accounts(self.model, to_inputs(accounts), histories, now)
+        # issue 16: outreach windows kept by the last recorded run.
+        windows = load_windows(self.store.engine)
+        result = self.tier_accounts(self.model, to_inputs(accounts), histories, now, windows)
         decisions = {d.key: d for d in result.decisions}
         return accounts, decisions, result, overrides
 
@@ -643,6 +647,8 @@ class SyncEngine:
         report.over_capacity = {t.tier: t.accounts - t.capacity for t in stats.per_tier
                                 if t.capacity is not None and t.accounts > t.capacity}
         report.pins_over_limit = dict(stats.pins_over_limit_per_tier)
+        report.windows_opened = {k: w.until.isoformat() for k, w in result.windows_opened.items()}
+        report.windows_ended = {k: w.until.isoformat() for k, w in result.windows_ended.items()}
         report.tier_changes = sum(
             1 for d in decisions.values() if d.changed and d.previous_tier is not None
         )

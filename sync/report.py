@@ -76,6 +76,9 @@ class RunReport:
     capacity_notes: list[str] = field(default_factory=list)
     over_capacity: dict[str, int] = field(default_factory=dict)
     pins_over_limit: dict[str, int] = field(default_factory=dict)
+    # issue 16: outreach windows opened / ended this run (account key -> end day).
+    windows_opened: dict[str, str] = field(default_factory=dict)
+    windows_ended: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -174,6 +177,9 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
         )
         lines.append(f"  {system}: not mapped: {names} (scored as missing)")
     lines.extend(f"  capacity: {note}" for note in report.capacity_notes)  # issue 16
+    if report.windows_opened or report.windows_ended:
+        lines.append(f"  outreach windows: {len(report.windows_opened)} opened, "
+                     f"{len(report.windows_ended)} ended")
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
     if report.invalid_values:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sync.coverage.windows import load_windows
 from sync.customers import split_histories
 from sync.merge import merge_accounts, to_inputs
 from sync.records import MergedAccount
@@ -34,4 +35,5 @@ def tiered(store: StateStore, model: TieringModel, primary: str, now: datetime,
     """Tier the stored population with ``tier`` (``tiering.tier_accounts``) at ``now``."""
     accounts = merge_accounts(store.snapshots(), primary, now.date())
     prospects, _customers = split_histories(store.histories(now))
-    return Population(model, accounts, tier(model, to_inputs(accounts), prospects, now))
+    windows = load_windows(store.engine)
+    return Population(model, accounts, tier(model, to_inputs(accounts), prospects, now, windows))
