@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,20 @@ def test_for_days_only_holds_promotions() -> None:
               "    then: {demote: 1, for_days: 30}\n")
 
     assert "triggers[0].then.for_days: an outreach window holds a promotion" in str(caught.value)
+
+
+def test_the_default_model_shows_per_owner_capacity_and_a_commented_windowed_trigger() -> None:
+    bundled = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
+    text = bundled.read_text(encoding="utf-8")
+
+    assert 20 == parse_model(text).tiers[0].per_owner_capacity
+    uncommented = (text.replace("  # - name: exec_hire", "  - name: exec_hire")
+                   .replace("  #   label: new executive", "    label: new executive")
+                   .replace("  #   when:\n  #     - {field: exec_hire_date",
+                            "    when:\n      - {field: exec_hire_date")
+                   .replace("  #   then: {promote: 1, for_days: 60}",
+                            "    then: {promote: 1, for_days: 60}")
+                   .replace("  payment_risk: string", "  payment_risk: string\n"
+                            "  exec_hire_date: date"))
+    windowed = parse_model(uncommented)
+    assert 60 == next(t for t in windowed.triggers if t.name == "exec_hire").for_days
