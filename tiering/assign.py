@@ -38,6 +38,7 @@ from tiering.decisions import (
     RULE_OWNER_CAPACITY,
     RULE_PERCENTILE,
     RULE_PIN_LIMIT,
+    RULE_PIPELINE,
     RULE_THRESHOLD,
     RULE_TRIGGER,
     RULE_UNQUALIFIED,
@@ -47,6 +48,7 @@ from tiering.decisions import (
 )
 from tiering.model import Condition, TieringModel, TriggerSpec
 from tiering.records import (
+    PIPELINE,
     UNQUALIFIED,
     AccountHistory,
     AccountInput,
@@ -126,6 +128,14 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         over_limit = _limit_pins(model, scores, keys, final, rule, pinned, before_pins)
     over_keys = tuple(keys[i] for i, _tier in over_limit)
 
+    if model.pipeline is not None:
+        # issue 16: accounts in an active deal leave the ladder before capacity is counted.
+        deal = np.ones(n, dtype=np.bool_)
+        for condition in model.pipeline.conditions:
+            deal &= _condition_mask(condition, columns, scores, keys, history, now)
+        final[deal] = count + 1
+        rule[deal] = RULE_PIPELINE
+        pinned[deal] = False
     owners = [account.owner for account in accounts]
     owner_overflow = _apply_capacity(model, scores, keys, owners, final, rule, pinned)
 
@@ -429,11 +439,14 @@ def _owner_load(model: TieringModel, owners: Sequence[str | None], final: IntArr
 def _stats(model: TieringModel, final: IntArray, previous: IntArray,
            rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
     count = len(model.tiers)
-    per_tier_counts = np.bincount(final, minlength=count + 1)
+    per_tier_counts = np.bincount(final, minlength=count + 2)
     per_tier = tuple(TierStats(tier.id, tier.label, int(per_tier_counts[i]), tier.capacity)
                      for i, tier in enumerate(model.tiers))
     per_tier += (TierStats(UNQUALIFIED, model.tier_labels()[UNQUALIFIED],
                            int(per_tier_counts[count]), None),)
+    if model.pipeline is not None:
+        per_tier += (TierStats(PIPELINE, model.pipeline.label, int(per_tier_counts[count + 1]),
+                               None),)
     known = previous != NO_TIER
     tiered_before = int(np.count_nonzero(known))
     changed = int(np.count_nonzero(known & (final != previous)))
@@ -451,6 +464,6 @@ def _stats(model: TieringModel, final: IntArray, previous: IntArray,
     return RunStats(
         accounts=len(final), per_tier=per_tier,
         promotions=int(np.count_nonzero(known & (final < previous))),
-        demotions=int(np.count_nonzero(known & (final > previous))),
+        demotions=int(np.count_nonzero(known & (final > previous) & (final <= count))),
         volatility=changed / tiered_before if tiered_before else 0.0,
         rules=rules)

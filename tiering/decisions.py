@@ -21,6 +21,7 @@ import numpy.typing as npt
 from tiering.distance import next_tier_phrase
 from tiering.model import TieringModel
 from tiering.records import (
+    PIPELINE,
     UNQUALIFIED,
     AccountInput,
     Decision,
@@ -34,10 +35,10 @@ from tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
 RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
-RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW = 8, 9, 10
+RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW, RULE_PIPELINE = 8, 9, 10, 11
 RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
               "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit",
-              "window")
+              "window", "pipeline")
 REASON_LIMIT = 255
 _CACHE_PER_SIGNAL = 4096
 _SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
@@ -73,11 +74,14 @@ class DecisionTable(Sequence[Decision]):
         self._table = table
         self._a = assignment
         self._today = now.date()
-        self._ids = (*model.tier_ids(), UNQUALIFIED)
-        labels = model.tier_labels()
+        # issue 16: index len(tiers) + 1 is the pipeline state (when the model has one).
+        self._ids = (*model.tier_ids(), UNQUALIFIED, PIPELINE)
+        labels = {PIPELINE: "Active pipeline", **model.tier_labels()}
         self._labels = tuple(labels[tier_id] for tier_id in self._ids)
         self._titles = tuple(_title(tier_id, labels[tier_id]) for tier_id in self._ids)
-        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None)
+        pipeline_play = model.pipeline.play if model.pipeline is not None else None
+        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None,
+                                                pipeline_play)
         signals = table.signals
         self._fields = tuple(signal.field for signal in signals)
         self._max_points = tuple(round(signal.weight, 2) for signal in signals)
@@ -222,6 +226,8 @@ class DecisionTable(Sequence[Decision]):
 
     def _rule_words(self, i: int, tier: int, code: int) -> str:
         a, model = self._a, self._model
+        if code == RULE_PIPELINE:
+            return "open deal: prospecting plays paused until it closes"
         if code == RULE_WINDOW:
             window = a.held[i]
             label = next((t.label for t in model.triggers if t.name == window.trigger),

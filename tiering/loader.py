@@ -27,6 +27,7 @@ from tiering.model import (
     GroupSpec,
     Overrides,
     OwnerGroup,
+    PipelineSpec,
     SignalSpec,
     Stability,
     TieringModel,
@@ -220,7 +221,8 @@ class _Loader:
 
     def model(self, root: _Node) -> TieringModel:
         root.keys(("version", "fields", "groups", "tiers"),
-                  ("overrides", "triggers", "stability", "plays", "owner_groups"))
+                  ("overrides", "triggers", "stability", "plays", "owner_groups",
+                   "pipeline"))
         version = root.raw("version")
         if isinstance(version, bool) or str(version) not in SUPPORTED_VERSIONS:
             root.fail("version", f"unsupported version {version!r} "
@@ -246,9 +248,18 @@ class _Loader:
             overrides = Overrides(node.boolean("enabled", True),
                                   node.boolean("honour_expiry", True), count, share)
         owner_groups = _owner_groups(root, tiers)
+        pipeline = None
+        if root.has("pipeline"):
+            node = root.mapping("pipeline")
+            node.keys(("when",), ("label", "play"))
+            pipeline = PipelineSpec(
+                node.string("label", "Active pipeline") if node.has("label") else
+                "Active pipeline", tuple(self._condition(c) for c in node.items("when")),
+                self._play(node.mapping("play")) if node.has("play") else None)
         return TieringModel(version=str(version), fields=dict(self.fields), groups=groups,
                             tiers=tiers, triggers=triggers, stability=stability,
-                            overrides=overrides, source=self.file, owner_groups=owner_groups)
+                            overrides=overrides, source=self.file, owner_groups=owner_groups,
+                            pipeline=pipeline)
 
     def _fields(self, node: _Node) -> dict[str, str]:
         if not node.data:
@@ -380,29 +391,31 @@ class _Loader:
         for tier_id in node.data:
             if tier_id not in ids:
                 node.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
-            play = node.mapping(tier_id)
-            play.keys(("name", "motion", "sla_hours"), ("tasks", "budget_per_account"))
-            tasks = []
-            for task in play.items("tasks", allow_empty=True):
-                task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
-                owner = task.string("owner", "account_owner")
-                if not _OWNER.match(owner):
-                    task.fail("owner", f"'{owner}' must be account_owner, "
-                                       "user:<id> or queue:<name>")
-                priority = task.string("priority", "normal")
-                if priority not in _PRIORITIES:
-                    task.fail("priority", f"must be one of: {', '.join(_PRIORITIES)}")
-                tasks.append(TaskTemplate(task.string("subject"),
-                                          task.integer("due_business_days", minimum=0),
-                                          owner, priority,
-                                          task.string("body", "") if task.has("body") else ""))
-            budget = (play.number("budget_per_account", lo=0.0)
-                      if play.has("budget_per_account") else None)
-            plays[tier_id] = Play(play.string("name"), play.string("motion"),
-                                  play.integer("sla_hours", minimum=1), tuple(tasks), budget)
+            plays[tier_id] = self._play(node.mapping(tier_id))
         return tuple(TierSpec(tier.id, tier.label, tier.min_score, tier.top_percent,
                               tier.capacity, plays.get(tier.id), tier.per_owner_capacity)
                      for tier in tiers)
+
+    def _play(self, play: _Node) -> Play:
+        play.keys(("name", "motion", "sla_hours"), ("tasks", "budget_per_account"))
+        tasks = []
+        for task in play.items("tasks", allow_empty=True):
+            task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
+            owner = task.string("owner", "account_owner")
+            if not _OWNER.match(owner):
+                task.fail("owner", f"'{owner}' must be account_owner, "
+                                   "user:<id> or queue:<name>")
+            priority = task.string("priority", "normal")
+            if priority not in _PRIORITIES:
+                task.fail("priority", f"must be one of: {', '.join(_PRIORITIES)}")
+            tasks.append(TaskTemplate(task.string("subject"),
+                                      task.integer("due_business_days", minimum=0),
+                                      owner, priority,
+                                      task.string("body", "") if task.has("body") else ""))
+        budget = (play.number("budget_per_account", lo=0.0)
+                  if play.has("budget_per_account") else None)
+        return Play(play.string("name"), play.string("motion"),
+                    play.integer("sla_hours", minimum=1), tuple(tasks), budget)
 
     def _triggers(self, root: _Node, tier_ids: tuple[str, ...]) -> tuple[TriggerSpec, ...]:
         triggers: list[TriggerSpec] = []

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from tiering.records import UNQUALIFIED, Play
+from tiering.records import PIPELINE, UNQUALIFIED, Play
 
 FIELD_TYPES = ("number", "string", "bool", "date", "list")
 SIGNAL_KINDS = ("range", "category", "contains_any", "bool", "recency")
@@ -118,6 +118,19 @@ class TriggerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PipelineSpec:
+    """The ``pipeline`` state: entered while every condition holds (an open deal).
+
+    Accounts in pipeline leave the tier ladder (no capacity seat, no prospecting
+    tasks) and get ``play``; when the conditions stop holding they are tiered afresh.
+    """
+
+    label: str
+    conditions: tuple[Condition, ...]
+    play: Play | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Stability:
     hysteresis_points: float = 0.0
     min_dwell_days: float = 0.0
@@ -172,10 +185,13 @@ class TieringModel:
     overrides: Overrides = Overrides()
     source: str = ""
     owner_groups: tuple[OwnerGroup, ...] = ()
+    pipeline: PipelineSpec | None = None
 
     def tier_labels(self) -> dict[str, str]:
         labels = {tier.id: tier.label for tier in self.tiers}
         labels[UNQUALIFIED] = "Unqualified"
+        if self.pipeline is not None:
+            labels[PIPELINE] = self.pipeline.label
         return labels
 
     def tier_ids(self) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ from datetime import date, datetime
 FieldValue = float | str | bool | date | tuple[str, ...] | None
 
 UNQUALIFIED = "unqualified"
+# issue 16: the state outside the tier ladder for accounts in an active deal.
+PIPELINE = "pipeline"
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,3 +249,26 @@ def test_the_default_model_shows_per_owner_capacity_and_a_commented_windowed_tri
                             "  exec_hire_date: date"))
     windowed = parse_model(uncommented)
     assert 60 == next(t for t in windowed.triggers if t.name == "exec_hire").for_days
+
+
+def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_when_it_closes(
+) -> None:
+    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 1}\n"
+             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    pipeline = ("pipeline:\n  label: Active pipeline\n  when:\n"
+                "    - {field: web_visits, at_least: 1}\n"
+                "  play: {name: Deal support, motion: Help close, sla_hours: 24}\n")
+    m = with_tiers(tiers, pipeline)
+
+    dealing = tier_accounts(m, [account("deal", 99, web_visits=2.0), account("b", 90)], {}, NOW)
+    by_key = {d.key: d for d in dealing.decisions}
+    assert ("pipeline", "pipeline") == (by_key["deal"].tier, by_key["deal"].rule)
+    assert "Deal support" == by_key["deal"].play.name  # type: ignore[union-attr]  # has a play
+    assert "tier_1" == by_key["b"].tier  # the deal does not take Strategic's one seat
+    assert {"pipeline": 1} == {t.tier: t.accounts for t in dealing.stats.per_tier
+                               if t.tier == "pipeline"}
+
+    history = {"deal": AccountHistory("pipeline", NOW), "b": AccountHistory("tier_1", NOW)}
+    closed = tier_accounts(m, [account("deal", 99), account("b", 90)], history, NOW)
+    back = next(d for d in closed.decisions if d.key == "deal")
+    assert ("tier_1", "pipeline") == (back.tier, back.previous_tier)

@@ -131,7 +131,7 @@ BAD_MODELS = [
      "model.yaml:29: triggers[1].name: duplicate trigger name 'quiet'"),
     ("plays:\n", "play:\n",
      "model.yaml:29: play: unknown key (expected one of: version, fields, groups, tiers, "
-     "overrides, triggers, stability, plays, owner_groups)"),
+     "overrides, triggers, stability, plays, owner_groups, pipeline)"),
     ("    then: {demote_to: tier_2}", "    then: {demote_to: tier_2, promote: 1}",
      "model.yaml:28: triggers[0].then: needs exactly one action: "
      "promote, demote, promote_to, demote_to"),
