@@ -1,4 +1,4 @@
-"""Issue 16 commands: ``tierwise owners`` (capacity report) and ``tierwise export audiences``.
+"""Issue 16 commands: ``tierwise owners``, ``tierwise export audiences``, ``tierwise review``.
 
 Both read the state store only (the data the last run pulled) and tier it with the
 same pure function the run uses; run ``tierwise run`` first. They are registered on
@@ -18,14 +18,19 @@ import click
 
 from sync import bootstrap as boot
 from sync.cli import Context, emit, handled, json_option, main
-from sync.coverage import audiences, owners
+from sync.coverage import audiences, owners, review
 from sync.coverage.population import Population, tiered
 from sync.exits import NotFoundError
+from sync.state import StateStore
 
 FORMATS = ("text", "json", "csv", "html")
 
 
-def _population(ctx: Context) -> Population:
+def _population(ctx: Context, now: datetime | None = None) -> Population:
+    return _loaded(ctx, now or datetime.now(UTC))[1]
+
+
+def _loaded(ctx: Context, now: datetime) -> tuple[StateStore, Population]:
     from tiering import tier_accounts
 
     settings = ctx.settings()
@@ -34,7 +39,38 @@ def _population(ctx: Context) -> Population:
         store = boot.build_store(settings)
     if not store.snapshots():
         raise NotFoundError("the state store holds no accounts yet: run `tierwise run` first")
-    return tiered(store, model, settings.primary, datetime.now(UTC), tier_accounts)
+    return store, tiered(store, model, settings.primary, now, tier_accounts)
+
+
+@main.command("review")
+@click.option("--since", default="90d", show_default=True,
+              help="Start of the review period: 90d (days back) or a date (2026-09-01).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the pack to this file instead of stdout.")
+@json_option
+@click.pass_obj
+def review_cmd(ctx: Context, since: str, fmt: str, out: Path | None) -> None:
+    """The quarterly review pack: moves and why, near-boundary accounts, expiring pins,
+    capacity use, outreach windows, quiet Tier 1 accounts (the monthly spot check)."""
+    now = datetime.now(UTC)
+    try:
+        start = review.parse_since(since, now)
+    except ValueError:
+        raise click.BadParameter("use 90d (days back) or a date such as 2026-09-01",
+                                 param_hint="--since") from None
+    store, population = _loaded(ctx, now)
+    pack = review.build(store, population, start, now)
+    fmt = "json" if ctx.as_json else fmt
+    if fmt == "json":
+        text = json.dumps(review.to_json(pack), indent=2)
+    else:
+        text = {"text": review.to_text, "csv": review.to_csv, "html": review.to_html}[fmt](pack)
+    if out is not None:
+        out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        click.echo(f"review pack written to {out}")
+    else:
+        click.echo(text)
 
 
 @main.command("owners")

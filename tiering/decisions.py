@@ -155,7 +155,15 @@ class DecisionTable(Sequence[Decision]):
             previous_tier=previous, score=score, rule=rule,
             reason=self._reason(i, tier, score, code, groups, next_tier),
             play=self._plays[tier], groups=groups, missing_signals=missing,
-            next_tier=next_tier, owner=self._accounts[i].owner)
+            next_tier=next_tier, owner=self._accounts[i].owner,
+            points_to_next=self._gap(tier, score, code),
+            margin=(round(score - float(self._a.bars[tier]), 2)
+                    if tier < len(self._model.tiers) else None))
+
+    def _gap(self, tier: int, score: float, code: int) -> float | None:
+        if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
+            return None
+        return round(float(self._a.bars[tier - 1]) - score, 2)
 
     def _next_tier(self, i: int, tier: int, score: float) -> str:
         """What would lift the account one tier (see ``tiering.distance``)."""

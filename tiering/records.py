@@ -138,6 +138,10 @@ class Decision:
     # issue 16: what would move the account up a tier ("" in the top tier).
     next_tier: str = ""
     owner: str | None = None
+    # Points the score needs to reach the next tier's bar, and points it sits above its
+    # own tier's bar (None where they do not apply): "near a boundary" in the review pack.
+    points_to_next: float | None = None
+    margin: float | None = None
 
     @property
     def changed(self) -> bool:

@@ -8,6 +8,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,11 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("TIERWISE_REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.chdir(tmp_path)
     text = BUNDLED.read_text(encoding="utf-8")
-    text = text.replace("    top_percent: 5\n    capacity: 100\n",
-                        f"    top_percent: 5\n    capacity: 100\n"
-                        f"    per_owner_capacity: {TIER_1_CAP}\n", 1)
+    text = text.replace("    per_owner_capacity: 20 ", f"    per_owner_capacity: {TIER_1_CAP} ", 1)
     text = text.replace("    top_percent: 20\n",
                         f"    top_percent: 20\n    per_owner_capacity: {TIER_2_CAP}\n", 1)
     text = text.replace("  honour_expiry: true\n", "  honour_expiry: true\n  max_per_tier: 2\n", 1)
-    text = text.replace("    sla_hours: 24\n", "    sla_hours: 24\n    budget_per_account: 50\n", 1)
+    text = text.replace("    # budget_per_account: 50 ", "    budget_per_account: 50 ", 1)
     (tmp_path / "model.yaml").write_text(text, encoding="utf-8")
     return tmp_path
 
@@ -150,3 +149,44 @@ def test_explain_says_what_would_move_an_account_up_a_tier(
     assert 0 == shown.exit_code, shown.output
     assert "next tier:     +" in shown.output
     assert "pts to Tier 2 Core" in shown.output
+
+
+def test_the_review_pack_lists_moves_expiring_pins_capacity_and_quiet_tier_1_accounts(
+    sandbox: Sandbox, env: Path
+) -> None:
+    accounts = sandbox.salesforce.objects["Account"]
+    pinned = sorted(accounts)[0]
+    soon = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    accounts[pinned]["Tierwise_Tier_Override__c"] = "tier_2"
+    accounts[pinned]["Tierwise_Override_Until__c"] = soon
+    ran = tierwise("run", "--full")
+    assert 0 == ran.exit_code, ran.output[-600:]
+
+    shown = tierwise("review", "--since", "90d", "--json")
+
+    assert 0 == shown.exit_code, shown.output
+    pack = json.loads(shown.stdout)
+    assert len(accounts) == len({m["account"] for m in pack["moves"]})
+    assert all("(new)" == m["from"] and m["why"] for m in pack["moves"])
+    (pin,) = [o for o in pack["overrides"] if o["source"] == "pin"]
+    assert ("tier_2", soon, "expires in 5 days") == (pin["tier"], pin["until"], pin["state"])
+    tier_1 = [r for r in pack["capacity"] if r["tier"] == "tier_1" and r["owner"] != "(all)"]
+    assert tier_1
+    assert all(str(TIER_1_CAP) == r["cap"] for r in tier_1)
+    today = datetime.now(UTC).date()
+    quiet = {a["Id"] for a in accounts.values() if a["Tierwise_Tier__c"] == "tier_1"
+             and (not a.get("LastActivityDate")
+                  or (today - date.fromisoformat(str(a["LastActivityDate"])[:10])).days >= 30)}
+    names = {a["Name"] for a in accounts.values() if a["Id"] in quiet}
+    assert names == {q["name"] for q in pack["tier1_quiet"]}
+    assert all(float(n["points"]) <= 3 for n in pack["near_boundary"])
+
+    as_html = tierwise("review", "--format", "html", "--out", "review.html")
+    assert 0 == as_html.exit_code
+    page = (env / "review.html").read_text(encoding="utf-8")
+    assert "Tier 1 accounts with no activity in 30 days" in page
+    as_csv = tierwise("review", "--format", "csv", "--out", "review.csv")
+    assert 0 == as_csv.exit_code
+    with (env / "review.csv").open(encoding="utf-8") as handle:
+        sections = {row["section"] for row in csv.DictReader(handle)}
+    assert {"moves", "capacity", "overrides"} <= sections
