@@ -1,4 +1,4 @@
-"""Issue 16 commands: ``tierwise owners``, ``tierwise export audiences``, ``tierwise review``.
+"""Issue 16 commands: ``owners``, ``export audiences``, ``review`` and ``spend``.
 
 Both read the state store only (the data the last run pulled) and tier it with the
 same pure function the run uses; run ``tierwise run`` first. They are registered on
@@ -10,7 +10,8 @@ outcome commands' module).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,57 @@ def audiences_cmd(ctx: Context, out: Path) -> None:
             click.echo(f"warning: {item.warning}", err=True)
     emit(ctx, {"out": str(out), "tiers": audiences.summary_rows(lists)},
          audiences.to_text(lists, out))
+
+
+@main.command("spend")
+@click.option("--since", default=None, help="Period start, YYYY-MM-DD (default: a year back).")
+@click.option("--until", default=None, help="Period end, YYYY-MM-DD (default: today).")
+@json_option
+@click.pass_obj
+def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
+    """Planned spend per tier (plays' budget_per_account) and, with outcomes, pipeline and
+    won revenue per unit of spend, also beyond the untiered baseline.
+
+    The outcomes are `tierwise report`'s (deals pulled live, tiers as recorded at the
+    period's end); this adds the spend columns to them.
+    """
+    from sync.outcomes.backtest import end_of
+    from sync.outcomes.data import tier_of, tiers_as_of
+    from sync.outcomes.report import BASELINE, build_report
+    from sync.outcomes_cli import _load
+    from tiering.records import UNQUALIFIED
+    from tiering.spend import TierOutcome, spend_rows
+
+    today = datetime.now(UTC).date()
+    try:
+        end = date.fromisoformat(until) if until else today
+        start = date.fromisoformat(since) if since else end - timedelta(days=365)
+    except ValueError:
+        raise click.BadParameter("dates are YYYY-MM-DD") from None
+    loaded = _load(ctx, today)
+    points = tiers_as_of(loaded.store, end_of(end))
+    model = loaded.model
+    result = build_report(
+        tiers={k: tier_of(points, k) for k in loaded.keys},
+        scores={k: p.score for k, p in points.items()}, deals=loaded.deals,
+        labels=model.tier_labels(), tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
+        min_scores={t.id: t.min_score for t in model.tiers}, since=start, until=end)
+    outcomes = {r.tier: TierOutcome(r.accounts, r.new_pipeline, r.revenue) for r in result.rows}
+    budgets = {t.id: (t.play.budget_per_account if t.play else None) for t in model.tiers}
+    rows = spend_rows(budgets, outcomes, outcomes.get(BASELINE))
+    lines = [f"planned spend per tier, outcomes {start} .. {end} (baseline: untiered accounts)"]
+    for row in rows:
+        spend = "-" if row.planned_spend is None else f"{row.planned_spend:,.0f}"
+        lines.append(f"  {row.tier:<8} {row.accounts:>6} accounts  spend {spend:>10}  "
+                     f"pipeline/spend {_num(row.pipeline_per_spend)}  "
+                     f"revenue/spend {_num(row.revenue_per_spend)}  "
+                     f"beyond baseline {_num(row.incremental_pipeline_per_spend)} / "
+                     f"{_num(row.incremental_revenue_per_spend)}")
+    total = sum(r.planned_spend or 0.0 for r in rows)
+    lines.append(f"  planned spend, all tiers: {total:,.0f}")
+    emit(ctx, {"since": start.isoformat(), "until": end.isoformat(),
+               "tiers": [asdict(r) for r in rows], "planned_spend": total}, "\n".join(lines))
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"

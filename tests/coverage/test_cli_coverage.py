@@ -190,3 +190,23 @@ def test_the_review_pack_lists_moves_expiring_pins_capacity_and_quiet_tier_1_acc
     with (env / "review.csv").open(encoding="utf-8") as handle:
         sections = {row["section"] for row in csv.DictReader(handle)}
     assert {"moves", "capacity", "overrides"} <= sections
+
+
+def test_spend_adds_planned_spend_and_returns_per_unit_to_the_outcome_report(
+    sandbox: Sandbox, env: Path
+) -> None:
+    assert 0 == tierwise("run", "--full").exit_code
+    outcome = tierwise("report", "--json")
+    assert 0 == outcome.exit_code, outcome.output
+    tier_1 = next(r for r in json.loads(outcome.stdout)["tiers"] if r["tier"] == "tier_1")
+
+    shown = tierwise("spend", "--json")
+
+    assert 0 == shown.exit_code, shown.output
+    rows = {r["tier"]: r for r in json.loads(shown.stdout)["tiers"]}
+    spend = tier_1["accounts"] * 50.0
+    assert (50.0, spend) == (rows["tier_1"]["budget_per_account"],
+                             rows["tier_1"]["planned_spend"])
+    assert round(tier_1["new_pipeline"] / spend, 2) == rows["tier_1"]["pipeline_per_spend"]
+    assert round(tier_1["revenue"] / spend, 2) == rows["tier_1"]["revenue_per_spend"]
+    assert rows["tier_2"]["planned_spend"] is None

@@ -272,3 +272,20 @@ def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_whe
     closed = tier_accounts(m, [account("deal", 99), account("b", 90)], history, NOW)
     back = next(d for d in closed.decisions if d.key == "deal")
     assert ("tier_1", "pipeline") == (back.tier, back.previous_tier)
+
+
+def test_spend_per_tier_and_what_it_bought_over_the_untiered_baseline() -> None:
+    from tiering.spend import TierOutcome, spend_rows
+
+    rows = spend_rows({"tier_1": 50.0, "tier_2": None},
+                      {"tier_1": TierOutcome(10, 30000.0, 10000.0),
+                       "tier_2": TierOutcome(20, 1000.0, 0.0)},
+                      TierOutcome(100, 50000.0, 10000.0))
+
+    first, second = rows
+    assert (500.0, 60.0, 20.0) == (first.planned_spend, first.pipeline_per_spend,
+                                   first.revenue_per_spend)
+    # (3,000 - 500 pipeline per account) / 50 per account; (1,000 - 100) / 50
+    assert (50.0, 18.0) == (first.incremental_pipeline_per_spend,
+                            first.incremental_revenue_per_spend)
+    assert (None, None) == (second.planned_spend, second.incremental_pipeline_per_spend)
