@@ -137,7 +137,8 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         rule[deal] = RULE_PIPELINE
         pinned[deal] = False
     owners = [account.owner for account in accounts]
-    owner_overflow = _apply_capacity(model, scores, keys, owners, final, rule, pinned)
+    fields_of = [account.fields for account in accounts]
+    owner_overflow = _apply_capacity(model, scores, keys, owners, fields_of, final, rule, pinned)
 
     assignment = Assignment(
         tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
@@ -150,7 +151,7 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
                     pins_over_limit=over_keys,
                     pins_over_limit_per_tier=dict(Counter(
                         model.tiers[tier].id for _i, tier in over_limit)),
-                    owner_load=_owner_load(model, owners, final, owner_overflow))
+                    owner_load=_owner_load(model, owners, fields_of, final, owner_overflow))
     return TieringResult(decisions, stats, windowed.kept, windowed.opened, windowed.ended)
 
 
@@ -355,17 +356,19 @@ def _limit_pins(model: TieringModel, scores: FloatArray, keys: list[str], final:
 
 
 def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
-                    owners: Sequence[str | None], final: IntArray,
-                    rule: npt.NDArray[np.int8], pinned: BoolArray) -> Counter[tuple[str, int]]:
+                    owners: Sequence[str | None], fields_of: Sequence[Mapping[str, object]],
+                    final: IntArray, rule: npt.NDArray[np.int8],
+                    pinned: BoolArray) -> Counter[tuple[str, str, int]]:
     """Per-owner books, then tier-wide capacity, best tier first (overflow cascades).
 
-    Returns how many accounts overflowed out of each (owner, tier) book.
+    Returns how many accounts overflowed out of each (owner, group, tier) book.
     """
-    overflowed: Counter[tuple[str, int]] = Counter()
+    overflowed: Counter[tuple[str, str, int]] = Counter()
     capped = any(tier.per_owner_capacity for tier in model.tiers) or bool(model.owner_groups)
     for index, tier in enumerate(model.tiers):
         if capped:
-            _owner_books(model, index, scores, keys, owners, final, rule, pinned, overflowed)
+            _owner_books(model, index, scores, keys, owners, fields_of, final, rule, pinned,
+                         overflowed)
         if tier.capacity is None:
             continue
         members = final == index
@@ -382,15 +385,17 @@ def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
 
 
 def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list[str],
-                 owners: Sequence[str | None], final: IntArray, rule: npt.NDArray[np.int8],
-                 pinned: BoolArray, overflowed: Counter[tuple[str, int]]) -> None:
-    books: dict[str, list[int]] = {}
+                 owners: Sequence[str | None], fields_of: Sequence[Mapping[str, object]],
+                 final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray,
+                 overflowed: Counter[tuple[str, str, int]]) -> None:
+    books: dict[tuple[str, str], tuple[int | None, list[int]]] = {}
     for i in np.flatnonzero(final == index).tolist():
         owner = owners[i]
-        if owner is not None:
-            books.setdefault(owner, []).append(int(i))
-    for owner, members in books.items():
-        cap, _group = model.owner_cap(owner, index)
+        if owner is None:
+            continue
+        cap, group = model.owner_cap(owner, index, fields_of[i])
+        books.setdefault((owner, group), (cap, []))[1].append(int(i))
+    for (owner, group), (cap, members) in books.items():
         if cap is None or len(members) <= cap:
             continue
         seated = sum(1 for i in members if pinned[i])
@@ -399,7 +404,7 @@ def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list
         for i in ranked[free:]:
             final[i] = index + 1
             rule[i] = RULE_OWNER_CAPACITY
-            overflowed[(owner, index)] += 1
+            overflowed[(owner, group, index)] += 1
 
 
 def _capacity_notes(model: TieringModel, final: IntArray, pinned: BoolArray,
@@ -423,19 +428,30 @@ def _capacity_notes(model: TieringModel, final: IntArray, pinned: BoolArray,
     return tuple(notes)
 
 
-def _owner_load(model: TieringModel, owners: Sequence[str | None], final: IntArray,
-                overflowed: Counter[tuple[str, int]]) -> tuple[OwnerLoad, ...]:
+def _owner_load(model: TieringModel, owners: Sequence[str | None],
+                fields_of: Sequence[Mapping[str, object]], final: IntArray,
+                overflowed: Counter[tuple[str, str, int]]) -> tuple[OwnerLoad, ...]:
     """Every owner's book per tier (owners without accounts in a tier are left out)."""
-    loads: Counter[tuple[str, int]] = Counter()
-    for owner, tier in zip(owners, final.tolist(), strict=True):
+    loads: Counter[tuple[str, str, int]] = Counter()
+    caps: dict[tuple[str, str, int], int | None] = {}
+    for i, (owner, tier) in enumerate(zip(owners, final.tolist(), strict=True)):
         if owner is not None and tier < len(model.tiers):
-            loads[(owner, int(tier))] += 1
+            cap, group = model.owner_cap(owner, int(tier), fields_of[i])
+            loads[(owner, group, int(tier))] += 1
+            caps[(owner, group, int(tier))] = cap
     rows = []
-    for owner, tier in sorted(set(loads) | set(overflowed), key=lambda k: (k[1], k[0])):
-        cap, group = model.owner_cap(owner, tier)
-        rows.append(OwnerLoad(owner, group, model.tiers[tier].id, loads[(owner, tier)], cap,
-                              overflowed[(owner, tier)]))
+    for owner, group, tier in sorted(set(loads) | set(overflowed),
+                                     key=lambda k: (k[2], k[0], k[1])):
+        cap = caps.get((owner, group, tier))
+        if (owner, group, tier) not in caps:
+            cap = model.owner_cap(owner, tier)[0] if not group else next(
+                g.capacity.get(model.tiers[tier].id) for g in model.owner_groups
+                if g.label == group)
+        rows.append(OwnerLoad(owner, group, model.tiers[tier].id, loads[(owner, group, tier)],
+                              cap, overflowed[(owner, group, tier)]))
     return tuple(rows)
+
+
 def _stats(model: TieringModel, final: IntArray, previous: IntArray,
            rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
     count = len(model.tiers)

@@ -12,7 +12,7 @@ overflowed accounts are placed highest score first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tiering.model import TieringModel
@@ -33,13 +33,18 @@ class Move:
 
 
 def propose_rebalance(model: TieringModel, decisions: Sequence[Decision],
-                      loads: Sequence[OwnerLoad]) -> list[Move]:
-    """Moves that would seat overflowed accounts with owners who have room."""
+                      loads: Sequence[OwnerLoad],
+                      fields_of: Mapping[str, Mapping[str, object]] | None = None) -> list[Move]:
+    """Moves that would seat overflowed accounts with owners who have room.
+
+    ``fields_of`` (account key -> fields) places accounts in field-based owner groups.
+    """
+    fields_of = fields_of or {}
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
-    load_of = {(load.owner, load.tier): load.load for load in loads}
+    load_of = {(load.owner, load.group, load.tier): load.load for load in loads}
     owners = sorted({load.owner for load in loads}
                     | {owner for group in model.owner_groups for owner in group.owners})
-    taken: dict[tuple[str, str], int] = {}
+    taken: dict[tuple[str, str, str], int] = {}
     overflowed = sorted((d for d in decisions if d.rule == OWNER_OVERFLOW and d.owner),
                         key=lambda d: (-d.score, d.key))
     moves: list[Move] = []
@@ -49,18 +54,20 @@ def propose_rebalance(model: TieringModel, decisions: Sequence[Decision],
             continue
         earned = model.tiers[here - 1].id
         owner = decision.owner or ""
-        group = model.owner_cap(owner, here - 1)[1]
+        fields = fields_of.get(decision.key)
+        group = model.owner_cap(owner, here - 1, fields)[1]
         candidates: list[tuple[int, str]] = []
         for other in owners:
-            cap, other_group = model.owner_cap(other, here - 1)
+            cap, other_group = model.owner_cap(other, here - 1, fields)
             if other == owner or cap is None or other_group != group:
                 continue
-            free = cap - load_of.get((other, earned), 0) - taken.get((other, earned), 0)
+            book = (other, group, earned)
+            free = cap - load_of.get(book, 0) - taken.get(book, 0)
             if free > 0:
                 candidates.append((free, other))
         if not candidates:
             continue
         _free, best = min(candidates, key=lambda c: (-c[0], c[1]))
-        taken[(best, earned)] = taken.get((best, earned), 0) + 1
+        taken[(best, group, earned)] = taken.get((best, group, earned), 0) + 1
         moves.append(Move(decision.key, decision.score, owner, best, earned))
     return moves

@@ -267,7 +267,7 @@ class DecisionTable(Sequence[Decision]):
         above = tier - 1
         if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
             owner = a.owners[i] if i < len(a.owners) else None
-            cap, group = model.owner_cap(owner, above)
+            cap, group = model.owner_cap(owner, above, self._accounts[i].fields)
             return f"{group or 'owner'} book full ({cap}/{cap} in {self._titles[above]})"
         capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
         phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"

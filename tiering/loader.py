@@ -247,7 +247,7 @@ class _Loader:
             count, share = _pin_limit(node)
             overrides = Overrides(node.boolean("enabled", True),
                                   node.boolean("honour_expiry", True), count, share)
-        owner_groups = _owner_groups(root, tiers)
+        owner_groups = _owner_groups(root, tiers, self.fields)
         pipeline = None
         if root.has("pipeline"):
             node = root.mapping("pipeline")
@@ -502,17 +502,30 @@ def _pin_limit(node: _Node) -> tuple[int | None, float | None]:
     return None, share
 
 
-def _owner_groups(root: _Node, tiers: tuple[TierSpec, ...]) -> tuple[OwnerGroup, ...]:
+def _owner_groups(root: _Node, tiers: tuple[TierSpec, ...],
+                  fields: Mapping[str, str]) -> tuple[OwnerGroup, ...]:
     """Groups of owners with their own per-tier caps (``capacity: {tier_1: 15}``)."""
     ids = [tier.id for tier in tiers]
     groups: list[OwnerGroup] = []
     seen: dict[str, str] = {}
     for node in root.items("owner_groups", allow_empty=True):
-        node.keys(("id", "owners", "capacity"), ("label",))
+        node.keys(("id", "capacity"), ("label", "owners", "field", "values"))
         group_id = node.ident("id")
         if any(group.id == group_id for group in groups):
             node.fail("id", f"duplicate owner group id '{group_id}'")
-        owners = _strings(node, "owners")
+        if node.has("owners") == node.has("field"):
+            node.fail(None, "needs either owners (CRM user or queue ids) or field + values "
+                            "(a mapped account field, e.g. segment)")
+        owners: tuple[str, ...] = ()
+        field_name: str | None = None
+        values: tuple[str, ...] = ()
+        if node.has("owners"):
+            owners = _strings(node, "owners")
+        else:
+            field_name = node.string("field")
+            if fields.get(field_name) != "string":
+                node.fail("field", f"'{field_name}' must be a string field declared under fields")
+            values = _strings(node, "values")
         for owner in owners:
             if owner in seen:
                 node.fail("owners", f"owner '{owner}' is already in group '{seen[owner]}'")
@@ -526,7 +539,8 @@ def _owner_groups(root: _Node, tiers: tuple[TierSpec, ...]) -> tuple[OwnerGroup,
                 caps.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
             capacity[str(tier_id)] = caps.integer(str(tier_id), minimum=1)
         label = node.string("label", group_id) if node.has("label") else group_id
-        groups.append(OwnerGroup(group_id, label, frozenset(owners), capacity))
+        groups.append(OwnerGroup(group_id, label, frozenset(owners), capacity, field_name,
+                                 frozenset(values)))
     return tuple(groups)
 
 

@@ -160,16 +160,26 @@ class Overrides:
 
 @dataclass(frozen=True, slots=True)
 class OwnerGroup:
-    """Owners (CRM user or queue ids) who share per-tier caps, e.g. senior AEs.
+    """Owners who share per-tier caps, e.g. senior AEs, or mid-market books.
 
-    ``capacity`` maps a tier id to the most accounts of that tier each member may
-    hold; a tier not listed falls back to the tier's ``per_owner_capacity``.
+    Membership is by ``owners`` (CRM user or queue ids), or by a mapped account field
+    (``field`` with one of ``values``, e.g. ``segment: mid_market``): then each owner's
+    accounts of that segment form a book of their own. ``capacity`` maps a tier id to
+    the most accounts of that tier each book may hold; a tier not listed falls back to
+    the tier's ``per_owner_capacity``. The first group that matches wins (file order).
     """
 
     id: str
     label: str
     owners: frozenset[str]
     capacity: Mapping[str, int] = dc_field(default_factory=dict)
+    field: str | None = None
+    values: frozenset[str] = frozenset()
+
+    def holds(self, owner: str, fields: Mapping[str, object] | None) -> bool:
+        if self.field is None:
+            return owner in self.owners
+        return fields is not None and fields.get(self.field) in self.values
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +207,15 @@ class TieringModel:
     def tier_ids(self) -> tuple[str, ...]:
         return tuple(tier.id for tier in self.tiers)
 
-    def owner_cap(self, owner: str | None, tier_index: int) -> tuple[int | None, str]:
-        """The cap on ``owner``'s book in a tier and who it applies to ("" for any owner)."""
+    def owner_cap(self, owner: str | None, tier_index: int,
+                  fields: Mapping[str, object] | None = None) -> tuple[int | None, str]:
+        """The cap on the book of ``owner`` (for an account with ``fields``) in a tier,
+        and the group it belongs to ("" for the tier's plain per-owner cap)."""
         tier = self.tiers[tier_index]
         if owner is None:
             return None, ""
         for group in self.owner_groups:
-            if owner in group.owners:
+            if group.holds(owner, fields):
                 if tier.id in group.capacity:
                     return group.capacity[tier.id], group.label
                 break

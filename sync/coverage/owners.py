@@ -32,7 +32,8 @@ def capacity_report(population: Population) -> dict[str, Any]:
     tiers = [{"tier": t.tier, "label": t.label, "accounts": t.accounts, "capacity": t.capacity,
               "pins_over_limit": stats.pins_over_limit_per_tier.get(t.tier, 0)}
              for t in stats.per_tier]
-    moves = propose_rebalance(population.model, list(population.decisions), stats.owner_load)
+    moves = propose_rebalance(population.model, list(population.decisions), stats.owner_load,
+                              {a.key: a.fields for a in population.accounts})
     rebalance = [{"account": m.account, "name": names.get(m.account, ""),
                   "score": m.score, "from_owner": m.from_owner, "to_owner": m.to_owner,
                   "tier": m.tier} for m in moves]

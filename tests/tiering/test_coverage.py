@@ -289,3 +289,32 @@ def test_spend_per_tier_and_what_it_bought_over_the_untiered_baseline() -> None:
     assert (50.0, 18.0) == (first.incremental_pipeline_per_spend,
                             first.incremental_revenue_per_spend)
     assert (None, None) == (second.planned_spend, second.incremental_pipeline_per_spend)
+
+
+def test_an_owner_group_by_a_mapped_field_caps_each_owners_book_of_that_segment() -> None:
+    fields = BASE_MODEL.replace("fields:\n", "fields:\n  segment: string\n", 1)
+    base = fields[: fields.index("tiers:")] + BOOKS
+    m = model("owner_groups:\n  - id: mid_market\n    label: mid-market AEs\n"
+              "    field: segment\n    values: [mid_market]\n    capacity: {tier_1: 1}\n",
+              base=base)
+    accounts = [owned("m1", 99, "u1", segment="mid_market"),
+                owned("m2", 98, "u1", segment="mid_market"),
+                owned("e1", 97, "u1", segment="enterprise"),
+                owned("e2", 96, "u1", segment="enterprise")]
+
+    result = tier_accounts(m, accounts, {}, NOW)
+
+    tiers = {d.key: d.tier for d in result.decisions}
+    assert {"m1": "tier_1", "m2": "tier_2", "e1": "tier_1", "e2": "tier_1"} == tiers
+    reason = next(d.reason for d in result.decisions if d.key == "m2")
+    assert "mid-market AEs book full (1/1 in Tier 1 Strategic)" in reason
+    load = {(r.owner, r.group, r.tier): (r.load, r.cap) for r in result.stats.owner_load}
+    assert (1, 1) == load[("u1", "mid-market AEs", "tier_1")]
+    assert (2, 2) == load[("u1", "", "tier_1")]
+
+
+def test_an_owner_group_needs_owners_or_a_field() -> None:
+    with pytest.raises(ModelError) as caught:
+        parse_model(BASE_MODEL + "owner_groups:\n  - id: g\n    capacity: {tier_1: 3}\n")
+
+    assert "owner_groups[0]: needs either owners" in str(caught.value)
