@@ -10,10 +10,10 @@ The order of the steps is the policy, so it is spelled out once here:
 4. a valid, unexpired manual pin replaces all of that;
    ``overrides.max_per_tier`` limits the pins one tier honours: past it the lowest
    scores fall back to what steps 1-3 gave them;
-5. capacity, best tier first: each owner's book in a tier holds at most its per-owner
-   cap (pins first, then the highest scores), the overflow falls to the next tier;
-   then the tier-wide capacity keeps the highest scores (ties on the account key),
-   pinned accounts take seats first, the rest fall to the next tier.
+5. capacity, best tier first: the tier-wide capacity keeps the highest scores (ties
+   on the account key), pinned accounts take seats first, the rest fall to the next
+   tier; then each owner's book in the tier holds at most its per-owner cap (pins
+   first, then the highest scores) and the overflow falls to the next tier.
 
 Everything is done on whole columns so a million accounts take seconds.
 """
@@ -359,29 +359,36 @@ def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
                     owners: Sequence[str | None], fields_of: Sequence[Mapping[str, object]],
                     final: IntArray, rule: npt.NDArray[np.int8],
                     pinned: BoolArray) -> Counter[tuple[str, str, int]]:
-    """Per-owner books, then tier-wide capacity, best tier first (overflow cascades).
+    """Tier-wide capacity, then per-owner books, best tier first (overflow cascades).
+
+    The tier's seats go to its best accounts first; a full book then hands its owner's
+    lowest scores down, so the tier never holds more than either limit allows.
 
     Returns how many accounts overflowed out of each (owner, group, tier) book.
     """
     overflowed: Counter[tuple[str, str, int]] = Counter()
     capped = any(tier.per_owner_capacity for tier in model.tiers) or bool(model.owner_groups)
     for index, tier in enumerate(model.tiers):
+        if tier.capacity is not None:
+            _tier_capacity(index, tier.capacity, scores, keys, final, rule, pinned)
         if capped:
             _owner_books(model, index, scores, keys, owners, fields_of, final, rule, pinned,
                          overflowed)
-        if tier.capacity is None:
-            continue
-        members = final == index
-        seated = int(np.count_nonzero(members & pinned))
-        contenders = np.flatnonzero(members & ~pinned)
-        free = max(tier.capacity - seated, 0)
-        if len(contenders) <= free:
-            continue
-        ranked = sorted(contenders.tolist(), key=lambda i: (-scores[i], keys[i]))
-        overflow = np.array(ranked[free:], dtype=np.int64)
-        final[overflow] = index + 1
-        rule[overflow] = RULE_CAPACITY
     return overflowed
+
+
+def _tier_capacity(index: int, capacity: int, scores: FloatArray, keys: list[str],
+                   final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+    members = final == index
+    seated = int(np.count_nonzero(members & pinned))
+    contenders = np.flatnonzero(members & ~pinned)
+    free = max(capacity - seated, 0)
+    if len(contenders) <= free:
+        return
+    ranked = sorted(contenders.tolist(), key=lambda i: (-scores[i], keys[i]))
+    overflow = np.array(ranked[free:], dtype=np.int64)
+    final[overflow] = index + 1
+    rule[overflow] = RULE_CAPACITY
 
 
 def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list[str],
