@@ -22,6 +22,7 @@ from sync.cli import Context, emit, handled, json_option, main
 from sync.coverage import audiences, owners, review
 from sync.coverage.population import Population, tiered
 from sync.exits import NotFoundError
+from sync.logging import redactor
 from sync.state import StateStore
 
 FORMATS = ("text", "json", "csv", "html")
@@ -70,8 +71,10 @@ def review_cmd(ctx: Context, since: str, fmt: str, out: Path | None) -> None:
     if out is not None:
         out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
         click.echo(f"review pack written to {out}")
+    elif fmt == "json":
+        emit(ctx, review.to_json(pack), text)
     else:
-        click.echo(text)
+        click.echo(redactor().scrub(text))
 
 
 @main.command("owners")
@@ -97,7 +100,7 @@ def owners_cmd(ctx: Context, fmt: str, out: Path | None) -> None:
     elif fmt == "json":
         emit(ctx, report, text)
     else:
-        click.echo(text)
+        click.echo(redactor().scrub(text))
 
 
 def _json(report: dict[str, Any]) -> str:
