@@ -26,6 +26,7 @@ import structlog
 
 from connectors.base import Connector
 from sync.apply import Applied, StopRequested, apply_plan
+from sync.coverage.windows import load_windows, save_windows
 from sync.exits import classify
 from sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, validate
 from sync.merge import merge_accounts, to_inputs
@@ -228,6 +229,7 @@ class SyncEngine:
             primary=self.primary,
             hand_edit_days=self.hand_edit_days,
             tier=self.tier_accounts,
+            windows=load_windows(self.store.engine),  # issue 16: outreach windows
         )
         for e in decided.hand_edits:
             if e.new:
@@ -274,6 +276,11 @@ class SyncEngine:
             if value is not None:
                 marks[(system, ACCOUNTS)] = value.isoformat()
         points = self.store.record_run(run_id, now, decided.for_history(), decided.overrides, marks)
+        # issue 16: outreach windows survive runs (each target's, keys are per target).
+        save_windows(
+            self.store.engine,
+            {k: w for t in decided.targets for k, w in t.result.windows.items()},
+        )
         return Recorded(points, {system: value for (system, _), value in marks.items()})
 
     # -- the report -----------------------------------------------------------------

@@ -74,6 +74,7 @@ def to_inputs(accounts: Sequence[MergedAccount]) -> list[AccountInput]:
             fields=a.fields,
             manual_tier=a.manual_tier,
             manual_tier_until=a.manual_tier_until,
+            owner=a.primary.owner_id,  # issue 16: per-owner capacity
         )
         for a in accounts
     ]

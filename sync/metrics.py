@@ -51,6 +51,15 @@ class Metrics:
         self.consecutive_failures = Gauge(
             "tierwise_consecutive_failures", "Scheduled runs failed in a row", registry=r
         )
+        # issue 16: a tier over capacity / pins past overrides.max_per_tier, per tier.
+        self.over_capacity = Gauge(
+            "tierwise_tier_over_capacity", "Accounts beyond the tier's capacity", ["tier"],
+            registry=r,
+        )
+        self.pins_over_limit = Gauge(
+            "tierwise_pins_over_limit", "Pins past overrides.max_per_tier that fell back",
+            ["tier"], registry=r,
+        )
         self.health: Any = None
         self.server: ThreadingHTTPServer | None = None
 
@@ -79,6 +88,8 @@ class Metrics:
             return
         for tier, count in report.per_tier.items():
             self.accounts.labels(tier).set(count)
+            self.over_capacity.labels(tier).set(report.over_capacity.get(tier, 0))  # issue 16
+            self.pins_over_limit.labels(tier).set(report.pins_over_limit.get(tier, 0))
         for system, count in report.writes.items():
             self.writes.labels(system).inc(count)
         for system, failures in report.failures_by_system().items():

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from connectors.base import CrmOpportunity
+from sync.coverage.windows import load_windows
 from sync.outcomes.customers import CustomerRow, customer_rows
 from sync.state import StateStore
 from sync.targets import (
@@ -49,6 +50,7 @@ def decide_stored(
         primary=primary,
         hand_edit_days=hand_edit_days,
         tier=tier,
+        windows=load_windows(store.engine),  # issue 16: explain shows outreach windows
     )
 
 

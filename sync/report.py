@@ -76,6 +76,14 @@ class RunReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     minimum_calls: dict[str, int] = field(default_factory=dict)
+    # issue 16: tiers over capacity / pins past overrides.max_per_tier (one line each),
+    # accounts beyond each tier's capacity and pins that fell back, per tier.
+    capacity_notes: list[str] = field(default_factory=list)
+    over_capacity: dict[str, int] = field(default_factory=dict)
+    pins_over_limit: dict[str, int] = field(default_factory=dict)
+    # issue 16: outreach windows opened / ended this run (account key -> end day).
+    windows_opened: dict[str, str] = field(default_factory=dict)
+    windows_ended: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -120,6 +128,17 @@ def describe_decisions(report: RunReport, decided: Decisions, backfill: bool) ->
     report.per_tier = {t.tier: t.accounts for t in stats.per_tier}
     report.tier_labels = {t.tier: t.label for t in stats.per_tier}
     report.promotions, report.demotions = stats.promotions, stats.demotions
+    # issue 16: capacity honesty (tiers over capacity, pins past the limit) and windows.
+    result = prospects.result
+    report.capacity_notes = list(stats.capacity_notes)
+    report.over_capacity = {
+        t.tier: t.accounts - t.capacity
+        for t in stats.per_tier
+        if t.capacity is not None and t.accounts > t.capacity
+    }
+    report.pins_over_limit = dict(stats.pins_over_limit_per_tier)
+    report.windows_opened = {k: w.until.isoformat() for k, w in result.windows_opened.items()}
+    report.windows_ended = {k: w.until.isoformat() for k, w in result.windows_ended.items()}
     values = prospects.decisions.values()
     report.tier_changes = sum(1 for d in values if d.changed and d.previous_tier is not None)
     report.newly_tiered = sum(1 for d in values if d.previous_tier is None)
@@ -230,6 +249,10 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
             name if why == "not mapped" else f"{name} ({why})" for name, why in inputs.items()
         )
         lines.append(f"  {system}: not mapped: {names} (scored as missing)")
+    lines.extend(f"  capacity: {note}" for note in report.capacity_notes)  # issue 16
+    if report.windows_opened or report.windows_ended:
+        lines.append(f"  outreach windows: {len(report.windows_opened)} opened, "
+                     f"{len(report.windows_ended)} ended")
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
     if report.invalid_values:

@@ -33,7 +33,7 @@ from sync.records import (
     WrittenFields,
 )
 from tiering import tier_accounts
-from tiering.records import AccountHistory, AccountInput, Decision, Play, TieringResult
+from tiering.records import AccountHistory, AccountInput, Decision, Play, TieringResult, Window
 
 TierFunction = Callable[..., TieringResult]
 
@@ -229,6 +229,7 @@ def decide(
     primary: str = "salesforce",
     hand_edit_days: int = 30,
     tier: TierFunction | None = None,
+    windows: Mapping[str, Window] | None = None,
 ) -> Decisions:
     """Tier the population for every target (pure).
 
@@ -251,7 +252,12 @@ def decide(
     for target in targets:
         own = by_target[target.name]
         inputs = target.inputs(populated.population, now.date())
-        result = tier(target.model, inputs, own, now)
+        # issue 16: the outreach windows the last run kept (keys are per target).
+        result = (
+            tier(target.model, inputs, own, now, windows)
+            if windows
+            else tier(target.model, inputs, own, now)
+        )
         decided.append(
             TargetDecisions(
                 target=target,

@@ -8,8 +8,12 @@ The order of the steps is the policy, so it is spelled out once here:
    boundary by the margin) and dwell (no demotion before the minimum days);
 3. triggers move the held tier at once (the first trigger in file order that fires);
 4. a valid, unexpired manual pin replaces all of that;
-5. capacity: in each full tier the highest scores stay (ties on the account key),
-   pinned accounts take seats first, the rest fall to the next tier.
+   ``overrides.max_per_tier`` limits the pins one tier honours: past it the lowest
+   scores fall back to what steps 1-3 gave them;
+5. capacity, best tier first: the tier-wide capacity keeps the highest scores (ties
+   on the account key), pinned accounts take seats first, the rest fall to the next
+   tier; then each owner's book in the tier holds at most its per-owner cap (pins
+   first, then the highest scores) and the overflow falls to the next tier.
 
 Everything is done on whole columns so a million accounts take seconds.
 """
@@ -17,43 +21,54 @@ Everything is done on whole columns so a million accounts take seconds.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 
 from tiering.decisions import (
-    RULE_CAPACITY,
     RULE_DWELL,
     RULE_HYSTERESIS,
     RULE_NAMES,
     RULE_OVERRIDE,
     RULE_PERCENTILE,
+    RULE_PIPELINE,
     RULE_THRESHOLD,
     RULE_TRIGGER,
     RULE_UNQUALIFIED,
+    RULE_WINDOW,
     Assignment,
     DecisionTable,
 )
 from tiering.model import Condition, TieringModel, TriggerSpec
 from tiering.records import (
+    PIPELINE,
     UNQUALIFIED,
     AccountHistory,
     AccountInput,
     RunStats,
     TieringResult,
     TierStats,
+    Window,
 )
 from tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
+from tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load
+from tiering.windows import apply_windows, release_ended, split
 
 IntArray = npt.NDArray[np.int16]
 NO_TIER = -1
 
 
 def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
-                  history: Mapping[str, AccountHistory], now: datetime) -> TieringResult:
-    """Tier every account; pure and deterministic for the same inputs and ``now``."""
+                  history: Mapping[str, AccountHistory], now: datetime,
+                  windows: Mapping[str, Window] | None = None) -> TieringResult:
+    """Tier every account; pure and deterministic for the same inputs and ``now``.
+
+    ``windows`` are the outreach windows the previous run returned (``result.windows``).
+    """
     n = len(accounts)
     count = len(model.tiers)
     columns = Columns(accounts, now.date())
@@ -68,6 +83,8 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         if tier.top_percent is not None:
             rule[raw == index] = RULE_PERCENTILE
 
+    raw_rule = rule.copy()
+    open_windows, ended_windows = split(windows or {}, keys, now.date())
     previous, unknown_previous, dwell_days = _previous(model, keys, history, now)
     final = raw.copy()
     known = previous != NO_TIER
@@ -90,22 +107,49 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
         final[early] = previous[early]
         rule[early] = RULE_DWELL
 
+    release_ended(ended_windows, raw, raw_rule, final, rule)
     trigger_of = np.full(n, -1, dtype=np.int16)
+    before_triggers = final.copy()
     if model.triggers:
         _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
+    windowed = apply_windows(model, keys, now.date(), open_windows, ended_windows, before_triggers,
+                         raw, raw_rule, final, rule, trigger_of, rule_trigger=RULE_TRIGGER,
+                         rule_window=RULE_WINDOW)
 
     pinned = np.zeros(n, dtype=np.bool_)
+    over_limit: list[tuple[int, int]] = []
+    over_keys: tuple[str, ...] = ()
+    before_pins = (final.copy(), rule.copy())
     if model.overrides.enabled:
         _apply_overrides(model, accounts, now, final, rule, pinned)
+        over_limit = limit_pins(model, scores, keys, final, rule, pinned, before_pins)
+    over_keys = tuple(keys[i] for i, _tier in over_limit)
 
-    _apply_capacity(model, scores, keys, final, rule, pinned)
+    if model.pipeline is not None:
+        # issue 16: accounts in an active deal leave the ladder before capacity is counted.
+        deal = np.ones(n, dtype=np.bool_)
+        for condition in model.pipeline.conditions:
+            deal &= _condition_mask(condition, columns, scores, keys, history, now)
+        final[deal] = count + 1
+        rule[deal] = RULE_PIPELINE
+        pinned[deal] = False
+    owners = [account.owner for account in accounts]
+    fields_of = [account.fields for account in accounts]
+    owner_overflow = apply_capacity(model, scores, keys, owners, fields_of, final, rule, pinned)
 
     assignment = Assignment(
         tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
         triggers=trigger_of, bars=bars, dwell_days=dwell_days.astype(np.float32),
-        unknown_previous=unknown_previous)
+        unknown_previous=unknown_previous, over_limit=dict(over_limit), owners=owners,
+        held=windowed.held, notes=windowed.notes)
     decisions = DecisionTable(model, accounts, table, assignment, now)
-    return TieringResult(decisions, _stats(model, final, previous, rule, trigger_of))
+    stats = _stats(model, final, previous, rule, trigger_of)
+    stats = replace(stats, capacity_notes=capacity_notes(model, final, pinned, over_limit),
+                    pins_over_limit=over_keys,
+                    pins_over_limit_per_tier=dict(Counter(
+                        model.tiers[tier].id for _i, tier in over_limit)),
+                    owner_load=owner_load(model, owners, fields_of, final, owner_overflow))
+    return TieringResult(decisions, stats, windowed.kept, windowed.opened, windowed.ended)
 
 
 def _bars(model: TieringModel, scores: FloatArray) -> FloatArray:
@@ -284,31 +328,17 @@ def _apply_overrides(model: TieringModel, accounts: Sequence[AccountInput], now:
         pinned[i] = True
 
 
-def _apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str], final: IntArray,
-                    rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
-    for index, tier in enumerate(model.tiers):
-        if tier.capacity is None:
-            continue
-        members = final == index
-        seated = int(np.count_nonzero(members & pinned))
-        contenders = np.flatnonzero(members & ~pinned)
-        free = max(tier.capacity - seated, 0)
-        if len(contenders) <= free:
-            continue
-        ranked = sorted(contenders.tolist(), key=lambda i: (-scores[i], keys[i]))
-        overflow = np.array(ranked[free:], dtype=np.int64)
-        final[overflow] = index + 1
-        rule[overflow] = RULE_CAPACITY
-
-
 def _stats(model: TieringModel, final: IntArray, previous: IntArray,
            rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
     count = len(model.tiers)
-    per_tier_counts = np.bincount(final, minlength=count + 1)
+    per_tier_counts = np.bincount(final, minlength=count + 2)
     per_tier = tuple(TierStats(tier.id, tier.label, int(per_tier_counts[i]), tier.capacity)
                      for i, tier in enumerate(model.tiers))
     per_tier += (TierStats(UNQUALIFIED, model.tier_labels()[UNQUALIFIED],
                            int(per_tier_counts[count]), None),)
+    if model.pipeline is not None:
+        per_tier += (TierStats(PIPELINE, model.pipeline.label, int(per_tier_counts[count + 1]),
+                               None),)
     known = previous != NO_TIER
     tiered_before = int(np.count_nonzero(known))
     changed = int(np.count_nonzero(known & (final != previous)))
@@ -326,6 +356,6 @@ def _stats(model: TieringModel, final: IntArray, previous: IntArray,
     return RunStats(
         accounts=len(final), per_tier=per_tier,
         promotions=int(np.count_nonzero(known & (final < previous))),
-        demotions=int(np.count_nonzero(known & (final > previous))),
+        demotions=int(np.count_nonzero(known & (final > previous) & (final <= count))),
         volatility=changed / tiered_before if tiered_before else 0.0,
         rules=rules)

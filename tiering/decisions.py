@@ -10,16 +10,18 @@ stays bounded by the input records; equal inputs give equal decisions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
+from tiering.distance import next_tier_phrase
 from tiering.model import TieringModel
 from tiering.records import (
+    PIPELINE,
     UNQUALIFIED,
     AccountInput,
     Decision,
@@ -27,15 +29,19 @@ from tiering.records import (
     GroupScore,
     Play,
     SignalScore,
+    Window,
 )
 from tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
 RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
+RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW, RULE_PIPELINE = 8, 9, 10, 11
 RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
-              "hysteresis", "dwell", "unqualified")
+              "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit",
+              "window", "pipeline")
 REASON_LIMIT = 255
 _CACHE_PER_SIGNAL = 4096
+_SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
 _TIER_NUMBER = re.compile(r"^tier_(\d+)$")
 
 
@@ -50,6 +56,12 @@ class Assignment:
     bars: FloatArray
     dwell_days: npt.NDArray[np.float32]
     unknown_previous: dict[int, str]
+    # issue 16: pins past overrides' limit (position -> tier pinned to) and owners.
+    over_limit: Mapping[int, int] = field(default_factory=dict)
+    owners: Sequence[str | None] = ()
+    # issue 16: outreach windows holding an account (by position) and reason notes.
+    held: Mapping[int, Window] = field(default_factory=dict)
+    notes: Mapping[int, str] = field(default_factory=dict)
 
 
 class DecisionTable(Sequence[Decision]):
@@ -62,11 +74,14 @@ class DecisionTable(Sequence[Decision]):
         self._table = table
         self._a = assignment
         self._today = now.date()
-        self._ids = (*model.tier_ids(), UNQUALIFIED)
-        labels = model.tier_labels()
+        # issue 16: index len(tiers) + 1 is the pipeline state (when the model has one).
+        self._ids = (*model.tier_ids(), UNQUALIFIED, PIPELINE)
+        labels = {PIPELINE: "Active pipeline", **model.tier_labels()}
         self._labels = tuple(labels[tier_id] for tier_id in self._ids)
         self._titles = tuple(_title(tier_id, labels[tier_id]) for tier_id in self._ids)
-        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None)
+        pipeline_play = model.pipeline.play if model.pipeline is not None else None
+        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None,
+                                                pipeline_play)
         signals = table.signals
         self._fields = tuple(signal.field for signal in signals)
         self._max_points = tuple(round(signal.weight, 2) for signal in signals)
@@ -132,11 +147,36 @@ class DecisionTable(Sequence[Decision]):
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
+        # A trigger, pin or full book holds the account where it is: points would not
+        # move it, so the distance is given only where the score decides.
+        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
         return Decision(
             key=self._accounts[i].key, tier=self._ids[tier], tier_label=self._labels[tier],
             previous_tier=previous, score=score, rule=rule,
-            reason=self._reason(i, tier, score, code, groups), play=self._plays[tier],
-            groups=groups, missing_signals=missing)
+            reason=self._reason(i, tier, score, code, groups, next_tier),
+            play=self._plays[tier], groups=groups, missing_signals=missing,
+            next_tier=next_tier, owner=self._accounts[i].owner,
+            points_to_next=self._gap(tier, score, code),
+            margin=(round(score - float(self._a.bars[tier]), 2)
+                    if tier < len(self._model.tiers) else None))
+
+    def _gap(self, tier: int, score: float, code: int) -> float | None:
+        if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
+            return None
+        return round(float(self._a.bars[tier - 1]) - score, 2)
+
+    def _next_tier(self, i: int, tier: int, score: float) -> str:
+        """What would lift the account one tier (see ``tiering.distance``)."""
+        if tier == 0:
+            return ""
+        table = self._table
+        adding = [j for j, sub in enumerate(table.subtracts) if not sub]
+        fields = self._accounts[i].fields
+        row = table.points[i]
+        gap = float(self._a.bars[tier - 1]) - score
+        return next_tier_phrase(gap, self._titles[tier - 1], [table.signals[j] for j in adding],
+                                [float(row[j]) for j in adding],
+                                [fields.get(self._fields[j]) for j in adding])
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
@@ -173,7 +213,7 @@ class DecisionTable(Sequence[Decision]):
         return made
 
     def _reason(self, i: int, tier: int, score: float, code: int,
-                groups: tuple[GroupScore, ...]) -> str:
+                groups: tuple[GroupScore, ...], next_tier: str = "") -> str:
         head = f"{self._titles[tier]} (score {score:.0f})"
         tail = self._rule_phrase(i, tier, code)
         labels = self._group_labels
@@ -181,11 +221,26 @@ class DecisionTable(Sequence[Decision]):
             parts = [_group_phrase(labels[g.name], g, with_details) for g in groups]
             text = f"{head}: {'; '.join(parts)}; {tail}"
             if len(text) <= REASON_LIMIT:
+                # issue 16: the distance to the next tier when it still fits the field.
+                if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
+                    text = f"{text}; {next_tier}"
                 return text
         return text[: REASON_LIMIT - 1] + "…"
 
     def _rule_phrase(self, i: int, tier: int, code: int) -> str:
+        phrase = self._rule_words(i, tier, code)
+        note = self._a.notes.get(i)
+        return f"{phrase} ({note})" if note else phrase
+
+    def _rule_words(self, i: int, tier: int, code: int) -> str:
         a, model = self._a, self._model
+        if code == RULE_PIPELINE:
+            return "open deal: prospecting plays paused until it closes"
+        if code == RULE_WINDOW:
+            window = a.held[i]
+            label = next((t.label for t in model.triggers if t.name == window.trigger),
+                         window.trigger)
+            return f"held by outreach window from {label} until {window.until.isoformat()}"
         if code == RULE_THRESHOLD:
             return f"score >= {a.bars[tier]:g}"
         if code == RULE_PERCENTILE:
@@ -204,7 +259,16 @@ class DecisionTable(Sequence[Decision]):
             trigger = model.triggers[int(a.triggers[i])]
             verb = "promoted" if trigger.action.startswith("promote") else "demoted"
             return f"{verb} by {trigger.label}"
+        if code == RULE_PIN_LIMIT:
+            pinned = a.over_limit.get(i, tier)
+            limit = model.overrides.limit(model.tiers[pinned].capacity)
+            return (f"pin to {self._titles[pinned]} past overrides.max_per_tier ({limit}; "
+                    "lowest scores fall back)")
         above = tier - 1
+        if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
+            owner = a.owners[i] if i < len(a.owners) else None
+            cap, group = model.owner_cap(owner, above, self._accounts[i].fields)
+            return f"{group or 'owner'} book full ({cap}/{cap} in {self._titles[above]})"
         capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
         phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"
         if int(a.triggers[i]) >= 0:

@@ -19,6 +19,8 @@ def format_decision(decision: Decision) -> str:
         f"  decided by:    {decision.rule}",
         f"  reason:        {decision.reason}",
     ]
+    if decision.next_tier:
+        lines.append(f"  next tier:     {decision.next_tier}")
     if decision.play is not None:
         play = decision.play
         lines.append(f"  play:          {play.name} - {play.motion} (first touch within "

@@ -19,6 +19,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tiering.errors import ModelError
+from tiering.loader_coverage import owner_groups as _owner_groups
+from tiering.loader_coverage import pin_limit as _pin_limit
 from tiering.model import (
     FIELD_TYPES,
     KIND_FIELD_TYPES,
@@ -26,6 +28,7 @@ from tiering.model import (
     Condition,
     GroupSpec,
     Overrides,
+    PipelineSpec,
     SignalSpec,
     Stability,
     TieringModel,
@@ -219,7 +222,8 @@ class _Loader:
 
     def model(self, root: _Node) -> TieringModel:
         root.keys(("version", "fields", "groups", "tiers"),
-                  ("overrides", "triggers", "stability", "plays"))
+                  ("overrides", "triggers", "stability", "plays", "owner_groups",
+                   "pipeline"))
         version = root.raw("version")
         if isinstance(version, bool) or str(version) not in SUPPORTED_VERSIONS:
             root.fail("version", f"unsupported version {version!r} "
@@ -240,12 +244,23 @@ class _Loader:
         overrides = Overrides()
         if root.has("overrides"):
             node = root.mapping("overrides")
-            node.keys((), ("enabled", "honour_expiry"))
+            node.keys((), ("enabled", "honour_expiry", "max_per_tier"))
+            count, share = _pin_limit(node)
             overrides = Overrides(node.boolean("enabled", True),
-                                  node.boolean("honour_expiry", True))
+                                  node.boolean("honour_expiry", True), count, share)
+        owner_groups = _owner_groups(root, tiers, self.fields)
+        pipeline = None
+        if root.has("pipeline"):
+            node = root.mapping("pipeline")
+            node.keys(("when",), ("label", "play"))
+            pipeline = PipelineSpec(
+                node.string("label", "Active pipeline") if node.has("label") else
+                "Active pipeline", tuple(self._condition(c) for c in node.items("when")),
+                self._play(node.mapping("play")) if node.has("play") else None)
         return TieringModel(version=str(version), fields=dict(self.fields), groups=groups,
                             tiers=tiers, triggers=triggers, stability=stability,
-                            overrides=overrides, source=self.file)
+                            overrides=overrides, source=self.file, owner_groups=owner_groups,
+                            pipeline=pipeline)
 
     def _fields(self, node: _Node) -> dict[str, str]:
         if not node.data:
@@ -336,7 +351,8 @@ class _Loader:
         last_score: float | None = None
         last_percent: float | None = None
         for node in nodes:
-            node.keys(("id", "label"), ("min_score", "top_percent", "capacity"))
+            node.keys(("id", "label"), ("min_score", "top_percent", "capacity",
+                                        "per_owner_capacity"))
             tier_id = node.ident("id")
             if tier_id == UNQUALIFIED:
                 node.fail("id", f"'{UNQUALIFIED}' is reserved for accounts below every tier")
@@ -364,7 +380,10 @@ class _Loader:
             capacity = node.integer("capacity", minimum=1) if node.has("capacity") else None
             if "capacity" in node.data and node.raw("capacity") is None:
                 node.fail("capacity", "must be a positive integer")
-            tiers.append(TierSpec(tier_id, node.string("label"), min_score, top_percent, capacity))
+            per_owner = (node.integer("per_owner_capacity", minimum=1)
+                         if "per_owner_capacity" in node.data else None)
+            tiers.append(TierSpec(tier_id, node.string("label"), min_score, top_percent, capacity,
+                                  per_owner_capacity=per_owner))
         return tuple(tiers)
 
     def _plays(self, node: _Node, tiers: tuple[TierSpec, ...]) -> tuple[TierSpec, ...]:
@@ -373,26 +392,31 @@ class _Loader:
         for tier_id in node.data:
             if tier_id not in ids:
                 node.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
-            play = node.mapping(tier_id)
-            play.keys(("name", "motion", "sla_hours"), ("tasks",))
-            tasks = []
-            for task in play.items("tasks", allow_empty=True):
-                task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
-                owner = task.string("owner", "account_owner")
-                if not _OWNER.match(owner):
-                    task.fail("owner", f"'{owner}' must be account_owner, "
-                                       "user:<id> or queue:<name>")
-                priority = task.string("priority", "normal")
-                if priority not in _PRIORITIES:
-                    task.fail("priority", f"must be one of: {', '.join(_PRIORITIES)}")
-                tasks.append(TaskTemplate(task.string("subject"),
-                                          task.integer("due_business_days", minimum=0),
-                                          owner, priority,
-                                          task.string("body", "") if task.has("body") else ""))
-            plays[tier_id] = Play(play.string("name"), play.string("motion"),
-                                  play.integer("sla_hours", minimum=1), tuple(tasks))
+            plays[tier_id] = self._play(node.mapping(tier_id))
         return tuple(TierSpec(tier.id, tier.label, tier.min_score, tier.top_percent,
-                              tier.capacity, plays.get(tier.id)) for tier in tiers)
+                              tier.capacity, plays.get(tier.id), tier.per_owner_capacity)
+                     for tier in tiers)
+
+    def _play(self, play: _Node) -> Play:
+        play.keys(("name", "motion", "sla_hours"), ("tasks", "budget_per_account"))
+        tasks = []
+        for task in play.items("tasks", allow_empty=True):
+            task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
+            owner = task.string("owner", "account_owner")
+            if not _OWNER.match(owner):
+                task.fail("owner", f"'{owner}' must be account_owner, "
+                                   "user:<id> or queue:<name>")
+            priority = task.string("priority", "normal")
+            if priority not in _PRIORITIES:
+                task.fail("priority", f"must be one of: {', '.join(_PRIORITIES)}")
+            tasks.append(TaskTemplate(task.string("subject"),
+                                      task.integer("due_business_days", minimum=0),
+                                      owner, priority,
+                                      task.string("body", "") if task.has("body") else ""))
+        budget = (play.number("budget_per_account", lo=0.0)
+                  if play.has("budget_per_account") else None)
+        return Play(play.string("name"), play.string("motion"),
+                    play.integer("sla_hours", minimum=1), tuple(tasks), budget)
 
     def _triggers(self, root: _Node, tier_ids: tuple[str, ...]) -> tuple[TriggerSpec, ...]:
         triggers: list[TriggerSpec] = []
@@ -403,10 +427,17 @@ class _Loader:
                 node.fail("name", f"duplicate trigger name '{name}'")
             conditions = tuple(self._condition(item) for item in node.items("when"))
             then = node.mapping("then")
-            then.keys((), _ACTIONS)
-            if len(then.data) != 1:
+            then.keys((), (*_ACTIONS, "for_days"))
+            actions = [key for key in then.data if key != "for_days"]
+            if len(actions) != 1:
                 then.fail(None, f"needs exactly one action: {', '.join(_ACTIONS)}")
-            action = str(next(iter(then.data)))
+            action = str(actions[0])
+            for_days = None
+            if "for_days" in then.data:
+                if not action.startswith("promote"):
+                    then.fail("for_days", "an outreach window holds a promotion: use it with "
+                                          "promote or promote_to")
+                for_days = then.integer("for_days", minimum=1)
             steps, target = 1, None
             if action in ("promote", "demote"):
                 steps = then.integer(action, minimum=1)
@@ -415,7 +446,7 @@ class _Loader:
                 if target not in tier_ids:
                     then.fail(action, f"unknown tier '{target}' (tiers: {', '.join(tier_ids)})")
             label = node.string("label", name) if node.has("label") else name
-            triggers.append(TriggerSpec(name, label, conditions, action, steps, target))
+            triggers.append(TriggerSpec(name, label, conditions, action, steps, target, for_days))
         return tuple(triggers)
 
     def _condition(self, node: _Node) -> Condition:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from tiering.records import UNQUALIFIED, Play
+from tiering.records import PIPELINE, UNQUALIFIED, Play
 
 FIELD_TYPES = ("number", "string", "bool", "date", "list")
 SIGNAL_KINDS = ("range", "category", "contains_any", "bool", "recency")
@@ -79,6 +79,8 @@ class TierSpec:
     top_percent: float | None = None
     capacity: int | None = None
     play: Play | None = None
+    # issue 16: most accounts of this tier one owner may hold (None: no per-owner cap).
+    per_owner_capacity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,21 @@ class TriggerSpec:
     action: str
     steps: int = 1
     target: str | None = None
+    # issue 16: a promotion held for this many days (an outreach window), then released.
+    for_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSpec:
+    """The ``pipeline`` state: entered while every condition holds (an open deal).
+
+    Accounts in pipeline leave the tier ladder (no capacity seat, no prospecting
+    tasks) and get ``play``; when the conditions stop holding they are tiered afresh.
+    """
+
+    label: str
+    conditions: tuple[Condition, ...]
+    play: Play | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +138,48 @@ class Stability:
 
 @dataclass(frozen=True, slots=True)
 class Overrides:
+    """Manual pins. ``max_per_tier`` / ``max_share`` limit how many pins a tier honours.
+
+    ``max_share`` is a share of the tier's ``capacity``; when both are set the smaller
+    limit binds. Pins past the limit fall back to the model, lowest score first (ties
+    on the account key), so the pins a leader cares most about are the ones kept.
+    """
+
     enabled: bool = True
     honour_expiry: bool = True
+    max_per_tier: int | None = None
+    max_share: float | None = None
+
+    def limit(self, capacity: int | None) -> int | None:
+        """How many pins a tier with ``capacity`` honours; None for no limit."""
+        limits = [] if self.max_per_tier is None else [self.max_per_tier]
+        if self.max_share is not None and capacity is not None:
+            limits.append(int(capacity * self.max_share))
+        return min(limits) if limits else None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerGroup:
+    """Owners who share per-tier caps, e.g. senior AEs, or mid-market books.
+
+    Membership is by ``owners`` (CRM user or queue ids), or by a mapped account field
+    (``field`` with one of ``values``, e.g. ``segment: mid_market``): then each owner's
+    accounts of that segment form a book of their own. ``capacity`` maps a tier id to
+    the most accounts of that tier each book may hold; a tier not listed falls back to
+    the tier's ``per_owner_capacity``. The first group that matches wins (file order).
+    """
+
+    id: str
+    label: str
+    owners: frozenset[str]
+    capacity: Mapping[str, int] = dc_field(default_factory=dict)
+    field: str | None = None
+    values: frozenset[str] = frozenset()
+
+    def holds(self, owner: str, fields: Mapping[str, object] | None) -> bool:
+        if self.field is None:
+            return owner in self.owners
+        return fields is not None and fields.get(self.field) in self.values
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,14 +194,32 @@ class TieringModel:
     stability: Stability = Stability()
     overrides: Overrides = Overrides()
     source: str = ""
+    owner_groups: tuple[OwnerGroup, ...] = ()
+    pipeline: PipelineSpec | None = None
 
     def tier_labels(self) -> dict[str, str]:
         labels = {tier.id: tier.label for tier in self.tiers}
         labels[UNQUALIFIED] = "Unqualified"
+        if self.pipeline is not None:
+            labels[PIPELINE] = self.pipeline.label
         return labels
 
     def tier_ids(self) -> tuple[str, ...]:
         return tuple(tier.id for tier in self.tiers)
+
+    def owner_cap(self, owner: str | None, tier_index: int,
+                  fields: Mapping[str, object] | None = None) -> tuple[int | None, str]:
+        """The cap on the book of ``owner`` (for an account with ``fields``) in a tier,
+        and the group it belongs to ("" for the tier's plain per-owner cap)."""
+        tier = self.tiers[tier_index]
+        if owner is None:
+            return None, ""
+        for group in self.owner_groups:
+            if group.holds(owner, fields):
+                if tier.id in group.capacity:
+                    return group.capacity[tier.id], group.label
+                break
+        return tier.per_owner_capacity, ""
 
     def signals(self) -> tuple[SignalSpec, ...]:
         return tuple(signal for group in self.groups for signal in group.signals)

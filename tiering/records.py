@@ -16,6 +16,8 @@ from datetime import date, datetime
 FieldValue = float | str | bool | date | tuple[str, ...] | None
 
 UNQUALIFIED = "unqualified"
+# issue 16: the state outside the tier ladder for accounts in an active deal.
+PIPELINE = "pipeline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class AccountInput:
     fields: Mapping[str, FieldValue]
     manual_tier: str | None = None
     manual_tier_until: date | None = None
+    # issue 16: the CRM user or queue id owning the account (per-owner capacity).
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,21 @@ class AccountHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """An outreach window: ``trigger`` promoted the account to ``tier`` on ``opened``.
+
+    The account holds ``tier`` while the run's day is before ``until``; from ``until``
+    on it returns to what its score earns. ``sync`` stores the windows a run returns
+    and hands them to the next run (issue 16).
+    """
+
+    trigger: str
+    tier: str
+    opened: date
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
 class TaskTemplate:
     """A task a play creates when an account enters its tier.
 
@@ -75,6 +94,8 @@ class Play:
     motion: str
     sla_hours: int
     tasks: tuple[TaskTemplate, ...] = ()
+    # issue 16: planned advertising spend per account in the tier (currency of the org).
+    budget_per_account: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +135,13 @@ class Decision:
     play: Play | None
     groups: tuple[GroupScore, ...] = ()
     missing_signals: tuple[str, ...] = ()
+    # issue 16: what would move the account up a tier ("" in the top tier).
+    next_tier: str = ""
+    owner: str | None = None
+    # Points the score needs to reach the next tier's bar, and points it sits above its
+    # own tier's bar (None where they do not apply): "near a boundary" in the review pack.
+    points_to_next: float | None = None
+    margin: float | None = None
 
     @property
     def changed(self) -> bool:
@@ -129,6 +157,22 @@ class TierStats:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerLoad:
+    """One owner's book in one tier: what the capacity report shows.
+
+    ``overflow`` counts the owner's accounts that earned this tier but fell to the
+    next because the book was full; ``cap`` is None when the tier has no per-owner cap.
+    """
+
+    owner: str
+    group: str
+    tier: str
+    load: int
+    cap: int | None
+    overflow: int
+
+
+@dataclass(frozen=True, slots=True)
 class RunStats:
     accounts: int
     per_tier: tuple[TierStats, ...]
@@ -136,9 +180,20 @@ class RunStats:
     demotions: int
     volatility: float  # share of previously tiered accounts whose tier changed
     rules: Mapping[str, int] = field(default_factory=dict)
+    # issue 16: one line per tier over capacity or with pins past overrides' limit,
+    # the keys of pins that fell back, and every owner's load per tier.
+    capacity_notes: tuple[str, ...] = ()
+    pins_over_limit: tuple[str, ...] = ()
+    pins_over_limit_per_tier: Mapping[str, int] = field(default_factory=dict)
+    owner_load: tuple[OwnerLoad, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class TieringResult:
     decisions: Sequence[Decision]
     stats: RunStats
+    # issue 16: the outreach windows to keep for the next run, by account key, and
+    # the windows that opened / ended in this run (for the report and the review pack).
+    windows: Mapping[str, Window] = field(default_factory=dict)
+    windows_opened: Mapping[str, Window] = field(default_factory=dict)
+    windows_ended: Mapping[str, Window] = field(default_factory=dict)

@@ -11,6 +11,7 @@ of commands that imports ``core`` and registers on ``main``:
     configure.py  validate, provision, connect
     demo.py       sandbox, demo (the emulator, an optional extra, imported lazily)
     outcomes.py   report, backtest, calibrate, customers
+    coverage.py   owners, export audiences, review, spend (issue 16)
 
 Importing this package imports every command module, so ``sync.cli:main`` (the
 ``tierwise`` entry point) has them all. The names below stay importable from
@@ -19,7 +20,7 @@ Importing this package imports every command module, so ``sync.cli:main`` (the
 
 from __future__ import annotations
 
-from sync.cli import configure, demo, history, outcomes, runs, worker
+from sync.cli import configure, coverage, demo, history, outcomes, runs, worker
 from sync.cli.configure import provision_all
 from sync.cli.core import (
     Context,
@@ -61,6 +62,7 @@ __all__ = [
     "EXIT_USAGE",
     "Context",
     "configure",
+    "coverage",
     "demo",
     "emit",
     "execute",

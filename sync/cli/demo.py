@@ -70,7 +70,7 @@ def sandbox_cmd(
     """
     try:
         from sandbox import serve_forever
-        from sync.sandbox_setup import provision_sandbox
+        from sync.cli.sandbox_setup import provision_sandbox
     except ModuleNotFoundError as exc:
         raise sandbox_missing(exc) from None
     preflight.refuse(

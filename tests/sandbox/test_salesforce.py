@@ -628,7 +628,7 @@ def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
     import threading
 
     from sandbox import serve_forever
-    from sync.sandbox_setup import provision_sandbox
+    from sync.cli.sandbox_setup import provision_sandbox
 
     seen: dict[str, object] = {}
     stop = threading.Event()

@@ -66,7 +66,8 @@ BAD_MODELS = [
      "model.yaml:23: (yaml): invalid YAML: expected ',' or ']', but got ':'"),
     ("    label: Core\n", "    lable: Core\n",
      "model.yaml:22: tiers[1].lable: unknown key "
-     "(expected one of: id, label, min_score, top_percent, capacity)"),
+     "(expected one of: id, label, min_score, top_percent, capacity, "
+     "per_owner_capacity)"),
     ("    label: Core\n", "",
      "model.yaml:21: tiers[1]: missing required key 'label'"),
     ("    weight: 100\n", "    weight: lots\n",
@@ -130,7 +131,7 @@ BAD_MODELS = [
      "model.yaml:29: triggers[1].name: duplicate trigger name 'quiet'"),
     ("plays:\n", "play:\n",
      "model.yaml:29: play: unknown key (expected one of: version, fields, groups, tiers, "
-     "overrides, triggers, stability, plays)"),
+     "overrides, triggers, stability, plays, owner_groups, pipeline)"),
     ("    then: {demote_to: tier_2}", "    then: {demote_to: tier_2, promote: 1}",
      "model.yaml:28: triggers[0].then: needs exactly one action: "
      "promote, demote, promote_to, demote_to"),

@@ -23,7 +23,8 @@ def provision_sandbox(sb: StartedSandbox) -> None:
     """Create tierwise's fields and properties in both emulated CRMs."""
     # Imported here: the CLI imports this module, and the CLI's names stay its own.
     from sync import bootstrap as boot
-    from sync.cli import provision_all, settings_from_env
+    from sync.cli.configure import provision_all
+    from sync.cli.core import settings_from_env
 
     config = settings_from_env(sb.env())
     model = boot.build_model(config)
