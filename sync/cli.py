@@ -239,6 +239,7 @@ def _execute(
     settings: Settings | None = None,
     connectors: Any = None,
     outputs: tuple[tuple[Path | None, str], ...] = (),
+    approve: bool = False,
 ) -> tuple[Outcome, Path | None]:
     settings = settings or ctx.settings()
     # Refuse before any CRM is touched: the state database, the report folder, output files.
@@ -259,6 +260,10 @@ def _execute(
             app = boot.bootstrap(
                 settings, model_path=ctx.model, stop=stop, progress=progress, connectors=connectors
             )
+        if approve:  # issue 17: `run --approve` lets the blast-radius breaker through
+            from sync.cli_change import approve as approve_engine
+
+            approve_engine(app.engine)
         try:
             outcome = app.engine.run(full=full, dry_run=dry_run)
         finally:
@@ -326,14 +331,19 @@ def json_option(fn: Any) -> Any:
     help="On the first run against an org, also create entry tasks for every account found "
     "in a tier (TIERWISE_BACKFILL_TASKS); by default the first run creates none.",
 )
+@click.option(
+    "--approve",
+    is_flag=True,
+    help="The run's tier changes are intended: go ahead even over the blast-radius breaker.",
+)
 @json_option
 @click.pass_obj
-def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
+def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool, approve: bool) -> None:
     """Run one sync cycle: pull -> score -> tier -> diff -> write -> tasks -> record."""
     settings = ctx.settings()
     if backfill_tasks:
         settings = settings.model_copy(update={"backfill_tasks": True})
-    outcome, path = _execute(ctx, full=full, dry_run=dry_run, settings=settings)
+    outcome, path = _execute(ctx, full=full, dry_run=dry_run, settings=settings, approve=approve)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
     if report.exit_code != 0:
@@ -414,15 +424,32 @@ def format_plan(plan: Plan, report: RunReport) -> str:
     help="Also write one row per field change to this CSV file.",
 )
 @click.option("--full", is_flag=True, help="Plan against a full pull.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Save the complete plan to this file; `tierwise apply FILE` writes exactly it.",
+)
 @click.pass_obj
-def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> None:
+def plan(
+    ctx: Context, plan_json: bool, csv_file: Path | None, full: bool, out_file: Path | None
+) -> None:
     """Show what a run would change, per account and per field (old -> new). Writes nothing."""
-    outcome, _ = _execute(ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"),))
+    outcome, _ = _execute(
+        ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"), (out_file, "--out"))
+    )
     report = outcome.report
     if outcome.plan is None:
         click.echo(redactor().scrub(summary(report)), err=True)
         sys.exit(report.exit_code)
     rows = plan_rows(outcome.plan)
+    if out_file is not None:  # issue 17: a saved plan for `tierwise apply`
+        from sync.cli_change import save_plan
+
+        digest = save_plan(ctx, outcome, out_file)
+        click.echo(f"plan saved to {out_file} (sha256 {digest[:12]}): tierwise apply {out_file}",
+                   err=True)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(
@@ -608,6 +635,9 @@ def runs(ctx: Context, limit: int) -> None:
     with handled():
         store = boot.build_store(ctx.settings())
     records = store.list_runs(limit)
+    from sync.change.journal import ChangeJournal  # issue 17: the model behind each run
+
+    models = ChangeJournal(store).runs([r.id for r in records])
     lines = []
     for r in records:
         took = f"{(r.finished - r.started).total_seconds():.1f}s" if r.finished else "-"
@@ -617,11 +647,17 @@ def runs(ctx: Context, limit: int) -> None:
             else 0
         )
         dry = " dry-run" if r.dry_run else ""
+        model = models.get(r.id, (None, None))[0]
         lines.append(
             f"{r.started:%Y-%m-%d %H:%M:%S} {r.id[:8]} {r.kind:<11} {r.status:<14} {took:>7} "
             f"writes={writes} errors={len(r.errors)}{dry}"
+            + (f" model={model[:12]}" if model else "")
         )
-    emit(ctx, [asdict(r) for r in records], "\n".join(lines) or "no runs yet")
+    emit(
+        ctx,
+        [{**asdict(r), "model_sha256": models.get(r.id, (None, None))[0]} for r in records],
+        "\n".join(lines) or "no runs yet",
+    )
 
 
 @main.command()
@@ -913,3 +949,6 @@ def connect(
 from sync.outcomes_cli import register as _register_outcomes  # noqa: E402 - needs main
 
 _register_outcomes(main)
+
+import sync.cli_change  # noqa: E402,F401 - issue 17: registers apply and rollback on main
+

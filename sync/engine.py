@@ -120,6 +120,9 @@ class SyncEngine:
         self._store_lock = threading.RLock()
         self.progress: Progress = _LockedProgress(progress or NoProgress(), self._store_lock)
         self._heartbeat: Callable[[], None] = lambda: None
+        # issue 17: change control (sync.change.gate): called once the plan is known and
+        # before anything is written; False holds the run (the breaker), nothing written.
+        self.before_apply: Callable[[Outcome, datetime], bool] | None = None
 
     # -- the cycle --------------------------------------------------------------
     def run(self, *, full: bool = False, dry_run: bool = False) -> Outcome:
@@ -206,6 +209,8 @@ class SyncEngine:
         if dry_run:
             report.status = "dry_run"
             return
+        if self.before_apply is not None and not self.before_apply(outcome, now):
+            return  # issue 17: held by the blast-radius breaker; the gate set the status
         failures = self.apply(plan, now, report)
         recorded: Mapping[str, Decision] = decisions
         if customers is not None:
