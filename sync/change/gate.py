@@ -130,9 +130,8 @@ class ChangeGate:
             )
             report.status = "held"
             report.message = (
-                f"held by the blast-radius breaker: {reason}; nothing was written. The plan "
-                f"is saved in {path}: review it, then `tierwise apply {path}` (or "
-                "`tierwise run --approve`)"
+                f"{reason}; nothing was written. The plan is saved in {path}: review it, "
+                f"then `tierwise apply {path}` (or `tierwise run --approve`)"
             )
             log.warning(
                 "run.held",
