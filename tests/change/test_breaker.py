@@ -17,7 +17,7 @@ from sync import bootstrap as boot
 from sync.cli import settings_from_env, write_report
 from sync.exits import EXIT_HELD
 from sync.scheduler import scheduled_job
-from tests.change.conftest import cli_env, tierwise, tiers, writes
+from tests.change.conftest import cli_env, tiers, tierwise, writes
 
 STABLE = {"min_dwell_days: 90": "min_dwell_days: 0", "hysteresis_points: 3": "hysteresis_points: 0"}
 
