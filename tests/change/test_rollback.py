@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sandbox import Sandbox
 from sync.state import StateStore
-from tests.change.conftest import SF_TIER, cli_env, open_tasks, tierwise, tiers, writes
+from tests.change.conftest import SF_TIER, cli_env, open_tasks, tiers, tierwise, writes
 from tests.change.test_breaker import models
 
 
