@@ -19,6 +19,7 @@ from sync.change.control import apply_plan, rollback_run
 from sync.change.gate import ChangeGate, model_paths, save_outcome
 from sync.cli import Context, emit, handled, json_option, main
 from sync.engine import Outcome, SyncEngine
+from sync.exits import SettingError
 from sync.logging import redactor
 from sync.report import RunReport
 
@@ -115,3 +116,77 @@ def rollback_cmd(ctx: Context, run_id: str) -> None:
         for s in result.skipped
     ]
     _finish(ctx, report, {"restored": result.restored, "skipped": result.skipped}, "\n".join(lines))
+
+
+@main.group("model")
+def model_group() -> None:
+    """Model change control: `tierwise model promote FILE`."""
+
+
+@model_group.command("promote")
+@click.argument("candidate", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Promote even when the gate refuses (recorded).")
+@json_option
+@click.pass_obj
+def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
+    """Backtest CANDIDATE against the live model on held-out, out-of-time closed deals
+    (AUC, tier-1 lift, Brier score by tier); refuse it (exit 11) when it is worse beyond
+    the tolerances, else copy it over the live model and record its hash and figures."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from sync.change.journal import ChangeJournal
+    from sync.change.promote import evaluate, verdict_text
+    from sync.exits import EXIT_MODEL_REFUSED
+    from sync.merge import merge_accounts, to_inputs
+    from sync.outcomes.data import attribute_deals, pull_opportunities
+    from tiering import load_model
+
+    settings = ctx.settings()
+    live_path = Path(ctx.model or settings.model_path)
+    if candidate.resolve() == live_path.resolve():
+        raise SettingError(f"{candidate} is the live model already (TIERWISE_MODEL_PATH)")
+    now = datetime.now(UTC)
+    with handled():
+        live = load_model(live_path)
+        new = load_model(candidate)
+        store = boot.build_store(settings)
+        connectors = boot.build_crm_connectors(settings, live)
+        try:
+            opportunities = pull_opportunities(connectors)
+        finally:
+            for connector in connectors:
+                close = getattr(connector, "close", None)
+                if callable(close):
+                    close()
+    try:
+        snapshots = store.snapshots()
+        deals, _unmatched = attribute_deals(opportunities, snapshots, settings.primary)
+        inputs = to_inputs(merge_accounts(snapshots, settings.primary, now.date()))
+        verdict = evaluate(live, new, inputs, deals, now.date())
+        text = verdict_text(verdict, {"live": live_path.name, "candidate": candidate.name})
+        data = verdict.to_dict()
+        if not verdict.accepted and not force:
+            emit(ctx, data, text)
+            click.echo(
+                "tierwise: model refused: "
+                + "; ".join(verdict.refusals)
+                + f"; {live_path} is unchanged (--force promotes it anyway)",
+                err=True,
+            )
+            sys.exit(EXIT_MODEL_REFUSED)
+        digest = planfile.model_hash(candidate)
+        tmp = live_path.with_name(live_path.name + ".promote.tmp")
+        shutil.copyfile(candidate, tmp)
+        tmp.replace(live_path)
+        ChangeJournal(store).record_model(
+            digest, str(live_path), data, force and not verdict.accepted, now
+        )
+    finally:
+        store.dispose()
+    forced = " (forced over: " + "; ".join(verdict.refusals) + ")" if verdict.refusals else ""
+    emit(
+        ctx,
+        {**data, "sha256": digest, "promoted": True},
+        f"{text}\npromoted {candidate} -> {live_path} (sha256 {digest[:12]}){forced}",
+    )
