@@ -123,3 +123,16 @@ def test_force_promotes_a_refused_model_and_records_that_it_was_forced(
         assert ChangeJournal(store).models()[-1]["forced"] is True
     finally:
         store.dispose()
+
+
+def test_calibrate_warns_when_its_proposal_rests_on_too_few_closed_deals(
+    world: World, tmp_path: Path
+) -> None:
+    since = (datetime.now(UTC) - timedelta(days=120)).date().isoformat()
+    out = tmp_path / "candidate.yaml"
+
+    result = tierwise(world.env, "calibrate", "--out", str(out), "--since", since)
+
+    assert 0 == result.exit_code, result.output
+    assert "warning: the proposal rests on" in result.stdout
+    assert "(fewer than 100)" in result.stdout
