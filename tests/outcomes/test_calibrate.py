@@ -61,7 +61,7 @@ def test_a_proposal_that_zeroes_a_whole_group_is_warned_about() -> None:
         closed_accounts=500,
     )
 
-    assert 1 == len(found)
+    assert len(found) == 1
     assert "zeroes the whole group 'opportunity'" in found[0]
 
 
@@ -70,13 +70,13 @@ def test_a_proposal_resting_on_too_few_closed_deals_is_warned_about() -> None:
 
     found = calibration_warnings({"fit": 50.0}, {"fit": 50.0}, closed_accounts=12, minimum=100)
 
-    assert 1 == len(found)
+    assert len(found) == 1
     assert "rests on 12 accounts with a closed deal (fewer than 100)" in found[0]
 
 
 def test_a_sound_proposal_has_no_warning() -> None:
     from sync.outcomes.calibrate import calibration_warnings
 
-    assert [] == calibration_warnings(
+    assert calibration_warnings(
         {"fit": 50.0, "intent": 50.0}, {"fit": 60.0, "intent": 40.0}, closed_accounts=400
-    )
+    ) == []
