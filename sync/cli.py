@@ -647,15 +647,23 @@ def runs(ctx: Context, limit: int) -> None:
             else 0
         )
         dry = " dry-run" if r.dry_run else ""
-        model = models.get(r.id, (None, None))[0]
+        model, applied = models.get(r.id, (None, None))
         lines.append(
             f"{r.started:%Y-%m-%d %H:%M:%S} {r.id[:8]} {r.kind:<11} {r.status:<14} {took:>7} "
             f"writes={writes} errors={len(r.errors)}{dry}"
             + (f" model={model[:12]}" if model else "")
+            + (f" plan={applied[:12]}" if applied else "")
         )
     emit(
         ctx,
-        [{**asdict(r), "model_sha256": models.get(r.id, (None, None))[0]} for r in records],
+        [
+            {
+                **asdict(r),
+                "model_sha256": models.get(r.id, (None, None))[0],
+                "plan_sha256": models.get(r.id, (None, None))[1],
+            }
+            for r in records
+        ],
         "\n".join(lines) or "no runs yet",
     )
 

@@ -47,6 +47,7 @@ def test_a_plan_applied_later_writes_exactly_its_diff_and_nothing_else(
     run = store.list_runs(5)[0]
     assert ("apply", "ok", saved["sha256"]) == (run.kind, run.status, run.counts["plan_sha256"])
     store.dispose()
+    assert f"plan={saved['sha256'][:12]}" in tierwise(env, "runs").stdout
     again = tierwise(env, "plan", "--json")
     assert [] == json.loads(again.stdout)["changes"]
 
