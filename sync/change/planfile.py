@@ -209,6 +209,13 @@ def _body(saved: SavedPlan) -> dict[str, Any]:
             }
             for r in saved.records
         ],
+        # HubSpot's tier lists ("tierwise: <label>") are active lists on the tier property:
+        # a tier change moves the company from one to the other; listed for the reviewer.
+        "list_effects": [
+            {"system": r.system, "crm_id": r.crm_id, "leaves": r.held.tier, "joins": r.desired.tier}
+            for r in saved.records
+            if r.system == "hubspot" and "tier" in r.fields
+        ],
         "tasks": [_task(t) for t in saved.tasks],
         "closes": [
             {"system": c.system, "task_key": c.task_key, "crm_task_id": c.crm_task_id}

@@ -23,6 +23,10 @@ def test_a_plan_applied_later_writes_exactly_its_diff_and_nothing_else(
     assert [] == writes(sandbox)
     saved = json.loads(out.read_text())
     assert saved["records"]
+    hs_tier_changes = [
+        r for r in saved["records"] if r["system"] == "hubspot" and "tier" in r["changes"]
+    ]
+    assert len(hs_tier_changes) == len(saved["list_effects"])
     assert saved["model"]["sha256"]
     sandbox.reset_calls()
     before = tiers(sandbox)
