@@ -90,3 +90,7 @@ def open_tasks(sb: Sandbox) -> dict[str, str]:
         for t in sb.salesforce.objects["Task"].values()
         if t.get("Tierwise_Key__c")
     }
+
+
+# The state-store fixtures (SQLite, and PostgreSQL at TIERWISE_TEST_POSTGRES_URL).
+from tests.sync.conftest import postgres_schema, store  # noqa: E402,F401
