@@ -136,8 +136,7 @@ def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
     from datetime import UTC, datetime
 
     from sync.change.journal import ChangeJournal
-    from sync.change.promote import evaluate, verdict_text
-    from sync.exits import EXIT_MODEL_REFUSED
+    from sync.change.promote import ModelRefusedError, evaluate, verdict_text
     from sync.merge import merge_accounts, to_inputs
     from sync.outcomes.data import attribute_deals, pull_opportunities
     from tiering import load_model
@@ -168,13 +167,12 @@ def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
         data = verdict.to_dict()
         if not verdict.accepted and not force:
             emit(ctx, data, text)
-            click.echo(
-                "tierwise: model refused: "
-                + "; ".join(verdict.refusals)
-                + f"; {live_path} is unchanged (--force promotes it anyway)",
-                err=True,
-            )
-            sys.exit(EXIT_MODEL_REFUSED)
+            with handled():
+                raise ModelRefusedError(
+                    "model refused: "
+                    + "; ".join(verdict.refusals)
+                    + f"; {live_path} is unchanged (--force promotes it anyway)"
+                )
         digest = planfile.model_hash(candidate)
         tmp = live_path.with_name(live_path.name + ".promote.tmp")
         shutil.copyfile(candidate, tmp)

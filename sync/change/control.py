@@ -24,7 +24,7 @@ from sync.change import planfile
 from sync.change.gate import journal_entries
 from sync.change.journal import ChangeJournal, JournalEntry
 from sync.engine import SyncEngine
-from sync.exits import NotFoundError, classify
+from sync.exits import EXIT_STALE_PLAN, NotFoundError, classify
 from sync.report import RunReport
 from sync.state import LockHeldError
 from tiering.errors import TierwiseError
@@ -37,7 +37,7 @@ class StalePlanError(TierwiseError):
     someone else's change or write a decision the live model no longer makes."""
 
     run_status = "stale_plan"
-    exit_code = 9
+    exit_code = EXIT_STALE_PLAN
 
 
 def same(name: str, a: Any, b: Any) -> bool:

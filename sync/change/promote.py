@@ -21,11 +21,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from sync.exits import EXIT_MODEL_REFUSED
 from sync.outcomes.backtest import outcomes_after, score_with_model
 from sync.outcomes.data import Deal
 from sync.outcomes.metrics import auc, lift, rate
 from tiering import TieringModel
+from tiering.errors import TierwiseError
 from tiering.records import AccountInput
+
+
+class ModelRefusedError(TierwiseError):
+    """The candidate model did worse than the live one out of time; the live file is
+    unchanged (``tierwise model promote --force`` promotes it anyway)."""
+
+    run_status = "model_refused"
+    exit_code = EXIT_MODEL_REFUSED
+
 
 HOLDOUT = 0.3  # share of closed deals, the latest ones, held out
 MIN_HOLDOUT_DEALS = 30
