@@ -175,3 +175,8 @@ class Settings(BaseSettings):
     # At most this many entry tasks per owner per day; the rest wait for the next days in
     # priority order (tier, then score), each still created exactly once. None: no cap.
     tasks_per_owner_per_day: int | None = Field(default=None, ge=1)
+    # issue 17: the blast-radius breaker. A run that would change the tier of more than
+    # this share of already-tiered accounts, or clear more than this many tier fields,
+    # writes nothing and is saved as a plan to approve (`tierwise apply`).
+    max_tier_change_share: float = Field(default=0.2, ge=0, le=1)
+    max_tier_clears: int | None = Field(default=100, ge=0)

@@ -161,4 +161,8 @@ def bootstrap(
         backfill_tasks=settings.backfill_tasks,
         tasks_per_owner_per_day=settings.tasks_per_owner_per_day,
     )
+    # issue 17: change control (breaker + write journal) on every run that writes.
+    from sync.change.gate import gate_for
+
+    engine.before_apply = gate_for(settings, model_path, store, [c.system for c in crm])
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

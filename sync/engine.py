@@ -143,6 +143,9 @@ class SyncEngine:
             progress=LockedProgress(progress or NoProgress(), store_lock),
             store_lock=store_lock,
         )
+        # issue 17: change control (sync.change.gate): called once the plan is known and
+        # before anything is written; False holds the run (the breaker), nothing written.
+        self.before_apply: Callable[[Outcome, datetime], bool] | None = None
 
     # -- the cycle --------------------------------------------------------------
     def run(self, *, full: bool = False, dry_run: bool = False) -> Outcome:
@@ -195,6 +198,15 @@ class SyncEngine:
         if dry_run:
             steps.status = "dry_run"
             return
+        if self.before_apply is not None:  # issue 17: the blast-radius breaker
+            probe = self._outcome(
+                RunReport(run_id=run_id, kind="full" if full else "incremental",
+                          dry_run=False, started=now),
+                steps,
+            )
+            if not self.before_apply(probe, now):  # held: the gate says why
+                steps.status, steps.message = probe.report.status, probe.report.message
+                return
         steps.applied = applied = Applied()
         self.apply(plan, now, applied)
         self.record(run_id, now, decided, gathered.pulled)
@@ -212,6 +224,10 @@ class SyncEngine:
         lock.acquire(now)
         self.runtime.heartbeat = lock.heartbeat
         return lock
+
+    def validate(self) -> Validated:
+        """Access and every mapped field on every CRM (``apply`` and ``rollback`` too)."""
+        return validate(self.connectors)
 
     def gather(self, now: datetime, *, full: bool, dry_run: bool) -> Gathered:
         deals = any(t.needs_deals for t in self.targets)

@@ -26,6 +26,11 @@ EXIT_LOCKED = 5
 EXIT_DEFERRED = 6
 EXIT_UNAVAILABLE = 7
 EXIT_NOT_FOUND = 8
+# issue 17 (change control): a saved plan the CRM or the model has moved past; a run held
+# by the blast-radius breaker (saved as a plan to approve); a candidate model refused.
+EXIT_STALE_PLAN = 9
+EXIT_HELD = 10
+EXIT_MODEL_REFUSED = 11
 # sysexits.h EX_USAGE: distinct from click's default 2, which is our configuration code.
 EXIT_USAGE = 64
 
@@ -42,6 +47,9 @@ EXIT_CODES: dict[str, int] = {
     "deferred": EXIT_DEFERRED,
     "unavailable": EXIT_UNAVAILABLE,
     "not_found": EXIT_NOT_FOUND,
+    "stale_plan": EXIT_STALE_PLAN,
+    "held": EXIT_HELD,
+    "model_refused": EXIT_MODEL_REFUSED,
     "usage": EXIT_USAGE,
 }
 

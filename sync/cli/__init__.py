@@ -11,6 +11,7 @@ of commands that imports ``core`` and registers on ``main``:
     configure.py  validate, provision, connect
     demo.py       sandbox, demo (the emulator, an optional extra, imported lazily)
     outcomes.py   report, backtest, calibrate, customers
+    change.py     apply, rollback, model promote (issue 17)
     coverage.py   owners, export audiences, review, spend (issue 16)
 
 Importing this package imports every command module, so ``sync.cli:main`` (the
@@ -20,7 +21,7 @@ Importing this package imports every command module, so ``sync.cli:main`` (the
 
 from __future__ import annotations
 
-from sync.cli import configure, coverage, demo, history, outcomes, runs, worker
+from sync.cli import change, configure, coverage, demo, history, outcomes, runs, worker
 from sync.cli.configure import provision_all
 from sync.cli.core import (
     Context,
@@ -61,6 +62,7 @@ __all__ = [
     "EXIT_UNEXPECTED",
     "EXIT_USAGE",
     "Context",
+    "change",
     "configure",
     "coverage",
     "demo",

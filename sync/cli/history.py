@@ -110,6 +110,9 @@ def runs(ctx: Context, limit: int) -> None:
     with handled():
         store = boot.build_store(ctx.settings())
     records = store.list_runs(limit)
+    from sync.change.journal import ChangeJournal  # issue 17: the model behind each run
+
+    models = ChangeJournal(store).runs([r.id for r in records])
     lines = []
     for r in records:
         took = f"{(r.finished - r.started).total_seconds():.1f}s" if r.finished else "-"
@@ -119,8 +122,22 @@ def runs(ctx: Context, limit: int) -> None:
             else 0
         )
         dry = " dry-run" if r.dry_run else ""
+        model, applied = models.get(r.id, (None, None))
         lines.append(
             f"{r.started:%Y-%m-%d %H:%M:%S} {r.id[:8]} {r.kind:<11} {r.status:<14} {took:>7} "
             f"writes={writes} errors={len(r.errors)}{dry}"
+            + (f" model={model[:12]}" if model else "")
+            + (f" plan={applied[:12]}" if applied else "")
         )
-    emit(ctx, [asdict(r) for r in records], "\n".join(lines) or "no runs yet")
+    emit(
+        ctx,
+        [
+            {
+                **asdict(r),
+                "model_sha256": models.get(r.id, (None, None))[0],
+                "plan_sha256": models.get(r.id, (None, None))[1],
+            }
+            for r in records
+        ],
+        "\n".join(lines) or "no runs yet",
+    )

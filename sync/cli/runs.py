@@ -49,6 +49,7 @@ def execute(
     settings: Settings | None = None,
     connectors: Any = None,
     outputs: tuple[tuple[Path | None, str], ...] = (),
+    approve: bool = False,
 ) -> tuple[Outcome, Path | None]:
     settings = settings or ctx.settings()
     # Refuse before any CRM is touched: the state database, the report folder, output files.
@@ -69,6 +70,10 @@ def execute(
             app = boot.bootstrap(
                 settings, model_path=ctx.model, stop=stop, progress=progress, connectors=connectors
             )
+        if approve:  # issue 17: `run --approve` lets the blast-radius breaker through
+            from sync.cli.change import approve as approve_engine
+
+            approve_engine(app.engine)
         try:
             outcome = app.engine.run(full=full, dry_run=dry_run)
         finally:
@@ -96,14 +101,21 @@ def execute(
     help="On the first run against an org, also create entry tasks for every account found "
     "in a tier (TIERWISE_BACKFILL_TASKS); by default the first run creates none.",
 )
+@click.option(
+    "--approve",
+    is_flag=True,
+    help="The run's tier changes are intended: go ahead even over the blast-radius breaker.",
+)
 @json_option
 @click.pass_obj
-def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool) -> None:
+def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool, approve: bool) -> None:
     """Run one sync cycle: pull -> score -> tier -> diff -> write -> tasks -> record."""
     settings = ctx.settings()
     if backfill_tasks:
         settings = settings.model_copy(update={"backfill_tasks": True})
-    outcome, path = execute(ctx, full=full, dry_run=dry_run, settings=settings)
+    outcome, path = execute(
+        ctx, full=full, dry_run=dry_run, settings=settings, approve=approve
+    )
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
     exit_with(report, settings)
@@ -175,15 +187,34 @@ def format_plan(plan: Plan, report: RunReport) -> str:
     help="Also write one row per field change to this CSV file.",
 )
 @click.option("--full", is_flag=True, help="Plan against a full pull.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Save the complete plan to this file; `tierwise apply FILE` writes exactly it.",
+)
 @click.pass_obj
-def plan(ctx: Context, plan_json: bool, csv_file: Path | None, full: bool) -> None:
+def plan(
+    ctx: Context, plan_json: bool, csv_file: Path | None, full: bool, out_file: Path | None
+) -> None:
     """Show what a run would change, per account and per field (old -> new). Writes nothing."""
-    outcome, _ = execute(ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"),))
+    outcome, _ = execute(
+        ctx, full=full, dry_run=True, outputs=((csv_file, "--csv"), (out_file, "--out"))
+    )
     report = outcome.report
     if outcome.plan is None:
         click.echo(redactor().scrub(summary(report)), err=True)
         exit_with(report, ctx.settings())
     rows = plan_rows(outcome.plan)
+    if out_file is not None:  # issue 17: a saved plan for `tierwise apply`
+        from sync.cli.change import save_plan
+
+        digest = save_plan(ctx, outcome, out_file)
+        click.echo(
+            f"plan saved to {out_file} (sha256 {digest[:12]}): tierwise apply {out_file}",
+            err=True,
+        )
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(

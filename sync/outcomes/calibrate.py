@@ -29,6 +29,8 @@ from tiering import TieringModel, load_model, tier_accounts
 from tiering.records import AccountInput
 
 HELD_OUT_SHARE = 0.3
+# Below this many accounts with a closed deal, a fitted weight is mostly noise (issue 17).
+MIN_CLOSED_ACCOUNTS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class Calibration:
     out: str | None = None
     notes: list[str] = field(default_factory=list)
     signal_weights: dict[str, dict[str, float]] | None = None
+    # What a reviewer must look at before promoting the candidate (issue 17).
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -184,9 +188,7 @@ def write_candidate(
             if share is not None:
                 signal["weight"] = share
     with out.open("w", encoding="utf-8") as handle:
-        handle.write(
-            "# Candidate model written by `tierwise calibrate` for review; not live.\n"
-        )
+        handle.write("# Candidate model written by `tierwise calibrate` for review; not live.\n")
         yaml.dump(doc, handle)
     load_model(out)
 
@@ -214,6 +216,29 @@ def candidate_model(
         )
         groups.append(replace(g, weight=new, signals=signals))
     return replace(model, groups=tuple(groups))
+
+
+def calibration_warnings(
+    current: Mapping[str, float],
+    candidate: Mapping[str, float],
+    closed_accounts: int,
+    minimum: int = MIN_CLOSED_ACCOUNTS,
+) -> list[str]:
+    """Proposals a person should not accept unread: whole criteria groups set to 0 (the
+    model would stop looking at them), or a fit resting on too few closed deals."""
+    out = [
+        f"the proposal zeroes the whole group {gid!r} (weight {current[gid]:g} -> 0): the "
+        "model would ignore it; check its fields are filled before accepting this"
+        for gid in current
+        if current[gid] > 0 and candidate.get(gid, current[gid]) <= 0
+    ]
+    if closed_accounts < minimum:
+        out.append(
+            f"the proposal rests on {closed_accounts} accounts with a closed deal (fewer "
+            f"than {minimum}): its weights are mostly noise; wait for more outcomes or widen "
+            "--since"
+        )
+    return out
 
 
 def calibrate(
@@ -248,6 +273,7 @@ def calibrate(
     )
     if shares is not None:
         result.signal_weights = shares
+    result.warnings = calibration_warnings(result.current_weights, weights, len(labels))
     return result, weights, shares
 
 
@@ -256,8 +282,9 @@ def calibration_text(c: Calibration) -> str:
         area = "-" if e.auc is None else f"{e.auc:.3f}"
         top = "-" if e.top_tier_win_rate is None else f"{e.top_tier_win_rate:.1%}"
         lf = "-" if e.top_tier_lift is None else f"{e.top_tier_lift:.2f}x"
-        return (f"AUC {area}; {e.top_tier} win rate {top} ({e.top_tier_accounts} accounts), "
-                f"lift {lf}")
+        return (
+            f"AUC {area}; {e.top_tier} win rate {top} ({e.top_tier_accounts} accounts), lift {lf}"
+        )
 
     lines = [
         f"Calibrated on {c.train_accounts} accounts with closed deals; "
@@ -269,11 +296,14 @@ def calibration_text(c: Calibration) -> str:
         detail = f"   (coef/point {coef:+.4f})" if coef is not None else ""
         lines.append(f"  {gid:<14}{w:>7.1f} -> {c.candidate_weights.get(gid, w):>6.1f}{detail}")
         for sid, share in ((c.signal_weights or {}).get(gid) or {}).items():
-            lines.append(f"      {sid:<20} share {share:>6.2f}   (coef/point "
-                         f"{c.coefficients.get(f'{gid}.{sid}', 0.0):+.4f})")
+            lines.append(
+                f"      {sid:<20} share {share:>6.2f}   (coef/point "
+                f"{c.coefficients.get(f'{gid}.{sid}', 0.0):+.4f})"
+            )
     lines.append(f"held out, current:   {show(c.current)}")
     lines.append(f"held out, candidate: {show(c.candidate)}")
     if c.out:
         lines.append(f"candidate model written to {c.out} for review (the live model is unchanged)")
     lines += [f"note: {n}" for n in c.notes]
+    lines += [f"warning: {w}" for w in c.warnings]
     return "\n".join(lines)

@@ -16,8 +16,18 @@ from tiering.records import AccountInput
 
 @pytest.mark.parametrize(
     "shares",
-    [None, {"fit": {"industry": 50.0, "employees": 50.0, "annual_revenue": 0.0,
-                    "country": 0.0, "tech_fit": 0.0}}],
+    [
+        None,
+        {
+            "fit": {
+                "industry": 50.0,
+                "employees": 50.0,
+                "annual_revenue": 0.0,
+                "country": 0.0,
+                "tech_fit": 0.0,
+            }
+        },
+    ],
 )
 def test_the_written_candidate_scores_like_the_evaluated_one(
     tmp_path: Path, shares: dict[str, dict[str, float]] | None
@@ -37,5 +47,36 @@ def test_the_written_candidate_scores_like_the_evaluated_one(
     in_memory = tier_accounts(candidate_model(model, weights, shares), accounts, {}, now)
 
     assert [d.score for d in written.decisions] == pytest.approx(
-        [d.score for d in in_memory.decisions])
+        [d.score for d in in_memory.decisions]
+    )
     assert "Candidate model written by `tierwise calibrate`" in out.read_text(encoding="utf-8")
+
+
+def test_a_proposal_that_zeroes_a_whole_group_is_warned_about() -> None:
+    from sync.outcomes.calibrate import calibration_warnings
+
+    found = calibration_warnings(
+        {"fit": 40.0, "intent": 35.0, "opportunity": 25.0},
+        {"fit": 70.0, "intent": 30.0, "opportunity": 0.0},
+        closed_accounts=500,
+    )
+
+    assert len(found) == 1
+    assert "zeroes the whole group 'opportunity'" in found[0]
+
+
+def test_a_proposal_resting_on_too_few_closed_deals_is_warned_about() -> None:
+    from sync.outcomes.calibrate import calibration_warnings
+
+    found = calibration_warnings({"fit": 50.0}, {"fit": 50.0}, closed_accounts=12, minimum=100)
+
+    assert len(found) == 1
+    assert "rests on 12 accounts with a closed deal (fewer than 100)" in found[0]
+
+
+def test_a_sound_proposal_has_no_warning() -> None:
+    from sync.outcomes.calibrate import calibration_warnings
+
+    assert calibration_warnings(
+        {"fit": 50.0, "intent": 50.0}, {"fit": 60.0, "intent": 40.0}, closed_accounts=400
+    ) == []

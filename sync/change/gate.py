@@ -1,0 +1,174 @@
+"""The engine's change-control hook: the breaker, then the write journal.
+
+``SyncEngine.before_apply`` calls the gate once a run's plan is known and before
+anything is written. The gate either holds the run (the breaker tripped: the plan is
+saved for approval, the run ends "held" and writes nothing) or journals what the run
+is about to replace, so ``tierwise rollback`` can restore it, and lets it go ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from config.settings import Settings
+from connectors.base import TierwiseValues
+from sync.change import planfile
+from sync.change.breaker import blast_radius, trips
+from sync.change.journal import ChangeJournal, JournalEntry
+from sync.engine import Outcome
+from sync.gather import ACCOUNTS
+from sync.records import MergedAccount, Plan
+from sync.state import StateStore
+from tiering.records import Decision
+
+log = structlog.get_logger("tierwise.change")
+
+
+def held_values(accounts: Sequence[MergedAccount]) -> dict[tuple[str, str], TierwiseValues]:
+    return {(r.system, r.crm_id): r.written for a in accounts for r in a.records}
+
+
+def account_keys(accounts: Sequence[MergedAccount]) -> dict[tuple[str, str], str]:
+    return {(r.system, r.crm_id): a.key for a in accounts for r in a.records}
+
+
+def recorded_decisions(outcome: Outcome) -> list[Decision]:
+    """The decisions the run records in the tier history (customer ones under their key)."""
+    if outcome.decided is not None:
+        return outcome.decided.for_history()
+    return list(outcome.decisions.values())
+
+
+def journal_entries(
+    plan: Plan,
+    held: Mapping[tuple[str, str], TierwiseValues],
+    keys: Mapping[tuple[str, str], str],
+) -> list[JournalEntry]:
+    return [
+        JournalEntry(
+            system=system,
+            crm_id=u.crm_id,
+            account_key=keys.get((system, u.crm_id), u.crm_id),
+            fields=tuple(sorted(u.values)),
+            held=held.get((system, u.crm_id), TierwiseValues()),
+            desired=plan.desired[(system, u.crm_id)],
+        )
+        for system, updates in sorted(plan.updates.items())
+        for u in updates
+    ]
+
+
+def save_outcome(
+    outcome: Outcome,
+    store: StateStore,
+    systems: Sequence[str],
+    path: Path,
+    *,
+    now: datetime,
+    model_hash: str,
+    model_path: str,
+    origin: str = "plan",
+    note: str = "",
+) -> str:
+    """Write ``outcome``'s plan to ``path`` (``tierwise plan --out`` and a held run); its hash."""
+    if outcome.plan is None:
+        raise ValueError("the run stopped before it had a plan")
+    saved = planfile.from_outcome(
+        outcome.plan,
+        recorded_decisions(outcome),
+        held_values(outcome.accounts),
+        account_keys(outcome.accounts),
+        created=now,
+        model_hash=model_hash,
+        model_path=model_path,
+        watermarks={s: store.watermark(s, ACCOUNTS) for s in systems},
+        origin=origin,
+        note=note,
+    )
+    return planfile.write(saved, path)
+
+
+@dataclass
+class ChangeGate:
+    store: StateStore
+    systems: Sequence[str]
+    model_paths: Sequence[Path]
+    plan_dir: Path
+    max_share: float = 0.2
+    max_clears: int | None = None
+    # `tierwise run --approve`: the breaker is told the change is intended.
+    approve: bool = False
+
+    @property
+    def model_hash(self) -> str:
+        return planfile.model_hash(*self.model_paths)
+
+    def __call__(self, outcome: Outcome, now: datetime) -> bool:
+        plan, report = outcome.plan, outcome.report
+        if plan is None:
+            return True
+        radius = blast_radius(outcome.accounts, plan)
+        reason = trips(radius, self.max_share, self.max_clears)
+        if reason is not None and not self.approve:
+            path = self.plan_dir / f"held-{report.run_id}.json"
+            digest = save_outcome(
+                outcome,
+                self.store,
+                self.systems,
+                path,
+                now=now,
+                model_hash=self.model_hash,
+                model_path=str(self.model_paths[0]),
+                origin="held",
+                note=reason,
+            )
+            report.status = "held"
+            report.message = (
+                f"{reason}; nothing was written. The plan is saved in {path}: review it, "
+                f"then `tierwise apply {path}` (or `tierwise run --approve`)"
+            )
+            log.warning(
+                "run.held",
+                share=round(radius.share, 3),
+                moved=radius.moved,
+                tiered=radius.tiered,
+                cleared=radius.cleared,
+                plan=str(path),
+                plan_hash=digest,
+            )
+            return False
+        ChangeJournal(self.store).record_run(
+            report.run_id,
+            journal_entries(plan, held_values(outcome.accounts), account_keys(outcome.accounts)),
+            [t.request.key for t in plan.tasks],
+            now,
+            model_hash=self.model_hash,
+            detail={"approved": self.approve, "share": round(radius.share, 4)},
+        )
+        return True
+
+
+def model_paths(settings: Settings, model_path: Path | None = None) -> list[Path]:
+    """The files whose bytes make the model hash: the model, and the customer model when on."""
+    paths = [Path(model_path or settings.model_path)]
+    if settings.customer_tiers:
+        paths.append(Path(settings.customer_model_path))
+    return paths
+
+
+def gate_for(
+    settings: Settings, model_path: Path | None, store: StateStore, systems: Sequence[str]
+) -> ChangeGate:
+    return ChangeGate(
+        store=store,
+        systems=list(systems),
+        model_paths=model_paths(settings, model_path),
+        plan_dir=Path(settings.report_dir) / "plans",
+        max_share=settings.max_tier_change_share,
+        max_clears=settings.max_tier_clears,
+    )

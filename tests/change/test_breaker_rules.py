@@ -1,0 +1,60 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
+"""The breaker's arithmetic on plain records: what counts as a tier change and a clear."""
+
+from __future__ import annotations
+
+from connectors.base import TierwiseValues
+from sync.change.breaker import BlastRadius, blast_radius, trips
+from sync.records import FieldChange, MergedAccount, Plan, Snapshot
+
+
+def account(key: str, tier: str | None) -> MergedAccount:
+    record = Snapshot(
+        system="salesforce",
+        crm_id=key,
+        key=key,
+        domain=None,
+        name=None,
+        owner_id=None,
+        modified_at=None,
+        fields={},
+        written=TierwiseValues(tier=tier),
+    )
+    return MergedAccount(key, (record,), {}, None, None)
+
+
+def change(key: str, field: str, old: str | None, new: str | None) -> FieldChange:
+    return FieldChange(key, "salesforce", key, None, field, old, new)
+
+
+def test_the_first_tiering_of_an_org_is_not_a_change() -> None:
+    accounts = [account(f"a{i}", None) for i in range(10)]
+    plan = Plan(changes=[change(f"a{i}", "tier", None, "tier_1") for i in range(10)])
+
+    radius = blast_radius(accounts, plan)
+
+    assert BlastRadius(tiered=0, moved=0, cleared=0) == radius
+    assert trips(radius, 0.2, 100) is None
+
+
+def test_three_of_ten_tiered_accounts_moving_trips_a_20_percent_breaker() -> None:
+    accounts = [account(f"a{i}", "tier_2") for i in range(10)]
+    plan = Plan(changes=[change(f"a{i}", "tier", "tier_2", "tier_3") for i in range(3)])
+
+    radius = blast_radius(accounts, plan)
+
+    assert (10, 3) == (radius.tiered, radius.moved)
+    reason = trips(radius, 0.2, None)
+    assert reason is not None
+    assert "3 of 10 tiered accounts (30%" in reason
+    assert trips(radius, 0.3, None) is None
+
+
+def test_clearing_more_tier_fields_than_allowed_trips_the_breaker() -> None:
+    accounts = [account(f"a{i}", "tier_2") for i in range(10)]
+    plan = Plan(changes=[change(f"a{i}", "customer_tier", "grow", None) for i in range(4)])
+
+    reason = trips(blast_radius(accounts, plan), 0.9, 3)
+
+    assert reason is not None
+    assert "clear 4 tier fields" in reason
