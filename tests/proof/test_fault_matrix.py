@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date
@@ -55,11 +56,33 @@ def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return asked
 
 
-def make_sandbox() -> Any:
+def make_sandbox(sleep: Any = None) -> Any:
+    extra = {"sleep": sleep} if sleep is not None else {}
     return provisioned(Sandbox(
         accounts=ACCOUNTS, seed=SEED, today=TODAY,
-        salesforce_token=SF_CANARY, hubspot_token=HS_CANARY,
+        salesforce_token=SF_CANARY, hubspot_token=HS_CANARY, **extra,
     ))
+
+
+class HeldCalls:
+    """The sandbox's ``sleep`` for latency faults: the request is held until released.
+
+    A timing race ("slow it down and hope the signal lands in time") failed on a loaded
+    machine; holding the call makes "the signal lands while a call is in flight" and
+    "the first run holds the lock" facts the test waits for instead of guesses.
+    """
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, _seconds: float) -> None:
+        self.entered.set()
+        self.release.wait(timeout=90)
+
+    def wait_entered(self, timeout: float = 60) -> None:
+        if not self.entered.wait(timeout):
+            raise AssertionError(f"no held call within {timeout}s")
 
 
 def crm_state(sb: Sandbox) -> dict[str, Any]:
@@ -399,21 +422,23 @@ def test_sigkill_after_a_write_step_then_a_rerun_reaches_the_uninterrupted_state
 def test_sigterm_mid_run_finishes_the_call_in_flight_saves_progress_and_exits_in_grace(
     reference: dict[str, Any], tmp_path: Path,
 ) -> None:
-    with make_sandbox() as sb:
-        # Every Salesforce call is slow, so after the first account write is answered the
-        # run still has its task upserts ahead of it when the signal lands.
-        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=400))
-        # The task upserts after it are slower still, so the signal cannot miss them on a
-        # loaded machine (it raced when the whole run finished first).
-        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=2500,
-                                path=r"composite/sobjects/Task"))
+    held = HeldCalls()
+    with make_sandbox(sleep=held) as sb:
+        # The account write is held in flight while the signal lands, then answered: the
+        # run finishes that call and stops before its task upserts.
+        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=1,
+                                method="PATCH", path=r"composite/sobjects$"))
         env = cli_env(sb, tmp_path)
         proc = subprocess.Popen(
             [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        wait_for_call(sb, "/composite/sobjects", 1)
-        proc.send_signal(signal.SIGTERM)
+        try:
+            held.wait_entered()
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)  # the handler sets the stop flag; the call is still held
+        finally:
+            held.release.set()
         started = time.monotonic()
         out, err = proc.communicate(timeout=60)
         elapsed = time.monotonic() - started
@@ -429,20 +454,25 @@ def test_sigterm_mid_run_finishes_the_call_in_flight_saves_progress_and_exits_in
 def test_two_workers_started_at_once_one_runs_the_other_exits_with_the_lock_code(
     tmp_path: Path,
 ) -> None:
-    with make_sandbox() as sb:
-        # Slow HubSpot down so the first run is still going when the second one starts.
-        sb.faults.add(FaultRule(system="hubspot", kind="latency", delay_ms=400))
+    held = HeldCalls()
+    with make_sandbox(sleep=held) as sb:
+        # The first run's HubSpot calls are held until the second run has ended, so the
+        # first run holds the lock for as long as the race needs (no timing guess).
+        sb.faults.add(FaultRule(system="hubspot", kind="latency", delay_ms=1))
         env = cli_env(sb, tmp_path)
         tierwise("validate", env=env)  # migrate the new state file before the race
         command = [sys.executable, "-m", "sync", "run"]
         first = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
             command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
-        wait_for_call(sb, "/crm/v3/", 1)  # the first run holds the lock by now
+        held.wait_entered()  # the first run holds the lock by now
         second = subprocess.Popen(  # noqa: S603
             command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
-        second_out = second.communicate(timeout=120)
+        try:
+            second_out = second.communicate(timeout=120)
+        finally:
+            held.release.set()
         first.communicate(timeout=120)
     assert 0 == first.returncode
     assert 5 == second.returncode, second_out
