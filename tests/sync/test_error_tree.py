@@ -19,10 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import config.mapping
-import sync.cli
-import sync.cli.demo
-import sync.exits
+from config import mapping as config_mapping
 from connectors.base import ApiUsage
 from connectors.errors import (
     AuthenticationError,
@@ -30,6 +27,9 @@ from connectors.errors import (
     QuotaExhaustedError,
     RetriableError,
 )
+from sync import cli as sync_cli
+from sync import exits as sync_exits
+from sync.cli import demo as cli_demo
 from sync.cli import handled, main
 from sync.exits import EXIT_CODES, failure
 from tiering import errors
@@ -37,8 +37,8 @@ from tiering.errors import LockHeldError, StopRequested, TierwiseError
 
 ROOT = Path(__file__).resolve().parents[2]
 # The installed names, whether or not the namespace codemod has prefixed them ("tierwise.").
-CLI = sync.cli.__name__
-SANDBOX = ".".join(filter(None, [sync.__name__.rpartition(".")[0], "sandbox"]))
+CLI = sync_cli.__name__
+SANDBOX = sync_cli.__name__[: -len("sync.cli")] + "sandbox"
 
 
 def _tree(cls: type[BaseException]) -> Iterator[type[BaseException]]:
@@ -59,14 +59,14 @@ def test_every_class_of_the_tree_carries_the_exit_code_of_its_status() -> None:
     ("error", "status", "code"),
     [
         (errors.ConfigurationError("x"), "configuration", 2),
-        (config.mapping.MappingError("m.yaml", 3, "hubspot.fields.x", "bad"), "configuration", 2),
-        (sync.exits.SettingError("x"), "configuration", 2),
+        (config_mapping.MappingError("m.yaml", 3, "hubspot.fields.x", "bad"), "configuration", 2),
+        (sync_exits.SettingError("x"), "configuration", 2),
         (AuthenticationError("x", system="hubspot"), "authentication", 3),
         (StopRequested(), "stopped", 4),
         (LockHeldError("held"), "locked", 5),
         (QuotaExhaustedError("x", system="hubspot"), "deferred", 6),
         (RetriableError("x", system="salesforce"), "unavailable", 7),
-        (sync.exits.NotFoundError("x"), "not_found", 8),
+        (sync_exits.NotFoundError("x"), "not_found", 8),
         (KeyError("bug"), "failed", 1),
     ],
 )
@@ -250,7 +250,7 @@ def test_without_the_sandbox_extra_demo_and_sandbox_say_how_to_install_it(
 
 
 def test_a_missing_dependency_of_the_sandbox_is_named() -> None:
-    error = sync.cli.demo.sandbox_missing(ModuleNotFoundError("no trustme", name="trustme"))
+    error = cli_demo.sandbox_missing(ModuleNotFoundError("no trustme", name="trustme"))
     assert 2 == error.exit_code
     assert "pip install 'tierwise[sandbox]' (missing module 'trustme')" in str(error)
 
@@ -268,4 +268,4 @@ def test_the_single_module_cli_names_stay_importable_from_sync_cli() -> None:
         "EXIT_CONFIG",
         "EXIT_USAGE",
     ):
-        assert hasattr(sync.cli, name), name
+        assert hasattr(sync_cli, name), name
