@@ -11,6 +11,9 @@ COPY config config
 # No sandbox/: the emulator is the optional `sandbox` extra (tests, `tierwise demo`), and
 # the image installs only the runtime plus the PostgreSQL driver, pinned through the lock
 # file (constraints). `tierwise sandbox`/`demo` in the image say how to get the extra.
+# The image carries no emulator (no COPY sandbox): take it out of the explicit
+# package list too, or setuptools stops on the missing folder (tools/namespace.py).
+RUN sed -i '/^    "tierwise\.sandbox[."]/d' pyproject.toml
 RUN python -m venv /opt/tierwise \
  && /opt/tierwise/bin/pip install -c deploy/requirements.lock ".[postgres]"
 

@@ -37,10 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sandbox import Sandbox
-from sandbox.ledger import CallRecord
-from sync import bootstrap as boot
-from sync.cli import provision_all, settings_from_env
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.ledger import CallRecord
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import provision_all, settings_from_env
 
 SF_PAGE, SF_BATCH = 2000, 200
 HS_PAGE, HS_SEARCH_PAGE, HS_BATCH = 100, 200, 100
@@ -105,8 +105,9 @@ def tally(calls: Iterable[CallRecord], system: str) -> tuple[Counter[str], Count
     return kinds, records, too_many
 
 
-def minimum(system: str, *, pulled: int, full: bool, writes: int, tasks: int,
-            bulk: bool, closed: int = 0) -> dict[str, int]:
+def minimum(
+    system: str, *, pulled: int, full: bool, writes: int, tasks: int, bulk: bool, closed: int = 0
+) -> dict[str, int]:
     if system == "salesforce":
         read = math.ceil(pulled / SF_PAGE) if pulled else 1
         # A Bulk 2.0 job: create, upload, UploadComplete, one status poll. Closing
@@ -116,8 +117,11 @@ def minimum(system: str, *, pulled: int, full: bool, writes: int, tasks: int,
         return {"read": read, "write": write, "task": math.ceil(tasks / SF_BATCH)}
     page = HS_PAGE if full else HS_SEARCH_PAGE
     read = math.ceil(pulled / page) if pulled else 1
-    return {"read": read, "write": math.ceil(writes / HS_BATCH),
-            "task": math.ceil(tasks / HS_BATCH)}
+    return {
+        "read": read,
+        "write": math.ceil(writes / HS_BATCH),
+        "task": math.ceil(tasks / HS_BATCH),
+    }
 
 
 def edit_accounts(sb: Sandbox, count: int) -> None:
@@ -130,35 +134,62 @@ def edit_accounts(sb: Sandbox, count: int) -> None:
     session = requests.Session()
     session.verify = str(sb.ca_file)
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override verify
-    sf = Salesforce(instance_url=sb.salesforce_url, session_id=sb.salesforce_token,
-                    session=session)
+    sf = Salesforce(instance_url=sb.salesforce_url, session_id=sb.salesforce_token, session=session)
     for start in range(0, len(keys), SF_BATCH):
-        chunk = keys[start:start + SF_BATCH]
-        sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": [
-            # A standard field: a stock org has no intent field.
-            {"attributes": {"type": "Account"}, "id": sb.company_ids[k][0],
-             "NumberOfEmployees": 5000}
-            for k in chunk]})
+        chunk = keys[start : start + SF_BATCH]
+        sf.restful(
+            "composite/sobjects",
+            method="PATCH",
+            json={
+                "allOrNone": False,
+                "records": [
+                    # A standard field: a stock org has no intent field.
+                    {
+                        "attributes": {"type": "Account"},
+                        "id": sb.company_ids[k][0],
+                        "NumberOfEmployees": 5000,
+                    }
+                    for k in chunk
+                ],
+            },
+        )
     hs = HubSpot(access_token=sb.hubspot_token, host=sb.hubspot_url)
     from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
 
     for start in range(0, len(keys), HS_BATCH):
-        chunk = keys[start:start + HS_BATCH]
-        hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-            {"id": sb.company_ids[k][1], "properties": {"intent_score": "99",
-                                                         "intent_surge": "true"}}
-            for k in chunk]))
+        chunk = keys[start : start + HS_BATCH]
+        hs.crm.companies.batch_api.update(
+            BatchInputSimplePublicObjectBatchInput(
+                inputs=[
+                    {
+                        "id": sb.company_ids[k][1],
+                        "properties": {"intent_score": "99", "intent_surge": "true"},
+                    }
+                    for k in chunk
+                ]
+            )
+        )
 
 
-def run_size(n: int, *, latency_ms: float, rate_limit: int | None, wall_only: bool,
-             bulk_threshold: int) -> list[Phase]:
+def run_size(
+    n: int, *, latency_ms: float, rate_limit: int | None, wall_only: bool, bulk_threshold: int
+) -> list[Phase]:
     phases: list[Phase] = []
-    with tempfile.TemporaryDirectory() as tmp, Sandbox(
-        accounts=n, seed=11, latency_ms=latency_ms, hubspot_requests_per_10s=rate_limit,
-    ) as sb:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Sandbox(
+            accounts=n,
+            seed=11,
+            latency_ms=latency_ms,
+            hubspot_requests_per_10s=rate_limit,
+        ) as sb,
+    ):
         settings = settings_from_env(
-            sb.env(), database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            report_dir=str(Path(tmp) / "reports"), log_level="ERROR", log_format="json",
+            sb.env(),
+            database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            report_dir=str(Path(tmp) / "reports"),
+            log_level="ERROR",
+            log_format="json",
         )
         settings.salesforce.bulk_threshold = bulk_threshold  # type: ignore[union-attr]
         # Counting calls needs no pacing: lift the client-side limiter unless the wall-time
@@ -193,68 +224,105 @@ def run_size(n: int, *, latency_ms: float, rate_limit: int | None, wall_only: bo
                     kinds, records, too_many = tally(calls, system)
                     writes = report.writes.get(system, 0)
                     tasks = report.tasks_created.get(system, 0)
-                    phases.append(Phase(
-                        name=name, system=system, calls=kinds, records=records,
-                        minimum=minimum(system, pulled=report.pulled.get(system, 0), full=full,
-                                        writes=writes, tasks=tasks,
-                                        bulk=writes > bulk_threshold,
-                                        # Play tasks live in the primary CRM.
-                                        closed=report.tasks_closed
-                                        if system == settings.primary else 0),
-                        naive_writes=writes, pulled=report.pulled.get(system, 0),
-                        seconds=elapsed, status_429=too_many,
-                    ))
+                    phases.append(
+                        Phase(
+                            name=name,
+                            system=system,
+                            calls=kinds,
+                            records=records,
+                            minimum=minimum(
+                                system,
+                                pulled=report.pulled.get(system, 0),
+                                full=full,
+                                writes=writes,
+                                tasks=tasks,
+                                bulk=writes > bulk_threshold,
+                                # Play tasks live in the primary CRM.
+                                closed=report.tasks_closed if system == settings.primary else 0,
+                            ),
+                            naive_writes=writes,
+                            pulled=report.pulled.get(system, 0),
+                            seconds=elapsed,
+                            status_429=too_many,
+                        )
+                    )
         finally:
             app.close()
     return phases
 
 
 def efficiency_table(rows: list[tuple[int, Phase]]) -> str:
-    head = (f"{'N':>7} {'phase':<24} {'system':<10} {'pulled':>7} {'reads':>9} {'writes':>9} "
-            f"{'tasks':>9} "
-            f"{'data':>6} {'min':>6} {'ratio':>6} {'meta':>5} {'naive':>7} {'429s':>5}")
+    head = (
+        f"{'N':>7} {'phase':<24} {'system':<10} {'pulled':>7} {'reads':>9} {'writes':>9} "
+        f"{'tasks':>9} "
+        f"{'data':>6} {'min':>6} {'ratio':>6} {'meta':>5} {'naive':>7} {'429s':>5}"
+    )
     lines = [head, "-" * len(head)]
     for n, p in rows:
         ratio = p.data_calls / p.min_total if p.min_total else float("nan")
+
         def cell(kind: str, p: Phase = p) -> str:
             made = p.calls.get(kind, 0) + (p.calls.get("bulk", 0) if kind == "write" else 0)
             return f"{made}/{p.minimum[kind]}"
+
         naive = p.minimum["read"] + p.naive_writes
         lines.append(
             f"{n:>7} {p.name:<24} {p.system:<10} {p.pulled:>7} {cell('read'):>9} "
             f"{cell('write'):>9} "
             f"{cell('task'):>9} {p.data_calls:>6} {p.min_total:>6} {ratio:>6.2f} "
-            f"{p.calls.get('meta', 0):>5} {naive:>7} {p.status_429:>5}")
-    lines.append("cells are made/minimum; data = reads+writes+tasks; meta = fixed per-run "
-                 "describe/properties/limits calls; naive = reads + one update call per record")
+            f"{p.calls.get('meta', 0):>5} {naive:>7} {p.status_429:>5}"
+        )
+    lines.append(
+        "cells are made/minimum; data = reads+writes+tasks; meta = fixed per-run "
+        "describe/properties/limits calls; naive = reads + one update call per record"
+    )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--wall", action="store_true",
-                        help="measure wall time with latency and HubSpot's rate limit instead")
+    parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="measure wall time with latency and HubSpot's rate limit instead",
+    )
     parser.add_argument("--latency-ms", type=float, default=80.0)
-    parser.add_argument("--rate-limit", type=int, default=100,
-                        help="HubSpot requests per 10 s enforced by the sandbox (--wall)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=100,
+        help="HubSpot requests per 10 s enforced by the sandbox (--wall)",
+    )
     parser.add_argument("--bulk-threshold", type=int, default=10_000)
     args = parser.parse_args()
     if not args.wall:
         rows: list[tuple[int, Phase]] = []
         for n in args.accounts:
             started = time.perf_counter()
-            phases = run_size(n, latency_ms=0, rate_limit=None, wall_only=False,
-                              bulk_threshold=args.bulk_threshold)
+            phases = run_size(
+                n,
+                latency_ms=0,
+                rate_limit=None,
+                wall_only=False,
+                bulk_threshold=args.bulk_threshold,
+            )
             rows.extend((n, p) for p in phases)
             print(f"N={n}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         print(efficiency_table(rows))
         return
-    print(f"{'N':>7} {'system':<10} {'calls':>6} {'429s':>5} {'wall s':>8} {'bound s':>8} "
-          f"{'ratio':>6}")
+    print(
+        f"{'N':>7} {'system':<10} {'calls':>6} {'429s':>5} {'wall s':>8} {'bound s':>8} "
+        f"{'ratio':>6}"
+    )
     for n in args.accounts:
-        phases = run_size(n, latency_ms=args.latency_ms, rate_limit=args.rate_limit,
-                          wall_only=True, bulk_threshold=args.bulk_threshold)
+        phases = run_size(
+            n,
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            wall_only=True,
+            bulk_threshold=args.bulk_threshold,
+        )
         wall = phases[0].seconds
         hs = next(p for p in phases if p.system == "hubspot")
         hs_calls = sum(hs.calls.values())
@@ -264,10 +332,14 @@ def main() -> None:
         rate_bound = 10.0 * ((hs_calls - 1) // args.rate_limit) if hs_calls else 0.0
         bound = max(rate_bound, hs_calls * args.latency_ms / 1000.0)
         for p in phases:
-            print(f"{n:>7} {p.system:<10} {sum(p.calls.values()):>6} {p.status_429:>5} "
-                  f"{wall:>8.1f} {bound:>8.1f} {wall / bound if bound else float('nan'):>6.2f}")
-    print(f"bound = max(10 s x floor((HubSpot calls - 1) / {args.rate_limit}), HubSpot calls x "
-          f"{args.latency_ms:.0f} ms); wall time is the whole full sync of both CRMs")
+            print(
+                f"{n:>7} {p.system:<10} {sum(p.calls.values()):>6} {p.status_429:>5} "
+                f"{wall:>8.1f} {bound:>8.1f} {wall / bound if bound else float('nan'):>6.2f}"
+            )
+    print(
+        f"bound = max(10 s x floor((HubSpot calls - 1) / {args.rate_limit}), HubSpot calls x "
+        f"{args.latency_ms:.0f} ms); wall time is the whole full sync of both CRMs"
+    )
 
 
 if __name__ == "__main__":

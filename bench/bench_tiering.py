@@ -28,15 +28,35 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tiering import load_model, tier_accounts
-from tiering.records import AccountHistory, AccountInput, ScorePoint
+from tierwise.tiering import load_model, tier_accounts
+from tierwise.tiering.records import AccountHistory, AccountInput, ScorePoint
 
-INDUSTRIES = ("Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
-              "Education", "Media", "Logistics", "Energy", "Government")
+INDUSTRIES = (
+    "Software",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Education",
+    "Media",
+    "Logistics",
+    "Energy",
+    "Government",
+)
 INDUSTRY_SHARE = (0.2, 0.12, 0.12, 0.14, 0.1, 0.07, 0.07, 0.07, 0.05, 0.06)
 COUNTRIES = ("United States", "Germany", "United Kingdom", "France", "Canada", "Japan")
-TECH = ("Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo", "Segment", "Azure", "GCP",
-        "Okta", "Workday")
+TECH = (
+    "Salesforce",
+    "Snowflake",
+    "AWS",
+    "HubSpot",
+    "Marketo",
+    "Segment",
+    "Azure",
+    "GCP",
+    "Okta",
+    "Workday",
+)
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
@@ -75,11 +95,13 @@ def generate_accounts(n: int, seed: int = 7) -> list[AccountInput]:
             "web_visits": float(visits[i]),
             "intent_score": float(intent[i]) if has_intent[i] else None,
             "intent_surge": bool(surge[i]) if has_intent[i] else None,
-            "last_activity": (None if activity_missing[i]
-                              else date.fromordinal(today - int(activity_days[i]))),
+            "last_activity": (
+                None if activity_missing[i] else date.fromordinal(today - int(activity_days[i]))
+            ),
             "last_funding_amount": float(funding[i]) if funded[i] else None,
-            "last_funding_date": (date.fromordinal(today - int(funding_days[i]))
-                                  if funded[i] else None),
+            "last_funding_date": (
+                date.fromordinal(today - int(funding_days[i])) if funded[i] else None
+            ),
             "open_pipeline": float(pipeline[i]) if has_pipeline[i] else 0.0,
             "competitor_customer": bool(competitor[i]),
             "payment_risk": risks[risk[i]],
@@ -112,8 +134,10 @@ def bench(n: int, model_path: str) -> dict[str, str]:
     tiers = first.decisions.tier_ids()  # type: ignore[attr-defined]
     since = NOW - timedelta(days=120)
     scores = first.decisions.scores()  # type: ignore[attr-defined]
-    history = {a.key: AccountHistory(t, since, (ScorePoint(NOW - timedelta(days=7), s, t),))
-               for a, t, s in zip(accounts, tiers, scores, strict=True)}
+    history = {
+        a.key: AccountHistory(t, since, (ScorePoint(NOW - timedelta(days=7), s, t),))
+        for a, t, s in zip(accounts, tiers, scores, strict=True)
+    }
     later = NOW + timedelta(days=7)
     t0 = time.perf_counter()
     second = tier_accounts(model, accounts, history, later)
@@ -136,8 +160,9 @@ def bench(n: int, model_path: str) -> dict[str, str]:
         "RSS with records MB": f"{records_mb:,.0f}",
         "peak RSS run 1 MB": f"{peak_first:,.0f}",
         "peak RSS run 2 MB": f"{rss_mb():,.0f}",
-        "tiers run 1": " ".join(f"{t.removeprefix('tier_')}:{share[t] / n:.1%}"
-                                 for t in sorted(share)),
+        "tiers run 1": " ".join(
+            f"{t.removeprefix('tier_')}:{share[t] / n:.1%}" for t in sorted(share)
+        ),
         "run 2 volatility": f"{second.stats.volatility:.1%}",
         "run 2 rules": ", ".join(f"{k}={v}" for k, v in sorted(second.stats.rules.items())),
     }
@@ -153,8 +178,9 @@ def print_table(rows: Sequence[dict[str, str]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--model", default=str(Path(__file__).resolve().parent.parent
-                                               / "config" / "model.yaml"))
+    parser.add_argument(
+        "--model", default=str(Path(__file__).resolve().parent.parent / "config" / "model.yaml")
+    )
     args = parser.parse_args()
     rows = []
     for n in args.accounts:

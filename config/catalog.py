@@ -70,7 +70,7 @@ def _default(info: FieldInfo) -> str:
 def settings_catalog(model: type[BaseModel] | None = None, prefix: str = PREFIX) -> list[Setting]:
     """One row per leaf setting, in declaration order."""
     if model is None:
-        from config.settings import Settings
+        from tierwise.config.settings import Settings
 
         model = Settings
     return list(_walk(model, prefix))

@@ -30,12 +30,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from config.settings import Settings
-from connectors.errors import ConfigurationError
+from tierwise.config.settings import Settings
+from tierwise.connectors.errors import ConfigurationError
 
 # The model loader's key -> line lookup (a private helper of tiering/loader.py, reused
 # rather than copied so both YAML files report lines alike).
-from tiering.loader import _Node
+from tierwise.tiering.loader import _Node
 
 CRMS = ("salesforce", "hubspot")
 SECTIONS = ("fields", "values")
@@ -77,8 +77,9 @@ def load_mapping(path: Path | str) -> MappingFile:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise MappingError(name, None, "(file)", f"cannot be read: {error.strerror} "
-                           "(TIERWISE_MAPPING_PATH)") from None
+        raise MappingError(
+            name, None, "(file)", f"cannot be read: {error.strerror} (TIERWISE_MAPPING_PATH)"
+        ) from None
     except UnicodeDecodeError:
         raise MappingError(name, None, "(file)", "is not UTF-8 text") from None
     return parse_mapping(text, name)
@@ -111,21 +112,27 @@ def parse_mapping(text: str, file: str = "mapping.yaml") -> MappingFile:
         for section, table in body.items():
             where = f"{crm}.{section}"
             if section not in SECTIONS:
-                raise MappingError(file, _line(body, section), where,
-                                   "unknown key" + _hint(str(section), SECTIONS))
+                raise MappingError(
+                    file, _line(body, section), where, "unknown key" + _hint(str(section), SECTIONS)
+                )
             if table is None:
                 continue
             if not isinstance(table, CommentedMap):
-                raise MappingError(file, _line(body, section), where,
-                                   "expected `model input: ...` lines")
+                raise MappingError(
+                    file, _line(body, section), where, "expected `model input: ...` lines"
+                )
             for name, value in table.items():
                 key = f"{where}.{name}"
                 at = _line(table, name)
                 result.lines[key] = at
                 if section == "fields":
                     if not isinstance(value, str) or not value.strip():
-                        raise MappingError(file, at, key, "must be a CRM field name "
-                                           "(e.g. Bombora_Composite_Score__c)")
+                        raise MappingError(
+                            file,
+                            at,
+                            key,
+                            "must be a CRM field name (e.g. Bombora_Composite_Score__c)",
+                        )
                     result.fields.setdefault(crm, {})[str(name)] = value.strip()
                 else:
                     result.values.setdefault(crm, {})[str(name)] = _value_map(
@@ -137,8 +144,12 @@ def parse_mapping(text: str, file: str = "mapping.yaml") -> MappingFile:
 def _value_map(result: MappingFile, at: int, key: str, value: Any) -> dict[str, str]:
     file = result.path
     if not isinstance(value, CommentedMap):
-        raise MappingError(file, at, key, "must map each value the org stores to a model "
-                           "category, e.g. {Technology: Software}")
+        raise MappingError(
+            file,
+            at,
+            key,
+            "must map each value the org stores to a model category, e.g. {Technology: Software}",
+        )
     out: dict[str, str] = {}
     for stored, category in value.items():
         line = _line(value, stored, at)
@@ -176,8 +187,9 @@ def apply_mapping(
         for key, line in sorted(mapping.lines.items(), key=lambda kv: kv[1]):
             name = key.split(".", 2)[2]
             if name not in accepted:
-                raise MappingError(mapping.path, line, key,
-                                   "names no model input" + _hint(name, known))
+                raise MappingError(
+                    mapping.path, line, key, "names no model input" + _hint(name, known)
+                )
         if categories is not None:
             _check_targets(mapping, categories, known)
     updates: dict[str, Any] = {}
@@ -190,8 +202,9 @@ def apply_mapping(
             variable = f"TIERWISE_{crm.upper()}__{setting.upper()}"
             for name in env:
                 if name not in accepted:
-                    raise MappingError(variable, None, name,
-                                       "names no model input" + _hint(name, known))
+                    raise MappingError(
+                        variable, None, name, "names no model input" + _hint(name, known)
+                    )
         if categories is not None:
             for name, table in section.value_maps.items():
                 if name not in known:
@@ -199,8 +212,9 @@ def apply_mapping(
                 for stored, target in table.items():
                     problem = target_problem(name, str(target), categories)
                     if problem:
-                        raise MappingError(f"TIERWISE_{crm.upper()}__VALUE_MAPS", None,
-                                           f"{name}.{stored}", problem)
+                        raise MappingError(
+                            f"TIERWISE_{crm.upper()}__VALUE_MAPS", None, f"{name}.{stored}", problem
+                        )
         if mapping is None:
             continue
         fields = {**mapping.fields.get(crm, {}), **section.fields}
@@ -236,23 +250,25 @@ def model_categories(*models: Any) -> dict[str, set[str]]:
     return found
 
 
-def target_problem(
-    name: str, target: str, categories: Mapping[str, Collection[str]]
-) -> str | None:
+def target_problem(name: str, target: str, categories: Mapping[str, Collection[str]]) -> str | None:
     """Why ``target`` cannot be what a value map of input ``name`` produces, or None.
 
     Scoring compares exactly (``software`` is not ``Software``), so a target differing
     only in case is refused with the spelling the model uses."""
     wanted = categories.get(name)
     if not wanted:
-        return (f"maps onto {target!r}, but the model has no categories for {name} "
-                "(value maps only feed category tables and lists)")
+        return (
+            f"maps onto {target!r}, but the model has no categories for {name} "
+            "(value maps only feed category tables and lists)"
+        )
     if target in wanted:
         return None
     folded = {w.lower(): w for w in wanted}
     if target.lower() in folded:
-        return f"{target!r} is not a model category for {name} (did you mean " \
-               f"{folded[target.lower()]}? categories match exactly)"
+        return (
+            f"{target!r} is not a model category for {name} (did you mean "
+            f"{folded[target.lower()]}? categories match exactly)"
+        )
     return f"{target!r} is not a model category for {name}" + _hint(target, wanted)
 
 
@@ -275,8 +291,8 @@ def _check_targets(
 
 def _customer_inputs(settings: Settings) -> tuple[str, ...]:
     """The customer model's inputs, mappable even while customer tiers are off."""
-    from tiering import load_model
-    from tiering.errors import ModelError
+    from tierwise.tiering import load_model
+    from tierwise.tiering.errors import ModelError
 
     try:
         return tuple(load_model(settings.customer_model_path).fields)

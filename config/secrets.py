@@ -75,7 +75,7 @@ class NestedSecretsSource(PydanticBaseSettingsSource):
         return None, field_name, False  # unused: __call__ returns the whole mapping
 
     def __call__(self) -> dict[str, Any]:
-        from config.catalog import settings_catalog
+        from tierwise.config.catalog import settings_catalog
 
         known = {s.env for s in settings_catalog(self.settings_cls)}
         return read_secret_files(self.directory or secrets_dir(), known)

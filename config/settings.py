@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.secrets import NestedSecretsSource
+from tierwise.config.secrets import NestedSecretsSource
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.yaml")
 DEFAULT_CUSTOMER_MODEL_PATH = Path(__file__).with_name("customer_model.yaml")

@@ -1,4 +1,4 @@
-"""Salesforce and HubSpot connectors behind one interface (``connectors.base.Connector``).
+"""Salesforce and HubSpot connectors behind one interface (``tierwise.connectors.base.Connector``).
 
 ``build_connectors`` is the only constructor the rest of tierwise uses: it validates
 configuration (credentials present, every configured field/object name a plain
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from config.settings import HubSpotSettings, SalesforceSettings, Settings
-from connectors.base import Connector
-from connectors.errors import ConfigurationError
-from connectors.retry import RetryPolicy
+from tierwise.config.settings import HubSpotSettings, SalesforceSettings, Settings
+from tierwise.connectors.base import Connector
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.retry import RetryPolicy
 
 __all__ = ["build_connectors"]
 
@@ -36,8 +36,8 @@ def build_connectors(
     ``customer_tiers`` (customer tier id -> label, customer tiers on) adds the customer
     tier fields to what each connector validates, pulls, writes and provisions.
     """
-    from connectors.hubspot import HubSpotConnector
-    from connectors.salesforce import SalesforceConnector
+    from tierwise.connectors.hubspot import HubSpotConnector
+    from tierwise.connectors.salesforce import SalesforceConnector
 
     connectors: list[Connector] = []
     sf: SalesforceSettings | None = settings.salesforce

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from tiering.records import FieldValue
+from tierwise.tiering.records import FieldValue
 
 # The fields tierwise writes, by logical name. Connectors map them to CRM field names.
 TIERWISE_FIELDS: tuple[str, ...] = (

@@ -6,7 +6,7 @@ request order (``allOrNone: false``); HubSpot batch endpoints answer ``207 Multi
 with ``results`` plus ``errors`` that name their inputs by id (or
 ``objectWriteTraceId``). Each connector turns that answer into one :class:`ItemFailure`
 (or ``None`` for success) per record with the helpers below, and the retry engine
-(``connectors.retry.RetryPolicy.call_batch``) requeues the transient ones inside the
+(``tierwise.connectors.retry.RetryPolicy.call_batch``) requeues the transient ones inside the
 same attempt budget as the request retries. So a batch loop is written once, here.
 
 This module imports nothing of the retry engine at run time (the engine imports these
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from connectors.retry import RetryPolicy
+    from tierwise.connectors.retry import RetryPolicy
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
 

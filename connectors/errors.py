@@ -8,8 +8,8 @@ fix, and never a token or password.
 
 from __future__ import annotations
 
-from tiering import errors as base
-from tiering.errors import TierwiseError
+from tierwise.tiering import errors as base
+from tierwise.tiering.errors import TierwiseError
 
 
 class CrmError(TierwiseError):

@@ -1,7 +1,7 @@
 """What a CRM holds, as ``tierwise connect`` sees it: fields, their types, this user's
 access, how full they are in a sample, and the permissions later commands need.
 
-The records here are plain and CRM-neutral so the matching in ``sync.connect`` is a
+The records here are plain and CRM-neutral so the matching in ``tierwise.sync.connect`` is a
 pure function of them (tested with hand-built records); only the two ``inspect``
 modules talk to a CRM, and only through the connector's own retrying call wrapper.
 Nothing in this path writes to a CRM: ``connect`` is safe to run against production.
@@ -151,20 +151,18 @@ def fill_rates(records: Iterable[Mapping[str, Any]], names: Iterable[str]) -> di
     rows = list(records)
     if not rows:
         return {}
-    return {
-        name: sum(1 for row in rows if not empty(row.get(name))) / len(rows) for name in names
-    }
+    return {name: sum(1 for row in rows if not empty(row.get(name))) / len(rows) for name in names}
 
 
 def inspect_crm(connector: Any, sample: int = 200) -> CrmInventory:
     """Inspect the CRM behind ``connector`` (the one place that dispatches by system)."""
     system = getattr(connector, "system", "")
     if system == "salesforce":
-        from connectors.salesforce.inspect import inspect_salesforce
+        from tierwise.connectors.salesforce.inspect import inspect_salesforce
 
         return inspect_salesforce(connector, sample)
     if system == "hubspot":
-        from connectors.hubspot.inspect import inspect_hubspot
+        from tierwise.connectors.hubspot.inspect import inspect_hubspot
 
         return inspect_hubspot(connector, sample)
     raise ValueError(f"tierwise connect cannot inspect a {system or 'unknown'} connector")
@@ -175,11 +173,11 @@ def inspect_fields(connector: Any) -> CrmInventory:
     behind ``connector``, in one read: what ``validate --online`` checks value tables on."""
     system = getattr(connector, "system", "")
     if system == "salesforce":
-        from connectors.salesforce.inspect import inspect_fields as salesforce_fields
+        from tierwise.connectors.salesforce.inspect import inspect_fields as salesforce_fields
 
         return salesforce_fields(connector)
     if system == "hubspot":
-        from connectors.hubspot.inspect import inspect_fields as hubspot_fields
+        from tierwise.connectors.hubspot.inspect import inspect_fields as hubspot_fields
 
         return hubspot_fields(connector)
     raise ValueError(f"tierwise cannot inspect a {system or 'unknown'} connector")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tiering.records import FieldValue
+from tierwise.tiering.records import FieldValue
 
 _TRUE = frozenset({"true", "yes", "1", "y", "t", "on"})
 _FALSE = frozenset({"false", "no", "0", "n", "f", "off"})

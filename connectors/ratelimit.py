@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from connectors import retry
+from tierwise.connectors import retry
 
 
 class SlidingWindowLimiter:

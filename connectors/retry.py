@@ -36,8 +36,8 @@ from typing import Generic, TypeVar
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.batching import BatchResult, ItemFailure, Verdict
-from connectors.errors import AuthenticationError, RetriableError
+from tierwise.connectors.batching import BatchResult, ItemFailure, Verdict
+from tierwise.connectors.errors import AuthenticationError, RetriableError
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
@@ -148,7 +148,7 @@ class RetryPolicy:
         max_requeues: int | None = None,
     ) -> BatchResult[I]:
         """Partial-batch requeue: ``send(pending)`` makes ONE request and returns one
-        verdict per pending item (None = done, see ``connectors.batching``). Items whose
+        verdict per pending item (None = done, see ``tierwise.connectors.batching``). Items whose
         failure is ``retry``-able are sent again, alone, as the next attempt.
 
         ``reconcile(pending)`` (create-unless-done for a batch) runs before every retry

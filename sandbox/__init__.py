@@ -19,11 +19,10 @@ except ModuleNotFoundError as missing:  # pragma: no cover - exercised by a runt
         "the sandbox is an optional extra: pip install 'tierwise[sandbox]'", name=__name__
     ) from missing
 
-from sandbox.core import Sandbox
-from sandbox.faults import FAULT_KINDS, FaultRule
-from sandbox.hubspot import HubSpotBehaviour
-from sandbox.ledger import CallRecord
-from sandbox.runner import serve_forever
+from tierwise.sandbox.core import Sandbox
+from tierwise.sandbox.faults import FAULT_KINDS, FaultRule
+from tierwise.sandbox.hubspot import HubSpotBehaviour
+from tierwise.sandbox.ledger import CallRecord
+from tierwise.sandbox.runner import serve_forever
 
-__all__ = ["FAULT_KINDS", "CallRecord", "FaultRule", "HubSpotBehaviour", "Sandbox",
-           "serve_forever"]
+__all__ = ["FAULT_KINDS", "CallRecord", "FaultRule", "HubSpotBehaviour", "Sandbox", "serve_forever"]

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.clock import sf_datetime
-from sandbox.seed import OWNERS
-from sandbox.sf_store import RecordError, RequestError, SalesforceOrg, id18
+from tierwise.sandbox.clock import sf_datetime
+from tierwise.sandbox.seed import OWNERS
+from tierwise.sandbox.sf_store import RecordError, RequestError, SalesforceOrg, id18
 
 OPERATIONS = ("insert", "update", "upsert", "delete")
 FINAL_STATES = ("JobComplete", "Failed", "Aborted")
@@ -61,7 +61,8 @@ class IngestJob:
             "lineEnding": self.line_ending,
             "columnDelimiter": self.column_delimiter,
             "numberRecordsProcessed": len(self.successes) + len(self.failures)
-            if self.state == "JobComplete" else 0,
+            if self.state == "JobComplete"
+            else 0,
             "numberRecordsFailed": len(self.failures) if self.state == "JobComplete" else 0,
             "retries": 0,
             "totalProcessingTime": 0,
@@ -71,8 +72,7 @@ class IngestJob:
         }
 
 
-_DELIMS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
-           "BACKQUOTE": "`"}
+_DELIMS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 
 RowFault = Callable[[str], "RecordError | None"]
 
@@ -98,17 +98,22 @@ class BulkIngest:
             fdef = self.org.field(object_name, str(ext or ""))
             if fdef is None or not fdef.external_id:
                 raise RequestError(
-                    400, "INVALIDJOB",
+                    400,
+                    "INVALIDJOB",
                     f"InvalidJob : Field name provided, {ext} is not an External ID or indexed "
                     f"field for {object_name}",
                 )
             ext = fdef.name
         job_id = id18(f"750Hn0{next(self._ids):09d}")
         job = IngestJob(
-            id=job_id, object=object_name, operation=operation, external_id_field=ext,
+            id=job_id,
+            object=object_name,
+            operation=operation,
+            external_id_field=ext,
             line_ending=str(body.get("lineEnding") or "LF"),
             column_delimiter=str(body.get("columnDelimiter") or "COMMA"),
-            version=version, created=sf_datetime(self.org.clock.peek()),
+            version=version,
+            created=sf_datetime(self.org.clock.peek()),
         )
         self.jobs[job_id] = job
         return job
@@ -210,7 +215,8 @@ class BulkIngest:
                     raise RecordError(
                         "DUPLICATE_EXTERNAL_ID",
                         f"{job.external_id_field}: more than one record found for external id "
-                        f"field: {matches}", [job.external_id_field],
+                        f"field: {matches}",
+                        [job.external_id_field],
                     )
                 record_id = matches[0] if matches else None
             elif job.operation == "update" and not record_id:
@@ -228,9 +234,7 @@ class BulkIngest:
     def results(self, job_id: str, kind: str) -> tuple[str, int]:
         job = self.get(job_id)
         if kind.lower() != "unprocessedrecords" and job.state != "JobComplete":
-            raise RequestError(
-                400, "INVALIDJOBSTATE", f"Job {job_id} is not complete: {job.state}"
-            )
+            raise RequestError(400, "INVALIDJOBSTATE", f"Job {job_id} is not complete: {job.state}")
         out = io.StringIO()
         writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
         if kind == "successfulResults":

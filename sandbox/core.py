@@ -19,14 +19,14 @@ from types import TracebackType
 
 import trustme
 
-from sandbox.clock import SandboxClock
-from sandbox.faults import FaultSet
-from sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
-from sandbox.ledger import CallRecord, Ledger, calls_table
-from sandbox.outcomes import generate_deals
-from sandbox.salesforce import SalesforceEmulator
-from sandbox.seed import generate_companies
-from sandbox.server import CrmServer
+from tierwise.sandbox.clock import SandboxClock
+from tierwise.sandbox.faults import FaultSet
+from tierwise.sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
+from tierwise.sandbox.ledger import CallRecord, Ledger, calls_table
+from tierwise.sandbox.outcomes import generate_deals
+from tierwise.sandbox.salesforce import SalesforceEmulator
+from tierwise.sandbox.seed import generate_companies
+from tierwise.sandbox.server import CrmServer
 
 PROFILES = ("stock", "enriched")
 
@@ -91,17 +91,24 @@ class Sandbox:
         if hubspot_behaviour is None:
             behaviour.search_per_second = hubspot_search_per_second
         self.salesforce = SalesforceEmulator(
-            self.clock, self.faults, token=self.salesforce_token,
-            daily_limit=salesforce_daily_limit, profile=profile,
+            self.clock,
+            self.faults,
+            token=self.salesforce_token,
+            daily_limit=salesforce_daily_limit,
+            profile=profile,
             bulk_poll_steps=bulk_poll_steps,
             require_field_permissions=salesforce_require_field_permissions,
             usual_task_statuses=salesforce_usual_task_statuses,
             soap_login_enabled=salesforce_soap_login,
         )
         self.hubspot = HubSpotEmulator(
-            self.clock, self.faults, token=self.hubspot_token,
-            requests_per_10s=hubspot_requests_per_10s, profile=profile,
-            behaviour=behaviour, daily_limit=hubspot_daily_limit,
+            self.clock,
+            self.faults,
+            token=self.hubspot_token,
+            requests_per_10s=hubspot_requests_per_10s,
+            profile=profile,
+            behaviour=behaviour,
+            daily_limit=hubspot_daily_limit,
         )
         self.company_ids: dict[str, tuple[str, str]] = {}
         self.deal_ids: dict[str, tuple[str, str]] = {}
@@ -112,8 +119,7 @@ class Sandbox:
         self.salesforce_url = ""
         self.hubspot_url = ""
 
-    def _load(self, n: int, activity_history: bool, contacts: bool, opportunities: bool
-              ) -> None:
+    def _load(self, n: int, activity_history: bool, contacts: bool, opportunities: bool) -> None:
         companies = generate_companies(n, self.seed, today=self.today)
         for chunk in iter(lambda: list(itertools.islice(companies, 5000)), []):
             sf_ids = self.salesforce.org.load_accounts(chunk)
@@ -143,12 +149,24 @@ class Sandbox:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
         sf_server = CrmServer(
-            (self.host, self._ports[0]), self.salesforce, faults=self.faults, ledger=self.ledger,
-            clock=self.clock, latency_ms=self.latency_ms, ssl_context=context, sleep=self.sleep,
+            (self.host, self._ports[0]),
+            self.salesforce,
+            faults=self.faults,
+            ledger=self.ledger,
+            clock=self.clock,
+            latency_ms=self.latency_ms,
+            ssl_context=context,
+            sleep=self.sleep,
         )
         hs_server = CrmServer(
-            (self.host, self._ports[1]), self.hubspot, faults=self.faults, ledger=self.ledger,
-            clock=self.clock, latency_ms=self.latency_ms, ssl_context=None, sleep=self.sleep,
+            (self.host, self._ports[1]),
+            self.hubspot,
+            faults=self.faults,
+            ledger=self.ledger,
+            clock=self.clock,
+            latency_ms=self.latency_ms,
+            ssl_context=None,
+            sleep=self.sleep,
         )
         self._servers = [sf_server, hs_server]
         for server in self._servers:
@@ -170,8 +188,12 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # ---- accounting and configuration -------------------------------------------------------

@@ -13,17 +13,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sandbox.clock import hs_datetime, parse_iso
+from tierwise.sandbox.clock import hs_datetime, parse_iso
 
 OBJECT_TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "tasks": "0-27"}
 OBJECT_ALIASES = {
-    "companies": "companies", "company": "companies", "0-2": "companies",
-    "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
-    "tasks": "tasks", "task": "tasks", "0-27": "tasks",
-    "deals": "deals", "deal": "deals", "0-3": "deals",
+    "companies": "companies",
+    "company": "companies",
+    "0-2": "companies",
+    "contacts": "contacts",
+    "contact": "contacts",
+    "0-1": "contacts",
+    "tasks": "tasks",
+    "task": "tasks",
+    "0-27": "tasks",
+    "deals": "deals",
+    "deal": "deals",
+    "0-3": "deals",
 }
-TYPE_FIELD = {"string": "text", "number": "number", "date": "date", "datetime": "date",
-              "enumeration": "select", "bool": "booleancheckbox"}
+TYPE_FIELD = {
+    "string": "text",
+    "number": "number",
+    "date": "date",
+    "datetime": "date",
+    "enumeration": "select",
+    "bool": "booleancheckbox",
+}
 READ_ONLY = frozenset({"hs_object_id", "hs_lastmodifieddate", "lastmodifieddate"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -103,44 +117,65 @@ def _c(*args: Any, **kw: Any) -> PropertyDef:
 # [hs-company-export] in CRM-API-NOTES §2.15; upper-case values as sent by public code,
 # [hs-industry-values]). Values and labels differ: filters and writes use the value.
 INDUSTRY_OPTIONS: tuple[tuple[str, str], ...] = (
-    ("ACCOUNTING", "Accounting"), ("AIRLINES_AVIATION", "Airlines/Aviation"),
-    ("APPAREL_FASHION", "Apparel & Fashion"), ("AUTOMOTIVE", "Automotive"),
-    ("BANKING", "Banking"), ("BIOTECHNOLOGY", "Biotechnology"),
-    ("BROADCAST_MEDIA", "Broadcast Media"), ("BUILDING_MATERIALS", "Building Materials"),
-    ("CAPITAL_MARKETS", "Capital Markets"), ("CHEMICALS", "Chemicals"),
+    ("ACCOUNTING", "Accounting"),
+    ("AIRLINES_AVIATION", "Airlines/Aviation"),
+    ("APPAREL_FASHION", "Apparel & Fashion"),
+    ("AUTOMOTIVE", "Automotive"),
+    ("BANKING", "Banking"),
+    ("BIOTECHNOLOGY", "Biotechnology"),
+    ("BROADCAST_MEDIA", "Broadcast Media"),
+    ("BUILDING_MATERIALS", "Building Materials"),
+    ("CAPITAL_MARKETS", "Capital Markets"),
+    ("CHEMICALS", "Chemicals"),
     ("COMPUTER_HARDWARE", "Computer Hardware"),
     ("COMPUTER_NETWORK_SECURITY", "Computer & Network Security"),
-    ("COMPUTER_SOFTWARE", "Computer Software"), ("CONSTRUCTION", "Construction"),
-    ("CONSUMER_ELECTRONICS", "Consumer Electronics"), ("CONSUMER_GOODS", "Consumer Goods"),
-    ("DEFENSE_SPACE", "Defense & Space"), ("E_LEARNING", "E-Learning"),
+    ("COMPUTER_SOFTWARE", "Computer Software"),
+    ("CONSTRUCTION", "Construction"),
+    ("CONSUMER_ELECTRONICS", "Consumer Electronics"),
+    ("CONSUMER_GOODS", "Consumer Goods"),
+    ("DEFENSE_SPACE", "Defense & Space"),
+    ("E_LEARNING", "E-Learning"),
     ("EDUCATION_MANAGEMENT", "Education Management"),
     ("ELECTRICAL_ELECTRONIC_MANUFACTURING", "Electrical/Electronic Manufacturing"),
-    ("ENTERTAINMENT", "Entertainment"), ("FINANCIAL_SERVICES", "Financial Services"),
+    ("ENTERTAINMENT", "Entertainment"),
+    ("FINANCIAL_SERVICES", "Financial Services"),
     ("FOOD_BEVERAGES", "Food & Beverages"),
     ("GOVERNMENT_ADMINISTRATION", "Government Administration"),
     ("HIGHER_EDUCATION", "Higher Education"),
-    ("HOSPITAL_HEALTH_CARE", "Hospital & Health Care"), ("HOSPITALITY", "Hospitality"),
+    ("HOSPITAL_HEALTH_CARE", "Hospital & Health Care"),
+    ("HOSPITALITY", "Hospitality"),
     ("INDUSTRIAL_AUTOMATION", "Industrial Automation"),
     ("INFORMATION_TECHNOLOGY_AND_SERVICES", "Information Technology and Services"),
-    ("INSURANCE", "Insurance"), ("INTERNET", "Internet"),
+    ("INSURANCE", "Insurance"),
+    ("INTERNET", "Internet"),
     ("INVESTMENT_MANAGEMENT", "Investment Management"),
     ("LOGISTICS_AND_SUPPLY_CHAIN", "Logistics and Supply Chain"),
-    ("MACHINERY", "Machinery"), ("MANAGEMENT_CONSULTING", "Management Consulting"),
+    ("MACHINERY", "Machinery"),
+    ("MANAGEMENT_CONSULTING", "Management Consulting"),
     ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"),
-    ("MEDICAL_DEVICES", "Medical Devices"), ("MEDICAL_PRACTICE", "Medical Practice"),
-    ("MILITARY", "Military"), ("MINING_METALS", "Mining & Metals"),
+    ("MEDICAL_DEVICES", "Medical Devices"),
+    ("MEDICAL_PRACTICE", "Medical Practice"),
+    ("MILITARY", "Military"),
+    ("MINING_METALS", "Mining & Metals"),
     ("NON_PROFIT_ORGANIZATION_MANAGEMENT", "Non-Profit Organization Management"),
-    ("OIL_ENERGY", "Oil & Energy"), ("ONLINE_MEDIA", "Online Media"),
+    ("OIL_ENERGY", "Oil & Energy"),
+    ("ONLINE_MEDIA", "Online Media"),
     ("PACKAGE_FREIGHT_DELIVERY", "Package/Freight Delivery"),
     ("PHARMACEUTICALS", "Pharmaceuticals"),
     ("PRIMARY_SECONDARY_EDUCATION", "Primary/Secondary Education"),
-    ("PUBLIC_POLICY", "Public Policy"), ("PUBLIC_SAFETY", "Public Safety"),
-    ("PUBLISHING", "Publishing"), ("REAL_ESTATE", "Real Estate"),
-    ("RENEWABLES_ENVIRONMENT", "Renewables & Environment"), ("RETAIL", "Retail"),
-    ("SEMICONDUCTORS", "Semiconductors"), ("SUPERMARKETS", "Supermarkets"),
+    ("PUBLIC_POLICY", "Public Policy"),
+    ("PUBLIC_SAFETY", "Public Safety"),
+    ("PUBLISHING", "Publishing"),
+    ("REAL_ESTATE", "Real Estate"),
+    ("RENEWABLES_ENVIRONMENT", "Renewables & Environment"),
+    ("RETAIL", "Retail"),
+    ("SEMICONDUCTORS", "Semiconductors"),
+    ("SUPERMARKETS", "Supermarkets"),
     ("TELECOMMUNICATIONS", "Telecommunications"),
     ("TRANSPORTATION_TRUCKING_RAILROAD", "Transportation/Trucking/Railroad"),
-    ("UTILITIES", "Utilities"), ("WAREHOUSING", "Warehousing"), ("WHOLESALE", "Wholesale"),
+    ("UTILITIES", "Utilities"),
+    ("WAREHOUSING", "Warehousing"),
+    ("WHOLESALE", "Wholesale"),
 )
 
 # ``web_technologies`` (checkbox, 712 options in the export, set by enrichment). Its
@@ -148,12 +183,20 @@ INDUSTRY_OPTIONS: tuple[tuple[str, str], ...] = (
 # vendor slugs that differ from the labels, so a client that matches on values alone
 # misses (sandbox/README.md lists this as a guess).
 WEB_TECHNOLOGY_OPTIONS: tuple[tuple[str, str], ...] = (
-    ("salesforce_crm", "Salesforce"), ("snowflake_data_cloud", "Snowflake"),
-    ("amazon_web_services", "AWS"), ("hubspot_crm", "HubSpot"), ("marketo", "Marketo"),
-    ("segment_io", "Segment"), ("microsoft_azure", "Azure"),
-    ("google_cloud_platform", "GCP"), ("okta", "Okta"), ("workday", "Workday"),
-    ("google_analytics", "Google Analytics"), ("wordpress", "WordPress"),
-    ("shopify", "Shopify"), ("zendesk", "Zendesk"),
+    ("salesforce_crm", "Salesforce"),
+    ("snowflake_data_cloud", "Snowflake"),
+    ("amazon_web_services", "AWS"),
+    ("hubspot_crm", "HubSpot"),
+    ("marketo", "Marketo"),
+    ("segment_io", "Segment"),
+    ("microsoft_azure", "Azure"),
+    ("google_cloud_platform", "GCP"),
+    ("okta", "Okta"),
+    ("workday", "Workday"),
+    ("google_analytics", "Google Analytics"),
+    ("wordpress", "WordPress"),
+    ("shopify", "Shopify"),
+    ("zendesk", "Zendesk"),
 )
 
 _ICP_TIERS = (("tier_1", "Tier 1"), ("tier_2", "Tier 2"), ("tier_3", "Tier 3"))
@@ -173,18 +216,27 @@ def company_properties() -> list[PropertyDef]:
         *_base("companyinformation"),
         _p("name", "string", "Company name"),
         _p("domain", "string", "Company Domain Name"),
-        _p("industry", "enumeration", "Industry", field_type="select",
-           options=_opts(*INDUSTRY_OPTIONS)),
+        _p(
+            "industry",
+            "enumeration",
+            "Industry",
+            field_type="select",
+            options=_opts(*INDUSTRY_OPTIONS),
+        ),
         _p("numberofemployees", "number", "Number of Employees"),
         _p("annualrevenue", "number", "Annual Revenue"),
         _p("country", "string", "Country/Region"),
         _p("hs_country_code", "string", "Country/Region Code"),
         _p("founded_year", "string", "Year Founded"),
-        _p("is_public", "bool", "Is Public", field_type="booleancheckbox",
-           options=_opts(*_YES_NO)),
+        _p("is_public", "bool", "Is Public", field_type="booleancheckbox", options=_opts(*_YES_NO)),
         _p("total_money_raised", "string", "Total Money Raised"),
-        _p("web_technologies", "enumeration", "Web Technologies", field_type="checkbox",
-           options=_opts(*WEB_TECHNOLOGY_OPTIONS)),
+        _p(
+            "web_technologies",
+            "enumeration",
+            "Web Technologies",
+            field_type="checkbox",
+            options=_opts(*WEB_TECHNOLOGY_OPTIONS),
+        ),
         _ro("hs_num_open_deals", "number", "Number of open deals"),
         _ro("hs_total_deal_value", "number", "Total open deal value"),
         _ro("num_associated_deals", "number", "Number of Associated Deals"),
@@ -198,16 +250,35 @@ def company_properties() -> list[PropertyDef]:
         _ro("hs_analytics_num_visits", "number", "Number of Sessions"),
         _ro("hs_analytics_num_page_views", "number", "Number of Pageviews"),
         _ro("hs_analytics_last_visit_timestamp", "datetime", "Time of Last Session"),
-        _p("hs_csm_sentiment", "enumeration", "CSM Sentiment", field_type="select",
-           options=_opts(("at_risk", "At risk"), ("neutral", "Neutral"),
-                         ("healthy", "Healthy"))),
+        _p(
+            "hs_csm_sentiment",
+            "enumeration",
+            "CSM Sentiment",
+            field_type="select",
+            options=_opts(("at_risk", "At risk"), ("neutral", "Neutral"), ("healthy", "Healthy")),
+        ),
         # Three ABM/ICP properties; two share the label "Target Account" (§2.12).
-        _p("hs_ideal_customer_profile", "enumeration", "Ideal Customer Profile Tier",
-           field_type="radio", options=_opts(*_ICP_TIERS)),
-        _p("hs_is_target_account", "bool", "Target Account", field_type="booleancheckbox",
-           options=_opts(("true", "True"), ("false", "False"))),
-        _p("hs_target_account", "enumeration", "Target Account", field_type="radio",
-           options=_opts(*_ICP_TIERS)),
+        _p(
+            "hs_ideal_customer_profile",
+            "enumeration",
+            "Ideal Customer Profile Tier",
+            field_type="radio",
+            options=_opts(*_ICP_TIERS),
+        ),
+        _p(
+            "hs_is_target_account",
+            "bool",
+            "Target Account",
+            field_type="booleancheckbox",
+            options=_opts(("true", "True"), ("false", "False")),
+        ),
+        _p(
+            "hs_target_account",
+            "enumeration",
+            "Target Account",
+            field_type="radio",
+            options=_opts(*_ICP_TIERS),
+        ),
     ]
 
 
@@ -216,18 +287,42 @@ def company_enriched_properties() -> list[PropertyDef]:
     customer's names - not tierwise's defaults (CONTRACT.md item 1)."""
     g = "customer_data"
     return [
-        _c("technologies_used", "enumeration", "Technologies used", field_type="checkbox",
-           group=g, options=_opts(*((label, label) for _, label in WEB_TECHNOLOGY_OPTIONS))),
+        _c(
+            "technologies_used",
+            "enumeration",
+            "Technologies used",
+            field_type="checkbox",
+            group=g,
+            options=_opts(*((label, label) for _, label in WEB_TECHNOLOGY_OPTIONS)),
+        ),
         _c("site_sessions_30d", "number", "Site sessions (30 days)", group=g),
         _c("bombora_composite_score", "number", "Bombora composite score", group=g),
-        _c("bombora_surge", "bool", "Bombora surge", field_type="booleancheckbox", group=g,
-           options=_opts(*_YES_NO)),
+        _c(
+            "bombora_surge",
+            "bool",
+            "Bombora surge",
+            field_type="booleancheckbox",
+            group=g,
+            options=_opts(*_YES_NO),
+        ),
         _c("funding_total", "number", "Funding total", group=g),
         _c("last_funding_round_date", "date", "Last funding round date", group=g),
-        _c("competitor_install", "bool", "Competitor install", field_type="booleancheckbox",
-           group=g, options=_opts(*_YES_NO)),
-        _c("credit_risk", "enumeration", "Credit risk", field_type="select", group=g,
-           options=_opts(("low", "Low"), ("medium", "Medium"), ("high", "High"))),
+        _c(
+            "competitor_install",
+            "bool",
+            "Competitor install",
+            field_type="booleancheckbox",
+            group=g,
+            options=_opts(*_YES_NO),
+        ),
+        _c(
+            "credit_risk",
+            "enumeration",
+            "Credit risk",
+            field_type="select",
+            group=g,
+            options=_opts(("low", "Low"), ("medium", "Medium"), ("high", "High")),
+        ),
         _c("customer_health", "number", "Customer health", group=g),
         _c("adoption_pct", "number", "Adoption (%)", group=g),
     ]
@@ -246,12 +341,15 @@ def contact_properties() -> list[PropertyDef]:
     ]
 
 
-DEAL_STAGES = (("appointmentscheduled", "Appointment scheduled"),
-               ("qualifiedtobuy", "Qualified to buy"),
-               ("presentationscheduled", "Presentation scheduled"),
-               ("decisionmakerboughtin", "Decision maker bought-in"),
-               ("contractsent", "Contract sent"), ("closedwon", "Closed won"),
-               ("closedlost", "Closed lost"))
+DEAL_STAGES = (
+    ("appointmentscheduled", "Appointment scheduled"),
+    ("qualifiedtobuy", "Qualified to buy"),
+    ("presentationscheduled", "Presentation scheduled"),
+    ("decisionmakerboughtin", "Decision maker bought-in"),
+    ("contractsent", "Contract sent"),
+    ("closedwon", "Closed won"),
+    ("closedlost", "Closed lost"),
+)
 
 
 def deal_properties() -> list[PropertyDef]:
@@ -260,10 +358,22 @@ def deal_properties() -> list[PropertyDef]:
         *_base(g),
         PropertyDef("dealname", "string", "Deal Name", group=g),
         PropertyDef("amount", "number", "Amount", group=g),
-        PropertyDef("dealstage", "enumeration", "Deal Stage", group=g, field_type="radio",
-                    options=_opts(*DEAL_STAGES)),
-        PropertyDef("pipeline", "enumeration", "Pipeline", group=g, field_type="select",
-                    options=_opts(("default", "Sales Pipeline"))),
+        PropertyDef(
+            "dealstage",
+            "enumeration",
+            "Deal Stage",
+            group=g,
+            field_type="radio",
+            options=_opts(*DEAL_STAGES),
+        ),
+        PropertyDef(
+            "pipeline",
+            "enumeration",
+            "Pipeline",
+            group=g,
+            field_type="select",
+            options=_opts(("default", "Sales Pipeline")),
+        ),
         PropertyDef("closedate", "datetime", "Close Date", group=g),
         PropertyDef("hs_is_closed", "bool", "Is Deal Closed?", group=g),
         PropertyDef("hs_is_closed_won", "bool", "Is Closed Won", group=g),
@@ -277,15 +387,33 @@ def task_properties() -> list[PropertyDef]:
         PropertyDef("hs_timestamp", "datetime", "Due date", group=g),
         PropertyDef("hs_task_subject", "string", "Task Title", group=g),
         PropertyDef("hs_task_body", "string", "Notes", group=g, field_type="textarea"),
-        PropertyDef("hs_task_status", "enumeration", "Task Status", group=g,
-                    options=_opts(("NOT_STARTED", "Not started"), ("IN_PROGRESS", "In progress"),
-                                  ("WAITING", "Waiting"), ("COMPLETED", "Completed"),
-                                  ("DEFERRED", "Deferred"))),
-        PropertyDef("hs_task_priority", "enumeration", "Priority", group=g,
-                    options=_opts(("NONE", "None"), ("LOW", "Low"), ("MEDIUM", "Medium"),
-                                  ("HIGH", "High"))),
-        PropertyDef("hs_task_type", "enumeration", "Task Type", group=g,
-                    options=_opts(("TODO", "To-do"), ("CALL", "Call"), ("EMAIL", "Email"))),
+        PropertyDef(
+            "hs_task_status",
+            "enumeration",
+            "Task Status",
+            group=g,
+            options=_opts(
+                ("NOT_STARTED", "Not started"),
+                ("IN_PROGRESS", "In progress"),
+                ("WAITING", "Waiting"),
+                ("COMPLETED", "Completed"),
+                ("DEFERRED", "Deferred"),
+            ),
+        ),
+        PropertyDef(
+            "hs_task_priority",
+            "enumeration",
+            "Priority",
+            group=g,
+            options=_opts(("NONE", "None"), ("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High")),
+        ),
+        PropertyDef(
+            "hs_task_type",
+            "enumeration",
+            "Task Type",
+            group=g,
+            options=_opts(("TODO", "To-do"), ("CALL", "Call"), ("EMAIL", "Email")),
+        ),
     ]
 
 
@@ -297,13 +425,33 @@ DEFAULT_GROUPS: dict[str, list[tuple[str, str | None]]] = {
 }
 
 DEFAULT_READ = {
-    "deals": ("dealname", "amount", "dealstage", "closedate", "pipeline", "createdate",
-              "hs_lastmodifieddate", "hs_object_id"),
+    "deals": (
+        "dealname",
+        "amount",
+        "dealstage",
+        "closedate",
+        "pipeline",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ),
     "companies": ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"),
-    "contacts": ("firstname", "lastname", "email", "createdate", "lastmodifieddate",
-                 "hs_object_id"),
-    "tasks": ("hs_task_subject", "hs_timestamp", "hs_task_status", "createdate",
-              "hs_lastmodifieddate", "hs_object_id"),
+    "contacts": (
+        "firstname",
+        "lastname",
+        "email",
+        "createdate",
+        "lastmodifieddate",
+        "hs_object_id",
+    ),
+    "tasks": (
+        "hs_task_subject",
+        "hs_timestamp",
+        "hs_task_status",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+    ),
 }
 
 
@@ -333,8 +481,10 @@ def normalise(prop: PropertyDef, value: Any) -> str:
     """The stored string for a written value; raises PropertyValueError."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else (
-        str(value).lower() if isinstance(value, bool) else str(value)
+    text = (
+        value
+        if isinstance(value, str)
+        else (str(value).lower() if isinstance(value, bool) else str(value))
     )
     if text == "":
         return ""
@@ -344,7 +494,8 @@ def normalise(prop: PropertyDef, value: Any) -> str:
             number = float(text)
         except ValueError:
             raise PropertyValueError(
-                "INVALID_DOUBLE", f"{text} was not a valid number.", name) from None
+                "INVALID_DOUBLE", f"{text} was not a valid number.", name
+            ) from None
         return text if re.fullmatch(r"-?\d+(\.\d+)?", text) else repr(number)
     if prop.type == "bool":
         if text.lower() not in ("true", "false"):
@@ -357,9 +508,11 @@ def normalise(prop: PropertyDef, value: Any) -> str:
             if part not in allowed:
                 raise PropertyValueError(
                     "INVALID_OPTION",
-                    f"{part} was not one of the allowed options: " + ", ".join(
-                        f"[label: {o['label']!r}, value: {o['value']!r}]"
-                        for o in prop.options[:12]) + (", ..." if len(prop.options) > 12 else ""),
+                    f"{part} was not one of the allowed options: "
+                    + ", ".join(
+                        f"[label: {o['label']!r}, value: {o['value']!r}]" for o in prop.options[:12]
+                    )
+                    + (", ..." if len(prop.options) > 12 else ""),
                     name,
                 )
         return text
@@ -369,7 +522,8 @@ def normalise(prop: PropertyDef, value: Any) -> str:
                 date.fromisoformat(text)
             except ValueError:
                 raise PropertyValueError(
-                    "INVALID_DATE", f"{text} is not a valid date", name) from None
+                    "INVALID_DATE", f"{text} is not a valid date", name
+                ) from None
             return text
         if re.fullmatch(r"\d+", text):
             ms = int(text)
@@ -377,7 +531,9 @@ def normalise(prop: PropertyDef, value: Any) -> str:
                 raise PropertyValueError(
                     "INVALID_DATE",
                     f"{text} is at {datetime.fromtimestamp(ms / 1000, UTC).isoformat()} which is "
-                    "not midnight!", name)
+                    "not midnight!",
+                    name,
+                )
             return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
         raise PropertyValueError("INVALID_DATE", f"{text} is not a valid date", name)
     if prop.type == "datetime":
@@ -387,5 +543,6 @@ def normalise(prop: PropertyDef, value: Any) -> str:
             return hs_datetime(parse_iso(text))
         except ValueError:
             raise PropertyValueError(
-                "INVALID_DATETIME", f"{text} is not a valid datetime", name) from None
+                "INVALID_DATETIME", f"{text} is not a valid datetime", name
+            ) from None
     return text

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sandbox.clock import SandboxClock, hs_datetime
-from sandbox.hs_schema import (
+from tierwise.sandbox.clock import SandboxClock, hs_datetime
+from tierwise.sandbox.hs_schema import (
     DEFAULT_GROUPS,
     READ_ONLY,
     WEB_TECHNOLOGY_OPTIONS,
@@ -30,10 +30,14 @@ from sandbox.hs_schema import (
     normalise,
     task_properties,
 )
-from sandbox.seed import OWNERS
+from tierwise.sandbox.seed import OWNERS
 
-ID_BASE = {"companies": 18_000_000_000, "contacts": 28_000_000_000, "tasks": 38_000_000_000,
-           "deals": 48_000_000_000}
+ID_BASE = {
+    "companies": 18_000_000_000,
+    "contacts": 28_000_000_000,
+    "tasks": 38_000_000_000,
+    "deals": 48_000_000_000,
+}
 
 
 @dataclass
@@ -50,10 +54,16 @@ class HubSpotList:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "listId": self.list_id, "listVersion": self.version, "name": self.name,
-            "objectTypeId": self.object_type_id, "processingType": self.processing_type,
-            "processingStatus": "COMPLETE", "filterBranch": self.filter_branch,
-            "createdAt": self.created_at, "updatedAt": self.updated_at, "size": 0,
+            "listId": self.list_id,
+            "listVersion": self.version,
+            "name": self.name,
+            "objectTypeId": self.object_type_id,
+            "processingType": self.processing_type,
+            "processingStatus": "COMPLETE",
+            "filterBranch": self.filter_branch,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "size": 0,
         }
 
 
@@ -75,18 +85,30 @@ class HubSpotPortal:
             for order, (name, label) in enumerate(groups):
                 if label is not None:
                     self.groups[object_type][name] = {
-                        "name": name, "label": label, "displayOrder": order, "archived": False}
+                        "name": name,
+                        "label": label,
+                        "displayOrder": order,
+                        "archived": False,
+                    }
         if profile == "enriched":
             self.groups["companies"]["customer_data"] = {
-                "name": "customer_data", "label": "Customer data", "displayOrder": 5,
-                "archived": False}
+                "name": "customer_data",
+                "label": "Customer data",
+                "displayOrder": 5,
+                "archived": False,
+            }
             for prop in company_enriched_properties():
                 self.properties["companies"][prop.name] = prop
         owner_prop = self.properties
         for object_type in owner_prop:
             owner_prop[object_type]["hubspot_owner_id"].options = [
-                {"label": f"{o.first_name} {o.last_name}", "value": o.hubspot_id,
-                 "displayOrder": i, "hidden": False} for i, o in enumerate(OWNERS)
+                {
+                    "label": f"{o.first_name} {o.last_name}",
+                    "value": o.hubspot_id,
+                    "displayOrder": i,
+                    "hidden": False,
+                }
+                for i, o in enumerate(OWNERS)
             ]
         self.objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
         self._sorted_ids: dict[str, list[int]] = {t: [] for t in self.properties}
@@ -97,7 +119,8 @@ class HubSpotPortal:
         self.version = 0  # bumped on every data change; keys the search result cache
         self._list_ids = itertools.count(1)
         self.search_view: dict[str, dict[str, tuple[float, dict[str, Any] | None]]] = {
-            t: {} for t in self.properties}
+            t: {} for t in self.properties
+        }
         for object_type, props in self.properties.items():
             for prop in props.values():
                 if prop.unique:
@@ -125,11 +148,12 @@ class HubSpotPortal:
     def ids_after(self, object_type: str, after: int, limit: int) -> tuple[list[str], bool]:
         ids = self._sorted_ids[object_type]
         start = bisect.bisect_right(ids, after)
-        chunk = ids[start: start + limit + 1]
+        chunk = ids[start : start + limit + 1]
         return [str(i) for i in chunk[:limit]], len(chunk) > limit
 
-    def validate(self, object_type: str, values: Mapping[str, Any], own_id: str | None
-                 ) -> dict[str, str]:
+    def validate(
+        self, object_type: str, values: Mapping[str, Any], own_id: str | None
+    ) -> dict[str, str]:
         """Normalised values, or PropertyValueError for the first invalid one."""
         props = self.properties[object_type]
         clean: dict[str, str] = {}
@@ -137,23 +161,31 @@ class HubSpotPortal:
             prop = props.get(name)
             if prop is None:
                 raise PropertyValueError(
-                    "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist', name)
+                    "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist', name
+                )
             if name in READ_ONLY or prop.read_only:
                 raise PropertyValueError(
-                    "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be '
-                    "set.", name)
+                    "READ_ONLY_VALUE",
+                    f'"{name}" is a read only property; its value cannot be set.',
+                    name,
+                )
             text = normalise(prop, value)
             if prop.unique and text:
                 holder = self._unique[(object_type, name)].get(text)
                 if holder is not None and holder != own_id:
                     raise PropertyValueError(
-                        "DUPLICATE_VALUE",
-                        f"{holder} already has that value. {name}={text}", name)
+                        "DUPLICATE_VALUE", f"{holder} already has that value. {name}={text}", name
+                    )
             clean[name] = text
         return clean
 
-    def write(self, object_type: str, object_id: str | None, clean: Mapping[str, str],
-              lag_until: float = 0.0) -> dict[str, Any]:
+    def write(
+        self,
+        object_type: str,
+        object_id: str | None,
+        clean: Mapping[str, str],
+        lag_until: float = 0.0,
+    ) -> dict[str, Any]:
         """Create (``object_id`` None) or update with validated values; returns the object.
 
         With ``lag_until`` (a sandbox-clock POSIX timestamp deadline) search keeps seeing the
@@ -162,8 +194,11 @@ class HubSpotPortal:
         if lag_until:
             view = self.search_view[object_type]
             if object_id is None or object_id not in view:
-                before = None if object_id is None else dict(
-                    self.objects[object_type][object_id]["properties"])
+                before = (
+                    None
+                    if object_id is None
+                    else dict(self.objects[object_type][object_id]["properties"])
+                )
                 pending = (lag_until, before)
             else:
                 pending = (lag_until, view[object_id][1])
@@ -172,8 +207,9 @@ class HubSpotPortal:
             self.search_view[object_type][obj["id"]] = pending
         return obj
 
-    def _write(self, object_type: str, object_id: str | None, clean: Mapping[str, str]
-               ) -> dict[str, Any]:
+    def _write(
+        self, object_type: str, object_id: str | None, clean: Mapping[str, str]
+    ) -> dict[str, Any]:
         self.version += 1
         stamp = hs_datetime(self.clock.tick())
         store = self.objects[object_type]
@@ -182,7 +218,9 @@ class HubSpotPortal:
             obj: dict[str, Any] = {
                 "id": object_id,
                 "properties": {"hs_object_id": object_id, "createdate": stamp},
-                "createdAt": stamp, "updatedAt": stamp, "archived": False,
+                "createdAt": stamp,
+                "updatedAt": stamp,
+                "archived": False,
             }
             store[object_id] = obj
         obj = store[object_id]
@@ -222,8 +260,9 @@ class HubSpotPortal:
 
     # ---- associations -----------------------------------------------------------------------
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str,
-                  type_ids: Iterable[int]) -> None:
+    def associate(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: Iterable[int]
+    ) -> None:
         forward = self.associations.setdefault((from_type, from_id, to_type), {})
         back = self.associations.setdefault((to_type, to_id, from_type), {})
         for type_id in type_ids:
@@ -235,8 +274,9 @@ class HubSpotPortal:
 
     # ---- seed -------------------------------------------------------------------------------
 
-    def load_companies(self, companies: Iterable[Mapping[str, Any]], *, contacts: bool = True
-                       ) -> dict[str, str]:
+    def load_companies(
+        self, companies: Iterable[Mapping[str, Any]], *, contacts: bool = True
+    ) -> dict[str, str]:
         """Insert seed companies (values stored as-is, malformed ones included).
 
         Seed rows keep the generator's ``modified`` stamp (see the Salesforce loader).
@@ -266,8 +306,7 @@ class HubSpotPortal:
                     "numberofemployees": _s(c["employees"]),
                     "annualrevenue": _s(c["annual_revenue"]),
                     "country": c["country"],
-                    "web_technologies": ";".join(
-                        _TECH_VALUE[t] for t in c["tech_stack"]) or None,
+                    "web_technologies": ";".join(_TECH_VALUE[t] for t in c["tech_stack"]) or None,
                     "hs_analytics_num_visits": _s(visits),
                     "notes_last_updated": last_text,
                     "hs_last_sales_activity_timestamp": last_text,
@@ -277,50 +316,71 @@ class HubSpotPortal:
                     "hubspot_owner_id": owners[c["owner"]],
                 }
                 if enriched:
-                    props.update({
-                        "technologies_used": ";".join(c["tech_stack"]) or None,
-                        "site_sessions_30d": _s(visits),
-                        "bombora_composite_score": _s(c["intent_score"]),
-                        "bombora_surge": "true" if c["intent_surge"] else "false",
-                        "funding_total": _s(c["last_funding_amount"]),
-                        "last_funding_round_date": _s(c["last_funding_date"]),
-                        "competitor_install": "true" if c["competitor_customer"] else "false",
-                        "credit_risk": c["payment_risk"],
-                        "customer_health": _s(c.get("health_score")),
-                        "adoption_pct": _s(c.get("product_adoption")),
-                    })
+                    props.update(
+                        {
+                            "technologies_used": ";".join(c["tech_stack"]) or None,
+                            "site_sessions_30d": _s(visits),
+                            "bombora_composite_score": _s(c["intent_score"]),
+                            "bombora_surge": "true" if c["intent_surge"] else "false",
+                            "funding_total": _s(c["last_funding_amount"]),
+                            "last_funding_round_date": _s(c["last_funding_date"]),
+                            "competitor_install": "true" if c["competitor_customer"] else "false",
+                            "credit_risk": c["payment_risk"],
+                            "customer_health": _s(c.get("health_score")),
+                            "adoption_pct": _s(c.get("product_adoption")),
+                        }
+                    )
                 if has_override:
                     props["tierwise_tier_override"] = c["override_tier"]
                     props["tierwise_override_until"] = _s(c["override_until"])
-                store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
-                                    "updatedAt": stamp, "archived": False}
+                store[object_id] = {
+                    "id": object_id,
+                    "properties": props,
+                    "createdAt": created,
+                    "updatedAt": stamp,
+                    "archived": False,
+                }
                 ids[c["key"]] = object_id
                 for n, person in enumerate(c.get("contacts") or () if contacts else ()):
                     self._seed_contact(object_id, person, created, stamp, n == 0)
         return ids
 
-    def _seed_contact(self, company_id: str, person: Mapping[str, str], created: str,
-                      stamp: str, primary: bool) -> None:
+    def _seed_contact(
+        self, company_id: str, person: Mapping[str, str], created: str, stamp: str, primary: bool
+    ) -> None:
         contact_id = self._new_id("contacts")
         props: dict[str, str | None] = {
-            "hs_object_id": contact_id, "createdate": created, "hs_lastmodifieddate": stamp,
-            "lastmodifieddate": stamp, "email": person["email"],
-            "firstname": person["first_name"], "lastname": person["last_name"],
-            "jobtitle": person["title"], "associatedcompanyid": company_id,
+            "hs_object_id": contact_id,
+            "createdate": created,
+            "hs_lastmodifieddate": stamp,
+            "lastmodifieddate": stamp,
+            "email": person["email"],
+            "firstname": person["first_name"],
+            "lastname": person["last_name"],
+            "jobtitle": person["title"],
+            "associatedcompanyid": company_id,
         }
         self.objects["contacts"][contact_id] = {
-            "id": contact_id, "properties": props, "createdAt": created, "updatedAt": stamp,
-            "archived": False}
+            "id": contact_id,
+            "properties": props,
+            "createdAt": created,
+            "updatedAt": stamp,
+            "archived": False,
+        }
         self._unique[("contacts", "email")][person["email"]] = contact_id
         self.associate("contacts", contact_id, "companies", company_id, [1] if primary else [279])
 
-    def load_deals(self, deals: Iterable[Mapping[str, Any]], company_ids: Mapping[str, str],
-                   owners: Mapping[str, str]) -> dict[str, str]:
-        """Seed deals (``sandbox.outcomes``) associated with their company (type 5/6).
+    def load_deals(
+        self,
+        deals: Iterable[Mapping[str, Any]],
+        company_ids: Mapping[str, str],
+        owners: Mapping[str, str],
+    ) -> dict[str, str]:
+        """Seed deals (``tierwise.sandbox.outcomes``) associated with their company (type 5/6).
 
         ``owners`` maps company key -> owner email. Returns deal key -> deal id.
         """
-        from sandbox.outcomes import HUBSPOT_STAGE
+        from tierwise.sandbox.outcomes import HUBSPOT_STAGE
 
         by_email = {o.email: o.hubspot_id for o in OWNERS}
         self.version += 1
@@ -332,17 +392,25 @@ class HubSpotPortal:
                 stamp = hs_datetime(deal["modified"])
                 created = hs_datetime(deal["created"])
                 props: dict[str, str | None] = {
-                    "hs_object_id": object_id, "createdate": created,
-                    "hs_lastmodifieddate": stamp, "dealname": deal["name"],
-                    "amount": _s(deal["amount"]), "dealstage": HUBSPOT_STAGE[deal["stage"]],
+                    "hs_object_id": object_id,
+                    "createdate": created,
+                    "hs_lastmodifieddate": stamp,
+                    "dealname": deal["name"],
+                    "amount": _s(deal["amount"]),
+                    "dealstage": HUBSPOT_STAGE[deal["stage"]],
                     "pipeline": "default",
                     "closedate": f"{deal['close_date'].isoformat()}T12:00:00.000Z",
                     "hs_is_closed": _s(deal["is_closed"]),
                     "hs_is_closed_won": _s(deal["is_won"]),
                     "hubspot_owner_id": by_email[owners[deal["company_key"]]],
                 }
-                store[object_id] = {"id": object_id, "properties": props, "createdAt": created,
-                                    "updatedAt": stamp, "archived": False}
+                store[object_id] = {
+                    "id": object_id,
+                    "properties": props,
+                    "createdAt": created,
+                    "updatedAt": stamp,
+                    "archived": False,
+                }
                 company_id = company_ids[deal["company_key"]]
                 self.associate("deals", object_id, "companies", company_id, [5])
                 self._roll_up(company_id, deal)
@@ -366,11 +434,19 @@ class HubSpotPortal:
         elif deal["is_won"]:
             add("total_revenue", amount)
 
-    def new_list(self, name: str, object_type_id: str, processing_type: str,
-                 filter_branch: Any) -> HubSpotList:
+    def new_list(
+        self, name: str, object_type_id: str, processing_type: str, filter_branch: Any
+    ) -> HubSpotList:
         stamp = hs_datetime(self.clock.tick())
-        hs_list = HubSpotList(str(next(self._list_ids)), name, object_type_id, processing_type,
-                              filter_branch, stamp, stamp)
+        hs_list = HubSpotList(
+            str(next(self._list_ids)),
+            name,
+            object_type_id,
+            processing_type,
+            filter_branch,
+            stamp,
+            stamp,
+        )
         self.lists[hs_list.list_id] = hs_list
         return hs_list
 
@@ -381,13 +457,15 @@ SEED_INDUSTRY_CODES: dict[str, tuple[str, ...]] = {
     "Software": ("COMPUTER_SOFTWARE", "INFORMATION_TECHNOLOGY_AND_SERVICES", "INTERNET"),
     "Financial Services": ("FINANCIAL_SERVICES", "BANKING", "INSURANCE"),
     "Healthcare": ("HOSPITAL_HEALTH_CARE", "MEDICAL_DEVICES", "PHARMACEUTICALS"),
-    "Manufacturing": ("MACHINERY", "INDUSTRIAL_AUTOMATION",
-                      "ELECTRICAL_ELECTRONIC_MANUFACTURING"),
+    "Manufacturing": ("MACHINERY", "INDUSTRIAL_AUTOMATION", "ELECTRICAL_ELECTRONIC_MANUFACTURING"),
     "Retail": ("RETAIL", "CONSUMER_GOODS"),
     "Education": ("EDUCATION_MANAGEMENT", "HIGHER_EDUCATION", "E_LEARNING"),
     "Media": ("ONLINE_MEDIA", "BROADCAST_MEDIA", "PUBLISHING"),
-    "Logistics": ("LOGISTICS_AND_SUPPLY_CHAIN", "TRANSPORTATION_TRUCKING_RAILROAD",
-                  "PACKAGE_FREIGHT_DELIVERY"),
+    "Logistics": (
+        "LOGISTICS_AND_SUPPLY_CHAIN",
+        "TRANSPORTATION_TRUCKING_RAILROAD",
+        "PACKAGE_FREIGHT_DELIVERY",
+    ),
     "Energy": ("OIL_ENERGY", "RENEWABLES_ENVIRONMENT", "UTILITIES"),
     "Government": ("GOVERNMENT_ADMINISTRATION", "PUBLIC_POLICY"),
 }
@@ -423,8 +501,20 @@ def money_text(key: str, amount: float | None) -> str | None:
 
 
 def _inverse(type_id: int) -> int:
-    pairs = {192: 191, 191: 192, 204: 203, 203: 204, 279: 280, 280: 279, 1: 2, 2: 1,
-             341: 342, 342: 341, 5: 6, 6: 5}
+    pairs = {
+        192: 191,
+        191: 192,
+        204: 203,
+        203: 204,
+        279: 280,
+        280: 279,
+        1: 2,
+        2: 1,
+        341: 342,
+        342: 341,
+        5: 6,
+        6: 5,
+    }
     return pairs.get(type_id, type_id)
 
 

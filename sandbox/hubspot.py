@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from sandbox.clock import SandboxClock, hs_datetime
-from sandbox.faults import FaultRule, FaultSet
-from sandbox.hs_schema import (
+from tierwise.sandbox.clock import SandboxClock, hs_datetime
+from tierwise.sandbox.faults import FaultRule, FaultSet
+from tierwise.sandbox.hs_schema import (
     DEFAULT_READ,
     OBJECT_ALIASES,
     OBJECT_TYPE_IDS,
@@ -31,9 +31,9 @@ from sandbox.hs_schema import (
     PropertyValueError,
     to_epoch_ms,
 )
-from sandbox.hs_store import HubSpotPortal
-from sandbox.seed import OWNERS
-from sandbox.wire import ApiError, Request, Response, Router
+from tierwise.sandbox.hs_store import HubSpotPortal
+from tierwise.sandbox.seed import OWNERS
+from tierwise.sandbox.wire import ApiError, Request, Response, Router
 
 MAX_BATCH = 100
 MAX_PAGE = 100
@@ -70,11 +70,23 @@ class HubSpotBehaviour:
     list_limit: int | None = None
 
 
-def hs_error(status: int, category: str, message: str, *, sub: str | None = None,
-             errors: list[dict[str, Any]] | None = None, context: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {"status": "error", "message": message,
-                            "correlationId": str(uuid.uuid4()), "category": category}
+def hs_error(
+    status: int,
+    category: str,
+    message: str,
+    *,
+    sub: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    context: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+    }
     if sub:
         body["subCategory"] = sub
     if errors is not None:
@@ -94,10 +106,17 @@ class HubSpotEmulator:
 
     system = "hubspot"
 
-    def __init__(self, clock: SandboxClock, faults: FaultSet, *, token: str,
-                 requests_per_10s: int | None,
-                 behaviour: HubSpotBehaviour | None = None,
-                 daily_limit: int | None = None, profile: str = "stock") -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        faults: FaultSet,
+        *,
+        token: str,
+        requests_per_10s: int | None,
+        behaviour: HubSpotBehaviour | None = None,
+        daily_limit: int | None = None,
+        profile: str = "stock",
+    ) -> None:
         self.portal = HubSpotPortal(clock, profile=profile)
         self.profile = profile
         self.clock = clock
@@ -154,8 +173,11 @@ class HubSpotEmulator:
                 self._usage_day, self.daily_used = today, 0
             if self.daily_limit is not None and self.daily_used >= self.daily_limit:
                 return hs_error(
-                    429, "RATE_LIMITS", "You have reached your daily limit.",
-                    errorType="RATE_LIMIT", policyName="DAILY",
+                    429,
+                    "RATE_LIMITS",
+                    "You have reached your daily limit.",
+                    errorType="RATE_LIMIT",
+                    policyName="DAILY",
                     groupName="publicapi:private-app",
                 ), {}
             if is_search:
@@ -166,15 +188,24 @@ class HubSpotEmulator:
                 window.popleft()
             if cap is not None and len(window) >= cap:
                 if is_search:
-                    return hs_error(429, "RATE_LIMITS", "You have reached your secondly limit.",
-                                    errorType="RATE_LIMIT", policyName="SECONDLY"), {}
+                    return hs_error(
+                        429,
+                        "RATE_LIMITS",
+                        "You have reached your secondly limit.",
+                        errorType="RATE_LIMIT",
+                        policyName="SECONDLY",
+                    ), {}
                 headers = self._rate_headers(0)
                 if self.behaviour.retry_after is not None:
                     headers["Retry-After"] = self.behaviour.retry_after
                 return hs_error(
-                    429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.",
-                    errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING",
-                    groupName="publicapi:private-app", headers=headers,
+                    429,
+                    "RATE_LIMITS",
+                    "You have reached your ten_secondly_rolling limit.",
+                    errorType="RATE_LIMIT",
+                    policyName="TEN_SECONDLY_ROLLING",
+                    groupName="publicapi:private-app",
+                    headers=headers,
                 ), {}
             window.append(now)
             self.daily_used += 1
@@ -183,14 +214,16 @@ class HubSpotEmulator:
             if self.daily_limit is not None and not is_search:
                 headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
                 headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
-                    max(0, self.daily_limit - self.daily_used))
+                    max(0, self.daily_limit - self.daily_used)
+                )
         return None, headers
 
     def dispatch(self, request: Request) -> Response:
         auth = request.header("Authorization") or ""
         if not (auth.startswith("Bearer ") and auth[7:].strip() == self.token):
             return hs_error(
-                401, "INVALID_AUTHENTICATION",
+                401,
+                "INVALID_AUTHENTICATION",
                 "Authentication credentials not found. This API supports OAuth 2.0 "
                 "authentication and you can find more details at "
                 "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
@@ -202,8 +235,9 @@ class HubSpotEmulator:
         route, params, path_matched = self.router.match(request.method, request.path)
         if route is None:
             response = (
-                hs_error(405, "METHOD_NOT_ALLOWED", "Method not allowed") if path_matched else
-                Response.text(404, "", "text/plain")
+                hs_error(405, "METHOD_NOT_ALLOWED", "Method not allowed")
+                if path_matched
+                else Response.text(404, "", "text/plain")
             )
         else:
             request.params = {k: unquote(v) for k, v in params.items()}
@@ -224,23 +258,33 @@ class HubSpotEmulator:
             if rule.retry_after is not None:
                 headers["Retry-After"] = rule.retry_after
             return hs_error(
-                rule.status or 429, "RATE_LIMITS",
-                rule.message or ("You have reached your daily limit." if daily else
-                                 "You have reached your ten_secondly_rolling limit."),
+                rule.status or 429,
+                "RATE_LIMITS",
+                rule.message
+                or (
+                    "You have reached your daily limit."
+                    if daily
+                    else "You have reached your ten_secondly_rolling limit."
+                ),
                 errorType="RATE_LIMIT",
                 policyName="DAILY" if daily else "TEN_SECONDLY_ROLLING",
-                groupName="publicapi:private-app", headers=headers,
+                groupName="publicapi:private-app",
+                headers=headers,
             )
         if kind == "invalid_session":
-            return hs_error(rule.status or 401, "INVALID_AUTHENTICATION",
-                            rule.message or "The OAuth token used to make this call expired.")
+            return hs_error(
+                rule.status or 401,
+                "INVALID_AUTHENTICATION",
+                rule.message or "The OAuth token used to make this call expired.",
+            )
         if kind == "query_timeout":
             return hs_error(rule.status or 504, "TIMEOUT", rule.message or "Request timed out")
         status = rule.status or int(kind.removeprefix("http_"))
         if status in (502, 503, 504):
             text = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}[status]
-            return Response.text(status, f"<html><body><h1>{status} {text}</h1></body></html>",
-                                 "text/html")
+            return Response.text(
+                status, f"<html><body><h1>{status} {text}</h1></body></html>", "text/html"
+            )
         return hs_error(status, "INTERNAL_ERROR", rule.message or "internal error")
 
     # ---- routes -----------------------------------------------------------------------------
@@ -255,31 +299,58 @@ class HubSpotEmulator:
             properties = "/crm/v3/properties" if ver == "v3" else f"/crm/properties/{ver}"
             self._object_routes(objects, properties)
         a = r"/crm/v4/objects/(?P<ftype>[\w-]+)/(?P<fid>\d+)/associations"
-        r("PUT", a + r"/default/(?P<ttype>[\w-]+)/(?P<tid>\d+)/?",
-          "/crm/v4/objects/{from}/{id}/associations/default/{to}/{id}", self._assoc_default)
-        r("PUT", a + r"/(?P<ttype>[\w-]+)/(?P<tid>\d+)/?",
-          "/crm/v4/objects/{from}/{id}/associations/{to}/{id}", self._assoc_put)
-        r("GET", a + r"/(?P<ttype>[\w-]+)/?", "/crm/v4/objects/{from}/{id}/associations/{to}",
-          self._assoc_get)
+        r(
+            "PUT",
+            a + r"/default/(?P<ttype>[\w-]+)/(?P<tid>\d+)/?",
+            "/crm/v4/objects/{from}/{id}/associations/default/{to}/{id}",
+            self._assoc_default,
+        )
+        r(
+            "PUT",
+            a + r"/(?P<ttype>[\w-]+)/(?P<tid>\d+)/?",
+            "/crm/v4/objects/{from}/{id}/associations/{to}/{id}",
+            self._assoc_put,
+        )
+        r(
+            "GET",
+            a + r"/(?P<ttype>[\w-]+)/?",
+            "/crm/v4/objects/{from}/{id}/associations/{to}",
+            self._assoc_get,
+        )
         # v4 batch associations (end of support 2027-03-30) and their date-based successor
         # POST /crm/associations/2026-03/{from}/{to}/batch/read|create
         # (developers.hubspot.com/docs/api-reference/2026-03/crm/associations/
         # associate-records/batch/get-associations).
         for prefix in ("/crm/v4/associations", *(f"/crm/associations/{v}" for v in DATE_VERSIONS)):
             b = prefix + r"/(?P<ftype>[\w-]+)/(?P<ttype>[\w-]+)/batch"
-            r("POST", b + r"/create/?", prefix + "/{from}/{to}/batch/create",
-              self._assoc_batch_create)
-            r("POST", b + r"/read/?", prefix + "/{from}/{to}/batch/read",
-              self._assoc_batch_read)
+            r(
+                "POST",
+                b + r"/create/?",
+                prefix + "/{from}/{to}/batch/create",
+                self._assoc_batch_create,
+            )
+            r("POST", b + r"/read/?", prefix + "/{from}/{to}/batch/read", self._assoc_batch_read)
         r("POST", r"/crm/v3/lists/?", "/crm/v3/lists", self._list_create)
-        r("GET", r"/crm/v3/lists/object-type-id/(?P<otype>[\w-]+)/name/(?P<name>[^/]+)/?",
-          "/crm/v3/lists/object-type-id/{objectTypeId}/name/{name}", self._list_by_name)
+        r(
+            "GET",
+            r"/crm/v3/lists/object-type-id/(?P<otype>[\w-]+)/name/(?P<name>[^/]+)/?",
+            "/crm/v3/lists/object-type-id/{objectTypeId}/name/{name}",
+            self._list_by_name,
+        )
         r("GET", r"/crm/v3/lists/(?P<lid>\d+)/?", "/crm/v3/lists/{id}", self._list_get)
         r("DELETE", r"/crm/v3/lists/(?P<lid>\d+)/?", "/crm/v3/lists/{id}", self._list_delete)
-        r("PUT", r"/crm/v3/lists/(?P<lid>\d+)/update-list-filters/?",
-          "/crm/v3/lists/{id}/update-list-filters", self._list_filters)
-        r("PUT", r"/crm/v3/lists/(?P<lid>\d+)/memberships/add/?",
-          "/crm/v3/lists/{id}/memberships/add", self._list_add)
+        r(
+            "PUT",
+            r"/crm/v3/lists/(?P<lid>\d+)/update-list-filters/?",
+            "/crm/v3/lists/{id}/update-list-filters",
+            self._list_filters,
+        )
+        r(
+            "PUT",
+            r"/crm/v3/lists/(?P<lid>\d+)/memberships/add/?",
+            "/crm/v3/lists/{id}/memberships/add",
+            self._list_add,
+        )
         r("GET", r"/crm/v3/owners/?", "/crm/v3/owners", self._owners)
         r("GET", r"/crm/v3/owners/(?P<oid>\d+)/?", "/crm/v3/owners/{id}", self._owner)
 
@@ -290,8 +361,12 @@ class HubSpotEmulator:
         r("GET", rf"{objects}/{OBJ}/?", o, self._list)
         r("POST", rf"{objects}/{OBJ}/search/?", o + "/search", self._search)
         for op in ("read", "create", "update", "upsert", "archive"):
-            r("POST", rf"{objects}/{OBJ}/batch/{op}/?", f"{o}/batch/{op}",
-              getattr(self, f"_batch_{op}"))
+            r(
+                "POST",
+                rf"{objects}/{OBJ}/batch/{op}/?",
+                f"{o}/batch/{op}",
+                getattr(self, f"_batch_{op}"),
+            )
         r("GET", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._get)
         r("PATCH", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._update)
         r("DELETE", rf"{objects}/{OBJ}/(?P<id>[^/]+)/?", o + "/{id}", self._archive)
@@ -321,8 +396,13 @@ class HubSpotEmulator:
             names.extend(part.strip() for part in raw.split(",") if part.strip())
         return names
 
-    def _shape(self, object_type: str, obj: Mapping[str, Any], names: list[str] | None,
-               props_override: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def _shape(
+        self,
+        object_type: str,
+        obj: Mapping[str, Any],
+        names: list[str] | None,
+        props_override: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         props = props_override if props_override is not None else obj["properties"]
         known = self.portal.properties[object_type]
         wanted = list(names) if names else list(DEFAULT_READ[object_type])
@@ -330,8 +410,13 @@ class HubSpotEmulator:
         for name in (*wanted, "hs_object_id", "createdate", "hs_lastmodifieddate"):
             if name in known and name not in out_props:
                 out_props[name] = props.get(name)
-        return {"id": obj["id"], "properties": out_props, "createdAt": obj["createdAt"],
-                "updatedAt": obj["updatedAt"], "archived": False}
+        return {
+            "id": obj["id"],
+            "properties": out_props,
+            "createdAt": obj["createdAt"],
+            "updatedAt": obj["updatedAt"],
+            "archived": False,
+        }
 
     def _body(self, request: Request) -> dict[str, Any]:
         body = request.json()
@@ -344,20 +429,34 @@ class HubSpotEmulator:
         if not isinstance(inputs, list):
             raise _fail(400, "VALIDATION_ERROR", "Invalid input JSON: inputs is required")
         if len(inputs) > MAX_BATCH:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Batch input limit is {MAX_BATCH}; got {len(inputs)} inputs",
-                        context={"inputs": [str(len(inputs))]})
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Batch input limit is {MAX_BATCH}; got {len(inputs)} inputs",
+                context={"inputs": [str(len(inputs))]},
+            )
         return [i if isinstance(i, dict) else {} for i in inputs]
 
     def _invalid(self, exc: PropertyValueError) -> dict[str, Any]:
         return {
-            "status": "error", "category": "VALIDATION_ERROR",
-            "message": "Property values were not valid: " + json.dumps([{
-                "isValid": False, "message": exc.message, "error": exc.code, "name": exc.name,
-                "localizedErrorMessage": exc.message}]),
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Property values were not valid: "
+            + json.dumps(
+                [
+                    {
+                        "isValid": False,
+                        "message": exc.message,
+                        "error": exc.code,
+                        "name": exc.name,
+                        "localizedErrorMessage": exc.message,
+                    }
+                ]
+            ),
             "context": {"properties": [exc.name]},
-            "errors": [{"message": exc.message, "code": exc.code,
-                        "context": {"propertyName": [exc.name]}}],
+            "errors": [
+                {"message": exc.message, "code": exc.code, "context": {"propertyName": [exc.name]}}
+            ],
         }
 
     def _lag(self) -> float:
@@ -370,15 +469,28 @@ class HubSpotEmulator:
         for rule in request.record_faults:
             if self.faults.record_fails(rule, key):
                 code = rule.code or "VALIDATION_ERROR"
-                return {"status": "error", "category": code,
-                        "message": rule.message or f"{code}: injected failure for {key}",
-                        "context": {"ids": [key]}}
+                return {
+                    "status": "error",
+                    "category": code,
+                    "message": rule.message or f"{code}: injected failure for {key}",
+                    "context": {"ids": [key]},
+                }
         return None
 
-    def _batch_response(self, status_ok: int, results: list[dict[str, Any]],
-                        errors: list[dict[str, Any]], started: str, records: int) -> Response:
-        body: dict[str, Any] = {"status": "COMPLETE", "results": results,
-                                "startedAt": started, "completedAt": self._now_text()}
+    def _batch_response(
+        self,
+        status_ok: int,
+        results: list[dict[str, Any]],
+        errors: list[dict[str, Any]],
+        started: str,
+        records: int,
+    ) -> Response:
+        body: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": self._now_text(),
+        }
         status = status_ok
         if errors:
             body["numErrors"] = len(errors)
@@ -406,22 +518,29 @@ class HubSpotEmulator:
                 results.append(shaped)
         body: dict[str, Any] = {"results": results}
         if more and ids:
-            body["paging"] = {"next": {
-                "after": ids[-1],
-                "link": f"{self.base_url}/crm/v3/objects/{object_type}?after={ids[-1]}"}}
+            body["paging"] = {
+                "next": {
+                    "after": ids[-1],
+                    "link": f"{self.base_url}/crm/v3/objects/{object_type}?after={ids[-1]}",
+                }
+            }
         return Response.json(200, body, records=len(results))
 
-    def _attach_assocs(self, object_type: str, oid: str, assoc: list[str | None],
-                       shaped: dict[str, Any]) -> None:
+    def _attach_assocs(
+        self, object_type: str, oid: str, assoc: list[str | None], shaped: dict[str, Any]
+    ) -> None:
         found: dict[str, Any] = {}
         for to_type in assoc:
             if to_type is None:
                 continue
             links = self.portal.associated(object_type, oid, to_type)
             if links:
-                found[to_type] = {"results": [
-                    {"id": tid, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"}
-                    for tid in links]}
+                found[to_type] = {
+                    "results": [
+                        {"id": tid, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"}
+                        for tid in links
+                    ]
+                }
         if found:
             shaped["associations"] = found
 
@@ -451,7 +570,8 @@ class HubSpotEmulator:
                 to_type = _assoc_target(object_type, type_id)
                 if to_type is None or to_id not in self.portal.objects[to_type]:
                     raise _fail(
-                        400, "VALIDATION_ERROR",
+                        400,
+                        "VALIDATION_ERROR",
                         f"One or more associations are invalid: {to_id} "
                         f"(associationTypeId {type_id})",
                         sub="crm.associations.INVALID_OBJECT_IDS",
@@ -467,8 +587,9 @@ class HubSpotEmulator:
             try:
                 clean = self.portal.validate(object_type, body.get("properties") or {}, None)
             except PropertyValueError as exc:
-                raise ApiError(Response.json(400, {**self._invalid(exc),
-                                                   "correlationId": str(uuid.uuid4())})) from exc
+                raise ApiError(
+                    Response.json(400, {**self._invalid(exc), "correlationId": str(uuid.uuid4())})
+                ) from exc
             if (injected := self._injected(request, "")) is not None:
                 raise ApiError(Response.json(400, {**injected, "correlationId": str(uuid.uuid4())}))
             obj = self.portal.write(object_type, None, clean, self._lag())
@@ -483,15 +604,18 @@ class HubSpotEmulator:
         body = self._body(request)
         with self.portal.lock:
             if request.arg("idProperty"):
-                object_id = self.portal.find_unique(
-                    object_type, request.arg("idProperty") or "", object_id) or ""
+                object_id = (
+                    self.portal.find_unique(object_type, request.arg("idProperty") or "", object_id)
+                    or ""
+                )
             if object_id not in self.portal.objects[object_type]:
                 raise _fail(404, "OBJECT_NOT_FOUND", "resource not found")
             try:
                 clean = self.portal.validate(object_type, body.get("properties") or {}, object_id)
             except PropertyValueError as exc:
-                raise ApiError(Response.json(400, {**self._invalid(exc),
-                                                   "correlationId": str(uuid.uuid4())})) from exc
+                raise ApiError(
+                    Response.json(400, {**self._invalid(exc), "correlationId": str(uuid.uuid4())})
+                ) from exc
             if (injected := self._injected(request, object_id)) is not None:
                 raise ApiError(Response.json(400, {**injected, "correlationId": str(uuid.uuid4())}))
             obj = self.portal.write(object_type, object_id, clean, self._lag())
@@ -523,12 +647,20 @@ class HubSpotEmulator:
                     missing.append(key)
                 else:
                     results.append(self._shape(object_type, obj, names))
-        errors = [{
-            "status": "error", "category": "OBJECT_NOT_FOUND",
-            "message": f"Could not get some {object_type[:-1].upper()} objects, they may be "
-                       "deleted or not exist. Check that ids are valid.",
-            "context": {"ids": missing},
-        }] if missing else []
+        errors = (
+            [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {object_type[:-1].upper()} "
+                    "objects, they may be "
+                    "deleted or not exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                }
+            ]
+            if missing
+            else []
+        )
         return self._batch_response(200, results, errors, started, len(inputs))
 
     def _check_id_property(self, object_type: str, id_property: str) -> None:
@@ -537,11 +669,14 @@ class HubSpotEmulator:
         hubspot-api-nodejs#548, segment-actions#3957)."""
         prop = self.portal.properties[object_type].get(id_property)
         if prop is None or not prop.unique:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Unable to perform read/update/upsert by non-unique "
-                        f"{OBJECT_TYPE_IDS[object_type]} property {id_property} in portal "
-                        "ID 0",
-                        sub="crm.objects.INVALID_ID_PROPERTY")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Unable to perform read/update/upsert by non-unique "
+                f"{OBJECT_TYPE_IDS[object_type]} property {id_property} in portal "
+                "ID 0",
+                sub="crm.objects.INVALID_ID_PROPERTY",
+            )
 
     def _batch_create(self, request: Request) -> Response:
         object_type = request.params["type"]
@@ -569,8 +704,10 @@ class HubSpotEmulator:
                     self.portal.associate(object_type, obj["id"], to_type, to_id, [type_id])
                 results.append(self._shape(object_type, obj, list(clean)))
         if errors and self.behaviour.invalid_batch_status != 207 and not results:
-            return Response.json(self.behaviour.invalid_batch_status,
-                                 {**errors[0], "correlationId": str(uuid.uuid4())})
+            return Response.json(
+                self.behaviour.invalid_batch_status,
+                {**errors[0], "correlationId": str(uuid.uuid4())},
+            )
         return self._batch_response(201, results, errors, started, len(inputs))
 
     def _batch_update(self, request: Request) -> Response:
@@ -583,15 +720,22 @@ class HubSpotEmulator:
         started = self._now_text()
         ids = [str(i.get("id") or "") for i in inputs]
         if len(set(ids)) != len(ids):
-            raise _fail(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: "
-                        + str(sorted({i for i in ids if ids.count(i) > 1})))
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                "Duplicate IDs found in batch input: "
+                + str(sorted({i for i in ids if ids.count(i) > 1})),
+            )
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         missing: list[str] = []
         with self.portal.lock:
             for item, key in zip(inputs, ids, strict=True):
-                oid = (self.portal.find_unique(object_type, str(id_property), key)
-                       if id_property else key)
+                oid = (
+                    self.portal.find_unique(object_type, str(id_property), key)
+                    if id_property
+                    else key
+                )
                 if not oid or oid not in self.portal.objects[object_type]:
                     missing.append(key)
                     continue
@@ -601,15 +745,23 @@ class HubSpotEmulator:
                 if written is not None:
                     results.append(written)
         if missing:
-            errors.insert(0, {
-                "status": "error", "category": "OBJECT_NOT_FOUND",
-                "message": f"Could not get some {object_type[:-1].upper()} objects, they may be "
-                           "deleted or not exist. Check that ids are valid.",
-                "context": {"ids": missing}})
+            errors.insert(
+                0,
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {object_type[:-1].upper()} "
+                    "objects, they may be "
+                    "deleted or not exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                },
+            )
         if errors and self.behaviour.invalid_batch_status != 207:
-            return Response.json(self.behaviour.invalid_batch_status,
-                                 {**errors[0], "correlationId": str(uuid.uuid4())},
-                                 records=len(inputs))
+            return Response.json(
+                self.behaviour.invalid_batch_status,
+                {**errors[0], "correlationId": str(uuid.uuid4())},
+                records=len(inputs),
+            )
         return self._batch_response(200, results, errors, started, len(inputs))
 
     def _write_one(
@@ -643,8 +795,12 @@ class HubSpotEmulator:
         started = self._now_text()
         keys = [str(i.get("id") or "") for i in inputs]
         if len(set(keys)) != len(keys):
-            raise _fail(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input: "
-                        + str(sorted({k for k in keys if keys.count(k) > 1})))
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                "Duplicate IDs found in batch input: "
+                + str(sorted({k for k in keys if keys.count(k) > 1})),
+            )
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         with self.portal.lock:
@@ -652,10 +808,13 @@ class HubSpotEmulator:
                 id_property = str(item.get("idProperty") or "")
                 prop = self.portal.properties[object_type].get(id_property)
                 if prop is None or not prop.unique:
-                    raise _fail(400, "VALIDATION_ERROR",
-                                f"{id_property} is not a unique identifier property; "
-                                "idProperty must be a property with unique values",
-                                sub="crm.objects.INVALID_ID_PROPERTY")
+                    raise _fail(
+                        400,
+                        "VALIDATION_ERROR",
+                        f"{id_property} is not a unique identifier property; "
+                        "idProperty must be a property with unique values",
+                        sub="crm.objects.INVALID_ID_PROPERTY",
+                    )
                 key = str(item.get("id") or "")
                 oid = self.portal.find_unique(object_type, id_property, key)
                 values = dict(item.get("properties") or {})
@@ -679,28 +838,38 @@ class HubSpotEmulator:
     def _search(self, request: Request) -> Response:
         object_type = request.params["type"]
         if len(request.body) > MAX_SEARCH_BODY:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Search request body is {len(request.body)} characters; the maximum is "
-                        f"{MAX_SEARCH_BODY}")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Search request body is {len(request.body)} characters; the maximum is "
+                f"{MAX_SEARCH_BODY}",
+            )
         body = self._body(request)
         raw_limit = body.get("limit", 10)
         limit = int(raw_limit) if raw_limit is not None else 10
         if not 0 <= limit <= MAX_SEARCH_PAGE:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"limit must be between 0 and {MAX_SEARCH_PAGE}")
+            raise _fail(400, "VALIDATION_ERROR", f"limit must be between 0 and {MAX_SEARCH_PAGE}")
         after = int(body.get("after") or 0)
         if after >= SEARCH_CAP:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"The maximum number of results is {SEARCH_CAP}; paging beyond it is not "
-                        "supported. Narrow the filters.")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"The maximum number of results is {SEARCH_CAP}; paging beyond it is not "
+                "supported. Narrow the filters.",
+            )
         groups = body.get("filterGroups") or []
         total_filters = sum(len(g.get("filters") or []) for g in groups)
-        if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups) or (
-            total_filters > 18
+        if (
+            len(groups) > 5
+            or any(len(g.get("filters") or []) > 6 for g in groups)
+            or (total_filters > 18)
         ):
-            raise _fail(400, "VALIDATION_ERROR",
-                        "Too many filters: at most 5 filterGroups with 6 filters each and 18 "
-                        "filters in total")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                "Too many filters: at most 5 filterGroups with 6 filters each and 18 "
+                "filters in total",
+            )
         sorts = body.get("sorts") or []
         if len(sorts) > 1:
             raise _fail(400, "VALIDATION_ERROR", "Only one sort is supported")
@@ -738,9 +907,10 @@ class HubSpotEmulator:
                 self._search_cache[cache_key] = (self.portal.version, rows)
             return self._search_page(object_type, rows, after, limit, names)
 
-    def _search_page(self, object_type: str, rows: list[Any], after: int, limit: int,
-                     names: list[str]) -> Response:
-        page = rows[after: min(after + limit, SEARCH_CAP)]
+    def _search_page(
+        self, object_type: str, rows: list[Any], after: int, limit: int, names: list[str]
+    ) -> Response:
+        page = rows[after : min(after + limit, SEARCH_CAP)]
         results = [self._shape(object_type, obj, names, view) for obj, view in page]
         out: dict[str, Any] = {"total": len(rows), "results": results}
         # The next cursor is handed out even at the cap; using it is the 400 above.
@@ -767,14 +937,18 @@ class HubSpotEmulator:
         present.sort(key=key, reverse=descending)
         return present + absent
 
-    def _filter(self, props: Mapping[str, PropertyDef], spec: Mapping[str, Any]
-                ) -> Callable[[Mapping[str, Any]], bool]:
+    def _filter(
+        self, props: Mapping[str, PropertyDef], spec: Mapping[str, Any]
+    ) -> Callable[[Mapping[str, Any]], bool]:
         name = str(spec.get("propertyName"))
         op = str(spec.get("operator") or "EQ")
         prop = props.get(name)
         if prop is None:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"There was a problem with the request. Property {name} does not exist")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"There was a problem with the request. Property {name} does not exist",
+            )
 
         def conv(raw: Any) -> Any:
             return _sortable(prop, str(raw).lower() if prop.type == "string" else str(raw))
@@ -801,7 +975,8 @@ class HubSpotEmulator:
             def contains(v: Mapping[str, Any]) -> bool:
                 text = str(v.get(name) or "").lower()
                 hit = any(pattern.match(t) for t in re.split(r"[\s;,.@/]+", text) if t) or (
-                    "*" in token and pattern.match(text) is not None)
+                    "*" in token and pattern.match(text) is not None
+                )
                 return hit if op == "CONTAINS_TOKEN" else not hit
 
             return contains
@@ -810,9 +985,12 @@ class HubSpotEmulator:
             high = conv(spec.get("highValue"))
             return lambda v: (x := get(v)) is not None and _le(value, x) and _le(x, high)
         compare: dict[str, Callable[[Any, Any], bool]] = {
-            "EQ": lambda x, y: x == y, "NEQ": lambda x, y: x != y,
-            "LT": lambda x, y: _lt(x, y), "LTE": lambda x, y: _le(x, y),
-            "GT": lambda x, y: _lt(y, x), "GTE": lambda x, y: _le(y, x),
+            "EQ": lambda x, y: x == y,
+            "NEQ": lambda x, y: x != y,
+            "LT": lambda x, y: _lt(x, y),
+            "LTE": lambda x, y: _le(x, y),
+            "GT": lambda x, y: _lt(y, x),
+            "GTE": lambda x, y: _le(y, x),
         }
         fn = compare.get(op)
         if fn is None:
@@ -826,8 +1004,11 @@ class HubSpotEmulator:
     def _ptype(self, request: Request) -> str:
         object_type = OBJECT_ALIASES.get(request.params["ptype"].lower())
         if object_type is None:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Unable to infer object type from: {request.params['ptype']}")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Unable to infer object type from: {request.params['ptype']}",
+            )
         return object_type
 
     def _properties(self, request: Request) -> Response:
@@ -840,33 +1021,50 @@ class HubSpotEmulator:
         object_type = self._ptype(request)
         prop = self.portal.properties[object_type].get(request.params["name"])
         if prop is None:
-            raise _fail(404, "OBJECT_NOT_FOUND",
-                        f"Unable to find property with name {request.params['name']} for "
-                        f"objectType {OBJECT_TYPE_IDS[object_type]}")
+            raise _fail(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find property with name {request.params['name']} for "
+                f"objectType {OBJECT_TYPE_IDS[object_type]}",
+            )
         return Response.json(200, prop.as_json(), records=1)
 
     def _new_property(self, object_type: str, body: Mapping[str, Any]) -> PropertyDef:
         for key in ("name", "label", "type", "fieldType", "groupName"):
             if not body.get(key):
-                raise _fail(400, "VALIDATION_ERROR",
-                            f"Invalid input JSON on line 1: missing required field {key!r}")
+                raise _fail(
+                    400,
+                    "VALIDATION_ERROR",
+                    f"Invalid input JSON on line 1: missing required field {key!r}",
+                )
         name = str(body["name"])
         ptype = str(body["type"])
         if ptype not in TYPE_FIELD:
             raise _fail(400, "VALIDATION_ERROR", f"Invalid property type: {ptype}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Property name {name} is invalid: use lower-case letters, digits and _")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Property name {name} is invalid: use lower-case letters, digits and _",
+            )
         if body["groupName"] not in self.portal.groups[object_type]:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Property group {body['groupName']} does not exist")
+            raise _fail(
+                400, "VALIDATION_ERROR", f"Property group {body['groupName']} does not exist"
+            )
         if name in self.portal.properties[object_type]:
-            raise _fail(409, self.behaviour.property_conflict_category,
-                        f"Property named '{name}' already exists.",
-                        context={"name": [name]})
+            raise _fail(
+                409,
+                self.behaviour.property_conflict_category,
+                f"Property named '{name}' already exists.",
+                context={"name": [name]},
+            )
         options = [
-            {"label": str(o.get("label")), "value": str(o.get("value")),
-             "displayOrder": int(o.get("displayOrder", i)), "hidden": bool(o.get("hidden"))}
+            {
+                "label": str(o.get("label")),
+                "value": str(o.get("value")),
+                "displayOrder": int(o.get("displayOrder", i)),
+                "hidden": bool(o.get("hidden")),
+            }
             for i, o in enumerate(body.get("options") or [])
         ]
         if ptype == "enumeration" and not options:
@@ -876,10 +1074,18 @@ class HubSpotEmulator:
             self._check_unique_allowed(object_type)
         stamp = hs_datetime(self.clock.tick())
         prop = PropertyDef(
-            name, ptype, str(body["label"]), str(body["fieldType"]), str(body["groupName"]),
-            options, unique, hubspot_defined=False,
+            name,
+            ptype,
+            str(body["label"]),
+            str(body["fieldType"]),
+            str(body["groupName"]),
+            options,
+            unique,
+            hubspot_defined=False,
             description=str(body.get("description") or ""),
-            display_order=int(body.get("displayOrder", -1)), created_at=stamp, updated_at=stamp,
+            display_order=int(body.get("displayOrder", -1)),
+            created_at=stamp,
+            updated_at=stamp,
         )
         self.portal.add_property(object_type, prop)
         return prop
@@ -888,26 +1094,42 @@ class HubSpotEmulator:
         """hasUniqueValue only where HubSpot documents it, at most 10 per object
         [hs-chg-unique]; the message wording is ours (the real one is unconfirmed)."""
         allowed = object_type in UNIQUE_OBJECTS or (
-            object_type == "tasks" and self.behaviour.unique_task_properties)
+            object_type == "tasks" and self.behaviour.unique_task_properties
+        )
         if not allowed:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"Unique value properties are not supported for {object_type}",
-                        sub="crm.properties.UNIQUE_VALUE_NOT_SUPPORTED",
-                        context={"hasUniqueValue": ["true"]})
-        count = sum(1 for p in self.portal.properties[object_type].values()
-                    if p.unique and not p.hubspot_defined)
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"Unique value properties are not supported for {object_type}",
+                sub="crm.properties.UNIQUE_VALUE_NOT_SUPPORTED",
+                context={"hasUniqueValue": ["true"]},
+            )
+        count = sum(
+            1
+            for p in self.portal.properties[object_type].values()
+            if p.unique and not p.hubspot_defined
+        )
         if count >= MAX_UNIQUE_PER_OBJECT:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"At most {MAX_UNIQUE_PER_OBJECT} unique value properties per object",
-                        sub="crm.properties.TOO_MANY_UNIQUE_PROPERTIES")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"At most {MAX_UNIQUE_PER_OBJECT} unique value properties per object",
+                sub="crm.properties.TOO_MANY_UNIQUE_PROPERTIES",
+            )
 
     def _scope(self, scope: str) -> None:
         if scope in self.behaviour.missing_scopes:
-            raise _fail(403, "MISSING_SCOPES",
-                        "This app hasn't been granted all required scopes to make this call.",
-                        errors=[{"message": f"One or more of the following scopes are "
-                                            f"required: {scope}",
-                                 "context": {"requiredGranularScopes": [scope]}}])
+            raise _fail(
+                403,
+                "MISSING_SCOPES",
+                "This app hasn't been granted all required scopes to make this call.",
+                errors=[
+                    {
+                        "message": f"One or more of the following scopes are required: {scope}",
+                        "context": {"requiredGranularScopes": [scope]},
+                    }
+                ],
+            )
 
     def _property_create(self, request: Request) -> Response:
         object_type = self._ptype(request)
@@ -934,12 +1156,22 @@ class HubSpotEmulator:
         inputs = self._inputs(request)
         started = self._now_text()
         props = self.portal.properties[object_type]
-        results = [props[str(i.get("name"))].as_json() for i in inputs
-                   if str(i.get("name")) in props]
+        results = [
+            props[str(i.get("name"))].as_json() for i in inputs if str(i.get("name")) in props
+        ]
         missing = [str(i.get("name")) for i in inputs if str(i.get("name")) not in props]
-        errors = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                   "message": "Some properties were not found", "context": {"names": missing}}
-                  ] if missing else []
+        errors = (
+            [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": "Some properties were not found",
+                    "context": {"names": missing},
+                }
+            ]
+            if missing
+            else []
+        )
         return self._batch_response(200, results, errors, started, len(inputs))
 
     def _property_update(self, request: Request) -> Response:
@@ -948,15 +1180,21 @@ class HubSpotEmulator:
         with self.portal.lock:
             prop = self.portal.properties[object_type].get(request.params["name"])
             if prop is None:
-                raise _fail(404, "OBJECT_NOT_FOUND",
-                            f"Unable to find property with name {request.params['name']}")
+                raise _fail(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    f"Unable to find property with name {request.params['name']}",
+                )
             if "label" in body:
                 prop.label = str(body["label"])
             if "options" in body:
                 prop.options = [
-                    {"label": str(o.get("label")), "value": str(o.get("value")),
-                     "displayOrder": int(o.get("displayOrder", i)),
-                     "hidden": bool(o.get("hidden"))}
+                    {
+                        "label": str(o.get("label")),
+                        "value": str(o.get("value")),
+                        "displayOrder": int(o.get("displayOrder", i)),
+                        "hidden": bool(o.get("hidden")),
+                    }
                     for i, o in enumerate(body.get("options") or [])
                 ]
             if "groupName" in body:
@@ -972,8 +1210,9 @@ class HubSpotEmulator:
     def _group_get(self, request: Request) -> Response:
         group = self.portal.groups[self._ptype(request)].get(request.params["name"])
         if group is None:
-            raise _fail(404, "OBJECT_NOT_FOUND",
-                        f"Unable to find property group {request.params['name']}")
+            raise _fail(
+                404, "OBJECT_NOT_FOUND", f"Unable to find property group {request.params['name']}"
+            )
         return Response.json(200, group, records=1)
 
     def _group_create(self, request: Request) -> Response:
@@ -984,11 +1223,18 @@ class HubSpotEmulator:
             raise _fail(400, "VALIDATION_ERROR", "name and label are required")
         with self.portal.lock:
             if name in self.portal.groups[object_type]:
-                raise _fail(409, self.behaviour.property_conflict_category,
-                            f"Property group named '{name}' already exists.",
-                            context={"name": [name]})
-            group = {"name": name, "label": str(body["label"]),
-                     "displayOrder": int(body.get("displayOrder", -1)), "archived": False}
+                raise _fail(
+                    409,
+                    self.behaviour.property_conflict_category,
+                    f"Property group named '{name}' already exists.",
+                    context={"name": [name]},
+                )
+            group = {
+                "name": name,
+                "label": str(body["label"]),
+                "displayOrder": int(body.get("displayOrder", -1)),
+                "archived": False,
+            }
             self.portal.groups[object_type][name] = group
         return Response.json(201, group, records=1)
 
@@ -1003,9 +1249,12 @@ class HubSpotEmulator:
 
     def _check_pair(self, from_type: str, fid: str, to_type: str, tid: str) -> None:
         if fid not in self.portal.objects[from_type] or tid not in self.portal.objects[to_type]:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"One or more objects do not exist: {from_type} {fid}, {to_type} {tid}",
-                        sub="crm.associations.INVALID_OBJECT_IDS")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"One or more objects do not exist: {from_type} {fid}, {to_type} {tid}",
+                sub="crm.associations.INVALID_OBJECT_IDS",
+            )
 
     def _assoc_put(self, request: Request) -> Response:
         from_type, to_type = self._assoc_types(request)
@@ -1017,10 +1266,17 @@ class HubSpotEmulator:
             self._check_pair(from_type, fid, to_type, tid)
             type_ids = [int(s.get("associationTypeId") or 0) for s in specs]
             self.portal.associate(from_type, fid, to_type, tid, type_ids)
-        return Response.json(201, {
-            "fromObjectTypeId": OBJECT_TYPE_IDS[from_type], "fromObjectId": int(fid),
-            "toObjectTypeId": OBJECT_TYPE_IDS[to_type], "toObjectId": int(tid), "labels": []},
-            records=1)
+        return Response.json(
+            201,
+            {
+                "fromObjectTypeId": OBJECT_TYPE_IDS[from_type],
+                "fromObjectId": int(fid),
+                "toObjectTypeId": OBJECT_TYPE_IDS[to_type],
+                "toObjectId": int(tid),
+                "labels": [],
+            },
+            records=1,
+        )
 
     def _assoc_default(self, request: Request) -> Response:
         from_type, to_type = self._assoc_types(request)
@@ -1030,19 +1286,40 @@ class HubSpotEmulator:
         with self.portal.lock:
             self._check_pair(from_type, fid, to_type, tid)
             self.portal.associate(from_type, fid, to_type, tid, [type_id])
-        return Response.json(200, {
-            "status": "COMPLETE", "startedAt": started, "completedAt": self._now_text(),
-            "results": [{"from": {"id": fid}, "to": {"id": tid}, "associationSpec": {
-                "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}}],
-        }, records=1)
+        return Response.json(
+            200,
+            {
+                "status": "COMPLETE",
+                "startedAt": started,
+                "completedAt": self._now_text(),
+                "results": [
+                    {
+                        "from": {"id": fid},
+                        "to": {"id": tid},
+                        "associationSpec": {
+                            "associationCategory": "HUBSPOT_DEFINED",
+                            "associationTypeId": type_id,
+                        },
+                    }
+                ],
+            },
+            records=1,
+        )
 
     def _assoc_get(self, request: Request) -> Response:
         from_type, to_type = self._assoc_types(request)
         with self.portal.lock:
             links = self.portal.associated(from_type, request.params["fid"], to_type)
-            results = [{"toObjectId": int(tid), "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in sorted(ts)]}
-                for tid, ts in links.items()]
+            results = [
+                {
+                    "toObjectId": int(tid),
+                    "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
+                        for t in sorted(ts)
+                    ],
+                }
+                for tid, ts in links.items()
+            ]
         return Response.json(200, {"results": results}, records=len(results))
 
     def _assoc_batch_create(self, request: Request) -> Response:
@@ -1062,10 +1339,15 @@ class HubSpotEmulator:
                     continue
                 type_ids = [int(s.get("associationTypeId") or 0) for s in item.get("types") or []]
                 self.portal.associate(from_type, fid, to_type, tid, type_ids)
-                results.append({"fromObjectTypeId": OBJECT_TYPE_IDS[from_type],
-                                "fromObjectId": int(fid),
-                                "toObjectTypeId": OBJECT_TYPE_IDS[to_type],
-                                "toObjectId": int(tid), "labels": []})
+                results.append(
+                    {
+                        "fromObjectTypeId": OBJECT_TYPE_IDS[from_type],
+                        "fromObjectId": int(fid),
+                        "toObjectTypeId": OBJECT_TYPE_IDS[to_type],
+                        "toObjectId": int(tid),
+                        "labels": [],
+                    }
+                )
         return self._batch_response(201, results, errors, started, len(inputs))
 
     def _assoc_batch_read(self, request: Request) -> Response:
@@ -1083,10 +1365,21 @@ class HubSpotEmulator:
             for item in inputs:
                 fid = str(item.get("id") or "")
                 links = self.portal.associated(from_type, fid, to_type)
-                results.append({"from": {"id": fid}, "to": [
-                    {"toObjectId": target(tid), "associationTypes": [
-                        {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
-                        for t in sorted(ts)]} for tid, ts in links.items()]})
+                results.append(
+                    {
+                        "from": {"id": fid},
+                        "to": [
+                            {
+                                "toObjectId": target(tid),
+                                "associationTypes": [
+                                    {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None}
+                                    for t in sorted(ts)
+                                ],
+                            }
+                            for tid, ts in links.items()
+                        ],
+                    }
+                )
         return self._batch_response(200, results, [], started, len(inputs))
 
     # ---- lists ------------------------------------------------------------------------------
@@ -1095,30 +1388,41 @@ class HubSpotEmulator:
         self._scope("crm.lists.write")
         limit = self.behaviour.list_limit
         if limit is not None and len(self.portal.lists) >= limit:
-            raise _fail(400, "VALIDATION_ERROR",
-                        f"You have reached the limit of {limit} lists for this account.",
-                        sub="ILS.LIST_LIMIT_REACHED")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                f"You have reached the limit of {limit} lists for this account.",
+                sub="ILS.LIST_LIMIT_REACHED",
+            )
         body = self._body(request)
         name = str(body.get("name") or "")
         otype = str(body.get("objectTypeId") or "")
         ptype = str(body.get("processingType") or "")
-        if not name or otype not in OBJECT_TYPE_IDS.values() or ptype not in (
-            "MANUAL", "DYNAMIC", "SNAPSHOT"
+        if (
+            not name
+            or otype not in OBJECT_TYPE_IDS.values()
+            or ptype not in ("MANUAL", "DYNAMIC", "SNAPSHOT")
         ):
-            raise _fail(400, "VALIDATION_ERROR",
-                        "name, objectTypeId and processingType (MANUAL, DYNAMIC, SNAPSHOT) are "
-                        "required")
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                "name, objectTypeId and processingType (MANUAL, DYNAMIC, SNAPSHOT) are required",
+            )
         branch = body.get("filterBranch")
         if ptype != "MANUAL" and (
             not isinstance(branch, dict) or branch.get("filterBranchType") != "OR"
         ):
-            raise _fail(400, "VALIDATION_ERROR",
-                        "filterBranch must be a root OR branch for DYNAMIC lists")
+            raise _fail(
+                400, "VALIDATION_ERROR", "filterBranch must be a root OR branch for DYNAMIC lists"
+            )
         with self.portal.lock:
             if any(lst.name.lower() == name.lower() for lst in self.portal.lists.values()):
-                raise _fail(self.behaviour.duplicate_list_status, "VALIDATION_ERROR",
-                            f"A list named '{name}' already exists.",
-                            sub="ILS.DUPLICATE_LIST_NAMES")
+                raise _fail(
+                    self.behaviour.duplicate_list_status,
+                    "VALIDATION_ERROR",
+                    f"A list named '{name}' already exists.",
+                    sub="ILS.DUPLICATE_LIST_NAMES",
+                )
             hs_list = self.portal.new_list(name, otype, ptype, branch)
         return Response.json(200, {"list": hs_list.as_json()}, records=1)
 
@@ -1159,28 +1463,42 @@ class HubSpotEmulator:
         with self.portal.lock:
             hs_list = self._list_lookup(request)
             if hs_list.processing_type != "MANUAL":
-                raise _fail(400, "VALIDATION_ERROR",
-                            "Memberships can only be changed for MANUAL lists",
-                            sub="ILS.INVALID_LIST_PROCESSING_TYPE")
+                raise _fail(
+                    400,
+                    "VALIDATION_ERROR",
+                    "Memberships can only be changed for MANUAL lists",
+                    sub="ILS.INVALID_LIST_PROCESSING_TYPE",
+                )
             ids = [str(i) for i in request.json() or []]
             hs_list.members.extend(i for i in ids if i not in hs_list.members)
-        return Response.json(200, {"recordIdsAdded": ids, "recordIdsMissing": []},
-                             records=len(ids))
+        return Response.json(200, {"recordIdsAdded": ids, "recordIdsMissing": []}, records=len(ids))
 
     # ---- owners -----------------------------------------------------------------------------
 
     @staticmethod
     def _owner_json(index: int) -> dict[str, Any]:
         o = OWNERS[index]
-        return {"id": o.hubspot_id, "email": o.email, "type": "PERSON", "firstName": o.first_name,
-                "lastName": o.last_name, "userId": 9000000 + index,
-                "userIdIncludingInactive": 9000000 + index, "teams": [], "archived": False,
-                "createdAt": "2020-01-01T00:00:00.000Z", "updatedAt": "2020-01-01T00:00:00.000Z"}
+        return {
+            "id": o.hubspot_id,
+            "email": o.email,
+            "type": "PERSON",
+            "firstName": o.first_name,
+            "lastName": o.last_name,
+            "userId": 9000000 + index,
+            "userIdIncludingInactive": 9000000 + index,
+            "teams": [],
+            "archived": False,
+            "createdAt": "2020-01-01T00:00:00.000Z",
+            "updatedAt": "2020-01-01T00:00:00.000Z",
+        }
 
     def _owners(self, request: Request) -> Response:
         email = request.arg("email")
-        results = [self._owner_json(i) for i, o in enumerate(OWNERS)
-                   if email is None or o.email.lower() == email.lower()]
+        results = [
+            self._owner_json(i)
+            for i, o in enumerate(OWNERS)
+            if email is None or o.email.lower() == email.lower()
+        ]
         return Response.json(200, {"results": results}, records=len(results))
 
     def _owner(self, request: Request) -> Response:
@@ -1231,10 +1549,16 @@ def _le(x: Any, y: Any) -> bool:
 
 _SINGULAR = {"companies": "company", "contacts": "contact", "tasks": "task", "deals": "deal"}
 _ASSOC_TARGETS = {
-    ("tasks", 192): "companies", ("tasks", 204): "contacts", ("companies", 191): "tasks",
-    ("contacts", 203): "tasks", ("contacts", 279): "companies", ("contacts", 1): "companies",
-    ("companies", 280): "contacts", ("companies", 2): "contacts",
-    ("deals", 5): "companies", ("companies", 6): "deals",
+    ("tasks", 192): "companies",
+    ("tasks", 204): "contacts",
+    ("companies", 191): "tasks",
+    ("contacts", 203): "tasks",
+    ("contacts", 279): "companies",
+    ("contacts", 1): "companies",
+    ("companies", 280): "contacts",
+    ("companies", 2): "contacts",
+    ("deals", 5): "companies",
+    ("companies", 6): "deals",
 }
 
 

@@ -2,7 +2,7 @@
 
 Import them into a ``conftest.py``::
 
-    from sandbox.pytest_plugin import make_sandbox, sandbox  # noqa: F401
+    from tierwise.sandbox.pytest_plugin import make_sandbox, sandbox  # noqa: F401
 
 ``sandbox`` is a small started sandbox (50 companies, seed 7); ``make_sandbox(**kw)``
 starts one with any :class:`~sandbox.Sandbox` keywords and stops it after the test.
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox.core import Sandbox
+from tierwise.sandbox.core import Sandbox
 
 SandboxFactory = Callable[..., Sandbox]
 

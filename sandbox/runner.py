@@ -6,7 +6,7 @@ import shlex
 import threading
 from collections.abc import Callable
 
-from sandbox.core import Sandbox
+from tierwise.sandbox.core import Sandbox
 
 OnStarted = Callable[[Sandbox], None]
 
@@ -39,8 +39,12 @@ def serve_forever(
             "the sandbox does not import tierwise (see sync's sandbox command)"
         )
     with Sandbox(
-        accounts=accounts, seed=seed, host=host, salesforce_port=salesforce_port,
-        hubspot_port=hubspot_port, hubspot_requests_per_10s=hubspot_requests_per_10s,
+        accounts=accounts,
+        seed=seed,
+        host=host,
+        salesforce_port=salesforce_port,
+        hubspot_port=hubspot_port,
+        hubspot_requests_per_10s=hubspot_requests_per_10s,
         profile=profile,
     ) as sb:
         if on_started is not None:
@@ -61,4 +65,3 @@ def serve_forever(
         except KeyboardInterrupt:
             echo("\nstopping sandbox")
         echo(sb.calls_table())
-

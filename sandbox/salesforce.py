@@ -16,12 +16,12 @@ from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
-from sandbox.bulk import BulkIngest
-from sandbox.clock import SandboxClock, sf_datetime
-from sandbox.faults import FaultRule, FaultSet
-from sandbox.sf_auth import OAuthEndpoints
-from sandbox.sf_schema import FieldDef, field_from_metadata
-from sandbox.sf_store import (
+from tierwise.sandbox.bulk import BulkIngest
+from tierwise.sandbox.clock import SandboxClock, sf_datetime
+from tierwise.sandbox.faults import FaultRule, FaultSet
+from tierwise.sandbox.sf_auth import OAuthEndpoints
+from tierwise.sandbox.sf_schema import FieldDef, field_from_metadata
+from tierwise.sandbox.sf_store import (
     ACTIVITY_OBJECTS,
     TOOLING_ONLY,
     PlannedWrite,
@@ -29,7 +29,7 @@ from sandbox.sf_store import (
     RequestError,
     SalesforceOrg,
 )
-from sandbox.wire import Request, Response, Router
+from tierwise.sandbox.wire import Request, Response, Router
 
 V = r"/services/data/v(?P<ver>\d+\.\d+)"
 MAX_COLLECTION = 200
@@ -38,8 +38,13 @@ MAX_SOQL = 100_000
 MAX_URI = 16_384  # a GET longer than this is refused with 414 (move the SOQL to Bulk/POST)
 
 
-def sf_error(status: int, code: str, message: str, fields: list[str] | None = None,
-             headers: dict[str, str] | None = None) -> Response:
+def sf_error(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     item: dict[str, Any] = {"message": message, "errorCode": code}
     if fields is not None:
         item["fields"] = fields
@@ -64,9 +69,12 @@ class SalesforceEmulator:
         usual_task_statuses: bool = False,
         soap_login_enabled: bool = False,
     ) -> None:
-        self.org = SalesforceOrg(clock, profile=profile,
-                                 require_field_permissions=require_field_permissions,
-                                 usual_task_statuses=usual_task_statuses)
+        self.org = SalesforceOrg(
+            clock,
+            profile=profile,
+            require_field_permissions=require_field_permissions,
+            usual_task_statuses=usual_task_statuses,
+        )
         self.profile = profile
         self.require_field_permissions = require_field_permissions
         self.base_url = ""  # set by Sandbox.start: the instance URL the token endpoint returns
@@ -88,8 +96,9 @@ class SalesforceEmulator:
     def objects(self) -> dict[str, dict[str, dict[str, Any]]]:
         return self.org.objects
 
-    def edit(self, object_name: str, record_id: str, values: dict[str, Any], *,
-             by_user: bool = True) -> None:
+    def edit(
+        self, object_name: str, record_id: str, values: dict[str, Any], *, by_user: bool = True
+    ) -> None:
         """Change a record as a person in the Salesforce UI would (validated, stamped,
         not counted). ``by_user=False`` is an automated process: only SystemModstamp moves."""
         with self.org.lock:
@@ -119,7 +128,8 @@ class SalesforceEmulator:
         header = request.header("Authorization") or ""
         scheme, _, token = header.partition(" ")
         return scheme.lower() in ("bearer", "oauth") and (
-            token.strip() == self.token or token.strip() in self.auth.issued)
+            token.strip() == self.token or token.strip() in self.auth.issued
+        )
 
     def dispatch(self, request: Request) -> Response:
         if request.path.startswith(("/services/oauth2/", "/services/Soap/")):
@@ -133,18 +143,22 @@ class SalesforceEmulator:
                 self.api_used = 0
             if self.api_used >= self.daily_limit:
                 return sf_error(
-                    403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.",
+                    403,
+                    "REQUEST_LIMIT_EXCEEDED",
+                    "TotalRequests Limit exceeded.",
                     headers=self._limit_header(),
                 )
             self.api_used += 1
         route, params, path_matched = self.router.match(request.method, request.path)
         if request.method == "GET" and request.target_length > MAX_URI:
-            response = sf_error(414, "URI_TOO_LONG",
-                                f"The request URI is longer than {MAX_URI} characters")
+            response = sf_error(
+                414, "URI_TOO_LONG", f"The request URI is longer than {MAX_URI} characters"
+            )
         elif route is None:
             if path_matched:
                 response = sf_error(
-                    405, "METHOD_NOT_ALLOWED",
+                    405,
+                    "METHOD_NOT_ALLOWED",
                     f"HTTP Method '{request.method}' not allowed. Allowed are GET,HEAD,PATCH,POST",
                 )
             else:
@@ -168,29 +182,49 @@ class SalesforceEmulator:
         if kind in ("invalid_session",):
             return sf_error(rule.status or 401, "INVALID_SESSION_ID", "Session expired or invalid")
         if kind in ("request_limit", "daily_limit"):
-            return sf_error(rule.status or 403, "REQUEST_LIMIT_EXCEEDED",
-                            "TotalRequests Limit exceeded.", headers=headers)
+            return sf_error(
+                rule.status or 403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+                headers=headers,
+            )
         if kind == "query_timeout":
-            return sf_error(rule.status or 400, "QUERY_TIMEOUT",
-                            "Your query request was running for too long.", headers=headers)
+            return sf_error(
+                rule.status or 400,
+                "QUERY_TIMEOUT",
+                "Your query request was running for too long.",
+                headers=headers,
+            )
         if kind == "http_429":
-            response = sf_error(rule.status or 429, "REQUEST_LIMIT_EXCEEDED",
-                                rule.message or "Too many requests", headers=headers)
+            response = sf_error(
+                rule.status or 429,
+                "REQUEST_LIMIT_EXCEEDED",
+                rule.message or "Too many requests",
+                headers=headers,
+            )
             if rule.retry_after is not None:
                 response.headers["Retry-After"] = rule.retry_after
             return response
         status = rule.status or int(kind.removeprefix("http_"))
         if status == 503:
-            return sf_error(503, "SERVER_UNAVAILABLE", rule.message or
-                            "Server temporarily unavailable", headers=headers)
+            return sf_error(
+                503,
+                "SERVER_UNAVAILABLE",
+                rule.message or "Server temporarily unavailable",
+                headers=headers,
+            )
         if status in (502, 504):
             text = "Bad Gateway" if status == 502 else "Gateway Timeout"
-            return Response.text(status, f"<html><body><h1>{status} {text}</h1></body></html>",
-                                 "text/html")
+            return Response.text(
+                status, f"<html><body><h1>{status} {text}</h1></body></html>", "text/html"
+            )
         return sf_error(
-            status, "UNKNOWN_EXCEPTION",
-            rule.message or "An unexpected error occurred. Please include this ErrorId if you "
-            "contact support: 1234567890-12345 (-1234567890)", headers=headers,
+            status,
+            "UNKNOWN_EXCEPTION",
+            rule.message
+            or "An unexpected error occurred. Please include this ErrorId if you "
+            "contact support: 1234567890-12345 (-1234567890)",
+            headers=headers,
         )
 
     # ---- routes -----------------------------------------------------------------------------
@@ -203,20 +237,40 @@ class SalesforceEmulator:
         r("GET", V + r"/limits/?", t + "/limits", self._limits)
         r("GET", V + r"/(?P<kind>query|queryAll)/?", t + "/query", self._query)
         r("GET", V + r"/tooling/(?P<kind>query)/?", t + "/tooling/query", self._tooling_query)
-        r("GET", V + r"/(?P<kind>query|queryAll)/(?P<cursor>[A-Za-z0-9]+)-(?P<offset>\d+)",
-          t + "/query/{cursor}", self._query_more)
+        r(
+            "GET",
+            V + r"/(?P<kind>query|queryAll)/(?P<cursor>[A-Za-z0-9]+)-(?P<offset>\d+)",
+            t + "/query/{cursor}",
+            self._query_more,
+        )
         r("GET", V + r"/sobjects/?", t + "/sobjects", self._describe_global)
         r("GET", V + r"/sobjects/(?P<object>\w+)/?", t + "/sobjects/{object}", self._basic)
-        r("GET", V + r"/sobjects/(?P<object>\w+)/describe/?", t + "/sobjects/{object}/describe",
-          self._describe)
+        r(
+            "GET",
+            V + r"/sobjects/(?P<object>\w+)/describe/?",
+            t + "/sobjects/{object}/describe",
+            self._describe,
+        )
         r("POST", V + r"/sobjects/(?P<object>\w+)/?", t + "/sobjects/{object}", self._create)
         rid = r"(?P<id>[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)"
-        r("GET", V + rf"/sobjects/(?P<object>\w+)/{rid}/?", t + "/sobjects/{object}/{id}",
-          self._get)
-        r("PATCH", V + rf"/sobjects/(?P<object>\w+)/{rid}/?", t + "/sobjects/{object}/{id}",
-          self._update)
-        r("DELETE", V + rf"/sobjects/(?P<object>\w+)/{rid}/?", t + "/sobjects/{object}/{id}",
-          self._delete)
+        r(
+            "GET",
+            V + rf"/sobjects/(?P<object>\w+)/{rid}/?",
+            t + "/sobjects/{object}/{id}",
+            self._get,
+        )
+        r(
+            "PATCH",
+            V + rf"/sobjects/(?P<object>\w+)/{rid}/?",
+            t + "/sobjects/{object}/{id}",
+            self._update,
+        )
+        r(
+            "DELETE",
+            V + rf"/sobjects/(?P<object>\w+)/{rid}/?",
+            t + "/sobjects/{object}/{id}",
+            self._delete,
+        )
         ext = r"/sobjects/(?P<object>\w+)/(?P<field>\w+)/(?P<value>[^/]+)/?"
         r("GET", V + ext, t + "/sobjects/{object}/{field}/{value}", self._get_external)
         r("PATCH", V + ext, t + "/sobjects/{object}/{field}/{value}", self._upsert)
@@ -224,52 +278,90 @@ class SalesforceEmulator:
         r("POST", V + r"/composite/sobjects/?", coll, self._collection_create)
         r("PATCH", V + r"/composite/sobjects/?", coll, self._collection_update)
         r("DELETE", V + r"/composite/sobjects/?", coll, self._collection_delete)
-        r("GET", V + r"/composite/sobjects/(?P<object>\w+)/?", coll + "/{object}",
-          self._collection_retrieve)
-        r("POST", V + r"/composite/sobjects/(?P<object>\w+)/?", coll + "/{object}",
-          self._collection_retrieve)
-        r("PATCH", V + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)/?",
-          coll + "/{object}/{field}", self._collection_upsert)
+        r(
+            "GET",
+            V + r"/composite/sobjects/(?P<object>\w+)/?",
+            coll + "/{object}",
+            self._collection_retrieve,
+        )
+        r(
+            "POST",
+            V + r"/composite/sobjects/(?P<object>\w+)/?",
+            coll + "/{object}",
+            self._collection_retrieve,
+        )
+        r(
+            "PATCH",
+            V + r"/composite/sobjects/(?P<object>\w+)/(?P<field>\w+)/?",
+            coll + "/{object}/{field}",
+            self._collection_upsert,
+        )
         tool = t + "/tooling/sobjects/CustomField"
         r("POST", V + r"/tooling/sobjects/CustomField/?", tool, self._tooling_create_field)
-        r("GET", V + r"/tooling/sobjects/CustomField/(?P<id>\w+)/?", tool + "/{id}",
-          self._tooling_get_field)
+        r(
+            "GET",
+            V + r"/tooling/sobjects/CustomField/(?P<id>\w+)/?",
+            tool + "/{id}",
+            self._tooling_get_field,
+        )
         jobs = t + "/jobs/ingest"
         r("POST", V + r"/jobs/ingest/?", jobs, self._bulk_create)
         r("GET", V + r"/jobs/ingest/?", jobs, self._bulk_list)
         r("GET", V + r"/jobs/ingest/(?P<job>\w+)/?", jobs + "/{id}", self._bulk_get)
         r("PATCH", V + r"/jobs/ingest/(?P<job>\w+)/?", jobs + "/{id}", self._bulk_state)
         r("DELETE", V + r"/jobs/ingest/(?P<job>\w+)/?", jobs + "/{id}", self._bulk_delete)
-        r("PUT", V + r"/jobs/ingest/(?P<job>\w+)/batches/?", jobs + "/{id}/batches",
-          self._bulk_upload)
-        r("GET", V + r"/jobs/ingest/(?P<job>\w+)/(?P<kind>successfulResults|failedResults|"
-          r"unprocessedrecords|unprocessedRecords)/?", jobs + "/{id}/results", self._bulk_results)
+        r(
+            "PUT",
+            V + r"/jobs/ingest/(?P<job>\w+)/batches/?",
+            jobs + "/{id}/batches",
+            self._bulk_upload,
+        )
+        r(
+            "GET",
+            V + r"/jobs/ingest/(?P<job>\w+)/(?P<kind>successfulResults|failedResults|"
+            r"unprocessedrecords|unprocessedRecords)/?",
+            jobs + "/{id}/results",
+            self._bulk_results,
+        )
 
     # ---- discovery, limits --------------------------------------------------------------------
 
     def _versions(self, request: Request) -> Response:
-        return Response.json(200, [
-            {"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"},
-            {"label": "Spring '24", "url": "/services/data/v60.0", "version": "60.0"},
-        ])
+        return Response.json(
+            200,
+            [
+                {"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"},
+                {"label": "Spring '24", "url": "/services/data/v60.0", "version": "60.0"},
+            ],
+        )
 
     def _resources(self, request: Request) -> Response:
         v = request.params["ver"]
         base = f"/services/data/v{v}"
-        return Response.json(200, {
-            "limits": f"{base}/limits", "query": f"{base}/query", "queryAll": f"{base}/queryAll",
-            "sobjects": f"{base}/sobjects", "composite": f"{base}/composite",
-            "tooling": f"{base}/tooling", "jobs": f"{base}/jobs",
-        })
+        return Response.json(
+            200,
+            {
+                "limits": f"{base}/limits",
+                "query": f"{base}/query",
+                "queryAll": f"{base}/queryAll",
+                "sobjects": f"{base}/sobjects",
+                "composite": f"{base}/composite",
+                "tooling": f"{base}/tooling",
+                "jobs": f"{base}/jobs",
+            },
+        )
 
     def _limits(self, request: Request) -> Response:
         remaining = max(0, self.daily_limit - self.api_used)
-        return Response.json(200, {
-            "DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining},
-            "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
-            "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
-            "DataStorageMB": {"Max": 5120, "Remaining": 5000},
-        })
+        return Response.json(
+            200,
+            {
+                "DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining},
+                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+                "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
+                "DataStorageMB": {"Max": 5120, "Remaining": 5000},
+            },
+        )
 
     # ---- query --------------------------------------------------------------------------------
 
@@ -283,14 +375,17 @@ class SalesforceEmulator:
     def _query(self, request: Request) -> Response:
         text = request.arg("q")
         if text is not None and len(text) > MAX_SOQL:
-            raise RequestError(400, "MALFORMED_QUERY",
-                               f"SOQL statements cannot exceed {MAX_SOQL} characters")
+            raise RequestError(
+                400, "MALFORMED_QUERY", f"SOQL statements cannot exceed {MAX_SOQL} characters"
+            )
         if not text:
             raise RequestError(400, "MALFORMED_QUERY", "A query string has to be specified")
         version = request.params["ver"]
         include_deleted = request.params["kind"] == "queryAll"
         object_name, rows, total = self.org.run_query(
-            text, include_deleted=include_deleted, version=version,
+            text,
+            include_deleted=include_deleted,
+            version=version,
             tooling=request.path.split("/")[4] == "tooling",
         )
         return self._page(request, object_name, rows, total, 0, self._batch_size(request), None)
@@ -299,9 +394,17 @@ class SalesforceEmulator:
         """Tooling ``query/``: CustomField lives here (exists-or-not, whatever FLS says)."""
         return self._query(request)
 
-    def _page(self, request: Request, object_name: str, rows: list[dict[str, Any]], total: int,
-              offset: int, batch: int, cursor_id: str | None) -> Response:
-        page = rows[offset: offset + batch]
+    def _page(
+        self,
+        request: Request,
+        object_name: str,
+        rows: list[dict[str, Any]],
+        total: int,
+        offset: int,
+        batch: int,
+        cursor_id: str | None,
+    ) -> Response:
+        page = rows[offset : offset + batch]
         body: dict[str, Any] = {"totalSize": total, "done": True, "records": page}
         if offset + batch < len(rows):
             if cursor_id is None:
@@ -320,39 +423,67 @@ class SalesforceEmulator:
         if cursor is None:
             raise RequestError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         offset = int(request.params["offset"])
-        return self._page(request, cursor.object_name, cursor.rows, len(cursor.rows), offset,
-                          cursor.batch, cursor_id)
+        return self._page(
+            request,
+            cursor.object_name,
+            cursor.rows,
+            len(cursor.rows),
+            offset,
+            cursor.batch,
+            cursor_id,
+        )
 
     # ---- describe -----------------------------------------------------------------------------
 
     def _object_summary(self, object_name: str, version: str) -> dict[str, Any]:
-        from sandbox.sf_schema import KEY_PREFIX, LABELS
+        from tierwise.sandbox.sf_schema import KEY_PREFIX, LABELS
 
         label, plural = LABELS.get(object_name, (object_name, object_name + "s"))
         base = f"/services/data/v{version}/sobjects/{object_name}"
         return {
-            "name": object_name, "label": label, "labelPlural": plural,
-            "keyPrefix": KEY_PREFIX.get(object_name), "custom": False, "createable": True,
-            "updateable": True, "deletable": True, "queryable": True, "retrieveable": True,
-            "searchable": True, "layoutable": True,
-            "urls": {"sobject": base, "describe": f"{base}/describe",
-                     "rowTemplate": f"{base}/{{ID}}"},
+            "name": object_name,
+            "label": label,
+            "labelPlural": plural,
+            "keyPrefix": KEY_PREFIX.get(object_name),
+            "custom": False,
+            "createable": True,
+            "updateable": True,
+            "deletable": True,
+            "queryable": True,
+            "retrieveable": True,
+            "searchable": True,
+            "layoutable": True,
+            "urls": {
+                "sobject": base,
+                "describe": f"{base}/describe",
+                "rowTemplate": f"{base}/{{ID}}",
+            },
         }
 
     def _describe_global(self, request: Request) -> Response:
         version = request.params["ver"]
-        return Response.json(200, {
-            "encoding": "UTF-8", "maxBatchSize": 200,
-            "sobjects": [self._object_summary(name, version) for name in self.org.schemas
-                         if name not in TOOLING_ONLY],
-        })
+        return Response.json(
+            200,
+            {
+                "encoding": "UTF-8",
+                "maxBatchSize": 200,
+                "sobjects": [
+                    self._object_summary(name, version)
+                    for name in self.org.schemas
+                    if name not in TOOLING_ONLY
+                ],
+            },
+        )
 
     def _basic(self, request: Request) -> Response:
         name = self.org.object_name(request.params["object"])
-        return Response.json(200, {
-            "objectDescribe": self._object_summary(name, request.params["ver"]),
-            "recentItems": [],
-        })
+        return Response.json(
+            200,
+            {
+                "objectDescribe": self._object_summary(name, request.params["ver"]),
+                "recentItems": [],
+            },
+        )
 
     def _describe(self, request: Request) -> Response:
         name = self.org.object_name(request.params["object"])
@@ -368,15 +499,17 @@ class SalesforceEmulator:
 
     # ---- single records -----------------------------------------------------------------------
 
-    def _record_out(self, object_name: str, record: dict[str, Any], version: str,
-                    fields_arg: str | None) -> dict[str, Any]:
+    def _record_out(
+        self, object_name: str, record: dict[str, Any], version: str, fields_arg: str | None
+    ) -> dict[str, Any]:
         if fields_arg:
             names = []
             for raw in fields_arg.split(","):
                 fdef = self.org.field(object_name, raw.strip())
                 if fdef is None:
                     raise RequestError(
-                        400, "INVALID_FIELD",
+                        400,
+                        "INVALID_FIELD",
                         f"No such column '{raw.strip()}' on entity '{object_name}'.",
                     )
                 names.append(fdef.name)
@@ -397,8 +530,9 @@ class SalesforceEmulator:
     def _body_dict(self, request: Request) -> dict[str, Any]:
         body = request.json()
         if not isinstance(body, dict):
-            raise RequestError(400, "JSON_PARSER_ERROR",
-                               "Cannot deserialize instance of sObject from START_ARRAY")
+            raise RequestError(
+                400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from START_ARRAY"
+            )
         return body
 
     def _injected(self, request: Request, keys: list[str]) -> RecordError | None:
@@ -410,7 +544,8 @@ class SalesforceEmulator:
                 message = rule.message or (
                     "unable to obtain exclusive access to this record or 1 records: "
                     + (keys[0] if keys and keys[0] else "")
-                    if code == "UNABLE_TO_LOCK_ROW" else f"{code}: injected failure"
+                    if code == "UNABLE_TO_LOCK_ROW"
+                    else f"{code}: injected failure"
                 )
                 return RecordError(code, message, [])
         return None
@@ -451,7 +586,8 @@ class SalesforceEmulator:
         fdef = self.org.field(object_name, field_name)
         if fdef is None or not (fdef.external_id or fdef.name == "Id"):
             raise RequestError(
-                404, "NOT_FOUND",
+                404,
+                "NOT_FOUND",
                 f"Provided external ID field does not exist or is not accessible: {field_name}",
             )
         return fdef.name
@@ -465,9 +601,10 @@ class SalesforceEmulator:
             if not ids:
                 raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
             if len(ids) > 1:
-                return Response.json(300, [
-                    f"/services/data/v{request.params['ver']}/sobjects/{name}/{i}" for i in ids
-                ])
+                return Response.json(
+                    300,
+                    [f"/services/data/v{request.params['ver']}/sobjects/{name}/{i}" for i in ids],
+                )
             record = self.org.objects[name][ids[0]]
             body = self._record_out(name, record, request.params["ver"], request.arg("fields"))
         return Response.json(200, body, records=1)
@@ -480,9 +617,10 @@ class SalesforceEmulator:
         with self.org.lock:
             ids = self.org.find_external(name, field_name, value)
             if len(ids) > 1:
-                return Response.json(300, [
-                    f"/services/data/v{request.params['ver']}/sobjects/{name}/{i}" for i in ids
-                ])
+                return Response.json(
+                    300,
+                    [f"/services/data/v{request.params['ver']}/sobjects/{name}/{i}" for i in ids],
+                )
             injected = self._injected(request, [value])
             if injected:
                 raise injected
@@ -498,8 +636,9 @@ class SalesforceEmulator:
         status = 201 if created else (200 if float(request.params["ver"]) >= 46.0 else 204)
         if status == 204:
             return Response(204, records=1)
-        return Response.json(status, {"id": new_id, "success": True, "errors": [],
-                                      "created": created}, records=1)
+        return Response.json(
+            status, {"id": new_id, "success": True, "errors": [], "created": created}, records=1
+        )
 
     # ---- sObject Collections ------------------------------------------------------------------
 
@@ -510,22 +649,27 @@ class SalesforceEmulator:
             raise RequestError(400, "INVALID_FIELD", "records is required")
         if len(records) > MAX_COLLECTION:
             raise RequestError(
-                400, "EXCEEDED_ID_LIMIT",
+                400,
+                "EXCEEDED_ID_LIMIT",
                 f"record limit reached. cannot submit more than {MAX_COLLECTION} records into "
                 "this call",
             )
         for record in records:
-            if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict) or (
-                not record["attributes"].get("type")
+            if (
+                not isinstance(record, dict)
+                or not isinstance(record.get("attributes"), dict)
+                or (not record["attributes"].get("type"))
             ):
-                raise RequestError(
-                    400, "INVALID_INPUT", "Each record must have an attributes.type"
-                )
+                raise RequestError(400, "INVALID_INPUT", "Each record must have an attributes.type")
         return bool(body.get("allOrNone", False)), records
 
     def _run_collection(
-        self, request: Request, all_or_none: bool, plans: list[PlannedWrite | RecordError],
-        *, with_created: bool,
+        self,
+        request: Request,
+        all_or_none: bool,
+        plans: list[PlannedWrite | RecordError],
+        *,
+        with_created: bool,
     ) -> Response:
         failed = any(isinstance(p, RecordError) for p in plans)
         results: list[dict[str, Any]] = []
@@ -533,10 +677,21 @@ class SalesforceEmulator:
             if isinstance(plan, RecordError):
                 results.append({"success": False, "errors": [plan.as_dict()]})
             elif all_or_none and failed:
-                results.append({"id": plan.record_id or None, "success": False, "errors": [{
-                    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                    "message": "Record rolled back because not all records were valid and the "
-                               "request was using AllOrNone header", "fields": []}]})
+                results.append(
+                    {
+                        "id": plan.record_id or None,
+                        "success": False,
+                        "errors": [
+                            {
+                                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                "message": "Record rolled back because not all records were "
+                                "valid and the "
+                                "request was using AllOrNone header",
+                                "fields": [],
+                            }
+                        ],
+                    }
+                )
             else:
                 new_id = self.org.commit(plan)
                 item: dict[str, Any] = {"id": new_id, "success": True, "errors": []}
@@ -545,8 +700,9 @@ class SalesforceEmulator:
                 results.append(item)
         return Response.json(200, results, records=len(plans))
 
-    def _plan_each(self, request: Request, records: list[dict[str, Any]],
-                   fn: Any) -> list[PlannedWrite | RecordError]:
+    def _plan_each(
+        self, request: Request, records: list[dict[str, Any]], fn: Any
+    ) -> list[PlannedWrite | RecordError]:
         plans: list[PlannedWrite | RecordError] = []
         for record in records:
             try:
@@ -558,37 +714,39 @@ class SalesforceEmulator:
     def _collection_create(self, request: Request) -> Response:
         all_or_none, records = self._collection_body(request)
         with self.org.lock:
+
             def plan(record: dict[str, Any]) -> PlannedWrite:
                 if record.get("Id") or record.get("id"):
-                    raise RecordError("INVALID_FIELD",
-                                      "cannot specify Id in an insert call", ["Id"])
+                    raise RecordError(
+                        "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]
+                    )
                 name = self.org.object_name(record["attributes"]["type"])
                 injected = self._injected(request, [str(record.get("Name") or "")])
                 if injected:
                     raise injected
                 return self.org.plan(name, None, record)
 
-            return self._run_collection(request, all_or_none,
-                                        self._plan_each(request, records, plan),
-                                        with_created=False)
+            return self._run_collection(
+                request, all_or_none, self._plan_each(request, records, plan), with_created=False
+            )
 
     def _collection_update(self, request: Request) -> Response:
         all_or_none, records = self._collection_body(request)
         with self.org.lock:
+
             def plan(record: dict[str, Any]) -> PlannedWrite:
                 record_id = record.get("Id") or record.get("id")
                 if not record_id:
-                    raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call",
-                                      [])
+                    raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call", [])
                 name = self.org.object_name(record["attributes"]["type"])
                 injected = self._injected(request, [self.org.norm_id(str(record_id))])
                 if injected:
                     raise injected
                 return self.org.plan(name, str(record_id), record)
 
-            return self._run_collection(request, all_or_none,
-                                        self._plan_each(request, records, plan),
-                                        with_created=False)
+            return self._run_collection(
+                request, all_or_none, self._plan_each(request, records, plan), with_created=False
+            )
 
     def _collection_upsert(self, request: Request) -> Response:
         all_or_none, records = self._collection_body(request)
@@ -596,30 +754,36 @@ class SalesforceEmulator:
         field_name = self._external_field(name, request.params["field"])
         seen: set[str] = set()
         with self.org.lock:
+
             def plan(record: dict[str, Any]) -> PlannedWrite:
                 value = record.get(field_name)
                 if value in (None, ""):
-                    raise RecordError("MISSING_ARGUMENT",
-                                      f"{field_name} not specified", [field_name])
+                    raise RecordError(
+                        "MISSING_ARGUMENT", f"{field_name} not specified", [field_name]
+                    )
                 key = str(value).lower()
                 if key in seen:
-                    raise RecordError("DUPLICATE_EXTERNAL_ID",
-                                      f"{field_name}: duplicate value in this request",
-                                      [field_name])
+                    raise RecordError(
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"{field_name}: duplicate value in this request",
+                        [field_name],
+                    )
                 seen.add(key)
                 injected = self._injected(request, [str(value)])
                 if injected:
                     raise injected
                 ids = self.org.find_external(name, field_name, str(value))
                 if len(ids) > 1:
-                    raise RecordError("DUPLICATE_EXTERNAL_ID",
-                                      f"{field_name}: more than one record found for external id "
-                                      f"field: {ids}", [field_name])
+                    raise RecordError(
+                        "DUPLICATE_EXTERNAL_ID",
+                        f"{field_name}: more than one record found for external id field: {ids}",
+                        [field_name],
+                    )
                 return self.org.plan(name, ids[0] if ids else None, record)
 
-            return self._run_collection(request, all_or_none,
-                                        self._plan_each(request, records, plan),
-                                        with_created=True)
+            return self._run_collection(
+                request, all_or_none, self._plan_each(request, records, plan), with_created=True
+            )
 
     def _collection_retrieve(self, request: Request) -> Response:
         name = self.org.object_name(request.params["object"])
@@ -640,29 +804,50 @@ class SalesforceEmulator:
         with self.org.lock:
             for record_id in ids:
                 record = self.org.objects[name].get(self.org.norm_id(record_id))
-                out.append(None if record is None else
-                           self._record_out(name, record, request.params["ver"], fields))
+                out.append(
+                    None
+                    if record is None
+                    else self._record_out(name, record, request.params["ver"], fields)
+                )
         return Response.json(200, out, records=len(ids))
 
     def _collection_delete(self, request: Request) -> Response:
         ids = [i for i in (request.arg("ids") or "").split(",") if i]
         if len(ids) > MAX_COLLECTION:
-            raise RequestError(400, "EXCEEDED_ID_LIMIT",
-                               f"record limit reached. cannot submit more than {MAX_COLLECTION} "
-                               "records into this call")
+            raise RequestError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                f"record limit reached. cannot submit more than {MAX_COLLECTION} "
+                "records into this call",
+            )
         results: list[dict[str, Any]] = []
         with self.org.lock:
             for record_id in ids:
-                name = next((n for n, objs in self.org.objects.items()
-                             if self.org.norm_id(record_id) in objs), None)
+                name = next(
+                    (
+                        n
+                        for n, objs in self.org.objects.items()
+                        if self.org.norm_id(record_id) in objs
+                    ),
+                    None,
+                )
                 if name is None:
-                    results.append({"id": record_id, "success": False, "errors": [
-                        {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted",
-                         "fields": []}]})
+                    results.append(
+                        {
+                            "id": record_id,
+                            "success": False,
+                            "errors": [
+                                {
+                                    "statusCode": "ENTITY_IS_DELETED",
+                                    "message": "entity is deleted",
+                                    "fields": [],
+                                }
+                            ],
+                        }
+                    )
                     continue
                 self.org.delete(name, record_id)
-                results.append({"id": self.org.norm_id(record_id), "success": True,
-                                "errors": []})
+                results.append({"id": self.org.norm_id(record_id), "success": True, "errors": []})
         return Response.json(200, results, records=len(ids))
 
     # ---- Tooling ------------------------------------------------------------------------------
@@ -673,33 +858,41 @@ class SalesforceEmulator:
         object_part, _, field_name = full_name.partition(".")
         meta = body.get("Metadata")
         if not field_name or not isinstance(meta, dict):
-            raise RequestError(400, "REQUIRED_FIELD_MISSING",
-                               "Required fields are missing: [FullName, Metadata]")
+            raise RequestError(
+                400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [FullName, Metadata]"
+            )
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", field_name) or "__" in field_name[:-3]:
-            raise RequestError(400, "INVALID_FIELD",
-                               f"The field name {field_name} is not valid for a custom field")
+            raise RequestError(
+                400, "INVALID_FIELD", f"The field name {field_name} is not valid for a custom field"
+            )
         with self.org.lock:
             if object_part.lower() in ("task", "event"):
                 # Task and Event custom fields are created on Activity [SmartFactory#31]
                 # [salto:task_and_event_custom_fields.ts]; the Tooling REST body is a guess
                 # (CRM-API-NOTES §1.15).
                 raise RequestError(
-                    400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                     "Entity Enumeration Or ID: bad value for restricted picklist field: "
-                    f"{object_part.capitalize()}")
+                    f"{object_part.capitalize()}",
+                )
             is_activity = object_part.lower() == "activity"
             try:
                 object_name = "Activity" if is_activity else self.org.object_name(object_part)
                 if object_name in TOOLING_ONLY:
                     raise RequestError(404, "NOT_FOUND", object_name)
             except RequestError as exc:
-                raise RequestError(400, "INVALID_CROSS_REFERENCE_KEY",
-                                   f"invalid cross reference id: {object_part}") from exc
-            targets = ACTIVITY_OBJECTS if is_activity else (object_name,)
-            if any(field_name.lower() in {f.lower() for f in self.org.schemas[target]}
-                   for target in targets):
                 raise RequestError(
-                    400, "DUPLICATE_DEVELOPER_NAME",
+                    400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {object_part}"
+                ) from exc
+            targets = ACTIVITY_OBJECTS if is_activity else (object_name,)
+            if any(
+                field_name.lower() in {f.lower() for f in self.org.schemas[target]}
+                for target in targets
+            ):
+                raise RequestError(
+                    400,
+                    "DUPLICATE_DEVELOPER_NAME",
                     f"There is already a field named {field_name.removesuffix('__c')} on "
                     f"{object_name}.",
                 )
@@ -712,24 +905,40 @@ class SalesforceEmulator:
                 self.org.add_field(target, fdef)
             new_id = self.org.new_id("CustomField")
             stamp = sf_datetime(self.clock.tick())
-            row = {"Id": new_id, "FullName": f"{object_name}.{field_name}",
-                   "DeveloperName": field_name.removesuffix("__c"), "TableEnumOrId": object_name,
-                   "IsDeleted": False, "CreatedDate": stamp, "LastModifiedDate": stamp,
-                   "SystemModstamp": stamp}
+            row = {
+                "Id": new_id,
+                "FullName": f"{object_name}.{field_name}",
+                "DeveloperName": field_name.removesuffix("__c"),
+                "TableEnumOrId": object_name,
+                "IsDeleted": False,
+                "CreatedDate": stamp,
+                "LastModifiedDate": stamp,
+                "SystemModstamp": stamp,
+            }
             self.org.objects["CustomField"][new_id] = row
             self.org.custom_fields[new_id] = {**row, "Metadata": meta}
-        return Response.json(201, {"id": new_id, "success": True, "errors": [],
-                                   "warnings": [], "infos": []}, records=1)
+        return Response.json(
+            201,
+            {"id": new_id, "success": True, "errors": [], "warnings": [], "infos": []},
+            records=1,
+        )
 
     def _tooling_get_field(self, request: Request) -> Response:
         record = self.org.custom_fields.get(self.org.norm_id(request.params["id"]))
         if record is None:
             raise RequestError(404, "NOT_FOUND", "The requested resource does not exist")
-        return Response.json(200, {
-            "attributes": {"type": "CustomField", "url": f"/services/data/v"
-                           f"{request.params['ver']}/tooling/sobjects/CustomField/{record['Id']}"},
-            **record,
-        }, records=1)
+        return Response.json(
+            200,
+            {
+                "attributes": {
+                    "type": "CustomField",
+                    "url": f"/services/data/v"
+                    f"{request.params['ver']}/tooling/sobjects/CustomField/{record['Id']}",
+                },
+                **record,
+            },
+            records=1,
+        )
 
     # ---- Bulk API 2.0 -------------------------------------------------------------------------
 
@@ -739,8 +948,14 @@ class SalesforceEmulator:
         return Response.json(200, job.info())
 
     def _bulk_list(self, request: Request) -> Response:
-        return Response.json(200, {"done": True, "records": [
-            j.info() for j in self.bulk.jobs.values()], "nextRecordsUrl": None})
+        return Response.json(
+            200,
+            {
+                "done": True,
+                "records": [j.info() for j in self.bulk.jobs.values()],
+                "nextRecordsUrl": None,
+            },
+        )
 
     def _bulk_get(self, request: Request) -> Response:
         with self.org.lock:

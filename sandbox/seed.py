@@ -28,33 +28,114 @@ from typing import Any
 SEED_TODAY = date(2026, 11, 1)
 
 INDUSTRIES = (
-    "Software", "Financial Services", "Healthcare", "Manufacturing", "Retail",
-    "Education", "Media", "Logistics", "Energy", "Government",
+    "Software",
+    "Financial Services",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Education",
+    "Media",
+    "Logistics",
+    "Energy",
+    "Government",
 )
 COUNTRIES = (
-    ("United States", 40), ("United Kingdom", 10), ("Germany", 10), ("France", 7),
-    ("Canada", 6), ("Netherlands", 5), ("Australia", 5), ("Japan", 4), ("Brazil", 4),
-    ("India", 4), ("Sweden", 3), ("Spain", 2),
+    ("United States", 40),
+    ("United Kingdom", 10),
+    ("Germany", 10),
+    ("France", 7),
+    ("Canada", 6),
+    ("Netherlands", 5),
+    ("Australia", 5),
+    ("Japan", 4),
+    ("Brazil", 4),
+    ("India", 4),
+    ("Sweden", 3),
+    ("Spain", 2),
 )
 TECH = (
-    "Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo", "Segment", "Azure", "GCP",
-    "Okta", "Workday",
+    "Salesforce",
+    "Snowflake",
+    "AWS",
+    "HubSpot",
+    "Marketo",
+    "Segment",
+    "Azure",
+    "GCP",
+    "Okta",
+    "Workday",
 )
 PAYMENT_RISK = (("low", 80), ("medium", 15), ("high", 5))
 TIERS = ("tier_1", "tier_2", "tier_3", "tier_4", "unqualified")
 
 _PREFIX = (
-    "Acme", "Northwind", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli",
-    "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Aperture", "Blue Harbor", "Red Rock",
-    "Silver Lake", "Granite", "Copperfield", "Evergreen", "Summit", "Pioneer", "Atlas",
-    "Nimbus", "Quantum", "Vertex", "Helix", "Orbit", "Lumen", "Cobalt", "Meridian",
-    "Zenith", "Polaris", "Sterling", "Beacon", "Harbor", "Keystone", "Oakridge", "Crescent",
-    "Müller", "Øresund", "Société", "Český", "Nordstjärna", "Ñandú", "Ōkami",
+    "Acme",
+    "Northwind",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Aperture",
+    "Blue Harbor",
+    "Red Rock",
+    "Silver Lake",
+    "Granite",
+    "Copperfield",
+    "Evergreen",
+    "Summit",
+    "Pioneer",
+    "Atlas",
+    "Nimbus",
+    "Quantum",
+    "Vertex",
+    "Helix",
+    "Orbit",
+    "Lumen",
+    "Cobalt",
+    "Meridian",
+    "Zenith",
+    "Polaris",
+    "Sterling",
+    "Beacon",
+    "Harbor",
+    "Keystone",
+    "Oakridge",
+    "Crescent",
+    "Müller",
+    "Øresund",
+    "Société",
+    "Český",
+    "Nordstjärna",
+    "Ñandú",
+    "Ōkami",
 )
 _MIDDLE = (
-    "Analytics", "Systems", "Logistics", "Health", "Energy", "Media", "Retail", "Capital",
-    "Robotics", "Foods", "Labs", "Networks", "Software", "Bio", "Mobility", "Learning",
-    "Security", "Cloud", "Data", "Materials",
+    "Analytics",
+    "Systems",
+    "Logistics",
+    "Health",
+    "Energy",
+    "Media",
+    "Retail",
+    "Capital",
+    "Robotics",
+    "Foods",
+    "Labs",
+    "Networks",
+    "Software",
+    "Bio",
+    "Mobility",
+    "Learning",
+    "Security",
+    "Cloud",
+    "Data",
+    "Materials",
 )
 _SUFFIX = ("Inc.", "LLC", "GmbH", "Ltd", "SA", "BV", "AB", "Corp.", "Group", "Holdings", "")
 _TLDS = ("com", "com", "com", "io", "co", "net", "de", "co.uk", "fr", "ai")
@@ -129,9 +210,7 @@ def _website(domain: str, rng: random.Random) -> str:
     )[form]
 
 
-def generate_companies(
-    n: int, seed: int, *, today: date = SEED_TODAY
-) -> Iterator[dict[str, Any]]:
+def generate_companies(n: int, seed: int, *, today: date = SEED_TODAY) -> Iterator[dict[str, Any]]:
     """Yield ``n`` deterministic companies; the same (n, seed, today) gives the same data.
 
     Streaming: memory stays flat however large ``n`` is.
@@ -214,9 +293,7 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
         override_tier = rng.choice(TIERS[:4])
         override_until = today + timedelta(days=rng.randrange(-30, 180))
 
-    contacts = [
-        _person(rng, domain) for _ in range((0, 1, 1, 2, 3)[rng.randrange(5)])
-    ]
+    contacts = [_person(rng, domain) for _ in range((0, 1, 1, 2, 3)[rng.randrange(5)])]
     created = created_base - timedelta(days=rng.randrange(30, 2000), seconds=rng.randrange(86400))
     midnight = created_base.replace(hour=0)
     span_ms = int((midnight - created).total_seconds() * 1000)
@@ -251,16 +328,60 @@ def _company(i: int, rng: random.Random, today: date, created_base: datetime) ->
     }
 
 
-_FIRST = ("Alex", "Sam", "Jordan", "Maria", "Yuki", "Lars", "Amélie", "Chen", "Priya", "Omar",
-          "Zoë", "Mateo", "Ingrid", "Kwame", "Sofia", "Noah")
-_LAST = ("Smith", "García", "Müller", "Kim", "Nakamura", "Okafor", "Rossi", "Dubois", "Singh",
-         "Novák", "Andersson", "O'Connor", "Silva", "Cohen", "Ivanova", "Park")
-_TITLES = ("VP Sales", "Head of Marketing", "CTO", "Procurement Manager", "CFO",
-           "Director of Operations", "RevOps Lead", "Data Engineer")
+_FIRST = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Maria",
+    "Yuki",
+    "Lars",
+    "Amélie",
+    "Chen",
+    "Priya",
+    "Omar",
+    "Zoë",
+    "Mateo",
+    "Ingrid",
+    "Kwame",
+    "Sofia",
+    "Noah",
+)
+_LAST = (
+    "Smith",
+    "García",
+    "Müller",
+    "Kim",
+    "Nakamura",
+    "Okafor",
+    "Rossi",
+    "Dubois",
+    "Singh",
+    "Novák",
+    "Andersson",
+    "O'Connor",
+    "Silva",
+    "Cohen",
+    "Ivanova",
+    "Park",
+)
+_TITLES = (
+    "VP Sales",
+    "Head of Marketing",
+    "CTO",
+    "Procurement Manager",
+    "CFO",
+    "Director of Operations",
+    "RevOps Lead",
+    "Data Engineer",
+)
 
 
 def _person(rng: random.Random, domain: str) -> dict[str, str]:
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
     local = f"{_slug(first)}.{_slug(last)}{rng.randrange(100)}"
-    return {"first_name": first, "last_name": last, "title": rng.choice(_TITLES),
-            "email": f"{local}@{domain}"}
+    return {
+        "first_name": first,
+        "last_name": last,
+        "title": rng.choice(_TITLES),
+        "email": f"{local}@{domain}",
+    }

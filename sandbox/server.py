@@ -18,10 +18,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from sandbox.clock import SandboxClock
-from sandbox.faults import FaultRule, FaultSet
-from sandbox.ledger import CallRecord, Ledger
-from sandbox.wire import Request, Response
+from tierwise.sandbox.clock import SandboxClock
+from tierwise.sandbox.faults import FaultRule, FaultSet
+from tierwise.sandbox.ledger import CallRecord, Ledger
+from tierwise.sandbox.wire import Request, Response
 
 _TRANSPORT_FAULTS = ("timeout", "drop", "commit_then_drop")
 
@@ -41,8 +41,12 @@ def emulator_error_body(system: str, exc: Exception) -> Any:
     message = f"sandbox internal error: {type(exc).__name__}: {exc}"
     if system == "salesforce":
         return [{"message": message, "errorCode": "UNKNOWN_EXCEPTION"}]
-    return {"status": "error", "message": message, "correlationId": "sandbox-internal",
-            "category": "INTERNAL_ERROR"}
+    return {
+        "status": "error",
+        "message": message,
+        "correlationId": "sandbox-internal",
+        "category": "INTERNAL_ERROR",
+    }
 
 
 class CrmServer(ThreadingHTTPServer):
@@ -82,7 +86,9 @@ class CrmServer(ThreadingHTTPServer):
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name=f"sandbox-{self.emulator.system}",
         )
         self._thread.start()

@@ -32,18 +32,21 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sandbox.wire import Request, Response
+from tierwise.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.salesforce import SalesforceEmulator
+    from tierwise.sandbox.salesforce import SalesforceEmulator
 
 ORG_ID = "00DHn0000SANDBOX"
 MY_DOMAIN = "tierwise-sandbox.my.salesforce.com"
 CONSUMER_KEY = "3MVG9sandbox.consumer.key"
 CONSUMER_SECRET = "sandbox-consumer-secret"  # noqa: S105 - the emulator's own test secret
 SOAP_LAST_VERSION = 64.0
-JWT_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com",
-                 f"https://{MY_DOMAIN}")
+JWT_AUDIENCES = (
+    "https://login.salesforce.com",
+    "https://test.salesforce.com",
+    f"https://{MY_DOMAIN}",
+)
 
 
 class OAuthEndpoints:
@@ -64,8 +67,10 @@ class OAuthEndpoints:
     def private_key_pem(self) -> bytes:
         """The connected app's certificate key, as the admin would hand it to tierwise."""
         return self._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
     # ---- dispatch ---------------------------------------------------------------------------
 
@@ -85,12 +90,17 @@ class OAuthEndpoints:
         token = f"{ORG_ID}!" + secrets.token_urlsafe(24)
         self.issued.add(token)
         user_id = self.emulator.org.api_user_id
-        return Response.json(200, {
-            "access_token": token, "instance_url": self.emulator.base_url,
-            "id": f"https://login.salesforce.com/id/{ORG_ID}/{user_id}",
-            "token_type": "Bearer", "issued_at": str(int(time.time() * 1000)),
-            "signature": base64.b64encode(secrets.token_bytes(32)).decode(),
-        })
+        return Response.json(
+            200,
+            {
+                "access_token": token,
+                "instance_url": self.emulator.base_url,
+                "id": f"https://login.salesforce.com/id/{ORG_ID}/{user_id}",
+                "token_type": "Bearer",
+                "issued_at": str(int(time.time() * 1000)),
+                "signature": base64.b64encode(secrets.token_bytes(32)).decode(),
+            },
+        )
 
     @staticmethod
     def _error(status: int, error: str, description: str) -> Response:
@@ -128,8 +138,11 @@ class OAuthEndpoints:
         assertion = form.get("assertion") or ""
         try:
             claims: dict[str, Any] = jwt.decode(
-                assertion, self._key.public_key(), algorithms=["RS256"],
-                audience=list(JWT_AUDIENCES), options={"require": ["iss", "sub", "aud", "exp"]},
+                assertion,
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=list(JWT_AUDIENCES),
+                options={"require": ["iss", "sub", "aud", "exp"]},
             )
         except jwt.ExpiredSignatureError:
             return self._error(400, "invalid_grant", "expired authorization code")
@@ -149,11 +162,16 @@ class OAuthEndpoints:
         if token not in self.issued and token != self.emulator.token:
             return Response.json(403, {"error": "Forbidden"})
         user_id = self.emulator.org.api_user_id
-        return Response.json(200, {
-            "sub": f"https://login.salesforce.com/id/{ORG_ID}/{user_id}",
-            "user_id": user_id, "organization_id": ORG_ID,
-            "preferred_username": self.username, "email": self.username,
-        })
+        return Response.json(
+            200,
+            {
+                "sub": f"https://login.salesforce.com/id/{ORG_ID}/{user_id}",
+                "user_id": user_id,
+                "organization_id": ORG_ID,
+                "preferred_username": self.username,
+                "email": self.username,
+            },
+        )
 
     # ---- SOAP login -------------------------------------------------------------------------
 
@@ -167,20 +185,27 @@ class OAuthEndpoints:
             return _soap_fault(
                 "INVALID_OPERATION",
                 "The SOAP Login operation is not available in the API version specified "
-                f"({version_text})")
+                f"({version_text})",
+            )
         if not self.soap_login_enabled:
             # GUESS: the wording a new org answers with is not documented.
-            return _soap_fault("INVALID_OPERATION",
-                               "SOAP API login() is disabled by default in this org.")
+            return _soap_fault(
+                "INVALID_OPERATION", "SOAP API login() is disabled by default in this org."
+            )
         body = request.body.decode("utf-8")
         # simple-salesforce uses the n1: or urn: prefix depending on the variant.
         user = re.search(r"<(?:\w+:)?username>(.*?)</(?:\w+:)?username>", body, re.S)
         secret = re.search(r"<(?:\w+:)?password>(.*?)</(?:\w+:)?password>", body, re.S)
-        if (user is None or secret is None or html.unescape(user.group(1)) != self.username
-                or html.unescape(secret.group(1)) != self.password + self.security_token):
-            return _soap_fault("INVALID_LOGIN",
-                               "INVALID_LOGIN: Invalid username, password, security token; or "
-                               "user locked out.")
+        if (
+            user is None
+            or secret is None
+            or html.unescape(user.group(1)) != self.username
+            or html.unescape(secret.group(1)) != self.password + self.security_token
+        ):
+            return _soap_fault(
+                "INVALID_LOGIN",
+                "INVALID_LOGIN: Invalid username, password, security token; or user locked out.",
+            )
         token = f"{ORG_ID}!" + secrets.token_urlsafe(24)
         self.issued.add(token)
         server = f"{self.emulator.base_url}/services/Soap/u/{version_text}/{ORG_ID}"
@@ -198,9 +223,16 @@ def _soap_fault(code: str, message: str) -> Response:
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
         '"http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">'
-        "<soapenv:Body><soapenv:Fault><faultcode>sf:" + code + "</faultcode><faultstring>"
-        + code + ": " + message + "</faultstring><detail><sf:LoginFault><sf:exceptionCode>"
-        + code + "</sf:exceptionCode><sf:exceptionMessage>" + message
+        "<soapenv:Body><soapenv:Fault><faultcode>sf:"
+        + code
+        + "</faultcode><faultstring>"
+        + code
+        + ": "
+        + message
+        + "</faultstring><detail><sf:LoginFault><sf:exceptionCode>"
+        + code
+        + "</sf:exceptionCode><sf:exceptionMessage>"
+        + message
         + "</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body>"
         "</soapenv:Envelope>"
     )

@@ -13,14 +13,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NUMERIC_TYPES = frozenset({"double", "int", "currency", "percent"})
-TEXT_TYPES = frozenset({"string", "textarea", "url", "picklist", "multipicklist", "email",
-                        "phone"})
+TEXT_TYPES = frozenset({"string", "textarea", "url", "picklist", "multipicklist", "email", "phone"})
 SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "string": "xsd:string", "textarea": "xsd:string",
-    "url": "xsd:string", "picklist": "xsd:string", "multipicklist": "xsd:string",
-    "email": "xsd:string", "phone": "xsd:string", "boolean": "xsd:boolean",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "int": "xsd:int", "date": "xsd:date", "datetime": "xsd:dateTime",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "string": "xsd:string",
+    "textarea": "xsd:string",
+    "url": "xsd:string",
+    "picklist": "xsd:string",
+    "multipicklist": "xsd:string",
+    "email": "xsd:string",
+    "phone": "xsd:string",
+    "boolean": "xsd:boolean",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "int": "xsd:int",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
 }
 
 
@@ -71,9 +81,13 @@ class FieldDef:
             "defaultValue": self.default,
             "restrictedPicklist": self.restricted,
             "picklistValues": [
-                {"active": True, "defaultValue": value == self.default, "label": value,
-                 "value": value,
-                 "validFor": None}
+                {
+                    "active": True,
+                    "defaultValue": value == self.default,
+                    "label": value,
+                    "value": value,
+                    "validFor": None,
+                }
                 for value in self.picklist
             ],
             "referenceTo": list(self.reference_to),
@@ -84,8 +98,7 @@ class FieldDef:
 
 
 def _ro(name: str, ftype: str, label: str, length: int = 0) -> FieldDef:
-    return FieldDef(name, ftype, label, length, nillable=False, updateable=False,
-                    createable=False)
+    return FieldDef(name, ftype, label, length, nillable=False, updateable=False, createable=False)
 
 
 def _system_fields() -> list[FieldDef]:
@@ -98,34 +111,85 @@ def _system_fields() -> list[FieldDef]:
     ]
 
 
-TECH_VALUES = ("Salesforce", "Snowflake", "AWS", "HubSpot", "Marketo", "Segment", "Azure", "GCP",
-               "Okta", "Workday")
+TECH_VALUES = (
+    "Salesforce",
+    "Snowflake",
+    "AWS",
+    "HubSpot",
+    "Marketo",
+    "Segment",
+    "Azure",
+    "GCP",
+    "Okta",
+    "Workday",
+)
 # Standard value sets of a new org [sf-industry-svs] [sf-accounttype-svs]: trailheadapps/
 # dreamhouse-lwc force-app/main/default/standardValueSets/Industry.standardValueSet-meta.xml
 # and AccountType.standardValueSet-meta.xml; Rating per the Account object reference
 # (developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_account.htm).
 INDUSTRY_VALUES = (
-    "Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications",
-    "Construction", "Consulting", "Education", "Electronics", "Energy", "Engineering",
-    "Entertainment", "Environmental", "Finance", "Food & Beverage", "Government", "Healthcare",
-    "Hospitality", "Insurance", "Machinery", "Manufacturing", "Media", "Not For Profit",
-    "Recreation", "Retail", "Shipping", "Technology", "Telecommunications", "Transportation",
-    "Utilities", "Other",
+    "Agriculture",
+    "Apparel",
+    "Banking",
+    "Biotechnology",
+    "Chemicals",
+    "Communications",
+    "Construction",
+    "Consulting",
+    "Education",
+    "Electronics",
+    "Energy",
+    "Engineering",
+    "Entertainment",
+    "Environmental",
+    "Finance",
+    "Food & Beverage",
+    "Government",
+    "Healthcare",
+    "Hospitality",
+    "Insurance",
+    "Machinery",
+    "Manufacturing",
+    "Media",
+    "Not For Profit",
+    "Recreation",
+    "Retail",
+    "Shipping",
+    "Technology",
+    "Telecommunications",
+    "Transportation",
+    "Utilities",
+    "Other",
 )
-ACCOUNT_TYPES = ("Prospect", "Customer - Direct", "Customer - Channel",
-                 "Channel Partner / Reseller", "Installation Partner", "Technology Partner",
-                 "Other")
+ACCOUNT_TYPES = (
+    "Prospect",
+    "Customer - Direct",
+    "Customer - Channel",
+    "Channel Partner / Reseller",
+    "Installation Partner",
+    "Technology Partner",
+    "Other",
+)
 RATINGS = ("Hot", "Warm", "Cold")
 # TaskStatus rows are org-specific [sf-taskstatus]: this org renamed the default open status
 # and has two closed ones, so code that hard-codes "Not Started"/"Completed" fails here.
 # (ApiName, IsClosed, IsDefault). ``USUAL_TASK_STATUSES`` is the common default set
 # (Task schema as transcribed by api-evangelist; a guess, selectable per sandbox).
-ORG_TASK_STATUSES = (("Open", False, True), ("In Progress", False, False),
-                     ("Waiting on someone else", False, False), ("Deferred", False, False),
-                     ("Done", True, False), ("Cancelled", True, False))
-USUAL_TASK_STATUSES = (("Not Started", False, True), ("In Progress", False, False),
-                       ("Completed", True, False), ("Waiting on someone else", False, False),
-                       ("Deferred", False, False))
+ORG_TASK_STATUSES = (
+    ("Open", False, True),
+    ("In Progress", False, False),
+    ("Waiting on someone else", False, False),
+    ("Deferred", False, False),
+    ("Done", True, False),
+    ("Cancelled", True, False),
+)
+USUAL_TASK_STATUSES = (
+    ("Not Started", False, True),
+    ("In Progress", False, False),
+    ("Completed", True, False),
+    ("Waiting on someone else", False, False),
+    ("Deferred", False, False),
+)
 TASK_PRIORITIES = ("High", "Normal", "Low")
 
 
@@ -149,27 +213,57 @@ def account_fields() -> list[FieldDef]:
 def enriched_account_fields() -> list[FieldDef]:
     """One customer's own custom fields (CONTRACT.md item 1), not tierwise's names."""
     return [
-        FieldDef("Technologies__c", "multipicklist", "Technologies", 4099, custom=True,
-                 picklist=TECH_VALUES),
-        FieldDef("Website_Sessions_30d__c", "double", "Website Sessions (30d)", custom=True,
-                 precision=18),
-        FieldDef("Bombora_Composite_Score__c", "double", "Bombora Composite Score", custom=True,
-                 precision=3),
-        FieldDef("Bombora_Surge__c", "boolean", "Bombora Surge", custom=True, nillable=False,
-                 default=False),
+        FieldDef(
+            "Technologies__c",
+            "multipicklist",
+            "Technologies",
+            4099,
+            custom=True,
+            picklist=TECH_VALUES,
+        ),
+        FieldDef(
+            "Website_Sessions_30d__c", "double", "Website Sessions (30d)", custom=True, precision=18
+        ),
+        FieldDef(
+            "Bombora_Composite_Score__c",
+            "double",
+            "Bombora Composite Score",
+            custom=True,
+            precision=3,
+        ),
+        FieldDef(
+            "Bombora_Surge__c",
+            "boolean",
+            "Bombora Surge",
+            custom=True,
+            nillable=False,
+            default=False,
+        ),
         FieldDef("Funding_Total__c", "currency", "Funding Total", custom=True, precision=18),
         FieldDef("Last_Funding_Round_Date__c", "date", "Last Funding Round Date", custom=True),
-        FieldDef("Competitor_Install__c", "boolean", "Competitor Install", custom=True,
-                 nillable=False, default=False),
-        FieldDef("Credit_Risk__c", "picklist", "Credit Risk", 255, custom=True,
-                 picklist=("Low", "Medium", "High"), restricted=True),
+        FieldDef(
+            "Competitor_Install__c",
+            "boolean",
+            "Competitor Install",
+            custom=True,
+            nillable=False,
+            default=False,
+        ),
+        FieldDef(
+            "Credit_Risk__c",
+            "picklist",
+            "Credit Risk",
+            255,
+            custom=True,
+            picklist=("Low", "Medium", "High"),
+            restricted=True,
+        ),
         FieldDef("Customer_Health__c", "double", "Customer Health", custom=True, precision=3),
         FieldDef("Adoption_Pct__c", "percent", "Adoption %", custom=True, precision=3),
     ]
 
 
-def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES
-                ) -> list[FieldDef]:
+def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES) -> list[FieldDef]:
     """Task per the object reference [sf-task]: Status and Priority required (an insert
     without them gets the org's defaults), AccountId and IsClosed derived, read-only."""
     return [
@@ -177,22 +271,46 @@ def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES
         FieldDef("Subject", "string", "Subject", 255),
         # Only the org's TaskStatus values are accepted (restricted: a GUESS, the reference
         # says each status "implies IsClosed", so an unknown one has no meaning).
-        FieldDef("Status", "picklist", "Status", 255, nillable=False, restricted=True,
-                 picklist=tuple(s[0] for s in statuses),
-                 default=next(s[0] for s in statuses if s[2])),
-        FieldDef("Priority", "picklist", "Priority", 255, nillable=False, picklist=TASK_PRIORITIES,
-                 default="Normal"),
+        FieldDef(
+            "Status",
+            "picklist",
+            "Status",
+            255,
+            nillable=False,
+            restricted=True,
+            picklist=tuple(s[0] for s in statuses),
+            default=next(s[0] for s in statuses if s[2]),
+        ),
+        FieldDef(
+            "Priority",
+            "picklist",
+            "Priority",
+            255,
+            nillable=False,
+            picklist=TASK_PRIORITIES,
+            default="Normal",
+        ),
         FieldDef("ActivityDate", "date", "Due Date Only"),
-        FieldDef("WhatId", "reference", "Related To ID", 18,
-                 reference_to=("Account", "Opportunity")),
+        FieldDef(
+            "WhatId", "reference", "Related To ID", 18, reference_to=("Account", "Opportunity")
+        ),
         FieldDef("WhoId", "reference", "Name ID", 18, reference_to=("Contact", "Lead")),
-        FieldDef("AccountId", "reference", "Account ID", 18, updateable=False, createable=False,
-                 reference_to=("Account",)),
-        FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
-                 reference_to=("User",)),
+        FieldDef(
+            "AccountId",
+            "reference",
+            "Account ID",
+            18,
+            updateable=False,
+            createable=False,
+            reference_to=("Account",),
+        ),
+        FieldDef(
+            "OwnerId", "reference", "Assigned To ID", 18, nillable=False, reference_to=("User",)
+        ),
         FieldDef("Description", "textarea", "Description", 32000),
-        FieldDef("IsClosed", "boolean", "Closed", nillable=False, updateable=False,
-                 createable=False),
+        FieldDef(
+            "IsClosed", "boolean", "Closed", nillable=False, updateable=False, createable=False
+        ),
     ]
 
 
@@ -203,18 +321,33 @@ def event_fields() -> list[FieldDef]:
         FieldDef("ActivityDate", "date", "Due Date Only"),
         FieldDef("ActivityDateTime", "datetime", "Due Date Time"),
         FieldDef("DurationInMinutes", "int", "Duration", precision=8),
-        FieldDef("WhatId", "reference", "Related To ID", 18,
-                 reference_to=("Account", "Opportunity")),
-        FieldDef("AccountId", "reference", "Account ID", 18, updateable=False, createable=False,
-                 reference_to=("Account",)),
-        FieldDef("OwnerId", "reference", "Assigned To ID", 18, nillable=False,
-                 reference_to=("User",)),
+        FieldDef(
+            "WhatId", "reference", "Related To ID", 18, reference_to=("Account", "Opportunity")
+        ),
+        FieldDef(
+            "AccountId",
+            "reference",
+            "Account ID",
+            18,
+            updateable=False,
+            createable=False,
+            reference_to=("Account",),
+        ),
+        FieldDef(
+            "OwnerId", "reference", "Assigned To ID", 18, nillable=False, reference_to=("User",)
+        ),
         FieldDef("Description", "textarea", "Description", 32000),
     ]
 
 
-OPPORTUNITY_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won",
-                      "Closed Lost")
+OPPORTUNITY_STAGES = (
+    "Prospecting",
+    "Qualification",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+)
 
 
 def opportunity_fields() -> list[FieldDef]:
@@ -223,11 +356,13 @@ def opportunity_fields() -> list[FieldDef]:
         FieldDef("Name", "string", "Opportunity Name", 120, nillable=False),
         FieldDef("AccountId", "reference", "Account ID", 18, reference_to=("Account",)),
         FieldDef("Amount", "currency", "Amount", precision=18, scale=2),
-        FieldDef("StageName", "picklist", "Stage", 255, nillable=False,
-                 picklist=OPPORTUNITY_STAGES),
+        FieldDef(
+            "StageName", "picklist", "Stage", 255, nillable=False, picklist=OPPORTUNITY_STAGES
+        ),
         FieldDef("CloseDate", "date", "Close Date", nillable=False),
-        FieldDef("IsClosed", "boolean", "Closed", nillable=False, updateable=False,
-                 createable=False),
+        FieldDef(
+            "IsClosed", "boolean", "Closed", nillable=False, updateable=False, createable=False
+        ),
         FieldDef("IsWon", "boolean", "Won", nillable=False, updateable=False, createable=False),
         FieldDef("OwnerId", "reference", "Owner ID", 18, nillable=False, reference_to=("User",)),
     ]
@@ -249,18 +384,39 @@ def permission_set_fields() -> list[FieldDef]:
         *_system_fields(),
         FieldDef("Name", "string", "Name", 80, nillable=False),
         FieldDef("Label", "string", "Label", 80, nillable=False),
-        FieldDef("IsOwnedByProfile", "boolean", "Is Owned By Profile", updateable=False,
-                 createable=False, nillable=False, default=False),
+        FieldDef(
+            "IsOwnedByProfile",
+            "boolean",
+            "Is Owned By Profile",
+            updateable=False,
+            createable=False,
+            nillable=False,
+            default=False,
+        ),
     ]
 
 
 def field_permissions_fields() -> list[FieldDef]:
     return [
         *_system_fields(),
-        FieldDef("ParentId", "reference", "Permission Set ID", 18, nillable=False,
-                 updateable=False, reference_to=("PermissionSet",)),
-        FieldDef("SobjectType", "picklist", "Object Type", 40, nillable=False,
-                 updateable=False, picklist=("Account", "Task", "Event", "Opportunity")),
+        FieldDef(
+            "ParentId",
+            "reference",
+            "Permission Set ID",
+            18,
+            nillable=False,
+            updateable=False,
+            reference_to=("PermissionSet",),
+        ),
+        FieldDef(
+            "SobjectType",
+            "picklist",
+            "Object Type",
+            40,
+            nillable=False,
+            updateable=False,
+            picklist=("Account", "Task", "Event", "Opportunity"),
+        ),
         FieldDef("Field", "string", "Field Name", 255, nillable=False, updateable=False),
         FieldDef("PermissionsRead", "boolean", "Read Access", nillable=False, default=False),
         FieldDef("PermissionsEdit", "boolean", "Edit Access", nillable=False, default=False),
@@ -272,10 +428,24 @@ def permission_set_assignment_fields() -> list[FieldDef]:
     sforce_api_objects_permissionsetassignment.htm"""
     return [
         *_system_fields(),
-        FieldDef("AssigneeId", "reference", "Assignee ID", 18, nillable=False,
-                 updateable=False, reference_to=("User",)),
-        FieldDef("PermissionSetId", "reference", "Permission Set ID", 18, nillable=False,
-                 updateable=False, reference_to=("PermissionSet",)),
+        FieldDef(
+            "AssigneeId",
+            "reference",
+            "Assignee ID",
+            18,
+            nillable=False,
+            updateable=False,
+            reference_to=("User",),
+        ),
+        FieldDef(
+            "PermissionSetId",
+            "reference",
+            "Permission Set ID",
+            18,
+            nillable=False,
+            updateable=False,
+            reference_to=("PermissionSet",),
+        ),
     ]
 
 
@@ -301,21 +471,43 @@ def custom_field_fields() -> list[FieldDef]:
     ]
 
 
-KEY_PREFIX = {"Account": "001", "Opportunity": "006",
-              "Task": "00T", "Event": "00U", "User": "005", "CustomField": "00N",
-              "Job": "750", "FieldPermissions": "01k", "PermissionSet": "0PS",
-              "PermissionSetAssignment": "0Pa", "TaskStatus": "01J"}
-LABELS = {"Account": ("Account", "Accounts"), "Task": ("Task", "Tasks"),
-          "Event": ("Event", "Events"), "User": ("User", "Users"),
-          "Opportunity": ("Opportunity", "Opportunities")}
+KEY_PREFIX = {
+    "Account": "001",
+    "Opportunity": "006",
+    "Task": "00T",
+    "Event": "00U",
+    "User": "005",
+    "CustomField": "00N",
+    "Job": "750",
+    "FieldPermissions": "01k",
+    "PermissionSet": "0PS",
+    "PermissionSetAssignment": "0Pa",
+    "TaskStatus": "01J",
+}
+LABELS = {
+    "Account": ("Account", "Accounts"),
+    "Task": ("Task", "Tasks"),
+    "Event": ("Event", "Events"),
+    "User": ("User", "Users"),
+    "Opportunity": ("Opportunity", "Opportunities"),
+}
 
 # Tooling Metadata "type" -> (describe type, default length)
 METADATA_TYPES = {
-    "Text": ("string", 255), "TextArea": ("textarea", 255), "LongTextArea": ("textarea", 32768),
-    "Url": ("url", 255), "Email": ("email", 80), "Phone": ("phone", 40),
-    "Number": ("double", 0), "Currency": ("currency", 0), "Percent": ("percent", 0),
-    "Checkbox": ("boolean", 0), "Date": ("date", 0), "DateTime": ("datetime", 0),
-    "Picklist": ("picklist", 255), "MultiselectPicklist": ("multipicklist", 4099),
+    "Text": ("string", 255),
+    "TextArea": ("textarea", 255),
+    "LongTextArea": ("textarea", 32768),
+    "Url": ("url", 255),
+    "Email": ("email", 80),
+    "Phone": ("phone", 40),
+    "Number": ("double", 0),
+    "Currency": ("currency", 0),
+    "Percent": ("percent", 0),
+    "Checkbox": ("boolean", 0),
+    "Date": ("date", 0),
+    "DateTime": ("datetime", 0),
+    "Picklist": ("picklist", 255),
+    "MultiselectPicklist": ("multipicklist", 4099),
 }
 
 
@@ -341,9 +533,17 @@ def field_from_metadata(name: str, meta: dict[str, Any]) -> FieldDef:
     if ftype == "string" and not 1 <= length <= 255:
         raise ValueError("Length must be between 1 and 255")
     return FieldDef(
-        name, ftype, str(label), length, custom=True,
-        nillable=ftype != "boolean", external_id=bool(meta.get("externalId")),
-        unique=bool(meta.get("unique")), picklist=tuple(values), restricted=restricted,
-        precision=int(meta.get("precision") or 0), scale=int(meta.get("scale") or 0),
+        name,
+        ftype,
+        str(label),
+        length,
+        custom=True,
+        nillable=ftype != "boolean",
+        external_id=bool(meta.get("externalId")),
+        unique=bool(meta.get("unique")),
+        picklist=tuple(values),
+        restricted=restricted,
+        precision=int(meta.get("precision") or 0),
+        scale=int(meta.get("scale") or 0),
         default=False if ftype == "boolean" else None,
     )

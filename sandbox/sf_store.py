@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sandbox import soql
-from sandbox.clock import SandboxClock, parse_iso, sf_datetime
-from sandbox.seed import OWNERS
-from sandbox.sf_schema import (
+from tierwise.sandbox import soql
+from tierwise.sandbox.clock import SandboxClock, parse_iso, sf_datetime
+from tierwise.sandbox.seed import OWNERS
+from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
     NUMERIC_TYPES,
     ORG_TASK_STATUSES,
@@ -39,9 +39,15 @@ from sandbox.sf_schema import (
 
 # Seed categories onto the stock Industry picklist (sf_schema.INDUSTRY_VALUES).
 SEED_INDUSTRY = {
-    "Software": "Technology", "Financial Services": "Finance", "Healthcare": "Healthcare",
-    "Manufacturing": "Manufacturing", "Retail": "Retail", "Education": "Education",
-    "Media": "Media", "Logistics": "Transportation", "Energy": "Energy",
+    "Software": "Technology",
+    "Financial Services": "Finance",
+    "Healthcare": "Healthcare",
+    "Manufacturing": "Manufacturing",
+    "Retail": "Retail",
+    "Education": "Education",
+    "Media": "Media",
+    "Logistics": "Transportation",
+    "Energy": "Energy",
     "Government": "Government",
 }
 # Objects only the Tooling API answers for.
@@ -118,9 +124,14 @@ class Cursor:
 class SalesforceOrg:
     """Thread-safe in-memory org. ``objects[name][id]`` is a field dict (wire values)."""
 
-    def __init__(self, clock: SandboxClock, *, profile: str = "stock",
-                 require_field_permissions: bool = True,
-                 usual_task_statuses: bool = False) -> None:
+    def __init__(
+        self,
+        clock: SandboxClock,
+        *,
+        profile: str = "stock",
+        require_field_permissions: bool = True,
+        usual_task_statuses: bool = False,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.profile = profile
@@ -146,33 +157,58 @@ class SalesforceOrg:
         account = account_fields()
         if profile == "enriched":
             account += enriched_account_fields()
-        for name, fields in (("Account", account), ("Task", task_fields(self.task_statuses)),
-                             ("Event", event_fields()), ("Opportunity", opportunity_fields()),
-                             ("User", user_fields()), ("PermissionSet", permission_set_fields()),
-                             ("FieldPermissions", field_permissions_fields()),
-                             ("PermissionSetAssignment", permission_set_assignment_fields()),
-                             ("TaskStatus", task_status_fields()),
-                             ("CustomField", custom_field_fields())):
+        for name, fields in (
+            ("Account", account),
+            ("Task", task_fields(self.task_statuses)),
+            ("Event", event_fields()),
+            ("Opportunity", opportunity_fields()),
+            ("User", user_fields()),
+            ("PermissionSet", permission_set_fields()),
+            ("FieldPermissions", field_permissions_fields()),
+            ("PermissionSetAssignment", permission_set_assignment_fields()),
+            ("TaskStatus", task_status_fields()),
+            ("CustomField", custom_field_fields()),
+        ):
             self._define(name, fields)
         old = "2020-01-01T00:00:00.000+0000"
-        stamps = {"IsDeleted": False, "CreatedDate": old, "LastModifiedDate": old,
-                  "SystemModstamp": old}
+        stamps = {
+            "IsDeleted": False,
+            "CreatedDate": old,
+            "LastModifiedDate": old,
+            "SystemModstamp": old,
+        }
         # A new org has only profile-owned permission sets; tierwise's is created by provision.
         ps_id = self.new_id("PermissionSet")
         self.objects["PermissionSet"][ps_id] = {
-            "Id": ps_id, "Name": "X00eSystemAdministrator", "Label": "System Administrator",
-            "IsOwnedByProfile": True, **stamps}
+            "Id": ps_id,
+            "Name": "X00eSystemAdministrator",
+            "Label": "System Administrator",
+            "IsOwnedByProfile": True,
+            **stamps,
+        }
         for order, (api_name, closed, default) in enumerate(self.task_statuses, 1):
             status_id = self.new_id("TaskStatus")
             self.objects["TaskStatus"][status_id] = {
-                "Id": status_id, "ApiName": api_name, "MasterLabel": api_name,
-                "IsClosed": closed, "IsDefault": default, "SortOrder": order, **stamps}
+                "Id": status_id,
+                "ApiName": api_name,
+                "MasterLabel": api_name,
+                "IsClosed": closed,
+                "IsDefault": default,
+                "SortOrder": order,
+                **stamps,
+            }
         users = [(o.salesforce_id, o.first_name, o.last_name, o.email) for o in OWNERS]
         users.append((API_USER_ID, "Integration", "User", "integration@sandbox.example"))
         for user_id, first, last, email in users:
             self.objects["User"][user_id] = {
-                "Id": user_id, "Name": f"{first} {last}", "FirstName": first,
-                "LastName": last, "Email": email, "IsActive": True, **stamps}
+                "Id": user_id,
+                "Name": f"{first} {last}",
+                "FirstName": first,
+                "LastName": last,
+                "Email": email,
+                "IsActive": True,
+                **stamps,
+            }
 
     # ---- schema -----------------------------------------------------------------------------
 
@@ -219,8 +255,11 @@ class SalesforceOrg:
     def refresh_access(self) -> None:
         """Recompute the API user's field access: FieldPermissions of the permission sets
         ASSIGNED to that user (PermissionSetAssignment) [sf-fieldperms] [sf-psa]."""
-        assigned = {r["PermissionSetId"] for r in self.objects["PermissionSetAssignment"].values()
-                    if r.get("AssigneeId") == self.api_user_id}
+        assigned = {
+            r["PermissionSetId"]
+            for r in self.objects["PermissionSetAssignment"].values()
+            if r.get("AssigneeId") == self.api_user_id
+        }
         readable: set[tuple[str, str]] = set()
         editable: set[tuple[str, str]] = set()
         for row in self.objects["FieldPermissions"].values():
@@ -251,8 +290,7 @@ class SalesforceOrg:
 
     # ---- loading ----------------------------------------------------------------------------
 
-    def load_events(self, companies: Iterable[Mapping[str, Any]], ids: Mapping[str, str]
-                    ) -> int:
+    def load_events(self, companies: Iterable[Mapping[str, Any]], ids: Mapping[str, str]) -> int:
         """Past meetings (seed ``activities``) as Events on each Account; returns the count."""
         owners = {o.email: o.salesforce_id for o in OWNERS}
         count = 0
@@ -263,20 +301,30 @@ class SalesforceOrg:
                     event_id = self.new_id("Event")
                     stamp = f"{day.isoformat()}T15:00:00.000+0000"
                     store[event_id] = {
-                        "Id": event_id, "IsDeleted": False, "Subject": "Meeting",
-                        "ActivityDate": day.isoformat(), "ActivityDateTime": stamp,
-                        "DurationInMinutes": 30, "WhatId": ids[company["key"]],
+                        "Id": event_id,
+                        "IsDeleted": False,
+                        "Subject": "Meeting",
+                        "ActivityDate": day.isoformat(),
+                        "ActivityDateTime": stamp,
+                        "DurationInMinutes": 30,
+                        "WhatId": ids[company["key"]],
                         "AccountId": ids[company["key"]],
-                        "OwnerId": owners[company["owner"]], "Description": None,
-                        "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp,
+                        "OwnerId": owners[company["owner"]],
+                        "Description": None,
+                        "CreatedDate": stamp,
+                        "LastModifiedDate": stamp,
+                        "SystemModstamp": stamp,
                     }
                     count += 1
         return count
 
-    def load_opportunities(self, deals: Iterable[Mapping[str, Any]],
-                           account_ids: Mapping[str, str], owners: Mapping[str, str]
-                           ) -> dict[str, str]:
-        """Seed deals (``sandbox.outcomes``) as Opportunities; returns deal key -> Id.
+    def load_opportunities(
+        self,
+        deals: Iterable[Mapping[str, Any]],
+        account_ids: Mapping[str, str],
+        owners: Mapping[str, str],
+    ) -> dict[str, str]:
+        """Seed deals (``tierwise.sandbox.outcomes``) as Opportunities; returns deal key -> Id.
 
         ``owners`` maps company key -> owner email (the account owner owns its deals).
         """
@@ -288,12 +336,18 @@ class SalesforceOrg:
                 record_id = self.new_id("Opportunity")
                 stamp = sf_datetime(deal["modified"])
                 store[record_id] = {
-                    "Id": record_id, "IsDeleted": False, "Name": deal["name"],
-                    "AccountId": account_ids[deal["company_key"]], "Amount": deal["amount"],
-                    "StageName": deal["stage"], "CloseDate": deal["close_date"].isoformat(),
-                    "IsClosed": deal["is_closed"], "IsWon": deal["is_won"],
+                    "Id": record_id,
+                    "IsDeleted": False,
+                    "Name": deal["name"],
+                    "AccountId": account_ids[deal["company_key"]],
+                    "Amount": deal["amount"],
+                    "StageName": deal["stage"],
+                    "CloseDate": deal["close_date"].isoformat(),
+                    "IsClosed": deal["is_closed"],
+                    "IsWon": deal["is_won"],
                     "OwnerId": by_email[owners[deal["company_key"]]],
-                    "CreatedDate": sf_datetime(deal["created"]), "LastModifiedDate": stamp,
+                    "CreatedDate": sf_datetime(deal["created"]),
+                    "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,
                 }
                 ids[deal["key"]] = record_id
@@ -321,7 +375,8 @@ class SalesforceOrg:
                     "Name": company["name"][:255],
                     "Website": company["website"],
                     "Industry": SEED_INDUSTRY.get(industry, industry) if industry else None,
-                    "Type": "Customer - Direct" if company.get("health_score") is not None
+                    "Type": "Customer - Direct"
+                    if company.get("health_score") is not None
                     else "Prospect",
                     "Rating": None,
                     "NumberOfEmployees": company["employees"],
@@ -337,18 +392,20 @@ class SalesforceOrg:
                 }
                 if enriched:
                     risk = company["payment_risk"]
-                    record.update({
-                        "Technologies__c": ";".join(company["tech_stack"]) or None,
-                        "Website_Sessions_30d__c": company["web_visits_30d"],
-                        "Bombora_Composite_Score__c": company["intent_score"],
-                        "Bombora_Surge__c": bool(company["intent_surge"]),
-                        "Funding_Total__c": company["last_funding_amount"],
-                        "Last_Funding_Round_Date__c": _iso_date(company["last_funding_date"]),
-                        "Competitor_Install__c": bool(company["competitor_customer"]),
-                        "Credit_Risk__c": risk.capitalize() if risk else None,
-                        "Customer_Health__c": company.get("health_score"),
-                        "Adoption_Pct__c": company.get("product_adoption"),
-                    })
+                    record.update(
+                        {
+                            "Technologies__c": ";".join(company["tech_stack"]) or None,
+                            "Website_Sessions_30d__c": company["web_visits_30d"],
+                            "Bombora_Composite_Score__c": company["intent_score"],
+                            "Bombora_Surge__c": bool(company["intent_surge"]),
+                            "Funding_Total__c": company["last_funding_amount"],
+                            "Last_Funding_Round_Date__c": _iso_date(company["last_funding_date"]),
+                            "Competitor_Install__c": bool(company["competitor_customer"]),
+                            "Credit_Risk__c": risk.capitalize() if risk else None,
+                            "Customer_Health__c": company.get("health_score"),
+                            "Adoption_Pct__c": company.get("product_adoption"),
+                        }
+                    )
                 store[record_id] = record
                 ids[company["key"]] = record_id
         return ids
@@ -363,7 +420,8 @@ class SalesforceOrg:
                 "INVALID_FIELD", f"No such column '{name}' on sobject of type {object_name}", [name]
             )
         if not (fdef.createable if create else fdef.updateable) or not self.editable(
-                object_name, fdef):
+            object_name, fdef
+        ):
             raise RecordError(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
                 f"Unable to create/update fields: {fdef.name}. Please check the security "
@@ -375,7 +433,8 @@ class SalesforceOrg:
         if value is None or value == "":
             if not fdef.nillable and fdef.type != "boolean":
                 raise RecordError(
-                    "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]",
+                    "REQUIRED_FIELD_MISSING",
+                    f"Required fields are missing: [{fdef.name}]",
                     [fdef.name],
                 )
             return fdef.name, False if fdef.type == "boolean" else None
@@ -406,8 +465,13 @@ class SalesforceOrg:
                 return fdef.name, sf_datetime(parse_iso(str(value)))
             except ValueError as exc:
                 raise _parse_error(value, "datetime") from exc
-        text = value if isinstance(value, str) else str(value).lower() if isinstance(
-            value, bool) else str(value)
+        text = (
+            value
+            if isinstance(value, str)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
         if fdef.length and len(text) > fdef.length:
             raise RecordError(
                 "STRING_TOO_LONG",
@@ -425,7 +489,8 @@ class SalesforceOrg:
             targets = fdef.reference_to
             if not any(text.startswith(KEY_PREFIX.get(t, "~")) for t in targets):
                 raise RecordError(
-                    "FIELD_INTEGRITY_EXCEPTION", f"{label}: id value of incorrect type: {text}",
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"{label}: id value of incorrect type: {text}",
                     [fdef.name],
                 )
             if not any(text in self.objects.get(t, {}) for t in targets):
@@ -467,7 +532,8 @@ class SalesforceOrg:
                         clean["OwnerId"] = OWNERS[0].salesforce_id
                         continue
                     raise RecordError(
-                        "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]",
+                        "REQUIRED_FIELD_MISSING",
+                        f"Required fields are missing: [{fdef.name}]",
                         [fdef.name],
                     )
         if object_name == "FieldPermissions":
@@ -491,12 +557,17 @@ class SalesforceOrg:
     def _check_assignment(self, clean: Mapping[str, Any]) -> None:
         for row in self.objects["PermissionSetAssignment"].values():
             if (row.get("AssigneeId"), row.get("PermissionSetId")) == (
-                    clean.get("AssigneeId"), clean.get("PermissionSetId")):
+                clean.get("AssigneeId"),
+                clean.get("PermissionSetId"),
+            ):
                 # Message per public reports; the exact errorCode is a guess.
-                raise RecordError("DUPLICATE_VALUE",
-                                  "Duplicate PermissionSetAssignment. Assignee: "
-                                  f"{clean.get('AssigneeId')}; Permission Set: "
-                                  f"{clean.get('PermissionSetId')}", [])
+                raise RecordError(
+                    "DUPLICATE_VALUE",
+                    "Duplicate PermissionSetAssignment. Assignee: "
+                    f"{clean.get('AssigneeId')}; Permission Set: "
+                    f"{clean.get('PermissionSetId')}",
+                    [],
+                )
 
     def _check_field_permission(self, record_id: str | None, clean: Mapping[str, Any]) -> None:
         current = self.objects["FieldPermissions"].get(record_id or "", {})
@@ -507,12 +578,13 @@ class SalesforceOrg:
         if field_name not in self.schemas.get(object_name, {}) or (
             object_name != merged.get("SobjectType")
         ):
-            raise RecordError("INVALID_FIELD", f"Invalid field: {merged.get('Field')}",
-                              ["Field"])
+            raise RecordError("INVALID_FIELD", f"Invalid field: {merged.get('Field')}", ["Field"])
         if merged.get("PermissionsEdit") and not merged.get("PermissionsRead"):
             raise RecordError(
                 "FIELD_INTEGRITY_EXCEPTION",
-                "Permission Edit depends on permission(s): Read", ["PermissionsEdit"])
+                "Permission Edit depends on permission(s): Read",
+                ["PermissionsEdit"],
+            )
 
     def commit(self, plan: PlannedWrite) -> str:
         """Apply a planned write (under the lock); returns the record id."""
@@ -520,8 +592,9 @@ class SalesforceOrg:
         store = self.objects[plan.object_name]
         if plan.created:
             plan.record_id = self.new_id(plan.object_name)
-            record: dict[str, Any] = {f.name: f.default for f in self.schemas[plan.object_name]
-                                      .values()}
+            record: dict[str, Any] = {
+                f.name: f.default for f in self.schemas[plan.object_name].values()
+            }
             record.update({"Id": plan.record_id, "IsDeleted": False, "CreatedDate": stamp})
             store[plan.record_id] = record
         record = store[plan.record_id]
@@ -572,7 +645,8 @@ class SalesforceOrg:
         index = self._ext_index.get((object_name, field_name))
         if index is None:
             raise RequestError(
-                404, "NOT_FOUND",
+                404,
+                "NOT_FOUND",
                 f"Provided external ID field does not exist or is not accessible: {field_name}",
             )
         return list(index.get(value.lower(), []))
@@ -593,8 +667,9 @@ class SalesforceOrg:
 
     # ---- reads ------------------------------------------------------------------------------
 
-    def project(self, object_name: str, record: Mapping[str, Any], fields: Iterable[str],
-                version: str) -> dict[str, Any]:
+    def project(
+        self, object_name: str, record: Mapping[str, Any], fields: Iterable[str], version: str
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "attributes": {
                 "type": object_name,
@@ -605,8 +680,9 @@ class SalesforceOrg:
             out[name] = record.get(name)
         return out
 
-    def run_query(self, text: str, *, include_deleted: bool, version: str,
-                  tooling: bool = False) -> tuple[str, list[dict[str, Any]], int]:
+    def run_query(
+        self, text: str, *, include_deleted: bool, version: str, tooling: bool = False
+    ) -> tuple[str, list[dict[str, Any]], int]:
         """Execute SOQL; returns (object, projected rows, total size). ``tooling``: the
         Tooling API's query, the only one that reaches Tooling objects (CustomField)."""
         try:
@@ -619,7 +695,8 @@ class SalesforceOrg:
                 raise RequestError(404, "NOT_FOUND", object_name)
         except RequestError as exc:
             raise RequestError(
-                400, "INVALID_TYPE",
+                400,
+                "INVALID_TYPE",
                 f"\n{text}\n^\nERROR at Row:1:Column:1\nsObject type '{query.object_name}' is not "
                 "supported. If you are attempting to use a custom object, be sure to append the "
                 "'__c' after the entity name. Please reference your WSDL or the describe call for "
@@ -630,7 +707,8 @@ class SalesforceOrg:
             fdef = self.field(object_name, name)
             if fdef is None:
                 raise RequestError(
-                    400, "INVALID_FIELD",
+                    400,
+                    "INVALID_FIELD",
                     f"\n{text[:200]}\n^\nERROR at Row:1:Column:1\nNo such column '{name}' on "
                     f"entity '{object_name}'. If you are attempting to use a custom field, be sure "
                     "to append the '__c' after the custom field name. Please reference your WSDL "
@@ -647,7 +725,8 @@ class SalesforceOrg:
         try:
             predicate = (
                 soql.compile_where(query.where, object_name, resolve, self.clock.peek().date())
-                if query.where is not None else None
+                if query.where is not None
+                else None
             )
         except soql.SoqlError as exc:
             raise RequestError(400, exc.code, exc.message) from exc
@@ -659,21 +738,19 @@ class SalesforceOrg:
             pools = [self.objects[object_name].values()]
             if include_deleted:
                 pools.append(self.deleted[object_name].values())
-            matched = [
-                rec for pool in pools for rec in pool if predicate is None or predicate(rec)
-            ]
+            matched = [rec for pool in pools for rec in pool if predicate is None or predicate(rec)]
             if aggregates or group_by:
                 rows = _aggregate(matched, fields, group_by, aggregates)
                 if order:
                     rows.sort(key=soql.sort_key(order))
-                rows = rows[query.offset:]
+                rows = rows[query.offset :]
                 if query.limit is not None:
                     rows = rows[: query.limit]
                 return object_name, rows, len(rows)
             if order:
                 types = {f: self.schemas[object_name][f].type for f in (i.field for i in order)}
                 matched.sort(key=soql.sort_key(order, types))
-            matched = matched[query.offset:]
+            matched = matched[query.offset :]
             if query.limit is not None:
                 matched = matched[: query.limit]
             if query.count_only:
@@ -683,29 +760,36 @@ class SalesforceOrg:
                 self._attach_children(object_name, sub, rows, version, text)
         return object_name, rows, len(rows)
 
-    def _attach_children(self, parent: str, sub: soql.SubQuery, rows: list[dict[str, Any]],
-                         version: str, text: str) -> None:
+    def _attach_children(
+        self, parent: str, sub: soql.SubQuery, rows: list[dict[str, Any]], version: str, text: str
+    ) -> None:
         """Each parent row gets ``{totalSize, done, records}`` (null when it has no child)."""
         found = CHILD_RELATIONSHIPS.get((parent, sub.relationship.lower()))
         if found is None:
             raise RequestError(
-                400, "INVALID_TYPE",
+                400,
+                "INVALID_TYPE",
                 f"Didn't understand relationship '{sub.relationship}' in FROM part of query "
                 "call. If you are attempting to use a custom relationship, be sure to append "
-                "the '__r' after the custom relationship name.")
+                "the '__r' after the custom relationship name.",
+            )
         child, key = found
 
         def resolve(name: str) -> tuple[str, str]:
             fdef = self.field(child, name)
             if fdef is None:
-                raise RequestError(400, "INVALID_FIELD",
-                                   f"No such column '{name}' on entity '{child}'.")
+                raise RequestError(
+                    400, "INVALID_FIELD", f"No such column '{name}' on entity '{child}'."
+                )
             return fdef.name, fdef.type
 
         names = [resolve(n)[0] for n in sub.fields]
         try:
-            predicate = (soql.compile_where(sub.where, child, resolve, self.clock.peek().date())
-                         if sub.where is not None else None)
+            predicate = (
+                soql.compile_where(sub.where, child, resolve, self.clock.peek().date())
+                if sub.where is not None
+                else None
+            )
         except soql.SoqlError as exc:
             raise RequestError(400, exc.code, exc.message) from exc
         wanted = {row["Id"] for row in rows}
@@ -713,17 +797,20 @@ class SalesforceOrg:
         for rec in self.objects[child].values():
             parent_id = str(rec.get(key) or "")
             if parent_id in wanted and (predicate is None or predicate(rec)):
-                by_parent.setdefault(parent_id, []).append(
-                    self.project(child, rec, names, version))
-        relationship = {"opportunities": "Opportunities", "tasks": "Tasks",
-                        "events": "Events"}[sub.relationship.lower()]
+                by_parent.setdefault(parent_id, []).append(self.project(child, rec, names, version))
+        relationship = {"opportunities": "Opportunities", "tasks": "Tasks", "events": "Events"}[
+            sub.relationship.lower()
+        ]
         for row in rows:
             children = by_parent.get(row["Id"])
             if not children:
                 row[relationship] = None
                 continue
-            result: dict[str, Any] = {"totalSize": len(children), "done": True,
-                                      "records": children[:CHILD_BATCH]}
+            result: dict[str, Any] = {
+                "totalSize": len(children),
+                "done": True,
+                "records": children[:CHILD_BATCH],
+            }
             if len(children) > CHILD_BATCH:
                 cursor = self.open_cursor(child, children, CHILD_BATCH)
                 result["done"] = False
@@ -739,8 +826,12 @@ class SalesforceOrg:
             return cursor_id
 
 
-def _aggregate(records: list[dict[str, Any]], fields: list[str], group_by: list[str],
-               aggregates: list[soql.Aggregate]) -> list[dict[str, Any]]:
+def _aggregate(
+    records: list[dict[str, Any]],
+    fields: list[str],
+    group_by: list[str],
+    aggregates: list[soql.Aggregate],
+) -> list[dict[str, Any]]:
     """AggregateResult rows: one per group (one overall without GROUP BY)."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for record in records:
@@ -778,7 +869,8 @@ def _iso_date(value: date | None) -> str | None:
 
 def _parse_error(value: Any, type_name: str) -> RequestError:
     return RequestError(
-        400, "JSON_PARSER_ERROR",
+        400,
+        "JSON_PARSER_ERROR",
         f"Cannot deserialize instance of {type_name} from VALUE_STRING value {value} or request "
         "may be missing a required field",
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sandbox.clock import parse_iso, sf_datetime
+from tierwise.sandbox.clock import parse_iso, sf_datetime
 
 
 class SoqlError(Exception):
@@ -44,15 +44,52 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"': '"',
-            "\\": "\\", "_": "\\_", "%": "\\%"}
-_KEYWORDS = {
-    "select", "from", "where", "and", "or", "not", "in", "like", "order", "by", "asc",
-    "desc", "nulls", "first", "last", "limit", "offset", "true", "false", "null",
-    "includes", "excludes", "group",
+_ESCAPES = {
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "b": "\b",
+    "f": "\f",
+    "'": "'",
+    '"': '"',
+    "\\": "\\",
+    "_": "\\_",
+    "%": "\\%",
 }
-_RELATIVE = {"today", "yesterday", "tomorrow", "last_n_days", "next_n_days", "last_90_days",
-             "next_90_days"}
+_KEYWORDS = {
+    "select",
+    "from",
+    "where",
+    "and",
+    "or",
+    "not",
+    "in",
+    "like",
+    "order",
+    "by",
+    "asc",
+    "desc",
+    "nulls",
+    "first",
+    "last",
+    "limit",
+    "offset",
+    "true",
+    "false",
+    "null",
+    "includes",
+    "excludes",
+    "group",
+}
+_RELATIVE = {
+    "today",
+    "yesterday",
+    "tomorrow",
+    "last_n_days",
+    "next_n_days",
+    "last_90_days",
+    "next_90_days",
+}
 _AGGREGATES = {"count", "sum", "min", "max", "avg", "count_distinct"}
 
 
@@ -86,7 +123,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         found = _TOKEN.match(text, pos)
         if found is None:
-            raise SoqlError("MALFORMED_QUERY", f"unexpected token: {text[pos:pos + 20]!r}")
+            raise SoqlError("MALFORMED_QUERY", f"unexpected token: {text[pos : pos + 20]!r}")
         pos = found.end()
         kind = found.lastgroup or ""
         raw = found.group()
@@ -226,8 +263,10 @@ class _Parser:
         self.expect_kw("select")
         fields: list[str] = []
         count_only = False
-        if self.peek().kind == "ident" and self.peek().text.lower() == "count" and (
-            self.tokens[self.i + 1].text == "("
+        if (
+            self.peek().kind == "ident"
+            and self.peek().text.lower() == "count"
+            and (self.tokens[self.i + 1].text == "(")
         ):
             self.take()
             self.expect_punct("(")
@@ -258,8 +297,9 @@ class _Parser:
             grouped = {g.lower() for g in group_by}
             loose = [f for f in fields if f.lower() not in grouped]
             if loose:
-                raise SoqlError("MALFORMED_QUERY",
-                                f"Field must be grouped or aggregated: {loose[0]}")
+                raise SoqlError(
+                    "MALFORMED_QUERY", f"Field must be grouped or aggregated: {loose[0]}"
+                )
         order: list[OrderItem] = []
         if self.is_kw("order"):
             self.take()
@@ -280,8 +320,18 @@ class _Parser:
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: {self.peek().text}")
         if subqueries and (aggregates or group_by):
             raise SoqlError("MALFORMED_QUERY", "a relationship subquery cannot be aggregated")
-        return Query(object_name, tuple(fields), count_only, where, tuple(order), limit, offset,
-                     tuple(aggregates), tuple(group_by), tuple(subqueries))
+        return Query(
+            object_name,
+            tuple(fields),
+            count_only,
+            where,
+            tuple(order),
+            limit,
+            offset,
+            tuple(aggregates),
+            tuple(group_by),
+            tuple(subqueries),
+        )
 
     def subquery(self) -> SubQuery:
         self.expect_punct("(")
@@ -299,8 +349,12 @@ class _Parser:
         self.expect_punct(")")
         return SubQuery(relationship, tuple(fields), where)
 
-    def select_item(self, fields: list[str], aggregates: list[Aggregate],
-                    subqueries: list[SubQuery] | None = None) -> None:
+    def select_item(
+        self,
+        fields: list[str],
+        aggregates: list[Aggregate],
+        subqueries: list[SubQuery] | None = None,
+    ) -> None:
         if self.peek().kind == "punct" and self.peek().text == "(" and subqueries is not None:
             subqueries.append(self.subquery())
             return
@@ -435,8 +489,17 @@ def parse(text: str) -> Query:
 # ---- evaluation ----------------------------------------------------------------------------
 
 _NUMERIC = {"double", "int", "currency", "percent"}
-_TEXTUAL = {"string", "textarea", "url", "picklist", "id", "reference", "email", "phone",
-            "multipicklist"}
+_TEXTUAL = {
+    "string",
+    "textarea",
+    "url",
+    "picklist",
+    "id",
+    "reference",
+    "email",
+    "phone",
+    "multipicklist",
+}
 
 
 def _check_kind(object_name: str, field: str, ftype: str, kind: str) -> None:
@@ -510,7 +573,9 @@ def date_range(spec: tuple[str, int], today: date) -> tuple[date, date]:
 
 
 def compile_where(
-    node: Any, object_name: str, resolve: Callable[[str], tuple[str, str]],
+    node: Any,
+    object_name: str,
+    resolve: Callable[[str], tuple[str, str]],
     today: date | None = None,
 ) -> Predicate:
     """Turn a WHERE tree into a predicate; ``resolve`` maps a name to (field, type);
@@ -566,8 +631,9 @@ def compile_where(
     raise SoqlError("MALFORMED_QUERY", "unsupported condition")
 
 
-def _compare_range(field: str, ftype: str, op: str, spec: tuple[str, int],
-                   today: date | None) -> Predicate:
+def _compare_range(
+    field: str, ftype: str, op: str, spec: tuple[str, int], today: date | None
+) -> Predicate:
     start, end = date_range(spec, today or datetime.now(UTC).date())
     if ftype == "date":
         lo, hi = start.isoformat(), end.isoformat()
@@ -579,10 +645,16 @@ def _compare_range(field: str, ftype: str, op: str, spec: tuple[str, int],
         if value is None:
             return op == "!="
         inside = lo <= value <= hi
-        return bool({
-            "=": inside, "!=": not inside, "<": value < lo, "<=": value <= hi,
-            ">": value > hi, ">=": value >= lo,
-        }[op])
+        return bool(
+            {
+                "=": inside,
+                "!=": not inside,
+                "<": value < lo,
+                "<=": value <= hi,
+                ">": value > hi,
+                ">=": value >= lo,
+            }[op]
+        )
 
     return test
 
@@ -638,8 +710,8 @@ def sort_key(
         out: list[Any] = []
         for item, norm in zip(items, norms, strict=True):
             value = norm(rec.get(item.field))
-            null_rank = (1 if item.nulls_last else 0) if value is None else (
-                0 if item.nulls_last else 1
+            null_rank = (
+                (1 if item.nulls_last else 0) if value is None else (0 if item.nulls_last else 1)
             )
             if isinstance(value, bool):
                 value = int(value)

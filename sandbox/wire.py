@@ -1,7 +1,7 @@
 """Transport-neutral request/response values and a small regex router.
 
 The CRM emulators are plain objects that map a :class:`Request` to a
-:class:`Response`; :mod:`sandbox.server` owns sockets, TLS, faults and accounting.
+:class:`Response`; :mod:`tierwise.sandbox.server` owns sockets, TLS, faults and accounting.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox.faults import FaultRule
+from tierwise.sandbox.faults import FaultRule
 
 
 @dataclass
@@ -30,8 +30,14 @@ class Request:
     @classmethod
     def build(cls, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Request:
         path, _, qs = target.partition("?")
-        return cls(method.upper(), path, parse_qs(qs, keep_blank_values=True), headers, body,
-                   target_length=len(target))
+        return cls(
+            method.upper(),
+            path,
+            parse_qs(qs, keep_blank_values=True),
+            headers,
+            body,
+            target_length=len(target),
+        )
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

@@ -1,5 +1,5 @@
-"""``python -m sync`` runs the ``tierwise`` CLI (handy where the console script is not on PATH)."""
+"""``python -m tierwise.sync`` runs the CLI (where the console script is not on PATH)."""
 
-from sync.cli import main
+from tierwise.sync.cli import main
 
 main()

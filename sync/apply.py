@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
-from connectors.base import (
+from tierwise.connectors.base import (
     AccountUpdate,
     Connector,
     RecordFailure,
@@ -23,13 +23,15 @@ from connectors.base import (
     TaskRequest,
     WriteOutcome,
 )
-from sync.pacing import ESCALATION_SUFFIX as ESC
-from sync.progress import NoProgress, Progress
-from sync.records import Plan, TaskRecord
-from tiering.errors import StopRequested as StopRequested  # re-exported: a run signal of the tree
+from tierwise.sync.pacing import ESCALATION_SUFFIX as ESC
+from tierwise.sync.progress import NoProgress, Progress
+from tierwise.sync.records import Plan, TaskRecord
+from tierwise.tiering.errors import (
+    StopRequested as StopRequested,  # re-exported: a run signal of the tree
+)
 
 if TYPE_CHECKING:
-    from sync.runtime import Runtime
+    from tierwise.sync.runtime import Runtime
 
 log = structlog.get_logger("tierwise.sync")
 

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config.mapping import apply_mapping, model_categories
-from config.settings import Settings
-from connectors.base import Connector
-from sync.engine import SyncEngine
-from sync.logging import configure_logging, settings_secrets
-from sync.metrics import Metrics
-from sync.progress import Progress
-from sync.state import StateStore
+from tierwise.config.mapping import apply_mapping, model_categories
+from tierwise.config.settings import Settings
+from tierwise.connectors.base import Connector
+from tierwise.sync.engine import SyncEngine
+from tierwise.sync.logging import configure_logging, settings_secrets
+from tierwise.sync.metrics import Metrics
+from tierwise.sync.progress import Progress
+from tierwise.sync.state import StateStore
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -53,7 +53,7 @@ def _database_password(url: str) -> str | None:
 
 
 def build_store(settings: Settings) -> StateStore:
-    from sync import preflight
+    from tierwise.sync import preflight
 
     # A URL SQLAlchemy cannot use (no driver, no folder) is a setting error, not a bug.
     preflight.refuse([p for p in [preflight.database_problem(settings.database_url)] if p])
@@ -63,7 +63,7 @@ def build_store(settings: Settings) -> StateStore:
 
 
 def build_model(settings: Settings, model_path: Path | None = None) -> Any:
-    from tiering import load_model
+    from tierwise.tiering import load_model
 
     return load_model(model_path or settings.model_path)
 
@@ -72,7 +72,7 @@ def build_customer_model(settings: Settings) -> Any:
     """The customer tier model when customer tiers are on (``TIERWISE_CUSTOMER_TIERS``)."""
     if not settings.customer_tiers:
         return None
-    from tiering import load_model
+    from tierwise.tiering import load_model
 
     return load_model(settings.customer_model_path)
 
@@ -80,7 +80,7 @@ def build_customer_model(settings: Settings) -> Any:
 def build_crm_connectors(
     settings: Settings, model: Any, customer_model: Any = None
 ) -> list[Connector]:
-    from connectors import build_connectors
+    from tierwise.connectors import build_connectors
 
     if customer_model is None:
         customer_model = build_customer_model(settings)
@@ -137,7 +137,7 @@ def bootstrap(
     metrics: Metrics | None = None,
 ) -> App:
     """Wire one app; pass any part to replace the real one (tests wire fakes here)."""
-    from tiering import tier_accounts
+    from tierwise.tiering import tier_accounts
 
     model = model if model is not None else build_model(settings, model_path)
     customer_model = build_customer_model(settings)
@@ -162,7 +162,7 @@ def bootstrap(
         tasks_per_owner_per_day=settings.tasks_per_owner_per_day,
     )
     # issue 17: change control (breaker + write journal) on every run that writes.
-    from sync.change.gate import gate_for
+    from tierwise.sync.change.gate import gate_for
 
     engine.before_apply = gate_for(settings, model_path, store, [c.system for c in crm])
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

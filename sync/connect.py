@@ -1,13 +1,13 @@
 """``tierwise connect``: match the model's inputs to what an org actually holds.
 
-Pure: it reads ``connectors.inventory`` records (built by the CRM inspectors, or by
+Pure: it reads ``tierwise.connectors.inventory`` records (built by the CRM inspectors, or by
 hand in tests) and decides, per model input, whether its mapped field exists and is
 usable, and which fields are the best candidates when it is not; the value-table checks
-(category tables against picklist options) are in ``sync.connect_values``. Candidates are
+(category tables against picklist options) are in ``tierwise.sync.connect_values``. Candidates are
 ranked by how alike their API name and label are to the input's name (with synonyms:
 a customer's ``Bombora_Composite_Score__c`` is an intent score), whether their type
 can feed the input, and how full they are in the sampled records. Rendering lives in
-``sync.connect_render``.
+``tierwise.sync.connect_render``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any
 
-from connectors.inventory import CrmInventory, FieldInfo
-from sync.connect_values import case_value_map, category_warning, list_warning, merged_tables
+from tierwise.connectors.inventory import CrmInventory, FieldInfo
+from tierwise.sync.connect_values import (
+    case_value_map,
+    category_warning,
+    list_warning,
+    merged_tables,
+)
 
 
 def _stem(word: str) -> str:
@@ -62,16 +67,40 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(
 )
 # Words that say little about what a field holds: they count half.
 GENERIC = frozenset(
-    ("score", "date", "last", "amount", "total", "value", "product", "customer", "count",
-     "time", "day", "open")
+    (
+        "score",
+        "date",
+        "last",
+        "amount",
+        "total",
+        "value",
+        "product",
+        "customer",
+        "count",
+        "time",
+        "day",
+        "open",
+    )
 )
 STOP = frozenset(("c", "hs", "of", "the", "a", "an", "num", "number", "no", "is"))
 # Fields never proposed for a model input: identity and system fields.
 IDENTITY = frozenset(
     {
-        "Id", "Name", "OwnerId", "Website", "SystemModstamp", "CreatedDate",
-        "LastModifiedDate", "IsDeleted", "CreatedById", "LastModifiedById",
-        "hs_object_id", "hs_lastmodifieddate", "createdate", "name", "domain",
+        "Id",
+        "Name",
+        "OwnerId",
+        "Website",
+        "SystemModstamp",
+        "CreatedDate",
+        "LastModifiedDate",
+        "IsDeleted",
+        "CreatedById",
+        "LastModifiedById",
+        "hs_object_id",
+        "hs_lastmodifieddate",
+        "createdate",
+        "name",
+        "domain",
         "hubspot_owner_id",
     }
 )
@@ -176,8 +205,14 @@ def rank(
         fill = 0.5 if info.fill_rate is None else info.fill_rate
         found.append(
             Candidate(
-                info.name, info.label, info.crm_type, info.kind, info.fill_rate, round(sim, 3),
-                fit, round(0.6 * sim + 0.25 * fit + 0.15 * fill, 3),
+                info.name,
+                info.label,
+                info.crm_type,
+                info.kind,
+                info.fill_rate,
+                round(sim, 3),
+                fit,
+                round(0.6 * sim + 0.25 * fit + 0.15 * fill, 3),
             )
         )
     found.sort(key=lambda c: (-c.score, c.name))
@@ -233,7 +268,11 @@ def _own_report(own: Any, system: str) -> OwnFieldReport:
     info = own.info
     if info is None and own.hidden:
         return OwnFieldReport(
-            own.logical, own.object_name, own.name, True, False,
+            own.logical,
+            own.object_name,
+            own.name,
+            True,
+            False,
             "exists but this user cannot see it: assign the permission set that grants "
             "field-level security on it ('tierwise provision' does, with "
             "TIERWISE_SALESFORCE__PERMISSION_SET)",
@@ -244,8 +283,9 @@ def _own_report(own: Any, system: str) -> OwnFieldReport:
             if system == "salesforce"
             else "run 'tierwise provision'"
         )
-        return OwnFieldReport(own.logical, own.object_name, own.name, False, False,
-                              f"missing or not visible: {fix}")
+        return OwnFieldReport(
+            own.logical, own.object_name, own.name, False, False, f"missing or not visible: {fix}"
+        )
     problem = "" if info.writable else "not writable by this user: grant edit access"
     return OwnFieldReport(own.logical, own.object_name, own.name, True, info.writable, problem)
 
@@ -262,7 +302,8 @@ def assess(
     fields = inventory.fields
     own_names = {o.name for o in inventory.own_fields}
     used = {
-        inventory.mapping[n] for n in model_fields
+        inventory.mapping[n]
+        for n in model_fields
         if n in inventory.mapping and inventory.mapping[n] in fields
     }
     reports: list[InputReport] = []
@@ -271,8 +312,15 @@ def assess(
         explicit = name in inventory.explicit
         info = fields.get(mapped) if mapped else None
         others = (used - {mapped}) | own_names
-        report = InputReport(name, kind, "ok", mapped, explicit, info,
-                             candidates=rank(name, kind, fields.values(), exclude=others))
+        report = InputReport(
+            name,
+            kind,
+            "ok",
+            mapped,
+            explicit,
+            info,
+            candidates=rank(name, kind, fields.values(), exclude=others),
+        )
         if mapped is None and name in inventory.derived:
             report.status, report.note = "derived", inventory.derived[name]
         elif mapped is None:
@@ -305,7 +353,10 @@ def assess(
     for report in reports:
         _propose_values(report, fields, categories, members, inventory.value_maps)
     return SystemReport(
-        inventory.system, inventory.object_name, inventory.sample_size, reports,
+        inventory.system,
+        inventory.object_name,
+        inventory.sample_size,
+        reports,
         [_own_report(o, inventory.system) for o in inventory.own_fields],
         list(inventory.permissions),
     )
@@ -323,8 +374,10 @@ def _propose_values(
     keys, or the values a list input is tested for (by option value only: HubSpot lists
     are read as labels already). For a proposed field, also its table warning once that
     map is in (a proposal that would score every account the default must say so)."""
-    target = report.info if report.status == "ok" else (
-        fields.get(report.proposal.name) if report.proposal is not None else None
+    target = (
+        report.info
+        if report.status == "ok"
+        else (fields.get(report.proposal.name) if report.proposal is not None else None)
     )
     if target is None or not target.options:
         return
@@ -334,8 +387,7 @@ def _propose_values(
     if table:
         report.value_map = case_value_map(target, table, current)
     elif wanted:
-        by_value = replace(target, options=tuple(
-            replace(o, label=o.value) for o in target.options))
+        by_value = replace(target, options=tuple(replace(o, label=o.value) for o in target.options))
         report.value_map = case_value_map(by_value, wanted, current)
     if report.status == "ok":
         return
@@ -381,11 +433,10 @@ def assess_all(
     sample: int,
 ) -> list[SystemReport]:
     """Inspect each connector's CRM (read-only) and assess the model's inputs there."""
-    from connectors.inventory import inspect_crm
+    from tierwise.connectors.inventory import inspect_crm
 
     categories, members = merged_tables(models)
     return [
-        assess(model_fields, inspect_crm(connector, sample), categories=categories,
-               members=members)
+        assess(model_fields, inspect_crm(connector, sample), categories=categories, members=members)
         for connector in connectors
     ]

@@ -1,7 +1,7 @@
 """How ``tierwise connect`` shows its findings: text for a person, JSON for a script,
 and a ``mapping.yaml`` proposal for review.
 
-The proposal only maps what ``sync.connect`` is confident about; every other input
+The proposal only maps what ``tierwise.sync.connect`` is confident about; every other input
 is written as a comment naming its best candidates, so a reviewer sees the choices
 without a guess slipping into the live mapping. The file is never the live mapping:
 the command refuses to overwrite that.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sync.connect import Candidate, InputReport, SystemReport
+from tierwise.sync.connect import Candidate, InputReport, SystemReport
 
 STATUS_MARK = {"ok": "ok", "missing": "MISSING", "unknown": "?"}
 
@@ -33,9 +33,7 @@ def _input_lines(report: InputReport) -> list[str]:
     if report.status == "ok" and report.info is not None:
         info = report.info
         how = "mapped" if report.explicit else "default"
-        lines = [
-            f"{head}{info.name} ({info.crm_type}, {_pct(info.fill_rate)}, {how})  ok"
-        ]
+        lines = [f"{head}{info.name} ({info.crm_type}, {_pct(info.fill_rate)}, {how})  ok"]
     elif report.status == "derived":
         lines = [f"{head}{report.note}"]
     else:
@@ -74,7 +72,9 @@ def render_text(reports: Sequence[SystemReport]) -> str:
             out.append(f"    {mark:<8}{check.name} [{needed}]{detail}")
         out.append("")
     missing = [
-        f"{rep.system}: {c.name}" for rep in reports for c in rep.permissions
+        f"{rep.system}: {c.name}"
+        for rep in reports
+        for c in rep.permissions
         if c.status == "missing"
     ]
     if missing:
@@ -167,8 +167,10 @@ def _value_lines(rep: SystemReport) -> list[str]:
         name = item.proposal.name if item.proposal is not None else None
         source = info.name if info is not None else name
         if item.value_map:
-            lines.append(f"    {item.name}:  # {source} values onto the model's categories "
-                         "(they differ in case only)")
+            lines.append(
+                f"    {item.name}:  # {source} values onto the model's categories "
+                "(they differ in case only)"
+            )
             lines += [f"      {_quote(k)}: {_quote(v)}" for k, v in item.value_map.items()]
             continue
         if not item.warnings or info is None or not info.options or item.kind != "string":

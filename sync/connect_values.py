@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from connectors.inventory import FieldInfo
+from tierwise.connectors.inventory import FieldInfo
 
 
 def model_tables(model: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:

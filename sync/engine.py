@@ -9,9 +9,9 @@ watermark moves only in ``record``, after the writes went through, in one
 transaction with the tier history.
 
 The engine receives everything it talks to (store, connectors, models, clock, stop
-flag) from the composition root in ``sync.bootstrap``; it never reads settings files or
+flag) from the composition root in ``tierwise.sync.bootstrap``; it never reads settings files or
 the environment. The tier targets (prospect tiers; customer tiers when their model is
-set) are declarations in ``sync.targets``, iterated here, in ``decide`` and in ``plan``.
+set) are declarations in ``tierwise.sync.targets``, iterated here, in ``decide`` and in ``plan``.
 """
 
 from __future__ import annotations
@@ -24,27 +24,27 @@ from datetime import UTC, datetime
 
 import structlog
 
-from connectors.base import Connector
-from sync.apply import Applied, StopRequested, apply_plan
-from sync.coverage.windows import load_windows, save_windows
-from sync.exits import classify
-from sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, validate
-from sync.merge import merge_accounts, to_inputs
-from sync.plan import plan_targets
-from sync.progress import NoProgress, Progress
-from sync.records import MergedAccount, Plan, TargetPlan
-from sync.report import (
+from tierwise.connectors.base import Connector
+from tierwise.sync.apply import Applied, StopRequested, apply_plan
+from tierwise.sync.coverage.windows import load_windows, save_windows
+from tierwise.sync.exits import classify
+from tierwise.sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, validate
+from tierwise.sync.merge import merge_accounts, to_inputs
+from tierwise.sync.plan import plan_targets
+from tierwise.sync.progress import NoProgress, Progress
+from tierwise.sync.records import MergedAccount, Plan, TargetPlan
+from tierwise.sync.report import (
     RunReport,
     describe_applied,
     describe_decisions,
     describe_plan,
     minimum_calls,
 )
-from sync.runtime import LockedProgress, Runtime
-from sync.state import LockHeldError, RunLock, StateStore
-from sync.targets import Decisions, TierFunction, TierTarget, decide, declare_targets
-from sync.watermark import next_watermark
-from tiering.records import Decision
+from tierwise.sync.runtime import LockedProgress, Runtime
+from tierwise.sync.state import LockHeldError, RunLock, StateStore
+from tierwise.sync.targets import Decisions, TierFunction, TierTarget, decide, declare_targets
+from tierwise.sync.watermark import next_watermark
+from tierwise.tiering.records import Decision
 
 # Re-exported: the CLI and tests import these names from sync.engine.
 __all__ = [
@@ -200,8 +200,12 @@ class SyncEngine:
             return
         if self.before_apply is not None:  # issue 17: the blast-radius breaker
             probe = self._outcome(
-                RunReport(run_id=run_id, kind="full" if full else "incremental",
-                          dry_run=False, started=now),
+                RunReport(
+                    run_id=run_id,
+                    kind="full" if full else "incremental",
+                    dry_run=False,
+                    started=now,
+                ),
                 steps,
             )
             if not self.before_apply(probe, now):  # held: the gate says why
@@ -234,7 +238,7 @@ class SyncEngine:
         return gather(self.runtime, now, full=full, dry_run=dry_run, deals=deals)
 
     def decide(self, gathered: Gathered, now: datetime) -> Decisions:
-        """Every target's decisions (pure: ``sync.targets.decide``)."""
+        """Every target's decisions (pure: ``tierwise.sync.targets.decide``)."""
         decided = decide(
             gathered.snapshots,
             gathered.histories,
@@ -259,7 +263,7 @@ class SyncEngine:
         return decided
 
     def plan(self, gathered: Gathered, decided: Decisions, now: datetime) -> Plan:
-        """Change-only writes and tasks for every target (pure: ``sync.plan``)."""
+        """Change-only writes and tasks for every target (pure: ``tierwise.sync.plan``)."""
         targets = [
             TargetPlan(
                 fields=t.target.fields,
@@ -281,7 +285,7 @@ class SyncEngine:
         )
 
     def apply(self, plan: Plan, now: datetime, done: Applied | None = None) -> Applied:
-        """The only step that writes to the CRMs (``sync.apply``)."""
+        """The only step that writes to the CRMs (``tierwise.sync.apply``)."""
         return apply_plan(self.runtime, plan, now, self.escalation_owners, done)
 
     def record(self, run_id: str, now: datetime, decided: Decisions, pulled: Pulled) -> Recorded:

@@ -4,7 +4,7 @@ tierwise runs unattended: the operator learns about a problem from one line on s
 and the exit code. The engine (run status), the run report (``exit_code``) and every
 CLI command classify failures here (``failure``/``classify``), so the same failure ends
 the same way whatever command met it. Each error class of the one tree
-(``tiering.errors``, drawn in its docstring) carries its ``run_status`` and
+(``tierwise.tiering.errors``, drawn in its docstring) carries its ``run_status`` and
 ``exit_code``; this module holds the same table keyed by status (for reports and the
 ledger, which keep the status word) and turns foreign exceptions (pydantic,
 SQLAlchemy, a missing module) into operator words.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tiering.errors import ConfigurationError, TierwiseError
+from tierwise.tiering.errors import ConfigurationError, TierwiseError
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -134,7 +134,7 @@ def settings_error(exc: Exception, env: dict[str, str]) -> SettingError:
     """pydantic's settings errors as one line naming the variable, never its value."""
     from pydantic import ValidationError
 
-    from config.catalog import env_name, nearest
+    from tierwise.config.catalog import env_name, nearest
 
     if isinstance(exc, ValidationError):
         parts = []

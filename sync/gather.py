@@ -16,15 +16,15 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, CrmAccount, CrmOpportunity, TierwiseValues
-from sync.apply import check_stop
-from sync.merge import account_key
-from sync.records import Snapshot, TaskRecord
-from sync.runtime import Runtime
-from sync.state import StateStore
-from sync.targets import Decisions, TierTarget, decide
-from sync.watermark import parse_watermark
-from tiering.records import AccountHistory
+from tierwise.connectors.base import Connector, CrmAccount, CrmOpportunity, TierwiseValues
+from tierwise.sync.apply import check_stop
+from tierwise.sync.merge import account_key
+from tierwise.sync.records import Snapshot, TaskRecord
+from tierwise.sync.runtime import Runtime
+from tierwise.sync.state import StateStore
+from tierwise.sync.targets import Decisions, TierTarget, decide
+from tierwise.sync.watermark import parse_watermark
+from tierwise.tiering.records import AccountHistory
 
 log = structlog.get_logger("tierwise.sync")
 

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from connectors.base import TierwiseValues
+from tierwise.connectors.base import TierwiseValues
 
 # Re-exported (the CLI imports it from here); defined once, in connectors.parsing.
-from connectors.parsing import normalise_domain as normalise_domain
-from sync.records import MergedAccount, Snapshot
-from tiering.records import AccountInput, FieldValue
+from tierwise.connectors.parsing import normalise_domain as normalise_domain
+from tierwise.sync.records import MergedAccount, Snapshot
+from tierwise.tiering.records import AccountInput, FieldValue
 
 
 def account_key(system: str, crm_id: str, domain: str | None) -> str:

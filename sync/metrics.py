@@ -20,7 +20,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from sync.report import RunReport
+    from tierwise.sync.report import RunReport
 
 
 class Metrics:
@@ -53,12 +53,16 @@ class Metrics:
         )
         # issue 16: a tier over capacity / pins past overrides.max_per_tier, per tier.
         self.over_capacity = Gauge(
-            "tierwise_tier_over_capacity", "Accounts beyond the tier's capacity", ["tier"],
+            "tierwise_tier_over_capacity",
+            "Accounts beyond the tier's capacity",
+            ["tier"],
             registry=r,
         )
         self.pins_over_limit = Gauge(
-            "tierwise_pins_over_limit", "Pins past overrides.max_per_tier that fell back",
-            ["tier"], registry=r,
+            "tierwise_pins_over_limit",
+            "Pins past overrides.max_per_tier that fell back",
+            ["tier"],
+            registry=r,
         )
         self.health: Any = None
         self.server: ThreadingHTTPServer | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from sync.records import PlannedTask, TaskRecord
+from tierwise.sync.records import PlannedTask, TaskRecord
 
 # Escalation tasks (key + this suffix) are not entry tasks: they never count.
 ESCALATION_SUFFIX = "-esc"

@@ -14,9 +14,9 @@ from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
 
-from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
-from sync.pacing import Owner, cap_tasks, used_today
-from sync.records import (
+from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from tierwise.sync.pacing import Owner, cap_tasks, used_today
+from tierwise.sync.records import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEY,
     DECLARED_FIELDS,
@@ -31,8 +31,8 @@ from sync.records import (
     TaskRecord,
     WrittenFields,
 )
-from tiering.calendar import add_business_days, add_business_hours
-from tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
+from tierwise.tiering.calendar import add_business_days, add_business_hours
+from tierwise.tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
 
@@ -250,7 +250,7 @@ def _target_of(key: str, targets: Sequence[TargetPlan]) -> tuple[TargetPlan, str
     """The target a ledger key belongs to (longest matching prefix) and the account key."""
     for target in sorted(targets, key=lambda t: len(t.history_key), reverse=True):
         if key.startswith(target.history_key):
-            return target, key[len(target.history_key):]
+            return target, key[len(target.history_key) :]
     return None
 
 
@@ -309,7 +309,8 @@ def _plan_tasks(
     # Deferred under a key this run no longer derives (the play was edited, the tier left):
     # they would wait forever, so they leave the queue.
     plan.dropped.extend(
-        t.key for t in waiting
+        t.key
+        for t in waiting
         if t.status == "deferred" and t.key not in derived and t.key not in plan.dropped
     )
 

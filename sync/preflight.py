@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.settings import Settings
-from sync.exits import SettingError
+from tierwise.config.settings import Settings
+from tierwise.sync.exits import SettingError
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
@@ -103,8 +103,8 @@ def cron_problems(settings: Settings) -> list[Problem]:
 
 def crm_problems(settings: Settings) -> list[Problem]:
     """No CRM, or one half set; the connector factory words the credentials rules."""
-    from connectors import build_connectors
-    from connectors.errors import ConfigurationError
+    from tierwise.connectors import build_connectors
+    from tierwise.connectors.errors import ConfigurationError
 
     if settings.salesforce is None and settings.hubspot is None:
         return [
@@ -171,7 +171,7 @@ def port_problem(port: int, what: str, host: str = "0.0.0.0") -> Problem | None:
 
 
 def unknown_variables(env: Mapping[str, str]) -> list[Problem]:
-    from config.catalog import unknown_names
+    from tierwise.config.catalog import unknown_names
 
     return [Problem("warning", text) for text in unknown_names(env)]
 
@@ -222,9 +222,9 @@ def online_problems(settings: Settings, model: Any) -> list[Problem]:
     would score the table's default). Reads only: one describe / properties call per CRM
     on top of the run's own checks.
     """
-    from connectors.inventory import inspect_fields
-    from sync import bootstrap as boot
-    from sync.connect import value_warnings
+    from tierwise.connectors.inventory import inspect_fields
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.connect import value_warnings
 
     customer = boot.build_customer_model(settings)
     models = [m for m in (model, customer) if m is not None]

@@ -2,7 +2,7 @@
 and the population the outcome commands re-tier.
 
 Each reads the state store (what the last run pulled, the tier histories, what
-tierwise last wrote) and calls the same pure ``sync.targets.decide`` as ``run``, so a
+tierwise last wrote) and calls the same pure ``tierwise.sync.targets.decide`` as ``run``, so a
 preview shows what a run decides on the same data, account by account. Nothing here
 writes anything.
 """
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from connectors.base import CrmOpportunity
-from sync.coverage.windows import load_windows
-from sync.outcomes.customers import CustomerRow, customer_rows
-from sync.state import StateStore
-from sync.targets import (
+from tierwise.connectors.base import CrmOpportunity
+from tierwise.sync.coverage.windows import load_windows
+from tierwise.sync.outcomes.customers import CustomerRow, customer_rows
+from tierwise.sync.state import StateStore
+from tierwise.sync.targets import (
     Decisions,
     TierFunction,
     TierTarget,
@@ -26,7 +26,7 @@ from sync.targets import (
     populate,
     prospect_target,
 )
-from tiering.records import AccountInput, Decision
+from tierwise.tiering.records import AccountInput, Decision
 
 
 def decide_stored(

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
-from tiering.records import Decision, FieldValue
+from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from tierwise.tiering.records import Decision, FieldValue
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,19 +15,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sync.logging import redactor
+from tierwise.sync.logging import redactor
 
 if TYPE_CHECKING:
-    from sync.apply import Applied
-    from sync.records import Plan
-    from sync.targets import Decisions
+    from tierwise.sync.apply import Applied
+    from tierwise.sync.records import Plan
+    from tierwise.sync.targets import Decisions
 
 # Largest page / batch each API allows (reads, writes, task creates).
 PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
 BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
 
 # Status -> exit code: one table for the engine, the report and every command.
-from sync.exits import EXIT_CODES  # noqa: E402 - kept beside the sizes it used to sit with
+from tierwise.sync.exits import EXIT_CODES  # noqa: E402 - kept beside the sizes it used to sit with
 
 
 @dataclass
@@ -251,8 +251,10 @@ def summary(report: RunReport, report_path: Path | None = None) -> str:
         lines.append(f"  {system}: not mapped: {names} (scored as missing)")
     lines.extend(f"  capacity: {note}" for note in report.capacity_notes)  # issue 16
     if report.windows_opened or report.windows_ended:
-        lines.append(f"  outreach windows: {len(report.windows_opened)} opened, "
-                     f"{len(report.windows_ended)} ended")
+        lines.append(
+            f"  outreach windows: {len(report.windows_opened)} opened, "
+            f"{len(report.windows_ended)} ended"
+        )
     if report.hand_edits:
         lines.append(f"  hand edits honoured as overrides: {len(report.hand_edits)}")
     if report.invalid_values:

@@ -1,6 +1,6 @@
 """What the I/O steps of a run share: the store, the CRMs, the clock, the stop flag.
 
-The composition root (``sync.bootstrap``) builds the engine; the engine hands each I/O
+The composition root (``tierwise.sync.bootstrap``) builds the engine; the engine hands each I/O
 step (gather, apply, record) one ``Runtime`` instead of itself, so a step is a plain
 function of its inputs and can be read — and tested — on its own.
 """
@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connectors.base import Connector
-from sync.progress import Progress
-from sync.state import StateStore
+from tierwise.connectors.base import Connector
+from tierwise.sync.progress import Progress
+from tierwise.sync.state import StateStore
 
 
 @dataclass

@@ -18,7 +18,7 @@ import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from config.settings import ScheduleSettings
+from tierwise.config.settings import ScheduleSettings
 
 log = structlog.get_logger("tierwise.schedule")
 
@@ -108,7 +108,7 @@ def scheduled_job(
         try:
             outcome = app.engine.run(full=full)
         except Exception as exc:  # noqa: BLE001 - the engine reports; this is a last resort
-            from sync.exits import classify
+            from tierwise.sync.exits import classify
 
             status, message = classify(exc)
             log.error(

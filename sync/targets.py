@@ -20,11 +20,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from connectors.base import CrmOpportunity
-from sync.merge import HandEdit, apply_overrides, detect_hand_edits, merge_accounts, to_inputs
-from sync.outcomes.customers import customer_inputs
-from sync.outcomes.data import attribute_deals
-from sync.records import (
+from tierwise.connectors.base import CrmOpportunity
+from tierwise.sync.merge import (
+    HandEdit,
+    apply_overrides,
+    detect_hand_edits,
+    merge_accounts,
+    to_inputs,
+)
+from tierwise.sync.outcomes.customers import customer_inputs
+from tierwise.sync.outcomes.data import attribute_deals
+from tierwise.sync.records import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEY,
     PROSPECT_FIELDS,
@@ -32,8 +38,15 @@ from sync.records import (
     Snapshot,
     WrittenFields,
 )
-from tiering import tier_accounts
-from tiering.records import AccountHistory, AccountInput, Decision, Play, TieringResult, Window
+from tierwise.tiering import tier_accounts
+from tierwise.tiering.records import (
+    AccountHistory,
+    AccountInput,
+    Decision,
+    Play,
+    TieringResult,
+    Window,
+)
 
 TierFunction = Callable[..., TieringResult]
 

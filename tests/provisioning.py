@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sandbox import Sandbox
+from tierwise.sandbox import Sandbox
 
 
 def provision(sb: Sandbox, *, customer_tiers: bool = True, **settings: Any) -> None:
     """Run tierwise's own provisioning against a started sandbox, then forget its calls
     (so tests that count calls see only what they do themselves)."""
-    from sync import bootstrap as boot
-    from sync.cli import provision_all, settings_from_env
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.cli import provision_all, settings_from_env
 
     # Provisioning is set-up, not what a test measures: lift the emulated budgets while
     # it runs and start the test with them untouched.

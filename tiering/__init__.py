@@ -7,11 +7,11 @@ with plain values and every run reproducible.
 
 from __future__ import annotations
 
-from tiering.assign import tier_accounts
-from tiering.decisions import DecisionTable
-from tiering.errors import ModelError, TierwiseError
-from tiering.loader import load_model, parse_model
-from tiering.model import (
+from tierwise.tiering.assign import tier_accounts
+from tierwise.tiering.decisions import DecisionTable
+from tierwise.tiering.errors import ModelError, TierwiseError
+from tierwise.tiering.loader import load_model, parse_model
+from tierwise.tiering.model import (
     Condition,
     GroupSpec,
     Overrides,

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from tiering.decisions import (
+from tierwise.tiering.decisions import (
     RULE_DWELL,
     RULE_HYSTERESIS,
     RULE_NAMES,
@@ -43,8 +43,8 @@ from tiering.decisions import (
     Assignment,
     DecisionTable,
 )
-from tiering.model import Condition, TieringModel, TriggerSpec
-from tiering.records import (
+from tierwise.tiering.model import Condition, TieringModel, TriggerSpec
+from tierwise.tiering.records import (
     PIPELINE,
     UNQUALIFIED,
     AccountHistory,
@@ -54,17 +54,21 @@ from tiering.records import (
     TierStats,
     Window,
 )
-from tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
-from tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load
-from tiering.windows import apply_windows, release_ended, split
+from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
+from tierwise.tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load
+from tierwise.tiering.windows import apply_windows, release_ended, split
 
 IntArray = npt.NDArray[np.int16]
 NO_TIER = -1
 
 
-def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
-                  history: Mapping[str, AccountHistory], now: datetime,
-                  windows: Mapping[str, Window] | None = None) -> TieringResult:
+def tier_accounts(
+    model: TieringModel,
+    accounts: Sequence[AccountInput],
+    history: Mapping[str, AccountHistory],
+    now: datetime,
+    windows: Mapping[str, Window] | None = None,
+) -> TieringResult:
     """Tier every account; pure and deterministic for the same inputs and ``now``.
 
     ``windows`` are the outreach windows the previous run returned (``result.windows``).
@@ -112,9 +116,21 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
     before_triggers = final.copy()
     if model.triggers:
         _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
-    windowed = apply_windows(model, keys, now.date(), open_windows, ended_windows, before_triggers,
-                         raw, raw_rule, final, rule, trigger_of, rule_trigger=RULE_TRIGGER,
-                         rule_window=RULE_WINDOW)
+    windowed = apply_windows(
+        model,
+        keys,
+        now.date(),
+        open_windows,
+        ended_windows,
+        before_triggers,
+        raw,
+        raw_rule,
+        final,
+        rule,
+        trigger_of,
+        rule_trigger=RULE_TRIGGER,
+        rule_window=RULE_WINDOW,
+    )
 
     pinned = np.zeros(n, dtype=np.bool_)
     over_limit: list[tuple[int, int]] = []
@@ -138,17 +154,27 @@ def tier_accounts(model: TieringModel, accounts: Sequence[AccountInput],
     owner_overflow = apply_capacity(model, scores, keys, owners, fields_of, final, rule, pinned)
 
     assignment = Assignment(
-        tiers=final.astype(np.int8), previous=previous.astype(np.int8), rules=rule,
-        triggers=trigger_of, bars=bars, dwell_days=dwell_days.astype(np.float32),
-        unknown_previous=unknown_previous, over_limit=dict(over_limit), owners=owners,
-        held=windowed.held, notes=windowed.notes)
+        tiers=final.astype(np.int8),
+        previous=previous.astype(np.int8),
+        rules=rule,
+        triggers=trigger_of,
+        bars=bars,
+        dwell_days=dwell_days.astype(np.float32),
+        unknown_previous=unknown_previous,
+        over_limit=dict(over_limit),
+        owners=owners,
+        held=windowed.held,
+        notes=windowed.notes,
+    )
     decisions = DecisionTable(model, accounts, table, assignment, now)
     stats = _stats(model, final, previous, rule, trigger_of)
-    stats = replace(stats, capacity_notes=capacity_notes(model, final, pinned, over_limit),
-                    pins_over_limit=over_keys,
-                    pins_over_limit_per_tier=dict(Counter(
-                        model.tiers[tier].id for _i, tier in over_limit)),
-                    owner_load=owner_load(model, owners, fields_of, final, owner_overflow))
+    stats = replace(
+        stats,
+        capacity_notes=capacity_notes(model, final, pinned, over_limit),
+        pins_over_limit=over_keys,
+        pins_over_limit_per_tier=dict(Counter(model.tiers[tier].id for _i, tier in over_limit)),
+        owner_load=owner_load(model, owners, fields_of, final, owner_overflow),
+    )
     return TieringResult(decisions, stats, windowed.kept, windowed.opened, windowed.ended)
 
 
@@ -170,8 +196,9 @@ def _tier_of(bars: FloatArray, scores: FloatArray) -> IntArray:
     return np.searchsorted(-bars, -scores, side="left").astype(np.int16)
 
 
-def _previous(model: TieringModel, keys: list[str], history: Mapping[str, AccountHistory],
-              now: datetime) -> tuple[IntArray, dict[int, str], FloatArray]:
+def _previous(
+    model: TieringModel, keys: list[str], history: Mapping[str, AccountHistory], now: datetime
+) -> tuple[IntArray, dict[int, str], FloatArray]:
     n = len(keys)
     previous = np.full(n, NO_TIER, dtype=np.int16)
     dwell = np.full(n, np.inf, dtype=np.float64)
@@ -203,9 +230,14 @@ def _aligned(moment: datetime, now: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _condition_mask(condition: Condition, columns: Columns, scores: FloatArray,
-                    keys: list[str], history: Mapping[str, AccountHistory],
-                    now: datetime) -> BoolArray:
+def _condition_mask(
+    condition: Condition,
+    columns: Columns,
+    scores: FloatArray,
+    keys: list[str],
+    history: Mapping[str, AccountHistory],
+    now: datetime,
+) -> BoolArray:
     if condition.score_fell_by is not None:
         return _score_drop(condition, scores, keys, history, now)
     name, op, value = condition.field or "", condition.op, condition.value
@@ -231,8 +263,10 @@ def _condition_mask(condition: Condition, columns: Columns, scores: FloatArray,
                     return 0.0 if wanted.isdisjoint(v) else 1.0
                 return 1.0 if v in wanted else 0.0
         else:
+
             def test(v: object) -> float:
                 return math.nan if v is None else float(v == value and type(v) is type(value))
+
         flags = columns.mapped(name, test)
         missing = np.isnan(flags)
         hit = flags == 1.0
@@ -241,8 +275,13 @@ def _condition_mask(condition: Condition, columns: Columns, scores: FloatArray,
     return np.asarray(hit & ~missing, dtype=np.bool_)
 
 
-def _score_drop(condition: Condition, scores: FloatArray, keys: list[str],
-                history: Mapping[str, AccountHistory], now: datetime) -> BoolArray:
+def _score_drop(
+    condition: Condition,
+    scores: FloatArray,
+    keys: list[str],
+    history: Mapping[str, AccountHistory],
+    now: datetime,
+) -> BoolArray:
     """Compare today's score with the best one recorded in the look-back window."""
     mask = np.zeros(len(keys), dtype=np.bool_)
     if not history:
@@ -253,16 +292,24 @@ def _score_drop(condition: Condition, scores: FloatArray, keys: list[str],
         past = history.get(key)
         if past is None or not past.points:
             continue
-        recent = [point.score for point in past.points
-                  if since <= _aligned(point.at, now) <= now]
+        recent = [point.score for point in past.points if since <= _aligned(point.at, now) <= now]
         if recent and max(recent) - scores[i] > fell_by:
             mask[i] = True
     return mask
 
 
-def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, keys: list[str],
-                    history: Mapping[str, AccountHistory], now: datetime, raw: IntArray,
-                    final: IntArray, rule: npt.NDArray[np.int8], trigger_of: IntArray) -> None:
+def _apply_triggers(
+    model: TieringModel,
+    columns: Columns,
+    scores: FloatArray,
+    keys: list[str],
+    history: Mapping[str, AccountHistory],
+    now: datetime,
+    raw: IntArray,
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    trigger_of: IntArray,
+) -> None:
     count = len(model.tiers)
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
     base = final.copy()
@@ -285,8 +332,9 @@ def _apply_triggers(model: TieringModel, columns: Columns, scores: FloatArray, k
         open_ &= ~fires
 
 
-def _target(trigger: TriggerSpec, base: IntArray, raw: IntArray, count: int,
-            index_of: Mapping[str, int]) -> IntArray:
+def _target(
+    trigger: TriggerSpec, base: IntArray, raw: IntArray, count: int, index_of: Mapping[str, int]
+) -> IntArray:
     """Where a trigger sends each account; ``base`` is the tier after stability.
 
     A promotion counts from the lower of the held and the score's tier: an account
@@ -307,8 +355,14 @@ def _target(trigger: TriggerSpec, base: IntArray, raw: IntArray, count: int,
     return np.maximum(base, goal).astype(np.int16)
 
 
-def _apply_overrides(model: TieringModel, accounts: Sequence[AccountInput], now: datetime,
-                     final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+def _apply_overrides(
+    model: TieringModel,
+    accounts: Sequence[AccountInput],
+    now: datetime,
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    pinned: BoolArray,
+) -> None:
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
     index_of[UNQUALIFIED] = len(model.tiers)
     today = now.date()
@@ -328,17 +382,26 @@ def _apply_overrides(model: TieringModel, accounts: Sequence[AccountInput], now:
         pinned[i] = True
 
 
-def _stats(model: TieringModel, final: IntArray, previous: IntArray,
-           rule: npt.NDArray[np.int8], trigger_of: IntArray) -> RunStats:
+def _stats(
+    model: TieringModel,
+    final: IntArray,
+    previous: IntArray,
+    rule: npt.NDArray[np.int8],
+    trigger_of: IntArray,
+) -> RunStats:
     count = len(model.tiers)
     per_tier_counts = np.bincount(final, minlength=count + 2)
-    per_tier = tuple(TierStats(tier.id, tier.label, int(per_tier_counts[i]), tier.capacity)
-                     for i, tier in enumerate(model.tiers))
-    per_tier += (TierStats(UNQUALIFIED, model.tier_labels()[UNQUALIFIED],
-                           int(per_tier_counts[count]), None),)
+    per_tier = tuple(
+        TierStats(tier.id, tier.label, int(per_tier_counts[i]), tier.capacity)
+        for i, tier in enumerate(model.tiers)
+    )
+    per_tier += (
+        TierStats(UNQUALIFIED, model.tier_labels()[UNQUALIFIED], int(per_tier_counts[count]), None),
+    )
     if model.pipeline is not None:
-        per_tier += (TierStats(PIPELINE, model.pipeline.label, int(per_tier_counts[count + 1]),
-                               None),)
+        per_tier += (
+            TierStats(PIPELINE, model.pipeline.label, int(per_tier_counts[count + 1]), None),
+        )
     known = previous != NO_TIER
     tiered_before = int(np.count_nonzero(known))
     changed = int(np.count_nonzero(known & (final != previous)))
@@ -354,8 +417,10 @@ def _stats(model: TieringModel, final: IntArray, previous: IntArray,
         if hits:
             rules[f"trigger:{trigger.name}"] = hits
     return RunStats(
-        accounts=len(final), per_tier=per_tier,
+        accounts=len(final),
+        per_tier=per_tier,
         promotions=int(np.count_nonzero(known & (final < previous))),
         demotions=int(np.count_nonzero(known & (final > previous) & (final <= count))),
         volatility=changed / tiered_before if tiered_before else 0.0,
-        rules=rules)
+        rules=rules,
+    )

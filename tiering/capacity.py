@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tiering.model import TieringModel
-from tiering.records import Decision, OwnerLoad
+from tierwise.tiering.model import TieringModel
+from tierwise.tiering.records import Decision, OwnerLoad
 
 OWNER_OVERFLOW = "owner_capacity"
 
@@ -32,9 +32,12 @@ class Move:
     tier: str
 
 
-def propose_rebalance(model: TieringModel, decisions: Sequence[Decision],
-                      loads: Sequence[OwnerLoad],
-                      fields_of: Mapping[str, Mapping[str, object]] | None = None) -> list[Move]:
+def propose_rebalance(
+    model: TieringModel,
+    decisions: Sequence[Decision],
+    loads: Sequence[OwnerLoad],
+    fields_of: Mapping[str, Mapping[str, object]] | None = None,
+) -> list[Move]:
     """Moves that would seat overflowed accounts with owners who have room.
 
     ``fields_of`` (account key -> fields) places accounts in field-based owner groups.
@@ -42,11 +45,15 @@ def propose_rebalance(model: TieringModel, decisions: Sequence[Decision],
     fields_of = fields_of or {}
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
     load_of = {(load.owner, load.group, load.tier): load.load for load in loads}
-    owners = sorted({load.owner for load in loads}
-                    | {owner for group in model.owner_groups for owner in group.owners})
+    owners = sorted(
+        {load.owner for load in loads}
+        | {owner for group in model.owner_groups for owner in group.owners}
+    )
     taken: dict[tuple[str, str, str], int] = {}
-    overflowed = sorted((d for d in decisions if d.rule == OWNER_OVERFLOW and d.owner),
-                        key=lambda d: (-d.score, d.key))
+    overflowed = sorted(
+        (d for d in decisions if d.rule == OWNER_OVERFLOW and d.owner),
+        key=lambda d: (-d.score, d.key),
+    )
     moves: list[Move] = []
     for decision in overflowed:
         here = index_of.get(decision.tier, len(model.tiers))

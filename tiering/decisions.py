@@ -18,9 +18,9 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from tiering.distance import next_tier_phrase
-from tiering.model import TieringModel
-from tiering.records import (
+from tierwise.tiering.distance import next_tier_phrase
+from tierwise.tiering.model import TieringModel
+from tierwise.tiering.records import (
     PIPELINE,
     UNQUALIFIED,
     AccountInput,
@@ -31,14 +31,25 @@ from tiering.records import (
     SignalScore,
     Window,
 )
-from tiering.scoring import FloatArray, ScoreTable, signal_detail
+from tierwise.tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
 RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
 RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW, RULE_PIPELINE = 8, 9, 10, 11
-RULE_NAMES = ("threshold", "percentile", "capacity_overflow", "override", "trigger",
-              "hysteresis", "dwell", "unqualified", "owner_capacity", "override_limit",
-              "window", "pipeline")
+RULE_NAMES = (
+    "threshold",
+    "percentile",
+    "capacity_overflow",
+    "override",
+    "trigger",
+    "hysteresis",
+    "dwell",
+    "unqualified",
+    "owner_capacity",
+    "override_limit",
+    "window",
+    "pipeline",
+)
 REASON_LIMIT = 255
 _CACHE_PER_SIGNAL = 4096
 _SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
@@ -67,8 +78,14 @@ class Assignment:
 class DecisionTable(Sequence[Decision]):
     """The run's decisions in input order, built lazily (see the module docstring)."""
 
-    def __init__(self, model: TieringModel, accounts: Sequence[AccountInput], table: ScoreTable,
-                 assignment: Assignment, now: datetime) -> None:
+    def __init__(
+        self,
+        model: TieringModel,
+        accounts: Sequence[AccountInput],
+        table: ScoreTable,
+        assignment: Assignment,
+        now: datetime,
+    ) -> None:
         self._model = model
         self._accounts = accounts
         self._table = table
@@ -80,13 +97,17 @@ class DecisionTable(Sequence[Decision]):
         self._labels = tuple(labels[tier_id] for tier_id in self._ids)
         self._titles = tuple(_title(tier_id, labels[tier_id]) for tier_id in self._ids)
         pipeline_play = model.pipeline.play if model.pipeline is not None else None
-        self._plays: tuple[Play | None, ...] = (*(tier.play for tier in model.tiers), None,
-                                                pipeline_play)
+        self._plays: tuple[Play | None, ...] = (
+            *(tier.play for tier in model.tiers),
+            None,
+            pipeline_play,
+        )
         signals = table.signals
         self._fields = tuple(signal.field for signal in signals)
         self._max_points = tuple(round(signal.weight, 2) for signal in signals)
         self._cache: tuple[dict[tuple[type, FieldValue], SignalScore], ...] = tuple(
-            {} for _ in signals)
+            {} for _ in signals
+        )
         self._group_labels = {group.id: group.label for group in model.groups}
         self._slices: list[range] = []
         start = 0
@@ -136,13 +157,11 @@ class DecisionTable(Sequence[Decision]):
         a = self._a
         tier = int(a.tiers[i])
         previous_index = int(a.previous[i])
-        previous = (self._ids[previous_index] if previous_index >= 0
-                    else a.unknown_previous.get(i))
+        previous = self._ids[previous_index] if previous_index >= 0 else a.unknown_previous.get(i)
         groups = self._groups(i)
         score = float(self._table.scores[i])
         missing_row = self._table.missing[i]
-        missing = tuple(signal.id for j, signal in enumerate(self._table.signals)
-                        if missing_row[j])
+        missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
         code = int(a.rules[i])
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
@@ -151,14 +170,25 @@ class DecisionTable(Sequence[Decision]):
         # move it, so the distance is given only where the score decides.
         next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
         return Decision(
-            key=self._accounts[i].key, tier=self._ids[tier], tier_label=self._labels[tier],
-            previous_tier=previous, score=score, rule=rule,
+            key=self._accounts[i].key,
+            tier=self._ids[tier],
+            tier_label=self._labels[tier],
+            previous_tier=previous,
+            score=score,
+            rule=rule,
             reason=self._reason(i, tier, score, code, groups, next_tier),
-            play=self._plays[tier], groups=groups, missing_signals=missing,
-            next_tier=next_tier, owner=self._accounts[i].owner,
+            play=self._plays[tier],
+            groups=groups,
+            missing_signals=missing,
+            next_tier=next_tier,
+            owner=self._accounts[i].owner,
             points_to_next=self._gap(tier, score, code),
-            margin=(round(score - float(self._a.bars[tier]), 2)
-                    if tier < len(self._model.tiers) else None))
+            margin=(
+                round(score - float(self._a.bars[tier]), 2)
+                if tier < len(self._model.tiers)
+                else None
+            ),
+        )
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
         if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
@@ -166,7 +196,7 @@ class DecisionTable(Sequence[Decision]):
         return round(float(self._a.bars[tier - 1]) - score, 2)
 
     def _next_tier(self, i: int, tier: int, score: float) -> str:
-        """What would lift the account one tier (see ``tiering.distance``)."""
+        """What would lift the account one tier (see ``tierwise.tiering.distance``)."""
         if tier == 0:
             return ""
         table = self._table
@@ -174,21 +204,31 @@ class DecisionTable(Sequence[Decision]):
         fields = self._accounts[i].fields
         row = table.points[i]
         gap = float(self._a.bars[tier - 1]) - score
-        return next_tier_phrase(gap, self._titles[tier - 1], [table.signals[j] for j in adding],
-                                [float(row[j]) for j in adding],
-                                [fields.get(self._fields[j]) for j in adding])
+        return next_tier_phrase(
+            gap,
+            self._titles[tier - 1],
+            [table.signals[j] for j in adding],
+            [float(row[j]) for j in adding],
+            [fields.get(self._fields[j]) for j in adding],
+        )
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
         fields = self._accounts[i].fields
         names, signal = self._fields, self._signal
-        return tuple([
-            GroupScore(group.id, round(sum(row[indexes.start:indexes.stop]), 2), group.weight,
-                       group.subtracts,
-                       tuple([signal(j, fields.get(names[j]), row[j], missing[j])
-                              for j in indexes]))
-            for group, indexes in zip(self._model.groups, self._slices, strict=True)])
+        return tuple(
+            [
+                GroupScore(
+                    group.id,
+                    round(sum(row[indexes.start : indexes.stop]), 2),
+                    group.weight,
+                    group.subtracts,
+                    tuple([signal(j, fields.get(names[j]), row[j], missing[j]) for j in indexes]),
+                )
+                for group, indexes in zip(self._model.groups, self._slices, strict=True)
+            ]
+        )
 
     def _signal(self, j: int, value: FieldValue, points: float, missing: bool) -> SignalScore:
         """The breakdown entry; shared between accounts with the same value.
@@ -206,14 +246,22 @@ class DecisionTable(Sequence[Decision]):
         if hit is not None:
             return hit
         signal = self._table.signals[j]
-        made = SignalScore(signal.id, points, self._max_points[j], missing,
-                           signal_detail(signal, value))
+        made = SignalScore(
+            signal.id, points, self._max_points[j], missing, signal_detail(signal, value)
+        )
         if key is not None and len(cache) < _CACHE_PER_SIGNAL:
             cache[key] = made
         return made
 
-    def _reason(self, i: int, tier: int, score: float, code: int,
-                groups: tuple[GroupScore, ...], next_tier: str = "") -> str:
+    def _reason(
+        self,
+        i: int,
+        tier: int,
+        score: float,
+        code: int,
+        groups: tuple[GroupScore, ...],
+        next_tier: str = "",
+    ) -> str:
         head = f"{self._titles[tier]} (score {score:.0f})"
         tail = self._rule_phrase(i, tier, code)
         labels = self._group_labels
@@ -238,8 +286,9 @@ class DecisionTable(Sequence[Decision]):
             return "open deal: prospecting plays paused until it closes"
         if code == RULE_WINDOW:
             window = a.held[i]
-            label = next((t.label for t in model.triggers if t.name == window.trigger),
-                         window.trigger)
+            label = next(
+                (t.label for t in model.triggers if t.name == window.trigger), window.trigger
+            )
             return f"held by outreach window from {label} until {window.until.isoformat()}"
         if code == RULE_THRESHOLD:
             return f"score >= {a.bars[tier]:g}"
@@ -253,8 +302,10 @@ class DecisionTable(Sequence[Decision]):
         if code == RULE_HYSTERESIS:
             return f"held by hysteresis (needs {model.stability.hysteresis_points:g} pts past bar)"
         if code == RULE_DWELL:
-            return (f"held by dwell ({float(a.dwell_days[i]):.0f} of "
-                    f"{model.stability.min_dwell_days:g} days in tier)")
+            return (
+                f"held by dwell ({float(a.dwell_days[i]):.0f} of "
+                f"{model.stability.min_dwell_days:g} days in tier)"
+            )
         if code == RULE_TRIGGER:
             trigger = model.triggers[int(a.triggers[i])]
             verb = "promoted" if trigger.action.startswith("promote") else "demoted"
@@ -262,8 +313,10 @@ class DecisionTable(Sequence[Decision]):
         if code == RULE_PIN_LIMIT:
             pinned = a.over_limit.get(i, tier)
             limit = model.overrides.limit(model.tiers[pinned].capacity)
-            return (f"pin to {self._titles[pinned]} past overrides.max_per_tier ({limit}; "
-                    "lowest scores fall back)")
+            return (
+                f"pin to {self._titles[pinned]} past overrides.max_per_tier ({limit}; "
+                "lowest scores fall back)"
+            )
         above = tier - 1
         if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
             owner = a.owners[i] if i < len(a.owners) else None
@@ -288,7 +341,8 @@ def _group_phrase(label: str, group: GroupScore, with_details: bool) -> str:
         text = f"{label} {group.points:.0f}/{group.max_points:.0f}"
     if not with_details:
         return text
-    best = sorted((s for s in group.signals if s.points > 0 and not s.missing),
-                  key=lambda s: -s.points)[:2]
+    best = sorted(
+        (s for s in group.signals if s.points > 0 and not s.missing), key=lambda s: -s.points
+    )[:2]
     details = [s.detail for s in best if s.detail]
     return f"{text} {', '.join(details)}" if details else text

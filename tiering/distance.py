@@ -20,15 +20,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from tiering.model import SignalSpec
-from tiering.records import FieldValue
+from tierwise.tiering.model import SignalSpec
+from tierwise.tiering.records import FieldValue
 
 _RECENCY_COST = 0.5
 _FACT_COST = 1.0
 
 
-def next_tier_phrase(gap: float, target_title: str, signals: Sequence[SignalSpec],
-                     points: Sequence[float], values: Sequence[FieldValue]) -> str:
+def next_tier_phrase(
+    gap: float,
+    target_title: str,
+    signals: Sequence[SignalSpec],
+    points: Sequence[float],
+    values: Sequence[FieldValue],
+) -> str:
     """``"+6 pts to Tier 1: intent 40→55 is the cheapest lever"``; "" when ``gap`` <= 0.
 
     ``signals``/``points``/``values`` are the adding signals of the model with this
@@ -55,21 +60,27 @@ def next_tier_phrase(gap: float, target_title: str, signals: Sequence[SignalSpec
     if best is not None:
         return f"{head}: {best[1]} is the cheapest lever"
     if widest is not None:
-        return (f"{head}: no single signal closes the gap; most room in {widest[1]} "
-                f"(+{_pts(widest[0])} max)")
+        return (
+            f"{head}: no single signal closes the gap; most room in {widest[1]} "
+            f"(+{_pts(widest[0])} max)"
+        )
     return f"{head}: every signal is at its maximum"
 
 
-def _lever(signal: SignalSpec, have: float, need: float,
-           value: FieldValue) -> tuple[float, str] | None:
+def _lever(
+    signal: SignalSpec, have: float, need: float, value: FieldValue
+) -> tuple[float, str] | None:
     name = signal.label or signal.id
     if signal.kind == "range":
         goal = (have + need) / signal.weight if signal.weight else 2.0
         target = _invert(signal.points, min(goal, 1.0))
         if target is None:
             return None
-        start = float(value) if isinstance(value, int | float) and not isinstance(
-            value, bool) else signal.points[0][0]
+        start = (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else signal.points[0][0]
+        )
         if target <= start:
             return None
         cost = (target - start) / max(abs(start), abs(target) * 0.01, 1.0)

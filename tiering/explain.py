@@ -7,7 +7,7 @@ including which facts were missing and so scored by the model's fallback.
 
 from __future__ import annotations
 
-from tiering.records import Decision
+from tierwise.tiering.records import Decision
 
 
 def format_decision(decision: Decision) -> str:
@@ -23,10 +23,14 @@ def format_decision(decision: Decision) -> str:
         lines.append(f"  next tier:     {decision.next_tier}")
     if decision.play is not None:
         play = decision.play
-        lines.append(f"  play:          {play.name} - {play.motion} (first touch within "
-                     f"{play.sla_hours} h)")
-        lines.extend(f"    task: {task.subject} (due in {task.due_business_days} business days, "
-                     f"{task.owner}, {task.priority})" for task in play.tasks)
+        lines.append(
+            f"  play:          {play.name} - {play.motion} (first touch within {play.sla_hours} h)"
+        )
+        lines.extend(
+            f"    task: {task.subject} (due in {task.due_business_days} business days, "
+            f"{task.owner}, {task.priority})"
+            for task in play.tasks
+        )
     lines.append("  breakdown:")
     for group in decision.groups:
         sign = "-" if group.subtracts else "+"
@@ -34,8 +38,10 @@ def format_decision(decision: Decision) -> str:
         for signal in group.signals:
             note = " (missing: fallback value)" if signal.missing else ""
             detail = f"  {signal.detail}" if signal.detail and not signal.missing else ""
-            lines.append(f"        {signal.name:<22} {signal.points:6.2f} / "
-                         f"{signal.max_points:g}{detail}{note}")
+            lines.append(
+                f"        {signal.name:<22} {signal.points:6.2f} / "
+                f"{signal.max_points:g}{detail}{note}"
+            )
     if decision.missing_signals:
         lines.append(f"  missing data:  {', '.join(decision.missing_signals)}")
     return "\n".join(lines)

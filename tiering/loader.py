@@ -18,10 +18,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from tiering.errors import ModelError
-from tiering.loader_coverage import owner_groups as _owner_groups
-from tiering.loader_coverage import pin_limit as _pin_limit
-from tiering.model import (
+from tierwise.tiering.errors import ModelError
+from tierwise.tiering.loader_coverage import owner_groups as _owner_groups
+from tierwise.tiering.loader_coverage import pin_limit as _pin_limit
+from tierwise.tiering.model import (
     FIELD_TYPES,
     KIND_FIELD_TYPES,
     SIGNAL_KINDS,
@@ -35,7 +35,7 @@ from tiering.model import (
     TierSpec,
     TriggerSpec,
 )
-from tiering.records import UNQUALIFIED, Play, TaskTemplate
+from tierwise.tiering.records import UNQUALIFIED, Play, TaskTemplate
 
 SUPPORTED_VERSIONS = ("1",)
 MAX_TIERS = 5
@@ -80,8 +80,12 @@ def parse_model(text: str, file: str = "model.yaml") -> TieringModel:
     except YAMLError as error:
         raise ModelError(file, None, "(yaml)", f"invalid YAML: {error}") from None
     if data is None:
-        raise ModelError(file, 1, "(root)", "the file is empty; expected the sections "
-                                             "version, fields, groups and tiers")
+        raise ModelError(
+            file,
+            1,
+            "(root)",
+            "the file is empty; expected the sections version, fields, groups and tiers",
+        )
     if not isinstance(data, CommentedMap):
         raise ModelError(file, 1, "(root)", "must be a mapping of sections (version, fields, ...)")
     return _Loader(file).model(_Node(file, data, "", data.lc.line + 1))
@@ -114,8 +118,9 @@ class _Node:
         allowed = required + optional
         for key in self.data:
             if not isinstance(key, str):
-                raise ModelError(self.file, self.line, self.path or "(root)",
-                                 f"key {key!r} must be text")
+                raise ModelError(
+                    self.file, self.line, self.path or "(root)", f"key {key!r} must be text"
+                )
             if key not in allowed:
                 self.fail(key, f"unknown key (expected one of: {', '.join(allowed)})")
         for key in required:
@@ -144,8 +149,15 @@ class _Node:
             self.fail(key, f"'{value}' must be lower_snake_case (a-z, 0-9, _)")
         return value
 
-    def number(self, key: str, default: float | None = None, *, lo: float | None = None,
-               hi: float | None = None, positive: bool = False) -> float:
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+    ) -> float:
         value = self.data.get(key)
         if value is None and default is not None:
             return default
@@ -221,13 +233,17 @@ class _Loader:
         self.fields: dict[str, str] = {}
 
     def model(self, root: _Node) -> TieringModel:
-        root.keys(("version", "fields", "groups", "tiers"),
-                  ("overrides", "triggers", "stability", "plays", "owner_groups",
-                   "pipeline"))
+        root.keys(
+            ("version", "fields", "groups", "tiers"),
+            ("overrides", "triggers", "stability", "plays", "owner_groups", "pipeline"),
+        )
         version = root.raw("version")
         if isinstance(version, bool) or str(version) not in SUPPORTED_VERSIONS:
-            root.fail("version", f"unsupported version {version!r} "
-                                 f"(this tierwise reads version {', '.join(SUPPORTED_VERSIONS)})")
+            root.fail(
+                "version",
+                f"unsupported version {version!r} "
+                f"(this tierwise reads version {', '.join(SUPPORTED_VERSIONS)})",
+            )
         self.fields = self._fields(root.mapping("fields"))
         groups = self._groups(root)
         tiers = self._tiers(root)
@@ -239,28 +255,40 @@ class _Loader:
         if root.has("stability"):
             node = root.mapping("stability")
             node.keys((), ("hysteresis_points", "min_dwell_days"))
-            stability = Stability(node.number("hysteresis_points", 0.0, lo=0.0),
-                                  node.number("min_dwell_days", 0.0, lo=0.0))
+            stability = Stability(
+                node.number("hysteresis_points", 0.0, lo=0.0),
+                node.number("min_dwell_days", 0.0, lo=0.0),
+            )
         overrides = Overrides()
         if root.has("overrides"):
             node = root.mapping("overrides")
             node.keys((), ("enabled", "honour_expiry", "max_per_tier"))
             count, share = _pin_limit(node)
-            overrides = Overrides(node.boolean("enabled", True),
-                                  node.boolean("honour_expiry", True), count, share)
+            overrides = Overrides(
+                node.boolean("enabled", True), node.boolean("honour_expiry", True), count, share
+            )
         owner_groups = _owner_groups(root, tiers, self.fields)
         pipeline = None
         if root.has("pipeline"):
             node = root.mapping("pipeline")
             node.keys(("when",), ("label", "play"))
             pipeline = PipelineSpec(
-                node.string("label", "Active pipeline") if node.has("label") else
-                "Active pipeline", tuple(self._condition(c) for c in node.items("when")),
-                self._play(node.mapping("play")) if node.has("play") else None)
-        return TieringModel(version=str(version), fields=dict(self.fields), groups=groups,
-                            tiers=tiers, triggers=triggers, stability=stability,
-                            overrides=overrides, source=self.file, owner_groups=owner_groups,
-                            pipeline=pipeline)
+                node.string("label", "Active pipeline") if node.has("label") else "Active pipeline",
+                tuple(self._condition(c) for c in node.items("when")),
+                self._play(node.mapping("play")) if node.has("play") else None,
+            )
+        return TieringModel(
+            version=str(version),
+            fields=dict(self.fields),
+            groups=groups,
+            tiers=tiers,
+            triggers=triggers,
+            stability=stability,
+            overrides=overrides,
+            source=self.file,
+            owner_groups=owner_groups,
+            pipeline=pipeline,
+        )
 
     def _fields(self, node: _Node) -> dict[str, str]:
         if not node.data:
@@ -271,8 +299,9 @@ class _Loader:
                 node.fail(str(name), "field names must be lower_snake_case")
             kind = node.data[name]
             if kind not in FIELD_TYPES:
-                node.fail(name, f"unknown type {kind!r} "
-                                f"(expected one of: {', '.join(FIELD_TYPES)})")
+                node.fail(
+                    name, f"unknown type {kind!r} (expected one of: {', '.join(FIELD_TYPES)})"
+                )
             fields[name] = str(kind)
         return fields
 
@@ -292,30 +321,48 @@ class _Loader:
             if total <= 0:
                 node.fail("signals", "signal weights must add up to more than 0")
             # Signal weights are shares of the group; points are what a reader sees.
-            signals = tuple(_with_weight(spec, weight * share / total)
-                            for spec, share in raw_signals)
-            groups.append(GroupSpec(group_id, node.string("label", group_id.replace("_", " ")),
-                                    weight, node.boolean("subtracts", False), signals))
+            signals = tuple(
+                _with_weight(spec, weight * share / total) for spec, share in raw_signals
+            )
+            groups.append(
+                GroupSpec(
+                    group_id,
+                    node.string("label", group_id.replace("_", " ")),
+                    weight,
+                    node.boolean("subtracts", False),
+                    signals,
+                )
+            )
         adding = sum(group.weight for group in groups if not group.subtracts)
         if abs(adding - 100.0) > 1e-9:
-            root.fail("groups", "weights of the groups that add points must sum to 100 "
-                                f"(they sum to {_num(adding)})")
+            root.fail(
+                "groups",
+                "weights of the groups that add points must sum to 100 "
+                f"(they sum to {_num(adding)})",
+            )
         return tuple(groups)
 
     def _signal(self, node: _Node, seen: dict[str, str]) -> tuple[SignalSpec, float]:
         kind = node.string("kind") if "kind" in node.data else None
         specific: dict[str, tuple[str, ...]] = {
-            "range": ("points",), "category": ("table",), "contains_any": ("any_of",),
-            "bool": (), "recency": ("half_life_days",),
+            "range": ("points",),
+            "category": ("table",),
+            "contains_any": ("any_of",),
+            "bool": (),
+            "recency": ("half_life_days",),
         }
         optional: dict[str, tuple[str, ...]] = {
-            "range": ("unit",), "category": ("default",), "contains_any": ("match", "no_match"),
-            "bool": ("if_true", "if_false"), "recency": (),
+            "range": ("unit",),
+            "category": ("default",),
+            "contains_any": ("match", "no_match"),
+            "bool": ("if_true", "if_false"),
+            "recency": (),
         }
         common = ("id", "field", "kind", "weight", "missing")
         if kind is not None and kind not in SIGNAL_KINDS:
-            node.fail("kind", f"unknown signal kind '{kind}' (expected one of: "
-                              f"{', '.join(SIGNAL_KINDS)})")
+            node.fail(
+                "kind", f"unknown signal kind '{kind}' (expected one of: {', '.join(SIGNAL_KINDS)})"
+            )
         if kind is None:
             node.fail(None, "missing required key 'kind'")
         node.keys(common + specific[kind], ("label",) + optional[kind])
@@ -328,17 +375,26 @@ class _Loader:
         if field_type is None:
             node.fail("field", f"'{field_name}' is not declared under fields")
         if field_type not in KIND_FIELD_TYPES[kind]:
-            node.fail("field", f"a {kind} signal needs a {' or '.join(KIND_FIELD_TYPES[kind])} "
-                               f"field, but '{field_name}' is {field_type}")
+            node.fail(
+                "field",
+                f"a {kind} signal needs a {' or '.join(KIND_FIELD_TYPES[kind])} "
+                f"field, but '{field_name}' is {field_type}",
+            )
         weight = node.number("weight", lo=0.0)
         base: dict[str, Any] = {
-            "id": signal_id, "field": field_name, "kind": kind, "weight": weight,
+            "id": signal_id,
+            "field": field_name,
+            "kind": kind,
+            "weight": weight,
             "missing": _unit_interval(node, "missing"),
             "label": node.string("label", "") if node.has("label") else "",
         }
         builders: dict[str, Callable[[_Node], dict[str, Any]]] = {
-            "range": _range_parts, "category": _category_parts,
-            "contains_any": _contains_parts, "bool": _bool_parts, "recency": _recency_parts,
+            "range": _range_parts,
+            "category": _category_parts,
+            "contains_any": _contains_parts,
+            "bool": _bool_parts,
+            "recency": _recency_parts,
         }
         base.update(builders[kind](node))
         return SignalSpec(**base), weight
@@ -351,8 +407,9 @@ class _Loader:
         last_score: float | None = None
         last_percent: float | None = None
         for node in nodes:
-            node.keys(("id", "label"), ("min_score", "top_percent", "capacity",
-                                        "per_owner_capacity"))
+            node.keys(
+                ("id", "label"), ("min_score", "top_percent", "capacity", "per_owner_capacity")
+            )
             tier_id = node.ident("id")
             if tier_id == UNQUALIFIED:
                 node.fail("id", f"'{UNQUALIFIED}' is reserved for accounts below every tier")
@@ -365,25 +422,42 @@ class _Loader:
             if has_score:
                 min_score = node.number("min_score", lo=0.0, hi=100.0)
                 if last_score is not None and min_score >= last_score:
-                    node.fail("min_score", f"must be lower than the tier above "
-                                           f"({_num(min_score)} >= {_num(last_score)})")
+                    node.fail(
+                        "min_score",
+                        f"must be lower than the tier above "
+                        f"({_num(min_score)} >= {_num(last_score)})",
+                    )
                 last_score = min_score
             else:
                 top_percent = node.number("top_percent")
                 if not 0 < top_percent <= 100:
                     node.fail("top_percent", "must be a percentage above 0 and at most 100")
                 if last_percent is not None and top_percent <= last_percent:
-                    node.fail("top_percent", "must be larger than the tier above (percentages "
-                                             f"count from the top: {_num(top_percent)} <= "
-                                             f"{_num(last_percent)})")
+                    node.fail(
+                        "top_percent",
+                        "must be larger than the tier above (percentages "
+                        f"count from the top: {_num(top_percent)} <= "
+                        f"{_num(last_percent)})",
+                    )
                 last_percent = top_percent
             capacity = node.integer("capacity", minimum=1) if node.has("capacity") else None
             if "capacity" in node.data and node.raw("capacity") is None:
                 node.fail("capacity", "must be a positive integer")
-            per_owner = (node.integer("per_owner_capacity", minimum=1)
-                         if "per_owner_capacity" in node.data else None)
-            tiers.append(TierSpec(tier_id, node.string("label"), min_score, top_percent, capacity,
-                                  per_owner_capacity=per_owner))
+            per_owner = (
+                node.integer("per_owner_capacity", minimum=1)
+                if "per_owner_capacity" in node.data
+                else None
+            )
+            tiers.append(
+                TierSpec(
+                    tier_id,
+                    node.string("label"),
+                    min_score,
+                    top_percent,
+                    capacity,
+                    per_owner_capacity=per_owner,
+                )
+            )
         return tuple(tiers)
 
     def _plays(self, node: _Node, tiers: tuple[TierSpec, ...]) -> tuple[TierSpec, ...]:
@@ -393,9 +467,18 @@ class _Loader:
             if tier_id not in ids:
                 node.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
             plays[tier_id] = self._play(node.mapping(tier_id))
-        return tuple(TierSpec(tier.id, tier.label, tier.min_score, tier.top_percent,
-                              tier.capacity, plays.get(tier.id), tier.per_owner_capacity)
-                     for tier in tiers)
+        return tuple(
+            TierSpec(
+                tier.id,
+                tier.label,
+                tier.min_score,
+                tier.top_percent,
+                tier.capacity,
+                plays.get(tier.id),
+                tier.per_owner_capacity,
+            )
+            for tier in tiers
+        )
 
     def _play(self, play: _Node) -> Play:
         play.keys(("name", "motion", "sla_hours"), ("tasks", "budget_per_account"))
@@ -404,19 +487,29 @@ class _Loader:
             task.keys(("subject", "due_business_days"), ("owner", "priority", "body"))
             owner = task.string("owner", "account_owner")
             if not _OWNER.match(owner):
-                task.fail("owner", f"'{owner}' must be account_owner, "
-                                   "user:<id> or queue:<name>")
+                task.fail("owner", f"'{owner}' must be account_owner, user:<id> or queue:<name>")
             priority = task.string("priority", "normal")
             if priority not in _PRIORITIES:
                 task.fail("priority", f"must be one of: {', '.join(_PRIORITIES)}")
-            tasks.append(TaskTemplate(task.string("subject"),
-                                      task.integer("due_business_days", minimum=0),
-                                      owner, priority,
-                                      task.string("body", "") if task.has("body") else ""))
-        budget = (play.number("budget_per_account", lo=0.0)
-                  if play.has("budget_per_account") else None)
-        return Play(play.string("name"), play.string("motion"),
-                    play.integer("sla_hours", minimum=1), tuple(tasks), budget)
+            tasks.append(
+                TaskTemplate(
+                    task.string("subject"),
+                    task.integer("due_business_days", minimum=0),
+                    owner,
+                    priority,
+                    task.string("body", "") if task.has("body") else "",
+                )
+            )
+        budget = (
+            play.number("budget_per_account", lo=0.0) if play.has("budget_per_account") else None
+        )
+        return Play(
+            play.string("name"),
+            play.string("motion"),
+            play.integer("sla_hours", minimum=1),
+            tuple(tasks),
+            budget,
+        )
 
     def _triggers(self, root: _Node, tier_ids: tuple[str, ...]) -> tuple[TriggerSpec, ...]:
         triggers: list[TriggerSpec] = []
@@ -435,8 +528,10 @@ class _Loader:
             for_days = None
             if "for_days" in then.data:
                 if not action.startswith("promote"):
-                    then.fail("for_days", "an outreach window holds a promotion: use it with "
-                                          "promote or promote_to")
+                    then.fail(
+                        "for_days",
+                        "an outreach window holds a promotion: use it with promote or promote_to",
+                    )
                 for_days = then.integer("for_days", minimum=1)
             steps, target = 1, None
             if action in ("promote", "demote"):
@@ -452,8 +547,10 @@ class _Loader:
     def _condition(self, node: _Node) -> Condition:
         if "score_fell_by" in node.data:
             node.keys(("score_fell_by", "within_days"))
-            return Condition(score_fell_by=node.number("score_fell_by", positive=True),
-                             within_days=node.number("within_days", positive=True))
+            return Condition(
+                score_fell_by=node.number("score_fell_by", positive=True),
+                within_days=node.number("within_days", positive=True),
+            )
         ops = tuple(_CONDITION_OPS)
         node.keys(("field",), (*ops, "if_missing"))
         field_name = node.string("field")
@@ -479,8 +576,9 @@ class _Loader:
             value = node.number(op, positive=True)
         else:
             value = node.number(op)
-        return Condition(field=field_name, op=op, value=value,
-                         if_missing=node.boolean("if_missing", False))
+        return Condition(
+            field=field_name, op=op, value=value, if_missing=node.boolean("if_missing", False)
+        )
 
 
 def _with_weight(spec: SignalSpec, points: float) -> SignalSpec:
@@ -491,8 +589,11 @@ def _with_weight(spec: SignalSpec, points: float) -> SignalSpec:
 
 def _strings(node: _Node, key: str) -> tuple[str, ...]:
     value = node.raw(key)
-    if (not isinstance(value, CommentedSeq) or not value
-            or not all(isinstance(item, str) for item in value)):
+    if (
+        not isinstance(value, CommentedSeq)
+        or not value
+        or not all(isinstance(item, str) for item in value)
+    ):
         node.fail(key, "must be a non-empty list of text values")
     return tuple(str(item) for item in value)
 
@@ -504,8 +605,11 @@ def _range_parts(node: _Node) -> dict[str, Any]:
         node.fail("points", problem)
     points: list[tuple[float, float]] = []
     for pair in raw:
-        if (not isinstance(pair, CommentedSeq) or len(pair) != 2
-                or any(isinstance(v, bool) or not isinstance(v, int | float) for v in pair)):
+        if (
+            not isinstance(pair, CommentedSeq)
+            or len(pair) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int | float) for v in pair)
+        ):
             node.fail("points", problem)
         x, y = float(pair[0]), float(pair[1])
         if not 0 <= y <= 1 or (points and x <= points[-1][0]):
@@ -526,14 +630,18 @@ def _category_parts(node: _Node) -> dict[str, Any]:
 
 
 def _contains_parts(node: _Node) -> dict[str, Any]:
-    return {"any_of": frozenset(_strings(node, "any_of")),
-            "match": _unit_interval(node, "match", 1.0),
-            "no_match": _unit_interval(node, "no_match", 0.0)}
+    return {
+        "any_of": frozenset(_strings(node, "any_of")),
+        "match": _unit_interval(node, "match", 1.0),
+        "no_match": _unit_interval(node, "no_match", 0.0),
+    }
 
 
 def _bool_parts(node: _Node) -> dict[str, Any]:
-    return {"true_value": _unit_interval(node, "if_true", 1.0),
-            "false_value": _unit_interval(node, "if_false", 0.0)}
+    return {
+        "true_value": _unit_interval(node, "if_true", 1.0),
+        "false_value": _unit_interval(node, "if_false", 0.0),
+    }
 
 
 def _recency_parts(node: _Node) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Issue 16's model keys: ``overrides.max_per_tier`` and ``owner_groups``.
 
-Split from ``tiering.loader`` to keep that module readable; the checks use the same
+Split from ``tierwise.tiering.loader`` to keep that module readable; the checks use the same
 ``_Node`` helpers, so every mistake still comes back as ``file:line: key: problem``.
 """
 
@@ -11,17 +11,20 @@ from typing import TYPE_CHECKING
 
 from ruamel.yaml.comments import CommentedSeq
 
-from tiering.model import OwnerGroup, TierSpec
+from tierwise.tiering.model import OwnerGroup, TierSpec
 
 if TYPE_CHECKING:
-    from tiering.loader import _Node
+    from tierwise.tiering.loader import _Node
 
 
 def strings(node: _Node, key: str) -> tuple[str, ...]:
     """A non-empty list of text values under ``key``."""
     value = node.raw(key)
-    if (not isinstance(value, CommentedSeq) or not value
-            or not all(isinstance(item, str) for item in value)):
+    if (
+        not isinstance(value, CommentedSeq)
+        or not value
+        or not all(isinstance(item, str) for item in value)
+    ):
         node.fail(key, "must be a non-empty list of text values")
     return tuple(str(item) for item in value)
 
@@ -41,13 +44,16 @@ def pin_limit(node: _Node) -> tuple[int | None, float | None]:
         except ValueError:
             share = -1.0
     if not 0 <= share <= 1:
-        node.fail("max_per_tier", "must be a number of pins (e.g. 50) or a share of the "
-                                  "tier's capacity (e.g. '25%')")
+        node.fail(
+            "max_per_tier",
+            "must be a number of pins (e.g. 50) or a share of the tier's capacity (e.g. '25%')",
+        )
     return None, share
 
 
-def owner_groups(root: _Node, tiers: tuple[TierSpec, ...],
-                  fields: Mapping[str, str]) -> tuple[OwnerGroup, ...]:
+def owner_groups(
+    root: _Node, tiers: tuple[TierSpec, ...], fields: Mapping[str, str]
+) -> tuple[OwnerGroup, ...]:
     """Groups of owners with their own per-tier caps (``capacity: {tier_1: 15}``)."""
     ids = [tier.id for tier in tiers]
     groups: list[OwnerGroup] = []
@@ -58,8 +64,11 @@ def owner_groups(root: _Node, tiers: tuple[TierSpec, ...],
         if any(group.id == group_id for group in groups):
             node.fail("id", f"duplicate owner group id '{group_id}'")
         if node.has("owners") == node.has("field"):
-            node.fail(None, "needs either owners (CRM user or queue ids) or field + values "
-                            "(a mapped account field, e.g. segment)")
+            node.fail(
+                None,
+                "needs either owners (CRM user or queue ids) or field + values "
+                "(a mapped account field, e.g. segment)",
+            )
         owners: tuple[str, ...] = ()
         field_name: str | None = None
         values: tuple[str, ...] = ()
@@ -83,6 +92,7 @@ def owner_groups(root: _Node, tiers: tuple[TierSpec, ...],
                 caps.fail(str(tier_id), f"unknown tier '{tier_id}' (tiers: {', '.join(ids)})")
             capacity[str(tier_id)] = caps.integer(str(tier_id), minimum=1)
         label = node.string("label", group_id) if node.has("label") else group_id
-        groups.append(OwnerGroup(group_id, label, frozenset(owners), capacity, field_name,
-                                 frozenset(values)))
+        groups.append(
+            OwnerGroup(group_id, label, frozenset(owners), capacity, field_name, frozenset(values))
+        )
     return tuple(groups)

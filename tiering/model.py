@@ -2,7 +2,7 @@
 
 These dataclasses are frozen so one loaded model can be shared by every run and
 thread without anyone mutating the rules under a running job. The loader in
-``tiering.loader`` is the only way to build one from a file; tests may build
+``tierwise.tiering.loader`` is the only way to build one from a file; tests may build
 them directly.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-from tiering.records import PIPELINE, UNQUALIFIED, Play
+from tierwise.tiering.records import PIPELINE, UNQUALIFIED, Play
 
 FIELD_TYPES = ("number", "string", "bool", "date", "list")
 SIGNAL_KINDS = ("range", "category", "contains_any", "bool", "recency")
@@ -207,8 +207,9 @@ class TieringModel:
     def tier_ids(self) -> tuple[str, ...]:
         return tuple(tier.id for tier in self.tiers)
 
-    def owner_cap(self, owner: str | None, tier_index: int,
-                  fields: Mapping[str, object] | None = None) -> tuple[int | None, str]:
+    def owner_cap(
+        self, owner: str | None, tier_index: int, fields: Mapping[str, object] | None = None
+    ) -> tuple[int | None, str]:
         """The cap on the book of ``owner`` (for an account with ``fields``) in a tier,
         and the group it belongs to ("" for the tier's plain per-owner cap)."""
         tier = self.tiers[tier_index]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from tiering.records import Decision, FieldValue, RunStats
+from tierwise.tiering.records import Decision, FieldValue, RunStats
 
 NEAR_POINTS = 3.0
 EXPIRY_DAYS = 14
@@ -46,13 +46,22 @@ class ReviewPack:
     since: date
     today: date
     rows: dict[str, list[dict[str, str]]] = field(
-        default_factory=lambda: {section: [] for section in SECTIONS})
+        default_factory=lambda: {section: [] for section in SECTIONS}
+    )
 
 
-def review_pack(*, since: datetime, now: datetime, decisions: Sequence[Decision],
-                names: Mapping[str, str], histories: Mapping[str, Sequence[Point]],
-                pins: Sequence[Pin], stats: RunStats, top_tier: str,
-                last_activity: Mapping[str, FieldValue]) -> ReviewPack:
+def review_pack(
+    *,
+    since: datetime,
+    now: datetime,
+    decisions: Sequence[Decision],
+    names: Mapping[str, str],
+    histories: Mapping[str, Sequence[Point]],
+    pins: Sequence[Pin],
+    stats: RunStats,
+    top_tier: str,
+    last_activity: Mapping[str, FieldValue],
+) -> ReviewPack:
     """Every section's rows as plain text columns (ready for a table, CSV or HTML)."""
     pack = ReviewPack(since.date(), now.date())
     rows = pack.rows
@@ -60,27 +69,46 @@ def review_pack(*, since: datetime, now: datetime, decisions: Sequence[Decision]
         before: str | None = None
         for point in points:
             if point.at >= since and point.tier != before:
-                rows["moves"].append({"account": key, "name": names.get(key, ""),
-                                      "at": point.at.date().isoformat(),
-                                      "from": before or "(new)", "to": point.tier,
-                                      "rule": point.rule, "why": point.reason})
-            if point.at >= since and ("window until" in point.reason
-                                      or "window from" in point.reason):
+                rows["moves"].append(
+                    {
+                        "account": key,
+                        "name": names.get(key, ""),
+                        "at": point.at.date().isoformat(),
+                        "from": before or "(new)",
+                        "to": point.tier,
+                        "rule": point.rule,
+                        "why": point.reason,
+                    }
+                )
+            if point.at >= since and (
+                "window until" in point.reason or "window from" in point.reason
+            ):
                 what = "ended" if "ended" in point.reason else "opened"
-                rows["windows"].append({"account": key, "name": names.get(key, ""),
-                                        "at": point.at.date().isoformat(), "window": what,
-                                        "why": point.reason})
+                rows["windows"].append(
+                    {
+                        "account": key,
+                        "name": names.get(key, ""),
+                        "at": point.at.date().isoformat(),
+                        "window": what,
+                        "why": point.reason,
+                    }
+                )
             before = point.tier
     for d in decisions:
         up = d.points_to_next is not None and d.points_to_next <= NEAR_POINTS
         down = d.margin is not None and 0 <= d.margin <= NEAR_POINTS
         if up or down:
-            rows["near_boundary"].append({
-                "account": d.key, "name": names.get(d.key, ""), "tier": d.tier,
-                "score": f"{d.score:.1f}",
-                "side": "below the next tier" if up else "just above its bar",
-                "points": f"{d.points_to_next if up else d.margin:.1f}",
-                "lever": d.next_tier})
+            rows["near_boundary"].append(
+                {
+                    "account": d.key,
+                    "name": names.get(d.key, ""),
+                    "tier": d.tier,
+                    "score": f"{d.score:.1f}",
+                    "side": "below the next tier" if up else "just above its bar",
+                    "points": f"{d.points_to_next if up else d.margin:.1f}",
+                    "lever": d.next_tier,
+                }
+            )
     for pin in sorted(pins, key=lambda p: (p.until or date.max, p.key)):
         if pin.until is None:
             state = "no expiry"
@@ -90,20 +118,40 @@ def review_pack(*, since: datetime, now: datetime, decisions: Sequence[Decision]
             state = f"expires in {(pin.until - pack.today).days} days"
         else:
             continue
-        rows["overrides"].append({"account": pin.key, "name": names.get(pin.key, ""),
-                                  "tier": pin.tier, "source": pin.source,
-                                  "until": pin.until.isoformat() if pin.until else "",
-                                  "state": state})
+        rows["overrides"].append(
+            {
+                "account": pin.key,
+                "name": names.get(pin.key, ""),
+                "tier": pin.tier,
+                "source": pin.source,
+                "until": pin.until.isoformat() if pin.until else "",
+                "state": state,
+            }
+        )
     for tier in stats.per_tier:
         cap = "" if tier.capacity is None else str(tier.capacity)
         use = "" if not tier.capacity else f"{tier.accounts / tier.capacity:.0%}"
-        rows["capacity"].append({"owner": "(all)", "tier": tier.tier,
-                                 "accounts": str(tier.accounts), "cap": cap, "use": use})
+        rows["capacity"].append(
+            {
+                "owner": "(all)",
+                "tier": tier.tier,
+                "accounts": str(tier.accounts),
+                "cap": cap,
+                "use": use,
+            }
+        )
     for load in stats.owner_load:
         cap = "" if load.cap is None else str(load.cap)
         use = "" if not load.cap else f"{load.load / load.cap:.0%}"
-        rows["capacity"].append({"owner": load.owner, "tier": load.tier,
-                                 "accounts": str(load.load), "cap": cap, "use": use})
+        rows["capacity"].append(
+            {
+                "owner": load.owner,
+                "tier": load.tier,
+                "accounts": str(load.load),
+                "cap": cap,
+                "use": use,
+            }
+        )
     for d in decisions:
         if d.tier != top_tier:
             continue
@@ -116,6 +164,12 @@ def review_pack(*, since: datetime, now: datetime, decisions: Sequence[Decision]
             when = f"{quiet} days ago ({day.isoformat()})"
         else:
             when = "never recorded"
-        rows["tier1_quiet"].append({"account": d.key, "name": names.get(d.key, ""),
-                                    "owner": d.owner or "", "last_activity": when})
+        rows["tier1_quiet"].append(
+            {
+                "account": d.key,
+                "name": names.get(d.key, ""),
+                "owner": d.owner or "",
+                "last_activity": when,
+            }
+        )
     return pack

@@ -18,8 +18,8 @@ from datetime import date, datetime
 import numpy as np
 import numpy.typing as npt
 
-from tiering.model import SignalSpec, TieringModel
-from tiering.records import AccountInput, FieldValue
+from tierwise.tiering.model import SignalSpec, TieringModel
+from tierwise.tiering.records import AccountInput, FieldValue
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -47,8 +47,13 @@ class Columns:
         column = self._numbers.get(name)
         if column is None:
             column = np.fromiter(
-                (v if v.__class__ is float or v.__class__ is int else _as_number(v)
-                 for v in self.raw(name)), dtype=np.float64, count=self.count)
+                (
+                    v if v.__class__ is float or v.__class__ is int else _as_number(v)
+                    for v in self.raw(name)
+                ),
+                dtype=np.float64,
+                count=self.count,
+            )
             self._numbers[name] = column
         return column
 
@@ -60,19 +65,21 @@ class Columns:
             today = self.today.toordinal()
             column = np.fromiter(
                 (today - v.toordinal() if isinstance(v, date) else _NAN for v in self.raw(name)),
-                dtype=np.float64, count=self.count)
+                dtype=np.float64,
+                count=self.count,
+            )
             self._numbers[key] = column
         return column
 
     def mapped(self, name: str, lookup: Callable[[FieldValue], float]) -> FloatArray:
-        return np.fromiter((lookup(v) for v in self.raw(name)), dtype=np.float64,
-                           count=self.count)
+        return np.fromiter((lookup(v) for v in self.raw(name)), dtype=np.float64, count=self.count)
 
 
 def _as_number(value: FieldValue) -> float:
     """The slow path of ``Columns.numbers``: numpy scalars count, bools do not."""
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool | np.bool_):
+        value, bool | np.bool_
+    ):
         return float(value)
     return _NAN
 
@@ -114,8 +121,8 @@ def _contains_any(signal: SignalSpec, columns: Columns) -> FloatArray:
 def _bool(signal: SignalSpec, columns: Columns) -> FloatArray:
     if_true, if_false = signal.true_value, signal.false_value
     return columns.mapped(
-        signal.field,
-        lambda v: if_true if v is True else (if_false if v is False else _NAN))
+        signal.field, lambda v: if_true if v is True else (if_false if v is False else _NAN)
+    )
 
 
 def _recency(signal: SignalSpec, columns: Columns) -> FloatArray:
@@ -125,8 +132,11 @@ def _recency(signal: SignalSpec, columns: Columns) -> FloatArray:
 
 
 _KINDS: Mapping[str, Callable[[SignalSpec, Columns], FloatArray]] = {
-    "range": _range, "category": _category, "contains_any": _contains_any,
-    "bool": _bool, "recency": _recency,
+    "range": _range,
+    "category": _category,
+    "contains_any": _contains_any,
+    "bool": _bool,
+    "recency": _recency,
 }
 
 

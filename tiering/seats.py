@@ -1,6 +1,6 @@
 """Seats in a tier: pin limits, tier-wide capacity and per-owner books (step 5 of assign).
 
-Kept apart from ``tiering.assign`` so the policy order stays readable there; every
+Kept apart from ``tierwise.tiering.assign`` so the policy order stays readable there; every
 function works on the run's arrays in place and is pure. The order within a tier is
 the policy: pins past ``overrides.max_per_tier`` fall back first, then the tier-wide
 capacity keeps the best scores, then each owner's book keeps its best scores; what
@@ -15,17 +15,23 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from tiering.decisions import RULE_CAPACITY, RULE_OWNER_CAPACITY, RULE_PIN_LIMIT
-from tiering.model import TieringModel
-from tiering.records import OwnerLoad
-from tiering.scoring import BoolArray, FloatArray
+from tierwise.tiering.decisions import RULE_CAPACITY, RULE_OWNER_CAPACITY, RULE_PIN_LIMIT
+from tierwise.tiering.model import TieringModel
+from tierwise.tiering.records import OwnerLoad
+from tierwise.tiering.scoring import BoolArray, FloatArray
 
 IntArray = npt.NDArray[np.int16]
 
 
-def limit_pins(model: TieringModel, scores: FloatArray, keys: list[str], final: IntArray,
-                rule: npt.NDArray[np.int8], pinned: BoolArray,
-                before: tuple[IntArray, npt.NDArray[np.int8]]) -> list[tuple[int, int]]:
+def limit_pins(
+    model: TieringModel,
+    scores: FloatArray,
+    keys: list[str],
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    pinned: BoolArray,
+    before: tuple[IntArray, npt.NDArray[np.int8]],
+) -> list[tuple[int, int]]:
     """Unpin the lowest-scored pins past ``overrides`` limit.
 
     Returns (position, tier pinned to) of each pin that fell back.
@@ -47,10 +53,16 @@ def limit_pins(model: TieringModel, scores: FloatArray, keys: list[str], final: 
     return sorted(dropped)
 
 
-def apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
-                    owners: Sequence[str | None], fields_of: Sequence[Mapping[str, object]],
-                    final: IntArray, rule: npt.NDArray[np.int8],
-                    pinned: BoolArray) -> Counter[tuple[str, str, int]]:
+def apply_capacity(
+    model: TieringModel,
+    scores: FloatArray,
+    keys: list[str],
+    owners: Sequence[str | None],
+    fields_of: Sequence[Mapping[str, object]],
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    pinned: BoolArray,
+) -> Counter[tuple[str, str, int]]:
     """Tier-wide capacity, then per-owner books, best tier first (overflow cascades).
 
     The tier's seats go to its best accounts first; a full book then hands its owner's
@@ -64,13 +76,21 @@ def apply_capacity(model: TieringModel, scores: FloatArray, keys: list[str],
         if tier.capacity is not None:
             _tier_capacity(index, tier.capacity, scores, keys, final, rule, pinned)
         if capped:
-            _owner_books(model, index, scores, keys, owners, fields_of, final, rule, pinned,
-                         overflowed)
+            _owner_books(
+                model, index, scores, keys, owners, fields_of, final, rule, pinned, overflowed
+            )
     return overflowed
 
 
-def _tier_capacity(index: int, capacity: int, scores: FloatArray, keys: list[str],
-                   final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray) -> None:
+def _tier_capacity(
+    index: int,
+    capacity: int,
+    scores: FloatArray,
+    keys: list[str],
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    pinned: BoolArray,
+) -> None:
     members = final == index
     seated = int(np.count_nonzero(members & pinned))
     contenders = np.flatnonzero(members & ~pinned)
@@ -83,10 +103,18 @@ def _tier_capacity(index: int, capacity: int, scores: FloatArray, keys: list[str
     rule[overflow] = RULE_CAPACITY
 
 
-def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list[str],
-                 owners: Sequence[str | None], fields_of: Sequence[Mapping[str, object]],
-                 final: IntArray, rule: npt.NDArray[np.int8], pinned: BoolArray,
-                 overflowed: Counter[tuple[str, str, int]]) -> None:
+def _owner_books(
+    model: TieringModel,
+    index: int,
+    scores: FloatArray,
+    keys: list[str],
+    owners: Sequence[str | None],
+    fields_of: Sequence[Mapping[str, object]],
+    final: IntArray,
+    rule: npt.NDArray[np.int8],
+    pinned: BoolArray,
+    overflowed: Counter[tuple[str, str, int]],
+) -> None:
     books: dict[tuple[str, str], tuple[int | None, list[int]]] = {}
     for i in np.flatnonzero(final == index).tolist():
         owner = owners[i]
@@ -106,8 +134,9 @@ def _owner_books(model: TieringModel, index: int, scores: FloatArray, keys: list
             overflowed[(owner, group, index)] += 1
 
 
-def capacity_notes(model: TieringModel, final: IntArray, pinned: BoolArray,
-                    over_limit: list[tuple[int, int]]) -> tuple[str, ...]:
+def capacity_notes(
+    model: TieringModel, final: IntArray, pinned: BoolArray, over_limit: list[tuple[int, int]]
+) -> tuple[str, ...]:
     """One line per tier over its capacity (for any reason) or with pins past the limit."""
     notes: list[str] = []
     dropped = Counter(tier for _i, tier in over_limit)
@@ -116,20 +145,28 @@ def capacity_notes(model: TieringModel, final: IntArray, pinned: BoolArray,
         count = int(np.count_nonzero(members))
         pins = int(np.count_nonzero(members & pinned))
         if tier.capacity is not None and count > tier.capacity:
-            notes.append(f"{tier.id} {tier.label}: {count} accounts, capacity {tier.capacity} "
-                         f"({count / tier.capacity:.1f}x over; {pins} pinned)")
+            notes.append(
+                f"{tier.id} {tier.label}: {count} accounts, capacity {tier.capacity} "
+                f"({count / tier.capacity:.1f}x over; {pins} pinned)"
+            )
     for index, tier in enumerate(model.tiers):
         limit = model.overrides.limit(tier.capacity)
         lost = dropped.get(index, 0)
         if lost:
-            notes.append(f"{tier.id} {tier.label}: {lost} pin(s) past overrides.max_per_tier "
-                         f"({limit}) fell back to the model, lowest scores first")
+            notes.append(
+                f"{tier.id} {tier.label}: {lost} pin(s) past overrides.max_per_tier "
+                f"({limit}) fell back to the model, lowest scores first"
+            )
     return tuple(notes)
 
 
-def owner_load(model: TieringModel, owners: Sequence[str | None],
-                fields_of: Sequence[Mapping[str, object]], final: IntArray,
-                overflowed: Counter[tuple[str, str, int]]) -> tuple[OwnerLoad, ...]:
+def owner_load(
+    model: TieringModel,
+    owners: Sequence[str | None],
+    fields_of: Sequence[Mapping[str, object]],
+    final: IntArray,
+    overflowed: Counter[tuple[str, str, int]],
+) -> tuple[OwnerLoad, ...]:
     """Every owner's book per tier (owners without accounts in a tier are left out)."""
     loads: Counter[tuple[str, str, int]] = Counter()
     caps: dict[tuple[str, str, int], int | None] = {}
@@ -139,13 +176,28 @@ def owner_load(model: TieringModel, owners: Sequence[str | None],
             loads[(owner, group, int(tier))] += 1
             caps[(owner, group, int(tier))] = cap
     rows = []
-    for owner, group, tier in sorted(set(loads) | set(overflowed),
-                                     key=lambda k: (k[2], k[0], k[1])):
+    for owner, group, tier in sorted(
+        set(loads) | set(overflowed), key=lambda k: (k[2], k[0], k[1])
+    ):
         cap = caps.get((owner, group, tier))
         if (owner, group, tier) not in caps:
-            cap = model.owner_cap(owner, tier)[0] if not group else next(
-                g.capacity.get(model.tiers[tier].id) for g in model.owner_groups
-                if g.label == group)
-        rows.append(OwnerLoad(owner, group, model.tiers[tier].id, loads[(owner, group, tier)],
-                              cap, overflowed[(owner, group, tier)]))
+            cap = (
+                model.owner_cap(owner, tier)[0]
+                if not group
+                else next(
+                    g.capacity.get(model.tiers[tier].id)
+                    for g in model.owner_groups
+                    if g.label == group
+                )
+            )
+        rows.append(
+            OwnerLoad(
+                owner,
+                group,
+                model.tiers[tier].id,
+                loads[(owner, group, tier)],
+                cap,
+                overflowed[(owner, group, tier)],
+            )
+        )
     return tuple(rows)

@@ -35,8 +35,11 @@ class SpendRow:
     incremental_revenue_per_spend: float | None
 
 
-def spend_rows(budgets: Mapping[str, float | None], outcomes: Mapping[str, TierOutcome],
-               baseline: TierOutcome | None) -> list[SpendRow]:
+def spend_rows(
+    budgets: Mapping[str, float | None],
+    outcomes: Mapping[str, TierOutcome],
+    baseline: TierOutcome | None,
+) -> list[SpendRow]:
     """One row per tier in ``budgets`` order; ratios None where there is no spend."""
     base_pipeline = _per_account(baseline.new_pipeline, baseline.accounts) if baseline else None
     base_revenue = _per_account(baseline.revenue, baseline.accounts) if baseline else None
@@ -46,11 +49,18 @@ def spend_rows(budgets: Mapping[str, float | None], outcomes: Mapping[str, TierO
         spend = budget * got.accounts if budget is not None else None
         pipeline = _per_account(got.new_pipeline, got.accounts)
         revenue = _per_account(got.revenue, got.accounts)
-        rows.append(SpendRow(
-            tier, got.accounts, budget, spend,
-            _ratio(got.new_pipeline, spend), _ratio(got.revenue, spend),
-            _ratio(_minus(pipeline, base_pipeline), budget),
-            _ratio(_minus(revenue, base_revenue), budget)))
+        rows.append(
+            SpendRow(
+                tier,
+                got.accounts,
+                budget,
+                spend,
+                _ratio(got.new_pipeline, spend),
+                _ratio(got.revenue, spend),
+                _ratio(_minus(pipeline, base_pipeline), budget),
+                _ratio(_minus(revenue, base_revenue), budget),
+            )
+        )
     return rows
 
 

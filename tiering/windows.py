@@ -26,8 +26,8 @@ from datetime import date, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from tiering.model import TieringModel
-from tiering.records import Window
+from tierwise.tiering.model import TieringModel
+from tierwise.tiering.records import Window
 
 IntArray = npt.NDArray[np.int16]
 RuleArray = npt.NDArray[np.int8]
@@ -44,8 +44,9 @@ class WindowState:
     notes: dict[int, str] = field(default_factory=dict)
 
 
-def split(windows: Mapping[str, Window], keys: Sequence[str],
-          today: date) -> tuple[dict[int, Window], dict[int, Window]]:
+def split(
+    windows: Mapping[str, Window], keys: Sequence[str], today: date
+) -> tuple[dict[int, Window], dict[int, Window]]:
     """(open windows, ended windows) by account position."""
     opened: dict[int, Window] = {}
     ended: dict[int, Window] = {}
@@ -58,19 +59,35 @@ def split(windows: Mapping[str, Window], keys: Sequence[str],
     return opened, ended
 
 
-def release_ended(ended: Mapping[int, Window], raw: IntArray, raw_rule: RuleArray,
-                  final: IntArray, rule: RuleArray) -> None:
+def release_ended(
+    ended: Mapping[int, Window],
+    raw: IntArray,
+    raw_rule: RuleArray,
+    final: IntArray,
+    rule: RuleArray,
+) -> None:
     """An ended window's account goes back to its score's tier before triggers run."""
     for i in ended:
         final[i] = raw[i]
         rule[i] = raw_rule[i]
 
 
-def apply_windows(model: TieringModel, keys: Sequence[str], today: date,
-                  open_: Mapping[int, Window], ended: Mapping[int, Window],
-                  before_triggers: IntArray, raw: IntArray, raw_rule: RuleArray,
-                  final: IntArray, rule: RuleArray, trigger_of: npt.NDArray[np.int16],
-                  *, rule_trigger: int, rule_window: int) -> WindowState:
+def apply_windows(
+    model: TieringModel,
+    keys: Sequence[str],
+    today: date,
+    open_: Mapping[int, Window],
+    ended: Mapping[int, Window],
+    before_triggers: IntArray,
+    raw: IntArray,
+    raw_rule: RuleArray,
+    final: IntArray,
+    rule: RuleArray,
+    trigger_of: npt.NDArray[np.int16],
+    *,
+    rule_trigger: int,
+    rule_window: int,
+) -> WindowState:
     """Hold open windows, withhold renewals of ended ones, open new ones."""
     state = WindowState()
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
@@ -94,11 +111,14 @@ def apply_windows(model: TieringModel, keys: Sequence[str], today: date,
             state.held[i] = window
     for i in np.flatnonzero((rule == rule_trigger) & (trigger_of >= 0)).tolist():
         trigger = model.triggers[int(trigger_of[i])]
-        if (trigger.for_days is None or keys[i] in state.kept
-                or final[i] >= before_triggers[i]):
+        if trigger.for_days is None or keys[i] in state.kept or final[i] >= before_triggers[i]:
             continue
-        window = Window(trigger.name, model.tiers[int(final[i])].id, today,
-                        today + timedelta(days=trigger.for_days))
+        window = Window(
+            trigger.name,
+            model.tiers[int(final[i])].id,
+            today,
+            today + timedelta(days=trigger.for_days),
+        )
         state.kept[keys[i]] = state.opened[keys[i]] = window
         state.notes[i] = f"window until {window.until.isoformat()}"
     return state

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from connectors.hubspot.connector import HubSpotConnector
+from tierwise.connectors.hubspot.connector import HubSpotConnector
 
 __all__ = ["HubSpotConnector"]

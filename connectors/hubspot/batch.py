@@ -1,7 +1,7 @@
 """HubSpot batch updates: 100 inputs a request, 207 answers read per input.
 
 Every batch update (companies, contacts, closing tasks) goes through
-:func:`batch_update`: the shared ``connectors.batching`` helpers chunk the inputs and
+:func:`batch_update`: the shared ``tierwise.connectors.batching`` helpers chunk the inputs and
 turn each 207 answer into one verdict per input, and the retry engine requeues the
 transient ones (a locked row, an input without a result) as the next attempt of the
 same operation - one attempt budget per batch of 100, whatever mix of whole-request
@@ -18,10 +18,16 @@ from typing import Any
 
 import structlog
 
-from connectors.base import RecordFailure, WriteOutcome
-from connectors.batching import BatchResult, ItemFailure, Verdict, chunked, multi_status_verdicts
-from connectors.errors import FatalCrmError
-from connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.base import RecordFailure, WriteOutcome
+from tierwise.connectors.batching import (
+    BatchResult,
+    ItemFailure,
+    Verdict,
+    chunked,
+    multi_status_verdicts,
+)
+from tierwise.connectors.errors import FatalCrmError
+from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
 
 BATCH_MAX = 100
 # 207 error categories worth sending again (the rest are reported at once).

@@ -1,7 +1,7 @@
 """The HubSpot transport: one client, its API objects, the limiters, the usage ledger.
 
 hubspot-api-client 12.0.0 is built once with urllib3 retries switched off: the retry
-engine (``connectors.retry``) is the only retry layer, so attempts never multiply. Every
+engine (``tierwise.connectors.retry``) is the only retry layer, so attempts never multiply. Every
 attribute access on the client builds a new ApiClient and connection pool, so the API
 objects are cached here. Each request passes ``_request_timeout=(connect, read)``, waits
 for the client-side limiter (``requests_per_10s`` per rolling 10 s; search also at
@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 import urllib3
 from hubspot import HubSpot
 
-from config.settings import HubSpotSettings
-from connectors.base import ApiUsage
-from connectors.errors import CrmError, FatalCrmError, RetriableError
-from connectors.hubspot import errors as hs_errors
-from connectors.ratelimit import SlidingWindowLimiter
-from connectors.retry import RetryPolicy
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors.base import ApiUsage
+from tierwise.connectors.errors import CrmError, FatalCrmError, RetriableError
+from tierwise.connectors.hubspot import errors as hs_errors
+from tierwise.connectors.ratelimit import SlidingWindowLimiter
+from tierwise.connectors.retry import RetryPolicy
 
 T = TypeVar("T")
 Timeout = tuple[float, float]

@@ -17,20 +17,25 @@ from typing import Any
 
 import structlog
 
-from config.settings import HubSpotSettings
-from connectors.base import AccountUpdate, CrmAccount, TierwiseValues, WriteOutcome
-from connectors.batching import chunked
-from connectors.errors import ConfigurationError
-from connectors.hubspot import paths
-from connectors.hubspot.batch import BATCH_MAX, batch_update
-from connectors.hubspot.client import HubSpotClient, to_dict
-from connectors.hubspot.native_icp import ICP_PROPERTY, NativeIcp
-from connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
-from connectors.hubspot.paging import associations, list_rows, search_rows
-from connectors.hubspot.schema import PortalFields
-from connectors.hubspot.values import labelled, parse_money
-from connectors.parsing import RecordReader, UnparseableError, normalise_domain, parse_datetime
-from tiering.records import FieldValue
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors.base import AccountUpdate, CrmAccount, TierwiseValues, WriteOutcome
+from tierwise.connectors.batching import chunked
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot.batch import BATCH_MAX, batch_update
+from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.hubspot.native_icp import ICP_PROPERTY, NativeIcp
+from tierwise.connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
+from tierwise.connectors.hubspot.paging import associations, list_rows, search_rows
+from tierwise.connectors.hubspot.schema import PortalFields
+from tierwise.connectors.hubspot.values import labelled, parse_money
+from tierwise.connectors.parsing import (
+    RecordReader,
+    UnparseableError,
+    normalise_domain,
+    parse_datetime,
+)
+from tierwise.tiering.records import FieldValue
 
 SYSTEM = "hubspot"
 

@@ -1,7 +1,7 @@
 """HubSpot connector over hubspot-api-client 12.0.0 (CRM v3, date-based associations, Lists v3).
 
 ``HubSpotConnector`` is a thin facade implementing the ``Connector`` protocol
-(``connectors.base``); each concern lives in a module of its own:
+(``tierwise.connectors.base``); each concern lives in a module of its own:
 
 - ``client``     - the SDK client, cached API objects, limiters, timeouts, usage ledger,
                    the one raw attempt (limited, counted, classified by ``errors``);
@@ -13,7 +13,7 @@
 - ``tasks``      - play tasks exactly once, open and close;
 - ``lists``, ``provision`` - what ``tierwise provision`` creates.
 
-Every retry goes through the one retry engine (``connectors.retry``): request retry for
+Every retry goes through the one retry engine (``tierwise.connectors.retry``): request retry for
 reads and updates, partial-batch requeue for 207s, create-unless-done for task and list
 creates. Every path is listed in ``paths``.
 """
@@ -24,8 +24,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from config.settings import HubSpotSettings
-from connectors.base import (
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
@@ -36,17 +36,17 @@ from connectors.base import (
     TaskRequest,
     WriteOutcome,
 )
-from connectors.errors import ConfigurationError
-from connectors.hubspot import provision as hs_provision
-from connectors.hubspot import schema
-from connectors.hubspot.batch import BATCH_MAX
-from connectors.hubspot.client import HubSpotClient, Request, T
-from connectors.hubspot.companies import Companies
-from connectors.hubspot.deals import pull_deals
-from connectors.hubspot.paging import PAGE_LIMIT
-from connectors.hubspot.tasks import Tasks
-from connectors.ratelimit import SlidingWindowLimiter
-from connectors.retry import RetryPolicy
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.hubspot import provision as hs_provision
+from tierwise.connectors.hubspot import schema
+from tierwise.connectors.hubspot.batch import BATCH_MAX
+from tierwise.connectors.hubspot.client import HubSpotClient, Request, T
+from tierwise.connectors.hubspot.companies import Companies
+from tierwise.connectors.hubspot.deals import pull_deals
+from tierwise.connectors.hubspot.paging import PAGE_LIMIT
+from tierwise.connectors.hubspot.tasks import Tasks
+from tierwise.connectors.ratelimit import SlidingWindowLimiter
+from tierwise.connectors.retry import RetryPolicy
 
 SYSTEM = "hubspot"
 # Updates handed over per call between stop checks: 20 HubSpot batches.

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 
 import structlog
 
-from connectors.base import CrmOpportunity
-from connectors.hubspot import paths
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.paging import SEARCH_LIMIT, associations, list_rows, search_rows
-from connectors.parsing import UnparseableError, parse_date, parse_datetime
+from tierwise.connectors.base import CrmOpportunity
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot.client import HubSpotClient
+from tierwise.connectors.hubspot.paging import SEARCH_LIMIT, associations, list_rows, search_rows
+from tierwise.connectors.parsing import UnparseableError, parse_date, parse_datetime
 
 T = TypeVar("T")
 SYSTEM = "hubspot"

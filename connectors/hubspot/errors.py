@@ -32,7 +32,7 @@ from urllib3.exceptions import (
     TimeoutError,
 )
 
-from connectors.errors import (
+from tierwise.connectors.errors import (
     AuthenticationError,
     ConfigurationError,
     CrmError,
@@ -118,12 +118,14 @@ def classify(exc: BaseException, *, operation: str, object_name: str | None = No
         if status == 401:
             return AuthenticationError(f"HubSpot rejected the access token: {AUTH_HINT}", **kw)
         if status == 403:
-            scopes = sorted({
-                str(scope)
-                for error in body.get("errors") or []
-                if isinstance(error, dict)
-                for scope in ((error.get("context") or {}).get("requiredGranularScopes") or ())
-            })
+            scopes = sorted(
+                {
+                    str(scope)
+                    for error in body.get("errors") or []
+                    if isinstance(error, dict)
+                    for scope in ((error.get("context") or {}).get("requiredGranularScopes") or ())
+                }
+            )
             needed = f" (needs {', '.join(scopes)})" if scopes else ""
             return AuthenticationError(
                 f"HubSpot refused {operation} (403 {category}): the token lacks a "

@@ -14,9 +14,9 @@ from typing import Any
 
 import urllib3
 
-from connectors import mappings
-from connectors.errors import AuthenticationError, CrmError, FatalCrmError
-from connectors.inventory import (
+from tierwise.connectors import mappings
+from tierwise.connectors.errors import AuthenticationError, CrmError, FatalCrmError
+from tierwise.connectors.inventory import (
     MISSING,
     OK,
     UNKNOWN,
@@ -28,7 +28,7 @@ from connectors.inventory import (
     fill_rates,
     hubspot_kind,
 )
-from connectors.parsing import value_map
+from tierwise.connectors.parsing import value_map
 
 PAGE = 100
 # Repeated ``properties=`` parameters per request: keeps the URL a few KB long.
@@ -203,9 +203,7 @@ def _token_scopes(connector: Any) -> frozenset[str] | None:
         )
 
     try:
-        response = connector._call(
-            f"POST {TOKEN_INFO_PATH}", post, operation="read token scopes"
-        )
+        response = connector._call(f"POST {TOKEN_INFO_PATH}", post, operation="read token scopes")
     except CrmError:
         return None
     if response.status != 200:
@@ -251,8 +249,7 @@ def inspect_fields(connector: Any) -> CrmInventory:
         system="hubspot",
         object_name="companies",
         fields={
-            name: property_info(prop)
-            for name, prop in connector._properties("companies").items()
+            name: property_info(prop) for name, prop in connector._properties("companies").items()
         },
         sample_size=0,
         mapping=mapping,
@@ -279,7 +276,9 @@ def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
         tasks = {}
         checks.append(
             PermissionCheck(
-                "task properties", ("provision", "validate", "run"), MISSING,
+                "task properties",
+                ("provision", "validate", "run"),
+                MISSING,
                 "missing scope crm.objects.contacts.read (tasks)",
             )
         )
@@ -287,13 +286,18 @@ def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
     apis = _Apis(connector)
     try:
         sampled, rates = _sample(connector, apis, fields, sample)
-        checks.append(
-            PermissionCheck("crm.objects.companies.read", ("connect", "plan", "run"), OK)
-        )
+        checks.append(PermissionCheck("crm.objects.companies.read", ("connect", "plan", "run"), OK))
         fields = {
             name: FieldInfo(
-                f.name, f.label, f.crm_type, f.kind, f.readable, f.writable, f.options,
-                rates.get(name), f.custom,
+                f.name,
+                f.label,
+                f.crm_type,
+                f.kind,
+                f.readable,
+                f.writable,
+                f.options,
+                rates.get(name),
+                f.custom,
             )
             for name, f in fields.items()
         }
@@ -361,7 +365,9 @@ def _probes(connector: Any, apis: _Apis) -> list[PermissionCheck]:
         if scopes is None:
             checks.append(
                 PermissionCheck(
-                    scope, needed_by, UNKNOWN,
+                    scope,
+                    needed_by,
+                    UNKNOWN,
                     f"not verifiable without a write ({purpose}); make sure the app has it",
                 )
             )

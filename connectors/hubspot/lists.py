@@ -13,11 +13,11 @@ from typing import Any
 
 import structlog
 
-from connectors.base import ProvisionStep
-from connectors.errors import CrmError
-from connectors.hubspot import paths
-from connectors.hubspot import specs as hs_specs
-from connectors.hubspot.client import HubSpotClient, ReadBackFailed, read_back
+from tierwise.connectors.base import ProvisionStep
+from tierwise.connectors.errors import CrmError
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot import specs as hs_specs
+from tierwise.connectors.hubspot.client import HubSpotClient, ReadBackFailed, read_back
 
 COMPANY_OBJECT_TYPE_ID = hs_specs.COMPANY_OBJECT_TYPE_ID
 

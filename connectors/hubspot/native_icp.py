@@ -60,7 +60,8 @@ class NativeIcp:
         else:
             mine_icp, _, mine_target = marker.partition("|")
             owned = icp == mine_icp and (
-                target == mine_target or (unset_target and mine_target in ("", "false")))
+                target == mine_target or (unset_target and mine_target in ("", "false"))
+            )
         stamp = "|".join(want)
         if not owned:
             self.kept.add(crm_id)

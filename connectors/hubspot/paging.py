@@ -1,6 +1,6 @@
 """HubSpot paging: list pages, keyset search pages and association pages.
 
-Every stream goes through the one loop of ``connectors.paging.paginate``; this module
+Every stream goes through the one loop of ``tierwise.connectors.paging.paginate``; this module
 only holds HubSpot's paging rules as paginator objects and the page fetchers (one
 ``client.call`` each, so a page is retried alone, never the stream from the start).
 
@@ -32,11 +32,11 @@ from typing import Any
 
 import structlog
 
-from connectors.batching import chunked
-from connectors.hubspot import paths
-from connectors.hubspot.client import HubSpotClient, to_dict
-from connectors.paging import JSONCursorPaginator, Paginator, paginate
-from connectors.parsing import UnparseableError, parse_datetime
+from tierwise.connectors.batching import chunked
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.paging import JSONCursorPaginator, Paginator, paginate
+from tierwise.connectors.parsing import UnparseableError, parse_datetime
 
 Row = dict[str, Any]
 Filters = list[dict[str, Any]]

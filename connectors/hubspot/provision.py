@@ -13,15 +13,15 @@ from typing import Any
 
 import structlog
 
-from config.settings import HubSpotSettings
-from connectors import mappings
-from connectors.base import ProvisionStep
-from connectors.errors import CrmError, FatalCrmError
-from connectors.hubspot import paths
-from connectors.hubspot import specs as hs_specs
-from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.lists import ensure_lists
-from connectors.hubspot.schema import PortalFields, read_properties
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors import mappings
+from tierwise.connectors.base import ProvisionStep
+from tierwise.connectors.errors import CrmError, FatalCrmError
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot import specs as hs_specs
+from tierwise.connectors.hubspot.client import HubSpotClient
+from tierwise.connectors.hubspot.lists import ensure_lists
+from tierwise.connectors.hubspot.schema import PortalFields, read_properties
 
 log = structlog.get_logger(__name__)
 

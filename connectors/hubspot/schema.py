@@ -14,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from config.settings import HubSpotSettings
-from connectors import mappings
-from connectors.errors import SchemaError
-from connectors.hubspot import paths
-from connectors.hubspot.client import HubSpotClient, to_dict
-from connectors.hubspot.native_icp import ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY
-from connectors.hubspot.native_icp import MARKER_PROPERTY as NATIVE_MARKER_PROPERTY
-from connectors.hubspot.values import option_labels
-from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
-from connectors.parsing import value_map
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors import mappings
+from tierwise.connectors.errors import SchemaError
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.hubspot.native_icp import ICP_PROPERTY, TARGET_ACCOUNT_PROPERTY
+from tierwise.connectors.hubspot.native_icp import MARKER_PROPERTY as NATIVE_MARKER_PROPERTY
+from tierwise.connectors.hubspot.values import option_labels
+from tierwise.connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
+from tierwise.connectors.parsing import value_map
 
 SYSTEM = "hubspot"
 Properties = dict[str, dict[str, Any]]

@@ -22,15 +22,15 @@ from typing import Any
 
 import structlog
 
-from connectors.base import OpenTask, RecordFailure, TaskOutcome, TaskRequest, WriteOutcome
-from connectors.batching import ItemFailure, Verdict, chunked, multi_status_verdicts
-from connectors.errors import FatalCrmError
-from connectors.hubspot import paths
-from connectors.hubspot.batch import BATCH_MAX, TRANSIENT_CATEGORIES, batch_update
-from connectors.hubspot.client import HubSpotClient, ReadBackFailed, read_back, to_dict
-from connectors.hubspot.paging import associations, search_page
-from connectors.hubspot.schema import PortalFields
-from connectors.parsing import UnparseableError, parse_date
+from tierwise.connectors.base import OpenTask, RecordFailure, TaskOutcome, TaskRequest, WriteOutcome
+from tierwise.connectors.batching import ItemFailure, Verdict, chunked, multi_status_verdicts
+from tierwise.connectors.errors import FatalCrmError
+from tierwise.connectors.hubspot import paths
+from tierwise.connectors.hubspot.batch import BATCH_MAX, TRANSIENT_CATEGORIES, batch_update
+from tierwise.connectors.hubspot.client import HubSpotClient, ReadBackFailed, read_back, to_dict
+from tierwise.connectors.hubspot.paging import associations, search_page
+from tierwise.connectors.hubspot.schema import PortalFields
+from tierwise.connectors.parsing import UnparseableError, parse_date
 
 Row = dict[str, Any]
 # Keys per search on the task key (a search body stays under 3,000 characters).

@@ -18,10 +18,20 @@ from typing import Any
 
 _SCALE = {
     "": 1.0,
-    "k": 1e3, "thousand": 1e3,
-    "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6, "million": 1e6, "millions": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9,
-    "t": 1e12, "trillion": 1e12,
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "mio": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "t": 1e12,
+    "trillion": 1e12,
 }
 _CURRENCY = re.compile(r"^(usd|us\$|eur|gbp|\$|€|£)\s*|\s*(usd|eur|gbp|dollars?)$")
 _MONEY = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)\s*(?P<scale>[a-z]*)\.?$")

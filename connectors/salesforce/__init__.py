@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from connectors.salesforce.connector import SalesforceConnector, make_login
+from tierwise.connectors.salesforce.connector import SalesforceConnector, make_login
 
 __all__ = ["SalesforceConnector", "make_login"]

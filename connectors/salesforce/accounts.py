@@ -17,12 +17,17 @@ from typing import Any
 import structlog
 from simple_salesforce.format import format_soql
 
-from connectors.base import CrmAccount, TierwiseValues
-from connectors.parsing import RecordReader, UnparseableError, normalise_domain, parse_datetime
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import ACTIVITY_FIELD, OrgFields
-from connectors.salesforce.paging import IN_CLAUSE_CHUNK, child_rows, query
-from tiering.records import FieldValue
+from tierwise.connectors.base import CrmAccount, TierwiseValues
+from tierwise.connectors.parsing import (
+    RecordReader,
+    UnparseableError,
+    normalise_domain,
+    parse_datetime,
+)
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import ACTIVITY_FIELD, OrgFields
+from tierwise.connectors.salesforce.paging import IN_CLAUSE_CHUNK, child_rows, query
+from tierwise.tiering.records import FieldValue
 
 # Open Opportunities per account in the account query itself: a parent-to-child
 # relationship subquery costs no extra API call (SOQL guide "Using Relationship Queries").

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import structlog
 from simple_salesforce.login import SalesforceLogin
 
-from config.settings import SalesforceSettings
-from connectors.errors import ConfigurationError
-from connectors.salesforce.session import TimeoutSession
+from tierwise.config.settings import SalesforceSettings
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.salesforce.session import TimeoutSession
 
 SYSTEM = "salesforce"
 

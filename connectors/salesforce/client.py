@@ -5,7 +5,7 @@ endpoint label (the HTTP requests actually sent, so a Bulk API job counts as sev
 classified by ``salesforce.errors`` and, on ``INVALID_SESSION_ID``, raised as
 ``SessionExpiredError`` when a login is configured (with a bare access token it is an
 ``AuthenticationError`` naming the settings). Retries, requeues and the single
-re-authentication belong to the retry engine (``connectors.retry``): :meth:`call` hands
+re-authentication belong to the retry engine (``tierwise.connectors.retry``): :meth:`call` hands
 one attempt to it; batch writers hand :meth:`attempt` to ``call_batch`` themselves, so
 no request is ever retried by two layers.
 """
@@ -19,18 +19,18 @@ from typing import Any, TypeVar
 import structlog
 from simple_salesforce.api import Salesforce
 
-from config.settings import SalesforceSettings
-from connectors.base import ApiUsage
-from connectors.errors import (
+from tierwise.config.settings import SalesforceSettings
+from tierwise.connectors.base import ApiUsage
+from tierwise.connectors.errors import (
     AuthenticationError,
     ConfigurationError,
     FatalCrmError,
     QuotaExhaustedError,
 )
-from connectors.retry import RetryPolicy, SessionExpiredError
-from connectors.salesforce import errors as sf_errors
-from connectors.salesforce.auth import Login, make_login
-from connectors.salesforce.session import TimeoutSession
+from tierwise.connectors.retry import RetryPolicy, SessionExpiredError
+from tierwise.connectors.salesforce import errors as sf_errors
+from tierwise.connectors.salesforce.auth import Login, make_login
+from tierwise.connectors.salesforce.session import TimeoutSession
 
 T = TypeVar("T")
 SYSTEM = "salesforce"

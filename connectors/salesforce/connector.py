@@ -1,13 +1,13 @@
 """Salesforce connector over simple-salesforce (REST, sObject Collections, Bulk API 2.0).
 
 ``SalesforceConnector`` is a thin facade implementing the ``Connector`` protocol
-(``connectors.base``); each concern lives in its own module of this package:
+(``tierwise.connectors.base``); each concern lives in its own module of this package:
 
 - ``client``: session, authentication, call accounting, daily quota, describe cache;
-  every request is one attempt handed to the one retry engine (``connectors.retry``)
+  every request is one attempt handed to the one retry engine (``tierwise.connectors.retry``)
 - ``auth``: the login flows (client credentials, JWT bearer, legacy SOAP)
 - ``fields``: the org's resolved field mapping; ``schema``: access and schema checks
-- ``paging``: SOQL paging over ``nextRecordsUrl`` (``connectors.paging``)
+- ``paging``: SOQL paging over ``nextRecordsUrl`` (``tierwise.connectors.paging``)
 - ``accounts``: the incremental pull and parsing; ``writes``: Collections and Bulk writes
 - ``opportunities``: the deals pull; ``tasks``: exactly-once tasks; ``provisioning``
 """
@@ -20,8 +20,8 @@ from typing import TypeVar
 
 from simple_salesforce.api import Salesforce
 
-from config.settings import SalesforceSettings
-from connectors.base import (
+from tierwise.config.settings import SalesforceSettings
+from tierwise.connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
@@ -32,17 +32,17 @@ from connectors.base import (
     TaskRequest,
     WriteOutcome,
 )
-from connectors.retry import RetryPolicy
-from connectors.salesforce import opportunities, schema
-from connectors.salesforce.accounts import Accounts
-from connectors.salesforce.auth import Login, login_domain, make_login
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import resolve_fields
-from connectors.salesforce.paging import QUERY_BATCH_SIZE
-from connectors.salesforce.provisioning import Provisioner
-from connectors.salesforce.session import TimeoutSession
-from connectors.salesforce.tasks import Tasks
-from connectors.salesforce.writes import COLLECTION_MAX, AccountWriter
+from tierwise.connectors.retry import RetryPolicy
+from tierwise.connectors.salesforce import opportunities, schema
+from tierwise.connectors.salesforce.accounts import Accounts
+from tierwise.connectors.salesforce.auth import Login, login_domain, make_login
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import resolve_fields
+from tierwise.connectors.salesforce.paging import QUERY_BATCH_SIZE
+from tierwise.connectors.salesforce.provisioning import Provisioner
+from tierwise.connectors.salesforce.session import TimeoutSession
+from tierwise.connectors.salesforce.tasks import Tasks
+from tierwise.connectors.salesforce.writes import COLLECTION_MAX, AccountWriter
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 simple-salesforce raises ``SalesforceError`` subclasses by HTTP status with the parsed
 JSON error list in ``content``; requests raises its own transport errors. This module
-turns both into tierwise's tree (``connectors.errors``) by status and ``errorCode``:
+turns both into tierwise's tree (``tierwise.connectors.errors``) by status and ``errorCode``:
 
 ===============================  =========================================
 INVALID_SESSION_ID (401)         AuthenticationError (the connector re-authenticates
@@ -29,7 +29,7 @@ from simple_salesforce.exceptions import (
     SalesforceError,
 )
 
-from connectors.errors import (
+from tierwise.connectors.errors import (
     AuthenticationError,
     ConfigurationError,
     CrmError,

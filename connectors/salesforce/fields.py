@@ -1,6 +1,6 @@
 """Which Salesforce fields tierwise reads and writes in this org, resolved once.
 
-Built from the defaults in ``connectors.mappings`` under the operator's settings and
+Built from the defaults in ``tierwise.connectors.mappings`` under the operator's settings and
 mapping file; every identifier is checked here, at start-up, so the SOQL built from
 them later cannot be injected into. ``validate_schema`` narrows ``model_fields`` to what
 the org has and records why the rest is ``unmapped``.
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config.settings import SalesforceSettings
-from connectors import mappings
-from connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
-from connectors.parsing import value_map
+from tierwise.config.settings import SalesforceSettings
+from tierwise.connectors import mappings
+from tierwise.connectors.identifiers import check_identifier, model_field_mapping, resolve_mapping
+from tierwise.connectors.parsing import value_map
 
 SYSTEM = "salesforce"
 # Canonical field filled from the optional Tasks + Events aggregate (activity_aggregate_days).

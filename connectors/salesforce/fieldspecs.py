@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.salesforce.fields import OrgFields
+from tierwise.connectors.salesforce.fields import OrgFields
 
 Spec = tuple[str, str, dict[str, Any]]  # (object, field API name, Tooling Metadata)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connectors import mappings
-from connectors.errors import CrmError, FatalCrmError, SchemaError
-from connectors.inventory import (
+from tierwise.connectors import mappings
+from tierwise.connectors.errors import CrmError, FatalCrmError, SchemaError
+from tierwise.connectors.inventory import (
     MISSING,
     OK,
     UNKNOWN,
@@ -29,7 +29,7 @@ from connectors.inventory import (
     fill_rates,
     salesforce_kind,
 )
-from connectors.parsing import value_map
+from tierwise.connectors.parsing import value_map
 
 # A SOQL select list is kept well under the 100,000-character statement limit.
 SELECT_CHUNK = 150
@@ -200,8 +200,15 @@ def _own_fields(
         # A task key is written when the task is created.
         writable = bool(raw.get("createable") or raw.get("updateable"))
         info = FieldInfo(
-            info.name, info.label, info.crm_type, info.kind, True, writable, info.options,
-            None, info.custom,
+            info.name,
+            info.label,
+            info.crm_type,
+            info.kind,
+            True,
+            writable,
+            info.options,
+            None,
+            info.custom,
         )
     own.append(OwnField("task_key", connector.task_object, key, info))
     return own
@@ -238,7 +245,9 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
         task_raw = {}
         checks.append(
             PermissionCheck(
-                f"describe {task_object}", ("provision", "run"), MISSING,
+                f"describe {task_object}",
+                ("provision", "run"),
+                MISSING,
                 f"grant Read on {task_object} to the integration user ({exc})",
             )
         )
@@ -247,8 +256,15 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
     sampled, rates = _sample(connector, account_object, fields, sample)
     fields = {
         name: FieldInfo(
-            f.name, f.label, f.crm_type, f.kind, f.readable, f.writable, f.options,
-            rates.get(name), f.custom,
+            f.name,
+            f.label,
+            f.crm_type,
+            f.kind,
+            f.readable,
+            f.writable,
+            f.options,
+            rates.get(name),
+            f.custom,
         )
         for name, f in fields.items()
     }
@@ -325,9 +341,7 @@ def inspect_salesforce(connector: Any, sample: int = 200) -> CrmInventory:
         mapping=mapping,
         explicit=explicit,
         value_maps=effective_value_maps(connector),
-        own_fields=[
-            replace(o, hidden=o.info is None and o.name in existing) for o in own
-        ],
+        own_fields=[replace(o, hidden=o.info is None and o.name in existing) for o in own],
         permissions=checks,
         derived={k: v for k, v in DERIVED.items() if k not in mapping},
     )

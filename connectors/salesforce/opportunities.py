@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import structlog
 from simple_salesforce.format import format_soql
 
-from connectors.base import CrmOpportunity
-from connectors.parsing import UnparseableError, parse_date, parse_datetime
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.paging import query
+from tierwise.connectors.base import CrmOpportunity
+from tierwise.connectors.parsing import UnparseableError, parse_date, parse_datetime
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.paging import query
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""SOQL paging: one loop (``connectors.paging.paginate``) over ``nextRecordsUrl``.
+"""SOQL paging: one loop (``tierwise.connectors.paging.paginate``) over ``nextRecordsUrl``.
 
 Pages are fetched one by one (``query`` then ``query_more`` with the same
 ``Sforce-Query-Options: batchSize=2000`` header, as ``query_all_iter`` does) so that a
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from connectors.batching import chunked
-from connectors.paging import NextUrlPaginator, paginate
-from connectors.salesforce.client import SalesforceClient
+from tierwise.connectors.batching import chunked
+from tierwise.connectors.paging import NextUrlPaginator, paginate
+from tierwise.connectors.salesforce.client import SalesforceClient
 
 # Rows per query page (the API's largest batchSize).
 QUERY_BATCH_SIZE = 2000

@@ -17,15 +17,15 @@ import structlog
 from simple_salesforce.api import Salesforce
 from simple_salesforce.format import format_soql
 
-from connectors.base import ProvisionStep
-from connectors.errors import FatalCrmError, SchemaError
-from connectors.identifiers import check_identifier
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import OrgFields
-from connectors.salesforce.fieldspecs import custom_field_specs
-from connectors.salesforce.paging import query
-from connectors.salesforce.schema import existing_custom_fields
-from connectors.salesforce.writes import write_collection
+from tierwise.connectors.base import ProvisionStep
+from tierwise.connectors.errors import FatalCrmError, SchemaError
+from tierwise.connectors.identifiers import check_identifier
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import OrgFields
+from tierwise.connectors.salesforce.fieldspecs import custom_field_specs
+from tierwise.connectors.salesforce.paging import query
+from tierwise.connectors.salesforce.schema import existing_custom_fields
+from tierwise.connectors.salesforce.writes import write_collection
 
 # Task and Event custom fields are created on Activity (CRM-API-NOTES §1.15).
 ACTIVITY_OBJECTS = ("Task", "Event")

@@ -14,9 +14,9 @@ from typing import Any
 import structlog
 from simple_salesforce.format import format_soql
 
-from connectors.errors import FatalCrmError, SchemaError
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import OrgFields
+from tierwise.connectors.errors import FatalCrmError, SchemaError
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import OrgFields
 
 log = structlog.get_logger(__name__)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connectors.base import OpenTask, TaskOutcome, TaskRequest, WriteOutcome
-from connectors.errors import ConfigurationError
-from connectors.parsing import UnparseableError, parse_date
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import OrgFields
-from connectors.salesforce.paging import query, query_in_chunks
-from connectors.salesforce.writes import write_collection
+from tierwise.connectors.base import OpenTask, TaskOutcome, TaskRequest, WriteOutcome
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.parsing import UnparseableError, parse_date
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import OrgFields
+from tierwise.connectors.salesforce.paging import query, query_in_chunks
+from tierwise.connectors.salesforce.writes import write_collection
 
 TASK_PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
 DESCRIPTION_MAX = 32000

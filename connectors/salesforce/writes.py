@@ -19,13 +19,13 @@ from typing import Any
 import structlog
 from simple_salesforce.api import Salesforce
 
-from connectors.base import AccountUpdate, RecordFailure, WriteOutcome
-from connectors.batching import Verdict, collection_verdicts, send_in_batches
-from connectors.errors import ConfigurationError
-from connectors.salesforce import errors as sf_errors
-from connectors.salesforce.client import SYSTEM, SalesforceClient
-from connectors.salesforce.fields import OrgFields
-from tiering.records import FieldValue
+from tierwise.connectors.base import AccountUpdate, RecordFailure, WriteOutcome
+from tierwise.connectors.batching import Verdict, collection_verdicts, send_in_batches
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.salesforce import errors as sf_errors
+from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
+from tierwise.connectors.salesforce.fields import OrgFields
+from tierwise.tiering.records import FieldValue
 
 # Records per sObject Collections call (the API's maximum).
 COLLECTION_MAX = 200

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync.records import MergedAccount, Plan
+from tierwise.sync.records import MergedAccount, Plan
 
 TIER_FIELDS = ("tier", "customer_tier")
 

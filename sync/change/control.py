@@ -18,16 +18,16 @@ from typing import Any
 
 import structlog
 
-from connectors.base import AccountUpdate, Connector, TierwiseValues
-from sync.apply import StopRequested, write_updates
-from sync.change import planfile
-from sync.change.gate import journal_entries
-from sync.change.journal import ChangeJournal, JournalEntry
-from sync.engine import SyncEngine
-from sync.exits import EXIT_STALE_PLAN, NotFoundError, classify
-from sync.report import RunReport, describe_applied
-from sync.state import LockHeldError
-from tiering.errors import TierwiseError
+from tierwise.connectors.base import AccountUpdate, Connector, TierwiseValues
+from tierwise.sync.apply import StopRequested, write_updates
+from tierwise.sync.change import planfile
+from tierwise.sync.change.gate import journal_entries
+from tierwise.sync.change.journal import ChangeJournal, JournalEntry
+from tierwise.sync.engine import SyncEngine
+from tierwise.sync.exits import EXIT_STALE_PLAN, NotFoundError, classify
+from tierwise.sync.report import RunReport, describe_applied
+from tierwise.sync.state import LockHeldError
+from tierwise.tiering.errors import TierwiseError
 
 log = structlog.get_logger("tierwise.change")
 

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import structlog
 
-from config.settings import Settings
-from connectors.base import TierwiseValues
-from sync.change import planfile
-from sync.change.breaker import blast_radius, trips
-from sync.change.journal import ChangeJournal, JournalEntry
-from sync.engine import Outcome
-from sync.gather import ACCOUNTS
-from sync.records import MergedAccount, Plan
-from sync.state import StateStore
-from tiering.records import Decision
+from tierwise.config.settings import Settings
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.change import planfile
+from tierwise.sync.change.breaker import blast_radius, trips
+from tierwise.sync.change.journal import ChangeJournal, JournalEntry
+from tierwise.sync.engine import Outcome
+from tierwise.sync.gather import ACCOUNTS
+from tierwise.sync.records import MergedAccount, Plan
+from tierwise.sync.state import StateStore
+from tierwise.tiering.records import Decision
 
 log = structlog.get_logger("tierwise.change")
 

@@ -1,6 +1,6 @@
 """Reads and writes of the change-control tables, through the state store's engine.
 
-One small class so the rest of ``sync.change`` never writes SQL; each method is one
+One small class so the rest of ``tierwise.sync.change`` never writes SQL; each method is one
 transaction.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from connectors.base import TierwiseValues
-from sync.change.tables import change_journal, change_runs, change_tasks, model_ledger
-from sync.state import StateStore
-from sync.state.codec import decode_tierwise, encode_tierwise
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.change.tables import change_journal, change_runs, change_tasks, model_ledger
+from tierwise.sync.state import StateStore
+from tierwise.sync.state.codec import decode_tierwise, encode_tierwise
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import AccountUpdate, TaskRequest, TierwiseValues
-from sync.exits import SettingError
-from sync.records import Plan, PlannedClose, PlannedTask
-from sync.state.codec import decode_tierwise, decode_value, encode_tierwise, encode_value
-from tiering.records import Decision
+from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from tierwise.sync.exits import SettingError
+from tierwise.sync.records import Plan, PlannedClose, PlannedTask
+from tierwise.sync.state.codec import decode_tierwise, decode_value, encode_tierwise, encode_value
+from tierwise.tiering.records import Decision
 
 FORMAT = "tierwise-plan/1"
 

@@ -21,13 +21,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sync.exits import EXIT_MODEL_REFUSED
-from sync.outcomes.backtest import outcomes_after, score_with_model
-from sync.outcomes.data import Deal
-from sync.outcomes.metrics import auc, lift, rate
-from tiering import TieringModel
-from tiering.errors import TierwiseError
-from tiering.records import AccountInput
+from tierwise.sync.exits import EXIT_MODEL_REFUSED
+from tierwise.sync.outcomes.backtest import outcomes_after, score_with_model
+from tierwise.sync.outcomes.data import Deal
+from tierwise.sync.outcomes.metrics import auc, lift, rate
+from tierwise.tiering import TieringModel
+from tierwise.tiering.errors import TierwiseError
+from tierwise.tiering.records import AccountInput
 
 
 class ModelRefusedError(TierwiseError):

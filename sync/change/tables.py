@@ -1,7 +1,7 @@
 """The state store's change-control tables (migration 0004).
 
 Kept beside the package that uses them, on their own ``MetaData``: the engine's tables
-(``sync/state/tables.py``) do not change. Values are JSON (``sync.state.codec``), so a
+(``sync/state/tables.py``) do not change. Values are JSON (``tierwise.sync.state.codec``), so a
 new tierwise field needs no migration here either.
 """
 

@@ -14,16 +14,16 @@ of commands that imports ``core`` and registers on ``main``:
     change.py     apply, rollback, model promote (issue 17)
     coverage.py   owners, export audiences, review, spend (issue 16)
 
-Importing this package imports every command module, so ``sync.cli:main`` (the
+Importing this package imports every command module, so ``tierwise.sync.cli:main`` (the
 ``tierwise`` entry point) has them all. The names below stay importable from
-``sync.cli`` for code written against the single-module CLI.
+``tierwise.sync.cli`` for code written against the single-module CLI.
 """
 
 from __future__ import annotations
 
-from sync.cli import change, configure, coverage, demo, history, outcomes, runs, worker
-from sync.cli.configure import provision_all
-from sync.cli.core import (
+from tierwise.sync.cli import change, configure, coverage, demo, history, outcomes, runs, worker
+from tierwise.sync.cli.configure import provision_all
+from tierwise.sync.cli.core import (
     Context,
     emit,
     fail,
@@ -33,8 +33,8 @@ from sync.cli.core import (
     settings_from_env,
     write_report,
 )
-from sync.cli.runs import execute
-from sync.exits import (
+from tierwise.sync.cli.runs import execute
+from tierwise.sync.exits import (
     EXIT_AUTH,
     EXIT_CONFIG,
     EXIT_DEFERRED,

@@ -1,7 +1,7 @@
 """``tierwise apply``, ``tierwise rollback`` and the ``plan --out`` / ``run --approve`` parts
-of change control (issue 17), registered on ``sync.cli.main``.
+of change control (issue 17), registered on ``tierwise.sync.cli.main``.
 
-The logic lives in ``sync.change``; this module only parses options, wires the app and
+The logic lives in ``tierwise.sync.change``; this module only parses options, wires the app and
 prints one line per outcome with the exit code of the status (sync/exits.py).
 """
 
@@ -13,15 +13,15 @@ from typing import Any
 
 import click
 
-from sync import bootstrap as boot
-from sync.change import planfile
-from sync.change.control import apply_plan, rollback_run
-from sync.change.gate import ChangeGate, model_paths, save_outcome
-from sync.cli.core import Context, emit, handled, json_option, main
-from sync.engine import Outcome, SyncEngine
-from sync.exits import SettingError
-from sync.logging import redactor
-from sync.report import RunReport
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.change import planfile
+from tierwise.sync.change.control import apply_plan, rollback_run
+from tierwise.sync.change.gate import ChangeGate, model_paths, save_outcome
+from tierwise.sync.cli.core import Context, emit, handled, json_option, main
+from tierwise.sync.engine import Outcome, SyncEngine
+from tierwise.sync.exits import SettingError
+from tierwise.sync.logging import redactor
+from tierwise.sync.report import RunReport
 
 PREFIXES = {"stale_plan": "", "locked": "run lock held: ", "held": ""}
 
@@ -54,7 +54,7 @@ def save_plan(ctx: Context, outcome: Outcome, path: Path) -> str:
 
 
 def _finish(ctx: Context, report: RunReport, data: dict[str, Any], text: str) -> None:
-    from sync.cli.core import write_report
+    from tierwise.sync.cli.core import write_report
 
     if report.status != "locked":
         write_report(report, ctx.settings())
@@ -135,11 +135,11 @@ def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
     import shutil
     from datetime import UTC, datetime
 
-    from sync.change.journal import ChangeJournal
-    from sync.change.promote import ModelRefusedError, evaluate, verdict_text
-    from sync.merge import merge_accounts, to_inputs
-    from sync.outcomes.data import attribute_deals, pull_opportunities
-    from tiering import load_model
+    from tierwise.sync.change.journal import ChangeJournal
+    from tierwise.sync.change.promote import ModelRefusedError, evaluate, verdict_text
+    from tierwise.sync.merge import merge_accounts, to_inputs
+    from tierwise.sync.outcomes.data import attribute_deals, pull_opportunities
+    from tierwise.tiering import load_model
 
     settings = ctx.settings()
     live_path = Path(ctx.model or settings.model_path)

@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from config.mapping import apply_mapping, model_categories
-from sync import bootstrap as boot
-from sync import preflight
-from sync.cli.core import Context, emit, handled, json_option, main
-from sync.exits import SettingError
+from tierwise.config.mapping import apply_mapping, model_categories
+from tierwise.sync import bootstrap as boot
+from tierwise.sync import preflight
+from tierwise.sync.cli.core import Context, emit, handled, json_option, main
+from tierwise.sync.exits import SettingError
 
 
 @main.command()
@@ -132,8 +132,8 @@ def connect(
     """Inspect each CRM: per model input its field, access, fill rate and best candidates;
     tierwise's own fields; the permissions later commands need. Never writes to a CRM
     or to the live mapping."""
-    from sync.connect import assess_all
-    from sync.connect_render import mapping_yaml, render_text, to_json
+    from tierwise.sync.connect import assess_all
+    from tierwise.sync.connect_render import mapping_yaml, render_text, to_json
 
     settings = ctx.settings()
     if write_path is not None:

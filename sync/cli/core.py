@@ -28,13 +28,13 @@ from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.settings import Settings
-from sync import bootstrap as boot
-from sync import preflight
-from sync.exits import EXIT_USAGE, failure, settings_error
-from sync.logging import redactor
-from sync.report import RunReport
-from tiering.errors import ModelError, TierwiseError
+from tierwise.config.settings import Settings
+from tierwise.sync import bootstrap as boot
+from tierwise.sync import preflight
+from tierwise.sync.exits import EXIT_USAGE, failure, settings_error
+from tierwise.sync.logging import redactor
+from tierwise.sync.report import RunReport
+from tierwise.tiering.errors import ModelError, TierwiseError
 
 
 class Context:

@@ -2,7 +2,7 @@
 
 Both read the state store only (the data the last run pulled) and tier it with the
 same pure function the run uses; run ``tierwise run`` first. They are registered on
-``sync.cli.main`` when ``sync.cli`` imports this module (the capacity report
+``tierwise.sync.cli.main`` when ``tierwise.sync.cli`` imports this module (the capacity report
 is its own command rather than ``report --owners`` because ``report`` lives in the
 outcome commands' module).
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 import click
 
-from sync import bootstrap as boot
-from sync.cli.core import Context, emit, handled, json_option, main
-from sync.coverage import audiences, owners, review
-from sync.coverage.population import Population, tiered
-from sync.exits import NotFoundError
-from sync.logging import redactor
-from sync.state import StateStore
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli.core import Context, emit, handled, json_option, main
+from tierwise.sync.coverage import audiences, owners, review
+from tierwise.sync.coverage.population import Population, tiered
+from tierwise.sync.exits import NotFoundError
+from tierwise.sync.logging import redactor
+from tierwise.sync.state import StateStore
 
 FORMATS = ("text", "json", "csv", "html")
 
@@ -33,7 +33,7 @@ def _population(ctx: Context, now: datetime | None = None) -> Population:
 
 
 def _loaded(ctx: Context, now: datetime) -> tuple[StateStore, Population]:
-    from tiering import tier_accounts
+    from tierwise.tiering import tier_accounts
 
     settings = ctx.settings()
     with handled():
@@ -45,11 +45,19 @@ def _loaded(ctx: Context, now: datetime) -> tuple[StateStore, Population]:
 
 
 @main.command("review")
-@click.option("--since", default="90d", show_default=True,
-              help="Start of the review period: 90d (days back) or a date (2026-09-01).")
+@click.option(
+    "--since",
+    default="90d",
+    show_default=True,
+    help="Start of the review period: 90d (days back) or a date (2026-09-01).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the pack to this file instead of stdout.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the pack to this file instead of stdout.",
+)
 @json_option
 @click.pass_obj
 def review_cmd(ctx: Context, since: str, fmt: str, out: Path | None) -> None:
@@ -59,8 +67,9 @@ def review_cmd(ctx: Context, since: str, fmt: str, out: Path | None) -> None:
     try:
         start = review.parse_since(since, now)
     except ValueError:
-        raise click.BadParameter("use 90d (days back) or a date such as 2026-09-01",
-                                 param_hint="--since") from None
+        raise click.BadParameter(
+            "use 90d (days back) or a date such as 2026-09-01", param_hint="--since"
+        ) from None
     store, population = _loaded(ctx, now)
     pack = review.build(store, population, start, now)
     fmt = "json" if ctx.as_json else fmt
@@ -79,8 +88,12 @@ def review_cmd(ctx: Context, since: str, fmt: str, out: Path | None) -> None:
 
 @main.command("owners")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the report to this file instead of stdout.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of stdout.",
+)
 @json_option
 @click.pass_obj
 def owners_cmd(ctx: Context, fmt: str, out: Path | None) -> None:
@@ -91,8 +104,12 @@ def owners_cmd(ctx: Context, fmt: str, out: Path | None) -> None:
     """
     report = owners.capacity_report(_population(ctx))
     fmt = "json" if ctx.as_json else fmt
-    renderers = {"text": owners.to_text, "csv": owners.to_csv, "html": owners.to_html,
-                 "json": _json}
+    renderers = {
+        "text": owners.to_text,
+        "csv": owners.to_csv,
+        "html": owners.to_html,
+        "json": _json,
+    }
     text = renderers[fmt](report)
     if out is not None:
         out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
@@ -113,8 +130,12 @@ def export() -> None:
 
 
 @export.command("audiences")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder for the per-tier CSV files (created if missing).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the per-tier CSV files (created if missing).",
+)
 @json_option
 @click.pass_obj
 def audiences_cmd(ctx: Context, out: Path) -> None:
@@ -127,8 +148,11 @@ def audiences_cmd(ctx: Context, out: Path) -> None:
     for item in lists:
         if item.warning:
             click.echo(f"warning: {item.warning}", err=True)
-    emit(ctx, {"out": str(out), "tiers": audiences.summary_rows(lists)},
-         audiences.to_text(lists, out))
+    emit(
+        ctx,
+        {"out": str(out), "tiers": audiences.summary_rows(lists)},
+        audiences.to_text(lists, out),
+    )
 
 
 @main.command("spend")
@@ -143,12 +167,12 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     The outcomes are `tierwise report`'s (deals pulled live, tiers as recorded at the
     period's end); this adds the spend columns to them.
     """
-    from sync.cli.outcomes import _load
-    from sync.outcomes.backtest import end_of
-    from sync.outcomes.data import tier_of, tiers_as_of
-    from sync.outcomes.report import BASELINE, build_report
-    from tiering.records import UNQUALIFIED
-    from tiering.spend import TierOutcome, spend_rows
+    from tierwise.sync.cli.outcomes import _load
+    from tierwise.sync.outcomes.backtest import end_of
+    from tierwise.sync.outcomes.data import tier_of, tiers_as_of
+    from tierwise.sync.outcomes.report import BASELINE, build_report
+    from tierwise.tiering.records import UNQUALIFIED
+    from tierwise.tiering.spend import TierOutcome, spend_rows
 
     today = datetime.now(UTC).date()
     try:
@@ -161,24 +185,39 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     model = loaded.model
     result = build_report(
         tiers={k: tier_of(points, k) for k in loaded.keys},
-        scores={k: p.score for k, p in points.items()}, deals=loaded.deals,
-        labels=model.tier_labels(), tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
-        min_scores={t.id: t.min_score for t in model.tiers}, since=start, until=end)
+        scores={k: p.score for k, p in points.items()},
+        deals=loaded.deals,
+        labels=model.tier_labels(),
+        tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
+        min_scores={t.id: t.min_score for t in model.tiers},
+        since=start,
+        until=end,
+    )
     outcomes = {r.tier: TierOutcome(r.accounts, r.new_pipeline, r.revenue) for r in result.rows}
     budgets = {t.id: (t.play.budget_per_account if t.play else None) for t in model.tiers}
     rows = spend_rows(budgets, outcomes, outcomes.get(BASELINE))
     lines = [f"planned spend per tier, outcomes {start} .. {end} (baseline: untiered accounts)"]
     for row in rows:
         spend = "-" if row.planned_spend is None else f"{row.planned_spend:,.0f}"
-        lines.append(f"  {row.tier:<8} {row.accounts:>6} accounts  spend {spend:>10}  "
-                     f"pipeline/spend {_num(row.pipeline_per_spend)}  "
-                     f"revenue/spend {_num(row.revenue_per_spend)}  "
-                     f"beyond baseline {_num(row.incremental_pipeline_per_spend)} / "
-                     f"{_num(row.incremental_revenue_per_spend)}")
+        lines.append(
+            f"  {row.tier:<8} {row.accounts:>6} accounts  spend {spend:>10}  "
+            f"pipeline/spend {_num(row.pipeline_per_spend)}  "
+            f"revenue/spend {_num(row.revenue_per_spend)}  "
+            f"beyond baseline {_num(row.incremental_pipeline_per_spend)} / "
+            f"{_num(row.incremental_revenue_per_spend)}"
+        )
     total = sum(r.planned_spend or 0.0 for r in rows)
     lines.append(f"  planned spend, all tiers: {total:,.0f}")
-    emit(ctx, {"since": start.isoformat(), "until": end.isoformat(),
-               "tiers": [asdict(r) for r in rows], "planned_spend": total}, "\n".join(lines))
+    emit(
+        ctx,
+        {
+            "since": start.isoformat(),
+            "until": end.isoformat(),
+            "tiers": [asdict(r) for r in rows],
+            "planned_spend": total,
+        },
+        "\n".join(lines),
+    )
 
 
 def _num(value: float | None) -> str:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import click
 
-from sync import bootstrap as boot
-from sync import preflight
-from sync.cli.configure import provision_all
-from sync.cli.core import Context, handled, main, settings_from_env
-from sync.cli.runs import execute, exit_with
-from sync.exits import SettingError
-from sync.logging import redactor
-from sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
+from tierwise.sync import bootstrap as boot
+from tierwise.sync import preflight
+from tierwise.sync.cli.configure import provision_all
+from tierwise.sync.cli.core import Context, handled, main, settings_from_env
+from tierwise.sync.cli.runs import execute, exit_with
+from tierwise.sync.exits import SettingError
+from tierwise.sync.logging import redactor
+from tierwise.sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
 
 
 class SandboxMissingError(SettingError):
@@ -69,8 +69,8 @@ def sandbox_cmd(
     Prints the TIERWISE_* variables that point tierwise at it.
     """
     try:
-        from sandbox import serve_forever
-        from sync.cli.sandbox_setup import provision_sandbox
+        from tierwise.sandbox import serve_forever
+        from tierwise.sync.cli.sandbox_setup import provision_sandbox
     except ModuleNotFoundError as exc:
         raise sandbox_missing(exc) from None
     preflight.refuse(
@@ -106,7 +106,7 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
     that should write nothing, and prints what happened.
     """
     try:
-        from sandbox import Sandbox
+        from tierwise.sandbox import Sandbox
     except ModuleNotFoundError as exc:
         raise sandbox_missing(exc) from None
     with (

@@ -8,10 +8,10 @@ from typing import Any, NoReturn
 
 import click
 
-from sync import bootstrap as boot
-from sync.cli.core import Context, emit, handled, json_option, main
-from sync.exits import NotFoundError
-from sync.merge import normalise_domain
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli.core import Context, emit, handled, json_option, main
+from tierwise.sync.exits import NotFoundError
+from tierwise.sync.merge import normalise_domain
 
 
 def _find_key(store: Any, account: str) -> str | None:
@@ -52,7 +52,7 @@ def _not_found(store: Any, account: str) -> NoReturn:
 @click.pass_obj
 def explain(ctx: Context, account: str) -> None:
     """Explain the tier of ACCOUNT (key, domain or CRM id) from the last pulled data."""
-    from sync.preview import explain_decision
+    from tierwise.sync.preview import explain_decision
 
     settings = ctx.settings()
     with handled():
@@ -64,13 +64,17 @@ def explain(ctx: Context, account: str) -> None:
     now = datetime.now(UTC)
     # The run's own decide (sync.preview), hand edits and history included.
     decision = explain_decision(
-        store, model, key, now, primary=settings.primary,
+        store,
+        model,
+        key,
+        now,
+        primary=settings.primary,
         hand_edit_days=settings.hand_edit_override_days,
     )
     if decision is None:
         _not_found(store, account)
     try:
-        from tiering.explain import format_decision
+        from tierwise.tiering.explain import format_decision
 
         text = format_decision(decision)
     except ImportError:  # pragma: no cover - older tiering
@@ -110,7 +114,7 @@ def runs(ctx: Context, limit: int) -> None:
     with handled():
         store = boot.build_store(ctx.settings())
     records = store.list_runs(limit)
-    from sync.change.journal import ChangeJournal  # issue 17: the model behind each run
+    from tierwise.sync.change.journal import ChangeJournal  # issue 17: the model behind each run
 
     models = ChangeJournal(store).runs([r.id for r in records])
     lines = []

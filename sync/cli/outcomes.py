@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sync.cli.core import Context, handled, json_default, main
-from sync.exits import SettingError
+from tierwise.sync.cli.core import Context, handled, json_default, main
+from tierwise.sync.exits import SettingError
 
 if TYPE_CHECKING:
-    from connectors.base import CrmOpportunity
-    from sync.outcomes.data import Deal
-    from sync.state import StateStore
-    from tiering import TieringModel
-    from tiering.records import AccountInput
+    from tierwise.connectors.base import CrmOpportunity
+    from tierwise.sync.outcomes.data import Deal
+    from tierwise.sync.state import StateStore
+    from tierwise.tiering import TieringModel
+    from tierwise.tiering.records import AccountInput
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -44,9 +44,9 @@ class Loaded:
 
 
 def _load(ctx: Context, today: date) -> Loaded:
-    from sync import bootstrap as boot
-    from sync.outcomes.data import account_keys, attribute_deals, pull_opportunities
-    from sync.preview import stored_inputs
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.outcomes.data import account_keys, attribute_deals, pull_opportunities
+    from tierwise.sync.preview import stored_inputs
 
     settings = ctx.settings()
     with handled():
@@ -63,15 +63,28 @@ def _load(ctx: Context, today: date) -> Loaded:
     snapshots = store.snapshots()
     deals, unmatched = attribute_deals(opportunities, snapshots, settings.primary)
     # The population a run tiers (sync.preview: the run's own populate step).
-    inputs = stored_inputs(store, model, today, primary=settings.primary,
-                           hand_edit_days=settings.hand_edit_override_days)
-    return Loaded(model, Path(ctx.model or settings.model_path), store, deals, unmatched,
-                  account_keys(snapshots), inputs, opportunities)
+    inputs = stored_inputs(
+        store,
+        model,
+        today,
+        primary=settings.primary,
+        hand_edit_days=settings.hand_edit_override_days,
+    )
+    return Loaded(
+        model,
+        Path(ctx.model or settings.model_path),
+        store,
+        deals,
+        unmatched,
+        account_keys(snapshots),
+        inputs,
+        opportunities,
+    )
 
 
 def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
     """Output files' folders are checked before the CRMs are read (one line, exit 2)."""
-    from sync import preflight
+    from tierwise.sync import preflight
 
     preflight.refuse(
         p for path, opt in outputs if path and (p := preflight.output_file_problem(path, opt))
@@ -79,7 +92,7 @@ def _check_outputs(*outputs: tuple[Path | None, str]) -> None:
 
 
 def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
-    from sync.logging import redactor
+    from tierwise.sync.logging import redactor
 
     if as_json or ctx.as_json:
         click.echo(redactor().scrub(json.dumps(data, indent=2, default=json_default)))
@@ -124,12 +137,12 @@ def report_cmd(
     account and share of revenue; deals pulled live from the configured CRMs, tiers as
     the state store recorded them at the period's end.
     """
-    from sync.outcomes import render
-    from sync.outcomes.backtest import end_of
-    from sync.outcomes.data import history_rows, tier_of, tiers_as_of
-    from sync.outcomes.report import build_report
-    from sync.outcomes.volatility import volatility as measure
-    from tiering.records import UNQUALIFIED
+    from tierwise.sync.outcomes import render
+    from tierwise.sync.outcomes.backtest import end_of
+    from tierwise.sync.outcomes.data import history_rows, tier_of, tiers_as_of
+    from tierwise.sync.outcomes.report import build_report
+    from tierwise.sync.outcomes.volatility import volatility as measure
+    from tierwise.tiering.records import UNQUALIFIED
 
     today = datetime.now(UTC).date()
     end = _day(until, today)
@@ -190,7 +203,7 @@ def backtest_cmd(
     as_json: bool,
 ) -> None:
     """How well each tier at --as-of predicted the wins that followed (win rate, lift, AUC)."""
-    from sync.outcomes.backtest import (
+    from tierwise.sync.outcomes.backtest import (
         Backtest,
         Scored,
         backtest_text,
@@ -199,8 +212,8 @@ def backtest_cmd(
         outcomes_after,
         score_with_model,
     )
-    from sync.outcomes.data import tiers_as_of
-    from tiering import load_model
+    from tierwise.sync.outcomes.data import tiers_as_of
+    from tierwise.tiering import load_model
 
     today = datetime.now(UTC).date()
     day, end = as_of.date(), _day(until, today)
@@ -257,8 +270,8 @@ def calibrate_cmd(
     ctx: Context, out: Path, since: datetime | None, per_signal: bool, as_json: bool
 ) -> None:
     """Fit group weights on won/lost history; show held-out lift/AUC; write a candidate."""
-    from sync.outcomes.backtest import outcomes_after
-    from sync.outcomes.calibrate import calibrate, calibration_text, write_candidate
+    from tierwise.sync.outcomes.backtest import outcomes_after
+    from tierwise.sync.outcomes.calibrate import calibrate, calibration_text, write_candidate
 
     today = datetime.now(UTC).date()
     start = _day(since, date(1970, 1, 1))
@@ -299,8 +312,9 @@ def calibrate_cmd(
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_obj
-def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | None,
-                  as_json: bool) -> None:
+def customers_cmd(
+    ctx: Context, customer_model: Path | None, csv_file: Path | None, as_json: bool
+) -> None:
     """Preview customer tiers (grow / defend / monitor) as a run decides them. Read-only.
 
     The same decision as `tierwise run` with customer tiers on: deal history, the CRM's
@@ -308,9 +322,9 @@ def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | No
     """
     import csv
 
-    from sync.outcomes.customers import customers_dict, customers_text
-    from sync.preview import preview_customers
-    from tiering import load_model
+    from tierwise.sync.outcomes.customers import customers_dict, customers_text
+    from tierwise.sync.preview import preview_customers
+    from tierwise.tiering import load_model
 
     now = datetime.now(UTC)
     settings = ctx.settings()
@@ -320,8 +334,9 @@ def customers_cmd(ctx: Context, customer_model: Path | None, csv_file: Path | No
     _check_outputs((csv_file, "--csv"))
     loaded = _load(ctx, now.date())
     # The run's own decide: same inputs, customer history and model as `tierwise run`.
-    rows = preview_customers(loaded.store, model, loaded.opportunities, now,
-                             primary=settings.primary)
+    rows = preview_customers(
+        loaded.store, model, loaded.opportunities, now, primary=settings.primary
+    )
     data = customers_dict(rows)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:

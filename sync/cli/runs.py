@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 
 import click
 
-from config.settings import Settings
-from sync import bootstrap as boot
-from sync import preflight
-from sync.cli.core import (
+from tierwise.config.settings import Settings
+from tierwise.sync import bootstrap as boot
+from tierwise.sync import preflight
+from tierwise.sync.cli.core import (
     PREFIXES,
     Context,
     emit,
@@ -34,11 +34,11 @@ from sync.cli.core import (
     warn_unknown_variables,
     write_report,
 )
-from sync.engine import Outcome
-from sync.logging import redactor
-from sync.progress import make_progress
-from sync.records import Plan
-from sync.report import RunReport, summary
+from tierwise.sync.engine import Outcome
+from tierwise.sync.logging import redactor
+from tierwise.sync.progress import make_progress
+from tierwise.sync.records import Plan
+from tierwise.sync.report import RunReport, summary
 
 
 def execute(
@@ -71,7 +71,7 @@ def execute(
                 settings, model_path=ctx.model, stop=stop, progress=progress, connectors=connectors
             )
         if approve:  # issue 17: `run --approve` lets the blast-radius breaker through
-            from sync.cli.change import approve as approve_engine
+            from tierwise.sync.cli.change import approve as approve_engine
 
             approve_engine(app.engine)
         try:
@@ -113,9 +113,7 @@ def run(ctx: Context, dry_run: bool, full: bool, backfill_tasks: bool, approve: 
     settings = ctx.settings()
     if backfill_tasks:
         settings = settings.model_copy(update={"backfill_tasks": True})
-    outcome, path = execute(
-        ctx, full=full, dry_run=dry_run, settings=settings, approve=approve
-    )
+    outcome, path = execute(ctx, full=full, dry_run=dry_run, settings=settings, approve=approve)
     report = outcome.report
     emit(ctx, report.to_dict(), summary(report, path))
     exit_with(report, settings)
@@ -208,7 +206,7 @@ def plan(
         exit_with(report, ctx.settings())
     rows = plan_rows(outcome.plan)
     if out_file is not None:  # issue 17: a saved plan for `tierwise apply`
-        from sync.cli.change import save_plan
+        from tierwise.sync.cli.change import save_plan
 
         digest = save_plan(ctx, outcome, out_file)
         click.echo(

@@ -22,9 +22,9 @@ class StartedSandbox(Protocol):
 def provision_sandbox(sb: StartedSandbox) -> None:
     """Create tierwise's fields and properties in both emulated CRMs."""
     # Imported here: the CLI imports this module, and the CLI's names stay its own.
-    from sync import bootstrap as boot
-    from sync.cli.configure import provision_all
-    from sync.cli.core import settings_from_env
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.cli.configure import provision_all
+    from tierwise.sync.cli.core import settings_from_env
 
     config = settings_from_env(sb.env())
     model = boot.build_model(config)

@@ -6,10 +6,17 @@ import sys
 
 import click
 
-from sync import bootstrap as boot
-from sync import preflight
-from sync.cli.core import Context, fail, handled, main, warn_unknown_variables, write_report
-from sync.exits import EXIT_UNEXPECTED, SettingError
+from tierwise.sync import bootstrap as boot
+from tierwise.sync import preflight
+from tierwise.sync.cli.core import (
+    Context,
+    fail,
+    handled,
+    main,
+    warn_unknown_variables,
+    write_report,
+)
+from tierwise.sync.exits import EXIT_UNEXPECTED, SettingError
 
 
 @main.command()
@@ -20,7 +27,7 @@ def schedule(ctx: Context) -> None:
     Serves Prometheus metrics on TIERWISE_SCHEDULE__METRICS_PORT. SIGTERM finishes the
     batch in flight, saves progress and exits.
     """
-    from sync.scheduler import build_scheduler, install_stop_handlers, scheduled_job
+    from tierwise.sync.scheduler import build_scheduler, install_stop_handlers, scheduled_job
 
     settings = ctx.settings()
     port = settings.schedule.metrics_port

@@ -26,14 +26,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync.coverage.population import Population
-from tiering.records import UNQUALIFIED, FieldValue
+from tierwise.sync.coverage.population import Population
+from tierwise.tiering.records import UNQUALIFIED, FieldValue
 
-LINKEDIN_HEADERS = ("companyname", "companywebsite", "companypageurl", "stocksymbol",
-                    "industry", "city", "country")
+LINKEDIN_HEADERS = (
+    "companyname",
+    "companywebsite",
+    "companypageurl",
+    "stocksymbol",
+    "industry",
+    "city",
+    "country",
+)
 LINKEDIN_MINIMUM = 300
-GENERIC_HEADERS = ("account", "name", "domain", "tier", "tier_label", "score", "owner",
-                   "country", "industry", "linkedin_page", "crm_ids")
+GENERIC_HEADERS = (
+    "account",
+    "name",
+    "domain",
+    "tier",
+    "tier_label",
+    "score",
+    "owner",
+    "country",
+    "industry",
+    "linkedin_page",
+    "crm_ids",
+)
 # Model fields that may hold the LinkedIn company page (declare one and map it).
 LINKEDIN_FIELDS = ("linkedin_company_page", "linkedin_url", "linkedin_page")
 
@@ -60,14 +78,21 @@ def export_audiences(population: Population, out: Path) -> list[TierList]:
             continue
         account = by_key[decision.key]
         fields = account.fields
-        members[decision.tier].append({
-            "account": decision.key, "name": account.name or decision.key,
-            "domain": account.primary.domain or "", "tier": decision.tier,
-            "tier_label": decision.tier_label, "score": f"{decision.score:.2f}",
-            "owner": account.primary.owner_id or "", "country": _text(fields, "country"),
-            "industry": _text(fields, "industry"), "linkedin_page": _linkedin(fields),
-            "crm_ids": " ".join(f"{r.system}:{r.crm_id}" for r in account.records),
-        })
+        members[decision.tier].append(
+            {
+                "account": decision.key,
+                "name": account.name or decision.key,
+                "domain": account.primary.domain or "",
+                "tier": decision.tier,
+                "tier_label": decision.tier_label,
+                "score": f"{decision.score:.2f}",
+                "owner": account.primary.owner_id or "",
+                "country": _text(fields, "country"),
+                "industry": _text(fields, "industry"),
+                "linkedin_page": _linkedin(fields),
+                "crm_ids": " ".join(f"{r.system}:{r.crm_id}" for r in account.records),
+            }
+        )
     lists = []
     for tier in population.model.tiers:
         rows = sorted(members[tier.id], key=lambda r: (-float(r["score"]), r["account"]))
@@ -78,28 +103,54 @@ def export_audiences(population: Population, out: Path) -> list[TierList]:
         budget = tier.play.budget_per_account if tier.play else None
         warning = ""
         if len(rows) < LINKEDIN_MINIMUM:
-            warning = (f"{tier.id} {tier.label}: {len(rows)} companies, below LinkedIn's minimum "
-                       f"of {LINKEDIN_MINIMUM} (the upload is refused or the audience will not "
-                       "serve; combine tiers or widen the list)")
-        lists.append(TierList(tier.id, tier.label, len(rows), linkedin.name, generic.name, budget,
-                              None if budget is None else budget * len(rows), warning))
+            warning = (
+                f"{tier.id} {tier.label}: {len(rows)} companies, below LinkedIn's minimum "
+                f"of {LINKEDIN_MINIMUM} (the upload is refused or the audience will not "
+                "serve; combine tiers or widen the list)"
+            )
+        lists.append(
+            TierList(
+                tier.id,
+                tier.label,
+                len(rows),
+                linkedin.name,
+                generic.name,
+                budget,
+                None if budget is None else budget * len(rows),
+                warning,
+            )
+        )
     return lists
 
 
 def summary_rows(lists: Sequence[TierList]) -> list[dict[str, Any]]:
-    return [{"tier": t.tier, "label": t.label, "companies": t.companies,
-             "linkedin_file": t.linkedin_file, "generic_file": t.generic_file,
-             "budget_per_account": t.budget_per_account, "planned_spend": t.planned_spend,
-             "warning": t.warning} for t in lists]
+    return [
+        {
+            "tier": t.tier,
+            "label": t.label,
+            "companies": t.companies,
+            "linkedin_file": t.linkedin_file,
+            "generic_file": t.generic_file,
+            "budget_per_account": t.budget_per_account,
+            "planned_spend": t.planned_spend,
+            "warning": t.warning,
+        }
+        for t in lists
+    ]
 
 
 def to_text(lists: Sequence[TierList], out: Path) -> str:
     lines = [f"audiences written to {out}:"]
     for t in lists:
-        spend = ("" if t.planned_spend is None
-                 else f", planned spend {t.planned_spend:,.0f} ({t.budget_per_account:g}/account)")
-        lines.append(f"  {t.tier:<8} {t.label:<14} {t.companies:>6} companies -> "
-                     f"{t.linkedin_file}, {t.generic_file}{spend}")
+        spend = (
+            ""
+            if t.planned_spend is None
+            else f", planned spend {t.planned_spend:,.0f} ({t.budget_per_account:g}/account)"
+        )
+        lines.append(
+            f"  {t.tier:<8} {t.label:<14} {t.companies:>6} companies -> "
+            f"{t.linkedin_file}, {t.generic_file}{spend}"
+        )
     total = sum(t.planned_spend or 0.0 for t in lists)
     if any(t.planned_spend is not None for t in lists):
         lines.append(f"  planned spend, all tiers: {total:,.0f}")
@@ -109,9 +160,15 @@ def to_text(lists: Sequence[TierList], out: Path) -> str:
 
 def _linkedin_row(row: Mapping[str, str]) -> dict[str, str]:
     domain = row["domain"]
-    return {"companyname": row["name"], "companywebsite": domain,
-            "companypageurl": row["linkedin_page"], "stocksymbol": "",
-            "industry": row["industry"], "city": "", "country": row["country"]}
+    return {
+        "companyname": row["name"],
+        "companywebsite": domain,
+        "companypageurl": row["linkedin_page"],
+        "stocksymbol": "",
+        "industry": row["industry"],
+        "city": "",
+        "country": row["country"],
+    }
 
 
 def _write(path: Path, headers: Sequence[str], rows: Sequence[Mapping[str, str]]) -> None:

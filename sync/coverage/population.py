@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sync.preview import decide_stored
-from sync.records import MergedAccount
-from sync.state import StateStore
-from sync.targets import prospect_target
-from tiering.model import TieringModel
-from tiering.records import Decision, TieringResult
+from tierwise.sync.preview import decide_stored
+from tierwise.sync.records import MergedAccount
+from tierwise.sync.state import StateStore
+from tierwise.sync.targets import prospect_target
+from tierwise.tiering.model import TieringModel
+from tierwise.tiering.records import Decision, TieringResult
 
 TierFunction = Callable[..., TieringResult]
 
@@ -29,10 +29,22 @@ class Population:
         return self.result.decisions
 
 
-def tiered(store: StateStore, model: TieringModel, primary: str, now: datetime,
-           tier: TierFunction, hand_edit_days: int = 30) -> Population:
-    """Tier the stored population at ``now`` with the run's own ``decide`` (sync.preview:
+def tiered(
+    store: StateStore,
+    model: TieringModel,
+    primary: str,
+    now: datetime,
+    tier: TierFunction,
+    hand_edit_days: int = 30,
+) -> Population:
+    """Tier the stored population at ``now`` with the run's own ``decide`` (tierwise.sync.preview:
     hand edits, history and outreach windows as a run sees them)."""
-    decided = decide_stored(store, (prospect_target(model),), now, primary=primary,
-                            hand_edit_days=hand_edit_days, tier=tier)
+    decided = decide_stored(
+        store,
+        (prospect_target(model),),
+        now,
+        primary=primary,
+        hand_edit_days=hand_edit_days,
+        tier=tier,
+    )
     return Population(model, decided.accounts, decided.targets[0].result)

@@ -1,6 +1,6 @@
 """``tierwise review``: gather the records for the quarterly review pack and render it.
 
-The sections are computed by ``tiering.review`` (pure); this module reads the state
+The sections are computed by ``tierwise.tiering.review`` (pure); this module reads the state
 store (tier history per account, pins and honoured hand edits from the snapshots) and
 renders a table, CSV (one file, a ``section`` column) or HTML.
 
@@ -17,9 +17,9 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sync.coverage.population import Population
-from sync.state import StateStore
-from tiering.review import SECTIONS, Pin, Point, ReviewPack, review_pack
+from tierwise.sync.coverage.population import Population
+from tierwise.sync.state import StateStore
+from tierwise.tiering.review import SECTIONS, Pin, Point, ReviewPack, review_pack
 
 TITLES = {
     "moves": "Tier moves since the last review, and why",
@@ -40,11 +40,12 @@ def parse_since(text: str, now: datetime) -> datetime:
     return datetime.combine(date.fromisoformat(text.strip()), datetime.min.time(), now.tzinfo)
 
 
-def build(store: StateStore, population: Population, since: datetime,
-          now: datetime) -> ReviewPack:
+def build(store: StateStore, population: Population, since: datetime, now: datetime) -> ReviewPack:
     names = {a.key: a.name or "" for a in population.accounts}
-    histories = {a.key: [Point(r.at, r.tier, r.rule, r.reason) for r in store.history(a.key)]
-                 for a in population.accounts}
+    histories = {
+        a.key: [Point(r.at, r.tier, r.rule, r.reason) for r in store.history(a.key)]
+        for a in population.accounts
+    }
     pins: list[Pin] = []
     for account in population.accounts:
         for record in account.records:
@@ -52,14 +53,26 @@ def build(store: StateStore, population: Population, since: datetime,
                 pins.append(Pin(account.key, record.manual_tier, record.manual_tier_until, "pin"))
             if record.override:
                 until = record.override.get("until")
-                pins.append(Pin(account.key, record.override.get("tier", ""),
-                                date.fromisoformat(until) if until else None, "hand edit"))
+                pins.append(
+                    Pin(
+                        account.key,
+                        record.override.get("tier", ""),
+                        date.fromisoformat(until) if until else None,
+                        "hand edit",
+                    )
+                )
     model = population.model
     return review_pack(
-        since=since, now=now, decisions=list(population.decisions), names=names,
-        histories=histories, pins=pins, stats=population.result.stats,
+        since=since,
+        now=now,
+        decisions=list(population.decisions),
+        names=names,
+        histories=histories,
+        pins=pins,
+        stats=population.result.stats,
         top_tier=model.tiers[0].id,
-        last_activity={a.key: a.fields.get("last_activity") for a in population.accounts})
+        last_activity={a.key: a.fields.get("last_activity") for a in population.accounts},
+    )
 
 
 def to_json(pack: ReviewPack) -> dict[str, Any]:
@@ -89,14 +102,18 @@ def to_csv(pack: ReviewPack) -> str:
 
 
 def to_html(pack: ReviewPack) -> str:
-    parts = ["<!doctype html><meta charset='utf-8'><title>tierwise review</title>",
-             f"<h1>Tier review {pack.since.isoformat()} .. {pack.today.isoformat()}</h1>"]
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>tierwise review</title>",
+        f"<h1>Tier review {pack.since.isoformat()} .. {pack.today.isoformat()}</h1>",
+    ]
     for section in SECTIONS:
         rows = pack.rows[section]
         parts.append(f"<h2 id='{section}'>{html.escape(TITLES[section])} ({len(rows)})</h2>")
         if rows:
             head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values())
-                           + "</tr>" for r in rows)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>"
+                for r in rows
+            )
             parts.append(f"<table><tr>{head}</tr>{body}</table>")
     return "".join(parts)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from sqlalchemy import Column, Date, MetaData, String, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from tiering.records import Window
+from tierwise.tiering.records import Window
 
 _metadata = MetaData()
 outreach_window = Table(
@@ -38,6 +38,16 @@ def save_windows(engine: Engine, windows: Mapping[str, Window]) -> None:
     with engine.begin() as conn:
         conn.execute(delete(outreach_window))
         if windows:
-            conn.execute(insert(outreach_window), [
-                {"account_key": key, "trigger": w.trigger, "tier": w.tier,
-                 "opened": w.opened, "until": w.until} for key, w in windows.items()])
+            conn.execute(
+                insert(outreach_window),
+                [
+                    {
+                        "account_key": key,
+                        "trigger": w.trigger,
+                        "tier": w.tier,
+                        "opened": w.opened,
+                        "until": w.until,
+                    }
+                    for key, w in windows.items()
+                ],
+            )

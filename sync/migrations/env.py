@@ -5,13 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from sync.state.tables import metadata
+from tierwise.sync.state.tables import metadata
 
 
 def run_migrations_online() -> None:
     connection: Connection | None = context.config.attributes.get("connection")
     if connection is None:  # pragma: no cover - the store always passes its connection
-        raise RuntimeError("sync migrations run through sync.state.migrate(), with a connection")
+        raise RuntimeError(
+            "sync migrations run through tierwise.sync.state.migrate(), with a connection"
+        )
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()

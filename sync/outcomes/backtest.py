@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sync.outcomes.data import UNTIERED, Deal
-from sync.outcomes.metrics import auc, lift, rate
-from tiering import TieringModel, tier_accounts
-from tiering.records import AccountInput
+from tierwise.sync.outcomes.data import UNTIERED, Deal
+from tierwise.sync.outcomes.metrics import auc, lift, rate
+from tierwise.tiering import TieringModel, tier_accounts
+from tierwise.tiering.records import AccountInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +114,15 @@ def evaluate(
         won = sum(outcomes.get(k, (0, 0))[1] for k in keys)
         win_rate = rate(won, closed)
         tiers.append(
-            TierResult(tier, len(keys), sum(1 for k in keys if k in outcomes), closed, won,
-                       win_rate, lift(win_rate, overall))
+            TierResult(
+                tier,
+                len(keys),
+                sum(1 for k in keys if k in outcomes),
+                closed,
+                won,
+                win_rate,
+                lift(win_rate, overall),
+            )
         )
     labelled = [k for k in scored if k in outcomes]
     area = auc([scored[k].score for k in labelled], [outcomes[k][1] > 0 for k in labelled])
@@ -131,17 +138,20 @@ def backtest_text(bt: Backtest) -> str:
             f"\n[{column.name}] AUC {auc_text} over {column.accounts_with_outcome} accounts "
             f"with a closed deal; overall win rate {overall}"
         )
-        lines.append(f"  {'tier':<14}{'accounts':>9}{'closed':>8}{'won':>6}{'win rate':>10}"
-                     f"{'lift':>7}")
+        lines.append(
+            f"  {'tier':<14}{'accounts':>9}{'closed':>8}{'won':>6}{'win rate':>10}{'lift':>7}"
+        )
         for t in column.tiers:
             wr = "-" if t.win_rate is None else f"{t.win_rate:.1%}"
             lf = "-" if t.lift is None else f"{t.lift:.2f}"
-            lines.append(f"  {t.tier:<14}{t.accounts:>9}{t.deals_closed:>8}{t.deals_won:>6}"
-                         f"{wr:>10}{lf:>7}")
+            lines.append(
+                f"  {t.tier:<14}{t.accounts:>9}{t.deals_closed:>8}{t.deals_won:>6}{wr:>10}{lf:>7}"
+            )
     if len(bt.columns) == 2:
         a, b = bt.columns
         if a.auc is not None and b.auc is not None:
-            lines.append(f"\nAUC {a.name} {a.auc:.3f} vs {b.name} {b.auc:.3f} "
-                         f"({b.auc - a.auc:+.3f})")
+            lines.append(
+                f"\nAUC {a.name} {a.auc:.3f} vs {b.name} {b.auc:.3f} ({b.auc - a.auc:+.3f})"
+            )
     lines += [f"note: {n}" for n in bt.notes]
     return "\n".join(lines)

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from ruamel.yaml import YAML
 
-from sync.outcomes.backtest import end_of
-from sync.outcomes.metrics import auc, lift, rate
-from tiering import TieringModel, load_model, tier_accounts
-from tiering.records import AccountInput
+from tierwise.sync.outcomes.backtest import end_of
+from tierwise.sync.outcomes.metrics import auc, lift, rate
+from tierwise.tiering import TieringModel, load_model, tier_accounts
+from tierwise.tiering.records import AccountInput
 
 HELD_OUT_SHARE = 0.3
 # Below this many accounts with a closed deal, a fitted weight is mostly noise (issue 17).

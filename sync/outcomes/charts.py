@@ -14,15 +14,11 @@ def _svg(height: int, body: Sequence[str], title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
         'font-family="sans-serif" font-size="12">'
-        f'<text x="4" y="14" font-weight="bold">{escape(title)}</text>'
-        + "".join(body)
-        + "</svg>"
+        f'<text x="4" y="14" font-weight="bold">{escape(title)}</text>' + "".join(body) + "</svg>"
     )
 
 
-def bar_chart(
-    title: str, items: Sequence[tuple[str, float]], fmt: str = "{:,.0f}"
-) -> str:
+def bar_chart(title: str, items: Sequence[tuple[str, float]], fmt: str = "{:,.0f}") -> str:
     """Horizontal bars, one per (label, value)."""
     top = max((v for _, v in items), default=0.0) or 1.0
     row, left, right = 24, 250, 80
@@ -41,8 +37,9 @@ def bar_chart(
     return _svg(30 + len(items) * row, body, title)
 
 
-def funnel_chart(title: str, stages: Sequence[str], rows: Sequence[tuple[str, Sequence[float]]]
-                 ) -> str:
+def funnel_chart(
+    title: str, stages: Sequence[str], rows: Sequence[tuple[str, Sequence[float]]]
+) -> str:
     """Per tier, one bar per funnel stage (e.g. accounts -> with new deals -> won)."""
     top = max((v for _, values in rows for v in values), default=0.0) or 1.0
     group_h, bar_h, left, right = 18 * len(stages) + 10, 16, 250, 80
@@ -68,8 +65,9 @@ def funnel_chart(title: str, stages: Sequence[str], rows: Sequence[tuple[str, Se
     return _svg(44 + len(rows) * group_h, body, title)
 
 
-def histogram(title: str, scores: Sequence[float], boundaries: Sequence[tuple[str, float]],
-              bins: int = 20) -> str:
+def histogram(
+    title: str, scores: Sequence[float], boundaries: Sequence[tuple[str, float]], bins: int = 20
+) -> str:
     """Score distribution 0..100 with a dashed line at each tier's lower boundary."""
     counts = [0] * bins
     for score in scores:

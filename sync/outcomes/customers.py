@@ -6,8 +6,8 @@ deal history (``config/customer_model.yaml`` declares them): ARR proxy (won in t
 lost deals. The tiering core is the same as for prospects; only the model differs.
 
 ``tierwise customers`` is the read-only preview; with ``TIERWISE_CUSTOMER_TIERS`` on the
-sync job tiers and writes them. Both go through the customer target of ``sync.targets``
-(``sync.preview.preview_customers`` for the preview), so they agree account by account.
+sync job tiers and writes them. Both go through the customer target of ``tierwise.sync.targets``
+(``tierwise.sync.preview.preview_customers`` for the preview), so they agree account by account.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sync.outcomes.data import Deal
-from tiering import TieringModel, tier_accounts
-from tiering.records import AccountInput, Decision, FieldValue
+from tierwise.sync.outcomes.data import Deal
+from tierwise.tiering import TieringModel, tier_accounts
+from tierwise.tiering.records import AccountInput, Decision, FieldValue
 
 CUSTOMER_MODEL = Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml"
 
@@ -54,9 +54,13 @@ def customer_inputs(
             "expansion": recent / before if before else None,
             "last_win": max(d.closed for d in won if d.closed),
             "open_pipeline": sum(d.amount for d in own if not d.is_closed),
-            "lost_12m": float(sum(
-                1 for d in own
-                if d.is_closed and not d.is_won and d.closed and year < d.closed <= today)),
+            "lost_12m": float(
+                sum(
+                    1
+                    for d in own
+                    if d.is_closed and not d.is_won and d.closed and year < d.closed <= today
+                )
+            ),
         }
         held = (account_fields or {}).get(key, {})
         fields.update({name: held.get(name) for name in CRM_FIELDS})
@@ -78,7 +82,7 @@ class CustomerRow:
 
 
 class _Decided(Protocol):
-    """``sync.targets.TargetDecisions``: a target's decisions and the inputs it tiered."""
+    """``tierwise.sync.targets.TargetDecisions``: a target's decisions and the inputs it tiered."""
 
     @property
     def decisions(self) -> Mapping[str, Decision]: ...
@@ -87,7 +91,7 @@ class _Decided(Protocol):
 
 
 def customer_rows(decided: _Decided) -> list[CustomerRow]:
-    """The preview's rows from the customer target's decisions (``sync.preview``): best
+    """The preview's rows from the customer target's decisions (``tierwise.sync.preview``): best
     score first."""
     arr = {i.key: _number(i.fields.get("arr")) for i in decided.inputs}
     return sorted(
@@ -99,11 +103,10 @@ def customer_rows(decided: _Decided) -> list[CustomerRow]:
     )
 
 
-def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date
-                   ) -> list[CustomerRow]:
+def customer_tiers(model: TieringModel, deals: Sequence[Deal], today: date) -> list[CustomerRow]:
     """Deal-history-only tiers without history or CRM health fields: NOT what a run
     decides. Kept importable for older callers; ``tierwise customers`` uses
-    ``sync.preview.preview_customers``, which agrees with ``run``."""
+    ``tierwise.sync.preview.preview_customers``, which agrees with ``run``."""
     inputs = customer_inputs(deals, today)
     result = tier_accounts(model, inputs, {}, datetime.combine(today, time.max, tzinfo=UTC))
     return customer_rows(_Tiered({d.key: d for d in result.decisions}, inputs))
@@ -120,11 +123,15 @@ def customers_text(model: TieringModel, rows: Sequence[CustomerRow], top: int = 
     lines = [f"Customer tiers (preview, read-only): {len(rows)} customers with a won deal"]
     for tier in [t.id for t in model.tiers]:
         members = [r for r in rows if r.tier == tier]
-        lines.append(f"  {labels[tier]:<10}{len(members):>7} customers  "
-                     f"ARR ${sum(r.arr for r in members):,.0f}")
+        lines.append(
+            f"  {labels[tier]:<10}{len(members):>7} customers  "
+            f"ARR ${sum(r.arr for r in members):,.0f}"
+        )
     lines.append(f"Top {min(top, len(rows))} by score:")
-    lines += [f"  {r.key:<32} {labels.get(r.tier, r.tier):<8} {r.score:5.1f}  {r.reason}"
-              for r in rows[:top]]
+    lines += [
+        f"  {r.key:<32} {labels.get(r.tier, r.tier):<8} {r.score:5.1f}  {r.reason}"
+        for r in rows[:top]
+    ]
     return "\n".join(lines)
 
 

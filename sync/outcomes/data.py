@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from connectors.base import Connector, CrmOpportunity
-from sync.records import CUSTOMER_KEY, Snapshot
+from tierwise.connectors.base import Connector, CrmOpportunity
+from tierwise.sync.records import CUSTOMER_KEY, Snapshot
 
 UNTIERED = "untiered"
 # Tier history keys of customer tiers; not prospect accounts (kept for importers).
@@ -83,9 +83,7 @@ def attribute_deals(
     systems: dict[str, set[str]] = {}
     for snap in snapshots:
         systems.setdefault(snap.key, set()).add(snap.system)
-    source = {
-        key: primary if primary in held else min(held) for key, held in systems.items()
-    }
+    source = {key: primary if primary in held else min(held) for key, held in systems.items()}
     deals: list[Deal] = []
     unmatched = 0
     for opp in opportunities:

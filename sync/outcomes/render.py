@@ -7,8 +7,8 @@ from dataclasses import asdict, fields
 from html import escape
 from pathlib import Path
 
-from sync.outcomes import charts
-from sync.outcomes.report import ALL, BASELINE, OutcomeReport, TierRow
+from tierwise.sync.outcomes import charts
+from tierwise.sync.outcomes.report import ALL, BASELINE, OutcomeReport, TierRow
 
 
 def _pct(value: float | None) -> str:
@@ -61,8 +61,8 @@ def text_table(report: OutcomeReport) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                                                                                strict=True))
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
     out = [
@@ -75,7 +75,7 @@ def text_table(report: OutcomeReport) -> str:
     if report.unmatched_deals:
         out.append(f"{report.unmatched_deals} deals belong to accounts tierwise has not pulled.")
     if report.volatility is not None:
-        from sync.outcomes.volatility import volatility_text
+        from tierwise.sync.outcomes.volatility import volatility_text
 
         out += ["", volatility_text(report.volatility)]
     return "\n".join(out)
@@ -88,8 +88,11 @@ def write_csv(report: OutcomeReport, path: Path) -> None:
         writer.writeheader()
         for row in report.rows:
             writer.writerow(
-                {"since": report.since.isoformat(), "until": report.until.isoformat(),
-                 **asdict(row)}
+                {
+                    "since": report.since.isoformat(),
+                    "until": report.until.isoformat(),
+                    **asdict(row),
+                }
             )
 
 
@@ -112,14 +115,16 @@ def html_page(report: OutcomeReport) -> str:
     )
     head = "".join(f"<th>{escape(t)}</th>" for _, t in COLUMNS)
     rows = "".join(
-        "<tr" + (' class="base"' if r.tier in (BASELINE, ALL) else "") + ">"
+        "<tr"
+        + (' class="base"' if r.tier in (BASELINE, ALL) else "")
+        + ">"
         + "".join(f"<td>{escape(_cell(r, n))}</td>" for n, _ in COLUMNS)
         + "</tr>"
         for r in report.rows
     )
     volatility = ""
     if report.volatility is not None:
-        from sync.outcomes.volatility import volatility_text
+        from tierwise.sync.outcomes.volatility import volatility_text
 
         volatility = f"<h2>Volatility</h2><pre>{escape(volatility_text(report.volatility))}</pre>"
     return (

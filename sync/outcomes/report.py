@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sync.outcomes.data import UNTIERED, Deal
-from sync.outcomes.metrics import lift, rate
-from tiering.records import UNQUALIFIED
+from tierwise.sync.outcomes.data import UNTIERED, Deal
+from tierwise.sync.outcomes.metrics import lift, rate
+from tierwise.tiering.records import UNQUALIFIED
 
 BASELINE = "baseline"
 ALL = "all"
@@ -112,13 +112,13 @@ def build_report(
         won = [d for d in closed if d.is_won]
         new = [d for d in group_deals if in_period(d.created)]
         open_at_end = [
-            d for d in group_deals
-            if d.created is not None and d.created <= until
+            d
+            for d in group_deals
+            if d.created is not None
+            and d.created <= until
             and (not d.is_closed or (d.closed is not None and d.closed > until))
         ]
-        cycle = [
-            (d.closed - d.created).days for d in won if d.closed is not None and d.created
-        ]
+        cycle = [(d.closed - d.created).days for d in won if d.closed is not None and d.created]
         raw[group] = {
             "accounts": len(keys),
             "accounts_with_new_deals": len({d.account_key for d in new}),

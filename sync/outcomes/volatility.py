@@ -85,8 +85,13 @@ def volatility(rows: Sequence[tuple[str, str, datetime, str, str]]) -> Volatilit
         changed = sum(1 for key, tier in start.items() if end.get(key, tier) != tier)
         share = changed / len(start) if start else None
         quarters.append(
-            QuarterMoves(f"{q[0]}-Q{q[1]}", len(start), changed, share,
-                         share is not None and share > TARGET_PER_QUARTER)
+            QuarterMoves(
+                f"{q[0]}-Q{q[1]}",
+                len(start),
+                changed,
+                share,
+                share is not None and share > TARGET_PER_QUARTER,
+            )
         )
     return Volatility(runs, quarters, dict(rules.most_common()))
 

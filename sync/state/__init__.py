@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sync.records import Snapshot, TaskRecord
-from sync.state.history import HistoryRow
-from sync.state.lock import LockHeldError, RunLock
-from sync.state.store import (
+from tierwise.sync.records import Snapshot, TaskRecord
+from tierwise.sync.state.history import HistoryRow
+from tierwise.sync.state.lock import LockHeldError, RunLock
+from tierwise.sync.state.store import (
     RunRecord,
     StateStore,
     make_engine,

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from connectors.base import CUSTOMER_FIELDS, TierwiseValues
-from tiering.records import FieldValue
+from tierwise.connectors.base import CUSTOMER_FIELDS, TierwiseValues
+from tierwise.tiering.records import FieldValue
 
 JsonValue = Any
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from sync.state.tables import account_tier, tier_history
-from tiering.records import AccountHistory, Decision, ScorePoint
+from tierwise.sync.state.tables import account_tier, tier_history
+from tierwise.tiering.records import AccountHistory, Decision, ScorePoint
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -129,9 +129,7 @@ class TierHistory:
             for r in rows
         ]
 
-    def history_rows(
-        self, *, until: datetime | None = None
-    ) -> list[tuple[str, HistoryRow]]:
+    def history_rows(self, *, until: datetime | None = None) -> list[tuple[str, HistoryRow]]:
         """Every tier history row as (key, row), oldest first (``until``: at or before it).
 
         The outcome reports read the history through this, never with SQL of their own,

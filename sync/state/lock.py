@@ -21,8 +21,10 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from sync.state.tables import run_lock
-from tiering.errors import LockHeldError as LockHeldError  # re-exported: a run signal of the tree
+from tierwise.sync.state.tables import run_lock
+from tierwise.tiering.errors import (
+    LockHeldError as LockHeldError,  # re-exported: a run signal of the tree
+)
 
 
 def advisory_key(name: str) -> int:

@@ -24,24 +24,24 @@ from alembic.config import Config
 from sqlalchemy import bindparam, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from connectors.base import CrmAccount, TierwiseValues
-from sync.records import Snapshot, TaskRecord
-from sync.state.codec import (
+from tierwise.connectors.base import CrmAccount, TierwiseValues
+from tierwise.sync.records import Snapshot, TaskRecord
+from tierwise.sync.state.codec import (
     decode_fields,
     decode_tierwise,
     encode_fields,
     encode_tierwise,
 )
-from sync.state.history import TierHistory, chunked, utc
-from sync.state.lock import RunLock, advisory_key
-from sync.state.tables import (
+from tierwise.sync.state.history import TierHistory, chunked, utc
+from tierwise.sync.state.lock import RunLock, advisory_key
+from tierwise.sync.state.tables import (
     account_snapshot,
     last_written,
     runs,
     tasks,
     watermarks,
 )
-from tiering.records import Decision
+from tierwise.tiering.records import Decision
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATE_LOCK = threading.Lock()
@@ -341,8 +341,12 @@ class StateStore(TierHistory):
             conn.execute(
                 insert(last_written),
                 [
-                    {"system": r["k_system"], "crm_id": r["k_crm_id"], "values": r["encoded"],
-                     "at": now}
+                    {
+                        "system": r["k_system"],
+                        "crm_id": r["k_crm_id"],
+                        "values": r["encoded"],
+                        "at": now,
+                    }
                     for r in rows
                 ],
             )

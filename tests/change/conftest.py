@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from connectors import retry
-from sandbox import Sandbox
-from sync.cli import main
 from tests.provisioning import provisioned
+from tierwise.connectors import retry
+from tierwise.sandbox import Sandbox
+from tierwise.sync.cli import main
 
 SF_TIER = "Tierwise_Tier__c"
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -25,7 +25,7 @@ def _no_sleeps_and_clean_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     yield
     import structlog
 
-    from sync import logging as sync_logging
+    from tierwise.sync import logging as sync_logging
 
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()

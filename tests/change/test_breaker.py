@@ -12,12 +12,12 @@ import pytest
 from prometheus_client import generate_latest
 from structlog.testing import capture_logs
 
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import settings_from_env, write_report
-from sync.exits import EXIT_HELD
-from sync.scheduler import scheduled_job
 from tests.change.conftest import cli_env, tiers, tierwise, writes
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import settings_from_env, write_report
+from tierwise.sync.exits import EXIT_HELD
+from tierwise.sync.scheduler import scheduled_job
 
 STABLE = {"min_dwell_days: 90": "min_dwell_days: 0", "hysteresis_points: 3": "hysteresis_points: 0"}
 

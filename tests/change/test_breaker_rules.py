@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from connectors.base import TierwiseValues
-from sync.change.breaker import BlastRadius, blast_radius, trips
-from sync.records import FieldChange, MergedAccount, Plan, Snapshot
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.change.breaker import BlastRadius, blast_radius, trips
+from tierwise.sync.records import FieldChange, MergedAccount, Plan, Snapshot
 
 
 def account(key: str, tier: str | None) -> MergedAccount:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from connectors.base import TierwiseValues
-from sync.change.journal import ChangeJournal, JournalEntry
-from sync.state import StateStore
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.change.journal import ChangeJournal, JournalEntry
+from tierwise.sync.state import StateStore
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 

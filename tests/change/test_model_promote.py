@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.change.journal import ChangeJournal
-from sync.cli import settings_from_env
-from sync.exits import EXIT_MODEL_REFUSED
-from sync.state import StateStore
 from tests.change.conftest import cli_env, tierwise
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.change.journal import ChangeJournal
+from tierwise.sync.cli import settings_from_env
+from tierwise.sync.exits import EXIT_MODEL_REFUSED
+from tierwise.sync.state import StateStore
 
 BUNDLED = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
 

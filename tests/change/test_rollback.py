@@ -8,10 +8,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from sandbox import Sandbox
-from sync.state import StateStore
 from tests.change.conftest import SF_TIER, cli_env, open_tasks, tiers, tierwise, writes
 from tests.change.test_breaker import models
+from tierwise.sandbox import Sandbox
+from tierwise.sync.state import StateStore
 
 
 def run_id_of(env: dict[str, str], *args: str) -> str:

@@ -7,10 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-from sandbox import Sandbox
-from sync.exits import EXIT_STALE_PLAN
-from sync.state import StateStore
 from tests.change.conftest import SF_TIER, cli_env, tiers, tierwise, writes
+from tierwise.sandbox import Sandbox
+from tierwise.sync.exits import EXIT_STALE_PLAN
+from tierwise.sync.state import StateStore
 
 
 def test_a_plan_applied_later_writes_exactly_its_diff_and_nothing_else(

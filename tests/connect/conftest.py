@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors import retry
-from sandbox.pytest_plugin import make_sandbox  # noqa: F401 - a fixture
 from tests.connectors.sandbox_support import close_all
+from tierwise.connectors import retry
+from tierwise.sandbox.pytest_plugin import make_sandbox  # noqa: F401 - a fixture
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from sync.cli import main
+from tierwise.sync.cli import main
 
 
 def env(sb: Any, **extra: str) -> dict[str, str]:
@@ -50,7 +50,8 @@ def test_connect_write_proposes_a_mapping_and_writes_nothing_else(
         chosen = proposal[system]["fields"]["intent_score"].lower()
         assert "intent" in chosen or "bombora" in chosen
     writes = [
-        (c.system, c.method, c.path) for c in sb.calls
+        (c.system, c.method, c.path)
+        for c in sb.calls
         if c.method != "GET" and not c.path.endswith("/get/access-token-info")
     ]
     assert writes == []
@@ -69,19 +70,15 @@ def test_connect_write_refuses_to_overwrite_without_force(
     assert sb.calls == []  # refused before any CRM call
 
 
-def test_connect_write_refuses_the_live_mapping_file(
-    tmp_path: Path, monkeypatch: Any
-) -> None:
+def test_connect_write_refuses_the_live_mapping_file(tmp_path: Path, monkeypatch: Any) -> None:
     from types import SimpleNamespace
 
-    from sync import cli
+    from tierwise.sync import cli
 
     live = tmp_path / "mapping.yaml"
     live.write_text("salesforce: {fields: {}}\n", encoding="utf-8")
     # The mapping-file setting (TIERWISE_MAPPING_PATH) as the day-one work adds it.
-    monkeypatch.setattr(
-        cli.Context, "settings", lambda _self: SimpleNamespace(mapping_path=live)
-    )
+    monkeypatch.setattr(cli.Context, "settings", lambda _self: SimpleNamespace(mapping_path=live))
     result = CliRunner().invoke(main, ["connect", "--write", str(live), "--force"])
     assert result.exit_code == 2
     assert "live mapping" in result.output

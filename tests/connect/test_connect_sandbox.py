@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from connectors.inventory import inspect_crm
-from sandbox import Sandbox
-from sandbox.faults import FaultRule
-from sync.connect import assess
 from tests.connectors import sandbox_support as support
 from tests.provisioning import provisioned
+from tierwise.connectors.inventory import inspect_crm
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.faults import FaultRule
+from tierwise.sync.connect import assess
 
 # input -> (kind, words one of which the proposed field's name or label must hold)
 OPTIONAL_INPUTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -84,7 +84,8 @@ def test_connect_never_writes_to_the_crm(make_sandbox: Any, system: str) -> None
     mine = [c for c in sb.calls if c.system == system]
     assert mine
     writes = [
-        (c.method, c.path) for c in mine
+        (c.method, c.path)
+        for c in mine
         if c.method != "GET" and not c.path.endswith("/get/access-token-info")
     ]
     assert writes == []
@@ -114,8 +115,11 @@ def test_own_fields_missing_before_provision_and_writable_after(system: str) -> 
 
 def test_hubspot_403_on_a_probe_names_the_missing_scope(make_sandbox: Any) -> None:
     sb = make_sandbox(accounts=20)
-    sb.faults.add(FaultRule(system="hubspot", kind="http_500", status=403, method="GET",
-                            path=r"/crm/v3/owners"))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot", kind="http_500", status=403, method="GET", path=r"/crm/v3/owners"
+        )
+    )
     inv = inspect_crm(support.hubspot(sb), sample=10)
     owners = next(p for p in inv.permissions if p.name == "crm.objects.owners.read")
     assert owners.status == "missing"
@@ -124,8 +128,9 @@ def test_hubspot_403_on_a_probe_names_the_missing_scope(make_sandbox: Any) -> No
 
 def test_salesforce_403_on_tooling_names_the_permission(make_sandbox: Any) -> None:
     sb = make_sandbox(accounts=20)
-    sb.faults.add(FaultRule(system="salesforce", kind="http_500", status=403, method="GET",
-                            path=r"/tooling/"))
+    sb.faults.add(
+        FaultRule(system="salesforce", kind="http_500", status=403, method="GET", path=r"/tooling/")
+    )
     inv = inspect_crm(support.salesforce(sb), sample=10)
     tooling = next(p for p in inv.permissions if p.name.startswith("Tooling API"))
     assert tooling.status == "missing"

@@ -19,17 +19,22 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from config.mapping import load_mapping
-from sandbox import Sandbox
-from sync.cli import main
-from sync.state import StateStore
-from tiering import load_model
+from tierwise.config.mapping import load_mapping
+from tierwise.sandbox import Sandbox
+from tierwise.sync.cli import main
+from tierwise.sync.state import StateStore
+from tierwise.tiering import load_model
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = load_model(REPO / "config" / "model.yaml")
 ACCOUNTS = 466  # the first-run example
-OPTIONAL = ("intent_score", "intent_surge", "last_funding_date", "competitor_customer",
-            "payment_risk")
+OPTIONAL = (
+    "intent_score",
+    "intent_surge",
+    "last_funding_date",
+    "competitor_customer",
+    "payment_risk",
+)
 # Standard on HubSpot (web_visits, tech_stack, total_money_raised), custom on Salesforce.
 SALESFORCE_OPTIONAL = (*OPTIONAL, "web_visits", "tech_stack", "last_funding_amount")
 
@@ -117,11 +122,13 @@ def test_connect_write_proposes_the_enriched_orgs_field_for_every_optional_input
     example = load_mapping(REPO / "config" / "mapping.example.yaml")
     proposed = load_mapping(proposal)
     assert {k: example.fields["salesforce"][k] for k in SALESFORCE_OPTIONAL} == (
-        proposed.fields["salesforce"])
+        proposed.fields["salesforce"]
+    )
     assert {k: example.fields["hubspot"][k] for k in OPTIONAL} == proposed.fields["hubspot"]
     # Credit_Risk__c stores Low/Medium/High; the model's table says low/medium/high.
     assert {"Low": "low", "Medium": "medium", "High": "high"} == (
-        proposed.values["salesforce"]["payment_risk"])
+        proposed.values["salesforce"]["payment_risk"]
+    )
     loaded = YAML(typ="safe").load(proposal.read_text(encoding="utf-8"))
     assert {"salesforce", "hubspot"} == set(loaded)
 
@@ -134,9 +141,7 @@ def test_a_run_with_the_proposed_mapping_pulls_and_scores_the_optional_inputs(
     tierwise("provision", environ=environ)
     tierwise("connect", "--write", str(proposal), environ=environ)
 
-    result = tierwise(
-        "run", "--full", environ={**environ, "TIERWISE_MAPPING_PATH": str(proposal)}
-    )
+    result = tierwise("run", "--full", environ={**environ, "TIERWISE_MAPPING_PATH": str(proposal)})
 
     assert set() == not_mapped(result.stdout, "salesforce")
     assert set() == not_mapped(result.stdout, "hubspot")

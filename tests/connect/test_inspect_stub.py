@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.settings import SalesforceSettings
-from connectors.errors import SchemaError
-from connectors.inventory import inspect_crm
+from tierwise.config.settings import SalesforceSettings
+from tierwise.connectors.errors import SchemaError
+from tierwise.connectors.inventory import inspect_crm
 
 
 class FakeSObject:
@@ -14,16 +14,17 @@ class FakeSObject:
         self._fields = fields
 
     def describe(self) -> dict[str, Any]:
-        return {"queryable": True, "updateable": True, "createable": True,
-                "fields": self._fields}
+        return {"queryable": True, "updateable": True, "createable": True, "fields": self._fields}
 
 
 class FakeSf:
-    Account = FakeSObject([
-        {"name": "Id", "type": "id"},
-        {"name": "Intent__c", "label": "Intent", "type": "double"},
-        {"name": "Broken__c", "label": "Broken", "type": "string"},
-    ])
+    Account = FakeSObject(
+        [
+            {"name": "Id", "type": "id"},
+            {"name": "Intent__c", "label": "Intent", "type": "double"},
+            {"name": "Broken__c", "label": "Broken", "type": "string"},
+        ]
+    )
     Task = FakeSObject([{"name": "Id", "type": "id"}])
 
     def __init__(self) -> None:
@@ -55,7 +56,7 @@ class FakeConnector:
 def test_a_select_list_soql_refuses_leaves_fill_rates_unknown_instead_of_failing(
     monkeypatch: Any,
 ) -> None:
-    from connectors.salesforce import inspect
+    from tierwise.connectors.salesforce import inspect
 
     monkeypatch.setattr(inspect, "SELECT_CHUNK", 1)  # one field per query
     inv = inspect_crm(FakeConnector(), sample=10)

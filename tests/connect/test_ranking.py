@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.inventory import (
+from tierwise.connectors.inventory import (
     CrmInventory,
     FieldInfo,
     Option,
@@ -12,28 +12,47 @@ from connectors.inventory import (
     hubspot_kind,
     salesforce_kind,
 )
-from sync.connect import assess, rank, similarity, tokens, type_fit
-from sync.connect_values import category_warning, list_warning
+from tierwise.sync.connect import assess, rank, similarity, tokens, type_fit
+from tierwise.sync.connect_values import category_warning, list_warning
 
 # A customer's own names, as issue 12's enriched org holds them, beside stock fields.
 SF_FIELDS = [
-    FieldInfo("Industry", "Industry", "picklist", "string",
-              options=(Option("Technology", "Technology"), Option("Banking", "Banking")),
-              fill_rate=0.9),
+    FieldInfo(
+        "Industry",
+        "Industry",
+        "picklist",
+        "string",
+        options=(Option("Technology", "Technology"), Option("Banking", "Banking")),
+        fill_rate=0.9,
+    ),
     FieldInfo("NumberOfEmployees", "Employees", "int", "number", fill_rate=0.95),
     FieldInfo("AnnualRevenue", "Annual Revenue", "currency", "number", fill_rate=0.8),
-    FieldInfo("Bombora_Composite_Score__c", "Bombora Composite Score", "double", "number",
-              fill_rate=0.87, custom=True),
+    FieldInfo(
+        "Bombora_Composite_Score__c",
+        "Bombora Composite Score",
+        "double",
+        "number",
+        fill_rate=0.87,
+        custom=True,
+    ),
     FieldInfo("Bombora_Surge__c", "Bombora Surge", "boolean", "bool", fill_rate=1.0),
     FieldInfo("Technologies__c", "Technologies", "multipicklist", "list", fill_rate=0.6),
-    FieldInfo("Website_Sessions_30d__c", "Website Sessions (30d)", "double", "number",
-              fill_rate=0.7),
+    FieldInfo(
+        "Website_Sessions_30d__c", "Website Sessions (30d)", "double", "number", fill_rate=0.7
+    ),
     FieldInfo("Funding_Total__c", "Funding Total", "currency", "number", fill_rate=0.3),
-    FieldInfo("Last_Funding_Round_Date__c", "Last Funding Round Date", "date", "date",
-              fill_rate=0.3),
+    FieldInfo(
+        "Last_Funding_Round_Date__c", "Last Funding Round Date", "date", "date", fill_rate=0.3
+    ),
     FieldInfo("Competitor_Install__c", "Competitor Install", "boolean", "bool", fill_rate=1.0),
-    FieldInfo("Credit_Risk__c", "Credit Risk", "picklist", "string",
-              options=(Option("Low", "Low"), Option("High", "High")), fill_rate=0.5),
+    FieldInfo(
+        "Credit_Risk__c",
+        "Credit Risk",
+        "picklist",
+        "string",
+        options=(Option("Low", "Low"), Option("High", "High")),
+        fill_rate=0.5,
+    ),
     FieldInfo("Customer_Health__c", "Customer Health", "double", "number", fill_rate=0.4),
     FieldInfo("Adoption_Pct__c", "Adoption (%)", "percent", "number", fill_rate=0.4),
     FieldInfo("Description", "Description", "textarea", "string", fill_rate=0.2),
@@ -53,9 +72,15 @@ EXPECTED = {
     "product_adoption": "Adoption_Pct__c",
 }
 KINDS = {
-    "intent_score": "number", "intent_surge": "bool", "tech_stack": "list",
-    "web_visits": "number", "last_funding_amount": "number", "last_funding_date": "date",
-    "competitor_customer": "bool", "payment_risk": "string", "health_score": "number",
+    "intent_score": "number",
+    "intent_surge": "bool",
+    "tech_stack": "list",
+    "web_visits": "number",
+    "last_funding_amount": "number",
+    "last_funding_date": "date",
+    "competitor_customer": "bool",
+    "payment_risk": "string",
+    "health_score": "number",
     "product_adoption": "number",
 }
 
@@ -117,8 +142,9 @@ def test_type_fit_accepts_text_for_amounts_but_prefers_the_same_kind() -> None:
 
 
 def test_hubspot_string_property_holding_amounts_is_a_candidate_but_not_confident() -> None:
-    raised = FieldInfo("total_money_raised", "Total Money Raised", "string/text", "string",
-                       fill_rate=0.4)
+    raised = FieldInfo(
+        "total_money_raised", "Total Money Raised", "string/text", "string", fill_rate=0.4
+    )
     found = rank("last_funding_amount", "number", [raised])
     assert [c.name for c in found] == ["total_money_raised"]
     assert not found[0].confident
@@ -149,8 +175,13 @@ def test_assess_tells_ok_not_mapped_missing_error_and_derived_apart() -> None:
         derived={"open_pipeline": "derived from open Opportunities"},
     )
     report = assess(
-        {"industry": "string", "web_visits": "number", "health_score": "number",
-         "intent_score": "number", "open_pipeline": "number"},
+        {
+            "industry": "string",
+            "web_visits": "number",
+            "health_score": "number",
+            "intent_score": "number",
+            "open_pipeline": "number",
+        },
         inv,
     )
     by_name = {r.name: r for r in report.inputs}
@@ -198,23 +229,38 @@ def test_category_warning_when_no_option_lands_on_a_table_key() -> None:
 
 
 def test_category_warning_names_a_case_only_difference() -> None:
-    industry = FieldInfo("industry", "Industry", "enumeration/select", "string",
-                         options=(Option("COMPUTER_SOFTWARE", "Computer Software"),))
+    industry = FieldInfo(
+        "industry",
+        "Industry",
+        "enumeration/select",
+        "string",
+        options=(Option("COMPUTER_SOFTWARE", "Computer Software"),),
+    )
     warning = category_warning("industry", industry, {"computer_software"}, {})
     assert warning is not None
     assert "only in case" in warning
 
 
 def test_category_value_map_by_label_counts() -> None:
-    industry = FieldInfo("industry", "Industry", "enumeration/select", "string",
-                         options=(Option("COMPUTER_SOFTWARE", "Computer Software"),))
+    industry = FieldInfo(
+        "industry",
+        "Industry",
+        "enumeration/select",
+        "string",
+        options=(Option("COMPUTER_SOFTWARE", "Computer Software"),),
+    )
     table = {"Software"}
     assert category_warning("industry", industry, table, {"computer software": "Software"}) is None
 
 
 def test_list_warning_when_no_model_value_is_an_option() -> None:
-    tech = FieldInfo("web_technologies", "Web Technologies", "enumeration/checkbox", "list",
-                     options=(Option("salesforce_crm", "Salesforce"),))
+    tech = FieldInfo(
+        "web_technologies",
+        "Web Technologies",
+        "enumeration/checkbox",
+        "list",
+        options=(Option("salesforce_crm", "Salesforce"),),
+    )
     assert list_warning("tech_stack", tech, {"Salesforce"}) is None
     assert list_warning("tech_stack", tech, {"Snowflake"}) is not None
 
@@ -223,20 +269,23 @@ def test_assess_attaches_the_category_warning_to_the_mapped_input() -> None:
     report = assess({"industry": "string"}, inventory(), categories={"industry": {"Software"}})
     assert report.inputs[0].warnings
     mapped = inventory(value_maps={"industry": {"technology": "Software"}})
-    assert not assess({"industry": "string"}, mapped,
-                      categories={"industry": {"Software"}}).inputs[0].warnings
+    assert (
+        not assess({"industry": "string"}, mapped, categories={"industry": {"Software"}})
+        .inputs[0]
+        .warnings
+    )
 
 
 def test_own_fields_report_missing_and_read_only() -> None:
-    writable = FieldInfo("Tierwise_Tier__c", "Tierwise Tier", "picklist", "string",
-                         writable=True)
-    read_only = FieldInfo("Tierwise_Score__c", "Tierwise Score", "double", "number",
-                          writable=False)
-    inv = inventory(own_fields=[
-        OwnField("tier", "Account", "Tierwise_Tier__c", writable),
-        OwnField("score", "Account", "Tierwise_Score__c", read_only),
-        OwnField("task_key", "Task", "Tierwise_Key__c", None),
-    ])
+    writable = FieldInfo("Tierwise_Tier__c", "Tierwise Tier", "picklist", "string", writable=True)
+    read_only = FieldInfo("Tierwise_Score__c", "Tierwise Score", "double", "number", writable=False)
+    inv = inventory(
+        own_fields=[
+            OwnField("tier", "Account", "Tierwise_Tier__c", writable),
+            OwnField("score", "Account", "Tierwise_Score__c", read_only),
+            OwnField("task_key", "Task", "Tierwise_Key__c", None),
+        ]
+    )
     own = {o.logical: o for o in assess({}, inv).own_fields}
     assert own["tier"].exists
     assert own["tier"].writable
@@ -250,15 +299,15 @@ def test_own_fields_report_missing_and_read_only() -> None:
 
 def test_tierwise_own_fields_are_never_candidates() -> None:
     own = FieldInfo("Tierwise_Score__c", "Tierwise Score", "double", "number", fill_rate=1.0)
-    inv = inventory([*SF_FIELDS, own], mapping={},
-                    own_fields=[OwnField("score", "Account", own.name, own)])
+    inv = inventory(
+        [*SF_FIELDS, own], mapping={}, own_fields=[OwnField("score", "Account", own.name, own)]
+    )
     (item,) = assess({"health_score": "number"}, inv).inputs
     assert own.name not in [c.name for c in item.candidates]
 
 
 def test_own_field_that_exists_but_is_hidden_names_the_permission_set_fix() -> None:
-    inv = inventory(own_fields=[OwnField("tier", "Account", "Tierwise_Tier__c", None,
-                                         hidden=True)])
+    inv = inventory(own_fields=[OwnField("tier", "Account", "Tierwise_Tier__c", None, hidden=True)])
     (own,) = assess({}, inv).own_fields
     assert own.exists
     assert not own.writable
@@ -314,26 +363,40 @@ def test_hubspot_enriched_optional_inputs_get_the_customers_property() -> None:
         HS_FIELDS,
         system="hubspot",
         object_name="companies",
-        mapping={"industry": "industry", "employees": "numberofemployees",
-                 "web_visits": "hs_analytics_num_visits", "tech_stack": "web_technologies"},
+        mapping={
+            "industry": "industry",
+            "employees": "numberofemployees",
+            "web_visits": "hs_analytics_num_visits",
+            "tech_stack": "web_technologies",
+        },
     )
     model = {name: KINDS[name] for name in HS_EXPECTED}
-    model.update({"industry": "string", "employees": "number", "web_visits": "number",
-                  "tech_stack": "list"})
+    model.update(
+        {"industry": "string", "employees": "number", "web_visits": "number", "tech_stack": "list"}
+    )
     report = {r.name: r for r in assess(model, inv).inputs}
     proposals = {
-        name: report[name].proposal.name if report[name].proposal else None
-        for name in HS_EXPECTED
+        name: report[name].proposal.name if report[name].proposal else None for name in HS_EXPECTED
     }
     assert proposals == HS_EXPECTED
     assert all(report[n].status == "ok" for n in ("web_visits", "tech_stack"))
 
 
 STOCK_HS = {
-    "industry", "numberofemployees", "annualrevenue", "web_technologies", "total_money_raised",
-    "hs_analytics_num_visits", "hs_analytics_num_page_views", "hs_num_open_deals",
-    "hs_total_deal_value", "notes_last_updated", "recent_deal_close_date", "hs_csm_sentiment",
-    "is_public", "hs_is_target_account",
+    "industry",
+    "numberofemployees",
+    "annualrevenue",
+    "web_technologies",
+    "total_money_raised",
+    "hs_analytics_num_visits",
+    "hs_analytics_num_page_views",
+    "hs_num_open_deals",
+    "hs_total_deal_value",
+    "notes_last_updated",
+    "recent_deal_close_date",
+    "hs_csm_sentiment",
+    "is_public",
+    "hs_is_target_account",
 }
 
 
@@ -345,8 +408,9 @@ def test_a_stock_portal_gets_no_confident_guess_for_custom_only_inputs() -> None
 
 def test_a_field_lost_to_a_better_input_falls_back_to_the_next_confident_one() -> None:
     inv = inventory([f for f in HS_FIELDS if f.name in STOCK_HS], system="hubspot", mapping={})
-    report = {r.name: r for r in assess({"open_pipeline": "number", "open_deals": "number"},
-                                        inv).inputs}
+    report = {
+        r.name: r for r in assess({"open_pipeline": "number", "open_deals": "number"}, inv).inputs
+    }
     assert report["open_deals"].proposal is not None
     assert report["open_deals"].proposal.name == "hs_num_open_deals"
     assert report["open_pipeline"].proposal is not None

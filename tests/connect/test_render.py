@@ -8,16 +8,22 @@ import json
 
 from ruamel.yaml import YAML
 
-from connectors.inventory import CrmInventory, FieldInfo, Option, PermissionCheck
-from sync.connect import assess
-from sync.connect_render import mapping_yaml, render_text, to_json
+from tierwise.connectors.inventory import CrmInventory, FieldInfo, Option, PermissionCheck
+from tierwise.sync.connect import assess
+from tierwise.sync.connect_render import mapping_yaml, render_text, to_json
 
 FIELDS = [
-    FieldInfo("Industry", "Industry", "picklist", "string",
-              options=(Option("Technology", "Technology"), Option("Banking", "Banking")),
-              fill_rate=0.9),
-    FieldInfo("Bombora_Composite_Score__c", "Bombora Composite Score", "double", "number",
-              fill_rate=0.87),
+    FieldInfo(
+        "Industry",
+        "Industry",
+        "picklist",
+        "string",
+        options=(Option("Technology", "Technology"), Option("Banking", "Banking")),
+        fill_rate=0.9,
+    ),
+    FieldInfo(
+        "Bombora_Composite_Score__c", "Bombora Composite Score", "double", "number", fill_rate=0.87
+    ),
     FieldInfo("Risk_Notes__c", "Risk notes", "string", "string", fill_rate=0.1),
     FieldInfo("Health__c", "Health", "double", "number", fill_rate=0.5),
 ]
@@ -42,8 +48,12 @@ def report(system: str = "salesforce") -> object:
         derived={"open_pipeline": "derived from open Opportunities (sum of Amount)"},
         permissions=[
             PermissionCheck("read Account", ("run",), "ok"),
-            PermissionCheck("read PermissionSetAssignment", ("provision",), "missing",
-                            "grant Assign Permission Sets"),
+            PermissionCheck(
+                "read PermissionSetAssignment",
+                ("provision",),
+                "missing",
+                "grant Assign Permission Sets",
+            ),
         ],
     )
     return assess(MODEL, inv, categories={"industry": {"Software"}})
@@ -88,12 +98,19 @@ def test_mapping_yaml_with_nothing_confident_is_still_the_mapping_shape() -> Non
     assert YAML(typ="safe").load(text) == {"hubspot": {"fields": {}, "values": {}}}
 
 
-def test_a_proposed_field_whose_values_differ_from_the_categories_in_case_gets_a_live_value_map(
-) -> None:
+def test_a_field_whose_values_differ_from_the_categories_in_case_gets_a_live_value_map() -> None:
     risk = FieldInfo(
-        "Credit_Risk__c", "Credit Risk", "picklist", "string", fill_rate=1.0,
-        options=(Option("Low", "Low"), Option("Medium", "Medium"), Option("High", "High"),
-                 Option("Unknown", "Unknown")),
+        "Credit_Risk__c",
+        "Credit Risk",
+        "picklist",
+        "string",
+        fill_rate=1.0,
+        options=(
+            Option("Low", "Low"),
+            Option("Medium", "Medium"),
+            Option("High", "High"),
+            Option("Unknown", "Unknown"),
+        ),
     )
     inv = CrmInventory("salesforce", "Account", {risk.name: risk}, 50, {}, frozenset())
     categories = {"payment_risk": {"low", "medium", "high"}}
@@ -108,16 +125,24 @@ def test_a_proposed_field_whose_values_differ_from_the_categories_in_case_gets_a
     assert [] == item.warnings
     loaded = YAML(typ="safe").load(io.StringIO(text))
     assert {"payment_risk": {"Low": "low", "Medium": "medium", "High": "high"}} == (
-        loaded["salesforce"]["values"])
+        loaded["salesforce"]["values"]
+    )
 
 
 def test_a_proposed_field_none_of_whose_values_is_a_category_is_warned_about() -> None:
-    risk = FieldInfo("Risk__c", "Payment risk", "picklist", "string", fill_rate=1.0,
-                     options=(Option("A", "Green"), Option("B", "Red")))
+    risk = FieldInfo(
+        "Risk__c",
+        "Payment risk",
+        "picklist",
+        "string",
+        fill_rate=1.0,
+        options=(Option("A", "Green"), Option("B", "Red")),
+    )
     inv = CrmInventory("salesforce", "Account", {risk.name: risk}, 50, {}, frozenset())
 
-    (item,) = assess({"payment_risk": "string"}, inv,
-                     categories={"payment_risk": {"low", "high"}}).inputs
+    (item,) = assess(
+        {"payment_risk": "string"}, inv, categories={"payment_risk": {"low", "high"}}
+    ).inputs
 
     assert item.proposal is not None
     assert {} == item.value_map
@@ -127,15 +152,31 @@ def test_a_proposed_field_none_of_whose_values_is_a_category_is_warned_about() -
 
 def test_list_values_differing_from_the_models_in_case_get_a_value_map_by_value_only() -> None:
     members = {"tech_stack": {"Snowflake", "Salesforce", "Segment"}}
-    sf = FieldInfo("Technologies__c", "Technologies", "multipicklist", "list", fill_rate=0.6,
-                   options=(Option("snowflake", "snowflake"), Option("Okta", "Okta"),
-                            Option("Segment", "Segment")))
-    hs = FieldInfo("web_technologies", "Web Technologies", "enumeration/checkbox", "list",
-                   fill_rate=0.6, options=(Option("salesforce_crm", "Salesforce"),))
+    sf = FieldInfo(
+        "Technologies__c",
+        "Technologies",
+        "multipicklist",
+        "list",
+        fill_rate=0.6,
+        options=(
+            Option("snowflake", "snowflake"),
+            Option("Okta", "Okta"),
+            Option("Segment", "Segment"),
+        ),
+    )
+    hs = FieldInfo(
+        "web_technologies",
+        "Web Technologies",
+        "enumeration/checkbox",
+        "list",
+        fill_rate=0.6,
+        options=(Option("salesforce_crm", "Salesforce"),),
+    )
 
     def value_map(info: FieldInfo, system: str) -> dict[str, str]:
-        inv = CrmInventory(system, "Account", {info.name: info}, 50,
-                           {"tech_stack": info.name}, frozenset())
+        inv = CrmInventory(
+            system, "Account", {info.name: info}, 50, {"tech_stack": info.name}, frozenset()
+        )
         (item,) = assess({"tech_stack": "list"}, inv, members=members).inputs
         return item.value_map
 

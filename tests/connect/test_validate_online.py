@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from sandbox import Sandbox
-from sync.cli import main
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
+from tierwise.sync.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,8 +69,8 @@ def test_validate_online_lists_the_inputs_a_stock_org_scores_as_missing(
 
 
 def test_the_online_warnings_use_the_run_summarys_words() -> None:
-    from sync import preflight
-    from sync.report import RunReport, summary
+    from tierwise.sync import preflight
+    from tierwise.sync.report import RunReport, summary
 
     unmapped = {"intent_score": "not mapped", "web_visits": "no field Site_Visits__c"}
     report = RunReport(run_id="r", kind="full", dry_run=False, started=datetime.now(UTC))
@@ -100,10 +100,14 @@ def test_validate_online_warns_when_a_category_table_shares_no_key_with_the_opti
     assert 0 == result.exit_code, result.output
     found = [w for w in warnings(result) if "category table" in w]
     assert 2 == len(found), found
-    assert found[0].startswith("salesforce: industry: the model's category table shares no "
-                               "key with the options of Industry after the value map")
-    assert found[1].startswith("hubspot: industry: the model's category table shares no "
-                               "key with the options of industry after the value map")
+    assert found[0].startswith(
+        "salesforce: industry: the model's category table shares no "
+        "key with the options of Industry after the value map"
+    )
+    assert found[1].startswith(
+        "hubspot: industry: the model's category table shares no "
+        "key with the options of industry after the value map"
+    )
 
 
 def test_validate_refuses_a_value_map_onto_no_model_category_before_any_crm_call(

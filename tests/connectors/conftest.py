@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors import retry
 from tests.connectors.sandbox_support import close_all
+from tierwise.connectors import retry
 
 CANARY_TOKEN = "canary-tok-9f8e7d6c5b4a39281706"
 CANARY_PASSWORD = "canary-pw-1a2b3c4d5e6f7a8b9c0d"

@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings, SalesforceSettings
-from connectors.hubspot import HubSpotConnector
-from connectors.retry import RetryPolicy
-from connectors.salesforce import SalesforceConnector
+from tierwise.config.settings import HubSpotSettings, SalesforceSettings
+from tierwise.connectors.hubspot import HubSpotConnector
+from tierwise.connectors.retry import RetryPolicy
+from tierwise.connectors.salesforce import SalesforceConnector
 
 # The default model's canonical fields (DESIGN.md).
 MODEL_FIELDS: dict[str, str] = {
@@ -54,7 +54,10 @@ def salesforce(sb: Any, *, attempts: int = 4, login: Any = None, **kw: Any) -> S
         **kw,
     )
     connector = SalesforceConnector(
-        settings, MODEL_FIELDS, login=login, retry_policy=RetryPolicy(max_attempts=attempts),
+        settings,
+        MODEL_FIELDS,
+        login=login,
+        retry_policy=RetryPolicy(max_attempts=attempts),
         bulk_wait=0,
     )
     OPENED.append(connector)
@@ -92,7 +95,4 @@ def hubspot(
 
 
 def calls(sb: Any, system: str, method: str, fragment: str) -> list[Any]:
-    return [
-        c for c in sb.calls
-        if c.system == system and c.method == method and fragment in c.path
-    ]
+    return [c for c in sb.calls if c.system == system and c.method == method and fragment in c.path]

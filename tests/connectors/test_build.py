@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings, SalesforceSettings, Settings
-from connectors import build_connectors
-from connectors.errors import ConfigurationError
-from connectors.hubspot import HubSpotConnector
-from connectors.salesforce import SalesforceConnector
 from tests.connectors.conftest import CANARY_TOKEN
+from tierwise.config.settings import HubSpotSettings, SalesforceSettings, Settings
+from tierwise.connectors import build_connectors
+from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.hubspot import HubSpotConnector
+from tierwise.connectors.salesforce import SalesforceConnector
 
 MODEL_FIELDS = {"industry": "string", "employees": "number", "tech_stack": "list"}
 

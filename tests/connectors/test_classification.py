@@ -1,4 +1,3 @@
-
 """Client exceptions in, tierwise errors out: one table per CRM."""
 
 from __future__ import annotations
@@ -18,31 +17,46 @@ from simple_salesforce.exceptions import (
 )
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
-from connectors.errors import (
+from tierwise.connectors.errors import (
     AuthenticationError,
     FatalCrmError,
     QuotaExhaustedError,
     RetriableError,
     SchemaError,
 )
-from connectors.hubspot import errors as hs_errors
-from connectors.salesforce import errors as sf_errors
+from tierwise.connectors.hubspot import errors as hs_errors
+from tierwise.connectors.salesforce import errors as sf_errors
 
 
 def sf_error(cls: type[Exception], status: int, code: str, message: str = "m") -> Exception:
-    return cls("https://x/services/data/v59.0/query/", status, "query",
-               [{"errorCode": code, "message": message}])
+    return cls(
+        "https://x/services/data/v59.0/query/",
+        status,
+        "query",
+        [{"errorCode": code, "message": message}],
+    )
 
 
 @pytest.mark.parametrize(
     ("exc", "read", "expected"),
     [
         (sf_error(SalesforceExpiredSession, 401, "INVALID_SESSION_ID"), False, AuthenticationError),
-        (sf_error(SalesforceRefusedRequest, 403, "REQUEST_LIMIT_EXCEEDED"), False,
-         QuotaExhaustedError),
+        (
+            sf_error(SalesforceRefusedRequest, 403, "REQUEST_LIMIT_EXCEEDED"),
+            False,
+            QuotaExhaustedError,
+        ),
         (sf_error(SalesforceGeneralError, 429, "REQUEST_LIMIT_EXCEEDED"), False, RetriableError),
-        (sf_error(SalesforceRefusedRequest, 403, "REQUEST_LIMIT_EXCEEDED",
-                  "ConcurrentPerOrgLongTxn Limit exceeded"), False, RetriableError),
+        (
+            sf_error(
+                SalesforceRefusedRequest,
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "ConcurrentPerOrgLongTxn Limit exceeded",
+            ),
+            False,
+            RetriableError,
+        ),
         (sf_error(SalesforceMalformedRequest, 400, "QUERY_TIMEOUT"), True, FatalCrmError),
         (sf_error(SalesforceMalformedRequest, 400, "UNABLE_TO_LOCK_ROW"), False, RetriableError),
         (sf_error(SalesforceMalformedRequest, 400, "INVALID_FIELD"), True, SchemaError),
@@ -82,33 +96,62 @@ def hs_error(
     return exc
 
 
-TEN_SECONDLY = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}
-DAILY = {"status": "error", "message": "You have reached your daily limit.",
-         "errorType": "RATE_LIMIT", "policyName": "DAILY"}
-SECONDLY = {"status": "error", "message": "You have reached your secondly limit.",
-            "errorType": "RATE_LIMIT"}
+TEN_SECONDLY = {
+    "status": "error",
+    "message": "You have reached your ten_secondly_rolling limit.",
+    "errorType": "RATE_LIMIT",
+    "policyName": "TEN_SECONDLY_ROLLING",
+}
+DAILY = {
+    "status": "error",
+    "message": "You have reached your daily limit.",
+    "errorType": "RATE_LIMIT",
+    "policyName": "DAILY",
+}
+SECONDLY = {
+    "status": "error",
+    "message": "You have reached your secondly limit.",
+    "errorType": "RATE_LIMIT",
+}
 
 
 @pytest.mark.parametrize(
     ("exc", "expected", "retry_after"),
     [
-        (hs_error(CompaniesApiException, 401, {"category": "INVALID_AUTHENTICATION"}),
-         AuthenticationError, None),
-        (hs_error(PropertiesApiException, 403, {"category": "MISSING_SCOPES"}),
-         AuthenticationError, None),
-        (hs_error(CompaniesApiException, 429, TEN_SECONDLY, {"Retry-After": "3"}),
-         RetriableError, 3.0),
+        (
+            hs_error(CompaniesApiException, 401, {"category": "INVALID_AUTHENTICATION"}),
+            AuthenticationError,
+            None,
+        ),
+        (
+            hs_error(PropertiesApiException, 403, {"category": "MISSING_SCOPES"}),
+            AuthenticationError,
+            None,
+        ),
+        (
+            hs_error(CompaniesApiException, 429, TEN_SECONDLY, {"Retry-After": "3"}),
+            RetriableError,
+            3.0,
+        ),
         (hs_error(CompaniesApiException, 429, TEN_SECONDLY), RetriableError, 10.0),
         (hs_error(CompaniesApiException, 429, SECONDLY), RetriableError, 1.0),
         (hs_error(PropertiesApiException, 429, DAILY), QuotaExhaustedError, None),
         (hs_error(CompaniesApiException, 500, "oops"), RetriableError, None),
-        (hs_error(CompaniesApiException, 503, {"category": "SERVICE_UNAVAILABLE"}),
-         RetriableError, None),
-        (hs_error(CompaniesApiException, 400, {"category": "VALIDATION_ERROR"}),
-         FatalCrmError, None),
-        (hs_error(CompaniesApiException, 404, {"category": "OBJECT_NOT_FOUND"}),
-         FatalCrmError, None),
+        (
+            hs_error(CompaniesApiException, 503, {"category": "SERVICE_UNAVAILABLE"}),
+            RetriableError,
+            None,
+        ),
+        (
+            hs_error(CompaniesApiException, 400, {"category": "VALIDATION_ERROR"}),
+            FatalCrmError,
+            None,
+        ),
+        (
+            hs_error(CompaniesApiException, 404, {"category": "OBJECT_NOT_FOUND"}),
+            FatalCrmError,
+            None,
+        ),
         (MaxRetryError(None, "/crm", reason=None), RetriableError, None),  # type: ignore[arg-type]
         (ProtocolError("Connection aborted."), RetriableError, None),
         (ReadTimeoutError(None, "/crm", "read timed out"), RetriableError, None),  # type: ignore[arg-type]

@@ -1,11 +1,11 @@
-"""Keyset paging (``connectors.hubspot.paging``) against a plain in-memory "search"."""
+"""Keyset paging (``tierwise.connectors.hubspot.paging``) against a plain in-memory "search"."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.hubspot.paging import keyset_rows
+from tierwise.connectors.hubspot.paging import keyset_rows
 
 MOD = "hs_lastmodifieddate"
 
@@ -25,8 +25,7 @@ class FakeSearch:
             for f in filters:
                 have = self.stamps[rid] if f["propertyName"] == MOD else rid
                 want = int(f["value"])
-                if not {"GTE": have >= want, "GT": have > want, "EQ": have == want}[
-                        f["operator"]]:
+                if not {"GTE": have >= want, "GT": have > want, "EQ": have == want}[f["operator"]]:
                     return False
             return True
 

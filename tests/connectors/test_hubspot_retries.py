@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from connectors.base import AccountUpdate, TaskRequest
-from connectors.errors import RetriableError
-from sandbox import FaultRule, Sandbox
-from sandbox.hubspot import HubSpotBehaviour
 from tests.connectors.sandbox_support import calls, hubspot
 from tests.provisioning import provisioned
+from tierwise.connectors.base import AccountUpdate, TaskRequest
+from tierwise.connectors.errors import RetriableError
+from tierwise.sandbox import FaultRule, Sandbox
+from tierwise.sandbox.hubspot import HubSpotBehaviour
 
 BATCH_UPDATE = r"/crm/v3/objects/companies/batch/update"
 TASK_CREATE = r"/crm/v3/objects/tasks/batch/create"

@@ -11,20 +11,20 @@ from typing import Any
 
 import pytest
 
-from connectors.base import AccountUpdate, TaskRequest
-from connectors.errors import (
+from tests.connectors.conftest import CANARY_TOKEN, SleepRecorder
+from tests.connectors.sandbox_support import TIERS, calls, hubspot
+from tests.provisioning import provisioned
+from tierwise.connectors.base import AccountUpdate, TaskRequest
+from tierwise.connectors.errors import (
     AuthenticationError,
     QuotaExhaustedError,
     RetriableError,
     SchemaError,
 )
-from connectors.ratelimit import SlidingWindowLimiter
-from tests.connectors.conftest import CANARY_TOKEN, SleepRecorder
-from tests.connectors.sandbox_support import TIERS, calls, hubspot
-from tests.provisioning import provisioned
+from tierwise.connectors.ratelimit import SlidingWindowLimiter
 
 try:
-    from sandbox import FaultRule, Sandbox
+    from tierwise.sandbox import FaultRule, Sandbox
 except ImportError:  # pragma: no cover - until the sandbox's first slice lands
     pytest.skip("sandbox.Sandbox is not available yet", allow_module_level=True)
 
@@ -76,8 +76,12 @@ def test_writes_are_change_only_in_batches_of_100(sb: Any) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)]
     sb.reset_calls()
-    outcome = hs.write_accounts([AccountUpdate(i, {"tier": "tier_4", "score": 12.5,
-                                                   "sla_due": date(2026, 12, 1)}) for i in ids])
+    outcome = hs.write_accounts(
+        [
+            AccountUpdate(i, {"tier": "tier_4", "score": 12.5, "sla_due": date(2026, 12, 1)})
+            for i in ids
+        ]
+    )
     assert 250 == len(outcome.written)
     assert [] == outcome.failed
     assert 3 == len(calls(sb, "hubspot", "POST", BATCH_UPDATE))
@@ -91,8 +95,15 @@ def test_writes_are_change_only_in_batches_of_100(sb: Any) -> None:
 def test_a_207_partial_batch_reports_the_failed_inputs_and_keeps_the_rest(sb: Any) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:10]
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                            kind="record_error", records=[ids[2], ids[5]]))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=BATCH_UPDATE,
+            kind="record_error",
+            records=[ids[2], ids[5]],
+        )
+    )
     outcome = hs.write_accounts([AccountUpdate(i, {"play": "ABM"}) for i in ids])
     assert sorted([ids[2], ids[5]]) == sorted(f.crm_id for f in outcome.failed)
     assert sorted(set(ids) - {ids[2], ids[5]}) == sorted(outcome.written)
@@ -102,8 +113,16 @@ def test_a_207_partial_batch_reports_the_failed_inputs_and_keeps_the_rest(sb: An
 def test_a_ten_secondly_429_waits_at_least_retry_after(sb: Any, sleeps: SleepRecorder) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                            kind="http_429", nth=1, retry_after="7"))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=BATCH_UPDATE,
+            kind="http_429",
+            nth=1,
+            retry_after="7",
+        )
+    )
     outcome = hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
     assert 5 == len(outcome.written)
     assert 1 == len(sleeps.delays)
@@ -115,8 +134,16 @@ def test_a_429_without_retry_after_falls_back_to_the_10_second_window(
 ) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                            kind="http_429", nth=1, retry_after=None))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=BATCH_UPDATE,
+            kind="http_429",
+            nth=1,
+            retry_after=None,
+        )
+    )
     hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
     assert sleeps.delays[0] >= 10
 
@@ -174,8 +201,11 @@ def task(key: str, company: str, owner: str | None) -> TaskRequest:
 
 
 def hs_tasks_with_key(sb: Any, key: str) -> list[str]:
-    return [tid for tid, t in sb.hubspot.objects["tasks"].items()
-            if t["properties"].get("tierwise_key") == key]
+    return [
+        tid
+        for tid, t in sb.hubspot.objects["tasks"].items()
+        if t["properties"].get("tierwise_key") == key
+    ]
 
 
 def test_tasks_are_created_exactly_once_across_reruns_and_fresh_connectors(sb: Any) -> None:
@@ -192,14 +222,16 @@ def test_tasks_are_created_exactly_once_across_reruns_and_fresh_connectors(sb: A
     for t in tasks:
         (task_id,) = hs_tasks_with_key(sb, t.key)
         assert {t.crm_account_id} == set(
-            sb.hubspot.portal.associated("tasks", task_id, "companies"))
+            sb.hubspot.portal.associated("tasks", task_id, "companies")
+        )
 
 
 def test_a_task_create_committed_then_dropped_is_not_duplicated(sb: Any) -> None:
     hs = hubspot(sb)
     account = next(iter(hs.pull_accounts(None)))
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
-                            kind="commit_then_drop", nth=1))
+    sb.faults.add(
+        FaultRule(system="hubspot", method="POST", path=TASK_CREATE, kind="commit_then_drop", nth=1)
+    )
     outcome = hs.ensure_tasks([task("tw-drop", account.crm_id, account.owner_id)])
     assert 1 == len(hs_tasks_with_key(sb, "tw-drop"))
     assert {"tw-drop"} == set(outcome.created)
@@ -212,7 +244,8 @@ def test_open_tasks_are_found_and_closed(sb: Any) -> None:
     created = hs.ensure_tasks([task("tw-open", account.crm_id, account.owner_id)]).created
     found = hs.open_tasks(["tw-open", "tw-missing"])
     assert [("tw-open", created["tw-open"], account.crm_id)] == [
-        (t.key, t.task_id, t.crm_account_id) for t in found]
+        (t.key, t.task_id, t.crm_account_id) for t in found
+    ]
     assert [created["tw-open"]] == hs.close_tasks([created["tw-open"]], "left tier").written
     assert [] == hs.open_tasks(["tw-open"])
 
@@ -222,8 +255,10 @@ def test_validate_schema_names_the_missing_property_and_the_fix() -> None:
         hs = hubspot(box)
         with pytest.raises(SchemaError) as caught:
             hs.validate_schema()
-    assert ("HubSpot company property tierwise_tier does not exist; run 'tierwise provision' "
-            "to create it") in str(caught.value)
+    assert (
+        "HubSpot company property tierwise_tier does not exist; run 'tierwise provision' "
+        "to create it"
+    ) in str(caught.value)
 
 
 def test_provision_is_idempotent_and_a_dry_run_creates_nothing() -> None:
@@ -242,7 +277,8 @@ def test_provision_is_idempotent_and_a_dry_run_creates_nothing() -> None:
         hs.validate_schema()
         tier = box.hubspot.portal.properties["companies"]["tierwise_tier"]
         assert {"tier_1", "tier_2", "tier_3", "tier_4", "unqualified"} == {
-            o["value"] for o in tier.options}
+            o["value"] for o in tier.options
+        }
 
 
 def test_usage_counts_calls_per_endpoint(sb: Any) -> None:
@@ -276,8 +312,11 @@ def test_tier_properties_are_copied_onto_associated_contacts() -> None:
         hs.provision(TIERS, dry_run=False)
         hs.validate_schema()
         portal = box.hubspot.portal
-        company = next(cid for cid in box.hubspot.objects["companies"]
-                       if portal.associated("companies", cid, "contacts"))
+        company = next(
+            cid
+            for cid in box.hubspot.objects["companies"]
+            if portal.associated("companies", cid, "contacts")
+        )
         contacts = list(portal.associated("companies", company, "contacts"))
         outcome = hs.write_accounts([AccountUpdate(company, {"tier": "tier_1", "play": "ABM"})])
         assert [company] == outcome.written
@@ -291,8 +330,9 @@ def test_the_native_icp_tier_is_written_only_for_tiers_hubspot_knows() -> None:
         hs = hubspot(box, write_native_icp=True)  # no check_access: options read on demand
         hs.provision(TIERS, dry_run=False)  # the option's own marker property
         first, second = list(box.hubspot.objects["companies"])[:2]
-        hs.write_accounts([AccountUpdate(first, {"tier": "tier_2"}),
-                           AccountUpdate(second, {"tier": "tier_4"})])
+        hs.write_accounts(
+            [AccountUpdate(first, {"tier": "tier_2"}), AccountUpdate(second, {"tier": "tier_4"})]
+        )
         one = box.hubspot.objects["companies"][first]["properties"]
         two = box.hubspot.objects["companies"][second]["properties"]
     assert {"tier_1", "tier_2", "tier_3"} <= hs.icp_options
@@ -309,8 +349,15 @@ def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
     with capture_logs() as events:
         hs = hubspot(sb, attempts=2)
         ids = [a.crm_id for a in hs.pull_accounts(None)][:3]
-        sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                                kind="record_error", records=[ids[0]]))
+        sb.faults.add(
+            FaultRule(
+                system="hubspot",
+                method="POST",
+                path=BATCH_UPDATE,
+                kind="record_error",
+                records=[ids[0]],
+            )
+        )
         sb.faults.add(FaultRule(system="hubspot", method="GET", kind="http_503"))
         hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
         with pytest.raises(RetriableError) as caught:
@@ -323,8 +370,9 @@ def test_no_log_event_or_error_carries_the_token(sb: Any) -> None:
 @pytest.mark.slow
 def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None:
     with provisioned(Sandbox(accounts=1_500, seed=5, hubspot_requests_per_10s=10)) as box:
-        hs = hubspot(box, requests_per_10s=10,
-                     limiter=SlidingWindowLimiter(10, 10.0, sleep=time.sleep))
+        hs = hubspot(
+            box, requests_per_10s=10, limiter=SlidingWindowLimiter(10, 10.0, sleep=time.sleep)
+        )
         accounts = list(hs.pull_accounts(None))
         statuses = [c.status for c in box.calls if c.system == "hubspot"]
     assert 1_500 == len(accounts)
@@ -334,8 +382,15 @@ def test_the_client_side_limiter_keeps_a_run_under_the_enforced_budget() -> None
 def test_a_list_create_committed_then_dropped_is_not_created_twice() -> None:
     with Sandbox(accounts=5, seed=3) as box:
         hs = hubspot(box)
-        box.faults.add(FaultRule(system="hubspot", method="POST", path=r"/crm/v3/lists/?$",
-                                 kind="commit_then_drop", nth=1))
+        box.faults.add(
+            FaultRule(
+                system="hubspot",
+                method="POST",
+                path=r"/crm/v3/lists/?$",
+                kind="commit_then_drop",
+                nth=1,
+            )
+        )
         hs.provision(TIERS, dry_run=False)
         names = sorted(lst.name for lst in box.hubspot.portal.lists.values())
     assert sorted(f"tierwise: {label}" for label in TIERS.values()) == names
@@ -346,8 +401,17 @@ def test_a_transient_207_error_is_retried_for_that_input_only(
 ) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:10]
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                            kind="record_error", code="RATE_LIMITS", records=[ids[4]], times=1))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=BATCH_UPDATE,
+            kind="record_error",
+            code="RATE_LIMITS",
+            records=[ids[4]],
+            times=1,
+        )
+    )
     sb.reset_calls()
     outcome = hs.write_accounts([AccountUpdate(i, {"play": "retry"}) for i in ids])
     assert sorted(ids) == sorted(outcome.written)
@@ -371,8 +435,10 @@ def test_a_configured_property_that_does_not_exist_is_named_before_any_write(sb:
     hs = hubspot(sb, fields={"industry": "industry_segment"})
     with pytest.raises(SchemaError) as caught:
         hs.validate_schema()
-    assert "HubSpot company property industry_segment (model field 'industry', mapped in " \
-           "TIERWISE_HUBSPOT__FIELDS) does not exist" in str(caught.value)
+    assert (
+        "HubSpot company property industry_segment (model field 'industry', mapped in "
+        "TIERWISE_HUBSPOT__FIELDS) does not exist" in str(caught.value)
+    )
 
 
 def test_the_daily_budget_is_read_from_the_rate_limit_headers() -> None:
@@ -390,10 +456,21 @@ def test_a_rejected_task_is_reported_by_key_and_the_rest_are_created(
 ) -> None:
     hs = hubspot(sb)
     account = next(iter(hs.pull_accounts(None)))
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
-                            kind="record_error", records=["tw-bad"]))
-    outcome = hs.ensure_tasks([task("tw-good", account.crm_id, account.owner_id),
-                               task("tw-bad", account.crm_id, account.owner_id)])
+    sb.faults.add(
+        FaultRule(
+            system="hubspot",
+            method="POST",
+            path=TASK_CREATE,
+            kind="record_error",
+            records=["tw-bad"],
+        )
+    )
+    outcome = hs.ensure_tasks(
+        [
+            task("tw-good", account.crm_id, account.owner_id),
+            task("tw-bad", account.crm_id, account.owner_id),
+        ]
+    )
     assert ["tw-good"] == list(outcome.created)
     assert ["tw-bad"] == [f.crm_id for f in outcome.failed]
     assert "VALIDATION_ERROR" in outcome.failed[0].reason
@@ -406,8 +483,11 @@ def test_a_batch_rejected_as_a_whole_is_reported_per_record_and_other_batches_la
 ) -> None:
     hs = hubspot(sb)
     ids = [a.crm_id for a in hs.pull_accounts(None)][:150]
-    sb.faults.add(FaultRule(system="hubspot", method="POST", path=BATCH_UPDATE,
-                            kind="http_500", status=400, nth=1))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot", method="POST", path=BATCH_UPDATE, kind="http_500", status=400, nth=1
+        )
+    )
     outcome = hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
     assert sorted(ids[:100]) == sorted(f.crm_id for f in outcome.failed)
     assert sorted(ids[100:]) == sorted(outcome.written)

@@ -13,31 +13,50 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from config.settings import HubSpotSettings
-from connectors.base import AccountUpdate, TaskRequest
-from connectors.hubspot.connector import HubSpotConnector
-from connectors.hubspot.values import parse_money
-from connectors.retry import RetryPolicy
-from sandbox import FaultRule, Sandbox
-from sandbox.hubspot import HubSpotBehaviour
 from tests.connectors.sandbox_support import OPENED, TIERS, calls
 from tests.provisioning import provisioned
+from tierwise.config.settings import HubSpotSettings
+from tierwise.connectors.base import AccountUpdate, TaskRequest
+from tierwise.connectors.hubspot.connector import HubSpotConnector
+from tierwise.connectors.hubspot.values import parse_money
+from tierwise.connectors.retry import RetryPolicy
+from tierwise.sandbox import FaultRule, Sandbox
+from tierwise.sandbox.hubspot import HubSpotBehaviour
 
 # The default model inputs of CONTRACT.md item 4 plus two optional ones.
 INPUTS = {
-    "industry": "string", "employees": "number", "annual_revenue": "number",
-    "country": "string", "last_activity": "date", "open_pipeline": "number",
-    "open_deals": "number", "web_visits": "number", "tech_stack": "list",
-    "last_funding_amount": "number", "intent_score": "number", "intent_surge": "bool",
+    "industry": "string",
+    "employees": "number",
+    "annual_revenue": "number",
+    "country": "string",
+    "last_activity": "date",
+    "open_pipeline": "number",
+    "open_deals": "number",
+    "web_visits": "number",
+    "tech_stack": "list",
+    "last_funding_amount": "number",
+    "intent_score": "number",
+    "intent_surge": "bool",
 }
-CATEGORIES = {"Software", "Financial Services", "Healthcare", "Media", "Logistics",
-              "Manufacturing", "Retail", "Energy", "Education", "Government"}
+CATEGORIES = {
+    "Software",
+    "Financial Services",
+    "Healthcare",
+    "Media",
+    "Logistics",
+    "Manufacturing",
+    "Retail",
+    "Energy",
+    "Education",
+    "Government",
+}
 TASK_CREATE = r"/crm/v3/objects/tasks/batch/create"
 
 
 def connector(sb: Any, inputs: dict[str, str] | None = None, **kw: Any) -> HubSpotConnector:
     settings = HubSpotSettings(
-        access_token=SecretStr(sb.hubspot_token), base_url=sb.hubspot_url, **kw)
+        access_token=SecretStr(sb.hubspot_token), base_url=sb.hubspot_url, **kw
+    )
     hs = HubSpotConnector(settings, inputs or INPUTS, retry_policy=RetryPolicy(max_attempts=4))
     OPENED.append(hs)
     return hs
@@ -51,6 +70,7 @@ def stock() -> Iterator[Any]:
 
 # ---- values: industry codes and labels, web_technologies labels, money -------------------
 
+
 def test_industry_codes_become_the_model_categories(stock: Any) -> None:
     hs = connector(stock)
     hs.validate_schema()
@@ -61,12 +81,19 @@ def test_industry_codes_become_the_model_categories(stock: Any) -> None:
     assert CATEGORIES == industries
 
 
-@pytest.mark.parametrize(("stored", "category"), [
-    ("COMPUTER_SOFTWARE", "Software"), ("Computer Software", "Software"),
-    ("computer software", "Software"), ("FINANCIAL_SERVICES", "Financial Services"),
-    ("Hospital & Health Care", "Healthcare"), ("OIL_ENERGY", "Energy"),
-    ("GOVERNMENT_ADMINISTRATION", "Government"), ("REAL_ESTATE", "REAL_ESTATE"),
-])
+@pytest.mark.parametrize(
+    ("stored", "category"),
+    [
+        ("COMPUTER_SOFTWARE", "Software"),
+        ("Computer Software", "Software"),
+        ("computer software", "Software"),
+        ("FINANCIAL_SERVICES", "Financial Services"),
+        ("Hospital & Health Care", "Healthcare"),
+        ("OIL_ENERGY", "Energy"),
+        ("GOVERNMENT_ADMINISTRATION", "Government"),
+        ("REAL_ESTATE", "REAL_ESTATE"),
+    ],
+)
 def test_value_maps_take_codes_and_labels(stored: str, category: str) -> None:
     hs = HubSpotConnector(HubSpotSettings(access_token=SecretStr("t")), {"industry": "string"})
     account = hs.companies.parse({"id": "1", "properties": {"industry": stored}})
@@ -74,14 +101,18 @@ def test_value_maps_take_codes_and_labels(stored: str, category: str) -> None:
 
 
 def test_an_operator_value_map_extends_the_defaults() -> None:
-    settings = HubSpotSettings(access_token=SecretStr("t"),
-                               value_maps={"industry": {"real estate": "Financial Services"}})
+    settings = HubSpotSettings(
+        access_token=SecretStr("t"), value_maps={"industry": {"real estate": "Financial Services"}}
+    )
     hs = HubSpotConnector(settings, {"industry": "string"})
     parse = hs.companies.parse
-    assert "Financial Services" == parse({"id": "1", "properties": {"industry": "Real Estate"}}
-                                         ).fields["industry"]
-    assert "Software" == parse({"id": "1", "properties": {"industry": "INTERNET"}}
-                               ).fields["industry"]
+    assert (
+        "Financial Services"
+        == parse({"id": "1", "properties": {"industry": "Real Estate"}}).fields["industry"]
+    )
+    assert (
+        "Software" == parse({"id": "1", "properties": {"industry": "INTERNET"}}).fields["industry"]
+    )
 
 
 def test_the_values_an_enumeration_input_can_take_are_known_after_validation(
@@ -99,8 +130,10 @@ def test_web_technologies_are_read_by_label(stock: Any) -> None:
     hs = connector(stock)
     hs.validate_schema()
     accounts = {a.crm_id: a for a in hs.pull_accounts(None)}
-    stored = {cid: c["properties"]["web_technologies"]
-              for cid, c in stock.hubspot.objects["companies"].items()}
+    stored = {
+        cid: c["properties"]["web_technologies"]
+        for cid, c in stock.hubspot.objects["companies"].items()
+    }
     with_sf = [cid for cid, v in stored.items() if v and "salesforce_crm" in v.split(";")]
     assert with_sf, "the seed gives some companies Salesforce"
     for cid in with_sf:
@@ -109,19 +142,31 @@ def test_web_technologies_are_read_by_label(stock: Any) -> None:
 
 
 def test_enumeration_values_and_labels_read_as_labels_case_insensitively() -> None:
-    from connectors.hubspot.values import labelled
+    from tierwise.connectors.hubspot.values import labelled
 
     labels = {"salesforce_crm": "Salesforce", "segment_io": "Segment"}
     assert "Salesforce;Segment;Okta" == labelled("SALESFORCE_CRM;segment;Okta", labels)
     assert None is labelled(None, labels)
 
 
-@pytest.mark.parametrize(("text", "amount"), [
-    ("$12.5M", 12_500_000.0), ("12,500,000", 12_500_000.0), ("1.2B", 1_200_000_000.0),
-    ("USD 3 million", 3_000_000.0), ("25000000", 25_000_000.0), ("$0.25B", 250_000_000.0),
-    ("~5m", 5_000_000.0), ("$3,000,000", 3_000_000.0), ("n/a", None), ("undisclosed", None),
-    ("5-10M", None), ("", None), ("1,2M", None),
-])
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("$12.5M", 12_500_000.0),
+        ("12,500,000", 12_500_000.0),
+        ("1.2B", 1_200_000_000.0),
+        ("USD 3 million", 3_000_000.0),
+        ("25000000", 25_000_000.0),
+        ("$0.25B", 250_000_000.0),
+        ("~5m", 5_000_000.0),
+        ("$3,000,000", 3_000_000.0),
+        ("n/a", None),
+        ("undisclosed", None),
+        ("5-10M", None),
+        ("", None),
+        ("1,2M", None),
+    ],
+)
 def test_money_strings_are_parsed_leniently(text: str, amount: float | None) -> None:
     assert amount == parse_money(text)
 
@@ -143,11 +188,13 @@ def test_open_deals_and_pipeline_come_from_the_deal_rollups(stock: Any) -> None:
     hs = connector(stock)
     hs.validate_schema()
     accounts = list(hs.pull_accounts(None))
-    assert any((a.fields["open_deals"] or 0) > 0 and (a.fields["open_pipeline"] or 0) > 0
-               for a in accounts)
+    assert any(
+        (a.fields["open_deals"] or 0) > 0 and (a.fields["open_pipeline"] or 0) > 0 for a in accounts
+    )
 
 
 # ---- optional inputs degrade; explicit ones do not ---------------------------------------
+
 
 def test_inputs_without_a_stock_property_are_listed_not_fatal(stock: Any) -> None:
     hs = connector(stock)
@@ -167,9 +214,13 @@ def test_a_default_property_the_portal_lacks_degrades() -> None:
 
 
 def test_the_enriched_profile_is_used_through_an_explicit_mapping() -> None:
-    fields = {"intent_score": "bombora_composite_score", "intent_surge": "bombora_surge",
-              "tech_stack": "technologies_used", "web_visits": "site_sessions_30d",
-              "last_funding_amount": "funding_total"}
+    fields = {
+        "intent_score": "bombora_composite_score",
+        "intent_surge": "bombora_surge",
+        "tech_stack": "technologies_used",
+        "web_visits": "site_sessions_30d",
+        "last_funding_amount": "funding_total",
+    }
     with provisioned(Sandbox(accounts=400, seed=3, profile="enriched")) as box:
         hs = connector(box, fields=fields)
         hs.validate_schema()
@@ -182,19 +233,28 @@ def test_the_enriched_profile_is_used_through_an_explicit_mapping() -> None:
 
 def test_the_stock_profile_holds_none_of_the_customers_properties(stock: Any) -> None:
     names = set(stock.hubspot.portal.properties["companies"])
-    assert not names & {"bombora_composite_score", "technologies_used", "funding_total",
-                        "web_visits_30d", "intent_score", "payment_risk"}
+    assert not names & {
+        "bombora_composite_score",
+        "technologies_used",
+        "funding_total",
+        "web_visits_30d",
+        "intent_score",
+        "payment_risk",
+    }
 
 
 # ---- keyset paging ------------------------------------------------------------------------
+
 
 def test_an_incremental_pull_misses_nothing_when_records_change_between_pages() -> None:
     with provisioned(Sandbox(accounts=700, seed=5)) as box:
         hs = connector(box)
         since = datetime(2000, 1, 1, tzinfo=UTC)
         everyone = set(box.hubspot.objects["companies"])
-        by_stamp = sorted(everyone, key=lambda i: box.hubspot.objects["companies"][i][
-            "properties"]["hs_lastmodifieddate"])
+        by_stamp = sorted(
+            everyone,
+            key=lambda i: box.hubspot.objects["companies"][i]["properties"]["hs_lastmodifieddate"],
+        )
         seen: list[str] = []
         edited: list[str] = []
         for account in hs.pull_accounts(since):
@@ -221,8 +281,11 @@ def test_more_than_a_page_of_records_sharing_one_timestamp_is_read_once() -> Non
         hs = connector(box)
         box.reset_calls()
         pulled = [a.crm_id for a in hs.pull_accounts(datetime(2026, 9, 1, tzinfo=UTC))]
-        expected = {cid for cid, c in companies.items()
-                    if c["properties"]["hs_lastmodifieddate"] >= "2026-09-01"}
+        expected = {
+            cid
+            for cid, c in companies.items()
+            if c["properties"]["hs_lastmodifieddate"] >= "2026-09-01"
+        }
         searches = len(calls(box, "hubspot", "POST", "/search"))
     assert len(pulled) == len(set(pulled))
     assert expected == set(pulled)
@@ -231,14 +294,19 @@ def test_more_than_a_page_of_records_sharing_one_timestamp_is_read_once() -> Non
 
 # ---- tasks exactly once without a unique key -------------------------------------------------
 
+
 def task(key: str, company: str, owner: str | None, verify: bool = True) -> TaskRequest:
-    return TaskRequest(key, company, owner, f"Play {key}", date(2026, 12, 4), "high", "b",
-                       verify_existing=verify)
+    return TaskRequest(
+        key, company, owner, f"Play {key}", date(2026, 12, 4), "high", "b", verify_existing=verify
+    )
 
 
 def keyed(sb: Any, key: str) -> list[str]:
-    return [tid for tid, t in sb.hubspot.objects["tasks"].items()
-            if t["properties"].get("tierwise_key") == key]
+    return [
+        tid
+        for tid, t in sb.hubspot.objects["tasks"].items()
+        if t["properties"].get("tierwise_key") == key
+    ]
 
 
 def test_provision_falls_back_to_a_plain_key_where_unique_task_properties_are_refused(
@@ -256,8 +324,11 @@ def test_a_dropped_task_create_is_found_without_search_and_not_duplicated() -> N
         hs = connector(box)
         hs.validate_schema()
         account = next(iter(hs.pull_accounts(None)))
-        box.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
-                                 kind="commit_then_drop", nth=1))
+        box.faults.add(
+            FaultRule(
+                system="hubspot", method="POST", path=TASK_CREATE, kind="commit_then_drop", nth=1
+            )
+        )
         first = hs.ensure_tasks([task("tw-drop", account.crm_id, account.owner_id, False)])
         box.faults.clear()
         # A new process after a crash: the ledger says "attempted, outcome unknown".
@@ -275,10 +346,14 @@ def test_tasks_stay_exactly_once_under_faults_without_a_unique_key() -> None:
         hs = connector(box)
         accounts = list(hs.pull_accounts(None))[:30]
         requests = [task(f"tw-{a.crm_id}", a.crm_id, a.owner_id) for a in accounts]
-        box.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
-                                 kind="commit_then_drop", nth=1))
-        box.faults.add(FaultRule(system="hubspot", method="POST", path=TASK_CREATE,
-                                 kind="http_503", nth=2))
+        box.faults.add(
+            FaultRule(
+                system="hubspot", method="POST", path=TASK_CREATE, kind="commit_then_drop", nth=1
+            )
+        )
+        box.faults.add(
+            FaultRule(system="hubspot", method="POST", path=TASK_CREATE, kind="http_503", nth=2)
+        )
         outcome = hs.ensure_tasks(requests)
         box.faults.clear()
         rerun = connector(box).ensure_tasks(requests)
@@ -308,10 +383,12 @@ def test_open_tasks_are_found_without_a_unique_key(stock: Any) -> None:
     created = hs.ensure_tasks([task("tw-open-nu", account.crm_id, account.owner_id)]).created
     found = connector(stock).open_tasks(["tw-open-nu", "tw-nothing"])
     assert [("tw-open-nu", created["tw-open-nu"], account.crm_id)] == [
-        (t.key, t.task_id, t.crm_account_id) for t in found]
+        (t.key, t.task_id, t.crm_account_id) for t in found
+    ]
 
 
 # ---- native ICP: never clear or overwrite what tierwise did not set -------------------------
+
 
 def test_native_icp_values_someone_else_set_are_never_cleared_or_overwritten() -> None:
     with provisioned(Sandbox(accounts=5, seed=3)) as box:
@@ -319,41 +396,64 @@ def test_native_icp_values_someone_else_set_are_never_cleared_or_overwritten() -
         hs.provision(TIERS, dry_run=False)
         a, b, c = list(box.hubspot.objects["companies"])[:3]
         # A marketer's ABM choices on A: tierwise must leave them.
-        box.hubspot.edit("companies", a, {"hs_is_target_account": "true",
-                                          "hs_ideal_customer_profile": "tier_3"})
+        box.hubspot.edit(
+            "companies", a, {"hs_is_target_account": "true", "hs_ideal_customer_profile": "tier_3"}
+        )
         hs = connector(box, write_native_icp=True)
         hs.check_access()
         list(hs.pull_accounts(None))
-        hs.write_accounts([AccountUpdate(a, {"tier": "tier_1"}),
-                           AccountUpdate(b, {"tier": "tier_1"}),
-                           AccountUpdate(c, {"tier": "tier_2"})])
+        hs.write_accounts(
+            [
+                AccountUpdate(a, {"tier": "tier_1"}),
+                AccountUpdate(b, {"tier": "tier_1"}),
+                AccountUpdate(c, {"tier": "tier_2"}),
+            ]
+        )
         props = {i: box.hubspot.objects["companies"][i]["properties"] for i in (a, b, c)}
-        assert ("tier_3", "true") == (props[a]["hs_ideal_customer_profile"],
-                                      props[a]["hs_is_target_account"])
+        assert ("tier_3", "true") == (
+            props[a]["hs_ideal_customer_profile"],
+            props[a]["hs_is_target_account"],
+        )
         assert "tier_1" == props[a]["tierwise_tier"]
-        assert ("tier_1", "true") == (props[b]["hs_ideal_customer_profile"],
-                                      props[b]["hs_is_target_account"])
+        assert ("tier_1", "true") == (
+            props[b]["hs_ideal_customer_profile"],
+            props[b]["hs_is_target_account"],
+        )
         # Later someone re-tiers C by hand; B is still tierwise's own.
         box.hubspot.edit("companies", c, {"hs_ideal_customer_profile": "tier_3"})
         fresh = connector(box, write_native_icp=True)  # a new run: memory is the CRM marker
-        fresh.write_accounts([AccountUpdate(a, {"tier": "tier_4"}),
-                              AccountUpdate(b, {"tier": "tier_4"}),
-                              AccountUpdate(c, {"tier": "tier_1"})])
+        fresh.write_accounts(
+            [
+                AccountUpdate(a, {"tier": "tier_4"}),
+                AccountUpdate(b, {"tier": "tier_4"}),
+                AccountUpdate(c, {"tier": "tier_1"}),
+            ]
+        )
         props = {i: box.hubspot.objects["companies"][i]["properties"] for i in (a, b, c)}
-    assert ("tier_3", "true") == (props[a]["hs_ideal_customer_profile"],
-                                  props[a]["hs_is_target_account"])
-    assert (None, "false") == (props[b]["hs_ideal_customer_profile"],
-                               props[b]["hs_is_target_account"])  # tierwise clears its own
-    assert ("tier_3", "true") == (props[c]["hs_ideal_customer_profile"],
-                                  props[c]["hs_is_target_account"])
+    assert ("tier_3", "true") == (
+        props[a]["hs_ideal_customer_profile"],
+        props[a]["hs_is_target_account"],
+    )
+    assert (None, "false") == (
+        props[b]["hs_ideal_customer_profile"],
+        props[b]["hs_is_target_account"],
+    )  # tierwise clears its own
+    assert ("tier_3", "true") == (
+        props[c]["hs_ideal_customer_profile"],
+        props[c]["hs_is_target_account"],
+    )
 
 
 # ---- lists that cannot be created ----------------------------------------------------------
 
-@pytest.mark.parametrize("behaviour", [
-    HubSpotBehaviour(missing_scopes=frozenset({"crm.lists.write"})),
-    HubSpotBehaviour(list_limit=2),
-])
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        HubSpotBehaviour(missing_scopes=frozenset({"crm.lists.write"})),
+        HubSpotBehaviour(list_limit=2),
+    ],
+)
 def test_list_creation_failing_is_reported_and_provisioning_goes_on(
     behaviour: HubSpotBehaviour,
 ) -> None:
@@ -372,7 +472,7 @@ def test_list_creation_failing_is_reported_and_provisioning_goes_on(
 def test_every_v3_path_tierwise_calls_is_listed_with_its_sunset_in_the_readme() -> None:
     from pathlib import Path
 
-    from connectors.hubspot import paths
+    from tierwise.connectors.hubspot import paths
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert paths.V3_PATHS

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sandbox import FaultRule, Sandbox
 from tests.connectors.sandbox_support import calls, hubspot, salesforce
+from tierwise.sandbox import FaultRule, Sandbox
 
 TODAY = date(2026, 11, 1)
 
@@ -38,8 +38,12 @@ def test_salesforce_pulls_every_opportunity_with_its_account_in_pages_of_2000(sb
     by_id = {o.crm_id: o for o in pulled}
     account_key = {sf: key for key, (sf, _) in sb.company_ids.items()}
     got = {
-        deal_key: (account_key[by_id[sf].crm_account_id or ""], by_id[sf].is_closed,
-                   by_id[sf].is_won, by_id[sf].amount)
+        deal_key: (
+            account_key[by_id[sf].crm_account_id or ""],
+            by_id[sf].is_closed,
+            by_id[sf].is_won,
+            by_id[sf].amount,
+        )
         for deal_key, (sf, _) in sb.deal_ids.items()
     }
     assert _expected(sb) == got
@@ -57,13 +61,16 @@ def test_hubspot_pulls_the_same_deals_with_their_company_in_pages_of_100(sb: Any
     by_id = {o.crm_id: o for o in pulled}
     company_key = {hs: key for key, (_, hs) in sb.company_ids.items()}
     got = {
-        deal_key: (company_key[by_id[hs].crm_account_id or ""], by_id[hs].is_closed,
-                   by_id[hs].is_won, by_id[hs].amount)
+        deal_key: (
+            company_key[by_id[hs].crm_account_id or ""],
+            by_id[hs].is_closed,
+            by_id[hs].is_won,
+            by_id[hs].amount,
+        )
         for deal_key, (_, hs) in sb.deal_ids.items()
     }
     assert _expected(sb) == got
-    assert math.ceil(len(pulled) / 100) == len(
-        calls(sb, "hubspot", "GET", "/crm/v3/objects/deals"))
+    assert math.ceil(len(pulled) / 100) == len(calls(sb, "hubspot", "GET", "/crm/v3/objects/deals"))
 
 
 def test_incremental_pulls_start_inclusive_at_the_watermark(sb: Any) -> None:
@@ -90,10 +97,14 @@ def test_hubspot_incremental_reads_companies_in_date_based_association_batches(s
 
 
 def test_a_transient_failure_on_a_page_is_retried(sb: Any) -> None:
-    sb.faults.add(FaultRule(system="hubspot", method="GET", path=r"/crm/v3/objects/deals",
-                            kind="http_503", nth=2))
-    sb.faults.add(FaultRule(system="salesforce", method="GET", path=r"/query",
-                            kind="http_503", nth=1))
+    sb.faults.add(
+        FaultRule(
+            system="hubspot", method="GET", path=r"/crm/v3/objects/deals", kind="http_503", nth=2
+        )
+    )
+    sb.faults.add(
+        FaultRule(system="salesforce", method="GET", path=r"/query", kind="http_503", nth=1)
+    )
     try:
         assert len(sb.deal_ids) == len(list(hubspot(sb).pull_opportunities(None)))
         assert len(sb.deal_ids) == len(list(salesforce(sb).pull_opportunities(None)))

@@ -1,4 +1,3 @@
-
 """CRM values onto canonical types; bad values become None, never a crash."""
 
 from __future__ import annotations
@@ -7,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from connectors.parsing import (
+from tierwise.connectors.parsing import (
     UnparseableError,
     normalise_domain,
     parse_datetime,
@@ -39,8 +38,14 @@ def test_values_are_parsed_into_canonical_types(raw: object, kind: str, expected
 
 @pytest.mark.parametrize(
     ("raw", "kind"),
-    [("n/a", "number"), ("1.2M", "number"), ("nan", "number"), ("maybe", "bool"),
-     ("next week", "date"), (True, "number")],
+    [
+        ("n/a", "number"),
+        ("1.2M", "number"),
+        ("nan", "number"),
+        ("maybe", "bool"),
+        ("next week", "date"),
+        (True, "number"),
+    ],
 )
 def test_unparseable_values_raise_for_the_connector_to_report(raw: object, kind: str) -> None:
     with pytest.raises(UnparseableError):
@@ -69,11 +74,12 @@ def test_salesforce_and_hubspot_datetimes_parse_to_aware_utc() -> None:
 
 
 def test_a_value_map_turns_the_crms_values_into_the_models_categories() -> None:
-    from connectors.parsing import RecordReader, value_map
+    from tierwise.connectors.parsing import RecordReader, value_map
 
     reader = RecordReader({"Industry": "Technology", "Tech": "salesforce;Snowflake;Other"})
-    maps = {"industry": value_map({"Technology": "Software"}),
-            "tech": value_map({"SALESFORCE": "Salesforce", "snowflake": "Snowflake"})}
-    fields = reader.canonical({"industry": ("Industry", "string"), "tech": ("Tech", "list")},
-                              maps)
+    maps = {
+        "industry": value_map({"Technology": "Software"}),
+        "tech": value_map({"SALESFORCE": "Salesforce", "snowflake": "Snowflake"}),
+    }
+    fields = reader.canonical({"industry": ("Industry", "string"), "tech": ("Tech", "list")}, maps)
     assert fields == {"industry": "Software", "tech": ("Salesforce", "Snowflake", "Other")}

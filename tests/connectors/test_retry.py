@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 
-from connectors.batching import (
+from tests.connectors.conftest import SleepRecorder
+from tierwise.connectors.batching import (
     ItemFailure,
     Verdict,
     collection_verdicts,
     multi_status_verdicts,
     send_in_batches,
 )
-from connectors.errors import AuthenticationError, FatalCrmError, RetriableError
-from connectors.paging import JSONCursorPaginator, NextUrlPaginator, paginate
-from connectors.ratelimit import SlidingWindowLimiter
-from connectors.retry import RetryPolicy, SessionExpiredError
-from tests.connectors.conftest import SleepRecorder
+from tierwise.connectors.errors import AuthenticationError, FatalCrmError, RetriableError
+from tierwise.connectors.paging import JSONCursorPaginator, NextUrlPaginator, paginate
+from tierwise.connectors.ratelimit import SlidingWindowLimiter
+from tierwise.connectors.retry import RetryPolicy, SessionExpiredError
 
 
 def flaky(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Connector
-from connectors.salesforce import SalesforceConnector
+from tierwise.connectors.base import Connector
+from tierwise.connectors.salesforce import SalesforceConnector
 
 PACKAGE = Path(__file__).resolve().parents[2] / "connectors" / "salesforce"
 MODULES = sorted(PACKAGE.glob("*.py"))

@@ -11,15 +11,6 @@ from typing import Any
 
 import pytest
 
-from connectors.base import AccountUpdate, TaskRequest
-from connectors.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    FatalCrmError,
-    QuotaExhaustedError,
-    RetriableError,
-    SchemaError,
-)
 from tests.connectors.conftest import SleepRecorder
 from tests.connectors.sandbox_support import (
     TIERS,
@@ -28,9 +19,18 @@ from tests.connectors.sandbox_support import (
     salesforce_login,
 )
 from tests.provisioning import provisioned
+from tierwise.connectors.base import AccountUpdate, TaskRequest
+from tierwise.connectors.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    FatalCrmError,
+    QuotaExhaustedError,
+    RetriableError,
+    SchemaError,
+)
 
 try:
-    from sandbox import FaultRule, Sandbox
+    from tierwise.sandbox import FaultRule, Sandbox
 except ImportError:  # pragma: no cover - until the sandbox's first slice lands
     pytest.skip("sandbox.Sandbox is not available yet", allow_module_level=True)
 
@@ -53,16 +53,25 @@ def test_a_full_pull_streams_every_account_in_pages_of_2000(big: Any) -> None:
     assert 4500 == len(accounts)
     assert 4500 == len({a.crm_id for a in accounts})
     assert math.ceil(4500 / 2000) == len(calls(big, "salesforce", "GET", "/query"))
-    assert all(a.domain and "/" not in a.domain and not a.domain.startswith("www.")
-               for a in accounts if a.domain)
+    assert all(
+        a.domain and "/" not in a.domain and not a.domain.startswith("www.")
+        for a in accounts
+        if a.domain
+    )
 
 
 def test_odd_values_are_pulled_unharmed_and_range_checks_are_left_to_the_model(big: Any) -> None:
     accounts = list(salesforce(big).pull_accounts(None))
-    negative = [a for a in accounts if isinstance(a.fields["employees"], float)
-                and a.fields["employees"] < 0]
-    odd_names = [a.name for a in accounts if a.name and ("\n" in a.name or "\\" in a.name
-                                                         or "'" in a.name or '"' in a.name)]
+    negative = [
+        a
+        for a in accounts
+        if isinstance(a.fields["employees"], float) and a.fields["employees"] < 0
+    ]
+    odd_names = [
+        a.name
+        for a in accounts
+        if a.name and ("\n" in a.name or "\\" in a.name or "'" in a.name or '"' in a.name)
+    ]
     assert negative, "the seed holds negative headcounts; they parse as numbers"
     assert all("employees" not in a.invalid for a in negative)
     assert odd_names, "names with quotes, backslashes and newlines come through as written"
@@ -88,8 +97,10 @@ def test_writes_are_change_only_in_collections_of_200(sb: Any) -> None:
     sf = salesforce(sb)
     ids = [a.crm_id for a in sf.pull_accounts(None)]
     sb.reset_calls()
-    updates = [AccountUpdate(i, {"tier": "tier_2", "score": 55.5,
-                                 "sla_due": date(2026, 12, 1)}) for i in ids]
+    updates = [
+        AccountUpdate(i, {"tier": "tier_2", "score": 55.5, "sla_due": date(2026, 12, 1)})
+        for i in ids
+    ]
     updates += [AccountUpdate(ids[0], {})] * 5
 
     outcome = sf.write_accounts(updates)
@@ -107,9 +118,16 @@ def test_writes_are_change_only_in_collections_of_200(sb: Any) -> None:
 def test_a_per_record_failure_is_reported_and_the_rest_of_the_batch_is_written(sb: Any) -> None:
     sf = salesforce(sb)
     ids = [a.crm_id for a in sf.pull_accounts(None)][:10]
-    sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
-                            kind="record_error", code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                            records=[ids[3]]))
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PATCH",
+            path=r"composite/sobjects$",
+            kind="record_error",
+            code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            records=[ids[3]],
+        )
+    )
     outcome = sf.write_accounts([AccountUpdate(i, {"play": "QBR"}) for i in ids])
     assert [ids[3]] == [f.crm_id for f in outcome.failed]
     assert "FIELD_CUSTOM_VALIDATION_EXCEPTION" in outcome.failed[0].reason
@@ -120,9 +138,17 @@ def test_a_per_record_failure_is_reported_and_the_rest_of_the_batch_is_written(s
 def test_a_locked_row_is_retried_alone_with_jitter(sb: Any, sleeps: SleepRecorder) -> None:
     sf = salesforce(sb)
     ids = [a.crm_id for a in sf.pull_accounts(None)][:10]
-    sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
-                            kind="record_error", code="UNABLE_TO_LOCK_ROW", records=[ids[0]],
-                            times=1))
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PATCH",
+            path=r"composite/sobjects$",
+            kind="record_error",
+            code="UNABLE_TO_LOCK_ROW",
+            records=[ids[0]],
+            times=1,
+        )
+    )
     sb.reset_calls()
     outcome = sf.write_accounts([AccountUpdate(i, {"play": "Nurture"}) for i in ids])
     assert sorted(ids) == sorted(outcome.written)
@@ -132,8 +158,9 @@ def test_a_locked_row_is_retried_alone_with_jitter(sb: Any, sleeps: SleepRecorde
 
 
 def task(key: str, account: str, owner: str | None) -> TaskRequest:
-    return TaskRequest(key, account, owner, f"Tier 1 play for {key}", date(2026, 12, 4),
-                       "high", "Book the QBR")
+    return TaskRequest(
+        key, account, owner, f"Tier 1 play for {key}", date(2026, 12, 4), "high", "Book the QBR"
+    )
 
 
 def test_tasks_are_created_exactly_once_across_reruns(sb: Any) -> None:
@@ -154,9 +181,15 @@ def test_tasks_are_created_exactly_once_across_reruns(sb: Any) -> None:
 def test_a_task_upsert_committed_then_dropped_is_not_duplicated_by_the_retry(sb: Any) -> None:
     sf = salesforce(sb)
     account = next(iter(sf.pull_accounts(None)))
-    sb.faults.add(FaultRule(system="salesforce", method="PATCH",
-                            path=r"composite/sobjects/Task/Tierwise_Key__c",
-                            kind="commit_then_drop", nth=1))
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PATCH",
+            path=r"composite/sobjects/Task/Tierwise_Key__c",
+            kind="commit_then_drop",
+            nth=1,
+        )
+    )
     outcome = sf.ensure_tasks([task("tw-drop-1", account.crm_id, account.owner_id)])
     keys = [t.get("Tierwise_Key__c") for t in sb.salesforce.objects["Task"].values()]
     assert 1 == keys.count("tw-drop-1")
@@ -170,7 +203,8 @@ def test_open_tasks_are_found_by_key_and_closed_as_superseded(sb: Any) -> None:
     created = sf.ensure_tasks([task("tw-open-1", account.crm_id, account.owner_id)]).created
     open_tasks = sf.open_tasks(["tw-open-1", "tw-never"])
     assert [("tw-open-1", created["tw-open-1"], account.crm_id)] == [
-        (t.key, t.task_id, t.crm_account_id) for t in open_tasks]
+        (t.key, t.task_id, t.crm_account_id) for t in open_tasks
+    ]
     closed = sf.close_tasks([created["tw-open-1"]], "left tier_1")
     assert [created["tw-open-1"]] == closed.written
     assert [] == sf.open_tasks(["tw-open-1"])
@@ -222,8 +256,9 @@ def test_server_errors_and_dropped_connections_are_retried(sb: Any, kind: str) -
 
 
 def test_a_query_timeout_midway_fails_the_read(big: Any) -> None:
-    rule = big.faults.add(FaultRule(system="salesforce", method="GET", path=r"/query/.+",
-                                    kind="query_timeout", nth=1))
+    rule = big.faults.add(
+        FaultRule(system="salesforce", method="GET", path=r"/query/.+", kind="query_timeout", nth=1)
+    )
     try:
         with pytest.raises(FatalCrmError, match="QUERY_TIMEOUT"):
             list(salesforce(big).pull_accounts(None))
@@ -242,11 +277,12 @@ def test_a_server_that_never_answers_trips_the_read_timeout(sb: Any) -> None:
 
 
 def test_validate_schema_names_the_missing_field_on_an_unprovisioned_org() -> None:
-    with Sandbox(accounts=5, seed=3) as box, \
-            pytest.raises(SchemaError) as caught:
+    with Sandbox(accounts=5, seed=3) as box, pytest.raises(SchemaError) as caught:
         salesforce(box).validate_schema()
-    assert ("Salesforce Account field Tierwise_Tier__c does not exist; run 'tierwise "
-            "provision' to create it") in str(caught.value)
+    assert (
+        "Salesforce Account field Tierwise_Tier__c does not exist; run 'tierwise "
+        "provision' to create it"
+    ) in str(caught.value)
 
 
 def test_provision_creates_the_fields_once_and_a_second_run_creates_nothing() -> None:
@@ -257,12 +293,12 @@ def test_provision_creates_the_fields_once_and_a_second_run_creates_nothing() ->
         first = sf.provision(TIERS, dry_run=False)
         second = sf.provision(TIERS, dry_run=False)
         assert [s.name for s in dry] == [s.name for s in first]
-        assert 9 == len([s for s in first if s.kind in ("field", "task_field")
-                         and not s.exists])
+        assert 9 == len([s for s in first if s.kind in ("field", "task_field") and not s.exists])
         # The task key is one Activity field, granted per object (Task and Event).
         assert 10 == len([s for s in first if s.kind == "field_permission" and not s.exists])
         assert [("permission_set", False), ("permission_set_assignment", False)] == [
-            (s.kind, s.exists) for s in first if s.kind.startswith("permission_set")]
+            (s.kind, s.exists) for s in first if s.kind.startswith("permission_set")
+        ]
         assert all(s.exists for s in second)
         assert 9 == len(calls(box, "salesforce", "POST", "CustomField"))
         sf.validate_schema()
@@ -273,9 +309,9 @@ def test_large_writes_go_through_a_bulk_api_2_job(sb: Any, monkeypatch: pytest.M
     sf = salesforce(sb, bulk_threshold=100)
     ids = [a.crm_id for a in sf.pull_accounts(None)]
     sb.reset_calls()
-    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_4",
-                                                   "tier_changed": date(2026, 11, 2)})
-                                 for i in ids])
+    outcome = sf.write_accounts(
+        [AccountUpdate(i, {"tier": "tier_4", "tier_changed": date(2026, 11, 2)}) for i in ids]
+    )
     assert sorted(ids) == sorted(outcome.written)
     assert [] == calls(sb, "salesforce", "PATCH", "composite/sobjects")
     assert "tier_4" == sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"]
@@ -310,15 +346,25 @@ def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
 
     from tests.connectors.conftest import CANARY_TOKEN
 
-    with provisioned(Sandbox(accounts=20, seed=3, salesforce_token=CANARY_TOKEN)) as box, \
-            capture_logs() as events:
+    with (
+        provisioned(Sandbox(accounts=20, seed=3, salesforce_token=CANARY_TOKEN)) as box,
+        capture_logs() as events,
+    ):
         sf = salesforce(box, attempts=2)
         ids = [a.crm_id for a in sf.pull_accounts(None)][:3]
-        box.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
-                                 kind="record_error", code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                                 records=[ids[0]]))
-        box.faults.add(FaultRule(system="salesforce", method="GET", path="/limits",
-                                 kind="http_503"))
+        box.faults.add(
+            FaultRule(
+                system="salesforce",
+                method="PATCH",
+                path=r"composite/sobjects$",
+                kind="record_error",
+                code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                records=[ids[0]],
+            )
+        )
+        box.faults.add(
+            FaultRule(system="salesforce", method="GET", path="/limits", kind="http_503")
+        )
         sf.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
         with pytest.raises(RetriableError) as caught:
             sf.check_access()
@@ -330,8 +376,15 @@ def test_no_log_event_or_error_carries_the_salesforce_token() -> None:
 def test_a_field_create_committed_then_dropped_is_not_created_twice() -> None:
     with Sandbox(accounts=5, seed=3) as box:
         sf = salesforce(box)
-        box.faults.add(FaultRule(system="salesforce", method="POST", path="CustomField",
-                                 kind="commit_then_drop", nth=1))
+        box.faults.add(
+            FaultRule(
+                system="salesforce",
+                method="POST",
+                path="CustomField",
+                kind="commit_then_drop",
+                nth=1,
+            )
+        )
         sf.provision(TIERS, dry_run=False)
         assert 9 == len(calls(box, "salesforce", "POST", "CustomField"))
         assert all(s.exists for s in sf.provision(TIERS, dry_run=True))
@@ -341,8 +394,11 @@ def test_a_field_create_committed_then_dropped_is_not_created_twice() -> None:
 def test_a_failed_collection_write_is_retried_and_lands_once(sb: Any, kind: str) -> None:
     sf = salesforce(sb)
     ids = [a.crm_id for a in sf.pull_accounts(None)][:20]
-    sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"composite/sobjects$",
-                            kind=kind, nth=1))
+    sb.faults.add(
+        FaultRule(
+            system="salesforce", method="PATCH", path=r"composite/sobjects$", kind=kind, nth=1
+        )
+    )
     outcome = sf.write_accounts([AccountUpdate(i, {"reason": kind}) for i in ids])
     assert sorted(ids) == sorted(outcome.written)
     assert 2 == len(calls(sb, "salesforce", "PATCH", "composite/sobjects"))
@@ -373,13 +429,18 @@ def test_provision_creates_and_assigns_a_missing_permission_set() -> None:
         steps = sf.provision(TIERS, dry_run=False)
         org = box.salesforce.org
         [ps_id] = [i for i, r in org.objects["PermissionSet"].items() if r["Name"] == "Other_Set"]
-        assigned = [r for r in org.objects["PermissionSetAssignment"].values()
-                    if r["PermissionSetId"] == ps_id]
-        grants = {r["Field"] for r in org.objects["FieldPermissions"].values()
-                  if r["ParentId"] == ps_id and r["PermissionsRead"] and r["PermissionsEdit"]}
+        assigned = [
+            r
+            for r in org.objects["PermissionSetAssignment"].values()
+            if r["PermissionSetId"] == ps_id
+        ]
+        grants = {
+            r["Field"]
+            for r in org.objects["FieldPermissions"].values()
+            if r["ParentId"] == ps_id and r["PermissionsRead"] and r["PermissionsEdit"]
+        }
     assert [org.api_user_id] == [r["AssigneeId"] for r in assigned]
-    assert {"Task.Tierwise_Key__c", "Event.Tierwise_Key__c",
-            "Account.Tierwise_Tier__c"} <= grants
+    assert {"Task.Tierwise_Key__c", "Event.Tierwise_Key__c", "Account.Tierwise_Tier__c"} <= grants
     assert "Activity.Tierwise_Key__c" not in grants
     assert ("permission_set_assignment", False) in [(s.kind, s.exists) for s in steps]
 
@@ -399,8 +460,10 @@ def test_a_configured_field_that_does_not_exist_is_named_before_any_write(sb: An
     sf = salesforce(sb, fields={"industry": "Industry_Segment__c"})
     with pytest.raises(SchemaError) as caught:
         sf.validate_schema()
-    assert "Salesforce Account field Industry_Segment__c (mapped to model input 'industry' " \
-           "in TIERWISE_SALESFORCE__FIELDS / the mapping file) does not exist" in str(caught.value)
+    assert (
+        "Salesforce Account field Industry_Segment__c (mapped to model input 'industry' "
+        "in TIERWISE_SALESFORCE__FIELDS / the mapping file) does not exist" in str(caught.value)
+    )
     assert [] == [c for c in sb.calls if c.method in ("PATCH", "POST")]
 
 
@@ -421,7 +484,7 @@ def test_a_reason_longer_than_the_field_is_shortened_instead_of_failing(sb: Any)
 
 
 def test_without_the_precheck_a_rerun_upserts_and_reports_the_tasks_as_existing(sb: Any) -> None:
-    from connectors.salesforce import SalesforceConnector
+    from tierwise.connectors.salesforce import SalesforceConnector
 
     base = salesforce(sb)
     sf = SalesforceConnector(base.settings, base.wanted_fields, precheck_tasks=False)

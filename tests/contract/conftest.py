@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from connectors.base import Connector
 from tests.provisioning import provisioned
 from tests.sync.fakes import FakeCrm, seed
+from tierwise.connectors.base import Connector
 
 ACCOUNTS = 12
 
@@ -49,7 +49,7 @@ class StepClock:
 def contract_sandbox() -> Iterator[Any]:
     """One provisioned sandbox for the whole suite: tests use their own task keys and
     only assert on what they wrote themselves."""
-    from sandbox import Sandbox
+    from tierwise.sandbox import Sandbox
 
     with provisioned(Sandbox(accounts=ACCOUNTS, seed=3), customer_tiers=False) as sb:
         yield sb
@@ -57,15 +57,15 @@ def contract_sandbox() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def model() -> Any:
-    from sync import bootstrap as boot
-    from sync.cli import settings_from_env
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.cli import settings_from_env
 
     return boot.build_model(settings_from_env({}))
 
 
 def _real(name: str, sb: Any, model: Any) -> Subject:
-    from sync import bootstrap as boot
-    from sync.cli import settings_from_env
+    from tierwise.sync import bootstrap as boot
+    from tierwise.sync.cli import settings_from_env
 
     settings = settings_from_env(sb.env(), customer_tiers=False)
     connectors = boot.build_crm_connectors(settings, model)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from connectors.base import AccountUpdate, CrmAccount, CrmOpportunity, TaskRequest
 from tests.contract.conftest import ACCOUNTS, Subject, subjects
-from tiering.records import FieldValue
+from tierwise.connectors.base import AccountUpdate, CrmAccount, CrmOpportunity, TaskRequest
+from tierwise.tiering.records import FieldValue
 
 
 def _pull(subject: Subject, since: object = None) -> dict[str, CrmAccount]:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from sandbox import Sandbox
-from sync.cli import main
-from sync.coverage.audiences import LINKEDIN_HEADERS
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
+from tierwise.sync.cli import main
+from tierwise.sync.coverage.audiences import LINKEDIN_HEADERS
 
 BUNDLED = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
 TIER_1_CAP, TIER_2_CAP = 1, 3
@@ -41,8 +41,9 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.chdir(tmp_path)
     text = BUNDLED.read_text(encoding="utf-8")
     text = text.replace("    per_owner_capacity: 20 ", f"    per_owner_capacity: {TIER_1_CAP} ", 1)
-    text = text.replace("    top_percent: 20\n",
-                        f"    top_percent: 20\n    per_owner_capacity: {TIER_2_CAP}\n", 1)
+    text = text.replace(
+        "    top_percent: 20\n", f"    top_percent: 20\n    per_owner_capacity: {TIER_2_CAP}\n", 1
+    )
     text = text.replace("  honour_expiry: true\n", "  honour_expiry: true\n  max_per_tier: 2\n", 1)
     text = text.replace("    # budget_per_account: 50 ", "    budget_per_account: 50 ", 1)
     (tmp_path / "model.yaml").write_text(text, encoding="utf-8")
@@ -53,9 +54,7 @@ def tierwise(*args: str) -> Result:
     return CliRunner().invoke(main, ["--model", "model.yaml", *args], catch_exceptions=False)
 
 
-def test_owner_books_are_never_exceeded_and_overflow_says_why(
-    sandbox: Sandbox, env: Path
-) -> None:
+def test_owner_books_are_never_exceeded_and_overflow_says_why(sandbox: Sandbox, env: Path) -> None:
     ran = tierwise("run", "--full")
     assert 0 == ran.exit_code, ran.output
 
@@ -65,9 +64,12 @@ def test_owner_books_are_never_exceeded_and_overflow_says_why(
     assert max(n for (_o, tier), n in books.items() if tier == "tier_2") <= TIER_2_CAP
     overflowed = [a for a in accounts if "book full" in (a["Tierwise_Reason__c"] or "")]
     assert overflowed
-    assert all(f"owner book full ({TIER_1_CAP}/{TIER_1_CAP} in Tier 1 Strategic)"
-               in a["Tierwise_Reason__c"] or f"({TIER_2_CAP}/{TIER_2_CAP} in Tier 2 Core)"
-               in a["Tierwise_Reason__c"] for a in overflowed)
+    assert all(
+        f"owner book full ({TIER_1_CAP}/{TIER_1_CAP} in Tier 1 Strategic)"
+        in a["Tierwise_Reason__c"]
+        or f"({TIER_2_CAP}/{TIER_2_CAP} in Tier 2 Core)" in a["Tierwise_Reason__c"]
+        for a in overflowed
+    )
 
     shown = tierwise("owners", "--json")
     assert 0 == shown.exit_code, shown.output
@@ -79,7 +81,8 @@ def test_owner_books_are_never_exceeded_and_overflow_says_why(
     # may hold them: the report counts what a run would do now, so at least one, not all.
     assert sum(r["overflow"] for r in rows) >= 1
     assert {(r["owner"], r["tier"]): r["load"] for r in report["owners"]} == {
-        k: n for k, n in books.items() if k[1] in {r["tier"] for r in report["owners"]}}
+        k: n for k, n in books.items() if k[1] in {r["tier"] for r in report["owners"]}
+    }
     assert "never reassigns" in report["proposal_only"]
 
     as_csv = tierwise("owners", "--format", "csv", "--out", "owners.csv")
@@ -103,12 +106,14 @@ def test_pins_past_max_per_tier_fall_back_and_the_summary_says_so(
     report = json.loads(ran.stdout)
 
     assert {"tier_1": 3} == report["pins_over_limit"]
-    assert any("3 pin(s) past overrides.max_per_tier (2)" in note
-               for note in report["capacity_notes"])
+    assert any(
+        "3 pin(s) past overrides.max_per_tier (2)" in note for note in report["capacity_notes"]
+    )
     reasons = [sandbox.salesforce.objects["Account"][i]["Tierwise_Reason__c"] for i in pinned]
     assert 2 == sum("manual override" in r for r in reasons)
-    assert 3 == sum("past overrides.max_per_tier (2; lowest scores fall back)" in r
-                    for r in reasons)
+    assert 3 == sum(
+        "past overrides.max_per_tier (2; lowest scores fall back)" in r for r in reasons
+    )
     text = tierwise("run")
     assert "capacity: tier_1 Strategic: 3 pin(s) past overrides.max_per_tier" in text.output
 
@@ -136,13 +141,13 @@ def test_audiences_export_per_tier_with_the_linkedin_template_headers(
     assert f"planned spend {per_tier['tier_1'] * 50:,.0f} (50/account)" in exported.output
 
 
-def test_explain_says_what_would_move_an_account_up_a_tier(
-    sandbox: Sandbox, env: Path
-) -> None:
+def test_explain_says_what_would_move_an_account_up_a_tier(sandbox: Sandbox, env: Path) -> None:
     assert 0 == tierwise("run", "--full").exit_code
-    account = next(a for a in sandbox.salesforce.objects["Account"].values()
-                   if a["Tierwise_Tier__c"] == "tier_3"
-                   and "pts to Tier 2" in (a["Tierwise_Reason__c"] or ""))
+    account = next(
+        a
+        for a in sandbox.salesforce.objects["Account"].values()
+        if a["Tierwise_Tier__c"] == "tier_3" and "pts to Tier 2" in (a["Tierwise_Reason__c"] or "")
+    )
 
     shown = tierwise("explain", account["Id"])
 
@@ -174,9 +179,15 @@ def test_the_review_pack_lists_moves_expiring_pins_capacity_and_quiet_tier_1_acc
     assert tier_1
     assert all(str(TIER_1_CAP) == r["cap"] for r in tier_1)
     today = datetime.now(UTC).date()
-    quiet = {a["Id"] for a in accounts.values() if a["Tierwise_Tier__c"] == "tier_1"
-             and (not a.get("LastActivityDate")
-                  or (today - date.fromisoformat(str(a["LastActivityDate"])[:10])).days >= 30)}
+    quiet = {
+        a["Id"]
+        for a in accounts.values()
+        if a["Tierwise_Tier__c"] == "tier_1"
+        and (
+            not a.get("LastActivityDate")
+            or (today - date.fromisoformat(str(a["LastActivityDate"])[:10])).days >= 30
+        )
+    }
     names = {a["Name"] for a in accounts.values() if a["Id"] in quiet}
     assert names == {q["name"] for q in pack["tier1_quiet"]}
     assert all(float(n["points"]) <= 3 for n in pack["near_boundary"])
@@ -205,8 +216,7 @@ def test_spend_adds_planned_spend_and_returns_per_unit_to_the_outcome_report(
     assert 0 == shown.exit_code, shown.output
     rows = {r["tier"]: r for r in json.loads(shown.stdout)["tiers"]}
     spend = tier_1["accounts"] * 50.0
-    assert (50.0, spend) == (rows["tier_1"]["budget_per_account"],
-                             rows["tier_1"]["planned_spend"])
+    assert (50.0, spend) == (rows["tier_1"]["budget_per_account"], rows["tier_1"]["planned_spend"])
     assert round(tier_1["new_pipeline"] / spend, 2) == rows["tier_1"]["pipeline_per_spend"]
     assert round(tier_1["revenue"] / spend, 2) == rows["tier_1"]["revenue_per_spend"]
     assert rows["tier_2"]["planned_spend"] is None

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from sandbox import Sandbox
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
 
 BUNDLED = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
 PIPELINE = """\
@@ -35,7 +35,8 @@ def model_file(tmp_path: Path) -> Path:
     path = tmp_path / "model.yaml"
     text = BUNDLED.read_text(encoding="utf-8").replace(  # every tier's play has a task
         "    sla_hours: 336\n",
-        "    sla_hours: 336\n    tasks:\n      - {subject: Add to nurture, due_business_days: 5}\n")
+        "    sla_hours: 336\n    tasks:\n      - {subject: Add to nurture, due_business_days: 5}\n",
+    )
     path.write_text(text + "\n" + PIPELINE, encoding="utf-8")
     return path
 
@@ -60,22 +61,26 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 
 
 def run() -> dict[str, Any]:
-    result = CliRunner().invoke(main_cli(), ["--model", "model.yaml", "run", "--full",
-                                             "--backfill-tasks", "--json"])
+    result = CliRunner().invoke(
+        main_cli(), ["--model", "model.yaml", "run", "--full", "--backfill-tasks", "--json"]
+    )
     assert 0 == result.exit_code, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 
 
 def main_cli() -> Any:
-    from sync.cli import main
+    from tierwise.sync.cli import main
 
     return main
 
 
 def open_tasks(sb: Sandbox, account_id: str) -> list[str]:
-    return sorted(t["Subject"] for t in sb.salesforce.objects["Task"].values()
-                  if t.get("WhatId") == account_id and not t.get("IsClosed"))
+    return sorted(
+        t["Subject"]
+        for t in sb.salesforce.objects["Task"].values()
+        if t.get("WhatId") == account_id and not t.get("IsClosed")
+    )
 
 
 def test_an_account_enters_pipeline_and_leaves_it_with_each_task_closed_exactly_once(

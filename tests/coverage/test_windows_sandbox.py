@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import main, settings_from_env
-from sync.coverage.windows import load_windows
-from sync.report import RunReport
-from sync.state import StateStore
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import main, settings_from_env
+from tierwise.sync.coverage.windows import load_windows
+from tierwise.sync.report import RunReport
+from tierwise.sync.state import StateStore
 
 BUNDLED = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
 WINDOWED = """\
@@ -50,16 +50,18 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.chdir(tmp_path)
     text = BUNDLED.read_text(encoding="utf-8")
     head, _sep, rest = text.partition("\ntriggers:\n")
-    tail = rest[rest.index("\nstability:"):]
+    tail = rest[rest.index("\nstability:") :]
     (tmp_path / "model.yaml").write_text(head + "\n" + WINDOWED + tail, encoding="utf-8")
     return tmp_path
 
 
 def run_on(sb: Sandbox, tmp: Path, day: int) -> RunReport:
-    settings = settings_from_env(sb.env(), database_url=f"sqlite:///{tmp / 'state.db'}",
-                                 report_dir=str(tmp / "reports"))
-    app = boot.bootstrap(settings, model_path=tmp / "model.yaml",
-                         clock=lambda: START + timedelta(days=day))
+    settings = settings_from_env(
+        sb.env(), database_url=f"sqlite:///{tmp / 'state.db'}", report_dir=str(tmp / "reports")
+    )
+    app = boot.bootstrap(
+        settings, model_path=tmp / "model.yaml", clock=lambda: START + timedelta(days=day)
+    )
     try:
         return app.engine.run(full=True).report
     finally:
@@ -72,8 +74,9 @@ def test_a_window_opens_holds_across_runs_and_closes_with_its_reason(
     accounts = sandbox.salesforce.objects["Account"]
     first = run_on(sandbox, env, 0)
     assert "ok" == first.status, first.message
-    crm_id, record = next((i, a) for i, a in sorted(accounts.items())
-                          if a["Tierwise_Tier__c"] == "tier_3")
+    crm_id, record = next(
+        (i, a) for i, a in sorted(accounts.items()) if a["Tierwise_Tier__c"] == "tier_3"
+    )
     revenue: Any = record["AnnualRevenue"]
     record["AnnualRevenue"] = 9_500_000_000.0
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sync.outcomes.backtest import end_of
-from sync.outcomes.calibrate import candidate_model, write_candidate
 from tests.outcomes.test_outcomes_sandbox import LIVE_MODEL
-from tiering import load_model, tier_accounts
-from tiering.records import AccountInput
+from tierwise.sync.outcomes.backtest import end_of
+from tierwise.sync.outcomes.calibrate import candidate_model, write_candidate
+from tierwise.tiering import load_model, tier_accounts
+from tierwise.tiering.records import AccountInput
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_the_written_candidate_scores_like_the_evaluated_one(
 
 
 def test_a_proposal_that_zeroes_a_whole_group_is_warned_about() -> None:
-    from sync.outcomes.calibrate import calibration_warnings
+    from tierwise.sync.outcomes.calibrate import calibration_warnings
 
     found = calibration_warnings(
         {"fit": 40.0, "intent": 35.0, "opportunity": 25.0},
@@ -66,7 +66,7 @@ def test_a_proposal_that_zeroes_a_whole_group_is_warned_about() -> None:
 
 
 def test_a_proposal_resting_on_too_few_closed_deals_is_warned_about() -> None:
-    from sync.outcomes.calibrate import calibration_warnings
+    from tierwise.sync.outcomes.calibrate import calibration_warnings
 
     found = calibration_warnings({"fit": 50.0}, {"fit": 50.0}, closed_accounts=12, minimum=100)
 
@@ -75,8 +75,11 @@ def test_a_proposal_resting_on_too_few_closed_deals_is_warned_about() -> None:
 
 
 def test_a_sound_proposal_has_no_warning() -> None:
-    from sync.outcomes.calibrate import calibration_warnings
+    from tierwise.sync.outcomes.calibrate import calibration_warnings
 
-    assert calibration_warnings(
-        {"fit": 50.0, "intent": 50.0}, {"fit": 60.0, "intent": 40.0}, closed_accounts=400
-    ) == []
+    assert (
+        calibration_warnings(
+            {"fit": 50.0, "intent": 50.0}, {"fit": 60.0, "intent": 40.0}, closed_accounts=400
+        )
+        == []
+    )

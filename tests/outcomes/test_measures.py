@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from connectors.base import CrmOpportunity, TierwiseValues
-from sync.outcomes import charts
-from sync.outcomes.customers import customer_inputs
-from sync.outcomes.data import Deal, attribute_deals, tiers_as_of
-from sync.outcomes.metrics import auc
-from sync.outcomes.report import ALL, BASELINE, build_report
-from sync.outcomes.volatility import volatility
-from sync.records import Snapshot
-from sync.state import StateStore
-from tiering.records import Decision
+from tierwise.connectors.base import CrmOpportunity, TierwiseValues
+from tierwise.sync.outcomes import charts
+from tierwise.sync.outcomes.customers import customer_inputs
+from tierwise.sync.outcomes.data import Deal, attribute_deals, tiers_as_of
+from tierwise.sync.outcomes.metrics import auc
+from tierwise.sync.outcomes.report import ALL, BASELINE, build_report
+from tierwise.sync.outcomes.volatility import volatility
+from tierwise.sync.records import Snapshot
+from tierwise.sync.state import StateStore
+from tierwise.tiering.records import Decision
 
 
 def test_auc_matches_scikit_learn_including_ties() -> None:
@@ -34,10 +34,12 @@ def test_auc_is_undefined_with_one_class_only() -> None:
     assert auc([1.0, 2.0], [True, True]) is None
 
 
-def _deal(key: str, n: int, won: bool | None, amount: float, created: date,
-          closed: date | None) -> Deal:
-    return Deal(key, "salesforce", f"{key}-{n}", amount, won is not None, bool(won), created,
-                closed)
+def _deal(
+    key: str, n: int, won: bool | None, amount: float, created: date, closed: date | None
+) -> Deal:
+    return Deal(
+        key, "salesforce", f"{key}-{n}", amount, won is not None, bool(won), created, closed
+    )
 
 
 def test_the_report_measures_each_tier_against_the_baseline() -> None:
@@ -53,10 +55,14 @@ def test_the_report_measures_each_tier_against_the_baseline() -> None:
     ]
 
     report = build_report(
-        tiers=tiers, scores={"a": 80.0, "b": 75.0}, deals=deals,
-        labels={"tier_1": "Strategic", "tier_2": "Core"}, tier_ids=["tier_1", "tier_2"],
+        tiers=tiers,
+        scores={"a": 80.0, "b": 75.0},
+        deals=deals,
+        labels={"tier_1": "Strategic", "tier_2": "Core"},
+        tier_ids=["tier_1", "tier_2"],
         min_scores={"tier_1": None, "tier_2": 40.0},
-        since=date(2026, 1, 1), until=date(2026, 12, 31),
+        since=date(2026, 1, 1),
+        until=date(2026, 12, 31),
     )
 
     t1, base, everyone = report.row("tier_1"), report.row(BASELINE), report.row(ALL)
@@ -87,7 +93,8 @@ def test_volatility_counts_moves_per_run_and_quarter_with_their_rules() -> None:
     assert [0, 2, 1] == [r.moves for r in v.runs]
     assert [None, 0.1, 0.05] == [r.share for r in v.runs]
     assert [("2026-Q1", 0, 0), ("2026-Q2", 20, 1)] == [
-        (q.quarter, q.tiered_at_start, q.changed) for q in v.quarters]
+        (q.quarter, q.tiered_at_start, q.changed) for q in v.quarters
+    ]
     assert {"threshold": 2, "trigger:surge": 1} == v.rules
 
 
@@ -101,53 +108,92 @@ def test_the_score_histogram_draws_each_tier_boundary() -> None:
 
 
 def _snap(system: str, crm_id: str, key: str) -> Snapshot:
-    return Snapshot(system=system, crm_id=crm_id, key=key, domain=None, name=None,
-                    owner_id=None, modified_at=None, fields={}, written=TierwiseValues())
+    return Snapshot(
+        system=system,
+        crm_id=crm_id,
+        key=key,
+        domain=None,
+        name=None,
+        owner_id=None,
+        modified_at=None,
+        fields={},
+        written=TierwiseValues(),
+    )
 
 
 def _opp(system: str, crm_id: str, account: str | None, won: bool = True) -> CrmOpportunity:
-    return CrmOpportunity(system, crm_id, account, 10.0, "x", True, won,
-                          datetime(2026, 1, 1, tzinfo=UTC), date(2026, 2, 1), None)
+    return CrmOpportunity(
+        system,
+        crm_id,
+        account,
+        10.0,
+        "x",
+        True,
+        won,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        date(2026, 2, 1),
+        None,
+    )
 
 
-@pytest.mark.parametrize(("primary", "expected_system"),
-                         [("salesforce", "salesforce"), ("hubspot", "hubspot")])
+@pytest.mark.parametrize(
+    ("primary", "expected_system"), [("salesforce", "salesforce"), ("hubspot", "hubspot")]
+)
 def test_a_company_in_both_crms_has_its_deals_counted_once_from_the_primary(
     primary: str, expected_system: str
 ) -> None:
-    snapshots = [_snap("salesforce", "001A", "acme.com"), _snap("hubspot", "18", "acme.com"),
-                 _snap("hubspot", "19", "solo.io")]
-    opportunities = [_opp("salesforce", "006A", "001A"), _opp("hubspot", "48", "18"),
-                     _opp("hubspot", "49", "19"), _opp("hubspot", "50", "999"),
-                     _opp("salesforce", "006B", None)]
+    snapshots = [
+        _snap("salesforce", "001A", "acme.com"),
+        _snap("hubspot", "18", "acme.com"),
+        _snap("hubspot", "19", "solo.io"),
+    ]
+    opportunities = [
+        _opp("salesforce", "006A", "001A"),
+        _opp("hubspot", "48", "18"),
+        _opp("hubspot", "49", "19"),
+        _opp("hubspot", "50", "999"),
+        _opp("salesforce", "006B", None),
+    ]
 
     deals, unmatched = attribute_deals(opportunities, snapshots, primary)
 
     assert 2 == unmatched
     assert {("acme.com", expected_system), ("solo.io", "hubspot")} == {
-        (d.account_key, d.system) for d in deals}
+        (d.account_key, d.system) for d in deals
+    }
 
 
 def _decision(key: str, tier: str, score: float) -> Decision:
-    return Decision(key=key, tier=tier, tier_label=tier, previous_tier=None, score=score,
-                    rule="threshold", reason="", play=None)
+    return Decision(
+        key=key,
+        tier=tier,
+        tier_label=tier,
+        previous_tier=None,
+        score=score,
+        rule="threshold",
+        reason="",
+        play=None,
+    )
 
 
 def test_tiers_as_of_a_date_are_the_last_decisions_recorded_by_then(tmp_path: Path) -> None:
     store = StateStore.from_url(f"sqlite:///{tmp_path / 'state.db'}")
     store.migrate()
     jan, mar = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)
-    store.record_decisions("r1", jan, [_decision("a", "tier_2", 50.0),
-                                       _decision("b", "tier_4", 10.0)])
-    store.record_decisions("r2", mar, [_decision("a", "tier_1", 80.0),
-                                       _decision("c", "tier_3", 30.0)])
+    store.record_decisions(
+        "r1", jan, [_decision("a", "tier_2", 50.0), _decision("b", "tier_4", 10.0)]
+    )
+    store.record_decisions(
+        "r2", mar, [_decision("a", "tier_1", 80.0), _decision("c", "tier_3", 30.0)]
+    )
 
     february = tiers_as_of(store, datetime(2026, 2, 1, tzinfo=UTC))
     april = tiers_as_of(store, datetime(2026, 4, 1, tzinfo=UTC))
     store.dispose()
 
     assert {"a": ("tier_2", 50.0), "b": ("tier_4", 10.0)} == {
-        k: (p.tier, p.score) for k, p in february.items()}
+        k: (p.tier, p.score) for k, p in february.items()
+    }
     assert {"a": "tier_1", "b": "tier_4", "c": "tier_3"} == {k: p.tier for k, p in april.items()}
 
 
@@ -161,11 +207,19 @@ def test_customer_fields_are_derived_from_the_deal_history() -> None:
         _deal("b", 1, False, 10.0, date(2026, 1, 1), date(2026, 2, 1)),  # never won: no customer
     ]
 
-    inputs = customer_inputs(deals, today, {"a": {"health_score": 82.0, "industry": "x"},
-                                            "b": {"health_score": 10.0}})
+    inputs = customer_inputs(
+        deals, today, {"a": {"health_score": 82.0, "industry": "x"}, "b": {"health_score": 10.0}}
+    )
 
     assert ["a"] == [i.key for i in inputs]
     # Deal-derived measures, plus the customer-success fields the CRM holds (only those).
-    assert {"arr": 100.0, "wins_12m": 1.0, "expansion": 2.0, "last_win": date(2026, 3, 1),
-            "open_pipeline": 70.0, "lost_12m": 1.0, "health_score": 82.0,
-            "product_adoption": None} == dict(inputs[0].fields)
+    assert {
+        "arr": 100.0,
+        "wins_12m": 1.0,
+        "expansion": 2.0,
+        "last_win": date(2026, 3, 1),
+        "open_pipeline": 70.0,
+        "lost_12m": 1.0,
+        "health_score": 82.0,
+        "product_adoption": None,
+    } == dict(inputs[0].fields)

@@ -2,7 +2,7 @@
 """report / backtest / calibrate through the CLI, against sandbox deals with known structure.
 
 The sandbox's deals are won far more often by Software / Financial Services companies
-with 200+ employees and high intent (``sandbox.outcomes.win_probability``). The default
+with 200+ employees and high intent (``tierwise.sandbox.outcomes.win_probability``). The default
 model rewards those traits, so its tiers must find the structure; a model that ranks
 mostly by a field unrelated to wins must not, and calibration must recover from it.
 """
@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import main, settings_from_env
 from tests.provisioning import provisioned
-from tiering import load_model
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import main, settings_from_env
+from tierwise.tiering import load_model
 
 LIVE_MODEL = Path(__file__).resolve().parents[2] / "config" / "model.yaml"
 
@@ -51,10 +51,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("outcomes")
     with provisioned(Sandbox(accounts=3000, seed=7, hubspot_contacts=False)) as sb:
         db = f"sqlite:///{tmp / 'state.db'}"
-        env = {**sb.env(), "TIERWISE_DATABASE_URL": db,
-               "TIERWISE_REPORT_DIR": str(tmp / "reports"), "TIERWISE_LOG_LEVEL": "WARNING"}
-        settings = settings_from_env(env, database_url=db, report_dir=str(tmp / "reports"),
-                                     log_level="WARNING")
+        env = {
+            **sb.env(),
+            "TIERWISE_DATABASE_URL": db,
+            "TIERWISE_REPORT_DIR": str(tmp / "reports"),
+            "TIERWISE_LOG_LEVEL": "WARNING",
+        }
+        settings = settings_from_env(
+            env, database_url=db, report_dir=str(tmp / "reports"), log_level="WARNING"
+        )
         past = datetime.now(UTC) - timedelta(days=365)
         for clock in (lambda: past, lambda: datetime.now(UTC)):
             app = boot.bootstrap(settings, clock=clock)
@@ -75,8 +80,9 @@ def invoke(world: World, *args: str) -> Any:
 def test_report_shows_tier_1_winning_more_than_the_baseline(world: World) -> None:
     html, csv_file = world.tmp / "r.html", world.tmp / "r.csv"
 
-    result = invoke(world, "report", "--json", "--html", str(html), "--csv", str(csv_file),
-                    "--volatility")
+    result = invoke(
+        world, "report", "--json", "--html", str(html), "--csv", str(csv_file), "--volatility"
+    )
 
     data = json.loads(result.output)
     rows = {r["tier"]: r for r in data["tiers"]}
@@ -114,8 +120,17 @@ def test_backtest_finds_the_structure_in_the_recorded_tiers(world: World) -> Non
 
 
 def test_backtest_puts_two_models_side_by_side(world: World) -> None:
-    result = invoke(world, "backtest", "--as-of", world.past.date().isoformat(), "--json",
-                    "--model", str(world.tmp / "bad.yaml"), "--compare", str(LIVE_MODEL))
+    result = invoke(
+        world,
+        "backtest",
+        "--as-of",
+        world.past.date().isoformat(),
+        "--json",
+        "--model",
+        str(world.tmp / "bad.yaml"),
+        "--compare",
+        str(LIVE_MODEL),
+    )
 
     bad, good = json.loads(result.output)["columns"]
     assert ("bad.yaml", "model.yaml") == (bad["name"], good["name"])
@@ -126,8 +141,9 @@ def test_calibration_beats_a_bad_model_on_held_out_accounts(world: World) -> Non
     out = world.tmp / "candidate.yaml"
     live_before = LIVE_MODEL.read_text(encoding="utf-8")
 
-    result = invoke(world, "--model", str(world.tmp / "bad.yaml"), "calibrate", "--json",
-                    "--out", str(out))
+    result = invoke(
+        world, "--model", str(world.tmp / "bad.yaml"), "calibrate", "--json", "--out", str(out)
+    )
 
     data = json.loads(result.output)
     assert data["candidate"]["auc"] > data["current"]["auc"] + 0.05
@@ -152,8 +168,16 @@ def test_per_signal_calibration_writes_signal_weights_that_also_beat_the_bad_mod
 ) -> None:
     out = world.tmp / "candidate-signals.yaml"
 
-    result = invoke(world, "--model", str(world.tmp / "bad.yaml"), "calibrate", "--json",
-                    "--per-signal", "--out", str(out))
+    result = invoke(
+        world,
+        "--model",
+        str(world.tmp / "bad.yaml"),
+        "calibrate",
+        "--json",
+        "--per-signal",
+        "--out",
+        str(out),
+    )
 
     data = json.loads(result.output)
     assert data["candidate"]["auc"] > data["current"]["auc"] + 0.05
@@ -162,7 +186,8 @@ def test_per_signal_calibration_writes_signal_weights_that_also_beat_the_bad_mod
     shares = data["signal_weights"]["fit"]
     total = sum(shares.values())
     assert {s.id: pytest.approx(fit.weight * shares[s.id] / total) for s in fit.signals} == {
-        s.id: s.weight for s in fit.signals}
+        s.id: s.weight for s in fit.signals
+    }
 
 
 def test_customer_tiers_preview_tiers_every_customer_with_a_won_deal(world: World) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from sandbox import FaultRule, Sandbox
 from tests.change.conftest import cli_env, tierwise
 from tests.change.test_breaker import models
 from tests.proof.test_fault_matrix import (
@@ -25,6 +24,7 @@ from tests.proof.test_fault_matrix import (
     no_duplicate_task_keys,
     wait_for_call,
 )
+from tierwise.sandbox import FaultRule, Sandbox
 
 KILL_POINTS = [
     ("salesforce", "/composite/sobjects"),
@@ -38,7 +38,7 @@ def killed(sb: Sandbox, env: dict[str, str], args: list[str], system: str, path:
         FaultRule(system=system, kind="latency", delay_ms=150, method=None, path=r"batch|composite")
     )
     proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-        [sys.executable, "-m", "sync", *args],
+        [sys.executable, "-m", "tierwise.sync", *args],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,

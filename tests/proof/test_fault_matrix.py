@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from connectors import retry
-from sandbox import FaultRule, Sandbox
-from sync import bootstrap as boot
-from sync.cli import settings_from_env
-from sync.report import RunReport
 from tests.provisioning import provisioned
+from tierwise.connectors import retry
+from tierwise.sandbox import FaultRule, Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import settings_from_env
+from tierwise.sync.report import RunReport
 
 ACCOUNTS = 60
 SEED = 23
@@ -37,11 +37,19 @@ TODAY = date.today()
 REPO = Path(__file__).resolve().parents[2]
 
 SF_TIER_FIELDS = (
-    "Tierwise_Tier__c", "Tierwise_Score__c", "Tierwise_Reason__c", "Tierwise_Play__c",
-    "Tierwise_SLA_Due__c", "Tierwise_Tier_Changed__c",
+    "Tierwise_Tier__c",
+    "Tierwise_Score__c",
+    "Tierwise_Reason__c",
+    "Tierwise_Play__c",
+    "Tierwise_SLA_Due__c",
+    "Tierwise_Tier_Changed__c",
 )
 HS_TIER_PROPS = (
-    "tierwise_tier", "tierwise_score", "tierwise_reason", "tierwise_play", "tierwise_sla_due",
+    "tierwise_tier",
+    "tierwise_score",
+    "tierwise_reason",
+    "tierwise_play",
+    "tierwise_sla_due",
     "tierwise_tier_changed",
 )
 SF_CANARY = "00DCANARY!sf-canary-7f3a9c1e5d2b8a4f6e0c"
@@ -58,10 +66,16 @@ def no_real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def make_sandbox(sleep: Any = None) -> Any:
     extra = {"sleep": sleep} if sleep is not None else {}
-    return provisioned(Sandbox(
-        accounts=ACCOUNTS, seed=SEED, today=TODAY,
-        salesforce_token=SF_CANARY, hubspot_token=HS_CANARY, **extra,
-    ))
+    return provisioned(
+        Sandbox(
+            accounts=ACCOUNTS,
+            seed=SEED,
+            today=TODAY,
+            salesforce_token=SF_CANARY,
+            hubspot_token=HS_CANARY,
+            **extra,
+        )
+    )
 
 
 class HeldCalls:
@@ -92,25 +106,38 @@ def crm_state(sb: Sandbox) -> dict[str, Any]:
     accounts = sb.salesforce.objects["Account"]
     companies = sb.hubspot.objects["companies"]
     sf_tasks = Counter(
-        (t.get("Tierwise_Key__c"), sf_key.get(str(t.get("WhatId"))), t.get("Subject"),
-         t.get("Status"))
+        (
+            t.get("Tierwise_Key__c"),
+            sf_key.get(str(t.get("WhatId"))),
+            t.get("Subject"),
+            t.get("Status"),
+        )
         for t in sb.salesforce.objects["Task"].values()
     )
     hs_tasks: Counter[tuple[Any, ...]] = Counter()
     for task_id, task in sb.hubspot.objects["tasks"].items():
         props = task["properties"]
-        linked = sorted(hs_key.get(c, c) for c in sb.hubspot.portal.associated(
-            "tasks", task_id, "companies"))
-        hs_tasks[(props.get("tierwise_key"), tuple(linked), props.get("hs_task_subject"),
-                  props.get("hs_task_status"))] += 1
+        linked = sorted(
+            hs_key.get(c, c) for c in sb.hubspot.portal.associated("tasks", task_id, "companies")
+        )
+        hs_tasks[
+            (
+                props.get("tierwise_key"),
+                tuple(linked),
+                props.get("hs_task_subject"),
+                props.get("hs_task_status"),
+            )
+        ] += 1
     return {
         "salesforce": {
             sf_key[i]: tuple(str(r.get(f)) for f in (*SF_TIER_FIELDS, "Name"))
-            for i, r in accounts.items() if i in sf_key
+            for i, r in accounts.items()
+            if i in sf_key
         },
         "hubspot": {
             hs_key[i]: tuple(str(c["properties"].get(p)) for p in (*HS_TIER_PROPS, "name"))
-            for i, c in companies.items() if i in hs_key
+            for i, c in companies.items()
+            if i in hs_key
         },
         "salesforce_tasks": sf_tasks,
         "hubspot_tasks": hs_tasks,
@@ -122,8 +149,10 @@ def run_once(sb: Sandbox, tmp: Path, **extra: Any) -> RunReport:
     # them (a first run holds them by default: tests/sync/test_go_live.py).
     extra.setdefault("backfill_tasks", True)
     settings = settings_from_env(
-        sb.env(), database_url=f"sqlite:///{tmp / 'state.db'}",
-        report_dir=str(tmp / "reports"), **extra,
+        sb.env(),
+        database_url=f"sqlite:///{tmp / 'state.db'}",
+        report_dir=str(tmp / "reports"),
+        **extra,
     )
     app = boot.bootstrap(settings)
     try:
@@ -174,69 +203,133 @@ HS_TASKS = r"/crm/v3/objects/tasks/batch/create"
 
 # (case id, fault, statuses the faulted run may end in)
 CASES: list[tuple[str, FaultRule, set[str]]] = [
-    ("sf-invalid-session-mid-run",
-     FaultRule(system="salesforce", kind="invalid_session", path=SF_WRITE, nth=1, times=1),
-     {"authentication", "ok"}),
-    ("sf-request-limit-exceeded",
-     FaultRule(system="salesforce", kind="request_limit", path=SF_WRITE, nth=1),
-     {"deferred"}),
-    ("sf-unable-to-lock-row-in-collection",
-     FaultRule(system="salesforce", kind="record_error", path=SF_WRITE, nth=1, times=1,
-               code="UNABLE_TO_LOCK_ROW", record_probability=0.3),
-     {"ok", "partial"}),
-    ("sf-validation-error-in-collection",
-     FaultRule(system="salesforce", kind="record_error", path=SF_WRITE, nth=1, times=1,
-               code="FIELD_CUSTOM_VALIDATION_EXCEPTION", record_probability=0.2),
-     {"partial"}),
-    ("hs-429-ten-secondly-burst",
-     FaultRule(system="hubspot", kind="http_429", path=HS_UPDATE, nth=1, times=2),
-     {"ok"}),
-    ("hs-429-daily-limit",
-     FaultRule(system="hubspot", kind="daily_limit", path=HS_UPDATE, nth=1),
-     {"deferred"}),
-    ("hs-207-partial-batch",
-     FaultRule(system="hubspot", kind="record_error", path=HS_UPDATE, nth=1, times=1,
-               record_probability=0.2),
-     {"ok", "partial"}),
+    (
+        "sf-invalid-session-mid-run",
+        FaultRule(system="salesforce", kind="invalid_session", path=SF_WRITE, nth=1, times=1),
+        {"authentication", "ok"},
+    ),
+    (
+        "sf-request-limit-exceeded",
+        FaultRule(system="salesforce", kind="request_limit", path=SF_WRITE, nth=1),
+        {"deferred"},
+    ),
+    (
+        "sf-unable-to-lock-row-in-collection",
+        FaultRule(
+            system="salesforce",
+            kind="record_error",
+            path=SF_WRITE,
+            nth=1,
+            times=1,
+            code="UNABLE_TO_LOCK_ROW",
+            record_probability=0.3,
+        ),
+        {"ok", "partial"},
+    ),
+    (
+        "sf-validation-error-in-collection",
+        FaultRule(
+            system="salesforce",
+            kind="record_error",
+            path=SF_WRITE,
+            nth=1,
+            times=1,
+            code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            record_probability=0.2,
+        ),
+        {"partial"},
+    ),
+    (
+        "hs-429-ten-secondly-burst",
+        FaultRule(system="hubspot", kind="http_429", path=HS_UPDATE, nth=1, times=2),
+        {"ok"},
+    ),
+    (
+        "hs-429-daily-limit",
+        FaultRule(system="hubspot", kind="daily_limit", path=HS_UPDATE, nth=1),
+        {"deferred"},
+    ),
+    (
+        "hs-207-partial-batch",
+        FaultRule(
+            system="hubspot",
+            kind="record_error",
+            path=HS_UPDATE,
+            nth=1,
+            times=1,
+            record_probability=0.2,
+        ),
+        {"ok", "partial"},
+    ),
     *[
-        (f"{system}-http-{code}-on-writes",
-         FaultRule(system=system, kind=f"http_{code}", path=path, nth=1, times=1),
-         {"ok"})
+        (
+            f"{system}-http-{code}-on-writes",
+            FaultRule(system=system, kind=f"http_{code}", path=path, nth=1, times=1),
+            {"ok"},
+        )
         for code in (500, 502, 503, 504)
         for system, path in (("salesforce", SF_WRITE), ("hubspot", HS_UPDATE))
     ],
-    ("sf-connection-reset-on-write",
-     FaultRule(system="salesforce", kind="drop", path=SF_WRITE, nth=1, times=1), {"ok"}),
-    ("hs-connection-reset-on-write",
-     FaultRule(system="hubspot", kind="drop", path=HS_UPDATE, nth=1, times=1), {"ok"}),
-    ("sf-task-create-committed-then-dropped",
-     FaultRule(system="salesforce", kind="commit_then_drop", path=SF_TASKS, nth=1, times=1),
-     {"ok"}),
-    ("hs-task-create-committed-then-dropped",
-     FaultRule(system="hubspot", kind="commit_then_drop", path=HS_TASKS, nth=1, times=1),
-     {"ok"}),
-    ("hs-task-create-503",
-     FaultRule(system="hubspot", kind="http_503", path=HS_TASKS, nth=1, times=1), {"ok"}),
-    ("sf-write-committed-then-dropped",
-     FaultRule(system="salesforce", kind="commit_then_drop", path=SF_WRITE, nth=1, times=1),
-     {"ok"}),
-    ("hs-read-5xx-midway",
-     FaultRule(system="hubspot", kind="http_503", method="GET",
-               path=r"/crm/v3/objects/companies$", nth=1, times=1),
-     {"ok"}),
+    (
+        "sf-connection-reset-on-write",
+        FaultRule(system="salesforce", kind="drop", path=SF_WRITE, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "hs-connection-reset-on-write",
+        FaultRule(system="hubspot", kind="drop", path=HS_UPDATE, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "sf-task-create-committed-then-dropped",
+        FaultRule(system="salesforce", kind="commit_then_drop", path=SF_TASKS, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "hs-task-create-committed-then-dropped",
+        FaultRule(system="hubspot", kind="commit_then_drop", path=HS_TASKS, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "hs-task-create-503",
+        FaultRule(system="hubspot", kind="http_503", path=HS_TASKS, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "sf-write-committed-then-dropped",
+        FaultRule(system="salesforce", kind="commit_then_drop", path=SF_WRITE, nth=1, times=1),
+        {"ok"},
+    ),
+    (
+        "hs-read-5xx-midway",
+        FaultRule(
+            system="hubspot",
+            kind="http_503",
+            method="GET",
+            path=r"/crm/v3/objects/companies$",
+            nth=1,
+            times=1,
+        ),
+        {"ok"},
+    ),
 ]
 
 
 def primary_for(fault: FaultRule) -> str:
     """Play tasks go to the primary CRM; a fault on HubSpot tasks needs HubSpot primary."""
-    return "hubspot" if fault.system == "hubspot" and "tasks" in (fault.path or "") else (
-        "salesforce")
+    return (
+        "hubspot" if fault.system == "hubspot" and "tasks" in (fault.path or "") else ("salesforce")
+    )
 
 
-@pytest.mark.parametrize(("fault", "allowed"), [(f, a) for _, f, a in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("fault", "allowed"), [(f, a) for _, f, a in CASES], ids=[c[0] for c in CASES]
+)
 def test_a_faulted_run_then_a_clean_run_ends_exactly_like_an_uninterrupted_run(
-    fault: FaultRule, allowed: set[str], references: References, tmp_path: Path,
+    fault: FaultRule,
+    allowed: set[str],
+    references: References,
+    tmp_path: Path,
 ) -> None:
     primary = primary_for(fault)
     with make_sandbox() as sb:
@@ -279,9 +372,15 @@ def test_a_salesforce_read_that_fails_midway_fails_the_run_and_clears_nothing(
         assert "ok" == first.status, first.message
         before = crm_state(sb)
         sb.faults.add(FaultRule(system="salesforce", kind="query_timeout", path=r"/query"))
-        report = run_once(sb, tmp_path, salesforce={"instance_url": sb.salesforce_url,
-                                                    "access_token": sb.salesforce_token,
-                                                    "ca_bundle": str(sb.ca_file)})
+        report = run_once(
+            sb,
+            tmp_path,
+            salesforce={
+                "instance_url": sb.salesforce_url,
+                "access_token": sb.salesforce_token,
+                "ca_bundle": str(sb.ca_file),
+            },
+        )
         after = crm_state(sb)
     assert report.status not in ("ok", "partial")
     assert 0 != report.exit_code
@@ -290,12 +389,26 @@ def test_a_salesforce_read_that_fails_midway_fails_the_run_and_clears_nothing(
 
 def test_a_server_that_never_answers_is_cut_off_by_the_client_timeout(tmp_path: Path) -> None:
     with make_sandbox() as sb:
-        sb.faults.add(FaultRule(system="hubspot", kind="timeout", method="GET",
-                                path=r"/crm/v3/objects/companies$", nth=2, times=1))
+        sb.faults.add(
+            FaultRule(
+                system="hubspot",
+                kind="timeout",
+                method="GET",
+                path=r"/crm/v3/objects/companies$",
+                nth=2,
+                times=1,
+            )
+        )
         started = time.monotonic()
-        report = run_once(sb, tmp_path, hubspot={"access_token": sb.hubspot_token,
-                                                 "base_url": sb.hubspot_url,
-                                                 "read_timeout": 1.0})
+        report = run_once(
+            sb,
+            tmp_path,
+            hubspot={
+                "access_token": sb.hubspot_token,
+                "base_url": sb.hubspot_url,
+                "read_timeout": 1.0,
+            },
+        )
         elapsed = time.monotonic() - started
     assert "ok" == report.status, report.message
     assert elapsed < 30
@@ -305,18 +418,23 @@ def test_malformed_records_are_scored_with_signals_missing_counted_and_written_b
     tmp_path: Path,
 ) -> None:
     with provisioned(Sandbox(accounts=400, seed=SEED, today=TODAY)) as sb:
-        names_before = {k: sb.salesforce.objects["Account"][ids[0]]["Name"]
-                        for k, ids in sb.company_ids.items()}
+        names_before = {
+            k: sb.salesforce.objects["Account"][ids[0]]["Name"] for k, ids in sb.company_ids.items()
+        }
         report = run_once(sb, tmp_path)
-        names_after = {k: sb.salesforce.objects["Account"][ids[0]]["Name"]
-                       for k, ids in sb.company_ids.items()}
-        tiers = {sb.salesforce.objects["Account"][ids[0]].get("Tierwise_Tier__c")
-                 for ids in sb.company_ids.values()}
+        names_after = {
+            k: sb.salesforce.objects["Account"][ids[0]]["Name"] for k, ids in sb.company_ids.items()
+        }
+        tiers = {
+            sb.salesforce.objects["Account"][ids[0]].get("Tierwise_Tier__c")
+            for ids in sb.company_ids.values()
+        }
     assert "ok" == report.status, report.message
     assert report.invalid_values, "the seed has malformed values; the report must count them"
     assert all(v.get("crm_id") and v.get("field") for v in report.invalid_values)
-    tricky = [n for n in names_before.values()
-              if n and (len(n) > 200 or any(c in n for c in "'\"\\\n"))]
+    tricky = [
+        n for n in names_before.values() if n and (len(n) > 200 or any(c in n for c in "'\"\\\n"))
+    ]
     assert tricky, "the seed has long, quoted, escaped and multi-line names"
     assert names_before == names_after
     assert None not in tiers
@@ -325,7 +443,8 @@ def test_malformed_records_are_scored_with_signals_missing_counted_and_written_b
 
 @pytest.mark.parametrize("bad_name", ["Tier__c FROM Account--", "Does_Not_Exist__c"])
 def test_a_bad_configured_field_name_is_rejected_before_any_write(
-    bad_name: str, tmp_path: Path,
+    bad_name: str,
+    tmp_path: Path,
 ) -> None:
     with make_sandbox() as sb:
         env = cli_env(sb, tmp_path)
@@ -339,7 +458,7 @@ def test_a_bad_configured_field_name_is_rejected_before_any_write(
 
 
 def test_a_corrupt_or_future_watermark_triggers_a_full_reconcile(tmp_path: Path) -> None:
-    from sync.state import StateStore
+    from tierwise.sync.state import StateStore
 
     with make_sandbox() as sb:
         first = run_once(sb, tmp_path)
@@ -356,6 +475,7 @@ def test_a_corrupt_or_future_watermark_triggers_a_full_reconcile(tmp_path: Path)
 
 # -- whole-process faults: the CLI in a subprocess against an in-process sandbox ----------
 
+
 def cli_env(sb: Sandbox, tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
     env.update(sb.env())
@@ -370,8 +490,13 @@ def tierwise(
     *args: str, env: dict[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-        [sys.executable, "-m", "sync", *args], env=env, cwd=REPO, capture_output=True,
-        text=True, timeout=timeout, check=False,
+        [sys.executable, "-m", "tierwise.sync", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -391,19 +516,30 @@ WRITE_STEPS = [
 ]
 
 
-@pytest.mark.parametrize(("system", "path", "count"), [s[1:] for s in WRITE_STEPS],
-                         ids=[s[0] for s in WRITE_STEPS])
+@pytest.mark.parametrize(
+    ("system", "path", "count"), [s[1:] for s in WRITE_STEPS], ids=[s[0] for s in WRITE_STEPS]
+)
 def test_sigkill_after_a_write_step_then_a_rerun_reaches_the_uninterrupted_state(
-    system: str, path: str, count: int, reference: dict[str, Any], tmp_path: Path,
+    system: str,
+    path: str,
+    count: int,
+    reference: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     with make_sandbox() as sb:
         # Slow every write a little so the kill lands between write calls.
-        sb.faults.add(FaultRule(system=system, kind="latency", delay_ms=150, method=None,
-                                path=r"batch|composite"))
+        sb.faults.add(
+            FaultRule(
+                system=system, kind="latency", delay_ms=150, method=None, path=r"batch|composite"
+            )
+        )
         env = cli_env(sb, tmp_path)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "tierwise.sync", "run"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             wait_for_call(sb, path, count)
@@ -420,18 +556,30 @@ def test_sigkill_after_a_write_step_then_a_rerun_reaches_the_uninterrupted_state
 
 
 def test_sigterm_mid_run_finishes_the_call_in_flight_saves_progress_and_exits_in_grace(
-    reference: dict[str, Any], tmp_path: Path,
+    reference: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     held = HeldCalls()
     with make_sandbox(sleep=held) as sb:
         # The account write is held in flight while the signal lands, then answered: the
         # run finishes that call and stops before its task upserts.
-        sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=1,
-                                method="PATCH", path=r"composite/sobjects$"))
+        sb.faults.add(
+            FaultRule(
+                system="salesforce",
+                kind="latency",
+                delay_ms=1,
+                method="PATCH",
+                path=r"composite/sobjects$",
+            )
+        )
         env = cli_env(sb, tmp_path)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sync", "run"], env=env, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tierwise.sync", "run"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             held.wait_entered()
@@ -461,14 +609,14 @@ def test_two_workers_started_at_once_one_runs_the_other_exits_with_the_lock_code
         sb.faults.add(FaultRule(system="hubspot", kind="latency", delay_ms=1))
         env = cli_env(sb, tmp_path)
         tierwise("validate", env=env)  # migrate the new state file before the race
-        command = [sys.executable, "-m", "sync", "run"]
+        command = [sys.executable, "-m", "tierwise.sync", "run"]
         first = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         held.wait_entered()  # the first run holds the lock by now
         second = subprocess.Popen(  # noqa: S603
-            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
             second_out = second.communicate(timeout=120)
         finally:
@@ -550,7 +698,7 @@ def shifted(*args, **kwargs):
 
 
 boot.bootstrap = shifted
-from sync.cli import main
+from tierwise.sync.cli import main
 
 main(prog_name="tierwise")
 """
@@ -563,13 +711,15 @@ def clocked(day: int, *args: str) -> list[str]:
 def queue_subjects() -> frozenset[str]:
     """Subjects of the default model's tasks for a queue (``owner: queue:sdr``): the cap
     counts a queue as one owner, whatever user the CRM files its tasks under."""
-    from tiering import load_model
+    from tierwise.tiering import load_model
 
     model = load_model(REPO / "config" / "model.yaml")
     return frozenset(
         task.subject
-        for tier in model.tiers if tier.play is not None
-        for task in tier.play.tasks if task.owner.startswith("queue:")
+        for tier in model.tiers
+        if tier.play is not None
+        for task in tier.play.tasks
+        if task.owner.startswith("queue:")
     )
 
 
@@ -590,10 +740,14 @@ CAP_KILLS = [
 ]
 
 
-@pytest.mark.parametrize(("kill_day", "path"), [c[1:] for c in CAP_KILLS],
-                         ids=[c[0] for c in CAP_KILLS])
+@pytest.mark.parametrize(
+    ("kill_day", "path"), [c[1:] for c in CAP_KILLS], ids=[c[0] for c in CAP_KILLS]
+)
 def test_sigkill_under_the_per_owner_cap_then_later_days_create_every_task_exactly_once(
-    kill_day: int, path: str, reference: dict[str, Any], tmp_path: Path,
+    kill_day: int,
+    path: str,
+    reference: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     """A capped run killed mid-apply (right after the CRM answered a write; its task
     intents may or may not be recorded as created yet), then runs on the following
@@ -614,12 +768,22 @@ def test_sigkill_under_the_per_owner_cap_then_later_days_create_every_task_exact
             before = len(created_on)
             if day == kill_day:
                 # Slow the writes so the kill lands right after the CRM answered one.
-                sb.faults.add(FaultRule(system="salesforce", kind="latency", delay_ms=300,
-                                        method=None, path=r"batch|composite"))
+                sb.faults.add(
+                    FaultRule(
+                        system="salesforce",
+                        kind="latency",
+                        delay_ms=300,
+                        method=None,
+                        path=r"batch|composite",
+                    )
+                )
                 answered = sum(1 for c in sb.calls if path in c.path and c.status)
                 proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-                    clocked(day, "run"), env=env, cwd=REPO,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    clocked(day, "run"),
+                    env=env,
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
                 try:
                     wait_for_call(sb, path, answered + 1)
@@ -630,8 +794,13 @@ def test_sigkill_under_the_per_owner_cap_then_later_days_create_every_task_exact
                 sb.faults.clear()
                 note(day)
             rerun = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-                clocked(day, "run"), env=env, cwd=REPO, capture_output=True, text=True,
-                timeout=120, check=False,
+                clocked(day, "run"),
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
             )
             assert 0 == rerun.returncode, rerun.stdout + rerun.stderr
             note(day)

@@ -8,8 +8,8 @@ import pytest
 import requests
 from simple_salesforce import Salesforce
 
-from sandbox import Sandbox
-from sandbox.pytest_plugin import make_sandbox, salesforce_session, sandbox
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.pytest_plugin import make_sandbox, salesforce_session, sandbox
 
 __all__ = ["make_sandbox", "sandbox"]
 

@@ -19,34 +19,55 @@ def permission_set(sf: Salesforce, name: str = "Test_Fields") -> str:
 
 
 def assign(sf: Salesforce, perm_set: str) -> None:
-    info = sf.session.get(f"https://{sf.sf_instance}/services/oauth2/userinfo",
-                          headers=sf.headers).json()
-    sf.PermissionSetAssignment.create({"AssigneeId": info["user_id"],
-                                       "PermissionSetId": perm_set})
+    info = sf.session.get(
+        f"https://{sf.sf_instance}/services/oauth2/userinfo", headers=sf.headers
+    ).json()
+    sf.PermissionSetAssignment.create({"AssigneeId": info["user_id"], "PermissionSetId": perm_set})
 
 
 def grant(sf: Salesforce, perm_set: str, full_name: str, *, edit: bool = True) -> None:
     table, _, name = full_name.partition(".")
     for obj in ACTIVITY if table == "Activity" else (table,):
-        sf.FieldPermissions.create({"ParentId": perm_set, "SobjectType": obj,
-                                    "Field": f"{obj}.{name}", "PermissionsRead": True,
-                                    "PermissionsEdit": edit})
+        sf.FieldPermissions.create(
+            {
+                "ParentId": perm_set,
+                "SobjectType": obj,
+                "Field": f"{obj}.{name}",
+                "PermissionsRead": True,
+                "PermissionsEdit": edit,
+            }
+        )
 
 
 def visible_field(sf: Salesforce, full_name: str, metadata: dict[str, Any]) -> None:
     """Create ``full_name`` (``Account.X__c`` / ``Activity.X__c``), grant and assign it."""
-    sf.toolingexecute("sobjects/CustomField", method="POST",
-                      json={"FullName": full_name, "Metadata": metadata})
+    sf.toolingexecute(
+        "sobjects/CustomField", method="POST", json={"FullName": full_name, "Metadata": metadata}
+    )
     perm_set = permission_set(sf)
     grant(sf, perm_set, full_name)
-    assigned = sf.query(format_soql(
-        "SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = {}", perm_set))["records"]
+    assigned = sf.query(
+        format_soql("SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = {}", perm_set)
+    )["records"]
     if not assigned:
         assign(sf, perm_set)
 
 
-KEY_METADATA = {"label": "Tierwise Key", "type": "Text", "length": 80, "externalId": True,
-                "unique": True}
-TIER_METADATA = {"label": "Tierwise Tier", "type": "Picklist", "valueSet": {
-    "restricted": True, "valueSetDefinition": {"sorted": False, "value": [
-        {"fullName": "tier_1", "label": "Strategic", "default": False}]}}}
+KEY_METADATA = {
+    "label": "Tierwise Key",
+    "type": "Text",
+    "length": 80,
+    "externalId": True,
+    "unique": True,
+}
+TIER_METADATA = {
+    "label": "Tierwise Tier",
+    "type": "Picklist",
+    "valueSet": {
+        "restricted": True,
+        "valueSetDefinition": {
+            "sorted": False,
+            "value": [{"fullName": "tier_1", "label": "Strategic", "default": False}],
+        },
+    },
+}

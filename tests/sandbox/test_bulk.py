@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from simple_salesforce.exceptions import SalesforceOperationError
 
-from sandbox import FaultRule
 from tests.sandbox.conftest import sf_client
 from tests.sandbox.sf_support import KEY_METADATA, visible_field
+from tierwise.sandbox import FaultRule
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -25,10 +25,18 @@ def test_bulk_upsert_creates_updates_and_reports_per_row_results(make_sandbox: A
     visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
     account_id = next(iter(sb.salesforce.objects["Account"]))
     sf.Task.upsert("Tierwise_Key__c/k-0", {"Subject": "old"})
-    sb.faults.add(FaultRule(system="salesforce", method="PATCH", path=r"jobs/ingest/\w+$",
-                            kind="record_error", records=["k-3"]))
-    records = [{"Tierwise_Key__c": f"k-{i}", "Subject": f"S{i}", "WhatId": account_id}
-               for i in range(5)]
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PATCH",
+            path=r"jobs/ingest/\w+$",
+            kind="record_error",
+            records=["k-3"],
+        )
+    )
+    records = [
+        {"Tierwise_Key__c": f"k-{i}", "Subject": f"S{i}", "WhatId": account_id} for i in range(5)
+    ]
 
     [job] = sf.bulk2.Task.upsert(records=records, external_id_field="Tierwise_Key__c", wait=0)
 
@@ -36,7 +44,8 @@ def test_bulk_upsert_creates_updates_and_reports_per_row_results(make_sandbox: A
     failed = rows(sf.bulk2.Task.get_failed_records(job["job_id"]))
     assert (5, 1) == (job["numberRecordsProcessed"], job["numberRecordsFailed"])
     assert {"k-0": "false", "k-1": "true", "k-2": "true", "k-4": "true"} == {
-        r["Tierwise_Key__c"]: r["sf__Created"] for r in ok}
+        r["Tierwise_Key__c"]: r["sf__Created"] for r in ok
+    }
     assert ["k-3"] == [r["Tierwise_Key__c"] for r in failed]
     assert failed[0]["sf__Error"].startswith("UNABLE_TO_LOCK_ROW:")
     polls = [c for c in sb.calls if c.method == "GET" and c.path.endswith("/jobs/ingest/{id}")]
@@ -48,10 +57,13 @@ def test_bulk_update_writes_accounts_and_validates_values(make_sandbox: Any) -> 
     sf = sf_client(sb)
     ids = list(sb.salesforce.objects["Account"])[:2]
 
-    [job] = sf.bulk2.Account.update(records=[
-        {"Id": ids[0], "Credit_Risk__c": "High"},
-        {"Id": ids[1], "Credit_Risk__c": "platinum"},
-    ], wait=0)
+    [job] = sf.bulk2.Account.update(
+        records=[
+            {"Id": ids[0], "Credit_Risk__c": "High"},
+            {"Id": ids[1], "Credit_Risk__c": "platinum"},
+        ],
+        wait=0,
+    )
 
     failed = rows(sf.bulk2.Account.get_failed_records(job["job_id"]))
     assert "High" == sb.salesforce.objects["Account"][ids[0]]["Credit_Risk__c"]
@@ -75,8 +87,13 @@ def test_result_paths_accept_both_spellings_and_a_trailing_slash(make_sandbox: A
     [job] = sf.bulk2.Account.update(records=[{"Id": account_id, "Industry": "Media"}], wait=0)
     base = f"{sf.bulk2_url}ingest/{job['job_id']}/"
 
-    paths = ["successfulResults", "successfulResults/", "unprocessedrecords",
-             "unprocessedRecords/", "failedResults/"]
+    paths = [
+        "successfulResults",
+        "successfulResults/",
+        "unprocessedrecords",
+        "unprocessedRecords/",
+        "failedResults/",
+    ]
     answers = [sf.session.get(base + p, headers=sf.headers, timeout=5) for p in paths]
 
     assert [200] * 5 == [a.status_code for a in answers]

@@ -22,8 +22,12 @@ def test_parallel_writes_to_both_crms_all_land_with_distinct_modstamps(
         sf = sf_client(sb)
         mine = sf_ids[part::4]
         for start in range(0, len(mine), 25):
-            body = {"records": [{"attributes": {"type": "Account"}, "Id": i,
-                                 "Industry": "Energy"} for i in mine[start:start + 25]]}
+            body = {
+                "records": [
+                    {"attributes": {"type": "Account"}, "Id": i, "Industry": "Energy"}
+                    for i in mine[start : start + 25]
+                ]
+            }
             results = sf.restful("composite/sobjects", method="PATCH", json=body)
             assert all(r["success"] for r in results)
             sf.query("SELECT Id FROM Account WHERE Industry = 'Energy' LIMIT 5")
@@ -33,14 +37,20 @@ def test_parallel_writes_to_both_crms_all_land_with_distinct_modstamps(
         api = hs_client(sb).crm.companies.batch_api
         mine = hs_ids[part::4]
         for start in range(0, len(mine), 25):
-            api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-                {"id": i, "properties": {"industry": "OIL_ENERGY"}}
-                for i in mine[start:start + 25]]))
+            api.update(
+                BatchInputSimplePublicObjectBatchInput(
+                    inputs=[
+                        {"id": i, "properties": {"industry": "OIL_ENERGY"}}
+                        for i in mine[start : start + 25]
+                    ]
+                )
+            )
         return len(mine)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         done = list(pool.map(salesforce_worker, range(4))) + list(
-            pool.map(hubspot_worker, range(4)))
+            pool.map(hubspot_worker, range(4))
+        )
 
     accounts = sb.salesforce.objects["Account"].values()
     companies = sb.hubspot.objects["companies"].values()

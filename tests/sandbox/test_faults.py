@@ -20,15 +20,18 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from sandbox import FaultRule, Sandbox
 from tests.sandbox.conftest import hs_client, sf_client
+from tierwise.sandbox import FaultRule, Sandbox
 
 QUERY = "SELECT Id FROM Account LIMIT 1"
 
 
 def test_nth_rule_fires_once_on_the_nth_matching_call(sandbox: Sandbox) -> None:
-    sandbox.faults.add(FaultRule(system="hubspot", method="GET", path=r"/objects/companies$",
-                                 kind="http_503", nth=2))
+    sandbox.faults.add(
+        FaultRule(
+            system="hubspot", method="GET", path=r"/objects/companies$", kind="http_503", nth=2
+        )
+    )
     api = hs_client(sandbox).crm.companies.basic_api
 
     api.get_page(limit=1)
@@ -56,9 +59,7 @@ def test_probability_rule_is_seeded_and_respects_times(make_sandbox: Any) -> Non
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_salesforce_server_errors_surface_as_general_errors(
-    sandbox: Sandbox, status: int
-) -> None:
+def test_salesforce_server_errors_surface_as_general_errors(sandbox: Sandbox, status: int) -> None:
     sandbox.faults.add(FaultRule(system="salesforce", kind=f"http_{status}"))
 
     with pytest.raises(SalesforceGeneralError) as raised:
@@ -68,9 +69,7 @@ def test_salesforce_server_errors_surface_as_general_errors(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_hubspot_server_errors_surface_as_service_exceptions(
-    sandbox: Sandbox, status: int
-) -> None:
+def test_hubspot_server_errors_surface_as_service_exceptions(sandbox: Sandbox, status: int) -> None:
     sandbox.faults.add(FaultRule(system="hubspot", kind=f"http_{status}"))
 
     with pytest.raises(ServiceException) as raised:
@@ -191,10 +190,17 @@ def test_salesforce_record_error_fails_only_the_named_records(sandbox: Sandbox) 
     ids = list(sandbox.salesforce.objects["Account"])[:3]
     for account_id in ids:
         sandbox.salesforce.objects["Account"][account_id]["Industry"] = "Media"
-    sandbox.faults.add(FaultRule(system="salesforce", path="composite/sobjects",
-                                 kind="record_error", records=[ids[1]]))
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "Id": i, "Industry": "Energy"} for i in ids]}
+    sandbox.faults.add(
+        FaultRule(
+            system="salesforce", path="composite/sobjects", kind="record_error", records=[ids[1]]
+        )
+    )
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Account"}, "Id": i, "Industry": "Energy"} for i in ids
+        ],
+    }
 
     results = sf_client(sandbox).restful("composite/sobjects", method="PATCH", json=body)
 
@@ -206,12 +212,21 @@ def test_salesforce_record_error_fails_only_the_named_records(sandbox: Sandbox) 
 
 def test_hubspot_record_error_becomes_a_207_error_entry(sandbox: Sandbox) -> None:
     ids = list(sandbox.hubspot.objects["companies"])[:3]
-    sandbox.faults.add(FaultRule(system="hubspot", path="batch/update", kind="record_error",
-                                 code="VALIDATION_ERROR", records=[ids[2]]))
+    sandbox.faults.add(
+        FaultRule(
+            system="hubspot",
+            path="batch/update",
+            kind="record_error",
+            code="VALIDATION_ERROR",
+            records=[ids[2]],
+        )
+    )
 
     result = hs_client(sandbox).crm.companies.batch_api.update(
-        BatchInputSimplePublicObjectBatchInput(inputs=[
-            {"id": i, "properties": {"industry": "RETAIL"}} for i in ids]))
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[{"id": i, "properties": {"industry": "RETAIL"}} for i in ids]
+        )
+    )
 
     assert 1 == result.num_errors
     assert {"ids": [ids[2]]} == result.errors[0].context
@@ -220,17 +235,22 @@ def test_hubspot_record_error_becomes_a_207_error_entry(sandbox: Sandbox) -> Non
 
 def test_record_probability_fails_a_share_of_records(sandbox: Sandbox) -> None:
     ids = list(sandbox.salesforce.objects["Account"])[:40]
-    sandbox.faults.add(FaultRule(system="salesforce", path="composite/sobjects",
-                                 kind="record_error", record_probability=0.5,
-                                 code="FIELD_CUSTOM_VALIDATION_EXCEPTION"))
+    sandbox.faults.add(
+        FaultRule(
+            system="salesforce",
+            path="composite/sobjects",
+            kind="record_error",
+            record_probability=0.5,
+            code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        )
+    )
     body = {"records": [{"attributes": {"type": "Account"}, "Id": i} for i in ids]}
 
     results = sf_client(sandbox).restful("composite/sobjects", method="PATCH", json=body)
 
     failed = [r for r in results if not r["success"]]
     assert 5 < len(failed) < 35
-    assert {"FIELD_CUSTOM_VALIDATION_EXCEPTION"} == {
-        r["errors"][0]["statusCode"] for r in failed}
+    assert {"FIELD_CUSTOM_VALIDATION_EXCEPTION"} == {r["errors"][0]["statusCode"] for r in failed}
 
 
 def test_unknown_fault_kind_is_refused() -> None:
@@ -245,8 +265,11 @@ def test_a_held_connection_is_released_when_the_sandbox_stops() -> None:
 
     def call() -> None:
         try:
-            requests.get(sb.hubspot_url + "/crm/v3/objects/companies", timeout=(2, 30),
-                         headers={"Authorization": f"Bearer {sb.hubspot_token}"})
+            requests.get(
+                sb.hubspot_url + "/crm/v3/objects/companies",
+                timeout=(2, 30),
+                headers={"Authorization": f"Bearer {sb.hubspot_token}"},
+            )
         except requests.exceptions.RequestException as exc:
             outcome.append(exc)
 

@@ -12,9 +12,9 @@ from hubspot.crm.companies import (
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from sandbox import Sandbox
-from sandbox.hubspot import HubSpotBehaviour
 from tests.sandbox.conftest import hs_client
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.hubspot import HubSpotBehaviour
 
 
 def unique_task_key(sb: Sandbox) -> None:
@@ -22,9 +22,17 @@ def unique_task_key(sb: Sandbox) -> None:
     allow unique task properties: HubSpotBehaviour.unique_task_properties)."""
     props = hs_client(sb).crm.properties
     props.groups_api.create("tasks", PropertyGroupCreate(name="tierwise", label="Tierwise"))
-    props.core_api.create("tasks", PropertyCreate(
-        name="tierwise_key", label="Tierwise key", type="string", field_type="text",
-        group_name="tierwise", has_unique_value=True))
+    props.core_api.create(
+        "tasks",
+        PropertyCreate(
+            name="tierwise_key",
+            label="Tierwise key",
+            type="string",
+            field_type="text",
+            group_name="tierwise",
+            has_unique_value=True,
+        ),
+    )
 
 
 def test_get_page_pages_with_after_cursor_and_string_properties(
@@ -76,8 +84,11 @@ def test_batch_update_is_200_when_every_input_succeeds(
     ids = list(sandbox.hubspot.objects["companies"])[:2]
     before = sandbox.hubspot.objects["companies"][ids[0]]["properties"]["hs_lastmodifieddate"]
 
-    result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": i, "properties": {"industry": "ONLINE_MEDIA"}} for i in ids]))
+    result = hs.crm.companies.batch_api.update(
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[{"id": i, "properties": {"industry": "ONLINE_MEDIA"}} for i in ids]
+        )
+    )
 
     props = sandbox.hubspot.objects["companies"][ids[0]]["properties"]
     assert "COMPLETE" == result.status
@@ -92,11 +103,15 @@ def test_batch_update_with_unknown_id_and_bad_property_is_207_with_errors(
     good = next(iter(sandbox.hubspot.objects["companies"]))
     other = list(sandbox.hubspot.objects["companies"])[1]
 
-    result = hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": good, "properties": {"industry": "OIL_ENERGY"}},
-        {"id": "999", "properties": {"industry": "OIL_ENERGY"}},
-        {"id": other, "properties": {"no_such_prop": "x"}},
-    ]))
+    result = hs.crm.companies.batch_api.update(
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                {"id": good, "properties": {"industry": "OIL_ENERGY"}},
+                {"id": "999", "properties": {"industry": "OIL_ENERGY"}},
+                {"id": other, "properties": {"no_such_prop": "x"}},
+            ]
+        )
+    )
 
     assert 2 == result.num_errors
     assert ["OBJECT_NOT_FOUND", "VALIDATION_ERROR"] == [e.category for e in result.errors]
@@ -109,8 +124,9 @@ def test_batch_with_101_inputs_is_rejected(sandbox: Sandbox, hs: hubspot.HubSpot
 
     good = next(iter(sandbox.hubspot.objects["companies"]))
     with pytest.raises(ApiException) as raised:
-        hs.crm.companies.batch_api.update(BatchInputSimplePublicObjectBatchInput(
-            inputs=[{"id": good, "properties": {}}] * 101))
+        hs.crm.companies.batch_api.update(
+            BatchInputSimplePublicObjectBatchInput(inputs=[{"id": good, "properties": {}}] * 101)
+        )
 
     assert 400 == raised.value.status
 
@@ -118,15 +134,23 @@ def test_batch_with_101_inputs_is_rejected(sandbox: Sandbox, hs: hubspot.HubSpot
 def test_search_filters_sorts_and_pages(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
     companies = sandbox.hubspot.objects["companies"].values()
     expected = sorted(
-        (c for c in companies
-         if c["properties"]["country"] in ("Germany", "France")
-         and float(c["properties"]["hs_analytics_num_visits"]) >= 10),
+        (
+            c
+            for c in companies
+            if c["properties"]["country"] in ("Germany", "France")
+            and float(c["properties"]["hs_analytics_num_visits"]) >= 10
+        ),
         key=lambda c: -float(c["properties"]["hs_analytics_num_visits"]),
     )
     request = {
-        "filterGroups": [{"filters": [
-            {"propertyName": "country", "operator": "IN", "values": ["germany", "france"]},
-            {"propertyName": "hs_analytics_num_visits", "operator": "GTE", "value": "10"}]}],
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": "country", "operator": "IN", "values": ["germany", "france"]},
+                    {"propertyName": "hs_analytics_num_visits", "operator": "GTE", "value": "10"},
+                ]
+            }
+        ],
         "sorts": [{"propertyName": "hs_analytics_num_visits", "direction": "DESCENDING"}],
         "properties": ["hs_analytics_num_visits"],
         "limit": 2,
@@ -146,8 +170,9 @@ def test_search_beyond_10000_results_and_too_many_filters_are_400(
 
     with pytest.raises(ApiException) as deep:
         hs.crm.companies.search_api.do_search(PublicObjectSearchRequest(after="10000", limit=1))
-    too_many = {"filterGroups": [{"filters": [
-        {"propertyName": "name", "operator": "HAS_PROPERTY"}] * 7}]}
+    too_many = {
+        "filterGroups": [{"filters": [{"propertyName": "name", "operator": "HAS_PROPERTY"}] * 7}]
+    }
     with pytest.raises(ApiException) as wide:
         hs.crm.companies.search_api.do_search(too_many)
 
@@ -156,9 +181,15 @@ def test_search_beyond_10000_results_and_too_many_filters_are_400(
 
 def test_properties_create_201_then_409_on_duplicate(hs: hubspot.HubSpot) -> None:
     hs.crm.properties.groups_api.create(
-        "companies", PropertyGroupCreate(name="tierwise", label="Tierwise"))
-    spec = PropertyCreate(name="tierwise_score", label="Tierwise score", type="number",
-                          field_type="number", group_name="tierwise")
+        "companies", PropertyGroupCreate(name="tierwise", label="Tierwise")
+    )
+    spec = PropertyCreate(
+        name="tierwise_score",
+        label="Tierwise score",
+        type="number",
+        field_type="number",
+        group_name="tierwise",
+    )
 
     created = hs.crm.properties.core_api.create("companies", spec)
     with pytest.raises(PropertiesApiException) as raised:
@@ -166,8 +197,10 @@ def test_properties_create_201_then_409_on_duplicate(hs: hubspot.HubSpot) -> Non
 
     assert "tierwise_score" == created.name
     assert 409 == raised.value.status
-    assert "tierwise_score" == hs.crm.properties.core_api.get_by_name(
-        "companies", "tierwise_score").name
+    assert (
+        "tierwise_score"
+        == hs.crm.properties.core_api.get_by_name("companies", "tierwise_score").name
+    )
 
 
 def test_group_create_is_409_when_it_exists(hs: hubspot.HubSpot) -> None:
@@ -190,12 +223,22 @@ def test_task_create_with_company_association(sandbox: Sandbox, hs: hubspot.HubS
     from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate
 
     company = next(iter(sandbox.hubspot.objects["companies"]))
-    task = hs.crm.objects.tasks.basic_api.create(SimplePublicObjectInputForCreate(
-        properties={"hs_timestamp": "2026-12-01T17:00:00Z", "hs_task_subject": "Book QBR",
-                    "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH"},
-        associations=[{"to": {"id": company}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}]}],
-    ))
+    task = hs.crm.objects.tasks.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={
+                "hs_timestamp": "2026-12-01T17:00:00Z",
+                "hs_task_subject": "Book QBR",
+                "hs_task_status": "NOT_STARTED",
+                "hs_task_priority": "HIGH",
+            },
+            associations=[
+                {
+                    "to": {"id": company},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}],
+                }
+            ],
+        )
+    )
 
     links = hs.crm.associations.v4.basic_api.get_page("tasks", task.id, "companies")
     assert "2026-12-01T17:00:00.000Z" == task.properties["hs_timestamp"]
@@ -248,10 +291,11 @@ def test_rolling_ten_second_limit_answers_429_with_policy_and_retry_after(
 def test_retry_after_on_the_rolling_limit_can_be_switched_off(make_sandbox: object) -> None:
     from hubspot.crm.companies.exceptions import ApiException
 
-    from sandbox import HubSpotBehaviour
+    from tierwise.sandbox import HubSpotBehaviour
 
     sb = make_sandbox(  # type: ignore[operator]
-        hubspot_requests_per_10s=1, hubspot_behaviour=HubSpotBehaviour(retry_after=None))
+        hubspot_requests_per_10s=1, hubspot_behaviour=HubSpotBehaviour(retry_after=None)
+    )
     api = hs_client(sb).crm.companies.basic_api
     api.get_page(limit=1)
 
@@ -282,8 +326,9 @@ def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: 
     hs = hs_client(sb)
     company = next(iter(sb.hubspot.objects["companies"]))
     hs.crm.companies.basic_api.update(company, {"properties": {"name": "Zeta"}})
-    query = {"filterGroups": [{"filters": [
-        {"propertyName": "name", "operator": "EQ", "value": "zeta"}]}]}
+    query = {
+        "filterGroups": [{"filters": [{"propertyName": "name", "operator": "EQ", "value": "zeta"}]}]
+    }
 
     before = hs.crm.companies.search_api.do_search(query).total
     sb.clock.advance(31)  # the injected clock, not a sleep
@@ -300,14 +345,26 @@ def test_batch_upsert_on_the_unique_task_key_creates_then_updates(make_sandbox: 
     api = hs_client(sb).crm.objects.tasks.batch_api
 
     def upsert(subject: str) -> list[bool]:
-        result = api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
-            {"idProperty": "tierwise_key", "id": "k-1", "properties": {
-                "hs_task_subject": subject, "hs_timestamp": "2026-12-01T00:00:00Z"}}]))
+        result = api.upsert(
+            BatchInputSimplePublicObjectBatchInputUpsert(
+                inputs=[
+                    {
+                        "idProperty": "tierwise_key",
+                        "id": "k-1",
+                        "properties": {
+                            "hs_task_subject": subject,
+                            "hs_timestamp": "2026-12-01T00:00:00Z",
+                        },
+                    }
+                ]
+            )
+        )
         return [r.new for r in result.results]
 
     assert ([True], [False]) == (upsert("a"), upsert("b"))
-    assert ["b"] == [t["properties"]["hs_task_subject"]
-                     for t in sb.hubspot.objects["tasks"].values()]
+    assert ["b"] == [
+        t["properties"]["hs_task_subject"] for t in sb.hubspot.objects["tasks"].values()
+    ]
 
 
 def test_batch_upsert_on_a_non_unique_property_is_400(hs: hubspot.HubSpot) -> None:
@@ -315,8 +372,11 @@ def test_batch_upsert_on_a_non_unique_property_is_400(hs: hubspot.HubSpot) -> No
     from hubspot.crm.companies.exceptions import ApiException
 
     with pytest.raises(ApiException) as raised:
-        hs.crm.companies.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
-            {"idProperty": "domain", "id": "acme.com", "properties": {}}]))
+        hs.crm.companies.batch_api.upsert(
+            BatchInputSimplePublicObjectBatchInputUpsert(
+                inputs=[{"idProperty": "domain", "id": "acme.com", "properties": {}}]
+            )
+        )
 
     assert 400 == raised.value.status
 
@@ -325,24 +385,38 @@ def test_batch_read_reports_missing_ids_as_207(sandbox: Sandbox, hs: hubspot.Hub
     from hubspot.crm.companies import BatchReadInputSimplePublicObjectId
 
     good = next(iter(sandbox.hubspot.objects["companies"]))
-    result = hs.crm.companies.batch_api.read(BatchReadInputSimplePublicObjectId(
-        properties=["domain"], inputs=[{"id": good}, {"id": "1"}], properties_with_history=[]))
+    result = hs.crm.companies.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            properties=["domain"], inputs=[{"id": good}, {"id": "1"}], properties_with_history=[]
+        )
+    )
 
     assert [good] == [r.id for r in result.results]
     assert {"ids": ["1"]} == result.errors[0].context
 
 
-def test_batch_create_tasks_with_associations_is_201(
-    sandbox: Sandbox, hs: hubspot.HubSpot
-) -> None:
+def test_batch_create_tasks_with_associations_is_201(sandbox: Sandbox, hs: hubspot.HubSpot) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputForCreate
 
     companies = list(sandbox.hubspot.objects["companies"])[:2]
-    result = hs.crm.objects.tasks.batch_api.create(BatchInputSimplePublicObjectBatchInputForCreate(
-        inputs=[{"properties": {"hs_task_subject": f"T{i}", "hs_timestamp": "1767225600000"},
-                 "associations": [{"to": {"id": c}, "types": [
-                     {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}]}]}
-                for i, c in enumerate(companies)]))
+    result = hs.crm.objects.tasks.batch_api.create(
+        BatchInputSimplePublicObjectBatchInputForCreate(
+            inputs=[
+                {
+                    "properties": {"hs_task_subject": f"T{i}", "hs_timestamp": "1767225600000"},
+                    "associations": [
+                        {
+                            "to": {"id": c},
+                            "types": [
+                                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}
+                            ],
+                        }
+                    ],
+                }
+                for i, c in enumerate(companies)
+            ]
+        )
+    )
 
     assert 2 == len(result.results)
     assert sb_links(sandbox, companies[0]) == 1
@@ -357,10 +431,12 @@ def test_task_update_by_id_and_unknown_id_is_404(sandbox: Sandbox, hs: hubspot.H
     from hubspot.crm.objects.tasks import SimplePublicObjectInput
     from hubspot.crm.objects.tasks.exceptions import NotFoundException
 
-    created = hs.crm.objects.tasks.basic_api.create({"properties": {
-        "hs_task_subject": "x", "hs_timestamp": "2026-12-01T00:00:00Z"}})
+    created = hs.crm.objects.tasks.basic_api.create(
+        {"properties": {"hs_task_subject": "x", "hs_timestamp": "2026-12-01T00:00:00Z"}}
+    )
     updated = hs.crm.objects.tasks.basic_api.update(
-        created.id, SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"}))
+        created.id, SimplePublicObjectInput(properties={"hs_task_status": "COMPLETED"})
+    )
 
     assert "COMPLETED" == updated.properties["hs_task_status"]
     with pytest.raises(NotFoundException):
@@ -376,7 +452,8 @@ def test_invalid_enumeration_value_is_a_validation_error(
     company = next(iter(sandbox.hubspot.objects["companies"]))
     with pytest.raises(ApiException) as raised:
         hs.crm.companies.basic_api.update(
-            company, SimplePublicObjectInput(properties={"payment_risk": "extreme"}))
+            company, SimplePublicObjectInput(properties={"payment_risk": "extreme"})
+        )
 
     assert 400 == raised.value.status
     assert "VALIDATION_ERROR" in raised.value.body
@@ -387,12 +464,32 @@ def test_dynamic_list_create_then_find_by_name_and_duplicate_refused(
 ) -> None:
     from hubspot.crm.lists.exceptions import ApiException
 
-    body = {"name": "tierwise: Tier 1", "objectTypeId": "0-2", "processingType": "DYNAMIC",
-            "filterBranch": {"filterBranchType": "OR", "filters": [], "filterBranches": [
-                {"filterBranchType": "AND", "filterBranches": [], "filters": [
-                    {"filterType": "PROPERTY", "property": "tierwise_tier", "operation": {
-                        "operationType": "ENUMERATION", "operator": "IS_ANY_OF",
-                        "values": ["tier_1"]}}]}]}}
+    body = {
+        "name": "tierwise: Tier 1",
+        "objectTypeId": "0-2",
+        "processingType": "DYNAMIC",
+        "filterBranch": {
+            "filterBranchType": "OR",
+            "filters": [],
+            "filterBranches": [
+                {
+                    "filterBranchType": "AND",
+                    "filterBranches": [],
+                    "filters": [
+                        {
+                            "filterType": "PROPERTY",
+                            "property": "tierwise_tier",
+                            "operation": {
+                                "operationType": "ENUMERATION",
+                                "operator": "IS_ANY_OF",
+                                "values": ["tier_1"],
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    }
 
     created = hs.crm.lists.lists_api.create(body)
     found = hs.crm.lists.lists_api.get_by_name("tierwise: Tier 1", "0-2")
@@ -411,8 +508,9 @@ def test_owners_are_listed_with_ids_usable_as_hubspot_owner_id(
     owner_ids = {o.id for o in owners.results}
 
     assert 6 == len(owner_ids)
-    assert {c["properties"]["hubspot_owner_id"]
-            for c in sandbox.hubspot.objects["companies"].values()} <= owner_ids
+    assert {
+        c["properties"]["hubspot_owner_id"] for c in sandbox.hubspot.objects["companies"].values()
+    } <= owner_ids
 
 
 def test_seeded_hubspot_data_keeps_a_few_malformed_values(make_sandbox: object) -> None:
@@ -442,19 +540,23 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
     companies = list(sb.hubspot.objects["companies"])[:10]
 
     links = hs.crm.associations.v4.batch_api.get_page(
-        "companies", "contacts",
-        BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": c} for c in companies]))
+        "companies",
+        "contacts",
+        BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": c} for c in companies]),
+    )
     contact_ids = [str(t.to_object_id) for row in links.results for t in row.to]
-    result = hs.crm.contacts.batch_api.update(ContactBatch(inputs=[
-        {"id": c, "properties": {"jobtitle": "Buyer"}} for c in contact_ids]))
+    result = hs.crm.contacts.batch_api.update(
+        ContactBatch(inputs=[{"id": c, "properties": {"jobtitle": "Buyer"}} for c in contact_ids])
+    )
 
     domains = {sb.hubspot.objects["companies"][c]["properties"]["domain"] for c in companies}
     emails = [sb.hubspot.objects["contacts"][c]["properties"]["email"] for c in contact_ids]
     assert contact_ids
     assert all(e.split("@")[1] in domains for e in emails)
     assert len(contact_ids) == len(result.results)
-    assert {"Buyer"} == {sb.hubspot.objects["contacts"][c]["properties"]["jobtitle"]
-                         for c in contact_ids}
+    assert {"Buyer"} == {
+        sb.hubspot.objects["contacts"][c]["properties"]["jobtitle"] for c in contact_ids
+    }
 
 
 def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object) -> None:
@@ -468,8 +570,10 @@ def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object
     with pytest.raises(ApiException) as raised:
         api.get_page(limit=1)
 
-    assert ("2", "1") == (headers["X-HubSpot-RateLimit-Daily"],
-                          headers["X-HubSpot-RateLimit-Daily-Remaining"])
+    assert ("2", "1") == (
+        headers["X-HubSpot-RateLimit-Daily"],
+        headers["X-HubSpot-RateLimit-Daily-Remaining"],
+    )
     assert '"policyName": "DAILY"' in raised.value.body
 
 
@@ -507,18 +611,32 @@ def test_string_in_filters_match_only_lower_case_values(
     sandbox: Sandbox, hs: hubspot.HubSpot
 ) -> None:
     def total(values: list[str]) -> int:
-        return int(hs.crm.companies.search_api.do_search({"filterGroups": [{"filters": [
-            {"propertyName": "country", "operator": "IN", "values": values}]}]}).total)
+        return int(
+            hs.crm.companies.search_api.do_search(
+                {
+                    "filterGroups": [
+                        {
+                            "filters": [
+                                {"propertyName": "country", "operator": "IN", "values": values}
+                            ]
+                        }
+                    ]
+                }
+            ).total
+        )
 
-    germans = sum(1 for c in sandbox.hubspot.objects["companies"].values()
-                  if c["properties"]["country"] == "Germany")
+    germans = sum(
+        1
+        for c in sandbox.hubspot.objects["companies"].values()
+        if c["properties"]["country"] == "Germany"
+    )
 
     assert germans > 0
     assert (germans, 0) == (total(["germany"]), total(["Germany"]))
 
 
 def test_hand_edits_validate_and_bump_the_modified_date(sandbox: Sandbox) -> None:
-    from sandbox.hs_schema import PropertyValueError
+    from tierwise.sandbox.hs_schema import PropertyValueError
 
     company = next(iter(sandbox.hubspot.objects["companies"]))
     props = sandbox.hubspot.objects["companies"][company]["properties"]
@@ -542,7 +660,8 @@ def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: object) -> None:
 
     with pytest.raises(ApiException) as raised:
         hs_client(sb).crm.objects.tasks.batch_api.upsert(
-            BatchInputSimplePublicObjectBatchInputUpsert(inputs=[item, item]))
+            BatchInputSimplePublicObjectBatchInputUpsert(inputs=[item, item])
+        )
 
     assert 400 == raised.value.status
     assert [] == list(sb.hubspot.objects["tasks"])

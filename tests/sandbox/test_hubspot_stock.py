@@ -11,14 +11,20 @@ from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 from hubspot.crm.properties.exceptions import ApiException as PropertiesApiException
 
-from sandbox import Sandbox
-from sandbox.hubspot import HubSpotBehaviour
 from tests.sandbox.conftest import hs_client
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.hubspot import HubSpotBehaviour
 
 
 def prop(name: str, unique: bool = True, group: str = "companyinformation") -> PropertyCreate:
-    return PropertyCreate(name=name, label=name, type="string", field_type="text",
-                          group_name=group, has_unique_value=unique)
+    return PropertyCreate(
+        name=name,
+        label=name,
+        type="string",
+        field_type="text",
+        group_name=group,
+        has_unique_value=unique,
+    )
 
 
 def test_stock_company_properties_have_their_real_types(sandbox: Sandbox) -> None:
@@ -26,18 +32,20 @@ def test_stock_company_properties_have_their_real_types(sandbox: Sandbox) -> Non
     industry = props["industry"]
     assert ("enumeration", "select") == (industry.type, industry.field_type)
     assert {"label": "Computer Software", "value": "COMPUTER_SOFTWARE"}.items() <= next(
-        o for o in industry.options if o["value"] == "COMPUTER_SOFTWARE").items()
+        o for o in industry.options if o["value"] == "COMPUTER_SOFTWARE"
+    ).items()
     assert all(o["value"] != o["label"] for o in props["web_technologies"].options)
     assert "string" == props["total_money_raised"].type
     assert props["hs_target_account"].label == props["hs_is_target_account"].label
     assert {"tier_1", "tier_2", "tier_3"} == {
-        o["value"] for o in props["hs_ideal_customer_profile"].options}
+        o["value"] for o in props["hs_ideal_customer_profile"].options
+    }
     assert not [n for n in props if n.startswith("tierwise")]
 
 
 def test_seeded_industry_codes_are_options_of_the_stock_property(make_sandbox: Any) -> None:
-    from sandbox.hs_schema import INDUSTRY_OPTIONS
-    from sandbox.hs_store import SEED_INDUSTRY_CODES
+    from tierwise.sandbox.hs_schema import INDUSTRY_OPTIONS
+    from tierwise.sandbox.hs_store import SEED_INDUSTRY_CODES
 
     codes = {code for code, _ in INDUSTRY_OPTIONS}
     assert {c for cs in SEED_INDUSTRY_CODES.values() for c in cs} <= codes
@@ -78,11 +86,14 @@ def test_at_most_ten_unique_properties_per_object(sandbox: Sandbox) -> None:
 def test_enumeration_writes_must_use_a_defined_value(sandbox: Sandbox) -> None:
     ids = list(sandbox.hubspot.objects["companies"])[:3]
     result = hs_client(sandbox).crm.companies.batch_api.update(
-        BatchInputSimplePublicObjectBatchInput(inputs=[
-            {"id": ids[0], "properties": {"industry": "COMPUTER_SOFTWARE"}},
-            {"id": ids[1], "properties": {"industry": "Computer Software"}},  # a label
-            {"id": ids[2], "properties": {"web_technologies": "salesforce_crm;Snowflake"}},
-        ]))
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                {"id": ids[0], "properties": {"industry": "COMPUTER_SOFTWARE"}},
+                {"id": ids[1], "properties": {"industry": "Computer Software"}},  # a label
+                {"id": ids[2], "properties": {"web_technologies": "salesforce_crm;Snowflake"}},
+            ]
+        )
+    )
     assert 2 == result.num_errors
     assert {"VALIDATION_ERROR"} == {e.category for e in result.errors}
     assert [ids[0]] == [r.id for r in result.results]
@@ -91,8 +102,10 @@ def test_enumeration_writes_must_use_a_defined_value(sandbox: Sandbox) -> None:
 def test_calculated_properties_are_read_only(sandbox: Sandbox) -> None:
     company = next(iter(sandbox.hubspot.objects["companies"]))
     result = hs_client(sandbox).crm.companies.batch_api.update(
-        BatchInputSimplePublicObjectBatchInput(inputs=[
-            {"id": company, "properties": {"hs_num_open_deals": "3"}}]))
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[{"id": company, "properties": {"hs_num_open_deals": "3"}}]
+        )
+    )
     assert 1 == result.num_errors
 
 
@@ -101,7 +114,8 @@ def test_reading_by_a_non_unique_id_property_is_400(sandbox: Sandbox) -> None:
 
     with pytest.raises(ApiException) as raised:
         hs_client(sandbox).crm.companies.batch_api.read(
-            {"idProperty": "name", "inputs": [{"id": "Acme"}], "properties": ["name"]})
+            {"idProperty": "name", "inputs": [{"id": "Acme"}], "properties": ["name"]}
+        )
     assert 400 == raised.value.status
 
 
@@ -112,9 +126,15 @@ def test_date_based_paths_are_served_alike(sandbox: Sandbox, version: str) -> No
 
     def call(method: str, path: str, body: Any = None) -> Any:
         response = client.call_api(
-            path, method, header_params={"Content-Type": "application/json"}, body=body,
-            auth_settings=["oauth2"], response_types_map={}, _return_http_data_only=True,
-            _preload_content=False)
+            path,
+            method,
+            header_params={"Content-Type": "application/json"},
+            body=body,
+            auth_settings=["oauth2"],
+            response_types_map={},
+            _return_http_data_only=True,
+            _preload_content=False,
+        )
         import json
 
         return json.loads(response.data)
@@ -125,20 +145,26 @@ def test_date_based_paths_are_served_alike(sandbox: Sandbox, version: str) -> No
     props = call("GET", f"/crm/properties/{version}/companies/industry")
     assert "enumeration" == props["type"]
     company = page["results"][0]["id"]
-    links = call("POST", f"/crm/associations/{version}/companies/contacts/batch/read",
-                 {"inputs": [{"id": company}]})
+    links = call(
+        "POST",
+        f"/crm/associations/{version}/companies/contacts/batch/read",
+        {"inputs": [{"id": company}]},
+    )
     assert set(sandbox.hubspot.portal.associated("companies", company, "contacts")) == {
-        str(t["toObjectId"]) for row in links["results"] for t in row["to"]}
+        str(t["toObjectId"]) for row in links["results"] for t in row["to"]
+    }
 
 
 def test_a_token_without_the_lists_scope_cannot_create_lists(make_sandbox: Any) -> None:
     from hubspot.crm.lists.exceptions import ApiException
 
-    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(
-        missing_scopes=frozenset({"crm.lists.write"})))
+    sb = make_sandbox(
+        hubspot_behaviour=HubSpotBehaviour(missing_scopes=frozenset({"crm.lists.write"}))
+    )
     with pytest.raises(ApiException) as raised:
         hs_client(sb).crm.lists.lists_api.create(
-            {"name": "x", "objectTypeId": "0-2", "processingType": "MANUAL"})
+            {"name": "x", "objectTypeId": "0-2", "processingType": "MANUAL"}
+        )
     assert 403 == raised.value.status
 
 
@@ -156,10 +182,13 @@ def test_offset_paging_skips_rows_when_read_rows_change_mid_pull(make_sandbox: A
     sb = make_sandbox(accounts=700, hubspot_search_per_second=None)
     api = hs_client(sb).crm.companies.search_api
     body: dict[str, Any] = {
-        "filterGroups": [{"filters": [
-            {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}],
+        "filterGroups": [
+            {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}
+        ],
         "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-        "properties": ["name"], "limit": 200}
+        "properties": ["name"],
+        "limit": 200,
+    }
     seen: list[str] = []
     while True:
         page = api.do_search(body)

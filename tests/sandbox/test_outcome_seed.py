@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sandbox import Sandbox
-from sandbox.outcomes import generate_deals, win_probability
-from sandbox.seed import generate_companies
 from tests.sandbox.conftest import hs_client, sf_client
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.outcomes import generate_deals, win_probability
+from tierwise.sandbox.seed import generate_companies
 
 TODAY = date(2026, 11, 1)
 
@@ -16,8 +16,11 @@ def test_deals_are_deterministic_per_company_whatever_else_is_loaded() -> None:
     companies = list(generate_companies(50, 7, today=TODAY))
 
     alone = list(generate_deals(companies[10:11], 7, today=TODAY))
-    together = [d for d in generate_deals(companies, 7, today=TODAY)
-                if d["company_key"] == companies[10]["key"]]
+    together = [
+        d
+        for d in generate_deals(companies, 7, today=TODAY)
+        if d["company_key"] == companies[10]["key"]
+    ]
 
     assert alone == together
 
@@ -56,10 +59,14 @@ def test_every_deal_lies_before_today_and_within_two_years() -> None:
 def test_opportunities_are_queryable_with_soql_filters() -> None:
     with Sandbox(accounts=300, seed=7, today=TODAY) as sb:
         sf = sf_client(sb)
-        account_id = sb.salesforce.objects["Opportunity"][next(iter(
-            sb.salesforce.objects["Opportunity"]))]["AccountId"]
-        expected = sorted(oid for oid, o in sb.salesforce.objects["Opportunity"].items()
-                          if o["AccountId"] == account_id and o["IsClosed"])
+        account_id = sb.salesforce.objects["Opportunity"][
+            next(iter(sb.salesforce.objects["Opportunity"]))
+        ]["AccountId"]
+        expected = sorted(
+            oid
+            for oid, o in sb.salesforce.objects["Opportunity"].items()
+            if o["AccountId"] == account_id and o["IsClosed"]
+        )
 
         soql = (
             "SELECT Id, Amount, StageName, IsWon, CloseDate, SystemModstamp FROM Opportunity "  # noqa: S608 - a sandbox id
@@ -78,12 +85,15 @@ def test_the_same_deals_are_hubspot_deals_associated_with_the_matching_company()
         opportunity = sb.salesforce.objects["Opportunity"][sf_id]
 
         page = hs.crm.deals.basic_api.get_page(
-            limit=100, properties=["amount", "dealstage", "hs_is_closed_won"],
-            associations=["companies"])
+            limit=100,
+            properties=["amount", "dealstage", "hs_is_closed_won"],
+            associations=["companies"],
+        )
         deal = next(d for d in page.results if d.id == hs_id)
         company_id = deal.associations["companies"].results[0].id
-        sf_account = next(k for k, (s, _) in sb.company_ids.items()
-                          if s == opportunity["AccountId"])
+        sf_account = next(
+            k for k, (s, _) in sb.company_ids.items() if s == opportunity["AccountId"]
+        )
 
         assert sb.company_ids[sf_account][1] == company_id
         assert deal_key.startswith(sf_account)

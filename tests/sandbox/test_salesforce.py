@@ -14,8 +14,6 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from sandbox import Sandbox
-from sandbox.sf_schema import INDUSTRY_VALUES
 from tests.provisioning import provisioned
 from tests.sandbox.conftest import sf_client
 from tests.sandbox.sf_support import (
@@ -26,6 +24,8 @@ from tests.sandbox.sf_support import (
     permission_set,
     visible_field,
 )
+from tierwise.sandbox import Sandbox
+from tierwise.sandbox.sf_schema import INDUSTRY_VALUES
 
 TIERWISE_KEY = {"FullName": "Activity.Tierwise_Key__c", "Metadata": KEY_METADATA}
 
@@ -69,12 +69,14 @@ def test_where_with_format_soql_escapes_and_datetime_literals_filters_rows(
     sandbox: Sandbox, sf: Salesforce
 ) -> None:
     account_id = next(iter(sandbox.salesforce.objects["Account"]))
-    sf.Account.update(account_id, {"Name": "O'Neil \\ \"Quoted\"\nLine"})
+    sf.Account.update(account_id, {"Name": 'O\'Neil \\ "Quoted"\nLine'})
     since = datetime(2000, 1, 1, tzinfo=UTC)
 
     soql = format_soql(
         "SELECT Id, Name FROM Account WHERE Name = {} AND SystemModstamp >= {} AND Id IN {}",
-        "O'Neil \\ \"Quoted\"\nLine", since, [account_id, "001000000000000AAA"],
+        'O\'Neil \\ "Quoted"\nLine',
+        since,
+        [account_id, "001000000000000AAA"],
     )
     result = sf.query(soql)
 
@@ -86,10 +88,13 @@ def test_where_supports_or_not_like_in_and_order_by(make_sandbox: object) -> Non
     sf = sf_client(sandbox)
     accounts = sandbox.salesforce.objects["Account"].values()
     expected = sorted(
-        (a for a in accounts
-         if (a["Industry"] in ("Technology", "Retail") or (a["NumberOfEmployees"] or 0) > 1000)
-         and not a["Bombora_Surge__c"]),
-        key=lambda a: (-(a["NumberOfEmployees"] or -10**9), a["Id"]),
+        (
+            a
+            for a in accounts
+            if (a["Industry"] in ("Technology", "Retail") or (a["NumberOfEmployees"] or 0) > 1000)
+            and not a["Bombora_Surge__c"]
+        ),
+        key=lambda a: (-(a["NumberOfEmployees"] or -(10**9)), a["Id"]),
     )
 
     result = sf.query(
@@ -112,10 +117,11 @@ def test_count_query_returns_total_size_without_records(sf: Salesforce) -> None:
     [
         ("SELECT Id, Nope__c FROM Account", "INVALID_FIELD"),
         ("SELECT Id FROM Account WHERE", "MALFORMED_QUERY"),
-        ("SELECT Id FROM Account WHERE Name = 'a' AND Industry = 'b' OR Id = 'c'",
-         "MALFORMED_QUERY"),
-        ("SELECT Id FROM Account WHERE SystemModstamp > '2024-01-01T00:00:00Z'",
-         "MALFORMED_QUERY"),
+        (
+            "SELECT Id FROM Account WHERE Name = 'a' AND Industry = 'b' OR Id = 'c'",
+            "MALFORMED_QUERY",
+        ),
+        ("SELECT Id FROM Account WHERE SystemModstamp > '2024-01-01T00:00:00Z'", "MALFORMED_QUERY"),
         ("SELECT Id FROM Nothing__c", "INVALID_TYPE"),
     ],
 )
@@ -157,7 +163,8 @@ def test_the_enriched_profile_adds_the_customers_own_fields(make_sandbox: object
     assert "multipicklist" == fields["Technologies__c"]["type"]
     assert fields["Technologies__c"]["custom"] is True
     assert ["Low", "Medium", "High"] == [
-        p["value"] for p in fields["Credit_Risk__c"]["picklistValues"]]
+        p["value"] for p in fields["Credit_Risk__c"]["picklistValues"]
+    ]
     assert "Tierwise_Tier__c" not in fields
 
 
@@ -169,7 +176,8 @@ def test_tierwise_provision_creates_its_fields_and_the_activity_task_key() -> No
         event = {f["name"]: f for f in sf.Event.describe()["fields"]}
 
     assert ["tier_1", "tier_2", "tier_3", "tier_4", "unqualified"] == [
-        p["value"] for p in account["Tierwise_Tier__c"]["picklistValues"]]
+        p["value"] for p in account["Tierwise_Tier__c"]["picklistValues"]
+    ]
     assert task["Tierwise_Key__c"]["externalId"] is True
     assert task["Tierwise_Key__c"]["unique"] is True
     assert "Tierwise_Key__c" in event  # an Activity field appears on Task and Event
@@ -189,9 +197,7 @@ def test_single_record_update_is_204_and_bumps_system_modstamp(
     assert record["SystemModstamp"] > before
 
 
-def test_write_to_an_unknown_field_is_a_400_invalid_field(
-    sandbox: Sandbox, sf: Salesforce
-) -> None:
+def test_write_to_an_unknown_field_is_a_400_invalid_field(sandbox: Sandbox, sf: Salesforce) -> None:
     account_id = next(iter(sandbox.salesforce.objects["Account"]))
 
     with pytest.raises(SalesforceMalformedRequest) as raised:
@@ -203,8 +209,15 @@ def test_write_to_an_unknown_field_is_a_400_invalid_field(
 def test_task_create_returns_201_and_derives_is_closed(sandbox: Sandbox, sf: Salesforce) -> None:
     account_id = next(iter(sandbox.salesforce.objects["Account"]))
 
-    result = sf.Task.create({"Subject": "Call", "Status": "Done", "Priority": "High",
-                             "ActivityDate": "2026-12-01", "WhatId": account_id})
+    result = sf.Task.create(
+        {
+            "Subject": "Call",
+            "Status": "Done",
+            "Priority": "High",
+            "ActivityDate": "2026-12-01",
+            "WhatId": account_id,
+        }
+    )
 
     task = sandbox.salesforce.objects["Task"][result["id"]]
     assert result["success"] is True
@@ -246,8 +259,9 @@ def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
     sf = sf_client(sb)
     visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
 
-    created = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "A", "Status": "Open",
-                                                     "Priority": "Normal"})
+    created = sf.Task.upsert(
+        "Tierwise_Key__c/k-1", {"Subject": "A", "Status": "Open", "Priority": "Normal"}
+    )
     updated = sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "B"})
 
     tasks = [t for t in sb.salesforce.objects["Task"].values() if t["Tierwise_Key__c"] == "k-1"]
@@ -260,8 +274,11 @@ def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
 def test_upsert_on_a_non_unique_external_id_matching_twice_is_300(make_sandbox: object) -> None:
     sb = make_sandbox()  # type: ignore[operator]
     sf = sf_client(sb)
-    visible_field(sf, "Activity.Legacy_Key__c",
-                  {"label": "Legacy Key", "type": "Text", "length": 40, "externalId": True})
+    visible_field(
+        sf,
+        "Activity.Legacy_Key__c",
+        {"label": "Legacy Key", "type": "Text", "length": 40, "externalId": True},
+    )
     for _ in range(2):
         sf.Task.create({"Subject": "dup", "Legacy_Key__c": "same"})
 
@@ -273,11 +290,14 @@ def test_collections_update_returns_per_record_results_in_order(
     sandbox: Sandbox, sf: Salesforce
 ) -> None:
     ids = list(sandbox.salesforce.objects["Account"])[:3]
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
-        {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
-        {"attributes": {"type": "Account"}, "Id": ids[2], "Rating": "Hot"},
-    ]}
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
+            {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
+            {"attributes": {"type": "Account"}, "Id": ids[2], "Rating": "Hot"},
+        ],
+    }
 
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
 
@@ -286,15 +306,16 @@ def test_collections_update_returns_per_record_results_in_order(
     assert "Media" == sandbox.salesforce.objects["Account"][ids[0]]["Industry"]
 
 
-def test_collections_all_or_none_rolls_back_every_record(
-    sandbox: Sandbox, sf: Salesforce
-) -> None:
+def test_collections_all_or_none_rolls_back_every_record(sandbox: Sandbox, sf: Salesforce) -> None:
     ids = list(sandbox.salesforce.objects["Account"])[:2]
     before = sandbox.salesforce.objects["Account"][ids[0]]["Industry"]
-    body = {"allOrNone": True, "records": [
-        {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
-        {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
-    ]}
+    body = {
+        "allOrNone": True,
+        "records": [
+            {"attributes": {"type": "Account"}, "Id": ids[0], "Industry": "Media"},
+            {"attributes": {"type": "Account"}, "Id": ids[1], "Bogus__c": 1},
+        ],
+    }
 
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
 
@@ -309,8 +330,9 @@ def test_collections_reject_201_records_with_exceeded_id_limit(
     records = [{"attributes": {"type": "Account"}, "Id": account_id}] * 201
 
     with pytest.raises(SalesforceMalformedRequest) as raised:
-        sf.restful("composite/sobjects", method="PATCH",
-                   json={"allOrNone": False, "records": records})
+        sf.restful(
+            "composite/sobjects", method="PATCH", json={"allOrNone": False, "records": records}
+        )
 
     assert "EXCEEDED_ID_LIMIT" == raised.value.content[0]["errorCode"]
 
@@ -325,8 +347,11 @@ def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
         for key in ("k-1", "k-2")
     ]
 
-    results = sf.restful("composite/sobjects/Task/Tierwise_Key__c", method="PATCH",
-                         json={"allOrNone": False, "records": records})
+    results = sf.restful(
+        "composite/sobjects/Task/Tierwise_Key__c",
+        method="PATCH",
+        json={"allOrNone": False, "records": records},
+    )
 
     assert [False, True] == [r["created"] for r in results]
     subjects = sorted(t["Subject"] for t in sb.salesforce.objects["Task"].values())
@@ -338,9 +363,16 @@ def test_collections_create_enforces_restricted_picklists(make_sandbox: object) 
     sf = sf_client(sb)
     account_id = next(iter(sb.salesforce.objects["Account"]))
 
-    results = sf.restful("composite/sobjects", method="PATCH", json={"records": [
-        {"attributes": {"type": "Account"}, "Id": account_id, "Credit_Risk__c": "Severe"},
-        {"attributes": {"type": "Account"}, "Id": account_id, "Industry": "Software"}]})
+    results = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={
+            "records": [
+                {"attributes": {"type": "Account"}, "Id": account_id, "Credit_Risk__c": "Severe"},
+                {"attributes": {"type": "Account"}, "Id": account_id, "Industry": "Software"},
+            ]
+        },
+    )
 
     assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == results[0]["errors"][0]["statusCode"]
     # The standard Industry picklist is not restricted: an unlisted value is stored.
@@ -350,8 +382,11 @@ def test_collections_create_enforces_restricted_picklists(make_sandbox: object) 
 def test_tooling_custom_field_becomes_describable_queryable_and_writable(
     sandbox: Sandbox, sf: Salesforce
 ) -> None:
-    result = sf.toolingexecute("sobjects/CustomField", method="POST", json={
-        "FullName": "Account.Tierwise_Tier__c", "Metadata": TIER_METADATA})
+    result = sf.toolingexecute(
+        "sobjects/CustomField",
+        method="POST",
+        json={"FullName": "Account.Tierwise_Tier__c", "Metadata": TIER_METADATA},
+    )
     ps = permission_set(sf)
     grant(sf, ps, "Account.Tierwise_Tier__c")
     assign(sf, ps)
@@ -370,12 +405,14 @@ def test_tooling_refuses_task_and_event_fields_which_live_on_activity(
     sf: Salesforce, table: str
 ) -> None:
     with pytest.raises(SalesforceMalformedRequest) as raised:
-        sf.toolingexecute("sobjects/CustomField", method="POST",
-                          json={**TIERWISE_KEY, "FullName": f"{table}.Tierwise_Key__c"})
+        sf.toolingexecute(
+            "sobjects/CustomField",
+            method="POST",
+            json={**TIERWISE_KEY, "FullName": f"{table}.Tierwise_Key__c"},
+        )
 
     assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == raised.value.content[0]["errorCode"]
-    assert f"bad value for restricted picklist field: {table}" in \
-        raised.value.content[0]["message"]
+    assert f"bad value for restricted picklist field: {table}" in raised.value.content[0]["message"]
 
 
 def test_an_activity_field_is_on_task_and_event_and_granted_per_object(sf: Salesforce) -> None:
@@ -383,19 +420,33 @@ def test_an_activity_field_is_on_task_and_event_and_granted_per_object(sf: Sales
     ps = permission_set(sf)
     assign(sf, ps)
     with pytest.raises(SalesforceMalformedRequest) as activity_grant:
-        sf.FieldPermissions.create({"ParentId": ps, "SobjectType": "Activity",
-                                    "Field": "Activity.Tierwise_Key__c", "PermissionsRead": True})
+        sf.FieldPermissions.create(
+            {
+                "ParentId": ps,
+                "SobjectType": "Activity",
+                "Field": "Activity.Tierwise_Key__c",
+                "PermissionsRead": True,
+            }
+        )
     grant(sf, ps, "Activity.Tierwise_Key__c")  # Task.Tierwise_Key__c and Event.Tierwise_Key__c
 
     with pytest.raises(SalesforceMalformedRequest):  # a Tooling object, not plain REST
         sf.query("SELECT Id FROM CustomField WHERE DeveloperName = 'Tierwise_Key'")
     assert {"Tierwise_Key__c"} <= {f["name"] for f in sf.Task.describe()["fields"]}
     assert {"Tierwise_Key__c"} <= {f["name"] for f in sf.Event.describe()["fields"]}
-    assert activity_grant.value.content[0]["errorCode"] in ("INVALID_FIELD",
-                                                           "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
-    assert 1 == len(sf.toolingexecute("query/", params={"q": "SELECT Id, TableEnumOrId FROM "
-                                      "CustomField WHERE DeveloperName = 'Tierwise_Key'"})
-                    ["records"])
+    assert activity_grant.value.content[0]["errorCode"] in (
+        "INVALID_FIELD",
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    )
+    assert 1 == len(
+        sf.toolingexecute(
+            "query/",
+            params={
+                "q": "SELECT Id, TableEnumOrId FROM "
+                "CustomField WHERE DeveloperName = 'Tierwise_Key'"
+            },
+        )["records"]
+    )
 
 
 def test_tooling_duplicate_custom_field_is_rejected(sf: Salesforce) -> None:
@@ -414,7 +465,8 @@ def test_bad_token_is_401_invalid_session_id_as_a_json_list(sandbox: Sandbox) ->
         sf.query("SELECT Id FROM Account")
 
     assert [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}] == (
-        raised.value.content)
+        raised.value.content
+    )
 
 
 def test_limits_and_the_limit_header_count_every_request(make_sandbox: object) -> None:
@@ -485,9 +537,14 @@ def test_rotating_the_token_expires_the_old_session(sandbox: Sandbox) -> None:
 def test_a_new_field_stays_hidden_until_a_granting_permission_set_is_assigned(
     sandbox: Sandbox, sf: Salesforce
 ) -> None:
-    sf.toolingexecute("sobjects/CustomField", method="POST", json={
-        "FullName": "Account.Tierwise_Score__c",
-        "Metadata": {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 2}})
+    sf.toolingexecute(
+        "sobjects/CustomField",
+        method="POST",
+        json={
+            "FullName": "Account.Tierwise_Score__c",
+            "Metadata": {"label": "Tierwise Score", "type": "Number", "precision": 5, "scale": 2},
+        },
+    )
     ps = permission_set(sf)
 
     def visible() -> bool:
@@ -497,9 +554,14 @@ def test_a_new_field_stays_hidden_until_a_granting_permission_set_is_assigned(
     with pytest.raises(SalesforceMalformedRequest) as no_column:
         sf.query("SELECT Id, Tierwise_Score__c FROM Account LIMIT 1")
     with pytest.raises(SalesforceMalformedRequest) as edit_only:
-        sf.FieldPermissions.create({"ParentId": ps, "SobjectType": "Account",
-                                    "Field": "Account.Tierwise_Score__c",
-                                    "PermissionsEdit": True})
+        sf.FieldPermissions.create(
+            {
+                "ParentId": ps,
+                "SobjectType": "Account",
+                "Field": "Account.Tierwise_Score__c",
+                "PermissionsEdit": True,
+            }
+        )
     grant(sf, ps, "Account.Tierwise_Score__c")
     granted_unassigned = visible()
     assign(sf, ps)
@@ -519,9 +581,14 @@ def test_a_new_field_stays_hidden_until_a_granting_permission_set_is_assigned(
 def test_field_security_enforcement_is_a_switch(make_sandbox: object) -> None:
     sb = make_sandbox(salesforce_require_field_permissions=False)  # type: ignore[operator]
     sf = sf_client(sb)
-    sf.toolingexecute("sobjects/CustomField", method="POST", json={
-        "FullName": "Account.Tierwise_Play__c",
-        "Metadata": {"label": "Tierwise Play", "type": "Text", "length": 80}})
+    sf.toolingexecute(
+        "sobjects/CustomField",
+        method="POST",
+        json={
+            "FullName": "Account.Tierwise_Play__c",
+            "Metadata": {"label": "Tierwise Play", "type": "Text", "length": 80},
+        },
+    )
     assert "Tierwise_Play__c" in {f["name"] for f in sf.Account.describe()["fields"]}
 
 
@@ -530,8 +597,9 @@ def test_hand_edits_and_automation_stamp_records_differently(
 ) -> None:
     first, second = list(sandbox.salesforce.objects["Account"])[:2]
     accounts = sandbox.salesforce.objects["Account"]
-    before = {i: (accounts[i]["LastModifiedDate"], accounts[i]["SystemModstamp"])
-              for i in (first, second)}
+    before = {
+        i: (accounts[i]["LastModifiedDate"], accounts[i]["SystemModstamp"]) for i in (first, second)
+    }
 
     sandbox.salesforce.edit("Account", first, {"Industry": "Retail"})
     sandbox.salesforce.edit("Account", second, {"Industry": "Retail"}, by_user=False)
@@ -567,20 +635,33 @@ def test_aggregate_count_by_what_id_over_last_n_days(sandbox: Sandbox, sf: Sales
     for what, days_ago in ((first, 0), (first, 5), (second, 3), (second, 45), (third, 60)):
         day = (today - timedelta(days=days_ago)).isoformat()
         sf.Task.create({"Subject": "Call", "WhatId": what, "ActivityDate": day})
-    sf.Event.create({"Subject": "Demo", "WhatId": first, "ActivityDate": today.isoformat(),
-                     "DurationInMinutes": 30})
+    sf.Event.create(
+        {
+            "Subject": "Demo",
+            "WhatId": first,
+            "ActivityDate": today.isoformat(),
+            "DurationInMinutes": 30,
+        }
+    )
     soql = format_soql(
         "SELECT WhatId, COUNT(Id) n FROM Task WHERE WhatId IN {} AND ActivityDate = "
-        "LAST_N_DAYS:{:literal} GROUP BY WhatId", [first, second, third], "30")
+        "LAST_N_DAYS:{:literal} GROUP BY WhatId",
+        [first, second, third],
+        "30",
+    )
 
     tasks = {r["WhatId"]: r["n"] for r in sf.query(soql)["records"]}
-    events = sf.query(format_soql(
-        "SELECT WhatId, COUNT(Id) FROM Event WHERE ActivityDate = TODAY GROUP BY WhatId"))
+    events = sf.query(
+        format_soql(
+            "SELECT WhatId, COUNT(Id) FROM Event WHERE ActivityDate = TODAY GROUP BY WhatId"
+        )
+    )
     overdue = sf.query("SELECT COUNT() FROM Task WHERE ActivityDate < TODAY")
 
     assert {first: 2, second: 1} == tasks
     assert [{"attributes": {"type": "AggregateResult"}, "WhatId": first, "expr0": 1}] == [
-        dict(r) | {"attributes": dict(r["attributes"])} for r in events["records"]]
+        dict(r) | {"attributes": dict(r["attributes"])} for r in events["records"]
+    ]
     assert 4 == overdue["totalSize"]
 
 
@@ -597,14 +678,16 @@ def test_activity_history_seeds_past_meetings_ending_at_last_activity(
     sb = make_sandbox(activity_history=True)  # type: ignore[operator]
     sf = sf_client(sb)
 
-    rows = sf.query("SELECT WhatId, MAX(ActivityDate) latest, COUNT(Id) n FROM Event "
-                    "GROUP BY WhatId")["records"]
+    rows = sf.query(
+        "SELECT WhatId, MAX(ActivityDate) latest, COUNT(Id) n FROM Event GROUP BY WhatId"
+    )["records"]
 
     accounts = sb.salesforce.objects["Account"]
     assert rows
     assert all(accounts[r["WhatId"]]["LastActivityDate"] == r["latest"] for r in rows)
     assert {a["Id"] for a in accounts.values() if a["LastActivityDate"]} == {
-        r["WhatId"] for r in rows}
+        r["WhatId"] for r in rows
+    }
 
 
 def test_a_get_uri_over_16k_characters_is_refused_with_414(
@@ -627,8 +710,8 @@ def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
     # runner (the sandbox itself imports no tierwise).
     import threading
 
-    from sandbox import serve_forever
-    from sync.cli.sandbox_setup import provision_sandbox
+    from tierwise.sandbox import serve_forever
+    from tierwise.sync.cli.sandbox_setup import provision_sandbox
 
     seen: dict[str, object] = {}
     stop = threading.Event()
@@ -639,8 +722,7 @@ def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
         seen["fields"] = {f["name"] for f in sf_client(sb).Account.describe()["fields"]}
         stop.set()
 
-    serve_forever(5, 3, profile="enriched", on_started=on_started, echo=lambda _: None,
-                  stop=stop)
+    serve_forever(5, 3, profile="enriched", on_started=on_started, echo=lambda _: None, stop=stop)
 
     assert False is seen["before"]
     assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= seen["fields"]  # type: ignore[operator]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from sandbox import Sandbox, serve_forever
-from sandbox.seed import INDUSTRIES, generate_companies
 from tests.sandbox.conftest import sf_client
+from tierwise.sandbox import Sandbox, serve_forever
+from tierwise.sandbox.seed import INDUSTRIES, generate_companies
 
 
 def test_generation_is_deterministic_per_seed() -> None:
@@ -80,9 +80,10 @@ def test_calls_are_recorded_with_path_templates_and_reset(sandbox: Sandbox) -> N
     table = sandbox.calls_table()
     sandbox.reset_calls()
 
-    assert [("PATCH", "/services/data/vXX.X/sobjects/Account/{id}", 1, 204),
-            ("GET", "/services/data/vXX.X/query", 7, 200)] == [
-        (c.method, c.path, c.records, c.status) for c in calls]
+    assert [
+        ("PATCH", "/services/data/vXX.X/sobjects/Account/{id}", 1, 204),
+        ("GET", "/services/data/vXX.X/query", 7, 200),
+    ] == [(c.method, c.path, c.records, c.status) for c in calls]
     assert "/services/data/vXX.X/sobjects/Account/{id}" in table
     assert "204x1" in table
     assert [] == sandbox.calls
@@ -96,7 +97,9 @@ def test_env_points_tierwise_at_the_sandbox(sandbox: Sandbox) -> None:
     assert str(sandbox.ca_file) == env["TIERWISE_SALESFORCE__CA_BUNDLE"]
     assert sandbox.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert {sandbox.salesforce_token, sandbox.hubspot_token} == {
-        env["TIERWISE_SALESFORCE__ACCESS_TOKEN"], env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]}
+        env["TIERWISE_SALESFORCE__ACCESS_TOKEN"],
+        env["TIERWISE_HUBSPOT__ACCESS_TOKEN"],
+    }
 
 
 def test_serve_forever_prints_how_to_connect_and_stops_on_request() -> None:

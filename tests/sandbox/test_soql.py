@@ -7,20 +7,45 @@ from typing import Any
 
 import pytest
 
-from sandbox import soql
+from tierwise.sandbox import soql
 
-TYPES = {"Id": "id", "Name": "string", "NumberOfEmployees": "int", "SystemModstamp": "datetime",
-         "LastActivityDate": "date", "Intent_Surge__c": "boolean", "Tech_Stack__c": "multipicklist"}
+TYPES = {
+    "Id": "id",
+    "Name": "string",
+    "NumberOfEmployees": "int",
+    "SystemModstamp": "datetime",
+    "LastActivityDate": "date",
+    "Intent_Surge__c": "boolean",
+    "Tech_Stack__c": "multipicklist",
+}
 ROWS: list[dict[str, Any]] = [
-    {"Id": "a", "Name": "Acme", "NumberOfEmployees": 10,
-     "SystemModstamp": "2024-01-02T10:00:00.000+0000", "LastActivityDate": "2024-01-01",
-     "Intent_Surge__c": True, "Tech_Stack__c": "AWS;Okta"},
-    {"Id": "b", "Name": "O'Neil \\ Co", "NumberOfEmployees": None,
-     "SystemModstamp": "2024-01-02T10:00:00.500+0000", "LastActivityDate": None,
-     "Intent_Surge__c": False, "Tech_Stack__c": None},
-    {"Id": "c", "Name": "100% Foods", "NumberOfEmployees": 500,
-     "SystemModstamp": "2024-03-01T00:00:00.000+0000", "LastActivityDate": "2024-02-01",
-     "Intent_Surge__c": False, "Tech_Stack__c": "Okta"},
+    {
+        "Id": "a",
+        "Name": "Acme",
+        "NumberOfEmployees": 10,
+        "SystemModstamp": "2024-01-02T10:00:00.000+0000",
+        "LastActivityDate": "2024-01-01",
+        "Intent_Surge__c": True,
+        "Tech_Stack__c": "AWS;Okta",
+    },
+    {
+        "Id": "b",
+        "Name": "O'Neil \\ Co",
+        "NumberOfEmployees": None,
+        "SystemModstamp": "2024-01-02T10:00:00.500+0000",
+        "LastActivityDate": None,
+        "Intent_Surge__c": False,
+        "Tech_Stack__c": None,
+    },
+    {
+        "Id": "c",
+        "Name": "100% Foods",
+        "NumberOfEmployees": 500,
+        "SystemModstamp": "2024-03-01T00:00:00.000+0000",
+        "LastActivityDate": "2024-02-01",
+        "Intent_Surge__c": False,
+        "Tech_Stack__c": "Okta",
+    },
 ]
 
 
@@ -114,5 +139,4 @@ def test_a_date_literal_on_a_datetime_field_is_rejected() -> None:
 def test_count_limit_and_offset_parse() -> None:
     query = soql.parse("select count() from Task where Id != null limit 5 offset 2")
 
-    assert (True, 5, 2, "Task") == (query.count_only, query.limit, query.offset,
-                                    query.object_name)
+    assert (True, 5, 2, "Task") == (query.count_only, query.limit, query.offset, query.object_name)

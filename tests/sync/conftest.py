@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from sync.state import StateStore, normalise_url
+from tierwise.sync.state import StateStore, normalise_url
 
 POSTGRES_URL = normalise_url(
     os.environ.get(
@@ -103,7 +103,7 @@ def _reset_structlog() -> Iterator[None]:
     yield
     import structlog
 
-    from sync import logging as sync_logging
+    from tierwise.sync import logging as sync_logging
 
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()

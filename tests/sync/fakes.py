@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from connectors.base import (
+from tierwise.connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
@@ -22,8 +22,8 @@ from connectors.base import (
     TierwiseValues,
     WriteOutcome,
 )
-from connectors.errors import FatalCrmError
-from tiering.records import FieldValue
+from tierwise.connectors.errors import FatalCrmError
+from tierwise.tiering.records import FieldValue
 
 
 @dataclass

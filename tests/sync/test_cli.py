@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import main
 from tests.sync.fakes import FakeCrm, seed
+from tierwise.sync.cli import main
 
 BAD_MODEL = """version: 1
 fields:
@@ -63,9 +63,7 @@ def test_every_command_has_help(command: str) -> None:
     )
 
 
-def test_validate_accepts_the_bundled_model(
-    env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_validate_accepts_the_bundled_model(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIERWISE_HUBSPOT__ACCESS_TOKEN", "pat-na1-test")  # one CRM configured
     result = CliRunner().invoke(main, ["--json", "validate"])
     assert 0 == result.exit_code, result.output
@@ -97,7 +95,9 @@ def fake_crms(monkeypatch: pytest.MonkeyPatch) -> list[FakeCrm]:
     """Wire in-memory CRMs where the composition root would build the real connectors."""
     crm = FakeCrm("salesforce", lambda: datetime.now(UTC))
     seed(crm, 30)
-    monkeypatch.setattr("sync.bootstrap.build_crm_connectors", lambda settings, model: [crm])
+    monkeypatch.setattr(
+        "tierwise.sync.bootstrap.build_crm_connectors", lambda settings, model: [crm]
+    )
     return [crm]
 
 
@@ -148,7 +148,7 @@ def test_runs_lists_the_ledger(env: Path, fake_crms: list[FakeCrm]) -> None:
 
 
 def test_a_held_lock_exits_5(env: Path, fake_crms: list[FakeCrm]) -> None:
-    from sync.state import StateStore
+    from tierwise.sync.state import StateStore
 
     store = StateStore.from_url(f"sqlite:///{env / 'state.db'}")
     store.migrate()
@@ -209,8 +209,10 @@ def test_run_backfill_tasks_creates_the_first_runs_entry_tasks(
 ) -> None:
     held = CliRunner().invoke(main, ["--json", "run", "--full", "--dry-run"])
     assert 0 == held.exit_code, held.output
-    assert (0, True) == (json.loads(held.stdout)["tasks_planned"],
-                         json.loads(held.stdout)["first_run"])
+    assert (0, True) == (
+        json.loads(held.stdout)["tasks_planned"],
+        json.loads(held.stdout)["first_run"],
+    )
     result = CliRunner().invoke(main, ["--json", "run", "--full", "--backfill-tasks"])
     assert 0 == result.exit_code, result.output
     data = json.loads(result.stdout)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from connectors.base import TierwiseValues
-from sync.merge import merge_accounts
-from sync.plan import CUSTOMER_KEY, diff_values, plan_run, task_key
-from sync.state import TaskRecord
 from tests.sync.test_plan import NOW, TODAY, decide, snap
-from tiering.records import Play, TaskTemplate
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.merge import merge_accounts
+from tierwise.sync.plan import CUSTOMER_KEY, diff_values, plan_run, task_key
+from tierwise.sync.state import TaskRecord
+from tierwise.tiering.records import Play, TaskTemplate
 
 EXPANSION = Play(
     name="Expansion",
@@ -51,8 +51,9 @@ def test_customer_play_tasks_have_their_own_keys_and_are_planned_once() -> None:
     assert CUSTOMER_KEY + "a.com" == customer_task.account_key
     assert 2 == len({t.request.key for t in first.tasks})
     ledger = [
-        TaskRecord(t.request.key, "salesforce", f"T{i}", t.account_key, "1", t.tier,
-                   "created", None)
+        TaskRecord(
+            t.request.key, "salesforce", f"T{i}", t.account_key, "1", t.tier, "created", None
+        )
         for i, t in enumerate(first.tasks)
     ]
     held = snap("salesforce", "1", "a.com", written=first.desired[("salesforce", "1")])

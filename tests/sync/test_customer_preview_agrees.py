@@ -15,11 +15,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from connectors.mappings import HUBSPOT_CUSTOMER_FIELDS, SALESFORCE_CUSTOMER_FIELDS
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import main, settings_from_env
 from tests.provisioning import provisioned
+from tierwise.connectors.mappings import HUBSPOT_CUSTOMER_FIELDS, SALESFORCE_CUSTOMER_FIELDS
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import main, settings_from_env
 
 CUSTOMER_MODEL = Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml"
 HEALTH_FIELDS = {

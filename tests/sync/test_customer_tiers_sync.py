@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from connectors.mappings import HUBSPOT_CUSTOMER_FIELDS, SALESFORCE_CUSTOMER_FIELDS
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import provision_all, settings_from_env
-from sync.engine import Outcome
-from sync.outcomes.customers import customer_inputs
-from sync.outcomes.data import attribute_deals
 from tests.provisioning import provisioned
+from tierwise.connectors.mappings import HUBSPOT_CUSTOMER_FIELDS, SALESFORCE_CUSTOMER_FIELDS
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import provision_all, settings_from_env
+from tierwise.sync.engine import Outcome
+from tierwise.sync.outcomes.customers import customer_inputs
+from tierwise.sync.outcomes.data import attribute_deals
 
 WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
 SF_TIER = SALESFORCE_CUSTOMER_FIELDS["customer_tier"]
@@ -114,7 +114,8 @@ def test_a_rerun_with_customer_tiers_writes_nothing_and_creates_no_task(
     ).report
     assert "ok" == first.status, first.message
     customer_tasks = [
-        t for t in sandbox.salesforce.objects["Task"].values()
+        t
+        for t in sandbox.salesforce.objects["Task"].values()
         if t.get("Subject") in ("Plan expansion with the customer", "Customer health check")
     ]
     assert customer_tasks, "the grow/defend plays' tasks were created"
@@ -157,8 +158,14 @@ def test_with_customer_tiers_off_a_run_makes_the_same_calls_as_before(
             report = run_once(sb, db, tmp_path, full=True, **extra).report
             assert "ok" == report.status, report.message
             seen.append(calls(sb))
-            fields.append({k for acc in sb.salesforce.objects["Account"].values()
-                           for k, v in acc.items() if v not in (None, "")})
+            fields.append(
+                {
+                    k
+                    for acc in sb.salesforce.objects["Account"].values()
+                    for k, v in acc.items()
+                    if v not in (None, "")
+                }
+            )
     assert seen[0] == seen[1]
     paths = [path for per_system in seen[0].values() for _, path in per_system]
     assert not any("deal" in path.lower() or "opportunit" in path.lower() for path in paths)
@@ -183,17 +190,16 @@ def test_provision_creates_the_customer_fields_and_is_idempotent(tmp_path: Path)
         assert not wanted & set(sb.salesforce.org.schemas["Account"])
         first = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=False)
         assert wanted <= {step.name for _, step in first if not step.exists}
-        assert set(SALESFORCE_CUSTOMER_FIELDS.values()) <= set(
-            sb.salesforce.org.schemas["Account"]
-        )
+        assert set(SALESFORCE_CUSTOMER_FIELDS.values()) <= set(sb.salesforce.org.schemas["Account"])
         assert set(HUBSPOT_CUSTOMER_FIELDS.values()) <= set(
             sb.hubspot.portal.properties["companies"]
         )
         again = provision_all(boot.build_crm_connectors(settings, model), model, dry_run=False)
         assert [] == [step.name for _, step in again if not step.exists]
         # The freshly provisioned CRMs take a run with customer tiers on.
-        outcome = run_once(sb, f"sqlite:///{tmp_path / 's.db'}", tmp_path, full=True,
-                           customer_tiers=True)
+        outcome = run_once(
+            sb, f"sqlite:///{tmp_path / 's.db'}", tmp_path, full=True, customer_tiers=True
+        )
         assert "ok" == outcome.report.status, outcome.report.message
 
 

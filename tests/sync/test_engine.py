@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from connectors.errors import AuthenticationError, QuotaExhaustedError
-from sync.bootstrap import App, bootstrap
-from sync.state import StateStore
 from tests.sync.fakes import FakeCrm, seed
+from tierwise.config.settings import Settings
+from tierwise.connectors.errors import AuthenticationError, QuotaExhaustedError
+from tierwise.sync.bootstrap import App, bootstrap
+from tierwise.sync.state import StateStore
 
 
 class Clock:
@@ -225,9 +225,9 @@ def test_stop_flag_ends_the_run_before_writing_and_saves_pulled_progress(
 ) -> None:
     stop = threading.Event()
     stop.set()
-    report = make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(
-        full=True
-    ).report
+    report = (
+        make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(full=True).report
+    )
     assert ("stopped", 4) == (report.status, report.exit_code)
     assert 0 == crms[0].calls.get("write", 0)
 
@@ -283,9 +283,9 @@ def test_sigterm_during_writes_keeps_what_was_written_and_the_next_run_does_the_
         return outcome
 
     sf.write_accounts = write_then_stop  # type: ignore[method-assign]
-    report = make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(
-        full=True
-    ).report
+    report = (
+        make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(full=True).report
+    )
     assert ("stopped", 4) == (report.status, report.exit_code)
     assert 120 == len([k for k in store.last_written() if k[0] == "salesforce"])
     assert [] == [k for k in store.last_written() if k[0] == "hubspot"]

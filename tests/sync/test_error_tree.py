@@ -19,26 +19,26 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from config import mapping as config_mapping
-from connectors.base import ApiUsage
-from connectors.errors import (
+from tierwise.config import mapping as config_mapping
+from tierwise.connectors.base import ApiUsage
+from tierwise.connectors.errors import (
     AuthenticationError,
     CrmError,
     QuotaExhaustedError,
     RetriableError,
 )
-from sync import cli as sync_cli
-from sync import exits as sync_exits
-from sync.cli import demo as cli_demo
-from sync.cli import handled, main
-from sync.exits import EXIT_CODES, failure
-from tiering import errors
-from tiering.errors import LockHeldError, StopRequested, TierwiseError
+from tierwise.sync import cli as sync_cli
+from tierwise.sync import exits as sync_exits
+from tierwise.sync.cli import demo as cli_demo
+from tierwise.sync.cli import handled, main
+from tierwise.sync.exits import EXIT_CODES, failure
+from tierwise.tiering import errors
+from tierwise.tiering.errors import LockHeldError, StopRequested, TierwiseError
 
 ROOT = Path(__file__).resolve().parents[2]
 # The installed names, whether or not the namespace codemod has prefixed them ("tierwise.").
 CLI = sync_cli.__name__
-SANDBOX = sync_cli.__name__[: -len("sync.cli")] + "sandbox"
+SANDBOX = sync_cli.__name__[: -len("tierwise.sync.cli")] + "sandbox"
 
 
 def _tree(cls: type[BaseException]) -> Iterator[type[BaseException]]:
@@ -78,7 +78,7 @@ def test_a_failure_is_classified_once_by_its_class(
 
 
 def test_the_crm_configuration_error_is_both_a_crm_error_and_a_configuration_error() -> None:
-    from connectors.errors import ConfigurationError, SchemaError
+    from tierwise.connectors.errors import ConfigurationError, SchemaError
 
     assert issubclass(SchemaError, CrmError)
     assert issubclass(ConfigurationError, errors.ConfigurationError)
@@ -184,7 +184,7 @@ def test_the_same_crm_failure_gives_the_same_exit_code_from_every_command(
 ) -> None:
     make, code, line, _status = FAILURES[failure_name]
     crm = FailingCrm(make)
-    monkeypatch.setattr("sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
+    monkeypatch.setattr("tierwise.sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
     result = CliRunner().invoke(main, COMMANDS[command])
     assert code == result.exit_code, result.output
     assert crm.calls, "the failure must come from using the connector"

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from connectors.base import TaskOutcome, TaskRequest
-from connectors.errors import RetriableError
-from sync.bootstrap import App, bootstrap
-from sync.report import summary
-from sync.state import StateStore
 from tests.sync.fakes import FakeCrm, seed
 from tests.sync.test_engine import Clock
+from tierwise.config.settings import Settings
+from tierwise.connectors.base import TaskOutcome, TaskRequest
+from tierwise.connectors.errors import RetriableError
+from tierwise.sync.bootstrap import App, bootstrap
+from tierwise.sync.report import summary
+from tierwise.sync.state import StateStore
 
 
 @pytest.fixture
@@ -58,7 +58,11 @@ def test_the_first_run_tiers_everyone_writes_the_fields_and_creates_no_task(
     assert all(w.tier is not None for w in sf.written().values())
     assert (0, 0) == (len(sf.tasks), len(hs.tasks))
     assert (True, False, 120, 0) == (
-        report.first_run, report.backfill, report.newly_tiered, report.tier_changes)
+        report.first_run,
+        report.backfill,
+        report.newly_tiered,
+        report.tier_changes,
+    )
     assert report.tasks_held > 0
     assert 0 == report.tasks_planned
     text = summary(report)
@@ -130,9 +134,11 @@ def test_the_daily_cap_defers_by_priority_and_creates_each_task_once_on_later_da
     reports = []
     for day in range(8):
         for _hourly in range(2):  # two runs a day: the cap is per day, not per run
-            report = make_app(
-                store, crms, clock, backfill_tasks=True, tasks_per_owner_per_day=cap
-            ).engine.run(full=day == 0).report
+            report = (
+                make_app(store, crms, clock, backfill_tasks=True, tasks_per_owner_per_day=cap)
+                .engine.run(full=day == 0)
+                .report
+            )
             assert "ok" == report.status, report.message
             reports.append(report)
             for key in sf.tasks:
@@ -232,16 +238,21 @@ def test_unmapped_inputs_are_listed_once_in_the_summary_and_the_report(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock, tmp_path: Path
 ) -> None:
     sf, hs = crms
-    sf.unmapped = {"intent_score": "not mapped", "intent_surge": "not mapped",
-                   "web_visits": "no field Website_Sessions_30d__c"}
+    sf.unmapped = {
+        "intent_score": "not mapped",
+        "intent_surge": "not mapped",
+        "web_visits": "no field Website_Sessions_30d__c",
+    }
     hs.unmapped = {"payment_risk": "not mapped"}
 
     report = make_app(store, crms, clock).engine.run(full=True).report
 
     assert "ok" == report.status
     text = summary(report)
-    assert ("  salesforce: not mapped: intent_score, intent_surge, web_visits (no field "
-            "Website_Sessions_30d__c) (scored as missing)") in text.splitlines()
+    assert (
+        "  salesforce: not mapped: intent_score, intent_surge, web_visits (no field "
+        "Website_Sessions_30d__c) (scored as missing)"
+    ) in text.splitlines()
     assert "  hubspot: not mapped: payment_risk (scored as missing)" in text.splitlines()
     assert 1 == text.count("salesforce: not mapped")
     data = json.loads(report.write(tmp_path).read_text(encoding="utf-8"))

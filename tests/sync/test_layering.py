@@ -9,10 +9,25 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PURE = ("sync.records", "sync.plan", "sync.pacing", "sync.merge", "sync.targets",
-        "sync.outcomes.data", "sync.outcomes.customers")
-IO = ("sqlalchemy", "alembic", "sync.state", "requests", "urllib3", "simple_salesforce",
-      "hubspot", "sandbox")
+PURE = (
+    "tierwise.sync.records",
+    "tierwise.sync.plan",
+    "tierwise.sync.pacing",
+    "tierwise.sync.merge",
+    "tierwise.sync.targets",
+    "tierwise.sync.outcomes.data",
+    "tierwise.sync.outcomes.customers",
+)
+IO = (
+    "sqlalchemy",
+    "alembic",
+    "tierwise.sync.state",
+    "requests",
+    "urllib3",
+    "simple_salesforce",
+    "hubspot",
+    "sandbox",
+)
 
 
 def test_the_pure_steps_import_no_database_or_http_library() -> None:
@@ -29,10 +44,16 @@ def test_the_pure_steps_import_no_database_or_http_library() -> None:
 def test_the_engine_steps_read_in_order() -> None:
     import inspect
 
-    from sync.engine import SyncEngine
+    from tierwise.sync.engine import SyncEngine
 
     source = inspect.getsource(SyncEngine._cycle)
-    steps = ["validate(", "self.gather(", "self.decide(", "self.plan(", "self.apply(",
-             "self.record("]
+    steps = [
+        "validate(",
+        "self.gather(",
+        "self.decide(",
+        "self.plan(",
+        "self.apply(",
+        "self.record(",
+    ]
     positions = [source.index(step) for step in steps]
     assert sorted(positions) == positions

@@ -6,7 +6,7 @@ import json
 
 import structlog
 
-from sync.logging import REDACTED, Redactor, configure_logging
+from tierwise.sync.logging import REDACTED, Redactor, configure_logging
 
 CANARY = "canary-SECRET-3b8f0c2d9e7a6152"
 

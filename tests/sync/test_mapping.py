@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from config.mapping import (
+from tierwise.config.mapping import (
     MappingError,
     apply_mapping,
     load_mapping,
     model_categories,
     parse_mapping,
 )
-from config.settings import HubSpotSettings, SalesforceSettings, Settings
-from sync import bootstrap as boot
-from tiering import load_model
+from tierwise.config.settings import HubSpotSettings, SalesforceSettings, Settings
+from tierwise.sync import bootstrap as boot
+from tierwise.tiering import load_model
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = load_model(REPO / "config" / "model.yaml")
@@ -38,32 +38,46 @@ hubspot:
 """
 
 BAD = [
-    ("    intent_score: Bombora_Composite_Score__c\n",
-     "    intnt_score: Bombora_Composite_Score__c\n",
-     "mapping.yaml:4: salesforce.fields.intnt_score: names no model input "
-     "(did you mean intent_score?)"),
-    ("hubspot:\n", "hubspto:\n",
-     "mapping.yaml:8: hubspto: unknown CRM (did you mean hubspot?)"),
-    ("  values:\n", "  value:\n",
-     "mapping.yaml:6: salesforce.value: unknown key (did you mean values?)"),
-    ("    web_visits: Website_Sessions_30d__c\n", "    web_visits: [a, b]\n",
-     "mapping.yaml:5: salesforce.fields.web_visits: must be a CRM field name "
-     "(e.g. Bombora_Composite_Score__c)"),
-    ("    industry: {Technology: Software, Banking: Financial Services}\n",
-     "    industry: Software\n",
-     "mapping.yaml:7: salesforce.values.industry: must map each value the org stores to "
-     "a model category, e.g. {Technology: Software}"),
-    ("    industry: {Technology: Software, Banking: Financial Services}\n",
-     "    industry: {Technology: Software, Banking: }\n",
-     "mapping.yaml:7: salesforce.values.industry.Banking: must be a model category (text)"),
-    ("    industry: {Technology: Software, Banking: Financial Services}\n",
-     "    industri: {Technology: Software}\n",
-     "mapping.yaml:7: salesforce.values.industri: names no model input "
-     "(did you mean industry?)"),
-    ("    web_visits: Website_Sessions_30d__c\n",
-     "    web_visits: Website_Sessions_30d__c\n    web_visits: Other__c\n",
-     'mapping.yaml:6: (yaml): invalid YAML: found duplicate key "web_visits" with value '
-     '"Other__c" (original value: "Website_Sessions_30d__c")'),
+    (
+        "    intent_score: Bombora_Composite_Score__c\n",
+        "    intnt_score: Bombora_Composite_Score__c\n",
+        "mapping.yaml:4: salesforce.fields.intnt_score: names no model input "
+        "(did you mean intent_score?)",
+    ),
+    ("hubspot:\n", "hubspto:\n", "mapping.yaml:8: hubspto: unknown CRM (did you mean hubspot?)"),
+    (
+        "  values:\n",
+        "  value:\n",
+        "mapping.yaml:6: salesforce.value: unknown key (did you mean values?)",
+    ),
+    (
+        "    web_visits: Website_Sessions_30d__c\n",
+        "    web_visits: [a, b]\n",
+        "mapping.yaml:5: salesforce.fields.web_visits: must be a CRM field name "
+        "(e.g. Bombora_Composite_Score__c)",
+    ),
+    (
+        "    industry: {Technology: Software, Banking: Financial Services}\n",
+        "    industry: Software\n",
+        "mapping.yaml:7: salesforce.values.industry: must map each value the org stores to "
+        "a model category, e.g. {Technology: Software}",
+    ),
+    (
+        "    industry: {Technology: Software, Banking: Financial Services}\n",
+        "    industry: {Technology: Software, Banking: }\n",
+        "mapping.yaml:7: salesforce.values.industry.Banking: must be a model category (text)",
+    ),
+    (
+        "    industry: {Technology: Software, Banking: Financial Services}\n",
+        "    industri: {Technology: Software}\n",
+        "mapping.yaml:7: salesforce.values.industri: names no model input (did you mean industry?)",
+    ),
+    (
+        "    web_visits: Website_Sessions_30d__c\n",
+        "    web_visits: Website_Sessions_30d__c\n    web_visits: Other__c\n",
+        'mapping.yaml:6: (yaml): invalid YAML: found duplicate key "web_visits" with value '
+        '"Other__c" (original value: "Website_Sessions_30d__c")',
+    ),
 ]
 
 
@@ -75,11 +89,13 @@ def _settings(tmp_path: Path, text: str | None = VALID, **crm: object) -> Settin
     return Settings(
         mapping_path=path,
         salesforce=SalesforceSettings(
-            instance_url="https://sf.invalid", access_token=SecretStr("t"),
+            instance_url="https://sf.invalid",
+            access_token=SecretStr("t"),
             **crm.get("salesforce", {}),  # type: ignore[arg-type]  # test-only kwargs
         ),
         hubspot=HubSpotSettings(
-            access_token=SecretStr("t"), **crm.get("hubspot", {}),  # type: ignore[arg-type]
+            access_token=SecretStr("t"),
+            **crm.get("hubspot", {}),  # type: ignore[arg-type]
         ),
     )
 
@@ -115,8 +131,11 @@ def test_a_bad_mapping_names_file_line_key_and_problem(
 
 
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
-    with pytest.raises(MappingError, match=r"nope\.yaml: \(file\): cannot be read: .*"
-                                           r"TIERWISE_MAPPING_PATH"):
+    with pytest.raises(
+        MappingError,
+        match=r"nope\.yaml: \(file\): cannot be read: .*"
+        r"TIERWISE_MAPPING_PATH",
+    ):
         load_mapping(tmp_path / "nope.yaml")
 
 
@@ -205,20 +224,28 @@ CATEGORIES = model_categories(MODEL)
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ("    industry: {Technology: Software, Banking: Finance}\n",
-         "mapping.yaml:7: salesforce.values.industry.Banking: 'Finance' is not a model "
-         "category for industry (expected one of: Education, Energy, Financial Services, "
-         "Government, Healthcare, Logistics, Manufacturing, Media, Retail, Software)"),
-        ("    industry:\n      Technology: Software\n      Banking: financial services\n",
-         "mapping.yaml:9: salesforce.values.industry.Banking: 'financial services' is not a "
-         "model category for industry (did you mean Financial Services? categories match "
-         "exactly)"),
-        ("    payment_risk: {Low: low, High: hihg}\n",
-         "mapping.yaml:7: salesforce.values.payment_risk.High: 'hihg' is not a model "
-         "category for payment_risk (did you mean high?)"),
-        ("    employees: {Large: '5000'}\n",
-         "mapping.yaml:7: salesforce.values.employees.Large: maps onto '5000', but the model "
-         "has no categories for employees (value maps only feed category tables and lists)"),
+        (
+            "    industry: {Technology: Software, Banking: Finance}\n",
+            "mapping.yaml:7: salesforce.values.industry.Banking: 'Finance' is not a model "
+            "category for industry (expected one of: Education, Energy, Financial Services, "
+            "Government, Healthcare, Logistics, Manufacturing, Media, Retail, Software)",
+        ),
+        (
+            "    industry:\n      Technology: Software\n      Banking: financial services\n",
+            "mapping.yaml:9: salesforce.values.industry.Banking: 'financial services' is not a "
+            "model category for industry (did you mean Financial Services? categories match "
+            "exactly)",
+        ),
+        (
+            "    payment_risk: {Low: low, High: hihg}\n",
+            "mapping.yaml:7: salesforce.values.payment_risk.High: 'hihg' is not a model "
+            "category for payment_risk (did you mean high?)",
+        ),
+        (
+            "    employees: {Large: '5000'}\n",
+            "mapping.yaml:7: salesforce.values.employees.Large: maps onto '5000', but the model "
+            "has no categories for employees (value maps only feed category tables and lists)",
+        ),
     ],
     ids=["unknown category", "wrong case", "misspelt", "not a category input"],
 )
@@ -243,7 +270,8 @@ def test_a_value_map_may_target_the_values_a_list_input_is_tested_for(tmp_path: 
     )
     settings = apply_mapping(
         Settings(mapping_path=path, hubspot=HubSpotSettings(access_token=SecretStr("t"))),
-        INPUTS, categories=CATEGORIES,
+        INPUTS,
+        categories=CATEGORIES,
     )
 
     assert settings.hubspot is not None
@@ -281,6 +309,9 @@ def test_a_value_map_onto_no_category_stops_before_any_connector_is_built(
     path.write_text(VALID.replace("Banking: Financial Services", "Banking: Banks"), "utf-8")
     settings = _settings(tmp_path, None).model_copy(update={"mapping_path": path})
 
-    with pytest.raises(MappingError, match=r"mapping\.yaml:7: salesforce\.values\.industry\."
-                                           r"Banking: 'Banks' is not a model category"):
+    with pytest.raises(
+        MappingError,
+        match=r"mapping\.yaml:7: salesforce\.values\.industry\."
+        r"Banking: 'Banks' is not a model category",
+    ):
         boot.build_crm_connectors(settings, MODEL)

@@ -19,10 +19,11 @@ import pytest
 from click.testing import CliRunner
 from prometheus_client import generate_latest
 
-from config.catalog import markdown_table
-from config.secrets import read_secret_files
-from config.settings import Settings
-from connectors.errors import (
+from tests.sync.fakes import FakeCrm, seed
+from tierwise.config.catalog import markdown_table
+from tierwise.config.secrets import read_secret_files
+from tierwise.config.settings import Settings
+from tierwise.connectors.errors import (
     AuthenticationError,
     ConfigurationError,
     FatalCrmError,
@@ -30,14 +31,13 @@ from connectors.errors import (
     RetriableError,
     SchemaError,
 )
-from sync.cli import main
-from sync.exits import EXIT_CODES, NotFoundError, SettingError
-from sync.metrics import Metrics
-from sync.report import RunReport
-from sync.scheduler import scheduled_job
-from sync.state import LockHeldError
-from tests.sync.fakes import FakeCrm, seed
-from tiering.errors import ModelError, TierwiseError
+from tierwise.sync.cli import main
+from tierwise.sync.exits import EXIT_CODES, NotFoundError, SettingError
+from tierwise.sync.metrics import Metrics
+from tierwise.sync.report import RunReport
+from tierwise.sync.scheduler import scheduled_job
+from tierwise.sync.state import LockHeldError
+from tierwise.tiering.errors import ModelError, TierwiseError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -84,7 +84,7 @@ def test_a_spent_quota_exits_6_from_every_command(
     def spent(*_args: Any, **_kw: Any) -> Any:
         raise QuotaExhaustedError("HubSpot daily API limit is exhausted", system="hubspot")
 
-    monkeypatch.setattr("sync.bootstrap.build_crm_connectors", spent)
+    monkeypatch.setattr("tierwise.sync.bootstrap.build_crm_connectors", spent)
     result = CliRunner().invoke(main, command)
     assert 6 == result.exit_code, result.output
     assert "deferred: HubSpot daily API limit" in result.output
@@ -96,7 +96,7 @@ def test_a_bug_is_one_line_and_exit_1_and_its_traceback_only_with_debug(
     def broken(*_args: Any, **_kw: Any) -> Any:
         raise KeyError("surprise")
 
-    monkeypatch.setattr("sync.bootstrap.build_store", broken)
+    monkeypatch.setattr("tierwise.sync.bootstrap.build_store", broken)
     quiet = CliRunner().invoke(main, ["runs"])
     assert 1 == quiet.exit_code
     assert "Traceback" not in quiet.output
@@ -112,7 +112,7 @@ def test_a_report_that_cannot_be_written_after_the_writes_is_a_warning(
 ) -> None:
     crm = FakeCrm("hubspot", lambda: datetime.now(UTC))
     seed(crm, 5)
-    monkeypatch.setattr("sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
+    monkeypatch.setattr("tierwise.sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
 
     def full_disk(self: RunReport, directory: Path) -> Path:
         raise OSError(28, "No space left on device")
@@ -129,7 +129,7 @@ def test_explain_of_an_unknown_account_suggests_close_matches(
 ) -> None:
     crm = FakeCrm("hubspot", lambda: datetime.now(UTC))
     seed(crm, 5)
-    monkeypatch.setattr("sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
+    monkeypatch.setattr("tierwise.sync.bootstrap.build_crm_connectors", lambda *_a, **_k: [crm])
     assert 0 == CliRunner().invoke(main, ["run", "--full"]).exit_code
     result = CliRunner().invoke(main, ["explain", "company1.exampel"])
     assert 8 == result.exit_code, result.output
@@ -238,7 +238,7 @@ def test_the_readme_settings_table_is_generated_from_the_settings_model() -> Non
     start = text.index("<!-- settings-table:start -->") + len("<!-- settings-table:start -->")
     end = text.index("<!-- settings-table:end -->")
     assert markdown_table() == text[start:end].strip(), (
-        "README settings table is stale: paste python -c 'from config.catalog import "
+        "README settings table is stale: paste python -c 'from tierwise.config.catalog import "
         "markdown_table; print(markdown_table())'"
     )
 
@@ -270,8 +270,8 @@ def test_tierwise_health_reads_healthz_on_the_configured_metrics_port(
 def test_validate_online_names_the_missing_fields_then_passes_once_provisioned(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sandbox import Sandbox
     from tests.provisioning import provision
+    from tierwise.sandbox import Sandbox
 
     with Sandbox(accounts=20) as sb:
         for name, value in sb.env().items():

@@ -1,5 +1,5 @@
 # ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
-"""Operator mistakes through the installed CLI (``python -m sync``, a fresh process each).
+"""Operator mistakes through the installed CLI (``python -m tierwise.sync``, a fresh process each).
 
 Each case asserts what issue 13 asks of an unattended worker: no traceback, the
 documented exit code (sync/exits.py), and one line on stderr naming the culprit.
@@ -69,7 +69,7 @@ def tierwise(tmp: Path, env: dict[str, str], *args: str) -> subprocess.Completed
         "TIERWISE_LOG_FORMAT": "json",
     }
     return subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "sync", *args],
+        [sys.executable, "-m", "tierwise.sync", *args],
         env={**base, **env},
         cwd=tmp,
         capture_output=True,

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from connectors.base import TierwiseValues
-from sync.merge import detect_hand_edits, merge_accounts, normalise_domain, to_inputs
-from sync.plan import desired_values, diff_values, plan_run, task_key
-from sync.records import Snapshot
-from sync.state import TaskRecord
-from sync.watermark import next_watermark, parse_watermark
-from tiering.calendar import add_business_days, add_business_hours
-from tiering.records import Decision, Play, TaskTemplate
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.merge import detect_hand_edits, merge_accounts, normalise_domain, to_inputs
+from tierwise.sync.plan import desired_values, diff_values, plan_run, task_key
+from tierwise.sync.records import Snapshot
+from tierwise.sync.state import TaskRecord
+from tierwise.sync.watermark import next_watermark, parse_watermark
+from tierwise.tiering.calendar import add_business_days, add_business_hours
+from tierwise.tiering.records import Decision, Play, TaskTemplate
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 TODAY = NOW.date()
@@ -313,8 +313,9 @@ def test_with_tasks_in_all_each_crm_gets_its_own_task_with_its_own_key() -> None
     assert task_key("a.com", "Strategic ABM", TODAY, system="hubspot") == plan.tasks[1].request.key
 
 
-def test_a_new_task_skips_the_existence_read_but_a_pending_one_is_planned_again_and_checked(
-) -> None:
+def test_a_new_task_skips_the_existence_read_but_a_pending_one_is_planned_again_and_checked() -> (
+    None
+):
     accounts = merge_accounts([snap("salesforce", "1", "a.com")], "salesforce", TODAY)
     decisions = {"a.com": decide("a.com", "tier_1", 90.0)}
     key = task_key("a.com", "Strategic ABM", TODAY)
@@ -333,9 +334,7 @@ def test_a_new_task_skips_the_existence_read_but_a_pending_one_is_planned_again_
 def _owned_by_one_rep(n: int) -> tuple[list[Snapshot], dict[str, Decision]]:
     snaps = [replace(snap("salesforce", str(i), f"a{i}.com"), owner_id="rep") for i in range(n)]
     tiers = ("tier_2", "tier_1", "tier_2", "tier_1", "tier_3")
-    decisions = {
-        f"a{i}.com": decide(f"a{i}.com", tiers[i % 5], float(10 * i)) for i in range(n)
-    }
+    decisions = {f"a{i}.com": decide(f"a{i}.com", tiers[i % 5], float(10 * i)) for i in range(n)}
     return snaps, decisions
 
 
@@ -363,8 +362,17 @@ def test_the_daily_cap_keeps_the_best_tier_then_the_highest_score() -> None:
     assert 7 == len(plan.deferred)
     # Already three recorded for the rep today (an earlier run): nothing more today.
     done = [
-        TaskRecord(t.request.key, "salesforce", "00T", t.account_key, t.request.crm_account_id,
-                   t.tier, "created", None, created=NOW - timedelta(hours=1))
+        TaskRecord(
+            t.request.key,
+            "salesforce",
+            "00T",
+            t.account_key,
+            t.request.crm_account_id,
+            t.tier,
+            "created",
+            None,
+            created=NOW - timedelta(hours=1),
+        )
         for t in plan.tasks
     ]
     later = plan_run(accounts, decisions, done, NOW, tasks_per_owner_per_day=3, tier_rank=rank)
@@ -373,8 +381,9 @@ def test_the_daily_cap_keeps_the_best_tier_then_the_highest_score() -> None:
     tomorrow = NOW + timedelta(days=1)
     held = [d.request for d in plan.deferred]
     waiting = [
-        TaskRecord(r.key, "salesforce", None, p.account_key, r.crm_account_id, p.tier,
-                   "deferred", r.due)
+        TaskRecord(
+            r.key, "salesforce", None, p.account_key, r.crm_account_id, p.tier, "deferred", r.due
+        )
         for r, p in zip(held, plan.deferred, strict=True)
     ]
     unchanged = {k: replace(d, previous_tier=d.tier) for k, d in decisions.items()}
@@ -383,8 +392,12 @@ def test_the_daily_cap_keeps_the_best_tier_then_the_highest_score() -> None:
         for s in snaps
     ]
     next_day = plan_run(
-        merge_accounts(written, "salesforce", TODAY), unchanged, [*done, *waiting], tomorrow,
-        tasks_per_owner_per_day=3, tier_rank=rank,
+        merge_accounts(written, "salesforce", TODAY),
+        unchanged,
+        [*done, *waiting],
+        tomorrow,
+        tasks_per_owner_per_day=3,
+        tier_rank=rank,
     )
     # The last Strategic one (a1), then Core by score: a7 (70), a5 (50).
     assert ["a1.com", "a5.com", "a7.com"] == sorted(t.account_key for t in next_day.tasks)

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from sync.merge import to_inputs
-from sync.preview import explain_decision, stored_inputs
-from sync.state import StateStore
 from tests.sync.fakes import FakeCrm, seed
 from tests.sync.test_engine import Clock, make_app
+from tierwise.sync.merge import to_inputs
+from tierwise.sync.preview import explain_decision, stored_inputs
+from tierwise.sync.state import StateStore
 
 
 @pytest.fixture
@@ -42,9 +42,7 @@ def test_explain_gives_every_account_the_tier_the_run_gave_it_hand_edits_include
     # A dry run decides as the next run would, and stores nothing.
     outcome = app.engine.run(dry_run=True)
     now = outcome.report.started
-    explained = {
-        key: explain_decision(store, app.model, key, now) for key in outcome.decisions
-    }
+    explained = {key: explain_decision(store, app.model, key, now) for key in outcome.decisions}
     assert {k: d.tier for k, d in outcome.decisions.items()} == {
         k: d.tier if d else None for k, d in explained.items()
     }

@@ -12,8 +12,8 @@ import structlog
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
-from sync.logging import configure_logging
-from sync.progress import NoProgress, PerThreadBars, make_progress
+from tierwise.sync.logging import configure_logging
+from tierwise.sync.progress import NoProgress, PerThreadBars, make_progress
 
 
 def test_each_crm_thread_counts_on_its_own_bar() -> None:

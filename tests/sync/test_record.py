@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sync.state import StateStore
 from tests.sync.test_plan import NOW, decide
+from tierwise.sync.state import StateStore
 
 
 def test_a_failure_while_recording_keeps_neither_history_nor_watermark(
@@ -29,6 +29,4 @@ def test_a_recorded_run_keeps_history_and_watermarks_together(store: StateStore)
     points = store.record_run(
         "run1", NOW, [decide("a.com", "tier_1", 90.0)], {}, {("salesforce", "accounts"): "x"}
     )
-    assert (1, 1, "x") == (
-        points, store.count_history(), store.watermark("salesforce", "accounts")
-    )
+    assert (1, 1, "x") == (points, store.count_history(), store.watermark("salesforce", "accounts"))

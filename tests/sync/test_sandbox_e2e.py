@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sandbox import Sandbox
-from sync import bootstrap as boot
-from sync.cli import main, provision_all, settings_from_env
-from sync.report import RunReport
-from sync.state import StateStore
 from tests.provisioning import provisioned
 from tests.sync.conftest import POSTGRES_URL
+from tierwise.sandbox import Sandbox
+from tierwise.sync import bootstrap as boot
+from tierwise.sync.cli import main, provision_all, settings_from_env
+from tierwise.sync.report import RunReport
+from tierwise.sync.state import StateStore
 
 WRITE_PATHS = ("batch/update", "composite/sobjects", "/tasks", "batch/create", "batch/upsert")
 
@@ -179,7 +179,9 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
     db = f"sqlite:///{tmp_path / 'state.db'}"
     manager = next(iter(sandbox.salesforce.objects["Account"].values()))["OwnerId"]
     settings = settings_from_env(
-        sandbox.env(), database_url=db, report_dir=str(tmp_path / "reports"),
+        sandbox.env(),
+        database_url=db,
+        report_dir=str(tmp_path / "reports"),
         escalate_overdue=True,
         backfill_tasks=True,  # play tasks from the first run, to go overdue
     )
@@ -202,7 +204,8 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
     third = run_at(later + timedelta(hours=1))
 
     escalations = [
-        t for t in sandbox.salesforce.objects["Task"].values()
+        t
+        for t in sandbox.salesforce.objects["Task"].values()
         if str(t.get("Tierwise_Key__c", "")).endswith("-esc")
     ]
     assert "ok" == second.status, second.message
@@ -215,7 +218,7 @@ def test_overdue_play_tasks_are_reported_and_escalated_once_to_the_configured_us
 def test_go_live_writes_every_tier_but_creates_no_task_until_a_real_entry(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    from sync.report import summary
+    from tierwise.sync.report import summary
 
     db = f"sqlite:///{tmp_path / 'state.db'}"
     tasks_before = (len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
@@ -225,7 +228,9 @@ def test_go_live_writes_every_tier_but_creates_no_task_until_a_real_entry(
     assert "ok" == first.status, first.message
     assert {"salesforce": 150, "hubspot": 150} == first.writes
     assert tasks_before == (
-        len(sandbox.salesforce.objects["Task"]), len(sandbox.hubspot.objects["tasks"]))
+        len(sandbox.salesforce.objects["Task"]),
+        len(sandbox.hubspot.objects["tasks"]),
+    )
     assert (True, 150, 0) == (first.first_run, first.newly_tiered, first.tasks_planned)
     assert first.tasks_held > 0
     assert "first run: 150 accounts tiered for the first time" in summary(first)

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import generate_latest
 
-from config.settings import ScheduleSettings
-from sync.metrics import Metrics
-from sync.report import RunReport
-from sync.scheduler import build_scheduler
+from tierwise.config.settings import ScheduleSettings
+from tierwise.sync.metrics import Metrics
+from tierwise.sync.report import RunReport
+from tierwise.sync.scheduler import build_scheduler
 
 
 def test_scheduler_has_one_full_and_one_incremental_job_that_never_overlap() -> None:

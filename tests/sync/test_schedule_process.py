@@ -12,8 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sandbox import Sandbox
 from tests.provisioning import provisioned
+from tierwise.sandbox import Sandbox
 
 
 def free_port() -> int:
@@ -37,7 +37,7 @@ def test_schedule_serves_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
             }
         )
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from sync.cli import main; main()", "schedule"],
+            [sys.executable, "-c", "from tierwise.sync.cli import main; main()", "schedule"],
             env=env,
             cwd=tmp_path,
             stdout=subprocess.PIPE,

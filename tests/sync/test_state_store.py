@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
-from connectors.base import CrmAccount, TierwiseValues
-from sync.state import LockHeldError, StateStore, TaskRecord, normalise_url
-from tiering.records import Decision
+from tierwise.connectors.base import CrmAccount, TierwiseValues
+from tierwise.sync.state import LockHeldError, StateStore, TaskRecord, normalise_url
+from tierwise.tiering.records import Decision
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -224,7 +224,7 @@ def test_a_lock_row_left_by_a_killed_process_on_this_host_is_taken_over(tmp_path
 
     from sqlalchemy import update
 
-    from sync.state.tables import run_lock
+    from tierwise.sync.state.tables import run_lock
 
     store = StateStore.from_url(f"sqlite:///{tmp_path}/s.db")
     store.migrate()

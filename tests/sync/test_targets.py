@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.base import CrmOpportunity
-from sync.targets import (
+from tests.sync.test_plan import NOW, snap
+from tierwise.connectors.base import CrmOpportunity
+from tierwise.sync.targets import (
     TierTarget,
     customer_population,
     customer_target,
@@ -17,9 +18,8 @@ from sync.targets import (
     declare_targets,
     prospect_target,
 )
-from tests.sync.test_plan import NOW, snap
-from tiering import load_model, tier_accounts
-from tiering.records import AccountHistory, TieringResult
+from tierwise.tiering import load_model, tier_accounts
+from tierwise.tiering.records import AccountHistory, TieringResult
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 MODEL = load_model(CONFIG / "model.yaml")
@@ -28,9 +28,16 @@ CUSTOMER_MODEL = load_model(CONFIG / "customer_model.yaml")
 
 def won(crm_account_id: str, amount: float, closed: date) -> CrmOpportunity:
     return CrmOpportunity(
-        system="salesforce", crm_id=f"o-{crm_account_id}-{amount}",
-        crm_account_id=crm_account_id, amount=amount, stage="Closed Won", is_closed=True,
-        is_won=True, created=None, closed=closed, modified=None,
+        system="salesforce",
+        crm_id=f"o-{crm_account_id}-{amount}",
+        crm_account_id=crm_account_id,
+        amount=amount,
+        stage="Closed Won",
+        is_closed=True,
+        is_won=True,
+        created=None,
+        closed=closed,
+        modified=None,
     )
 
 
@@ -50,8 +57,9 @@ class Recording:
 
 
 def test_prospects_cover_everyone_and_customers_are_the_accounts_with_a_won_deal() -> None:
-    decided = decide(SNAPSHOTS, {}, {}, declare_targets(MODEL, CUSTOMER_MODEL), NOW,
-                     opportunities=DEALS)
+    decided = decide(
+        SNAPSHOTS, {}, {}, declare_targets(MODEL, CUSTOMER_MODEL), NOW, opportunities=DEALS
+    )
     prospects, customers = decided.targets
     assert {f"c{i}.com" for i in range(1, 7)} == set(prospects.decisions)
     assert {"c1.com", "c2.com"} == set(customers.decisions)
@@ -63,8 +71,15 @@ def test_each_target_sees_only_its_own_history() -> None:
     history = AccountHistory(tier="tier_3", tier_since=NOW - timedelta(days=9), points=())
     stored = {"c1.com": history, "customer:c1.com": replace(history, tier="grow")}
     recording = Recording()
-    decided = decide(SNAPSHOTS, stored, {}, declare_targets(MODEL, CUSTOMER_MODEL), NOW,
-                     opportunities=DEALS, tier=recording)
+    decided = decide(
+        SNAPSHOTS,
+        stored,
+        {},
+        declare_targets(MODEL, CUSTOMER_MODEL),
+        NOW,
+        opportunities=DEALS,
+        tier=recording,
+    )
     assert {"c1.com": history} == recording.histories[id(MODEL)]
     assert {"c1.com": replace(history, tier="grow")} == recording.histories[id(CUSTOMER_MODEL)]
     assert (False, False) == tuple(t.first_run for t in decided.targets)
@@ -73,13 +88,24 @@ def test_each_target_sees_only_its_own_history() -> None:
 def test_a_third_target_is_one_declaration() -> None:
     partner_model = load_model(CONFIG / "customer_model.yaml")
     partners = TierTarget(
-        name="partner", model=partner_model, fields=customer_target(partner_model).fields,
-        inputs=customer_population, history_key="partner:", needs_deals=True,
+        name="partner",
+        model=partner_model,
+        fields=customer_target(partner_model).fields,
+        inputs=customer_population,
+        history_key="partner:",
+        needs_deals=True,
     )
     stored = {"partner:c2.com": AccountHistory("monitor", NOW - timedelta(days=1), ())}
     recording = Recording()
-    decided = decide(SNAPSHOTS, stored, {}, (prospect_target(MODEL), partners), NOW,
-                     opportunities=DEALS, tier=recording)
+    decided = decide(
+        SNAPSHOTS,
+        stored,
+        {},
+        (prospect_target(MODEL), partners),
+        NOW,
+        opportunities=DEALS,
+        tier=recording,
+    )
     assert ["prospect", "partner"] == [t.target.name for t in decided.targets]
     assert {"c1.com", "c2.com"} == set(decided.targets[1].decisions)
     assert {"c2.com"} == set(recording.histories[id(partner_model)])

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
-from tiering import TieringModel, parse_model
-from tiering.records import AccountInput, FieldValue
+from tierwise.tiering import TieringModel, parse_model
+from tierwise.tiering.records import AccountInput, FieldValue
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -83,7 +83,12 @@ def model(extra: str = "", base: str = BASE_MODEL) -> TieringModel:
     return parse_model(base + extra)
 
 
-def account(key: str, employees: float | None, manual_tier: str | None = None,
-            manual_tier_until: date | None = None, **fields: FieldValue) -> AccountInput:
+def account(
+    key: str,
+    employees: float | None,
+    manual_tier: str | None = None,
+    manual_tier_until: date | None = None,
+    **fields: FieldValue,
+) -> AccountInput:
     values: Mapping[str, FieldValue] = {"employees": employees, **fields}
     return AccountInput(key, values, manual_tier, manual_tier_until)

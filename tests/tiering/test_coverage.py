@@ -11,30 +11,38 @@ from pathlib import Path
 import pytest
 
 from tests.tiering.conftest import BASE_MODEL, NOW, account, model
-from tiering import ModelError, TieringModel, parse_model, tier_accounts
-from tiering.records import AccountHistory, AccountInput, Decision, Window
+from tierwise.tiering import ModelError, TieringModel, parse_model, tier_accounts
+from tierwise.tiering.records import AccountHistory, AccountInput, Decision, Window
 
 
 def with_tiers(tiers: str, extra: str = "") -> TieringModel:
     return model(extra, base=BASE_MODEL[: BASE_MODEL.index("tiers:")] + tiers)
 
 
-BOOKS = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, per_owner_capacity: 2}\n"
-         "  - {id: tier_2, label: Core, min_score: 60, per_owner_capacity: 1}\n"
-         "  - {id: tier_3, label: Programmatic, min_score: 20}\n")
-GROUPS = ("owner_groups:\n  - id: senior_ae\n    label: Senior AEs\n    owners: [u_senior]\n"
-          "    capacity: {tier_1: 3}\n")
+BOOKS = (
+    "tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, per_owner_capacity: 2}\n"
+    "  - {id: tier_2, label: Core, min_score: 60, per_owner_capacity: 1}\n"
+    "  - {id: tier_3, label: Programmatic, min_score: 20}\n"
+)
+GROUPS = (
+    "owner_groups:\n  - id: senior_ae\n    label: Senior AEs\n    owners: [u_senior]\n"
+    "    capacity: {tier_1: 3}\n"
+)
 
 
 def owned(key: str, employees: float, owner: str | None, **kw: object) -> AccountInput:
     return replace(account(key, employees, **kw), owner=owner)  # type: ignore[arg-type]  # test kwargs
 
 
-def test_an_owners_full_book_overflows_its_lowest_scores_to_the_next_tier_with_the_reason(
-) -> None:
+def test_an_owners_full_book_overflows_its_lowest_scores_to_the_next_tier_with_the_reason() -> None:
     m = with_tiers(BOOKS)
-    accounts = [owned("a", 99, "u1"), owned("b", 95, "u1"), owned("c", 90, "u1"),
-                owned("d", 85, "u2"), owned("e", 88, None)]
+    accounts = [
+        owned("a", 99, "u1"),
+        owned("b", 95, "u1"),
+        owned("c", 90, "u1"),
+        owned("d", 85, "u2"),
+        owned("e", 88, None),
+    ]
 
     result = tier_accounts(m, accounts, {}, NOW)
 
@@ -59,28 +67,34 @@ def test_overflow_cascades_and_no_owner_ever_exceeds_a_cap() -> None:
     assert 1 == books[("u_senior", "tier_2")] == books[("u_junior", "tier_2")]
     reason = next(d.reason for d in result.decisions if d.key == "s3")
     assert "Senior AEs book full (3/3 in Tier 1 Strategic)" in reason
-    load = {(row.owner, row.tier): (row.load, row.cap, row.overflow)
-            for row in result.stats.owner_load}
+    load = {
+        (row.owner, row.tier): (row.load, row.cap, row.overflow) for row in result.stats.owner_load
+    }
     assert (3, 3, 3) == load[("u_senior", "tier_1")]
     assert (1, 1, 2) == load[("u_senior", "tier_2")]
 
 
 def test_pinned_accounts_take_an_owners_seats_first() -> None:
     m = with_tiers(BOOKS)
-    accounts = [owned("pin", 30, "u1", manual_tier="tier_1"), owned("x", 99, "u1"),
-                owned("y", 98, "u1")]
+    accounts = [
+        owned("pin", 30, "u1", manual_tier="tier_1"),
+        owned("x", 99, "u1"),
+        owned("y", 98, "u1"),
+    ]
 
     result = tier_accounts(m, accounts, {}, NOW)
 
     assert {"pin": "tier_1", "x": "tier_1", "y": "tier_2"} == {
-        d.key: d.tier for d in result.decisions}
+        d.key: d.tier for d in result.decisions
+    }
 
 
 def test_the_tier_wide_capacity_still_binds_after_owner_books() -> None:
     tiers = BOOKS.replace("per_owner_capacity: 2}", "per_owner_capacity: 2, capacity: 3}")
     m = with_tiers(tiers)
-    accounts = [owned(f"{o}{i}", 99 - i - (10 if o == "v" else 0), o)
-                for o in ("u", "v") for i in range(2)]
+    accounts = [
+        owned(f"{o}{i}", 99 - i - (10 if o == "v" else 0), o) for o in ("u", "v") for i in range(2)
+    ]
 
     result = tier_accounts(m, accounts, {}, NOW)
 
@@ -88,8 +102,10 @@ def test_the_tier_wide_capacity_still_binds_after_owner_books() -> None:
 
 
 def test_pins_past_max_per_tier_fall_back_lowest_score_first_and_are_reported() -> None:
-    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 10}\n"
-             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    tiers = (
+        "tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 10}\n"
+        "  - {id: tier_2, label: Core, min_score: 20}\n"
+    )
     m = with_tiers(tiers, "overrides:\n  max_per_tier: 3\n")
     accounts = [account(f"p{i}", 50 - i, manual_tier="tier_1") for i in range(5)]
 
@@ -101,13 +117,16 @@ def test_pins_past_max_per_tier_fall_back_lowest_score_first_and_are_reported() 
     fallen = next(d for d in result.decisions if d.key == "p4")
     assert ("tier_2", "override_limit") == (fallen.tier, fallen.rule)
     assert "past overrides.max_per_tier (3" in fallen.reason
-    assert any("2 pin(s) past overrides.max_per_tier (3)" in note
-               for note in result.stats.capacity_notes)
+    assert any(
+        "2 pin(s) past overrides.max_per_tier (3)" in note for note in result.stats.capacity_notes
+    )
 
 
 def test_a_share_limit_is_a_share_of_the_tiers_capacity() -> None:
-    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 8}\n"
-             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    tiers = (
+        "tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 8}\n"
+        "  - {id: tier_2, label: Core, min_score: 20}\n"
+    )
     m = with_tiers(tiers, "overrides:\n  max_per_tier: '25%'\n")
     accounts = [account(f"p{i}", 50 - i, manual_tier="tier_1") for i in range(5)]
 
@@ -117,15 +136,18 @@ def test_a_share_limit_is_a_share_of_the_tiers_capacity() -> None:
 
 
 def test_a_tier_over_capacity_by_pins_is_said_so_in_the_stats() -> None:
-    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 2}\n"
-             "  - {id: tier_2, label: Core, min_score: 20}\n")
+    tiers = (
+        "tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 2}\n"
+        "  - {id: tier_2, label: Core, min_score: 20}\n"
+    )
     m = with_tiers(tiers)
     accounts = [account(f"p{i}", 50, manual_tier="tier_1") for i in range(5)]
 
     result = tier_accounts(m, accounts, {}, NOW)
 
     assert ("tier_1 Strategic: 5 accounts, capacity 2 (2.5x over; 5 pinned)",) == (
-        result.stats.capacity_notes)
+        result.stats.capacity_notes
+    )
 
 
 def test_distance_to_the_next_tier_names_the_gap_and_the_cheapest_lever() -> None:
@@ -138,16 +160,24 @@ def test_distance_to_the_next_tier_names_the_gap_and_the_cheapest_lever() -> Non
     assert "" == next(d for d in result.decisions if d.key == "top").next_tier
 
 
-@pytest.mark.parametrize(("extra", "expected"), [
-    ("owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_9: 3}\n",
-     "owner_groups[0].capacity.tier_9: unknown tier 'tier_9'"),
-    ("owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_1: 0}\n",
-     "owner_groups[0].capacity.tier_1: must be a positive integer"),
-    ("overrides:\n  max_per_tier: lots\n",
-     "overrides.max_per_tier: must be a number of pins"),
-    ("overrides:\n  max_per_tier: '250%'\n",
-     "overrides.max_per_tier: must be a number of pins"),
-])
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_9: 3}\n",
+            "owner_groups[0].capacity.tier_9: unknown tier 'tier_9'",
+        ),
+        (
+            "owner_groups:\n  - id: g\n    owners: [u1]\n    capacity: {tier_1: 0}\n",
+            "owner_groups[0].capacity.tier_1: must be a positive integer",
+        ),
+        ("overrides:\n  max_per_tier: lots\n", "overrides.max_per_tier: must be a number of pins"),
+        (
+            "overrides:\n  max_per_tier: '250%'\n",
+            "overrides.max_per_tier: must be a number of pins",
+        ),
+    ],
+)
 def test_bad_coverage_keys_name_file_line_and_key(extra: str, expected: str) -> None:
     with pytest.raises(ModelError) as caught:
         parse_model(BASE_MODEL + extra)
@@ -157,17 +187,23 @@ def test_bad_coverage_keys_name_file_line_and_key(extra: str, expected: str) -> 
 
 
 def test_the_rebalance_proposal_moves_overflow_to_owners_with_room_in_the_same_group() -> None:
-    from tiering.capacity import propose_rebalance
+    from tierwise.tiering.capacity import propose_rebalance
 
     m = with_tiers(BOOKS)
-    accounts = [owned("a", 99, "u1"), owned("b", 95, "u1"), owned("c", 90, "u1"),
-                owned("d", 85, "u2"), owned("e", 50, "u3")]
+    accounts = [
+        owned("a", 99, "u1"),
+        owned("b", 95, "u1"),
+        owned("c", 90, "u1"),
+        owned("d", 85, "u2"),
+        owned("e", 50, "u3"),
+    ]
     result = tier_accounts(m, accounts, {}, NOW)
 
     moves = propose_rebalance(m, list(result.decisions), result.stats.owner_load)
 
     assert [("c", "u1", "u3", "tier_1")] == [
-        (mv.account, mv.from_owner, mv.to_owner, mv.tier) for mv in moves]
+        (mv.account, mv.from_owner, mv.to_owner, mv.tier) for mv in moves
+    ]
 
 
 WINDOWED = """\
@@ -183,9 +219,13 @@ stability:
 """
 
 
-def _run(m: TieringModel, surge: bool, day: int, windows: dict[str, Window],
-         history: dict[str, AccountHistory]
-         ) -> tuple[Decision, dict[str, Window], dict[str, AccountHistory]]:
+def _run(
+    m: TieringModel,
+    surge: bool,
+    day: int,
+    windows: dict[str, Window],
+    history: dict[str, AccountHistory],
+) -> tuple[Decision, dict[str, Window], dict[str, AccountHistory]]:
     now = NOW + timedelta(days=day)
     result = tier_accounts(m, [account("a", 65, intent_surge=surge)], history, now, windows)
     (decision,) = list(result.decisions)
@@ -228,8 +268,10 @@ def test_a_trigger_still_firing_after_its_window_does_not_renew_it_until_it_stop
 
 def test_for_days_only_holds_promotions() -> None:
     with pytest.raises(ModelError) as caught:
-        model("triggers:\n  - name: t\n    when:\n      - {field: intent_surge, is: true}\n"
-              "    then: {demote: 1, for_days: 30}\n")
+        model(
+            "triggers:\n  - name: t\n    when:\n      - {field: intent_surge, is: true}\n"
+            "    then: {demote: 1, for_days: 30}\n"
+        )
 
     assert "triggers[0].then.for_days: an outreach window holds a promotion" in str(caught.value)
 
@@ -239,25 +281,32 @@ def test_the_default_model_shows_per_owner_capacity_and_a_commented_windowed_tri
     text = bundled.read_text(encoding="utf-8")
 
     assert 20 == parse_model(text).tiers[0].per_owner_capacity
-    uncommented = (text.replace("  # - name: exec_hire", "  - name: exec_hire")
-                   .replace("  #   label: new executive", "    label: new executive")
-                   .replace("  #   when:\n  #     - {field: exec_hire_date",
-                            "    when:\n      - {field: exec_hire_date")
-                   .replace("  #   then: {promote: 1, for_days: 60}",
-                            "    then: {promote: 1, for_days: 60}")
-                   .replace("  payment_risk: string", "  payment_risk: string\n"
-                            "  exec_hire_date: date"))
+    uncommented = (
+        text.replace("  # - name: exec_hire", "  - name: exec_hire")
+        .replace("  #   label: new executive", "    label: new executive")
+        .replace(
+            "  #   when:\n  #     - {field: exec_hire_date",
+            "    when:\n      - {field: exec_hire_date",
+        )
+        .replace("  #   then: {promote: 1, for_days: 60}", "    then: {promote: 1, for_days: 60}")
+        .replace("  payment_risk: string", "  payment_risk: string\n  exec_hire_date: date")
+    )
     windowed = parse_model(uncommented)
     assert 60 == next(t for t in windowed.triggers if t.name == "exec_hire").for_days
 
 
-def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_when_it_closes(
-) -> None:
-    tiers = ("tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 1}\n"
-             "  - {id: tier_2, label: Core, min_score: 20}\n")
-    pipeline = ("pipeline:\n  label: Active pipeline\n  when:\n"
-                "    - {field: web_visits, at_least: 1}\n"
-                "  play: {name: Deal support, motion: Help close, sla_hours: 24}\n")
+def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_when_it_closes() -> (
+    None
+):
+    tiers = (
+        "tiers:\n  - {id: tier_1, label: Strategic, min_score: 80, capacity: 1}\n"
+        "  - {id: tier_2, label: Core, min_score: 20}\n"
+    )
+    pipeline = (
+        "pipeline:\n  label: Active pipeline\n  when:\n"
+        "    - {field: web_visits, at_least: 1}\n"
+        "  play: {name: Deal support, motion: Help close, sla_hours: 24}\n"
+    )
     m = with_tiers(tiers, pipeline)
 
     dealing = tier_accounts(m, [account("deal", 99, web_visits=2.0), account("b", 90)], {}, NOW)
@@ -265,8 +314,9 @@ def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_whe
     assert ("pipeline", "pipeline") == (by_key["deal"].tier, by_key["deal"].rule)
     assert "Deal support" == by_key["deal"].play.name  # type: ignore[union-attr]  # has a play
     assert "tier_1" == by_key["b"].tier  # the deal does not take Strategic's one seat
-    assert {"pipeline": 1} == {t.tier: t.accounts for t in dealing.stats.per_tier
-                               if t.tier == "pipeline"}
+    assert {"pipeline": 1} == {
+        t.tier: t.accounts for t in dealing.stats.per_tier if t.tier == "pipeline"
+    }
 
     history = {"deal": AccountHistory("pipeline", NOW), "b": AccountHistory("tier_1", NOW)}
     closed = tier_accounts(m, [account("deal", 99), account("b", 90)], history, NOW)
@@ -275,32 +325,42 @@ def test_an_open_deal_puts_the_account_in_pipeline_outside_capacity_and_back_whe
 
 
 def test_spend_per_tier_and_what_it_bought_over_the_untiered_baseline() -> None:
-    from tiering.spend import TierOutcome, spend_rows
+    from tierwise.tiering.spend import TierOutcome, spend_rows
 
-    rows = spend_rows({"tier_1": 50.0, "tier_2": None},
-                      {"tier_1": TierOutcome(10, 30000.0, 10000.0),
-                       "tier_2": TierOutcome(20, 1000.0, 0.0)},
-                      TierOutcome(100, 50000.0, 10000.0))
+    rows = spend_rows(
+        {"tier_1": 50.0, "tier_2": None},
+        {"tier_1": TierOutcome(10, 30000.0, 10000.0), "tier_2": TierOutcome(20, 1000.0, 0.0)},
+        TierOutcome(100, 50000.0, 10000.0),
+    )
 
     first, second = rows
-    assert (500.0, 60.0, 20.0) == (first.planned_spend, first.pipeline_per_spend,
-                                   first.revenue_per_spend)
+    assert (500.0, 60.0, 20.0) == (
+        first.planned_spend,
+        first.pipeline_per_spend,
+        first.revenue_per_spend,
+    )
     # (3,000 - 500 pipeline per account) / 50 per account; (1,000 - 100) / 50
-    assert (50.0, 18.0) == (first.incremental_pipeline_per_spend,
-                            first.incremental_revenue_per_spend)
+    assert (50.0, 18.0) == (
+        first.incremental_pipeline_per_spend,
+        first.incremental_revenue_per_spend,
+    )
     assert (None, None) == (second.planned_spend, second.incremental_pipeline_per_spend)
 
 
 def test_an_owner_group_by_a_mapped_field_caps_each_owners_book_of_that_segment() -> None:
     fields = BASE_MODEL.replace("fields:\n", "fields:\n  segment: string\n", 1)
     base = fields[: fields.index("tiers:")] + BOOKS
-    m = model("owner_groups:\n  - id: mid_market\n    label: mid-market AEs\n"
-              "    field: segment\n    values: [mid_market]\n    capacity: {tier_1: 1}\n",
-              base=base)
-    accounts = [owned("m1", 99, "u1", segment="mid_market"),
-                owned("m2", 98, "u1", segment="mid_market"),
-                owned("e1", 97, "u1", segment="enterprise"),
-                owned("e2", 96, "u1", segment="enterprise")]
+    m = model(
+        "owner_groups:\n  - id: mid_market\n    label: mid-market AEs\n"
+        "    field: segment\n    values: [mid_market]\n    capacity: {tier_1: 1}\n",
+        base=base,
+    )
+    accounts = [
+        owned("m1", 99, "u1", segment="mid_market"),
+        owned("m2", 98, "u1", segment="mid_market"),
+        owned("e1", 97, "u1", segment="enterprise"),
+        owned("e2", 96, "u1", segment="enterprise"),
+    ]
 
     result = tier_accounts(m, accounts, {}, NOW)
 

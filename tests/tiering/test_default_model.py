@@ -16,19 +16,31 @@ from typing import Any
 
 import pytest
 
-from sandbox.seed import SEED_TODAY, generate_companies
-from tiering import load_model, tier_accounts
-from tiering.records import AccountInput, FieldValue
+from tierwise.sandbox.seed import SEED_TODAY, generate_companies
+from tierwise.tiering import load_model, tier_accounts
+from tierwise.tiering.records import AccountInput, FieldValue
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(SEED_TODAY.year, SEED_TODAY.month, SEED_TODAY.day, 12, tzinfo=UTC)
 
 # What CONTRACT item 4 maps by default on each CRM.
-SALESFORCE_STANDARD = ("industry", "employees", "annual_revenue", "country", "last_activity",
-                       "open_pipeline", "open_deals")
+SALESFORCE_STANDARD = (
+    "industry",
+    "employees",
+    "annual_revenue",
+    "country",
+    "last_activity",
+    "open_pipeline",
+    "open_deals",
+)
 HUBSPOT_STANDARD = (*SALESFORCE_STANDARD, "web_visits", "tech_stack", "last_funding_amount")
-OPTIONAL = ("intent_score", "intent_surge", "last_funding_date", "competitor_customer",
-            "payment_risk")
+OPTIONAL = (
+    "intent_score",
+    "intent_surge",
+    "last_funding_date",
+    "competitor_customer",
+    "payment_risk",
+)
 
 
 def _number(value: Any) -> float | None:
@@ -61,8 +73,11 @@ def _inputs(company: dict[str, Any]) -> dict[str, FieldValue]:
 
 
 @pytest.mark.parametrize("size", [466, 3000])
-@pytest.mark.parametrize("present", [SALESFORCE_STANDARD, HUBSPOT_STANDARD, None],
-                         ids=["salesforce-stock", "hubspot-stock", "everything-mapped"])
+@pytest.mark.parametrize(
+    "present",
+    [SALESFORCE_STANDARD, HUBSPOT_STANDARD, None],
+    ids=["salesforce-stock", "hubspot-stock", "everything-mapped"],
+)
 def test_the_default_model_uses_every_tier_on_standard_data(
     size: int, present: tuple[str, ...] | None
 ) -> None:

@@ -1,7 +1,7 @@
 """Outreach windows survive runs: one row per account with an open (or withheld) window.
 
 Issue 16: a trigger with ``for_days`` holds its promotion for a defined window. The
-pure core returns the windows to keep after each run; ``sync.coverage.windows``
+pure core returns the windows to keep after each run; ``tierwise.sync.coverage.windows``
 replaces this table's rows with them in the run's record step.
 
 Revision ID: 0003
