@@ -7,9 +7,9 @@ operator (or the caller) does next, as singer-sdk's ``exceptions.py`` groups its
     TierwiseError                    failed          1  a bug: report it
     ├── ConfigurationError           configuration   2  fix a setting, file or field
     │   ├── ModelError                                  the tiering model file
-    │   ├── sync.exits.SettingError                     a setting, path, port or option
-    │   └── connectors.errors.ConfigurationError        a CRM field or mapping (+ SchemaError)
-    ├── connectors.errors.CrmError   (CRM failures, each class its own status)
+    │   ├── SettingError (sync/exits.py)                a setting, path, port or option
+    │   └── ConfigurationError (connectors/errors.py)   a CRM field or mapping (+ SchemaError)
+    ├── CrmError (connectors/errors.py)  (CRM failures, each class its own status)
     │   ├── AuthenticationError      authentication  3
     │   ├── RetriableError           unavailable     7  retries spent; a later run may work
     │   ├── QuotaExhaustedError      deferred        6  the daily API budget is spent
@@ -17,10 +17,10 @@ operator (or the caller) does next, as singer-sdk's ``exceptions.py`` groups its
     ├── RunSignal                    (a run ended early on purpose, nothing is wrong)
     │   ├── StopRequested            stopped         4  SIGTERM: progress was saved
     │   └── LockHeldError            locked          5  another run holds the lock
-    └── sync.exits.NotFoundError     not_found       8
+    └── NotFoundError (sync/exits.py)  not_found   8
 
 Each class carries its ``run_status`` (the report's, the ledger's and the metrics'
-word) and its ``exit_code``; ``sync.exits.EXIT_CODES`` is the same table keyed by
+word) and its ``exit_code``; ``EXIT_CODES`` in sync/exits.py is the same table keyed by
 status, and a test holds the two equal. Every message must be something a RevOps
 person can act on and must never contain a secret.
 """
