@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -124,6 +125,14 @@ def minimum(
     }
 
 
+def seconds_to_morning(now: datetime) -> float:
+    """Seconds from ``now`` to the next 09:00 UTC."""
+    morning = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    if morning <= now:
+        morning += timedelta(days=1)
+    return (morning - now).total_seconds()
+
+
 def edit_accounts(sb: Sandbox, count: int) -> None:
     """An outside user raises the intent score of ``count`` accounts in both CRMs, via the APIs."""
     import requests
@@ -190,7 +199,14 @@ def run_size(
             report_dir=str(Path(tmp) / "reports"),
             log_level="ERROR",
             log_format="json",
+            # The full sync creates every play's entry tasks (the go-live default holds
+            # them), so the task path is measured as before.
+            backfill_tasks=True,
         )
+        # The phases are an hour apart: start mid-morning on the sandbox clock so no phase
+        # crosses midnight (day-granular recency signals move at day boundaries, which
+        # would turn "no change" into a daily rescoring).
+        sb.clock.advance(seconds_to_morning(sb.clock.peek()))
         settings.salesforce.bulk_threshold = bulk_threshold  # type: ignore[union-attr]
         # Counting calls needs no pacing: lift the client-side limiter unless the wall-time
         # mode is measuring against the rate limit.

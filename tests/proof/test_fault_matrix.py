@@ -686,7 +686,7 @@ CLOCKED_CLI = """\
 import sys
 from datetime import UTC, datetime, timedelta
 
-from sync import bootstrap as boot
+from tierwise.sync import bootstrap as boot
 
 shift = timedelta(days=int(sys.argv.pop(1)))
 real = boot.bootstrap
