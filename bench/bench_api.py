@@ -207,10 +207,10 @@ def run_size(
         # crosses midnight (day-granular recency signals move at day boundaries, which
         # would turn "no change" into a daily rescoring).
         sb.clock.advance(seconds_to_morning(sb.clock.peek()))
-        settings.salesforce.bulk_threshold = bulk_threshold  # type: ignore[union-attr]
+        settings.salesforce.bulk_threshold = bulk_threshold  # type: ignore[union-attr]  # sb.env() configures Salesforce, so it is set
         # Counting calls needs no pacing: lift the client-side limiter unless the wall-time
         # mode is measuring against the rate limit.
-        settings.hubspot.requests_per_10s = rate_limit or 1_000_000  # type: ignore[union-attr]
+        settings.hubspot.requests_per_10s = rate_limit or 1_000_000  # type: ignore[union-attr]  # sb.env() configures HubSpot, so it is set
         boot.setup_logging(settings, "json")
         # tierwise and the CRMs share the sandbox's clock, so "an hour later" can be
         # simulated: scheduled runs are an hour apart, not seconds (the incremental

@@ -131,9 +131,9 @@ def bench(n: int, model_path: str) -> dict[str, str]:
     first_s = time.perf_counter() - loaded
     peak_first = rss_mb()
 
-    tiers = first.decisions.tier_ids()  # type: ignore[attr-defined]
+    tiers = first.decisions.tier_ids()  # type: ignore[attr-defined]  # decisions is typed Sequence[Decision]; it is a DecisionTable
     since = NOW - timedelta(days=120)
-    scores = first.decisions.scores()  # type: ignore[attr-defined]
+    scores = first.decisions.scores()  # type: ignore[attr-defined]  # decisions is typed Sequence[Decision]; it is a DecisionTable
     history = {
         a.key: AccountHistory(t, since, (ScorePoint(NOW - timedelta(days=7), s, t),))
         for a, t, s in zip(accounts, tiers, scores, strict=True)

@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 FaultKind = Literal[
     "http_429",
@@ -30,7 +30,7 @@ FaultKind = Literal[
     "daily_limit",
     "record_error",
 ]
-FAULT_KINDS: frozenset[str] = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
+FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
 
 @dataclass

@@ -704,7 +704,7 @@ def sort_key(
         def __eq__(self, other: object) -> bool:
             return isinstance(other, _Rev) and bool(self.v == other.v)
 
-        __hash__ = None  # type: ignore[assignment]
+        __hash__ = None  # type: ignore[assignment]  # unhashable, as __eq__ implies; typeshed types __hash__ as a method
 
     def key(rec: Mapping[str, Any]) -> tuple[Any, ...]:
         out: list[Any] = []

@@ -64,7 +64,7 @@ def _manual_tier(records: Sequence[Snapshot], today: date) -> tuple[str | None, 
 
 
 def honoured(override: Mapping[str, str] | None, today: date) -> bool:
-    return bool(override) and date.fromisoformat(override["until"]) >= today  # type: ignore[index]
+    return bool(override and date.fromisoformat(override["until"]) >= today)
 
 
 def to_inputs(accounts: Sequence[MergedAccount]) -> list[AccountInput]:

@@ -245,16 +245,16 @@ def _condition_mask(
     if op in ("at_least", "at_most"):
         numbers = columns.numbers(name)
         missing = np.isnan(numbers)
-        limit = float(value)  # type: ignore[arg-type]
+        limit = float(value)  # type: ignore[arg-type]  # the loader stores a number for at_least/at_most
         hit = numbers >= limit if op == "at_least" else numbers <= limit
     elif op in ("within_days", "older_than_days"):
         days = columns.days_since(name)
         missing = np.isnan(days)
-        limit = float(value)  # type: ignore[arg-type]
+        limit = float(value)  # type: ignore[arg-type]  # the loader stores a number for the day tests
         hit = days <= limit if op == "within_days" else days >= limit
     else:
         if op == "contains_any":
-            wanted = frozenset(value)  # type: ignore[arg-type]
+            wanted = frozenset(value)  # type: ignore[arg-type]  # the loader stores a tuple of str for contains_any
 
             def test(v: object) -> float:
                 if v is None:

@@ -98,7 +98,7 @@ def _category(signal: SignalSpec, columns: Columns) -> FloatArray:
         if value is None:
             return _NAN
         try:
-            return table.get(value, default)  # type: ignore[arg-type]
+            return table.get(value, default)  # type: ignore[arg-type]  # keys are str; other values just miss, unhashable ones raise below
         except TypeError:  # an unhashable value cannot be in the table
             return default
 

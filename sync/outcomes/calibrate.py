@@ -87,7 +87,7 @@ def signal_points(
 
 
 def _logistic(x: Any, y: Any) -> Any:
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # scikit-learn ships no type hints
 
     if len(set(y.tolist())) < 2:
         raise ValueError("calibration needs both won and lost accounts in the training data")

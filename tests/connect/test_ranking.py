@@ -95,7 +95,7 @@ def inventory(fields: list[FieldInfo] = SF_FIELDS, **kw: object) -> CrmInventory
         "explicit": frozenset(),
     }
     defaults.update(kw)
-    return CrmInventory(**defaults)  # type: ignore[arg-type]
+    return CrmInventory(**defaults)  # type: ignore[arg-type]  # defaults is dict[str, object]; each value fits its field
 
 
 def test_tokens_split_api_names_labels_and_drop_the_custom_suffix() -> None:
@@ -191,9 +191,9 @@ def test_assess_tells_ok_not_mapped_missing_error_and_derived_apart() -> None:
     assert by_name["intent_score"].status == "not mapped"
     assert by_name["open_pipeline"].status == "derived"
     assert by_name["industry"].proposal is None
-    assert by_name["web_visits"].proposal.name == "Website_Sessions_30d__c"  # type: ignore[union-attr]
-    assert by_name["health_score"].proposal.name == "Customer_Health__c"  # type: ignore[union-attr]
-    assert by_name["intent_score"].proposal.name == "Bombora_Composite_Score__c"  # type: ignore[union-attr]
+    assert by_name["web_visits"].proposal.name == "Website_Sessions_30d__c"  # type: ignore[union-attr]  # proposal is optional; these inputs have one
+    assert by_name["health_score"].proposal.name == "Customer_Health__c"  # type: ignore[union-attr]  # proposal is optional; these inputs have one
+    assert by_name["intent_score"].proposal.name == "Bombora_Composite_Score__c"  # type: ignore[union-attr]  # proposal is optional; these inputs have one
 
 
 def test_a_field_already_feeding_another_input_is_not_proposed_again() -> None:
@@ -214,7 +214,7 @@ def test_wrong_type_is_reported_with_candidates() -> None:
     inv = inventory(mapping={"intent_score": "Bombora_Surge__c"})
     (item,) = assess({"intent_score": "number"}, inv).inputs
     assert item.status == "wrong type"
-    assert item.proposal.name == "Bombora_Composite_Score__c"  # type: ignore[union-attr]
+    assert item.proposal.name == "Bombora_Composite_Score__c"  # type: ignore[union-attr]  # proposal is optional; these inputs have one
 
 
 def test_category_warning_when_no_option_lands_on_a_table_key() -> None:

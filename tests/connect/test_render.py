@@ -9,7 +9,7 @@ import json
 from ruamel.yaml import YAML
 
 from tierwise.connectors.inventory import CrmInventory, FieldInfo, Option, PermissionCheck
-from tierwise.sync.connect import assess
+from tierwise.sync.connect import SystemReport, assess
 from tierwise.sync.connect_render import mapping_yaml, render_text, to_json
 
 FIELDS = [
@@ -37,7 +37,7 @@ MODEL = {
 }
 
 
-def report(system: str = "salesforce") -> object:
+def report(system: str = "salesforce") -> SystemReport:
     inv = CrmInventory(
         system=system,
         object_name="Account",
@@ -60,7 +60,7 @@ def report(system: str = "salesforce") -> object:
 
 
 def test_text_names_the_proposal_with_type_and_fill_rate() -> None:
-    text = render_text([report()])  # type: ignore[list-item]
+    text = render_text([report()])
     assert "intent_score" in text
     assert "-> Bombora_Composite_Score__c (number, 87% filled)" in text
     assert "derived from open Opportunities" in text
@@ -69,7 +69,7 @@ def test_text_names_the_proposal_with_type_and_fill_rate() -> None:
 
 
 def test_json_is_plain_data_with_confidence_spelt_out() -> None:
-    data = json.loads(json.dumps(to_json([report()])))  # type: ignore[list-item]
+    data = json.loads(json.dumps(to_json([report()])))
     inputs = {i["name"]: i for i in data[0]["inputs"]}
     assert inputs["intent_score"]["proposal"]["name"] == "Bombora_Composite_Score__c"
     assert inputs["intent_score"]["proposal"]["confident"] is True
@@ -78,7 +78,7 @@ def test_json_is_plain_data_with_confidence_spelt_out() -> None:
 
 
 def test_mapping_yaml_maps_only_confident_and_explicit_inputs() -> None:
-    text = mapping_yaml([report(), report("hubspot")])  # type: ignore[list-item]
+    text = mapping_yaml([report(), report("hubspot")])
     loaded = YAML(typ="safe").load(io.StringIO(text))
     assert {"salesforce", "hubspot"} == set(loaded)
     assert loaded["salesforce"]["fields"] == {

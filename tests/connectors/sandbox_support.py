@@ -73,7 +73,7 @@ def salesforce_login(sb: Any) -> Any:
         logins.append(host)
         return sb.salesforce_token, host
 
-    login.calls = logins  # type: ignore[attr-defined]
+    login.calls = logins  # type: ignore[attr-defined]  # a function attribute tests read back
     return login
 
 

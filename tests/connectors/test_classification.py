@@ -91,8 +91,8 @@ def hs_error(
     headers: dict[str, str] | None = None,
 ) -> Exception:
     exc = cls(status=status, reason="r")
-    exc.body = json.dumps(body) if isinstance(body, dict) else body  # type: ignore[attr-defined]
-    exc.headers = headers or {}  # type: ignore[attr-defined]
+    exc.body = json.dumps(body) if isinstance(body, dict) else body  # type: ignore[attr-defined]  # cls is typed type[Exception]; HubSpot's ApiException has body
+    exc.headers = headers or {}  # type: ignore[attr-defined]  # cls is typed type[Exception]; HubSpot's ApiException has headers
     return exc
 
 
@@ -152,10 +152,10 @@ SECONDLY = {
             FatalCrmError,
             None,
         ),
-        (MaxRetryError(None, "/crm", reason=None), RetriableError, None),  # type: ignore[arg-type]
+        (MaxRetryError(None, "/crm", reason=None), RetriableError, None),  # type: ignore[arg-type]  # no connection pool is needed to classify the error
         (ProtocolError("Connection aborted."), RetriableError, None),
-        (ReadTimeoutError(None, "/crm", "read timed out"), RetriableError, None),  # type: ignore[arg-type]
-        (NewConnectionError(None, "refused"), RetriableError, None),  # type: ignore[arg-type]
+        (ReadTimeoutError(None, "/crm", "read timed out"), RetriableError, None),  # type: ignore[arg-type]  # no connection pool is needed to classify the error
+        (NewConnectionError(None, "refused"), RetriableError, None),  # type: ignore[arg-type]  # no connection pool is needed to classify the error
     ],
 )
 def test_hubspot_errors_are_classified_by_status_policy_and_transport(

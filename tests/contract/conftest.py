@@ -94,7 +94,7 @@ def subject(request: pytest.FixtureRequest, model: Any) -> Iterator[Subject]:
         crm = FakeCrm(system="double", clock=StepClock())
         seed(crm, ACCOUNTS)
         # FakeCrm lacks pull_opportunities: the drift the opportunities contract marks.
-        made = Subject(name, crm, model.tier_labels(), set(model.fields))  # type: ignore[arg-type]
+        made = Subject(name, crm, model.tier_labels(), set(model.fields))  # type: ignore[arg-type]  # FakeCrm lacks pull_opportunities, so is no full Connector
     else:
         made = _real(name, request.getfixturevalue("contract_sandbox"), model)
     made.connector.check_access()

@@ -7,15 +7,15 @@ outcome shape. A case the double fails is marked on its ``subjects(...)`` line."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from tests.contract.conftest import ACCOUNTS, Subject, subjects
 from tierwise.connectors.base import AccountUpdate, CrmAccount, CrmOpportunity, TaskRequest
 from tierwise.tiering.records import FieldValue
 
 
-def _pull(subject: Subject, since: object = None) -> dict[str, CrmAccount]:
-    return {a.crm_id: a for a in subject.connector.pull_accounts(since)}  # type: ignore[arg-type]
+def _pull(subject: Subject, since: datetime | None = None) -> dict[str, CrmAccount]:
+    return {a.crm_id: a for a in subject.connector.pull_accounts(since)}
 
 
 def _task(subject: Subject, key: str, account: CrmAccount) -> TaskRequest:

@@ -117,7 +117,7 @@ def test_salesforce_error_faults_use_salesforce_bodies(
     with pytest.raises(error) as raised:
         sf_client(sandbox).query(QUERY)
 
-    assert code == raised.value.content[0]["errorCode"]  # type: ignore[attr-defined]
+    assert code == raised.value.content[0]["errorCode"]  # type: ignore[attr-defined]  # error is typed type[Exception]; the Salesforce errors carry content
 
 
 def test_query_timeout_status_is_configurable(sandbox: Sandbox) -> None:

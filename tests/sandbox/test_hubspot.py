@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hubspot
 import pytest
 from hubspot.crm.companies import (
@@ -49,8 +51,8 @@ def test_get_page_pages_with_after_cursor_and_string_properties(
     assert isinstance(first.results[0].properties["domain"], str)
 
 
-def test_get_all_reads_every_company_at_100_a_page(make_sandbox: object) -> None:
-    sb = make_sandbox(accounts=250)  # type: ignore[operator]
+def test_get_all_reads_every_company_at_100_a_page(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox(accounts=250)
 
     companies = hs_client(sb).crm.companies.get_all(properties=["domain"])
 
@@ -257,9 +259,9 @@ def test_bad_token_is_401_invalid_authentication(sandbox: Sandbox) -> None:
 
 
 def test_rate_limit_headers_are_sent_but_not_on_search(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
-    sb = make_sandbox(hubspot_requests_per_10s=50)  # type: ignore[operator]
+    sb = make_sandbox(hubspot_requests_per_10s=50)
     api = hs_client(sb).crm.companies
 
     _, _, headers = api.basic_api.get_page_with_http_info(limit=1)
@@ -271,11 +273,11 @@ def test_rate_limit_headers_are_sent_but_not_on_search(
 
 
 def test_rolling_ten_second_limit_answers_429_with_policy_and_retry_after(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
     from hubspot.crm.companies.exceptions import ApiException
 
-    sb = make_sandbox(hubspot_requests_per_10s=3)  # type: ignore[operator]
+    sb = make_sandbox(hubspot_requests_per_10s=3)
     api = hs_client(sb).crm.companies.basic_api
     for _ in range(3):
         api.get_page(limit=1)
@@ -288,12 +290,14 @@ def test_rolling_ten_second_limit_answers_429_with_policy_and_retry_after(
     assert "10" == raised.value.headers["Retry-After"]
 
 
-def test_retry_after_on_the_rolling_limit_can_be_switched_off(make_sandbox: object) -> None:
+def test_retry_after_on_the_rolling_limit_can_be_switched_off(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
     from hubspot.crm.companies.exceptions import ApiException
 
     from tierwise.sandbox import HubSpotBehaviour
 
-    sb = make_sandbox(  # type: ignore[operator]
+    sb = make_sandbox(
         hubspot_requests_per_10s=1, hubspot_behaviour=HubSpotBehaviour(retry_after=None)
     )
     api = hs_client(sb).crm.companies.basic_api
@@ -321,8 +325,10 @@ def test_search_is_limited_to_five_requests_a_second(sandbox: Sandbox, hs: hubsp
     assert "You have reached your secondly limit." in body
 
 
-def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: object) -> None:
-    sb = make_sandbox(search_lag_seconds=30)  # type: ignore[operator]
+def test_search_lag_hides_fresh_writes_until_the_index_catches_up(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(search_lag_seconds=30)
     hs = hs_client(sb)
     company = next(iter(sb.hubspot.objects["companies"]))
     hs.crm.companies.basic_api.update(company, {"properties": {"name": "Zeta"}})
@@ -337,10 +343,12 @@ def test_search_lag_hides_fresh_writes_until_the_index_catches_up(make_sandbox: 
     assert (0, 1) == (before, after)
 
 
-def test_batch_upsert_on_the_unique_task_key_creates_then_updates(make_sandbox: object) -> None:
+def test_batch_upsert_on_the_unique_task_key_creates_then_updates(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
 
-    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))  # type: ignore[operator]
+    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))
     unique_task_key(sb)
     api = hs_client(sb).crm.objects.tasks.batch_api
 
@@ -513,8 +521,10 @@ def test_owners_are_listed_with_ids_usable_as_hubspot_owner_id(
     } <= owner_ids
 
 
-def test_seeded_hubspot_data_keeps_a_few_malformed_values(make_sandbox: object) -> None:
-    sb = make_sandbox(accounts=2000)  # type: ignore[operator]
+def test_seeded_hubspot_data_keeps_a_few_malformed_values(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(accounts=2000)
     props = [c["properties"] for c in sb.hubspot.objects["companies"].values()]
 
     def numeric(v: str | None) -> bool:
@@ -531,11 +541,13 @@ def test_seeded_hubspot_data_keeps_a_few_malformed_values(make_sandbox: object) 
     assert any(p["numberofemployees"] and p["numberofemployees"].startswith("-") for p in props)
 
 
-def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: object) -> None:
+def test_seeded_contacts_are_associated_with_their_companies(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
     from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
     from hubspot.crm.contacts import BatchInputSimplePublicObjectBatchInput as ContactBatch
 
-    sb = make_sandbox()  # type: ignore[operator]
+    sb = make_sandbox()
     hs = hs_client(sb)
     companies = list(sb.hubspot.objects["companies"])[:10]
 
@@ -559,10 +571,12 @@ def test_seeded_contacts_are_associated_with_their_companies(make_sandbox: objec
     }
 
 
-def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object) -> None:
+def test_daily_limit_is_counted_in_headers_and_then_refused(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
     from hubspot.crm.companies.exceptions import ApiException
 
-    sb = make_sandbox(hubspot_daily_limit=2)  # type: ignore[operator]
+    sb = make_sandbox(hubspot_daily_limit=2)
     api = hs_client(sb).crm.companies.basic_api
     _, _, headers = api.get_page_with_http_info(limit=1)
     api.get_page(limit=1)
@@ -578,11 +592,11 @@ def test_daily_limit_is_counted_in_headers_and_then_refused(make_sandbox: object
 
 
 def test_search_stops_at_the_10000th_result_and_the_next_cursor_is_refused(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
     from hubspot.crm.companies.exceptions import ApiException
 
-    sb = make_sandbox(accounts=10_050, hubspot_search_per_second=None)  # type: ignore[operator]
+    sb = make_sandbox(accounts=10_050, hubspot_search_per_second=None)
     search = hs_client(sb).crm.companies.search_api
 
     last = search.do_search({"limit": 100, "after": "9900"})
@@ -650,11 +664,11 @@ def test_hand_edits_validate_and_bump_the_modified_date(sandbox: Sandbox) -> Non
     assert props["hs_lastmodifieddate"] > before
 
 
-def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: object) -> None:
+def test_batch_upsert_with_a_repeated_key_is_400(make_sandbox: Callable[..., Sandbox]) -> None:
     from hubspot.crm.objects.tasks import BatchInputSimplePublicObjectBatchInputUpsert
     from hubspot.crm.objects.tasks.exceptions import ApiException
 
-    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))  # type: ignore[operator]
+    sb = make_sandbox(hubspot_behaviour=HubSpotBehaviour(unique_task_properties=True))
     unique_task_key(sb)
     item = {"idProperty": "tierwise_key", "id": "k-1", "properties": {}}
 

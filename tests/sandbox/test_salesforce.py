@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -42,8 +43,10 @@ def test_query_returns_records_with_attributes_and_salesforce_datetimes(sf: Sale
     datetime.strptime(record["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
-def test_query_all_iter_pages_across_2000_record_batches(make_sandbox: object) -> None:
-    sb = make_sandbox(accounts=4500)  # type: ignore[operator]
+def test_query_all_iter_pages_across_2000_record_batches(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(accounts=4500)
     sf = sf_client(sb)
 
     ids = [r["Id"] for r in sf.query_all_iter("SELECT Id FROM Account")]
@@ -53,8 +56,8 @@ def test_query_all_iter_pages_across_2000_record_batches(make_sandbox: object) -
     assert [2000, 2000, 500] == [c.records for c in pages]
 
 
-def test_query_honours_the_batch_size_query_option(make_sandbox: object) -> None:
-    sb = make_sandbox(accounts=450)  # type: ignore[operator]
+def test_query_honours_the_batch_size_query_option(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox(accounts=450)
     sf = sf_client(sb)
 
     first = sf.query("SELECT Id FROM Account", headers={"Sforce-Query-Options": "batchSize=200"})
@@ -83,8 +86,8 @@ def test_where_with_format_soql_escapes_and_datetime_literals_filters_rows(
     assert [account_id] == [r["Id"] for r in result["records"]]
 
 
-def test_where_supports_or_not_like_in_and_order_by(make_sandbox: object) -> None:
-    sandbox = make_sandbox(profile="enriched")  # type: ignore[operator]
+def test_where_supports_or_not_like_in_and_order_by(make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox(profile="enriched")
     sf = sf_client(sandbox)
     accounts = sandbox.salesforce.objects["Account"].values()
     expected = sorted(
@@ -156,8 +159,10 @@ def test_a_stock_org_has_standard_fields_and_standard_picklist_values_only(
     assert industries - {None} <= set(INDUSTRY_VALUES)
 
 
-def test_the_enriched_profile_adds_the_customers_own_fields(make_sandbox: object) -> None:
-    sf = sf_client(make_sandbox(profile="enriched"))  # type: ignore[operator]
+def test_the_enriched_profile_adds_the_customers_own_fields(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sf = sf_client(make_sandbox(profile="enriched"))
     fields = {f["name"]: f for f in sf.Account.describe()["fields"]}
 
     assert "multipicklist" == fields["Technologies__c"]["type"]
@@ -246,16 +251,16 @@ def test_task_statuses_are_the_orgs_own_and_an_insert_gets_its_defaults(
     assert "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" == raised.value.content[0]["errorCode"]
 
 
-def test_the_usual_task_statuses_are_a_switch(make_sandbox: object) -> None:
-    sf = sf_client(make_sandbox(salesforce_usual_task_statuses=True))  # type: ignore[operator]
+def test_the_usual_task_statuses_are_a_switch(make_sandbox: Callable[..., Sandbox]) -> None:
+    sf = sf_client(make_sandbox(salesforce_usual_task_statuses=True))
     rows = sf.query("SELECT ApiName FROM TaskStatus WHERE IsDefault = true")["records"]
     assert ["Not Started"] == [r["ApiName"] for r in rows]
 
 
 def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
-    sb = make_sandbox()  # type: ignore[operator]
+    sb = make_sandbox()
     sf = sf_client(sb)
     visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
 
@@ -271,8 +276,10 @@ def test_upsert_by_external_id_creates_then_updates_then_reports_multiple(
         sf.Task.upsert("Nope__c/k-1", {"Subject": "C"})
 
 
-def test_upsert_on_a_non_unique_external_id_matching_twice_is_300(make_sandbox: object) -> None:
-    sb = make_sandbox()  # type: ignore[operator]
+def test_upsert_on_a_non_unique_external_id_matching_twice_is_300(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox()
     sf = sf_client(sb)
     visible_field(
         sf,
@@ -337,8 +344,8 @@ def test_collections_reject_201_records_with_exceeded_id_limit(
     assert "EXCEEDED_ID_LIMIT" == raised.value.content[0]["errorCode"]
 
 
-def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
-    sb = make_sandbox()  # type: ignore[operator]
+def test_collections_upsert_reports_created_flags(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox()
     sf = sf_client(sb)
     visible_field(sf, "Activity.Tierwise_Key__c", KEY_METADATA)
     sf.Task.upsert("Tierwise_Key__c/k-1", {"Subject": "old"})
@@ -358,8 +365,10 @@ def test_collections_upsert_reports_created_flags(make_sandbox: object) -> None:
     assert ["k-1", "k-2"] == subjects
 
 
-def test_collections_create_enforces_restricted_picklists(make_sandbox: object) -> None:
-    sb = make_sandbox(profile="enriched")  # type: ignore[operator]
+def test_collections_create_enforces_restricted_picklists(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(profile="enriched")
     sf = sf_client(sb)
     account_id = next(iter(sb.salesforce.objects["Account"]))
 
@@ -469,8 +478,10 @@ def test_bad_token_is_401_invalid_session_id_as_a_json_list(sandbox: Sandbox) ->
     )
 
 
-def test_limits_and_the_limit_header_count_every_request(make_sandbox: object) -> None:
-    sb = make_sandbox(salesforce_daily_limit=5)  # type: ignore[operator]
+def test_limits_and_the_limit_header_count_every_request(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(salesforce_daily_limit=5)
     sf = sf_client(sb)
 
     sf.query("SELECT Id FROM Account LIMIT 1")
@@ -481,11 +492,11 @@ def test_limits_and_the_limit_header_count_every_request(make_sandbox: object) -
 
 
 def test_requests_over_the_daily_limit_get_403_request_limit_exceeded(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
     from simple_salesforce.exceptions import SalesforceRefusedRequest
 
-    sb = make_sandbox(salesforce_daily_limit=2)  # type: ignore[operator]
+    sb = make_sandbox(salesforce_daily_limit=2)
     sf = sf_client(sb)
     sf.query("SELECT Id FROM Account LIMIT 1")
     sf.query("SELECT Id FROM Account LIMIT 1")
@@ -578,8 +589,8 @@ def test_a_new_field_stays_hidden_until_a_granting_permission_set_is_assigned(
     del sandbox
 
 
-def test_field_security_enforcement_is_a_switch(make_sandbox: object) -> None:
-    sb = make_sandbox(salesforce_require_field_permissions=False)  # type: ignore[operator]
+def test_field_security_enforcement_is_a_switch(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox(salesforce_require_field_permissions=False)
     sf = sf_client(sb)
     sf.toolingexecute(
         "sobjects/CustomField",
@@ -673,9 +684,9 @@ def test_aggregate_with_an_ungrouped_field_is_malformed(sf: Salesforce) -> None:
 
 
 def test_activity_history_seeds_past_meetings_ending_at_last_activity(
-    make_sandbox: object,
+    make_sandbox: Callable[..., Sandbox],
 ) -> None:
-    sb = make_sandbox(activity_history=True)  # type: ignore[operator]
+    sb = make_sandbox(activity_history=True)
     sf = sf_client(sb)
 
     rows = sf.query(
@@ -725,4 +736,4 @@ def test_the_runner_provisions_through_tierwise_not_a_sandbox_schema() -> None:
     serve_forever(5, 3, profile="enriched", on_started=on_started, echo=lambda _: None, stop=stop)
 
     assert False is seen["before"]
-    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= seen["fields"]  # type: ignore[operator]
+    assert {"Tierwise_Tier__c", "Bombora_Surge__c"} <= seen["fields"]  # type: ignore[operator]  # seen holds object values; this one is a set of names

@@ -63,7 +63,7 @@ class FakeCrm:
 
     def edit(self, crm_id: str, **changes: object) -> None:
         acc = self.accounts[crm_id]
-        self.accounts[crm_id] = replace(acc, modified_at=self.clock(), **changes)  # type: ignore[arg-type]
+        self.accounts[crm_id] = replace(acc, modified_at=self.clock(), **changes)  # type: ignore[arg-type]  # changes are typed object; callers pass CrmAccount fields
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -99,7 +99,7 @@ class FakeCrm:
                     outcome.failed.append(RecordFailure(update.crm_id, "UNABLE_TO_LOCK_ROW", True))
                     continue
                 acc = self.accounts[update.crm_id]
-                written = replace(acc.written, **dict(update.values))  # type: ignore[arg-type]
+                written = replace(acc.written, **dict(update.values))  # type: ignore[arg-type]  # values are typed FieldValue; keys name TierwiseValues fields
                 self.accounts[update.crm_id] = replace(
                     acc, written=written, modified_at=self.clock()
                 )

@@ -216,7 +216,7 @@ def test_customer_tiers_score_the_health_and_adoption_the_crm_holds(tmp_path: Pa
     # A stock org has no health score: the enriched profile holds the customer's own
     # fields, mapped explicitly as an operator would.
     with provisioned(Sandbox(accounts=120, seed=11, profile="enriched")) as sb:
-        sb.env = lambda env=sb.env: {  # type: ignore[method-assign]
+        sb.env = lambda env=sb.env: {  # type: ignore[method-assign]  # patches this instance to add field mappings
             **env(),
             "TIERWISE_SALESFORCE__FIELDS__HEALTH_SCORE": "Customer_Health__c",
             "TIERWISE_SALESFORCE__FIELDS__PRODUCT_ADOPTION": "Adoption_Pct__c",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from tests.sync.fakes import FakeCrm, seed
 from tierwise.config.settings import Settings
+from tierwise.connectors.base import AccountUpdate, WriteOutcome
 from tierwise.connectors.errors import AuthenticationError, QuotaExhaustedError
 from tierwise.sync.bootstrap import App, bootstrap
 from tierwise.sync.state import StateStore
@@ -52,7 +54,7 @@ def make_app(
     return bootstrap(
         Settings(_env_file=None, **settings),
         store=store,
-        connectors=list(crms),  # type: ignore[call-arg]
+        connectors=list(crms),  # type: ignore[arg-type]  # FakeCrm lacks pull_opportunities, so is no full Connector
         clock=clock,
         stop=stop,
     )
@@ -277,12 +279,12 @@ def test_sigterm_during_writes_keeps_what_was_written_and_the_next_run_does_the_
     stop = threading.Event()
     original = sf.write_accounts
 
-    def write_then_stop(updates):  # type: ignore[no-untyped-def]
+    def write_then_stop(updates: Sequence[AccountUpdate]) -> WriteOutcome:
         outcome = original(updates)
         stop.set()  # SIGTERM arrives while this batch is in flight
         return outcome
 
-    sf.write_accounts = write_then_stop  # type: ignore[method-assign]
+    sf.write_accounts = write_then_stop  # type: ignore[method-assign]  # patches the fake to stop mid-batch
     report = (
         make_app(store, crms, clock, stop=stop, backfill_tasks=True).engine.run(full=True).report
     )
@@ -290,7 +292,7 @@ def test_sigterm_during_writes_keeps_what_was_written_and_the_next_run_does_the_
     assert 120 == len([k for k in store.last_written() if k[0] == "salesforce"])
     assert [] == [k for k in store.last_written() if k[0] == "hubspot"]
     assert None is store.watermark("salesforce", "accounts")
-    sf.write_accounts = original  # type: ignore[method-assign]
+    sf.write_accounts = original  # type: ignore[method-assign]  # restores the bound method patched above
     clock.jump(timedelta(minutes=5))
     again = make_app(store, crms, clock, backfill_tasks=True).engine.run().report
     assert ("ok", {"hubspot": 100}) == (again.status, again.writes)

@@ -42,7 +42,7 @@ def make_app(store: StateStore, crms: tuple[FakeCrm, ...], clock: Clock, **setti
     return bootstrap(
         Settings(_env_file=None, **settings),
         store=store,
-        connectors=list(crms),  # type: ignore[arg-type]
+        connectors=list(crms),  # type: ignore[arg-type]  # FakeCrm lacks pull_opportunities, so is no full Connector
         clock=clock,
     )
 
@@ -183,7 +183,7 @@ def test_a_deferred_task_whose_create_dies_in_flight_is_created_exactly_once(
         original(tasks)
         raise RetriableError("connection reset after the create", system="salesforce")
 
-    sf.ensure_tasks = create_then_drop  # type: ignore[method-assign,assignment]
+    sf.ensure_tasks = create_then_drop  # type: ignore[method-assign,assignment]  # a test double; it takes list, the method Sequence
     died = make_app(store, crms, clock, **settings).engine.run().report
     assert "ok" != died.status
     attempted = {r.key for r in seen}
@@ -191,14 +191,14 @@ def test_a_deferred_task_whose_create_dies_in_flight_is_created_exactly_once(
     assert attempted <= deferred
     assert attempted <= {t.key for t in store.tasks(status="pending")}
 
-    sf.ensure_tasks = original  # type: ignore[method-assign]
+    sf.ensure_tasks = original  # type: ignore[method-assign]  # restores the bound method patched above
     retried: list[TaskRequest] = []
 
     def spy(tasks: list[TaskRequest]) -> TaskOutcome:
         retried.extend(tasks)
         return original(tasks)
 
-    sf.ensure_tasks = spy  # type: ignore[method-assign,assignment]
+    sf.ensure_tasks = spy  # type: ignore[method-assign,assignment]  # a test double; it takes list, the method Sequence
     clock.jump(timedelta(minutes=5))
     again = make_app(store, crms, clock, **settings).engine.run().report
     assert "ok" == again.status, again.message

@@ -95,7 +95,7 @@ def _settings(tmp_path: Path, text: str | None = VALID, **crm: object) -> Settin
         ),
         hubspot=HubSpotSettings(
             access_token=SecretStr("t"),
-            **crm.get("hubspot", {}),  # type: ignore[arg-type]
+            **crm.get("hubspot", {}),  # type: ignore[arg-type]  # test-only kwargs
         ),
     )
 

@@ -38,7 +38,7 @@ def snap(
         name=f"n-{crm_id}",
         owner_id=f"owner-{crm_id}",
         modified_at=NOW,
-        fields=fields,  # type: ignore[arg-type]
+        fields=fields,  # type: ignore[arg-type]  # test kwargs are typed object; callers pass field values
         written=written or TierwiseValues(),
     )
 

@@ -21,7 +21,7 @@ def account(crm_id: str, **fields: object) -> CrmAccount:
         domain=f"{crm_id}.example",
         owner_id="005A",
         modified_at=NOW,
-        fields=fields,  # type: ignore[arg-type]
+        fields=fields,  # type: ignore[arg-type]  # test kwargs are typed object; callers pass field values
         written=TierwiseValues(tier="tier_2", score=51.5, sla_due=date(2026, 12, 1)),
     )
 

@@ -389,9 +389,9 @@ def test_the_decision_table_indexes_slices_and_lists_changes_without_building_al
     )
     table = result.decisions
 
-    assert ["tier_2", "tier_1", "tier_4"] == table.tier_ids()  # type: ignore[attr-defined]
-    assert [1, 2] == table.changed_indices()  # type: ignore[attr-defined]
-    assert [65.0, 95.0, 25.0] == table.scores()  # type: ignore[attr-defined]
+    assert ["tier_2", "tier_1", "tier_4"] == table.tier_ids()  # type: ignore[attr-defined]  # decisions is typed Sequence[Decision]; it is a DecisionTable
+    assert [1, 2] == table.changed_indices()  # type: ignore[attr-defined]  # decisions is typed Sequence[Decision]; it is a DecisionTable
+    assert [65.0, 95.0, 25.0] == table.scores()  # type: ignore[attr-defined]  # decisions is typed Sequence[Decision]; it is a DecisionTable
     assert ["new"] == [d.key for d in table[-1:]]
     assert table[1] == table[-2]
     with pytest.raises(IndexError):

@@ -264,7 +264,7 @@ def test_the_shipped_default_model_loads_with_the_canonical_fields_and_four_tier
         UNQUALIFIED: "Unqualified",
     } == model.tier_labels()
     assert 100 == model.tiers[0].capacity
-    assert "1:1 ABM" == model.tiers[0].play.name  # type: ignore[union-attr]
+    assert "1:1 ABM" == model.tiers[0].play.name  # type: ignore[union-attr]  # play is optional; this tier has one
     assert {"funding_50m", "intent_spike", "score_drop", "gone_quiet"} == {
         trigger.name for trigger in model.triggers
     }
