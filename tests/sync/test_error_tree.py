@@ -38,7 +38,7 @@ from tierwise.tiering.errors import LockHeldError, StopRequested, TierwiseError
 ROOT = Path(__file__).resolve().parents[2]
 # The installed names, whether or not the namespace codemod has prefixed them ("tierwise.").
 CLI = sync_cli.__name__
-SANDBOX = sync_cli.__name__[: -len("tierwise.sync.cli")] + "sandbox"
+SANDBOX = CLI.rsplit(".", 2)[0] + ".sandbox" if CLI.count(".") == 2 else "sandbox"
 
 
 def _tree(cls: type[BaseException]) -> Iterator[type[BaseException]]:
