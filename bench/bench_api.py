@@ -134,7 +134,7 @@ def seconds_to_morning(now: datetime) -> float:
 
 
 def edit_accounts(sb: Sandbox, count: int) -> None:
-    """An outside user raises the intent score of ``count`` accounts in both CRMs, via the APIs."""
+    """An outside user edits the headcount of ``count`` accounts in both CRMs, via the APIs."""
     import requests
     from hubspot import HubSpot
     from simple_salesforce import Salesforce
@@ -172,7 +172,8 @@ def edit_accounts(sb: Sandbox, count: int) -> None:
                 inputs=[
                     {
                         "id": sb.company_ids[k][1],
-                        "properties": {"intent_score": "99", "intent_surge": "true"},
+                        # A standard property: a stock portal has no intent property.
+                        "properties": {"numberofemployees": "5000"},
                     }
                     for k in chunk
                 ]
