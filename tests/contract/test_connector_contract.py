@@ -72,10 +72,7 @@ def test_an_empty_write_sends_nothing_and_fails_nothing(subject: Subject) -> Non
     assert ([], []) == (outcome.written, outcome.failed)
 
 
-@subjects(
-    double_drifts="FakeCrm.write_accounts raises KeyError for an id the CRM does not hold "
-    "instead of reporting a RecordFailure and writing the rest"
-)
+@subjects()
 def test_a_record_the_crm_rejects_fails_alone_and_the_rest_are_written(
     subject: Subject,
 ) -> None:
@@ -174,7 +171,7 @@ def test_the_write_chunk_is_at_least_one_record(subject: Subject) -> None:
     assert all(subject.connector.write_chunk_size(n) >= 1 for n in (1, 250, 10_000))
 
 
-@subjects(double_drifts="FakeCrm has no pull_opportunities (the outcome commands need it)")
+@subjects()
 def test_opportunities_stream_once_each_labelled_with_their_system(subject: Subject) -> None:
     deals = list(subject.connector.pull_opportunities(None))
 
@@ -183,10 +180,7 @@ def test_opportunities_stream_once_each_labelled_with_their_system(subject: Subj
     assert {subject.connector.system} >= {d.system for d in deals}
 
 
-@subjects(
-    double_drifts="FakeCrm.write_accounts reports an update with no values as written "
-    "(and bumps the record's modification stamp); the real connectors send nothing"
-)
+@subjects()
 def test_an_update_with_no_values_is_not_sent(subject: Subject) -> None:
     ids = sorted(_pull(subject))[:2]
 
@@ -195,10 +189,7 @@ def test_an_update_with_no_values_is_not_sent(subject: Subject) -> None:
     assert ([], []) == (outcome.written, outcome.failed)
 
 
-@subjects(
-    double_drifts="FakeCrm.ensure_tasks creates a task for an account it does not hold; "
-    "the real CRMs refuse that record (RecordFailure keyed by the task key)"
-)
+@subjects()
 def test_a_task_on_an_account_the_crm_does_not_hold_fails_alone(subject: Subject) -> None:
     account = sorted(_pull(subject).values(), key=lambda a: a.crm_id)[0]
     good = _task(subject, "held", account)

@@ -14,6 +14,7 @@ from tierwise.connectors.base import (
     AccountUpdate,
     ApiUsage,
     CrmAccount,
+    CrmOpportunity,
     OpenTask,
     ProvisionStep,
     RecordFailure,
@@ -46,6 +47,8 @@ class FakeCrm:
     page: int = 100
     # What unmapped_inputs() reports (a stock org's optional inputs), input -> why.
     unmapped: dict[str, str] = field(default_factory=dict)
+    # Opportunities / deals the outcome commands read (``pull_opportunities``).
+    opportunities: list[CrmOpportunity] = field(default_factory=list)
 
     def add(
         self, crm_id: str, domain: str | None, owner: str = "owner-1", **fields: FieldValue
@@ -76,6 +79,10 @@ class FakeCrm:
     def validate_schema(self) -> None:
         self._count("schema")
 
+    def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
+        self._count("opportunities")
+        yield from (o for o in self.opportunities if o.system == self.system)
+
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
         rows = sorted(self.accounts.values(), key=lambda a: a.crm_id)
         if since is not None:
@@ -92,13 +99,18 @@ class FakeCrm:
 
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         outcome = WriteOutcome()
+        # As the real connectors: an update with no values is not sent.
+        updates = [u for u in updates if u.values]
         for start in range(0, len(updates), self.page):
             self._count("write")
             for update in updates[start : start + self.page]:
                 if update.crm_id in self.fail_write_ids:
                     outcome.failed.append(RecordFailure(update.crm_id, "UNABLE_TO_LOCK_ROW", True))
                     continue
-                acc = self.accounts[update.crm_id]
+                acc = self.accounts.get(update.crm_id)
+                if acc is None:  # the CRM refuses that record alone (deleted or never there)
+                    outcome.failed.append(RecordFailure(update.crm_id, "ENTITY_IS_DELETED"))
+                    continue
                 written = replace(acc.written, **dict(update.values))  # type: ignore[arg-type]  # values are typed FieldValue; keys name TierwiseValues fields
                 self.accounts[update.crm_id] = replace(
                     acc, written=written, modified_at=self.clock()
@@ -112,6 +124,9 @@ class FakeCrm:
         for request in tasks:
             if request.key in self.tasks:
                 outcome.existing[request.key] = self.tasks[request.key].task_id
+                continue
+            if request.crm_account_id not in self.accounts:  # refused, that record alone
+                outcome.failed.append(RecordFailure(request.key, "account not found"))
                 continue
             task_id = f"T{len(self.tasks) + 1}"
             self.tasks[request.key] = FakeTask(request, task_id)
