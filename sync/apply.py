@@ -25,7 +25,7 @@ from tierwise.connectors.base import (
 )
 from tierwise.sync.pacing import ESCALATION_SUFFIX as ESC
 from tierwise.sync.progress import NoProgress, Progress
-from tierwise.sync.records import Plan, TaskRecord
+from tierwise.sync.records import Plan, PlannedTask, TaskRecord
 from tierwise.tiering.errors import (
     StopRequested as StopRequested,  # re-exported: a run signal of the tree
 )
@@ -122,18 +122,7 @@ def apply_plan(
     done.tasks_dropped = _record_waiting(rt, plan)
     tasks_by_system: dict[str, list[TaskRecord]] = {}
     for planned in plan.tasks:
-        tasks_by_system.setdefault(planned.system, []).append(
-            TaskRecord(
-                key=planned.request.key,
-                system=planned.system,
-                crm_task_id=None,
-                account_key=planned.account_key,
-                crm_account_id=planned.request.crm_account_id,
-                tier=planned.tier,
-                status="created",
-                due=planned.request.due,
-            )
-        )
+        tasks_by_system.setdefault(planned.system, []).append(ledger_record(planned, "created"))
     requests = {p.request.key: p.request for p in plan.tasks}
 
     def apply_one(connector: Connector) -> None:
@@ -209,23 +198,25 @@ def apply_plan(
     return done
 
 
+def ledger_record(planned: PlannedTask, status: str) -> TaskRecord:
+    """The task ledger's row for a planned task, before the CRM has given it an id."""
+    return TaskRecord(
+        key=planned.request.key,
+        system=planned.system,
+        crm_task_id=None,
+        account_key=planned.account_key,
+        crm_account_id=planned.request.crm_account_id,
+        tier=planned.tier,
+        status=status,
+        due=planned.request.due,
+    )
+
+
 def _record_waiting(rt: Runtime, plan: Plan) -> int:
     """Deferred tasks (over the per-owner cap) go into the ledger under their final key,
     so a later run creates them exactly once; dropped ones leave the queue. Returns how
     many were dropped."""
-    waiting = [
-        TaskRecord(
-            key=p.request.key,
-            system=p.system,
-            crm_task_id=None,
-            account_key=p.account_key,
-            crm_account_id=p.request.crm_account_id,
-            tier=p.tier,
-            status="deferred",
-            due=p.request.due,
-        )
-        for p in plan.deferred
-    ]
+    waiting = [ledger_record(p, "deferred") for p in plan.deferred]
     if plan.dropped:
         known = {t.key: t for t in rt.store.tasks(status="deferred")}
         waiting.extend(replace(known[k], status="dropped") for k in plan.dropped if k in known)

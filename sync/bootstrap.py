@@ -8,7 +8,8 @@ environment on its own.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,26 @@ def build_customer_model(settings: Settings) -> Any:
     return load_model(settings.customer_model_path)
 
 
+def close_connectors(connectors: Iterable[Connector]) -> None:
+    """Release each connector's pooled connections (``close`` is not in the protocol)."""
+    for connector in connectors:
+        close = getattr(connector, "close", None)
+        if callable(close):
+            close()
+
+
+@contextmanager
+def crm_connectors(
+    settings: Settings, model: Any, customer_model: Any = None
+) -> Iterator[list[Connector]]:
+    """The configured CRMs' connectors for one command, closed when it is done."""
+    connectors = build_crm_connectors(settings, model, customer_model)
+    try:
+        yield connectors
+    finally:
+        close_connectors(connectors)
+
+
 def build_crm_connectors(
     settings: Settings, model: Any, customer_model: Any = None
 ) -> list[Connector]:
@@ -117,10 +138,7 @@ class App:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
-        for connector in self.connectors:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
+        close_connectors(self.connectors)
         self.store.dispose()
 
 

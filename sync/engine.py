@@ -289,17 +289,22 @@ class SyncEngine:
         return apply_plan(self.runtime, plan, now, self.escalation_owners, done)
 
     def record(self, run_id: str, now: datetime, decided: Decisions, pulled: Pulled) -> Recorded:
-        """History, honoured hand edits and the watermarks, as one unit of work."""
+        """History, honoured hand edits, watermarks and outreach windows: one unit of work."""
         marks: dict[tuple[str, str], str] = {}
         for system, since in pulled.since.items():
             value = next_watermark(since, pulled.max_seen.get(system), now)
             if value is not None:
                 marks[(system, ACCOUNTS)] = value.isoformat()
-        points = self.store.record_run(run_id, now, decided.for_history(), decided.overrides, marks)
-        # issue 16: outreach windows survive runs (each target's, keys are per target).
-        save_windows(
-            self.store.engine,
-            {k: w for t in decided.targets for k, w in t.result.windows.items()},
+        # Outreach windows survive runs (each target's; keys are per target), kept in the
+        # same transaction as the history they belong to.
+        windows = {k: w for t in decided.targets for k, w in t.result.windows.items()}
+        points = self.store.record_run(
+            run_id,
+            now,
+            decided.for_history(),
+            decided.overrides,
+            marks,
+            also=lambda conn: save_windows(conn, windows),
         )
         return Recorded(points, {system: value for (system, _), value in marks.items()})
 

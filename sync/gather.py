@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -22,7 +21,6 @@ from tierwise.sync.merge import account_key
 from tierwise.sync.records import Snapshot, TaskRecord
 from tierwise.sync.runtime import Runtime
 from tierwise.sync.state import StateStore
-from tierwise.sync.targets import Decisions, TierTarget, decide
 from tierwise.sync.watermark import parse_watermark
 from tierwise.tiering.records import AccountHistory
 
@@ -181,28 +179,3 @@ def population(store: StateStore, pulled: Pulled, dry_run: bool) -> list[Snapsho
                 override=old.override if old else None,
             )
     return [by_id[k] for k in sorted(by_id)]
-
-
-def decide_stored(
-    store: StateStore,
-    targets: Sequence[TierTarget],
-    now: datetime,
-    *,
-    opportunities: Sequence[CrmOpportunity] = (),
-    primary: str = "salesforce",
-    hand_edit_days: int = 30,
-    tier: Any = None,
-) -> Decisions:
-    """The run's ``decide`` on what the store holds (no CRM read): for ``explain``, the
-    ``customers`` preview and the outcome commands, so they show what a run decides."""
-    return decide(
-        store.snapshots(),
-        store.histories(now),
-        store.last_written(),
-        targets,
-        now,
-        opportunities=opportunities,
-        primary=primary,
-        hand_edit_days=hand_edit_days,
-        tier=tier,
-    )

@@ -105,6 +105,7 @@ def crm_problems(settings: Settings) -> list[Problem]:
     """No CRM, or one half set; the connector factory words the credentials rules."""
     from tierwise.connectors import build_connectors
     from tierwise.connectors.errors import ConfigurationError
+    from tierwise.sync.bootstrap import close_connectors
 
     if settings.salesforce is None and settings.hubspot is None:
         return [
@@ -115,10 +116,7 @@ def crm_problems(settings: Settings) -> list[Problem]:
         ]
     try:
         # Building connectors only reads settings; nothing is sent before check_access.
-        for connector in build_connectors(settings, {}):
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
+        close_connectors(build_connectors(settings, {}))
     except ConfigurationError as exc:
         return [_error(str(exc))]
     return []
@@ -228,12 +226,9 @@ def online_problems(settings: Settings, model: Any) -> list[Problem]:
 
     customer = boot.build_customer_model(settings)
     models = [m for m in (model, customer) if m is not None]
-    fields: dict[str, str] = {}
-    for each in reversed(models):
-        fields.update(each.fields)
+    fields = {k: v for m in reversed(models) for k, v in m.fields.items()}
     problems: list[Problem] = []
-    connectors = boot.build_crm_connectors(settings, model, customer)
-    try:
+    with boot.crm_connectors(settings, model, customer) as connectors:
         for connector in connectors:
             connector.check_access()
             connector.validate_schema()
@@ -245,11 +240,6 @@ def online_problems(settings: Settings, model: Any) -> list[Problem]:
                 Problem("warning", f"{connector.system}: {text}")
                 for text in value_warnings(wanted, inspect_fields(connector), models)
             ]
-    finally:
-        for connector in connectors:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
     return problems
 
 

@@ -29,14 +29,10 @@ def provision(sb: Sandbox, *, customer_tiers: bool = True, **settings: Any) -> N
     sb.salesforce.daily_limit = 10**9
     config = settings_from_env(sb.env(), customer_tiers=customer_tiers, **settings)
     model = boot.build_model(config)
-    connectors = boot.build_crm_connectors(config, model)
     try:
-        provision_all(connectors, model, dry_run=False)
+        with boot.crm_connectors(config, model) as connectors:
+            provision_all(connectors, model, dry_run=False)
     finally:
-        for connector in connectors:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()
         sb.hubspot.requests_per_10s, sb.hubspot.daily_limit, sb.salesforce.daily_limit = limits
     sb.reset_calls()
     sb.salesforce.reset_api_usage()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from tierwise.config.settings import HubSpotSettings
 from tierwise.connectors.base import (
@@ -40,7 +39,7 @@ from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.hubspot import provision as hs_provision
 from tierwise.connectors.hubspot import schema
 from tierwise.connectors.hubspot.batch import BATCH_MAX
-from tierwise.connectors.hubspot.client import HubSpotClient, Request, T
+from tierwise.connectors.hubspot.client import HubSpotClient
 from tierwise.connectors.hubspot.companies import Companies
 from tierwise.connectors.hubspot.deals import pull_deals
 from tierwise.connectors.hubspot.paging import PAGE_LIMIT
@@ -107,16 +106,6 @@ class HubSpotConnector:
         return self.companies.icp_options
 
     # ---- used by connectors/hubspot/inspect.py (tierwise connect)
-    @property
-    def _client(self) -> Any:
-        return self.client.sdk
-
-    def _call(self, label: str, fn: Request[T], **kw: Any) -> T:
-        return self.client.call(label, fn, **kw)
-
-    def _properties(self, object_type: str) -> schema.Properties:
-        return schema.read_properties(self.client, object_type)
-
     # ------------------------------------------------------------------ access & schema
     def check_access(self) -> None:
         # The company properties double as the token probe: validate_schema needs them

@@ -16,6 +16,7 @@ import urllib3
 
 from tierwise.connectors import mappings
 from tierwise.connectors.errors import AuthenticationError, CrmError, FatalCrmError
+from tierwise.connectors.hubspot.schema import read_properties
 from tierwise.connectors.inventory import (
     MISSING,
     OK,
@@ -99,7 +100,7 @@ class _Apis:
     attribute access on the client builds a connection pool: build once, close after)."""
 
     def __init__(self, connector: Any) -> None:
-        self._crm = connector._client.crm
+        self._crm = connector.client.sdk.crm
         self._built: dict[str, Any] = {}
 
     def get(self, name: str) -> Any:
@@ -131,7 +132,7 @@ def _sample_rows(
     while seen < size:
         limit = min(PAGE, size - seen)
         page = _to_dict(
-            connector._call(
+            connector.client.call(
                 "GET /crm/v3/objects/companies",
                 lambda t, cursor=after, limit=limit: api.get_page(
                     limit=limit,
@@ -203,7 +204,9 @@ def _token_scopes(connector: Any) -> frozenset[str] | None:
         )
 
     try:
-        response = connector._call(f"POST {TOKEN_INFO_PATH}", post, operation="read token scopes")
+        response = connector.client.call(
+            f"POST {TOKEN_INFO_PATH}", post, operation="read token scopes"
+        )
     except CrmError:
         return None
     if response.status != 200:
@@ -249,7 +252,8 @@ def inspect_fields(connector: Any) -> CrmInventory:
         system="hubspot",
         object_name="companies",
         fields={
-            name: property_info(prop) for name, prop in connector._properties("companies").items()
+            name: property_info(prop)
+            for name, prop in read_properties(connector.client, "companies").items()
         },
         sample_size=0,
         mapping=mapping,
@@ -260,7 +264,7 @@ def inspect_fields(connector: Any) -> CrmInventory:
 
 def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
     """Read company (and task) properties, sample companies, probe the scopes."""
-    companies = connector._properties("companies")
+    companies = read_properties(connector.client, "companies")
     checks: list[PermissionCheck] = [
         PermissionCheck(
             "crm.schemas.companies.read (company properties)",
@@ -269,7 +273,7 @@ def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
         )
     ]
     try:
-        tasks = connector._properties("tasks")
+        tasks = read_properties(connector.client, "tasks")
     except AuthenticationError as exc:
         if exc.status != 403:
             raise
@@ -320,7 +324,7 @@ def inspect_hubspot(connector: Any, sample: int = 200) -> CrmInventory:
 
 def _probes(connector: Any, apis: _Apis) -> list[PermissionCheck]:
     def get(name: str, label: str, **kw: Any) -> Callable[[], object]:
-        return lambda: connector._call(
+        return lambda: connector.client.call(
             label,
             lambda t: apis.get(name).get_page(limit=1, _request_timeout=t, **kw),
             operation=f"probe {name}",
@@ -349,7 +353,7 @@ def _probes(connector: Any, apis: _Apis) -> list[PermissionCheck]:
         _probe(
             "crm.lists.read",
             ("provision",),
-            lambda: connector._call(
+            lambda: connector.client.call(
                 "GET /crm/v3/lists/object-type-id/{type}/name/{name}",
                 lambda t: apis.get("lists").get_by_name(
                     LIST_PROBE_NAME, COMPANY_OBJECT_TYPE_ID, _request_timeout=t

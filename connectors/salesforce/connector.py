@@ -14,11 +14,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
-
-from simple_salesforce.api import Salesforce
 
 from tierwise.config.settings import SalesforceSettings
 from tierwise.connectors.base import (
@@ -40,7 +38,6 @@ from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import resolve_fields
 from tierwise.connectors.salesforce.paging import QUERY_BATCH_SIZE
 from tierwise.connectors.salesforce.provisioning import Provisioner
-from tierwise.connectors.salesforce.session import TimeoutSession
 from tierwise.connectors.salesforce.tasks import Tasks
 from tierwise.connectors.salesforce.writes import COLLECTION_MAX, AccountWriter
 
@@ -96,25 +93,6 @@ class SalesforceConnector:
 
     def __repr__(self) -> str:
         return f"SalesforceConnector(instance_url={self.settings.instance_url!r})"
-
-    @property
-    def _session(self) -> TimeoutSession:
-        return self.client.session
-
-    def _call(
-        self,
-        label: str,
-        fn: Callable[[Salesforce], T],
-        *,
-        operation: str,
-        object_name: str | None = None,
-        read: bool = False,
-        retry: bool = True,
-    ) -> T:
-        """One retried, counted, classified call (used by ``salesforce.inspect``)."""
-        return self.client.call(
-            label, fn, operation=operation, object_name=object_name, read=read, retry=retry
-        )
 
     # ------------------------------------------------------------------ access & schema
     def check_access(self) -> None:

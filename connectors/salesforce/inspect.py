@@ -63,7 +63,7 @@ def effective_value_maps(connector: Any) -> dict[str, dict[str, str]]:
 
 
 def _describe(connector: Any, object_name: str) -> dict[str, Any]:
-    result: dict[str, Any] = connector._call(
+    result: dict[str, Any] = connector.client.call(
         f"sobjects/{object_name}/describe",
         lambda sf: getattr(sf, object_name).describe(),
         operation="describe",
@@ -74,7 +74,7 @@ def _describe(connector: Any, object_name: str) -> dict[str, Any]:
 
 
 def _query(connector: Any, soql: str, object_name: str) -> list[dict[str, Any]]:
-    page: dict[str, Any] = connector._call(
+    page: dict[str, Any] = connector.client.call(
         "query",
         lambda sf: sf.query(soql),
         operation="query",
@@ -162,7 +162,7 @@ def _custom_fields(connector: Any, names: list[str]) -> set[str]:
         "SELECT DeveloperName, TableEnumOrId FROM CustomField WHERE DeveloperName IN {}",
         developer or ["Tierwise_Tier"],
     )
-    result: dict[str, Any] = connector._call(
+    result: dict[str, Any] = connector.client.call(
         "tooling/query",
         lambda sf: sf.toolingexecute("query/", params={"q": soql}),
         operation="tooling query",

@@ -137,8 +137,7 @@ def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
 
     from tierwise.sync.change.journal import ChangeJournal
     from tierwise.sync.change.promote import ModelRefusedError, evaluate, verdict_text
-    from tierwise.sync.merge import merge_accounts, to_inputs
-    from tierwise.sync.outcomes.data import attribute_deals, pull_opportunities
+    from tierwise.sync.cli.outcomes import _load
     from tierwise.tiering import load_model
 
     settings = ctx.settings()
@@ -147,21 +146,12 @@ def promote_cmd(ctx: Context, candidate: Path, force: bool) -> None:
         raise SettingError(f"{candidate} is the live model already (TIERWISE_MODEL_PATH)")
     now = datetime.now(UTC)
     with handled():
-        live = load_model(live_path)
         new = load_model(candidate)
-        store = boot.build_store(settings)
-        connectors = boot.build_crm_connectors(settings, live)
-        try:
-            opportunities = pull_opportunities(connectors)
-        finally:
-            for connector in connectors:
-                close = getattr(connector, "close", None)
-                if callable(close):
-                    close()
+    # The live model, its population (the run's own populate step) and the closed deals,
+    # as the outcome commands load them.
+    loaded = _load(ctx, now.date())
+    live, store, inputs, deals = loaded.model, loaded.store, loaded.inputs, loaded.deals
     try:
-        snapshots = store.snapshots()
-        deals, _unmatched = attribute_deals(opportunities, snapshots, settings.primary)
-        inputs = to_inputs(merge_accounts(snapshots, settings.primary, now.date()))
         verdict = evaluate(live, new, inputs, deals, now.date())
         text = verdict_text(verdict, {"live": live_path.name, "candidate": candidate.name})
         data = verdict.to_dict()

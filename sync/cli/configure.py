@@ -150,16 +150,10 @@ def connect(
     with handled():
         model = boot.build_model(settings, ctx.model)
         customer_model = boot.build_customer_model(settings)
-        connectors = boot.build_crm_connectors(settings, model, customer_model)
         models = [m for m in (model, customer_model) if m is not None]
         fields = {k: v for m in reversed(models) for k, v in m.fields.items()}
-        try:
+        with boot.crm_connectors(settings, model, customer_model) as connectors:
             reports = assess_all(connectors, fields, models, max(1, sample))
-        finally:
-            for connector in connectors:
-                close = getattr(connector, "close", None)
-                if callable(close):
-                    close()
     text = render_text(reports)
     if write_path is not None:
         write_path.write_text(mapping_yaml(reports), encoding="utf-8")

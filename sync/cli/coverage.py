@@ -167,11 +167,8 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     The outcomes are `tierwise report`'s (deals pulled live, tiers as recorded at the
     period's end); this adds the spend columns to them.
     """
-    from tierwise.sync.cli.outcomes import _load
-    from tierwise.sync.outcomes.backtest import end_of
-    from tierwise.sync.outcomes.data import tier_of, tiers_as_of
-    from tierwise.sync.outcomes.report import BASELINE, build_report
-    from tierwise.tiering.records import UNQUALIFIED
+    from tierwise.sync.cli.outcomes import _load, tier_report
+    from tierwise.sync.outcomes.report import BASELINE
     from tierwise.tiering.spend import TierOutcome, spend_rows
 
     today = datetime.now(UTC).date()
@@ -181,18 +178,8 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     except ValueError:
         raise click.BadParameter("dates are YYYY-MM-DD") from None
     loaded = _load(ctx, today)
-    points = tiers_as_of(loaded.store, end_of(end))
     model = loaded.model
-    result = build_report(
-        tiers={k: tier_of(points, k) for k in loaded.keys},
-        scores={k: p.score for k, p in points.items()},
-        deals=loaded.deals,
-        labels=model.tier_labels(),
-        tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
-        min_scores={t.id: t.min_score for t in model.tiers},
-        since=start,
-        until=end,
-    )
+    result = tier_report(loaded, start, end)
     outcomes = {r.tier: TierOutcome(r.accounts, r.new_pipeline, r.revenue) for r in result.rows}
     budgets = {t.id: (t.play.budget_per_account if t.play else None) for t in model.tiers}
     rows = spend_rows(budgets, outcomes, outcomes.get(BASELINE))

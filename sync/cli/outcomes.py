@@ -20,6 +20,7 @@ from tierwise.sync.exits import SettingError
 if TYPE_CHECKING:
     from tierwise.connectors.base import CrmOpportunity
     from tierwise.sync.outcomes.data import Deal
+    from tierwise.sync.outcomes.report import OutcomeReport
     from tierwise.sync.state import StateStore
     from tierwise.tiering import TieringModel
     from tierwise.tiering.records import AccountInput
@@ -52,14 +53,8 @@ def _load(ctx: Context, today: date) -> Loaded:
     with handled():
         model = boot.build_model(settings, ctx.model)
         store = boot.build_store(settings)
-        connectors = boot.build_crm_connectors(settings, model)
-        try:
+        with boot.crm_connectors(settings, model) as connectors:
             opportunities = pull_opportunities(connectors)
-        finally:
-            for connector in connectors:
-                close = getattr(connector, "close", None)
-                if callable(close):
-                    close()
     snapshots = store.snapshots()
     deals, unmatched = attribute_deals(opportunities, snapshots, settings.primary)
     # The population a run tiers (sync.preview: the run's own populate step).
@@ -79,6 +74,28 @@ def _load(ctx: Context, today: date) -> Loaded:
         account_keys(snapshots),
         inputs,
         opportunities,
+    )
+
+
+def tier_report(loaded: Loaded, start: date, end: date) -> OutcomeReport:
+    """Each tier's funnel over ``start`` .. ``end``, tiers as they stood at ``end``
+    (``tierwise report`` and ``tierwise spend``)."""
+    from tierwise.sync.outcomes.backtest import end_of
+    from tierwise.sync.outcomes.data import tier_of, tiers_as_of
+    from tierwise.sync.outcomes.report import build_report
+    from tierwise.tiering.records import UNQUALIFIED
+
+    points = tiers_as_of(loaded.store, end_of(end))
+    model = loaded.model
+    return build_report(
+        tiers={k: tier_of(points, k) for k in loaded.keys},
+        scores={k: p.score for k, p in points.items()},
+        deals=loaded.deals,
+        labels=model.tier_labels(),
+        tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
+        min_scores={t.id: t.min_score for t in model.tiers},
+        since=start,
+        until=end,
     )
 
 
@@ -138,11 +155,8 @@ def report_cmd(
     the state store recorded them at the period's end.
     """
     from tierwise.sync.outcomes import render
-    from tierwise.sync.outcomes.backtest import end_of
-    from tierwise.sync.outcomes.data import history_rows, tier_of, tiers_as_of
-    from tierwise.sync.outcomes.report import build_report
+    from tierwise.sync.outcomes.data import history_rows
     from tierwise.sync.outcomes.volatility import volatility as measure
-    from tierwise.tiering.records import UNQUALIFIED
 
     today = datetime.now(UTC).date()
     end = _day(until, today)
@@ -151,18 +165,7 @@ def report_cmd(
         raise SettingError(f"--since {start} is after --until {end}")
     _check_outputs((csv_file, "--csv"), (html_file, "--html"))
     loaded = _load(ctx, today)
-    points = tiers_as_of(loaded.store, end_of(end))
-    model = loaded.model
-    result = build_report(
-        tiers={k: tier_of(points, k) for k in loaded.keys},
-        scores={k: p.score for k, p in points.items()},
-        deals=loaded.deals,
-        labels=model.tier_labels(),
-        tier_ids=[t.id for t in model.tiers if t.id != UNQUALIFIED],
-        min_scores={t.id: t.min_score for t in model.tiers},
-        since=start,
-        until=end,
-    )
+    result = tier_report(loaded, start, end)
     result.unmatched_deals = loaded.unmatched
     if volatility:
         result.volatility = measure(history_rows(loaded.store))

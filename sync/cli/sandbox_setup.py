@@ -28,11 +28,5 @@ def provision_sandbox(sb: StartedSandbox) -> None:
 
     config = settings_from_env(sb.env())
     model = boot.build_model(config)
-    connectors = boot.build_crm_connectors(config, model)
-    try:
+    with boot.crm_connectors(config, model) as connectors:
         provision_all(connectors, model, dry_run=False)
-    finally:
-        for connector in connectors:
-            close = getattr(connector, "close", None)
-            if callable(close):
-                close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import Column, Date, MetaData, String, Table, delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tierwise.tiering.records import Window
 
@@ -33,21 +33,21 @@ def load_windows(engine: Engine) -> dict[str, Window]:
     return {r.account_key: Window(r.trigger, r.tier, r.opened, r.until) for r in rows}
 
 
-def save_windows(engine: Engine, windows: Mapping[str, Window]) -> None:
-    """Replace the stored windows with ``windows`` (one transaction)."""
-    with engine.begin() as conn:
-        conn.execute(delete(outreach_window))
-        if windows:
-            conn.execute(
-                insert(outreach_window),
-                [
-                    {
-                        "account_key": key,
-                        "trigger": w.trigger,
-                        "tier": w.tier,
-                        "opened": w.opened,
-                        "until": w.until,
-                    }
-                    for key, w in windows.items()
-                ],
-            )
+def save_windows(conn: Connection, windows: Mapping[str, Window]) -> None:
+    """Replace the stored windows with ``windows``, inside the caller's transaction (the
+    run's ``record``, so history, watermarks and windows are kept together or not at all)."""
+    conn.execute(delete(outreach_window))
+    if windows:
+        conn.execute(
+            insert(outreach_window),
+            [
+                {
+                    "account_key": key,
+                    "trigger": w.trigger,
+                    "tier": w.tier,
+                    "opened": w.opened,
+                    "until": w.until,
+                }
+                for key, w in windows.items()
+            ],
+        )

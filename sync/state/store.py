@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -365,16 +365,19 @@ class StateStore(TierHistory):
         decisions: Sequence[Decision],
         overrides: Mapping[tuple[str, str], Mapping[str, str] | None],
         watermarks: Mapping[tuple[str, str], str],
+        also: Callable[[Connection], None] | None = None,
     ) -> int:
-        """A run's record as ONE transaction: tier history, honoured hand edits, and the
-        watermarks ``{(system, object): value}``. Either all of it is kept or none (a
-        crash here leaves the watermarks where they were, so the next run re-reads).
-        Returns the number of history points written."""
+        """A run's record as ONE transaction: tier history, honoured hand edits, the
+        watermarks ``{(system, object): value}`` and ``also(conn)`` (e.g. the outreach
+        windows). Either all of it is kept or none (a crash here leaves the watermarks
+        where they were, so the next run re-reads). Returns the history points written."""
         with self.engine.begin() as conn:
             points = self._record_decisions(conn, run_id, at, decisions)
             self._set_overrides(conn, overrides)
             for (system, object_name), value in watermarks.items():
                 self._set_watermark(conn, system, object_name, value, at)
+            if also is not None:
+                also(conn)
         return points
 
     # -- task ledger ------------------------------------------------------------

@@ -40,6 +40,16 @@ class FakeSf:
         return {"records": []}
 
 
+class FakeClient:
+    """The connector's client as inspection uses it: ``call`` hands the fake org over."""
+
+    def __init__(self) -> None:
+        self.sf = FakeSf()
+
+    def call(self, _label: str, fn: Any, **_kw: Any) -> Any:
+        return fn(self.sf)
+
+
 class FakeConnector:
     system = "salesforce"
     account_object = "Account"
@@ -47,10 +57,7 @@ class FakeConnector:
 
     def __init__(self) -> None:
         self.settings = SalesforceSettings()
-        self.sf = FakeSf()
-
-    def _call(self, _label: str, fn: Any, **_kw: Any) -> Any:
-        return fn(self.sf)
+        self.client = FakeClient()
 
 
 def test_a_select_list_soql_refuses_leaves_fill_rates_unknown_instead_of_failing(

@@ -59,7 +59,7 @@ def connector(sb: Sandbox, **kw: Any) -> SalesforceConnector:
     sf = SalesforceConnector(settings, MODEL_FIELDS, retry_policy=RetryPolicy(max_attempts=1))
     adapter = SalesforceHosts(sb.salesforce_url.removeprefix("https://"))
     for host in HOSTS:
-        sf._session.mount(f"https://{host}", adapter)
+        sf.client.session.mount(f"https://{host}", adapter)
     return sf
 
 

@@ -126,6 +126,11 @@ class FailingCrm:
         # Bookkeeping never fails: the failure must end the run through its report.
         return ApiUsage()
 
+    @property
+    def client(self) -> Any:
+        """The transport (``connect``'s inspection uses it directly): any use fails."""
+        return _FailingClient(self)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
@@ -135,6 +140,17 @@ class FailingCrm:
             raise self._make()
 
         return fail
+
+
+class _FailingClient:
+    def __init__(self, crm: FailingCrm) -> None:
+        self._crm = crm
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._crm.calls.append("client." + name)
+        raise self._crm._make()
 
 
 FAILURES: dict[str, tuple[Callable[[], Exception], int, str, str]] = {
