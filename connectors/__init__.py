@@ -14,6 +14,7 @@ from tierwise.config.settings import HubSpotSettings, SalesforceSettings, Settin
 from tierwise.connectors.base import Connector
 from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.retry import RetryPolicy
+from tierwise.tiering.model import PipelineStage
 
 __all__ = ["build_connectors"]
 
@@ -30,11 +31,14 @@ def build_connectors(
     model_fields: Mapping[str, str],
     *,
     customer_tiers: Mapping[str, str] | None = None,
+    pipeline_stage: PipelineStage | None = None,
 ) -> list[Connector]:
     """One connector per configured CRM, Salesforce first; none for a CRM left out.
 
     ``customer_tiers`` (customer tier id -> label, customer tiers on) adds the customer
     tier fields to what each connector validates, pulls, writes and provisions.
+    ``pipeline_stage`` (the model's ``pipeline.stage``) lets each connector derive
+    ``open_deals_at_stage`` from its CRM's stage order.
     """
     from tierwise.connectors.hubspot import HubSpotConnector
     from tierwise.connectors.salesforce import SalesforceConnector
@@ -57,6 +61,7 @@ def build_connectors(
                 model_fields,
                 retry_policy=RetryPolicy(sf.max_attempts),
                 customer_tiers=customer_tiers,
+                pipeline_stage=pipeline_stage,
             )
         )
     if hs is not None:
@@ -71,6 +76,7 @@ def build_connectors(
                 model_fields,
                 retry_policy=RetryPolicy(hs.max_attempts),
                 customer_tiers=customer_tiers,
+                pipeline_stage=pipeline_stage,
             )
         )
     if not connectors:

@@ -22,7 +22,8 @@ SALESFORCE_ACCOUNT_FIELDS: dict[str, str] = {
 
 # Model inputs the Salesforce connector derives from open Opportunities (one relationship
 # subquery in the account query) when not mapped to an Account field.
-SALESFORCE_DERIVED_INPUTS = ("open_pipeline", "open_deals")
+# open_deals_at_stage: those at or past the model's pipeline.stage (issue 16).
+SALESFORCE_DERIVED_INPUTS = ("open_pipeline", "open_deals", "open_deals_at_stage")
 
 # model input -> {Salesforce stored value: model category}. The stock Industry picklist
 # (CRM-API-NOTES §1.17) onto the model's categories; values not listed pass through.

@@ -352,6 +352,8 @@ class HubSpotEmulator:
             self._list_add,
         )
         r("GET", r"/crm/v3/owners/?", "/crm/v3/owners", self._owners)
+        # Deal pipelines and their stages (issue 16; sandbox/hs_pipelines.py cites the docs).
+        r("GET", r"/crm/v3/pipelines/deals/?", "/crm/v3/pipelines/deals", self._deal_pipelines)
         r("GET", r"/crm/v3/owners/(?P<oid>\d+)/?", "/crm/v3/owners/{id}", self._owner)
 
     def _object_routes(self, objects: str, properties: str) -> None:
@@ -1499,6 +1501,12 @@ class HubSpotEmulator:
             for i, o in enumerate(OWNERS)
             if email is None or o.email.lower() == email.lower()
         ]
+        return Response.json(200, {"results": results}, records=len(results))
+
+    def _deal_pipelines(self, request: Request) -> Response:
+        from tierwise.sandbox.hs_pipelines import deal_pipelines
+
+        results = deal_pipelines()
         return Response.json(200, {"results": results}, records=len(results))
 
     def _owner(self, request: Request) -> Response:

@@ -22,12 +22,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 HISTORY_DAYS = 730
-OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+# Four of the stock open stages (sandbox/sf_schema.py STOCK_OPPORTUNITY_STAGES), and the
+# HubSpot default-pipeline stage each becomes (sandbox/hs_pipelines.py).
+OPEN_STAGES = ("Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review")
 HUBSPOT_STAGE = {
     "Prospecting": "appointmentscheduled",
     "Qualification": "qualifiedtobuy",
-    "Proposal": "presentationscheduled",
-    "Negotiation": "contractsent",
+    "Proposal/Price Quote": "presentationscheduled",
+    "Negotiation/Review": "contractsent",
     "Closed Won": "closedwon",
     "Closed Lost": "closedlost",
 }

@@ -340,14 +340,24 @@ def event_fields() -> list[FieldDef]:
     ]
 
 
-OPPORTUNITY_STAGES = (
-    "Prospecting",
-    "Qualification",
-    "Proposal",
-    "Negotiation",
-    "Closed Won",
-    "Closed Lost",
+# A new org's stock Opportunity stages, in SortOrder [sf-oppstage]: (name, IsClosed, IsWon,
+# DefaultProbability). Names: the standard sales process as third parties list it
+# (crmnewstoday.com/?p=553, garysmithpartnership.com/track-opportunity-competitors-salesforce).
+# The probabilities are a GUESS (the usual defaults; no official page found that lists them).
+# ApiName = MasterLabel here, as in an org whose stages were never renamed.
+STOCK_OPPORTUNITY_STAGES: tuple[tuple[str, bool, bool, int], ...] = (
+    ("Prospecting", False, False, 10),
+    ("Qualification", False, False, 10),
+    ("Needs Analysis", False, False, 20),
+    ("Value Proposition", False, False, 50),
+    ("Id. Decision Makers", False, False, 60),
+    ("Perception Analysis", False, False, 70),
+    ("Proposal/Price Quote", False, False, 75),
+    ("Negotiation/Review", False, False, 90),
+    ("Closed Won", True, True, 100),
+    ("Closed Lost", True, False, 0),
 )
+OPPORTUNITY_STAGES = tuple(stage[0] for stage in STOCK_OPPORTUNITY_STAGES)
 
 
 def opportunity_fields() -> list[FieldDef]:
@@ -461,6 +471,21 @@ def task_status_fields() -> list[FieldDef]:
     ]
 
 
+def opportunity_stage_fields() -> list[FieldDef]:
+    """[sf-oppstage] …/object_reference/sforce_api_objects_opportunitystage.htm: read-only
+    (describeSObjects, query, retrieve); the fields tierwise reads."""
+    return [
+        *_system_fields(),
+        _ro("ApiName", "string", "API Name", 255),
+        _ro("MasterLabel", "string", "Master Label", 255),
+        _ro("IsActive", "boolean", "Is Active"),
+        _ro("IsClosed", "boolean", "Closed"),
+        _ro("IsWon", "boolean", "Won"),
+        _ro("DefaultProbability", "percent", "Probability (%)"),
+        _ro("SortOrder", "int", "Sort Order"),
+    ]
+
+
 def custom_field_fields() -> list[FieldDef]:
     """Tooling ``CustomField`` as queried (Tooling API only, never plain REST)."""
     return [
@@ -483,6 +508,7 @@ KEY_PREFIX = {
     "PermissionSet": "0PS",
     "PermissionSetAssignment": "0Pa",
     "TaskStatus": "01J",
+    "OpportunityStage": "01J",  # picklist master rows share the prefix (a GUESS)
 }
 LABELS = {
     "Account": ("Account", "Accounts"),

@@ -22,6 +22,7 @@ from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
     NUMERIC_TYPES,
     ORG_TASK_STATUSES,
+    STOCK_OPPORTUNITY_STAGES,
     USUAL_TASK_STATUSES,
     FieldDef,
     account_fields,
@@ -30,6 +31,7 @@ from tierwise.sandbox.sf_schema import (
     event_fields,
     field_permissions_fields,
     opportunity_fields,
+    opportunity_stage_fields,
     permission_set_assignment_fields,
     permission_set_fields,
     task_fields,
@@ -167,6 +169,7 @@ class SalesforceOrg:
             ("FieldPermissions", field_permissions_fields()),
             ("PermissionSetAssignment", permission_set_assignment_fields()),
             ("TaskStatus", task_status_fields()),
+            ("OpportunityStage", opportunity_stage_fields()),
             ("CustomField", custom_field_fields()),
         ):
             self._define(name, fields)
@@ -194,6 +197,19 @@ class SalesforceOrg:
                 "MasterLabel": api_name,
                 "IsClosed": closed,
                 "IsDefault": default,
+                "SortOrder": order,
+                **stamps,
+            }
+        for order, (stage, closed, won, chance) in enumerate(STOCK_OPPORTUNITY_STAGES, 1):
+            stage_id = self.new_id("OpportunityStage")
+            self.objects["OpportunityStage"][stage_id] = {
+                "Id": stage_id,
+                "ApiName": stage,
+                "MasterLabel": stage,
+                "IsActive": True,
+                "IsClosed": closed,
+                "IsWon": won,
+                "DefaultProbability": float(chance),
                 "SortOrder": order,
                 **stamps,
             }
@@ -614,10 +630,14 @@ class SalesforceOrg:
         if plan.object_name in ACTIVITY_OBJECTS:
             self._derive_activity(plan.object_name, record)
         if plan.object_name == "Opportunity":
-            # IsClosed/IsWon follow the stage (OpportunityStage rows; standard stages here).
+            # IsClosed/IsWon follow the stage's OpportunityStage row [sf-oppstage].
             stage = record.get("StageName")
-            record["IsClosed"] = stage in ("Closed Won", "Closed Lost")
-            record["IsWon"] = stage == "Closed Won"
+            row = next(
+                (r for r in self.objects["OpportunityStage"].values() if r["ApiName"] == stage),
+                None,
+            )
+            record["IsClosed"] = bool(row and row["IsClosed"])
+            record["IsWon"] = bool(row and row["IsWon"])
         if plan.object_name in ("FieldPermissions", "PermissionSetAssignment"):
             self.refresh_access()
         record["LastModifiedDate"] = stamp

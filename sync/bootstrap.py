@@ -114,7 +114,9 @@ def build_crm_connectors(
     # The mapping file under the env's mappings; a key naming no model input stops here.
     categories = model_categories(model, customer_model)
     settings = apply_mapping(settings, fields, categories=categories)
-    return build_connectors(settings, fields, customer_tiers=customer_tiers)
+    pipeline = getattr(model, "pipeline", None)
+    stage = pipeline.stage if pipeline is not None else None
+    return build_connectors(settings, fields, customer_tiers=customer_tiers, pipeline_stage=stage)
 
 
 def escalation_owners(settings: Settings) -> dict[str, str | None] | None:

@@ -21,10 +21,12 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from tierwise.tiering.errors import ModelError
 from tierwise.tiering.loader_coverage import owner_groups as _owner_groups
 from tierwise.tiering.loader_coverage import pin_limit as _pin_limit
+from tierwise.tiering.loader_coverage import pipeline_stage as _pipeline_stage
 from tierwise.tiering.model import (
     FIELD_TYPES,
     KIND_FIELD_TYPES,
     SIGNAL_KINDS,
+    STAGE_INPUT,
     Condition,
     GroupSpec,
     Overrides,
@@ -271,11 +273,18 @@ class _Loader:
         pipeline = None
         if root.has("pipeline"):
             node = root.mapping("pipeline")
-            node.keys(("when",), ("label", "play"))
+            node.keys((), ("label", "when", "stage", "play"))
+            stage = _pipeline_stage(node, self.fields)
+            conditions = (
+                [self._condition(c) for c in node.items("when")] if node.has("when") else []
+            )
+            if stage is not None:
+                conditions.append(Condition(STAGE_INPUT, "at_least", 1.0))
             pipeline = PipelineSpec(
                 node.string("label", "Active pipeline") if node.has("label") else "Active pipeline",
-                tuple(self._condition(c) for c in node.items("when")),
+                tuple(conditions),
                 self._play(node.mapping("play")) if node.has("play") else None,
+                stage,
             )
         return TieringModel(
             version=str(version),

@@ -1,4 +1,4 @@
-"""Issue 16's model keys: ``overrides.max_per_tier`` and ``owner_groups``.
+"""Issue 16's model keys: ``overrides.max_per_tier``, ``owner_groups``, ``pipeline.stage``.
 
 Split from ``tierwise.tiering.loader`` to keep that module readable; the checks use the same
 ``_Node`` helpers, so every mistake still comes back as ``file:line: key: problem``.
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ruamel.yaml.comments import CommentedSeq
 
-from tierwise.tiering.model import OwnerGroup, TierSpec
+from tierwise.tiering.model import STAGE_INPUT, OwnerGroup, PipelineStage, TierSpec
 
 if TYPE_CHECKING:
     from tierwise.tiering.loader import _Node
@@ -96,3 +96,35 @@ def owner_groups(
             OwnerGroup(group_id, label, frozenset(owners), capacity, field_name, frozenset(values))
         )
     return tuple(groups)
+
+
+def pipeline_stage(node: _Node, fields: dict[str, str]) -> PipelineStage | None:
+    """``pipeline.stage``: the entry stage per CRM and/or a default-probability floor.
+
+    Declaring it adds the derived input ``open_deals_at_stage`` (a number) to ``fields``
+    when the model does not declare it, so connectors fill it; ``pipeline`` then needs
+    no ``when``. Without ``stage`` a ``when`` list is required, as before.
+    """
+    if not node.has("stage"):
+        if not node.has("when"):
+            node.fail(None, "needs stage (where an open deal starts to count) or when (conditions)")
+        return None
+    stage = node.mapping("stage")
+    stage.keys((), ("salesforce", "hubspot", "probability"))
+    if not stage.data:
+        stage.fail(
+            None,
+            "must name the entry stage per CRM (salesforce: Needs Analysis, hubspot: "
+            "qualifiedtobuy) and/or a default probability floor (probability: 20)",
+        )
+    salesforce = stage.string("salesforce") if "salesforce" in stage.data else None
+    hubspot = stage.string("hubspot") if "hubspot" in stage.data else None
+    probability = (
+        stage.number("probability", lo=0.0, hi=100.0) if "probability" in stage.data else None
+    )
+    kind = fields.get(STAGE_INPUT)
+    if kind is None:
+        fields[STAGE_INPUT] = "number"
+    elif kind != "number":
+        node.fail("stage", f"'{STAGE_INPUT}' is declared under fields as {kind}; must be number")
+    return PipelineStage(salesforce, hubspot, probability)

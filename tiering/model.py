@@ -117,17 +117,45 @@ class TriggerSpec:
     for_days: int | None = None
 
 
+# The per-account input a connector derives when the pipeline names an entry stage: how
+# many open deals the account has at or past that stage (issue 16).
+STAGE_INPUT = "open_deals_at_stage"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStage:
+    """Where an open deal starts to count (``pipeline.stage``), per CRM.
+
+    ``salesforce`` names an OpportunityStage (ApiName or MasterLabel) and ``hubspot`` a
+    deal stage (internal id or label): a deal counts at that stage or any open stage
+    after it in the stage order (SortOrder / the pipeline's displayOrder).
+    ``probability`` (percent) is the CRM-agnostic alternative: a deal counts when its
+    stage's default probability is at least this. A CRM's own name wins over it.
+    """
+
+    salesforce: str | None = None
+    hubspot: str | None = None
+    probability: float | None = None
+
+    def for_system(self, system: str) -> str | None:
+        """The stage this CRM's connector must find, or None (use ``probability``)."""
+        return self.salesforce if system == "salesforce" else self.hubspot
+
+
 @dataclass(frozen=True, slots=True)
 class PipelineSpec:
     """The ``pipeline`` state: entered while every condition holds (an open deal).
 
     Accounts in pipeline leave the tier ladder (no capacity seat, no prospecting
     tasks) and get ``play``; when the conditions stop holding they are tiered afresh.
+    With ``stage`` the loader adds the condition ``open_deals_at_stage >= 1``, an
+    input the connectors derive from open deals and the CRM's stage order.
     """
 
     label: str
     conditions: tuple[Condition, ...]
     play: Play | None = None
+    stage: PipelineStage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,7 @@ class HubSpotClient:
                     "properties.core": lambda: crm.properties.core_api,
                     "properties.groups": lambda: crm.properties.groups_api,
                     "lists": lambda: crm.lists.lists_api,
+                    "pipelines": lambda: crm.pipelines.pipelines_api,
                 }
                 self._apis[name] = factories[name]()
             return self._apis[name]

@@ -21,6 +21,7 @@ creates. Every path is listed in ``paths``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from tierwise.config.settings import HubSpotSettings
@@ -41,11 +42,12 @@ from tierwise.connectors.hubspot import schema
 from tierwise.connectors.hubspot.batch import BATCH_MAX
 from tierwise.connectors.hubspot.client import HubSpotClient
 from tierwise.connectors.hubspot.companies import Companies
-from tierwise.connectors.hubspot.deals import pull_deals
+from tierwise.connectors.hubspot.deals import open_deals_at_stage, pull_deals, stages_at_or_past
 from tierwise.connectors.hubspot.paging import PAGE_LIMIT
 from tierwise.connectors.hubspot.tasks import Tasks
 from tierwise.connectors.ratelimit import SlidingWindowLimiter
 from tierwise.connectors.retry import RetryPolicy
+from tierwise.tiering.model import STAGE_INPUT, PipelineStage
 
 SYSTEM = "hubspot"
 # Updates handed over per call between stop checks: 20 HubSpot batches.
@@ -70,6 +72,7 @@ class HubSpotConnector:
         limiter: SlidingWindowLimiter | None = None,
         search_limiter: SlidingWindowLimiter | None = None,
         customer_tiers: Mapping[str, str] | None = None,
+        pipeline_stage: PipelineStage | None = None,
     ) -> None:
         if settings.access_token is None:
             raise ConfigurationError("HubSpot needs TIERWISE_HUBSPOT__ACCESS_TOKEN", system=SYSTEM)
@@ -82,6 +85,14 @@ class HubSpotConnector:
             search_limiter=search_limiter,
         )
         self.companies = Companies(self.client, self.fields, settings)
+        # issue 16: open_deals_at_stage comes from the deals and the pipelines' stage
+        # order when the model names an entry stage and no property is mapped to it.
+        self.pipeline_stage = pipeline_stage
+        self.derive_stage = STAGE_INPUT in self.fields.unmapped and pipeline_stage is not None
+        if self.derive_stage:
+            del self.fields.unmapped[STAGE_INPUT]
+        elif STAGE_INPUT in self.fields.unmapped:
+            self.fields.unmapped[STAGE_INPUT] = "needs pipeline.stage in the model"
         self.tasks = Tasks(self.client, self.fields)
         self._checked_properties: schema.Properties | None = None
         # The resolved names, as attributes other modules read (inspect, build, preflight).
@@ -132,7 +143,19 @@ class HubSpotConnector:
 
     # ------------------------------------------------------------------ pull
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
-        return self.companies.pull(since)
+        if not self.derive_stage or self.pipeline_stage is None:
+            return self.companies.pull(since)
+        return self._with_stage_counts(since, self.pipeline_stage)
+
+    def _with_stage_counts(
+        self, since: datetime | None, rule: PipelineStage
+    ) -> Iterator[CrmAccount]:
+        """Companies with ``open_deals_at_stage``: one pipelines call and one deal listing
+        per pull (deals/100 calls), made before the first company is yielded."""
+        counts = open_deals_at_stage(self.client, stages_at_or_past(self.client, rule))
+        for account in self.companies.pull(since):
+            value = float(counts.get(account.crm_id, 0))
+            yield replace(account, fields={**account.fields, STAGE_INPUT: value})
 
     def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
         return pull_deals(self.client, since, self.fields.identity["modified"])

@@ -1,4 +1,5 @@
-"""HubSpot deals, for outcome analytics (``Connector.pull_opportunities``).
+"""HubSpot deals, for outcome analytics (``Connector.pull_opportunities``), and the open
+deals at or past the model's pipeline entry stage (issue 16).
 
 A full pull lists deals 100 a page with ``associations=companies``; an incremental one
 searches ``hs_lastmodifieddate >= since`` (the same keyset rule as companies) and reads
@@ -15,10 +16,12 @@ from typing import Any, TypeVar
 import structlog
 
 from tierwise.connectors.base import CrmOpportunity
+from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.hubspot import paths
-from tierwise.connectors.hubspot.client import HubSpotClient
+from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
 from tierwise.connectors.hubspot.paging import SEARCH_LIMIT, associations, list_rows, search_rows
 from tierwise.connectors.parsing import UnparseableError, parse_date, parse_datetime
+from tierwise.tiering.model import PipelineStage
 
 T = TypeVar("T")
 SYSTEM = "hubspot"
@@ -106,3 +109,114 @@ def parse_deal(row: Mapping[str, Any], company_id: str | None) -> CrmOpportunity
         closed=opt(parse_date, props.get("closedate")) if closed else None,
         modified=opt(parse_datetime, props.get("hs_lastmodifieddate")),
     )
+
+
+# ---- the pipeline entry stage (issue 16) ------------------------------------------------
+# Deal stages live in pipelines: GET /crm/v3/pipelines/deals returns every deal pipeline
+# with its stages (id, label, displayOrder, metadata.isClosed / metadata.probability as
+# strings) (developers.hubspot.com/docs/api-reference/crm-pipelines-v3/guide). A deal's
+# ``dealstage`` is a stage id; ids are unique across the portal's pipelines, so the stage
+# alone says which pipeline's order applies.
+
+
+def stages_at_or_past(client: HubSpotClient, rule: PipelineStage) -> frozenset[str]:
+    """Stage ids of open stages at or past the entry stage (one pipelines call)."""
+    api = client.api("pipelines")
+    answer = to_dict(
+        client.call(
+            paths.PIPELINES_ALL,
+            lambda t: api.get_all(object_type="deals", _request_timeout=t),
+            operation="read deal pipelines",
+            object_name="deals",
+        )
+    )
+    stages = qualifying_stages(answer.get("results") or [], rule)
+    log.debug("hubspot_pipeline_stages", stages=sorted(stages))
+    return stages
+
+
+def qualifying_stages(
+    pipelines: Sequence[Mapping[str, Any]], rule: PipelineStage
+) -> frozenset[str]:
+    """With ``rule.hubspot``: the open stages of the entry stage's pipeline whose
+    displayOrder is at least the entry's (the stage is found by id, else by label; a label
+    shared by several pipelines sets the floor in each). Otherwise open stages of every
+    pipeline whose ``metadata.probability`` (0-1) x 100 is at least ``rule.probability``."""
+
+    def meta(stage: Mapping[str, Any], key: str) -> str:
+        return str((stage.get("metadata") or {}).get(key) or "").strip().lower()
+
+    def is_open(stage: Mapping[str, Any]) -> bool:
+        return meta(stage, "isClosed") != "true"
+
+    def order(stage: Mapping[str, Any]) -> int:
+        return int(stage.get("displayOrder") or stage.get("display_order") or 0)
+
+    chosen: set[str] = set()
+    wanted = rule.hubspot
+    if wanted is not None:
+        folded = wanted.strip().casefold()
+        found = False
+        for by in ("id", "label"):
+            for pipeline in pipelines:
+                stages = list(pipeline.get("stages") or [])
+                entry = next((s for s in stages if str(s.get(by)).casefold() == folded), None)
+                if entry is None:
+                    continue
+                if not is_open(entry):
+                    raise ConfigurationError(
+                        f"pipeline.stage.hubspot: '{wanted}' is a closed stage; name an open one",
+                        system=SYSTEM,
+                    )
+                found = True
+                chosen |= {str(s["id"]) for s in stages if is_open(s) and order(s) >= order(entry)}
+            if found:
+                break
+        if not found:
+            known = ", ".join(str(s.get("id")) for p in pipelines for s in p.get("stages") or [])
+            raise ConfigurationError(
+                f"pipeline.stage.hubspot: no deal stage '{wanted}' in this portal's pipelines "
+                f"(stage ids: {known})",
+                system=SYSTEM,
+            )
+    elif rule.probability is not None:
+        for pipeline in pipelines:
+            for stage in pipeline.get("stages") or []:
+                try:
+                    chance = float(meta(stage, "probability") or 0) * 100
+                except ValueError:
+                    chance = 0.0
+                if is_open(stage) and chance >= rule.probability - 1e-9:
+                    chosen.add(str(stage["id"]))
+    else:
+        raise ConfigurationError(
+            "pipeline.stage names no HubSpot stage and no probability: add stage.hubspot "
+            "(a deal stage id or label) or stage.probability",
+            system=SYSTEM,
+        )
+    return frozenset(chosen)
+
+
+def open_deals_at_stage(client: HubSpotClient, stages: frozenset[str]) -> dict[str, int]:
+    """company id -> open deals in one of ``stages``: every deal listed once (100 a page,
+    with its companies), counted on its first associated company like the outcome pull."""
+    counts: dict[str, int] = {}
+    rows = list_rows(
+        client,
+        "deals.basic",
+        paths.DEALS_LIST,
+        "deals",
+        properties=["dealstage", "hs_is_closed"],
+        associations=["companies"],
+    )
+    for row in rows:
+        props: Mapping[str, Any] = row.get("properties") or {}
+        if str(props.get("hs_is_closed") or "").lower() == "true":
+            continue
+        if str(props.get("dealstage") or "") not in stages:
+            continue
+        links = ((row.get("associations") or {}).get("companies") or {}).get("results")
+        if links:
+            company = str(links[0].get("id"))
+            counts[company] = counts.get(company, 0) + 1
+    return counts

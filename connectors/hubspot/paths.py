@@ -39,6 +39,9 @@ PROPERTY_CREATE = "POST /crm/v3/properties/{object}"
 GROUP_GET = "GET /crm/v3/properties/{object}/groups/{name}"
 GROUP_CREATE = "POST /crm/v3/properties/{object}/groups"
 
+# ---- deal pipelines (v3, through the client) --------------------------------------------
+PIPELINES_ALL = "GET /crm/v3/pipelines/{objectType}"  # deals: the stage order (issue 16)
+
 # ---- lists (v3, through the client) ----------------------------------------------------
 LIST_BY_NAME = "GET /crm/v3/lists/object-type-id/{type}/name/{name}"
 LIST_CREATE = "POST /crm/v3/lists/"

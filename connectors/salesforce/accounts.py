@@ -27,11 +27,12 @@ from tierwise.connectors.parsing import (
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import ACTIVITY_FIELD, OrgFields
 from tierwise.connectors.salesforce.paging import IN_CLAUSE_CHUNK, child_rows, query
+from tierwise.tiering.model import STAGE_INPUT
 from tierwise.tiering.records import FieldValue
 
 # Open Opportunities per account in the account query itself: a parent-to-child
 # relationship subquery costs no extra API call (SOQL guide "Using Relationship Queries").
-OPEN_OPPORTUNITIES = "(SELECT Amount FROM Opportunities WHERE IsClosed = false)"
+OPEN_OPPORTUNITIES = "(SELECT Amount, StageName FROM Opportunities WHERE IsClosed = false)"
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,9 @@ class Accounts:
     def __init__(self, client: SalesforceClient, fields: OrgFields) -> None:
         self.client = client
         self.fields = fields
+        # Open stages at or past the pipeline's entry stage; the connector sets them
+        # before each pull when the model names one (issue 16, STAGE_INPUT).
+        self.stages: frozenset[str] = frozenset()
 
     def _select_fields(self) -> list[str]:
         names: list[str] = []
@@ -92,14 +96,19 @@ class Accounts:
         log.debug("salesforce_pull_done", accounts=count, incremental=since is not None)
 
     def _with_open_opportunities(self, account: CrmAccount, child: Any) -> CrmAccount:
-        """open_pipeline (sum of Amount) and open_deals (count) from the subquery result,
+        """open_pipeline (sum of Amount), open_deals (count) and open_deals_at_stage (count
+        of those at or past the pipeline's entry stage) from the subquery result,
         following the child result's own nextRecordsUrl when it pages (an account with very
         many open Opportunities; SOQL guide "Understanding Query Results")."""
         amounts: list[float] = []
+        at_stage = 0
         for row in child_rows(self.client, child, object_name="Opportunity"):
             amount = row.get("Amount")
             amounts.append(float(amount) if isinstance(amount, int | float) else 0.0)
+            at_stage += row.get("StageName") in self.stages
         values: dict[str, FieldValue] = {}
+        if STAGE_INPUT in self.fields.derived:
+            values[STAGE_INPUT] = float(at_stage)
         if "open_pipeline" in self.fields.derived:
             values["open_pipeline"] = float(sum(amounts))
         if "open_deals" in self.fields.derived:

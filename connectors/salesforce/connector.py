@@ -40,6 +40,7 @@ from tierwise.connectors.salesforce.paging import QUERY_BATCH_SIZE
 from tierwise.connectors.salesforce.provisioning import Provisioner
 from tierwise.connectors.salesforce.tasks import Tasks
 from tierwise.connectors.salesforce.writes import COLLECTION_MAX, AccountWriter
+from tierwise.tiering.model import STAGE_INPUT, PipelineStage
 
 T = TypeVar("T")
 
@@ -64,9 +65,16 @@ class SalesforceConnector:
         bulk_wait: int = 5,
         precheck_tasks: bool = True,
         customer_tiers: Mapping[str, str] | None = None,
+        pipeline_stage: PipelineStage | None = None,
     ) -> None:
         self.settings = settings
         self.fields = resolve_fields(settings, model_fields, customer_tiers)
+        # The model's pipeline entry stage (issue 16): open_deals_at_stage is derived
+        # only with one; without it the input is reported unmapped.
+        self.pipeline_stage = pipeline_stage
+        if pipeline_stage is None and STAGE_INPUT in self.fields.derived:
+            self.fields.derived = tuple(n for n in self.fields.derived if n != STAGE_INPUT)
+            self.fields.unmapped[STAGE_INPUT] = "needs pipeline.stage in the model"
         self.client = SalesforceClient(settings, login=login, retry_policy=retry_policy)
         self._accounts = Accounts(self.client, self.fields)
         self._writer = AccountWriter(self.client, self.fields, bulk_wait=bulk_wait)
@@ -112,6 +120,11 @@ class SalesforceConnector:
         return self._accounts.soql(since)
 
     def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+        if self.pipeline_stage is not None and STAGE_INPUT in self.fields.derived:
+            # One OpportunityStage query per pull: the org's stage order may change.
+            self._accounts.stages = opportunities.stages_at_or_past(
+                self.client, self.pipeline_stage
+            )
         return self._accounts.pull(since)
 
     def opportunity_soql(self, since: datetime | None) -> str:

@@ -39,6 +39,7 @@ MAX_SAMPLE = 2000
 DERIVED: Mapping[str, str] = {
     "open_pipeline": "derived from open Opportunities (sum of Amount)",
     "open_deals": "derived from open Opportunities (count)",
+    "open_deals_at_stage": "derived from open Opportunities at or past pipeline.stage",
     "activity_count": "derived from Tasks and Events per AccountId",
 }
 

@@ -1,4 +1,5 @@
-"""Opportunities (the deals outcome analytics and derived inputs read).
+"""Opportunities (the deals outcome analytics and derived inputs read) and the org's
+stage order (the pipeline entry stage, issue 16).
 
 Pulled on the same watermark rule as accounts: ``SystemModstamp >= since`` (inclusive),
 ordered by ``SystemModstamp, Id``, de-duplicated by id downstream. A value that does not
@@ -7,7 +8,7 @@ parse is read as missing rather than failing the pull.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,9 +16,11 @@ import structlog
 from simple_salesforce.format import format_soql
 
 from tierwise.connectors.base import CrmOpportunity
+from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.parsing import UnparseableError, parse_date, parse_datetime
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.paging import query
+from tierwise.tiering.model import PipelineStage
 
 T = TypeVar("T")
 
@@ -78,3 +81,63 @@ def parse_opportunity(record: Mapping[str, Any]) -> CrmOpportunity:
         closed=opt(parse_date, record.get("CloseDate")) if is_closed else None,
         modified=opt(parse_datetime, record.get("SystemModstamp")),
     )
+
+
+# The org's stage order, read once per pull when the model names a pipeline entry stage
+# (issue 16). OpportunityStage supports query() (Object Reference, "OpportunityStage":
+# developer.salesforce.com/docs/platform/object-reference/references/standard-objects/
+# object-opportunitystage.html): SortOrder orders the stages, IsClosed marks Closed
+# Won/Lost, DefaultProbability is the stage's percent, ApiName (API 36.0+) and
+# MasterLabel name it. Opportunity.StageName holds one of these names.
+STAGE_SOQL = (
+    "SELECT ApiName, MasterLabel, SortOrder, IsActive, IsClosed, IsWon, DefaultProbability "
+    "FROM OpportunityStage ORDER BY SortOrder"
+)
+
+
+def stages_at_or_past(client: SalesforceClient, rule: PipelineStage) -> frozenset[str]:
+    """The open stage names (ApiName and MasterLabel) at or past the pipeline's entry
+    stage: one query per pull."""
+    rows = list(query(client, STAGE_SOQL, object_name="OpportunityStage"))
+    stages = qualifying_stages(rows, rule)
+    log.debug("salesforce_pipeline_stages", stages=sorted(stages))
+    return stages
+
+
+def qualifying_stages(rows: Sequence[Mapping[str, Any]], rule: PipelineStage) -> frozenset[str]:
+    """Open stages with SortOrder >= the entry stage's, or (no Salesforce stage named)
+    with DefaultProbability >= ``rule.probability``. Inactive stages count too: an
+    Opportunity keeps a stage that was deactivated after it was set."""
+
+    def names(row: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(row[k]) for k in ("ApiName", "MasterLabel") if row.get(k))
+
+    open_rows = [row for row in rows if not row.get("IsClosed")]
+    wanted = rule.salesforce
+    if wanted is not None:
+        folded = wanted.strip().casefold()
+        entry = next((r for r in rows if folded in (n.casefold() for n in names(r))), None)
+        if entry is None:
+            known = ", ".join(n for r in rows for n in names(r)[:1])
+            raise ConfigurationError(
+                f"pipeline.stage.salesforce: no Opportunity stage '{wanted}' in this org "
+                f"(stages: {known})",
+                system=SYSTEM,
+            )
+        if entry.get("IsClosed"):
+            raise ConfigurationError(
+                f"pipeline.stage.salesforce: '{wanted}' is a closed stage; name an open one",
+                system=SYSTEM,
+            )
+        floor = int(entry.get("SortOrder") or 0)
+        chosen = [r for r in open_rows if int(r.get("SortOrder") or 0) >= floor]
+    elif rule.probability is not None:
+        least = rule.probability
+        chosen = [r for r in open_rows if float(r.get("DefaultProbability") or 0) >= least]
+    else:
+        raise ConfigurationError(
+            "pipeline.stage names no Salesforce stage and no probability: add "
+            "stage.salesforce (an Opportunity stage) or stage.probability",
+            system=SYSTEM,
+        )
+    return frozenset(name for row in chosen for name in names(row))
