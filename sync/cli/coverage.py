@@ -1,16 +1,16 @@
 """Issue 16 commands: ``owners``, ``export audiences``, ``review`` and ``spend``.
 
-Both read the state store only (the data the last run pulled) and tier it with the
-same pure function the run uses; run ``tierwise run`` first. They are registered on
-``tierwise.sync.cli.main`` when ``tierwise.sync.cli`` imports this module (the capacity report
-is its own command rather than ``report --owners`` because ``report`` lives in the
-outcome commands' module).
+They read the state store (the data the last run pulled) and tier it with the same
+pure function the run uses; run ``tierwise run`` first. They are registered on
+``tierwise.sync.cli.main`` when ``tierwise.sync.cli`` imports this module. The capacity
+report is ``tierwise report --owners`` (``write_owners``, called from the outcome
+commands' ``report``); ``owners`` stays as an alias with --format/--out. ``spend`` is
+the spend section of ``tierwise report`` on its own (an alias).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,22 @@ def _json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2)
 
 
+def write_owners(
+    ctx: Context, as_json: bool, csv_file: Path | None, html_file: Path | None
+) -> None:
+    """``tierwise report --owners``: the capacity report on stdout (text, or JSON with
+    --json) and, like the outcome report, also as --csv / --html files."""
+    report = owners.capacity_report(_population(ctx))
+    if csv_file is not None:
+        csv_file.write_text(owners.to_csv(report), encoding="utf-8")
+    if html_file is not None:
+        html_file.write_text(owners.to_html(report), encoding="utf-8")
+    if as_json or ctx.as_json:
+        click.echo(redactor().scrub(_json(report)))
+    else:
+        click.echo(redactor().scrub(owners.to_text(report)))
+
+
 @main.group("export")
 def export() -> None:
     """Export tier lists for other tools (ad platforms)."""
@@ -168,8 +184,8 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     period's end); this adds the spend columns to them.
     """
     from tierwise.sync.cli.outcomes import _load, tier_report
+    from tierwise.sync.coverage import report_extras as extras
     from tierwise.sync.outcomes.report import BASELINE
-    from tierwise.tiering.spend import TierOutcome, spend_rows
 
     today = datetime.now(UTC).date()
     try:
@@ -178,34 +194,9 @@ def spend_cmd(ctx: Context, since: str | None, until: str | None) -> None:
     except ValueError:
         raise click.BadParameter("dates are YYYY-MM-DD") from None
     loaded = _load(ctx, today)
-    model = loaded.model
-    result = tier_report(loaded, start, end)
-    outcomes = {r.tier: TierOutcome(r.accounts, r.new_pipeline, r.revenue) for r in result.rows}
-    budgets = {t.id: (t.play.budget_per_account if t.play else None) for t in model.tiers}
-    rows = spend_rows(budgets, outcomes, outcomes.get(BASELINE))
-    lines = [f"planned spend per tier, outcomes {start} .. {end} (baseline: untiered accounts)"]
-    for row in rows:
-        spend = "-" if row.planned_spend is None else f"{row.planned_spend:,.0f}"
-        lines.append(
-            f"  {row.tier:<8} {row.accounts:>6} accounts  spend {spend:>10}  "
-            f"pipeline/spend {_num(row.pipeline_per_spend)}  "
-            f"revenue/spend {_num(row.revenue_per_spend)}  "
-            f"beyond baseline {_num(row.incremental_pipeline_per_spend)} / "
-            f"{_num(row.incremental_revenue_per_spend)}"
-        )
-    total = sum(r.planned_spend or 0.0 for r in rows)
-    lines.append(f"  planned spend, all tiers: {total:,.0f}")
+    rows, total = extras.spend(loaded.model, tier_report(loaded, start, end).rows, BASELINE)
     emit(
         ctx,
-        {
-            "since": start.isoformat(),
-            "until": end.isoformat(),
-            "tiers": [asdict(r) for r in rows],
-            "planned_spend": total,
-        },
-        "\n".join(lines),
+        {"since": start.isoformat(), "until": end.isoformat(), **extras.spend_json(rows, total)},
+        f"outcomes {start} .. {end}\n" + extras.spend_text(rows, total),
     )
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"

@@ -1,5 +1,8 @@
 """``tierwise report``, ``backtest``, ``calibrate`` and ``customers``: outcome analytics.
 
+``report`` also shows issue 16's spend and capacity sections (sync/coverage/report_extras)
+and, with ``--owners``, the capacity report per owner (sync/coverage/owners).
+
 Opportunities are pulled live from the configured CRMs on every call; tiers and scores
 come from the state store, so run ``tierwise run`` first.
 """
@@ -138,6 +141,13 @@ def _emit(ctx: Context, as_json: bool, data: Any, text: str) -> None:
     help="Also write an HTML report with inline SVG charts.",
 )
 @click.option("--volatility", is_flag=True, help="Add tier changes per run and per quarter.")
+@click.option(
+    "--owners",
+    "owners_only",
+    is_flag=True,
+    help="The capacity report instead: per owner and tier load, cap, overflow and a "
+    "rebalance proposal (stored accounts only; --json/--csv/--html as above).",
+)
 @click.pass_obj
 def report_cmd(
     ctx: Context,
@@ -147,33 +157,77 @@ def report_cmd(
     csv_file: Path | None,
     html_file: Path | None,
     volatility: bool,
+    owners_only: bool,
 ) -> None:
     """Outcomes per tier against the baseline (unqualified + untiered) over a period.
 
     Accounts, open pipeline, win rate, average deal size, days to close, pipeline per
     account and share of revenue; deals pulled live from the configured CRMs, tiers as
-    the state store recorded them at the period's end.
+    the state store recorded them at the period's end. Then planned spend per tier
+    (plays' budget_per_account) with pipeline and revenue per unit of spend against the
+    baseline, and tiers over capacity / pins past overrides.max_per_tier as the run
+    summary shows them. ``--owners``: the capacity report per owner instead.
     """
+    from tierwise.sync.coverage import report_extras as extras
     from tierwise.sync.outcomes import render
     from tierwise.sync.outcomes.data import history_rows
+    from tierwise.sync.outcomes.report import BASELINE
     from tierwise.sync.outcomes.volatility import volatility as measure
 
+    _check_outputs((csv_file, "--csv"), (html_file, "--html"))
+    if owners_only:
+        from tierwise.sync.cli.coverage import write_owners
+
+        write_owners(ctx, as_json, csv_file, html_file)
+        return
     today = datetime.now(UTC).date()
     end = _day(until, today)
     start = _day(since, end - timedelta(days=365))
     if start > end:
         raise SettingError(f"--since {start} is after --until {end}")
-    _check_outputs((csv_file, "--csv"), (html_file, "--html"))
     loaded = _load(ctx, today)
     result = tier_report(loaded, start, end)
     result.unmatched_deals = loaded.unmatched
     if volatility:
         result.volatility = measure(history_rows(loaded.store))
+    spend_rows, total = extras.spend(loaded.model, result.rows, BASELINE)
+    capacity = extras.capacity(_population(ctx, loaded))
     if csv_file is not None:
         render.write_csv(result, csv_file)
+        extras.add_spend_columns(csv_file, spend_rows)
     if html_file is not None:
-        html_file.write_text(render.html_page(result), encoding="utf-8")
-    _emit(ctx, as_json, result.to_dict(), render.text_table(result))
+        page = render.html_page(result)
+        page = extras.insert_html(page, extras.html_sections(spend_rows, total, capacity))
+        html_file.write_text(page, encoding="utf-8")
+    data = {
+        **result.to_dict(),
+        "spend": extras.spend_json(spend_rows, total),
+        "capacity": capacity,
+    }
+    text = "\n\n".join(
+        (
+            render.text_table(result),
+            extras.spend_text(spend_rows, total),
+            extras.capacity_text(capacity),
+        )
+    )
+    _emit(ctx, as_json, data, text)
+
+
+def _population(ctx: Context, loaded: Loaded) -> Any:
+    """The stored accounts tiered now as a run would (capacity, pins past the limit)."""
+    from tierwise.sync.coverage.population import tiered
+    from tierwise.tiering import tier_accounts
+
+    settings = ctx.settings()
+    return tiered(
+        loaded.store,
+        loaded.model,
+        settings.primary,
+        datetime.now(UTC),
+        tier_accounts,
+        settings.hand_edit_override_days,
+    )
 
 
 @main.command("backtest")

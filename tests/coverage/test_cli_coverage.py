@@ -93,6 +93,18 @@ def test_owner_books_are_never_exceeded_and_overflow_says_why(sandbox: Sandbox, 
     assert 0 == as_html.exit_code
     assert "<table>" in (env / "owners.html").read_text(encoding="utf-8")
 
+    # The same report as `tierwise report --owners` (JSON on stdout, CSV and HTML files).
+    via_report = tierwise("report", "--owners", "--json", "--csv", "r.csv", "--html", "r.html")
+    assert 0 == via_report.exit_code, via_report.output
+    assert report == json.loads(via_report.stdout)
+    assert (env / "owners.csv").read_text(encoding="utf-8") == (env / "r.csv").read_text(
+        encoding="utf-8"
+    )
+    assert "<table>" in (env / "r.html").read_text(encoding="utf-8")
+    as_text = tierwise("report", "--owners")
+    assert 0 == as_text.exit_code
+    assert as_text.output == tierwise("owners").output
+
 
 def test_pins_past_max_per_tier_fall_back_and_the_summary_says_so(
     sandbox: Sandbox, env: Path
@@ -109,13 +121,32 @@ def test_pins_past_max_per_tier_fall_back_and_the_summary_says_so(
     assert any(
         "3 pin(s) past overrides.max_per_tier (2)" in note for note in report["capacity_notes"]
     )
-    reasons = [sandbox.salesforce.objects["Account"][i]["Tierwise_Reason__c"] for i in pinned]
+    accounts = sandbox.salesforce.objects["Account"]
+    reasons = [accounts[i]["Tierwise_Reason__c"] for i in pinned]
     assert 2 == sum("manual override" in r for r in reasons)
     assert 3 == sum(
         "past overrides.max_per_tier (2; lowest scores fall back)" in r for r in reasons
     )
     text = tierwise("run")
     assert "capacity: tier_1 Strategic: 3 pin(s) past overrides.max_per_tier" in text.output
+
+    # `tierwise report` lists them the same way: per tier, by account, and the notes.
+    shown = tierwise("report", "--json", "--html", "report.html")
+    assert 0 == shown.exit_code, shown.output
+    capacity = json.loads(shown.stdout)["capacity"]
+    assert {"tier_1": 3} == capacity["pins_over_limit"]
+    assert report["over_capacity"] == capacity["over_capacity"]
+    assert report["capacity_notes"] == capacity["notes"]
+    fell_back = {p["name"] for p in capacity["pins_over_limit_accounts"]}
+    assert 3 == len(capacity["pins_over_limit_accounts"])
+    fallen = [
+        i for i in pinned if "past overrides.max_per_tier" in accounts[i]["Tierwise_Reason__c"]
+    ]
+    assert {accounts[i]["Name"] for i in fallen} == fell_back
+    page = (env / "report.html").read_text(encoding="utf-8")
+    assert "Pins past overrides.max_per_tier" in page
+    assert "3 pin(s) past overrides.max_per_tier" in page
+    assert "capacity: tier_1 Strategic: 3 pin(s) past" in tierwise("report").output
 
 
 def test_audiences_export_per_tier_with_the_linkedin_template_headers(
@@ -220,3 +251,14 @@ def test_spend_adds_planned_spend_and_returns_per_unit_to_the_outcome_report(
     assert round(tier_1["new_pipeline"] / spend, 2) == rows["tier_1"]["pipeline_per_spend"]
     assert round(tier_1["revenue"] / spend, 2) == rows["tier_1"]["revenue_per_spend"]
     assert rows["tier_2"]["planned_spend"] is None
+
+    # `tierwise report` shows the same spend section, and its CSV carries the columns.
+    shown = tierwise("report", "--json", "--csv", "report.csv")
+    assert 0 == shown.exit_code, shown.output
+    in_report = json.loads(shown.stdout)["spend"]
+    assert list(rows.values()) == in_report["tiers"]
+    with (env / "report.csv").open(encoding="utf-8") as handle:
+        by_tier = {row["tier"]: row for row in csv.DictReader(handle)}
+    assert f"{spend:.2f}" == by_tier["tier_1"]["planned_spend"]
+    assert "" == by_tier["tier_2"]["planned_spend"]
+    assert "planned spend, all tiers" in tierwise("report").output
