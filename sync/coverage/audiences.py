@@ -1,21 +1,34 @@
 """Per-tier company lists for ad platforms, and the spend the plays plan per tier.
 
 LinkedIn Matched Audiences takes company lists as a CSV in the template Campaign
-Manager offers; the headers must stay as they are or the upload fails. Headers and
-the minimum size used here are from:
+Manager offers; the headers must stay as they are or the upload fails. What is
+confirmed, and where (checked 2026-12-01 with the docs and pages corpora):
 
 - LinkedIn Help, "Requirements for contact targeting lists in Campaign Manager"
-  (https://www.linkedin.com/help/lms/answer/a1489764): do not change or remove the
-  template's headers; a list needs at least 300 rows, and must match at least 300
-  to serve.
-- "LinkedIn Account List Targeting for ABM Campaigns", 42 Agency
-  (https://intel.42agency.com/linkedin-targeting/account-lists): the company-list
-  columns companyname (required), companywebsite, companypageurl, stocksymbol,
-  industry, city, country; fewer than 300 *matched companies* will not deliver.
+  (https://www.linkedin.com/help/lms/answer/a1489764), which also covers company
+  lists ("When uploading your company lists, they need to adhere to LinkedIn's
+  formatting guidelines ... download the CSV template provided in Campaign Manager"):
+  do not change or remove the template's headers; an uploaded list needs at least
+  300 rows; it must match at least 300 member accounts to serve; 20 MB / 300,000
+  records at most. ``LINKEDIN_MINIMUM`` is that 300-row figure (CONFIRMED).
+- LinkedIn Help, "Matched Audiences best practices"
+  (https://www.linkedin.com/help/lms/answer/a424450): use LinkedIn's templates; for
+  company lists give the company name and the Company Page URL
+  (www.linkedin.com/company/NAME) to improve the match rate; 300 member accounts is
+  the minimum campaign audience.
+- LinkedIn Marketing API, "DMP Segment Companies"
+  (https://learn.microsoft.com/en-us/linkedin/marketing/matched-audiences/
+  create-and-manage-segment-companies): the company attributes LinkedIn matches on
+  (companyName, companyWebsiteDomain, ... for the streaming API, not the CSV).
 
-Verify the headers against a template freshly downloaded from Campaign Manager
-before a campaign: LinkedIn changes them without notice. Columns we hold no data
-for are written empty (the template allows blank fields).
+UNCONFIRMED: the exact header strings. No official page in reach spells out the
+downloaded template's first row; ``LINKEDIN_HEADERS`` follows a third-party guide,
+"LinkedIn Account List Targeting for ABM Campaigns", 42 Agency
+(https://intel.42agency.com/linkedin-targeting/account-lists): companyname
+(required), companywebsite, companypageurl, stocksymbol, industry, city, country.
+Compare them with a template freshly downloaded from Campaign Manager before a
+campaign (LinkedIn changes them without notice). Columns we hold no data for are
+written empty (the template allows blank fields).
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from typing import Any
 from tierwise.sync.coverage.population import Population
 from tierwise.tiering.records import UNQUALIFIED, FieldValue
 
+# The company-list template's headers: UNCONFIRMED against an official source (docstring).
 LINKEDIN_HEADERS = (
     "companyname",
     "companywebsite",
@@ -38,6 +52,7 @@ LINKEDIN_HEADERS = (
     "city",
     "country",
 )
+# Rows an uploaded list needs (LinkedIn Help a1489764, confirmed; see the docstring).
 LINKEDIN_MINIMUM = 300
 GENERIC_HEADERS = (
     "account",
