@@ -2,7 +2,7 @@
 
 * **Spend**: each tier's planned spend (its play's ``budget_per_account`` x the tier's
   accounts at the period's end) and, from the same report's outcomes, pipeline and won
-  revenue per unit of spend, also beyond the untiered baseline (tiering.spend).
+  revenue per unit of spend, also beyond the untiered baseline (tierwise.tiering.spend).
 * **Capacity**: the figures the run summary and ``/metrics`` show (sync/report.py
   ``over_capacity``/``pins_over_limit``/``capacity_notes``; metrics
   ``tierwise_tier_over_capacity``/``tierwise_pins_over_limit``), from the stored
