@@ -22,6 +22,8 @@ from urllib.parse import unquote
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
 from tierwise.sandbox.faults import FaultRule, FaultSet
+from tierwise.sandbox.hs_exports import HubSpotExports
+from tierwise.sandbox.hs_imports import HubSpotImports
 from tierwise.sandbox.hs_schema import (
     DEFAULT_READ,
     OBJECT_ALIASES,
@@ -219,6 +221,8 @@ class HubSpotEmulator:
         return None, headers
 
     def dispatch(self, request: Request) -> Response:
+        if self.exports.serves(request):  # export file URLs need no token (hs_exports)
+            return self.exports.download(request)
         auth = request.header("Authorization") or ""
         if not (auth.startswith("Bearer ") and auth[7:].strip() == self.token):
             return hs_error(
@@ -352,6 +356,11 @@ class HubSpotEmulator:
             self._list_add,
         )
         r("GET", r"/crm/v3/owners/?", "/crm/v3/owners", self._owners)
+        # Bulk paths (exports, imports by record id): their own modules.
+        self.exports = HubSpotExports(self)
+        self.exports.register()
+        self.imports = HubSpotImports(self)
+        self.imports.register()
         r("GET", r"/crm/v3/owners/(?P<oid>\d+)/?", "/crm/v3/owners/{id}", self._owner)
 
     def _object_routes(self, objects: str, properties: str) -> None:

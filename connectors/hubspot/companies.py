@@ -24,6 +24,8 @@ from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.hubspot import paths
 from tierwise.connectors.hubspot.batch import BATCH_MAX, batch_update
 from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.hubspot.exports import export_rows
+from tierwise.connectors.hubspot.imports import Importer, split_clears
 from tierwise.connectors.hubspot.native_icp import ICP_PROPERTY, NativeIcp
 from tierwise.connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
 from tierwise.connectors.hubspot.paging import associations, list_rows, search_rows
@@ -72,11 +74,30 @@ class Companies:
         self.native = NativeIcp()
         self.icp_options: frozenset[str] = frozenset()
         self._icp_loaded = False
+        self._importer: Importer | None = None
 
     # ------------------------------------------------------------------ pull
-    def pull(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def uses_export(self, expected: int | None) -> bool:
+        """The export path, when the caller expects at least ``export_threshold`` rows."""
+        threshold = self._settings.export_threshold
+        return threshold is not None and expected is not None and expected >= threshold
+
+    def uses_import(self, count: int) -> bool:
+        threshold = self._settings.import_threshold
+        return threshold is not None and count >= threshold
+
+    def pull(self, since: datetime | None, expected: int | None = None) -> Iterator[CrmAccount]:
         props = self._pull_properties()
-        if since is None:
+        if self.uses_export(expected):
+            rows = export_rows(
+                self._client,
+                props,
+                since=since,
+                modified=self._fields.identity["modified"],
+                poll_seconds=self._settings.bulk_poll_seconds,
+                max_wait_seconds=self._settings.bulk_max_wait_seconds,
+            )
+        elif since is None:
             rows = list_rows(
                 self._client,
                 "companies.basic",
@@ -93,7 +114,12 @@ class Companies:
         for row in rows:
             count += 1
             yield self.parse(row)
-        log.debug("hubspot_pull_done", accounts=count, incremental=since is not None)
+        log.debug(
+            "hubspot_pull_done",
+            accounts=count,
+            incremental=since is not None,
+            path="export" if self.uses_export(expected) else "rest",
+        )
 
     def _native_properties(self) -> tuple[str, ...]:
         return NATIVE_PROPERTIES if self._settings.write_native_icp else ()
@@ -249,17 +275,36 @@ class Companies:
                 companies=len(self.native.kept) - kept_before,
                 reason="set by someone other than tierwise",
             )
-        outcome = batch_update(
-            self._client,
-            "companies.batch",
-            "companies",
-            inputs,
-            label=paths.COMPANIES_BATCH_UPDATE,
-            operation="update companies",
-        )
+        outcome = self._send(inputs)
         if self._settings.copy_to_contacts:
             written = set(outcome.written)
             self._copy_to_contacts([i for i in inputs if i["id"] in written])
+        return outcome
+
+    def _send(self, inputs: list[dict[str, Any]]) -> WriteOutcome:
+        """One import for a large write set (clears still by batch), else batch updates."""
+        batch_inputs = inputs
+        outcome = WriteOutcome()
+        if self.uses_import(len(inputs)):
+            importable, batch_inputs = split_clears(inputs)
+            if importable:
+                s = self._settings
+                if self._importer is None:
+                    self._importer = Importer(
+                        self._client, s.bulk_poll_seconds, s.bulk_max_wait_seconds
+                    )
+                outcome = self._importer.write(importable)
+        if batch_inputs:
+            rest = batch_update(
+                self._client,
+                "companies.batch",
+                "companies",
+                batch_inputs,
+                label=paths.COMPANIES_BATCH_UPDATE,
+                operation="update companies",
+            )
+            outcome.written.extend(rest.written)
+            outcome.failed.extend(rest.failed)
         return outcome
 
     def _copy_to_contacts(self, company_inputs: Sequence[dict[str, Any]]) -> None:

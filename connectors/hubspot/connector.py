@@ -9,6 +9,7 @@
 - ``schema``     - which property feeds which input, and validation;
 - ``companies``  - the pull, tier writes, native ICP, copies onto contacts;
 - ``batch``      - batch updates with 207 handling (shared by every write);
+- ``exports``, ``imports`` - the bulk paths above their thresholds (off by default);
 - ``deals``      - deals for outcome analytics;
 - ``tasks``      - play tasks exactly once, open and close;
 - ``lists``, ``provision`` - what ``tierwise provision`` creates.
@@ -131,14 +132,21 @@ class HubSpotConnector:
         return dict(self.fields.unmapped)
 
     # ------------------------------------------------------------------ pull
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
-        return self.companies.pull(since)
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        """List/search pages, or one CRM export from ``hubspot.export_threshold`` expected
+        companies (``exports``; unknown ``expected`` keeps the REST path)."""
+        return self.companies.pull(since, expected)
 
     def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
         return pull_deals(self.client, since, self.fields.identity["modified"])
 
     # ------------------------------------------------------------------ writes
     def write_chunk_size(self, total: int) -> int:
+        # An import pays off for the whole set: hand it over at once (as Bulk 2.0 does).
+        if self.companies.uses_import(total):
+            return total
         return min(total, WRITE_CHUNK) or WRITE_CHUNK
 
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
