@@ -106,6 +106,8 @@ class HubSpotExports:
             EXPORT_PATH + "/tasks/{taskId}/status",
             self._status,
         )
+        # Only for the ledger's path template: ``dispatch`` answers these before auth.
+        r("GET", FILE_PREFIX + r"[^/]+/[^/]+", FILE_PREFIX + "{token}/{file}", self.download)
 
     def serves(self, request: Request) -> bool:
         """The download URL: answered without a token (guide: no authorization needed)."""

@@ -20,7 +20,7 @@ import structlog
 from tierwise.config.settings import HubSpotSettings
 from tierwise.connectors.base import AccountUpdate, CrmAccount, TierwiseValues, WriteOutcome
 from tierwise.connectors.batching import chunked
-from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.errors import ConfigurationError, RetriableError
 from tierwise.connectors.hubspot import paths
 from tierwise.connectors.hubspot.batch import BATCH_MAX, batch_update
 from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
@@ -88,28 +88,11 @@ class Companies:
 
     def pull(self, since: datetime | None, expected: int | None = None) -> Iterator[CrmAccount]:
         props = self._pull_properties()
-        if self.uses_export(expected):
-            rows = export_rows(
-                self._client,
-                props,
-                since=since,
-                modified=self._fields.identity["modified"],
-                poll_seconds=self._settings.bulk_poll_seconds,
-                max_wait_seconds=self._settings.bulk_max_wait_seconds,
-            )
-        elif since is None:
-            rows = list_rows(
-                self._client,
-                "companies.basic",
-                paths.COMPANIES_LIST,
-                "companies",
-                properties=props,
-                _preload_content=False,
-            )
-        else:
-            rows = search_rows(
-                self._client, "companies", since, props, self._fields.identity["modified"]
-            )
+        rows = (
+            self._export_rows(props, since)
+            if self.uses_export(expected)
+            else self._rest_rows(props, since)
+        )
         count = 0
         for row in rows:
             count += 1
@@ -120,6 +103,43 @@ class Companies:
             incremental=since is not None,
             path="export" if self.uses_export(expected) else "rest",
         )
+
+    def _rest_rows(self, props: list[str], since: datetime | None) -> Iterator[dict[str, Any]]:
+        if since is None:
+            return list_rows(
+                self._client,
+                "companies.basic",
+                paths.COMPANIES_LIST,
+                "companies",
+                properties=props,
+                _preload_content=False,
+            )
+        return search_rows(
+            self._client, "companies", since, props, self._fields.identity["modified"]
+        )
+
+    def _export_rows(self, props: list[str], since: datetime | None) -> Iterator[dict[str, Any]]:
+        """The export's rows; an export that is refused or never finishes (its 30 a day
+        spent, still queued after ``bulk_max_wait_seconds``) falls back to the REST path
+        before any row was read, so the run still gets its records."""
+        rows = export_rows(
+            self._client,
+            props,
+            since=since,
+            modified=self._fields.identity["modified"],
+            poll_seconds=self._settings.bulk_poll_seconds,
+            max_wait_seconds=self._settings.bulk_max_wait_seconds,
+        )
+        try:
+            first = next(rows)
+        except StopIteration:
+            return
+        except RetriableError as exc:
+            log.warning("hubspot_export_fallback", error=str(exc), path="rest")
+            yield from self._rest_rows(props, since)
+            return
+        yield first
+        yield from rows
 
     def _native_properties(self) -> tuple[str, ...]:
         return NATIVE_PROPERTIES if self._settings.write_native_icp else ()

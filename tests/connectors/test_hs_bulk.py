@@ -216,3 +216,23 @@ def test_the_import_waits_on_the_sandbox_clock(
     ids = [a.crm_id for a in hs.pull_accounts(None)][:5]
     assert 5 == len(hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids]).written)
     assert [10.0] * 3 == sleeps.delays
+
+
+def test_the_documented_daily_and_file_limits_are_enforced(sb: Any) -> None:
+    from tierwise.connectors.errors import CrmError
+
+    sb.hubspot.exports.behaviour.exports_per_day = 1
+    hs = hubspot(sb, export_threshold=1, import_threshold=1, attempts=1)
+    list(hs.pull_accounts(None, expected=250))
+    # The 30-a-day budget spent (here 1): the pull falls back to list pages.
+    assert 250 == len(list(hs.pull_accounts(None, expected=250)))
+    assert [202, 429] == [c.status for c in calls(sb, "hubspot", "POST", EXPORT)]
+    assert 3 == len(calls(sb, "hubspot", "GET", LIST))
+    sb.clock.advance(24 * 3600 + 1)  # the window rolls on
+    assert 250 == len(list(hs.pull_accounts(None, expected=250)))
+    sb.hubspot.imports.behaviour.max_rows_per_file = 5
+    ids = list(sb.hubspot.objects["companies"])[:6]
+    with pytest.raises(CrmError):
+        hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
+    assert [429] == [c.status for c in calls(sb, "hubspot", "POST", IMPORT)]
+    assert "/sandbox-files/exports/{token}/{file}" in {c.path for c in sb.calls}
