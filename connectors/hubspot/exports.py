@@ -53,11 +53,6 @@ CHUNK = 1 << 16
 log = structlog.get_logger(__name__)
 
 
-def _exports_api(client: HubSpotClient) -> Any:
-    # The client's exports API shares the SDK's configuration (host, token, no retries).
-    return client.sdk.crm.exports.public_exports_api
-
-
 def export_rows(
     client: HubSpotClient,
     properties: list[str],
@@ -68,7 +63,7 @@ def export_rows(
     max_wait_seconds: float,
 ) -> Iterator[Row]:
     """Every company (modified at or after ``since`` when given) as a list-shaped row."""
-    api = _exports_api(client)
+    api = client.api("exports")
     body: dict[str, Any] = {
         "exportType": "VIEW",
         "exportName": "tierwise companies",

@@ -74,9 +74,8 @@ class Importer:
         self._client = client
         self._poll = poll_seconds
         self._max_wait = max_wait_seconds
-        imports = client.sdk.crm.imports  # each attribute access builds a new ApiClient
-        self._core = imports.core_api
-        self._errors = imports.public_imports_api
+        self._core = client.api("imports.core")
+        self._errors = client.api("imports.errors")
 
     def write(self, inputs: Sequence[dict[str, Any]]) -> WriteOutcome:
         """Import ``inputs`` (``{"id", "properties"}``, no clears); per-row outcomes."""
