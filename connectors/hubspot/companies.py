@@ -4,6 +4,9 @@ A full pull lists companies 100 a page (raw JSON: the client's model layer parse
 timestamp with dateutil and cost more than the HTTP itself, profiled); an incremental
 one is a keyset search from the watermark (``paging``). Each row is mapped onto the
 model's canonical inputs with what ``schema`` learnt (labels, money strings, value maps).
+From ``export_threshold`` expected rows a pull is one CRM export instead (``exports``), and
+from ``import_threshold`` changed companies a write is one import (``imports``); both are
+off by default (sandbox/README.md "HubSpot bulk paths" says why).
 
 Native ICP (``write_native_icp``): ``hs_ideal_customer_profile`` / ``hs_is_target_account``
 are written only while they still hold what tierwise last wrote (``native_icp``).
