@@ -97,6 +97,16 @@ class HubSpotSettings(_Section):
     escalation_owner_id: str | None = None
     # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
     max_attempts: int = Field(default=5, ge=1)
+    # Bulk paths (issue 15; sandbox/README.md "Bulk paths" has the figures). From this many
+    # expected companies a pull goes through one CRM export instead of list/search pages;
+    # unset = never (the default: 30 exports a day, minutes of latency, an unconfirmed file).
+    export_threshold: int | None = Field(default=None, gt=0)
+    # From this many changed companies, tier writes go through one import (UPDATE by record
+    # id) instead of 100-input batch updates; unset = never (the default).
+    import_threshold: int | None = Field(default=None, gt=0)
+    # Seconds between status polls of an export or import, and the longest wait for one.
+    bulk_poll_seconds: float = Field(default=10.0, gt=0)
+    bulk_max_wait_seconds: float = Field(default=3600.0, gt=0)
 
 
 class ScheduleSettings(_Section):

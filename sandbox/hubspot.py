@@ -22,6 +22,8 @@ from urllib.parse import unquote
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
 from tierwise.sandbox.faults import FaultRule, FaultSet
+from tierwise.sandbox.hs_exports import HubSpotExports
+from tierwise.sandbox.hs_imports import HubSpotImports
 from tierwise.sandbox.hs_schema import (
     DEFAULT_READ,
     OBJECT_ALIASES,
@@ -219,6 +221,8 @@ class HubSpotEmulator:
         return None, headers
 
     def dispatch(self, request: Request) -> Response:
+        if self.exports.serves(request):  # export file URLs need no token (hs_exports)
+            return self.exports.download(request)
         auth = request.header("Authorization") or ""
         if not (auth.startswith("Bearer ") and auth[7:].strip() == self.token):
             return hs_error(
@@ -354,6 +358,11 @@ class HubSpotEmulator:
         r("GET", r"/crm/v3/owners/?", "/crm/v3/owners", self._owners)
         # Deal pipelines and their stages (issue 16; sandbox/hs_pipelines.py cites the docs).
         r("GET", r"/crm/v3/pipelines/deals/?", "/crm/v3/pipelines/deals", self._deal_pipelines)
+        # Bulk paths (exports, imports by record id): their own modules.
+        self.exports = HubSpotExports(self)
+        self.exports.register()
+        self.imports = HubSpotImports(self)
+        self.imports.register()
         r("GET", r"/crm/v3/owners/(?P<oid>\d+)/?", "/crm/v3/owners/{id}", self._owner)
 
     def _object_routes(self, objects: str, properties: str) -> None:

@@ -119,6 +119,9 @@ class HubSpotClient:
                     "properties.groups": lambda: crm.properties.groups_api,
                     "lists": lambda: crm.lists.lists_api,
                     "pipelines": lambda: crm.pipelines.pipelines_api,
+                    "exports": lambda: crm.exports.public_exports_api,  # hubspot.exports
+                    "imports.core": lambda: crm.imports.core_api,  # hubspot.imports
+                    "imports.errors": lambda: crm.imports.public_imports_api,
                 }
                 self._apis[name] = factories[name]()
             return self._apis[name]

@@ -4,6 +4,9 @@ A full pull lists companies 100 a page (raw JSON: the client's model layer parse
 timestamp with dateutil and cost more than the HTTP itself, profiled); an incremental
 one is a keyset search from the watermark (``paging``). Each row is mapped onto the
 model's canonical inputs with what ``schema`` learnt (labels, money strings, value maps).
+From ``export_threshold`` expected rows a pull is one CRM export instead (``exports``), and
+from ``import_threshold`` changed companies a write is one import (``imports``); both are
+off by default (sandbox/README.md "HubSpot bulk paths" says why).
 
 Native ICP (``write_native_icp``): ``hs_ideal_customer_profile`` / ``hs_is_target_account``
 are written only while they still hold what tierwise last wrote (``native_icp``).
@@ -20,10 +23,12 @@ import structlog
 from tierwise.config.settings import HubSpotSettings
 from tierwise.connectors.base import AccountUpdate, CrmAccount, TierwiseValues, WriteOutcome
 from tierwise.connectors.batching import chunked
-from tierwise.connectors.errors import ConfigurationError
+from tierwise.connectors.errors import ConfigurationError, RetriableError
 from tierwise.connectors.hubspot import paths
 from tierwise.connectors.hubspot.batch import BATCH_MAX, batch_update
 from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
+from tierwise.connectors.hubspot.exports import export_rows
+from tierwise.connectors.hubspot.imports import Importer, split_clears
 from tierwise.connectors.hubspot.native_icp import ICP_PROPERTY, NativeIcp
 from tierwise.connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
 from tierwise.connectors.hubspot.paging import associations, list_rows, search_rows
@@ -72,12 +77,39 @@ class Companies:
         self.native = NativeIcp()
         self.icp_options: frozenset[str] = frozenset()
         self._icp_loaded = False
+        self._importer: Importer | None = None
 
     # ------------------------------------------------------------------ pull
-    def pull(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def uses_export(self, expected: int | None) -> bool:
+        """The export path, when the caller expects at least ``export_threshold`` rows."""
+        threshold = self._settings.export_threshold
+        return threshold is not None and expected is not None and expected >= threshold
+
+    def uses_import(self, count: int) -> bool:
+        threshold = self._settings.import_threshold
+        return threshold is not None and count >= threshold
+
+    def pull(self, since: datetime | None, expected: int | None = None) -> Iterator[CrmAccount]:
         props = self._pull_properties()
+        rows = (
+            self._export_rows(props, since)
+            if self.uses_export(expected)
+            else self._rest_rows(props, since)
+        )
+        count = 0
+        for row in rows:
+            count += 1
+            yield self.parse(row)
+        log.debug(
+            "hubspot_pull_done",
+            accounts=count,
+            incremental=since is not None,
+            path="export" if self.uses_export(expected) else "rest",
+        )
+
+    def _rest_rows(self, props: list[str], since: datetime | None) -> Iterator[dict[str, Any]]:
         if since is None:
-            rows = list_rows(
+            return list_rows(
                 self._client,
                 "companies.basic",
                 paths.COMPANIES_LIST,
@@ -85,15 +117,32 @@ class Companies:
                 properties=props,
                 _preload_content=False,
             )
-        else:
-            rows = search_rows(
-                self._client, "companies", since, props, self._fields.identity["modified"]
-            )
-        count = 0
-        for row in rows:
-            count += 1
-            yield self.parse(row)
-        log.debug("hubspot_pull_done", accounts=count, incremental=since is not None)
+        return search_rows(
+            self._client, "companies", since, props, self._fields.identity["modified"]
+        )
+
+    def _export_rows(self, props: list[str], since: datetime | None) -> Iterator[dict[str, Any]]:
+        """The export's rows; an export that is refused or never finishes (its 30 a day
+        spent, still queued after ``bulk_max_wait_seconds``) falls back to the REST path
+        before any row was read, so the run still gets its records."""
+        rows = export_rows(
+            self._client,
+            props,
+            since=since,
+            modified=self._fields.identity["modified"],
+            poll_seconds=self._settings.bulk_poll_seconds,
+            max_wait_seconds=self._settings.bulk_max_wait_seconds,
+        )
+        try:
+            first = next(rows)
+        except StopIteration:
+            return
+        except RetriableError as exc:
+            log.warning("hubspot_export_fallback", error=str(exc), path="rest")
+            yield from self._rest_rows(props, since)
+            return
+        yield first
+        yield from rows
 
     def _native_properties(self) -> tuple[str, ...]:
         return NATIVE_PROPERTIES if self._settings.write_native_icp else ()
@@ -249,17 +298,36 @@ class Companies:
                 companies=len(self.native.kept) - kept_before,
                 reason="set by someone other than tierwise",
             )
-        outcome = batch_update(
-            self._client,
-            "companies.batch",
-            "companies",
-            inputs,
-            label=paths.COMPANIES_BATCH_UPDATE,
-            operation="update companies",
-        )
+        outcome = self._send(inputs)
         if self._settings.copy_to_contacts:
             written = set(outcome.written)
             self._copy_to_contacts([i for i in inputs if i["id"] in written])
+        return outcome
+
+    def _send(self, inputs: list[dict[str, Any]]) -> WriteOutcome:
+        """One import for a large write set (clears still by batch), else batch updates."""
+        batch_inputs = inputs
+        outcome = WriteOutcome()
+        if self.uses_import(len(inputs)):
+            importable, batch_inputs = split_clears(inputs)
+            if importable:
+                s = self._settings
+                if self._importer is None:
+                    self._importer = Importer(
+                        self._client, s.bulk_poll_seconds, s.bulk_max_wait_seconds
+                    )
+                outcome = self._importer.write(importable)
+        if batch_inputs:
+            rest = batch_update(
+                self._client,
+                "companies.batch",
+                "companies",
+                batch_inputs,
+                label=paths.COMPANIES_BATCH_UPDATE,
+                operation="update companies",
+            )
+            outcome.written.extend(rest.written)
+            outcome.failed.extend(rest.failed)
         return outcome
 
     def _copy_to_contacts(self, company_inputs: Sequence[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@
 - ``schema``     - which property feeds which input, and validation;
 - ``companies``  - the pull, tier writes, native ICP, copies onto contacts;
 - ``batch``      - batch updates with 207 handling (shared by every write);
+- ``exports``, ``imports`` - the bulk paths above their thresholds (off by default);
 - ``deals``      - deals for outcome analytics;
 - ``tasks``      - play tasks exactly once, open and close;
 - ``lists``, ``provision`` - what ``tierwise provision`` creates.
@@ -142,18 +143,22 @@ class HubSpotConnector:
         return dict(self.fields.unmapped)
 
     # ------------------------------------------------------------------ pull
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        """List/search pages, or one CRM export from ``hubspot.export_threshold`` expected
+        companies (``exports``; unknown ``expected`` keeps the REST path)."""
         if not self.derive_stage or self.pipeline_stage is None:
-            return self.companies.pull(since)
-        return self._with_stage_counts(since, self.pipeline_stage)
+            return self.companies.pull(since, expected)
+        return self._with_stage_counts(since, self.pipeline_stage, expected)
 
     def _with_stage_counts(
-        self, since: datetime | None, rule: PipelineStage
+        self, since: datetime | None, rule: PipelineStage, expected: int | None
     ) -> Iterator[CrmAccount]:
         """Companies with ``open_deals_at_stage``: one pipelines call and one deal listing
         per pull (deals/100 calls), made before the first company is yielded."""
         counts = open_deals_at_stage(self.client, stages_at_or_past(self.client, rule))
-        for account in self.companies.pull(since):
+        for account in self.companies.pull(since, expected):
             value = float(counts.get(account.crm_id, 0))
             yield replace(account, fields={**account.fields, STAGE_INPUT: value})
 
@@ -162,6 +167,9 @@ class HubSpotConnector:
 
     # ------------------------------------------------------------------ writes
     def write_chunk_size(self, total: int) -> int:
+        # An import pays off for the whole set: hand it over at once (as Bulk 2.0 does).
+        if self.companies.uses_import(total):
+            return total
         return min(total, WRITE_CHUNK) or WRITE_CHUNK
 
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
