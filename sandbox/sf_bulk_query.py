@@ -19,12 +19,13 @@ Sources (Bulk API 2.0 and Bulk API Developer Guide):
 
 Every request here goes through ``SalesforceEmulator.dispatch`` and so counts against the
 daily API request total like any REST call (the docs list no exemption; a GUESS noted in
-sandbox/README.md). Jobs run at creation against a snapshot (rows rendered to CSV lines
-then), report ``UploadComplete`` then ``InProgress`` for ``poll_steps`` status reads, then
-``JobComplete`` — or ``Failed`` when a test set ``fail_next``. GUESSES (switchable):
-``default_page_rows`` (the docs say only "a default based on the service"; 50,000 is what
-simple-salesforce sends), the 400 ``INVALIDJOB`` answer to an unsupported statement, and
-a locator that is base64 of the next offset (the docs' example ``MTAwMDA`` decodes to 10000).
+sandbox/README.md). Jobs run at creation against a snapshot (each row's values kept as a
+tuple then, rendered to CSV per results set), report ``UploadComplete`` then
+``InProgress`` for ``poll_steps`` status reads, then ``JobComplete``, or ``Failed`` when a
+test set ``fail_next``. GUESSES (switchable): ``default_page_rows`` (the docs say only "a
+default based on the service"; 50,000 is what simple-salesforce sends), the 400
+``INVALIDJOB`` answer to an unsupported statement, and a locator that is base64 of the
+next offset (the docs' example ``MTAwMDA`` decodes to 10000).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class QueryJob:
     delimiter: str
     line_ending: str
     header: list[str]
-    lines: list[str] = field(default_factory=list)
+    types: list[str]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
     state: str = "UploadComplete"
     polls_left: int = 0
     error_message: str | None = None
@@ -85,7 +87,7 @@ class QueryJob:
             "jobType": "V2Query",
             "lineEnding": self.line_ending,
             "columnDelimiter": self.delimiter,
-            "numberRecordsProcessed": len(self.lines) if self.state == "JobComplete" else 0,
+            "numberRecordsProcessed": len(self.rows) if self.state == "JobComplete" else 0,
             "retries": 0,
             "totalProcessingTime": 0,
             "errorMessage": self.error_message,
@@ -139,7 +141,9 @@ class BulkQueryJobs:
 
     # ---- the job's query -------------------------------------------------------------------
 
-    def _run(self, text: str, include_deleted: bool) -> tuple[str, list[str], list[list[Any]]]:
+    def _run(
+        self, text: str, include_deleted: bool
+    ) -> tuple[str, list[tuple[str, str]], list[tuple[Any, ...]]]:
         try:
             query = soql.parse(text)
         except soql.SoqlError as exc:
@@ -197,10 +201,12 @@ class BulkQueryJobs:
             pools = [org.objects[object_name].values()]
             if include_deleted:
                 pools.append(org.deleted[object_name].values())
-            matched = [
+            # Only a statement naming a parent field pays for the parent lookups.
+            dotted = any("." in name for name in (*query.fields, *_where_fields(query.where)))
+            matched: list[Mapping[str, Any]] = [
                 view
                 for pool in pools
-                for view in (_WithParents(rec, parent) for rec in pool)
+                for view in ((_WithParents(r, parent) if dotted else r) for r in pool)
                 if predicate is None or predicate(view)
             ]
             if query.order:
@@ -211,8 +217,9 @@ class BulkQueryJobs:
                 matched.sort(key=soql.sort_key(order, {f: t for (f, t), _ in resolved}))
             if query.limit is not None:
                 matched = matched[: query.limit]
-            rows = [[(view.get(name), ftype) for name, ftype in fields] for view in matched]
-        return object_name, [name for name, _ in fields], rows
+            names = [name for name, _ in fields]
+            rows = [tuple(view.get(name) for name in names) for view in matched]
+        return object_name, fields, rows
 
     # ---- job lifecycle ---------------------------------------------------------------------
 
@@ -226,7 +233,7 @@ class BulkQueryJobs:
             raise RequestError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV")
         delimiter = str(body.get("columnDelimiter") or "COMMA")
         line_ending = str(body.get("lineEnding") or "LF")
-        object_name, header, rows = self._run(str(body["query"]), operation == "queryAll")
+        object_name, fields, rows = self._run(str(body["query"]), operation == "queryAll")
         job = QueryJob(
             id=id18(f"750Qy0{next(self._ids):09d}"),
             operation=operation,
@@ -236,24 +243,14 @@ class BulkQueryJobs:
             created=sf_datetime(self.org.clock.peek()),
             delimiter=delimiter,
             line_ending=line_ending,
-            header=header,
+            header=[name for name, _ in fields],
+            types=[ftype for _, ftype in fields],
+            rows=rows,
             polls_left=self.poll_steps,
         )
-        out = io.StringIO()
-        writer = csv.writer(
-            out,
-            delimiter=_DELIMS.get(delimiter, ","),
-            quoting=csv.QUOTE_ALL,
-            lineterminator="\r\n" if line_ending == "CRLF" else "\n",
-        )
-        for row in rows:
-            writer.writerow([csv_value(value, ftype) for value, ftype in row])
-            job.lines.append(out.getvalue())
-            out.seek(0)
-            out.truncate()
         if self.fail_next is not None:
             job.error_message, self.fail_next = self.fail_next, None
-            job.lines = []
+            job.rows = []
         self.jobs[job.id] = job
         self.created_total += 1
         return job
@@ -280,7 +277,7 @@ class BulkQueryJobs:
             raise RequestError(400, "INVALIDJOBSTATE", f"Invalid state: {state}")
         if job.state in FINAL:
             raise RequestError(409, "INVALIDJOBSTATE", f"Job is already {job.state}")
-        job.state, job.lines = "Aborted", []
+        job.state, job.rows = "Aborted", []
         return job
 
     def results(
@@ -302,18 +299,22 @@ class BulkQueryJobs:
             start = int(base64.b64decode(locator, validate=True)) if locator else 0
         except (ValueError, binascii.Error) as exc:
             raise RequestError(400, "INVALIDLOCATOR", "Invalid locator or maxRecords") from exc
-        if size <= 0 or start < 0 or start > len(job.lines):
+        if size <= 0 or start < 0 or start > len(job.rows):
             raise RequestError(400, "INVALIDLOCATOR", "Invalid locator or maxRecords")
-        end = min(start + size, len(job.lines))
+        end = min(start + size, len(job.rows))
         out = io.StringIO()
-        csv.writer(
+        writer = csv.writer(
             out,
             delimiter=_DELIMS.get(job.delimiter, ","),
             quoting=csv.QUOTE_ALL,
             lineterminator="\r\n" if job.line_ending == "CRLF" else "\n",
-        ).writerow(job.header)
-        out.writelines(job.lines[start:end])
-        following = base64.b64encode(str(end).encode()).decode() if end < len(job.lines) else "null"
+        )
+        writer.writerow(job.header)
+        render = [_renderer(ftype) for ftype in job.types]
+        writer.writerows(
+            [f(v) for f, v in zip(render, row, strict=True)] for row in job.rows[start:end]
+        )
+        following = base64.b64encode(str(end).encode()).decode() if end < len(job.rows) else "null"
         return out.getvalue(), end - start, following
 
     # ---- routes (registered by SalesforceEmulator._routes) ---------------------------------
@@ -362,14 +363,35 @@ class BulkQueryJobs:
         return response
 
 
-def csv_value(value: Any, ftype: str) -> str:
-    """A stored (wire-form) value as Bulk API 2.0 writes it in CSV: null as an empty field,
-    booleans ``true``/``false``, dateTimes in UTC with ``Z`` (Bulk 2.0 "Valid Date Format
-    in Records": ``yyyy-MM-ddTHH:mm:ss.SSSZ``), everything else as text."""
+def _where_fields(node: Any) -> Iterator[str]:
+    """Field names a WHERE tree mentions."""
+    if node is None:
+        return
+    name = getattr(node, "field", None)
+    if isinstance(name, str):
+        yield name
+    for child in (*getattr(node, "items", ()), getattr(node, "item", None)):
+        if child is not None and child is not node:
+            yield from _where_fields(child)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _boolean(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _datetime(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if ftype == "datetime" and isinstance(value, str) and value.endswith("+0000"):
-        return value[: -len("+0000")] + "Z"
-    return str(value)
+    text = str(value)
+    return text[: -len("+0000")] + "Z" if text.endswith("+0000") else text
+
+
+def _renderer(ftype: str) -> Callable[[Any], str]:
+    """How Bulk API 2.0 writes a stored (wire-form) value of this type in CSV: null as an
+    empty field, booleans ``true``/``false``, dateTimes in UTC with ``Z`` (Bulk 2.0 "Valid
+    Date Format in Records": ``yyyy-MM-ddTHH:mm:ss.SSSZ``), everything else as text."""
+    return {"boolean": _boolean, "datetime": _datetime}.get(ftype, _text)
