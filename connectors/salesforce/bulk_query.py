@@ -48,10 +48,12 @@ FIRST_WAIT, MAX_WAIT, WAIT_BUDGET = 1.0, 15.0, 1800.0
 log = structlog.get_logger(__name__)
 
 
-def minimum_calls(rows: int, *, page_rows: int = PAGE_ROWS) -> int:
-    """Fewest requests one query job of ``rows`` rows can take: a create, at least one
-    status read, and ``ceil(rows / page_rows)`` result pages (one even when empty)."""
-    return 2 + max(1, math.ceil(rows / page_rows))
+def minimum_calls(rows: int, *, page_rows: int = PAGE_ROWS, status_reads: int = 1) -> int:
+    """Fewest requests one query job of ``rows`` rows can take: a create, the status reads
+    until it reports ``JobComplete`` (at least one; how many is the server's processing
+    time, not the client's choice: the sandbox's ``bulk_poll_steps`` + 1), and
+    ``ceil(rows / page_rows)`` result pages (one even when the result is empty)."""
+    return 1 + max(1, status_reads) + max(1, math.ceil(rows / page_rows))
 
 
 def typed(row: Mapping[str, str | None], types: Mapping[str, str]) -> dict[str, Any]:
