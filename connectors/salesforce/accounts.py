@@ -182,12 +182,15 @@ class Accounts:
         side = {name: jobs.submit(text, object_name=name) for name, text in self._side_soql(since)}
         for name, job_id in side.items():
             jobs.wait(job_id, object_name=name)
-        pipeline: dict[str, tuple[float, int]] = {}
+        # Per account with open Opportunities: (sum of Amount, count, count at stage).
+        pipeline: dict[str, tuple[float, int, int]] = {}
         if "Opportunity" in side:
             for row in jobs.rows(side["Opportunity"], object_name="Opportunity"):
                 key = str(row.get("AccountId"))
-                total, n = pipeline.get(key, (0.0, 0))
-                pipeline[key] = (total + float(row.get("Amount") or 0.0), n + 1)
+                total, n, at_stage = pipeline.get(key, (0.0, 0, 0))
+                amount = float(row.get("Amount") or 0.0)
+                staged = row.get("StageName") in self.stages
+                pipeline[key] = (total + amount, n + 1, at_stage + staged)
         activity: Counter[str] | None = None
         if "Task" in side:
             activity = Counter()
@@ -203,7 +206,9 @@ class Accounts:
             count += 1
             account = self.parse(typed(row, types))
             values: dict[str, FieldValue] = {}
-            total, n = pipeline.get(account.crm_id, (0.0, 0))
+            total, n, at_stage = pipeline.get(account.crm_id, (0.0, 0, 0))
+            if STAGE_INPUT in self.fields.derived:
+                values[STAGE_INPUT] = float(at_stage)
             if "open_pipeline" in self.fields.derived:
                 values["open_pipeline"] = float(total)
             if "open_deals" in self.fields.derived:
@@ -230,7 +235,7 @@ class Accounts:
             out.append(
                 (
                     "Opportunity",
-                    "SELECT AccountId, Amount FROM Opportunity WHERE IsClosed = false"  # noqa: S608 - constants
+                    "SELECT AccountId, Amount, StageName FROM Opportunity WHERE IsClosed = false"  # noqa: S608 - constants
                     + parent,
                 )
             )

@@ -24,11 +24,12 @@ from tierwise.connectors.retry import RetryPolicy
 from tierwise.connectors.salesforce import SalesforceConnector, bulk_query
 from tierwise.connectors.salesforce.fields import ACTIVITY_FIELD
 from tierwise.sandbox import Sandbox
+from tierwise.tiering.model import STAGE_INPUT, PipelineStage
 
 TODAY = date(2026, 11, 1)
 ACCOUNTS = 1_300
 # open_deals and the activity aggregate too: every input the REST path derives.
-FIELDS = {**MODEL_FIELDS, "open_deals": "number", ACTIVITY_FIELD: "number"}
+FIELDS = {**MODEL_FIELDS, "open_deals": "number", ACTIVITY_FIELD: "number", STAGE_INPUT: "number"}
 BULK = ("bulk2 query", "bulk2 query status", "bulk2 query results")
 
 
@@ -46,7 +47,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
     return 500
 
 
-def connector(sb: Any, **kw: Any) -> SalesforceConnector:
+def connector(sb: Any, *, stage: bool = False, **kw: Any) -> SalesforceConnector:
     from pydantic import SecretStr
 
     from tests.connectors.sandbox_support import OPENED
@@ -58,7 +59,13 @@ def connector(sb: Any, **kw: Any) -> SalesforceConnector:
         activity_aggregate_days=kw.pop("activity_aggregate_days", 90),
         **kw,
     )
-    made = SalesforceConnector(settings, FIELDS, retry_policy=RetryPolicy(max_attempts=3))
+    made = SalesforceConnector(
+        settings,
+        FIELDS,
+        retry_policy=RetryPolicy(max_attempts=3),
+        # open_deals_at_stage too (one OpportunityStage query per pull) when asked.
+        pipeline_stage=PipelineStage(probability=40) if stage else None,
+    )
     OPENED.append(made)
     return made
 
@@ -70,9 +77,9 @@ def by_id(accounts: list[CrmAccount]) -> dict[str, CrmAccount]:
 
 
 def test_a_full_bulk_pull_equals_the_rest_pull_record_for_record(sb: Any, small_pages: int) -> None:
-    rest = by_id(list(connector(sb).pull_accounts(None, expected=10)))
+    rest = by_id(list(connector(sb, stage=True).pull_accounts(None, expected=10)))
     sb.reset_calls()
-    sf = connector(sb, bulk_query_threshold=1_000)
+    sf = connector(sb, stage=True, bulk_query_threshold=1_000)
     bulk = by_id(list(sf.pull_accounts(None, expected=ACCOUNTS)))
 
     assert len(rest) == ACCOUNTS
@@ -81,6 +88,9 @@ def test_a_full_bulk_pull_equals_the_rest_pull_record_for_record(sb: Any, small_
     assert any(a.fields.get("open_pipeline") for a in bulk.values())
     assert any(a.fields.get("open_deals") for a in bulk.values())
     assert any(a.fields.get(ACTIVITY_FIELD) for a in bulk.values())
+    at_stage = [a.fields.get(STAGE_INPUT) for a in bulk.values()]
+    assert any(at_stage)
+    assert any(a.fields.get(STAGE_INPUT) != a.fields.get("open_deals") for a in bulk.values())
     assert calls(sb, "salesforce", "GET", "/query?") == []
     # Account, Opportunity, Task and Event jobs.
     assert sf.usage().calls["bulk2 query"] == 4
@@ -102,8 +112,9 @@ def test_an_incremental_bulk_pull_equals_the_rest_pull_and_reads_only_the_edited
             sb.salesforce.edit("Opportunity", opp_id, {"Amount": 1.0})
             break
 
-    rest = by_id(list(connector(sb).pull_accounts(since, expected=7)))
-    bulk = by_id(list(connector(sb, bulk_query_threshold=1).pull_accounts(since, expected=7)))
+    rest = by_id(list(connector(sb, stage=True).pull_accounts(since, expected=7)))
+    bulk_sf = connector(sb, stage=True, bulk_query_threshold=1)
+    bulk = by_id(list(bulk_sf.pull_accounts(since, expected=7)))
 
     assert sorted(edited) == sorted(rest)
     assert rest == bulk
