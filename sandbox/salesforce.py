@@ -360,7 +360,7 @@ class SalesforceEmulator:
             200,
             {
                 "DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining},
-                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": self.bulk_query.remaining()},
                 "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
                 "DataStorageMB": {"Max": 5120, "Remaining": 5000},
             },

@@ -46,6 +46,7 @@ from tierwise.sandbox.sf_store import CHILD_RELATIONSHIPS, RequestError, Salesfo
 from tierwise.sandbox.wire import Request, Response
 
 DEFAULT_PAGE_ROWS = 50_000
+DAILY_JOBS = 10_000
 FINAL = ("JobComplete", "Failed", "Aborted")
 _DELIMS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 # Child-to-parent lookups the emulator knows: (child, relationship) -> (parent, key field).
@@ -130,10 +131,15 @@ class BulkQueryJobs:
         *,
         poll_steps: int = 1,
         default_page_rows: int = DEFAULT_PAGE_ROWS,
+        retained_jobs: int = 16,
     ) -> None:
         self.org = org
         self.poll_steps = poll_steps
         self.default_page_rows = default_page_rows
+        # Salesforce keeps finished jobs 7 days [limits]; the sandbox keeps the newest
+        # ``retained_jobs`` so repeated pulls of a large org do not pile up snapshots
+        # (a memory guard, not a Salesforce rule; an evicted job answers 404).
+        self.retained_jobs = retained_jobs
         self.fail_next: str | None = None
         self.jobs: dict[str, QueryJob] = {}
         self.created_total = 0  # what DailyBulkV2QueryJobs would count [limits]
@@ -253,7 +259,14 @@ class BulkQueryJobs:
             job.rows = []
         self.jobs[job.id] = job
         self.created_total += 1
+        while len(self.jobs) > self.retained_jobs:
+            del self.jobs[next(iter(self.jobs))]
         return job
+
+    def remaining(self) -> int:
+        """What ``/limits`` reports as ``DailyBulkV2QueryJobs.Remaining`` (10,000 a day
+        [limits]; the sandbox counts jobs since it started, not per rolling 24 h)."""
+        return max(0, DAILY_JOBS - self.created_total)
 
     def get(self, job_id: str) -> QueryJob:
         job = self.jobs.get(job_id)

@@ -155,3 +155,25 @@ def test_every_job_request_counts_against_the_daily_api_total(sb: Any) -> None:
     job = completed(client, "SELECT Id FROM Account")
     client.get_query_results(job, "", 1000)
     assert sb.salesforce.api_used == 4  # create, two status reads, one results set
+
+
+def test_limits_report_the_query_jobs_left_today(sb: Any) -> None:
+    sf = Salesforce(
+        instance_url=sb.salesforce_url,
+        session_id=sb.salesforce_token,
+        session=salesforce_session(sb),
+        version="60.0",
+    )
+    before = sf.limits()["DailyBulkV2QueryJobs"]["Remaining"]
+    bulk(sb).create_job("query", "SELECT Id FROM Account")
+    assert sf.limits()["DailyBulkV2QueryJobs"]["Remaining"] == before - 1
+
+
+def test_only_the_newest_jobs_are_kept(sb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sb.salesforce.bulk_query, "retained_jobs", 2)
+    client = bulk(sb)
+    ids = [client.create_job("query", "SELECT Id FROM Account")["id"] for _ in range(3)]
+    assert list(sb.salesforce.bulk_query.jobs)[-2:] == ids[1:]
+    with pytest.raises(SalesforceError) as raised:
+        client.get_job(ids[0], True)
+    assert raised.value.status == 404
