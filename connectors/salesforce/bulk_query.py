@@ -8,13 +8,14 @@ The statement may not hold GROUP BY, aggregates, OFFSET or parent-to-child subqu
 ORDER BY disables PK chunking ("Understanding Bulk API 2.0 Query", .../queries.htm;
 "Troubleshooting Query Timeouts"), so callers send plain filtered selects and join by id.
 
-simple-salesforce's ``sf.bulk2.<Object>.query`` sleeps in-process between polls (real
-``time.sleep``) and hides each request from the retry engine. Here every request is one
+simple-salesforce's ``sf.bulk2.<Object>.query`` waits in-process between polls (real
+sleeps) and hides each request from the retry engine. Here every request is one
 attempt of ``SalesforceClient.call`` on the library's own request builder
 (``SFBulk2Type._client``: ``create_job``, ``get_job``, ``get_query_results``,
 ``abort_job``), so each is counted under its label, classified by ``salesforce.errors`` and
-retried alone; the wait between polls goes through the retry policy's sleep (replaced in
-tests). Pages are parsed one at a time: memory holds one page, never the whole result.
+retried alone; the waits between polls belong to the retry engine (``RetryPolicy.poll``,
+whose sleep tests replace). Pages are parsed one at a time: memory holds one page, never
+the whole result.
 
 Usage labels (what a benchmark reads): ``bulk2 query`` (job creates), ``bulk2 query
 status`` (polls), ``bulk2 query results`` (result pages), ``bulk2 query abort``.
@@ -44,6 +45,7 @@ ABORT = "bulk2 query abort"
 # Poll waits grow from 1 s by half each time up to 15 s; after 30 min of waiting the job
 # is aborted (a query job that long is stuck; the docs put no bound on processing time).
 FIRST_WAIT, MAX_WAIT, WAIT_BUDGET = 1.0, 15.0, 1800.0
+FINAL = ("JobComplete", "Failed", "Aborted")
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +88,7 @@ class BulkQuery:
         self.page_rows = page_rows or PAGE_ROWS
 
     def _api(self, sf: Any, object_name: str) -> Any:
-        # The library's per-request builder; its public ``query`` would sleep for real.
+        # The library's per-request builder; its public ``query`` would wait for real.
         return getattr(sf.bulk2, object_name)._client
 
     def submit(self, soql: str, *, object_name: str) -> str:
@@ -102,9 +104,10 @@ class BulkQuery:
         return str(job["id"])
 
     def wait(self, job_id: str, *, object_name: str) -> None:
-        """Poll until ``JobComplete``; ``Failed``/``Aborted`` raise from the error tree."""
-        delay, waited = FIRST_WAIT, 0.0
-        while True:
+        """Poll until ``JobComplete``; ``Failed``/``Aborted`` raise from the error tree, and
+        a job still running after the wait budget is aborted."""
+
+        def status() -> dict[str, Any]:
             job: dict[str, Any] = self.client.call(
                 STATUS,
                 lambda sf: self._api(sf, object_name).get_job(job_id, True),
@@ -112,22 +115,27 @@ class BulkQuery:
                 object_name=object_name,
                 read=True,
             )
-            state = job.get("state")
-            if state == "JobComplete":
-                return
-            if state in ("Failed", "Aborted"):
-                raise job_failed(job, object_name=object_name)
-            if waited >= WAIT_BUDGET:
-                self.abort(job_id, object_name=object_name)
-                raise FatalCrmError(
-                    f"Salesforce bulk query job {job_id} on {object_name} was still {state} "
-                    f"after {waited:.0f} s of polling; it was aborted, nothing is changed",
-                    system=SYSTEM,
-                    object_name=object_name,
-                )
-            self.client.policy.sleep(delay)
-            waited += delay
-            delay = min(MAX_WAIT, delay * 1.5)
+            return job
+
+        job = self.client.policy.poll(
+            status,
+            lambda job: job.get("state") in FINAL,
+            first_wait=FIRST_WAIT,
+            max_wait=MAX_WAIT,
+            budget=WAIT_BUDGET,
+        )
+        state = job.get("state")
+        if state == "JobComplete":
+            return
+        if state in FINAL:
+            raise job_failed(job, object_name=object_name)
+        self.abort(job_id, object_name=object_name)
+        raise FatalCrmError(
+            f"Salesforce bulk query job {job_id} on {object_name} was still {state} after "
+            f"{WAIT_BUDGET:.0f} s of polling; it was aborted, nothing is changed",
+            system=SYSTEM,
+            object_name=object_name,
+        )
 
     def abort(self, job_id: str, *, object_name: str) -> None:
         self.client.call(

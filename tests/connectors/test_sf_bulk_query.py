@@ -261,3 +261,18 @@ def test_a_failed_results_page_is_retried_alone_by_its_stable_locator(
     pages = first.usage().calls["bulk2 query results"]
     assert pages + 1 == sf.usage().calls["bulk2 query results"]
     assert sf.usage().calls["bulk2 query"] == 4
+
+
+def test_the_engine_polls_with_growing_waits_and_returns_unfinished_at_the_budget(
+    sleeps: SleepRecorder,
+) -> None:
+    reads = iter(["InProgress"] * 20)
+    policy = RetryPolicy()
+    last = policy.poll(
+        lambda: next(reads), lambda s: s != "InProgress", first_wait=1.0, max_wait=3.0, budget=8
+    )
+    assert last == "InProgress"
+    assert sleeps.delays == [1.0, 1.5, 2.25, 3.0, 3.0]  # 6th read, 10.75 s waited: over budget
+
+    done = iter(["InProgress", "JobComplete"])
+    assert policy.poll(lambda: next(done), lambda s: s == "JobComplete") == "JobComplete"
