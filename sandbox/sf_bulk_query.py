@@ -109,12 +109,6 @@ class _WithParents(Mapping[str, Any]):
             return self.parent(name, self.rec)
         return self.rec[name]
 
-    def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            return default
-
     def __iter__(self) -> Iterator[str]:
         return iter(self.rec)
 
@@ -237,8 +231,6 @@ class BulkQueryJobs:
             raise RequestError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
         if str(body.get("contentType") or "CSV") != "CSV":
             raise RequestError(400, "INVALIDJOB", "InvalidJob : contentType must be CSV")
-        delimiter = str(body.get("columnDelimiter") or "COMMA")
-        line_ending = str(body.get("lineEnding") or "LF")
         object_name, fields, rows = self._run(str(body["query"]), operation == "queryAll")
         job = QueryJob(
             id=id18(f"750Qy0{next(self._ids):09d}"),
@@ -247,8 +239,8 @@ class BulkQueryJobs:
             query=str(body["query"]),
             version=version,
             created=sf_datetime(self.org.clock.peek()),
-            delimiter=delimiter,
-            line_ending=line_ending,
+            delimiter=str(body.get("columnDelimiter") or "COMMA"),
+            line_ending=str(body.get("lineEnding") or "LF"),
             header=[name for name, _ in fields],
             types=[ftype for _, ftype in fields],
             rows=rows,
