@@ -55,6 +55,9 @@ class SalesforceSettings(_Section):
     read_timeout: float = 60.0
     # Above this many changed accounts, writes go through Bulk API 2.0 instead of Collections.
     bulk_threshold: int = Field(default=10_000, gt=0)
+    # Above this many accounts expected from a pull, it runs as Bulk API 2.0 query jobs
+    # (CSV result pages of up to 50,000 rows) instead of 2,000-row REST query pages.
+    bulk_query_threshold: int = Field(default=20_000, gt=0)
     # Stop cleanly before the run would push daily API usage past this share of the org limit.
     max_daily_api_share: float = Field(default=0.5, gt=0, le=1)
     account_object: str = "Account"

@@ -15,6 +15,9 @@ at most 200/100 records, one create), and three policies on top of it:
   batch): before every retry of a non-idempotent create, ask the CRM whether the last
   attempt committed after all (answer lost), and stop - or shrink the batch - instead
   of creating a duplicate.
+- **poll** (:meth:`RetryPolicy.poll`): read an asynchronous job's status (each read one
+  logical call of its own) until it is final, waiting longer between reads, within a
+  budget of seconds; the waits go through the same ``sleep``.
 
 Only ``RetriableError`` is retried: client exceptions are classified into it by each
 connector's ``errors`` module before they reach the engine, so "is this worth retrying"
@@ -205,6 +208,28 @@ class RetryPolicy:
             failure = ItemFailure(str(exc), transient=True)
             state.result.failed.extend((item, failure) for item in state.pending)
         return state.result
+
+    def poll(
+        self,
+        read: Callable[[], T],
+        done: Callable[[T], bool],
+        *,
+        first_wait: float = 1.0,
+        max_wait: float = 15.0,
+        budget: float = 1800.0,
+    ) -> T:
+        """Poll: ``read()`` (one status request, retried by :meth:`call` inside) until
+        ``done(result)``. The waits start at ``first_wait`` and grow by half up to
+        ``max_wait``; once they add up to ``budget`` seconds the last result is returned
+        unfinished, and the caller says what that means (abort, fail)."""
+        waited, delay = 0.0, first_wait
+        while True:
+            result = read()
+            if done(result) or waited >= budget:
+                return result
+            self.sleep(delay)
+            waited += delay
+            delay = min(max_wait, delay * 1.5)
 
     # ------------------------------------------------------------------ the mechanism
     def _run(

@@ -20,6 +20,7 @@ from tierwise.sandbox.bulk import BulkIngest
 from tierwise.sandbox.clock import SandboxClock, sf_datetime
 from tierwise.sandbox.faults import FaultRule, FaultSet
 from tierwise.sandbox.sf_auth import OAuthEndpoints
+from tierwise.sandbox.sf_bulk_query import BulkQueryJobs
 from tierwise.sandbox.sf_schema import FieldDef, field_from_metadata
 from tierwise.sandbox.sf_store import (
     ACTIVITY_OBJECTS,
@@ -87,6 +88,7 @@ class SalesforceEmulator:
         self._usage_day: date = clock.peek().date()
         self._usage_lock = threading.Lock()
         self.bulk = BulkIngest(self.org, poll_steps=bulk_poll_steps)
+        self.bulk_query = BulkQueryJobs(self.org, poll_steps=bulk_poll_steps)
         self.router = Router()
         self._routes()
 
@@ -323,6 +325,7 @@ class SalesforceEmulator:
             jobs + "/{id}/results",
             self._bulk_results,
         )
+        self.bulk_query.add_routes(r, V, t)  # Bulk API 2.0 query jobs: sandbox/sf_bulk_query.py
 
     # ---- discovery, limits --------------------------------------------------------------------
 
@@ -357,7 +360,7 @@ class SalesforceEmulator:
             200,
             {
                 "DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining},
-                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+                "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": self.bulk_query.remaining()},
                 "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
                 "DataStorageMB": {"Max": 5120, "Remaining": 5000},
             },

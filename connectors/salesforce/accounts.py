@@ -5,10 +5,15 @@ start is inclusive, so rows on the boundary come back again and the caller de-du
 by id. Open Opportunities come in the account query itself (a parent-to-child subquery
 costs no extra call); the optional activity aggregate adds two grouped queries per 200
 accounts.
+
+Above ``salesforce.bulk_query_threshold`` accounts (the caller's ``expected``, or the
+first REST page's ``totalSize`` when it has no estimate) the pull runs as Bulk API 2.0
+query jobs instead (``bulk_query``; ``bulk_pull`` holds that path).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,9 +29,10 @@ from tierwise.connectors.parsing import (
     normalise_domain,
     parse_datetime,
 )
+from tierwise.connectors.salesforce.bulk_query import BulkQuery, typed
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import ACTIVITY_FIELD, OrgFields
-from tierwise.connectors.salesforce.paging import IN_CLAUSE_CHUNK, child_rows, query
+from tierwise.connectors.salesforce.paging import IN_CLAUSE_CHUNK, child_rows, first_page, query
 from tierwise.tiering.model import STAGE_INPUT
 from tierwise.tiering.records import FieldValue
 
@@ -60,11 +66,13 @@ class Accounts:
                 names.append(name)
         return names
 
-    def soql(self, since: datetime | None) -> str:
+    def soql(self, since: datetime | None, *, bulk: bool = False) -> str:
         """The pull query: identifiers checked at start-up, the watermark via format_soql.
-        Derived inputs add the open-Opportunity subquery (no extra call)."""
+        Derived inputs add the open-Opportunity subquery (no extra call). ``bulk``: the
+        Bulk API 2.0 form, with neither the subquery nor ORDER BY (both unsupported or
+        discouraged there; see ``bulk_query``)."""
         select = ", ".join(self._select_fields())
-        if self.fields.derived:
+        if self.fields.derived and not bulk:
             select += ", " + OPEN_OPPORTUNITIES
         modstamp = self.fields.identity["modified"]
         soql = f"SELECT {select} FROM {self.fields.account_object}"  # noqa: S608 - identifiers checked at start-up
@@ -72,14 +80,33 @@ class Accounts:
             # format_soql reads a naive datetime as local time: watermarks are UTC.
             aware = since if since.tzinfo else since.replace(tzinfo=UTC)
             soql += format_soql(f" WHERE {modstamp} >= {{}}", aware)
-        return soql + f" ORDER BY {modstamp}, Id"
+        return soql if bulk else soql + f" ORDER BY {modstamp}, Id"
 
-    def pull(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull(self, since: datetime | None, *, expected: int | None = None) -> Iterator[CrmAccount]:
+        """REST pages, or Bulk API 2.0 jobs above the threshold. With no estimate the first
+        REST page decides: a ``totalSize`` above the threshold costs that one call more
+        than the bulk path's minimum; at or below it the page is read on, not asked again."""
+        threshold = self.client.settings.bulk_query_threshold
         soql = self.soql(since)
+        first = None
+        if expected is None:
+            first = first_page(self.client, soql, object_name=self.fields.account_object)
+            expected = int(first.get("totalSize") or 0)
+        if expected > threshold:
+            log.info("salesforce_pull_path", path="bulk2 query", expected=expected)
+            yield from self._pull_bulk(since)
+        else:
+            log.debug("salesforce_pull_path", path="query", expected=expected)
+            yield from self._pull_rest(soql, since, first)
+
+    def _pull_rest(
+        self, soql: str, since: datetime | None, first: Mapping[str, Any] | None
+    ) -> Iterator[CrmAccount]:
         count = 0
         pending: list[CrmAccount] = []
         aggregate = self.fields.activity_days(self.client.settings) is not None
-        for record in query(self.client, soql, object_name=self.fields.account_object):
+        object_name = self.fields.account_object
+        for record in query(self.client, soql, object_name=object_name, first=first):
             count += 1
             account = self.parse(record)
             if self.fields.derived:
@@ -137,6 +164,87 @@ class Accounts:
                 if account_id in counts:
                     counts[account_id] += float(row.get("n") or row.get("expr0") or 0)
         return [replace(a, fields={**a.fields, ACTIVITY_FIELD: counts[a.crm_id]}) for a in accounts]
+
+    # ------------------------------------------------------------------ Bulk API 2.0 path
+    def _pull_bulk(self, since: datetime | None) -> Iterator[CrmAccount]:
+        """The account job first; once it is complete, jobs for what the REST path gets
+        from the subquery and the grouped queries (Bulk 2.0 allows neither): open
+        Opportunities and, when configured, Tasks and Events of the window, all filtered
+        by the parent's ``Account.SystemModstamp`` for an incremental pull (a
+        child-to-parent filter, supported) so they cover the pulled accounts in one job
+        each. Modstamps only grow, so every account in the finished account job still
+        passes that filter when the later jobs run. Their rows fold into per-account
+        totals (only accounts that have any), then the accounts stream page by page."""
+        jobs = BulkQuery(self.client)
+        account_object = self.fields.account_object
+        account_job = jobs.submit(self.soql(since, bulk=True), object_name=account_object)
+        jobs.wait(account_job, object_name=account_object)
+        side = {name: jobs.submit(text, object_name=name) for name, text in self._side_soql(since)}
+        for name, job_id in side.items():
+            jobs.wait(job_id, object_name=name)
+        # Per account with open Opportunities: (sum of Amount, count, count at stage).
+        pipeline: dict[str, tuple[float, int, int]] = {}
+        if "Opportunity" in side:
+            for row in jobs.rows(side["Opportunity"], object_name="Opportunity"):
+                key = str(row.get("AccountId"))
+                total, n, at_stage = pipeline.get(key, (0.0, 0, 0))
+                amount = float(row.get("Amount") or 0.0)
+                staged = row.get("StageName") in self.stages
+                pipeline[key] = (total + amount, n + 1, at_stage + staged)
+        activity: Counter[str] | None = None
+        if "Task" in side:
+            activity = Counter()
+            for name in ("Task", "Event"):
+                activity.update(
+                    str(r.get("AccountId")) for r in jobs.rows(side[name], object_name=name)
+                )
+        types = {
+            name: str(f.get("type")) for name, f in self.client.describe(account_object).items()
+        }
+        count = 0
+        for row in jobs.rows(account_job, object_name=account_object):
+            count += 1
+            account = self.parse(typed(row, types))
+            values: dict[str, FieldValue] = {}
+            total, n, at_stage = pipeline.get(account.crm_id, (0.0, 0, 0))
+            if STAGE_INPUT in self.fields.derived:
+                values[STAGE_INPUT] = float(at_stage)
+            if "open_pipeline" in self.fields.derived:
+                values["open_pipeline"] = float(total)
+            if "open_deals" in self.fields.derived:
+                values["open_deals"] = float(n)
+            if activity is not None:
+                values[ACTIVITY_FIELD] = float(activity.get(account.crm_id, 0))
+            yield replace(account, fields={**account.fields, **values}) if values else account
+        log.debug(
+            "salesforce_pull_done",
+            accounts=count,
+            incremental=since is not None,
+            path="bulk2 query",
+        )
+
+    def _side_soql(self, since: datetime | None) -> list[tuple[str, str]]:
+        """(object, statement) of the jobs that replace the subquery and grouped queries."""
+        parent = ""
+        if since is not None:
+            aware = since if since.tzinfo else since.replace(tzinfo=UTC)
+            modstamp = self.fields.identity["modified"]
+            parent = format_soql(f" AND Account.{modstamp} >= {{}}", aware)
+        out: list[tuple[str, str]] = []
+        if self.fields.derived:
+            out.append(
+                (
+                    "Opportunity",
+                    "SELECT AccountId, Amount, StageName FROM Opportunity WHERE IsClosed = false"  # noqa: S608 - constants
+                    + parent,
+                )
+            )
+        days = self.fields.activity_days(self.client.settings)
+        if days is not None:
+            for name in ("Task", "Event"):
+                where = f"AccountId != null AND ActivityDate = LAST_N_DAYS:{int(days)}"
+                out.append((name, f"SELECT AccountId FROM {name} WHERE {where}{parent}"))  # noqa: S608 - constants
+        return out
 
     def parse(self, record: Mapping[str, Any]) -> CrmAccount:
         reader = RecordReader(record)

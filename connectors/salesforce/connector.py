@@ -9,6 +9,7 @@
 - ``fields``: the org's resolved field mapping; ``schema``: access and schema checks
 - ``paging``: SOQL paging over ``nextRecordsUrl`` (``tierwise.connectors.paging``)
 - ``accounts``: the incremental pull and parsing; ``writes``: Collections and Bulk writes
+- ``bulk_query``: Bulk API 2.0 query jobs, the path of pulls above the threshold
 - ``opportunities``: the deals pull; ``tasks``: exactly-once tasks; ``provisioning``
 """
 
@@ -119,13 +120,17 @@ class SalesforceConnector:
     def account_soql(self, since: datetime | None) -> str:
         return self._accounts.soql(since)
 
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        """``expected``: the caller's estimate of the rows; above
+        ``salesforce.bulk_query_threshold`` the pull runs as Bulk API 2.0 query jobs."""
         if self.pipeline_stage is not None and STAGE_INPUT in self.fields.derived:
             # One OpportunityStage query per pull: the org's stage order may change.
             self._accounts.stages = opportunities.stages_at_or_past(
                 self.client, self.pipeline_stage
             )
-        return self._accounts.pull(since)
+        return self._accounts.pull(since, expected=expected)
 
     def opportunity_soql(self, since: datetime | None) -> str:
         return opportunities.opportunity_soql(since)

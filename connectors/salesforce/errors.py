@@ -16,6 +16,8 @@ INVALID_FIELD / INVALID_TYPE     SchemaError (fix the mapping or run provision)
 Connection/Timeout/Chunked       RetriableError
 SSLError                         ConfigurationError (set ca_bundle)
 anything else                    FatalCrmError
+Bulk 2.0 query job Failed/       FatalCrmError (``job_failed``: the job's
+Aborted                          errorMessage; the read is incomplete)
 ===============================  =========================================
 """
 
@@ -134,3 +136,18 @@ def classify(
     ):
         return RetriableError(f"{where}: {type(exc).__name__} (connection or timeout)", **kw)
     return FatalCrmError(f"{where} failed unexpectedly: {type(exc).__name__}", **kw)
+
+
+def job_failed(
+    job: dict[str, Any], *, object_name: str, operation: str = "bulk query"
+) -> FatalCrmError:
+    """A Bulk API 2.0 job that ended ``Failed`` or ``Aborted``: its ``errorMessage`` says
+    why (Get Information About a Query Job, api_asynch query_get_one_job.htm). A failed
+    read is never partial data, so the run fails rather than tiering half an org."""
+    message = job.get("errorMessage") or "no errorMessage given"
+    return FatalCrmError(
+        f"Salesforce {operation} job {job.get('id')} on {object_name} ended {job.get('state')}: "
+        f"{message}; the read is incomplete, nothing is changed",
+        system=SYSTEM,
+        object_name=object_name,
+    )

@@ -22,14 +22,37 @@ QUERY_BATCH_SIZE = 2000
 IN_CLAUSE_CHUNK = 200
 
 
-def query(
+def first_page(
     client: SalesforceClient, soql: str, *, object_name: str, label: str = "query"
+) -> dict[str, Any]:
+    """The first page of ``soql`` alone (its ``totalSize`` tells how large the result is);
+    hand it to :func:`query` as ``first`` to read on without asking for it again."""
+    headers = NextUrlPaginator(page_size=QUERY_BATCH_SIZE).headers
+    page: dict[str, Any] = client.call(
+        label,
+        lambda sf: sf.query(soql, headers=headers),
+        operation="query",
+        object_name=object_name,
+        read=True,
+    )
+    return page
+
+
+def query(
+    client: SalesforceClient,
+    soql: str,
+    *,
+    object_name: str,
+    label: str = "query",
+    first: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every row of ``soql``, one API call per page."""
+    """Every row of ``soql``, one API call per page (none for ``first``, if given)."""
     paginator = NextUrlPaginator(page_size=QUERY_BATCH_SIZE)
     headers = paginator.headers
 
     def fetch(cursor: str | None) -> Mapping[str, Any]:
+        if cursor is None and first is not None:
+            return first
         page: dict[str, Any] = client.call(
             label,
             (
