@@ -131,7 +131,10 @@ class HubSpotConnector:
         return dict(self.fields.unmapped)
 
     # ------------------------------------------------------------------ pull
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        # ``expected`` picks search/list or a CRM export once that path lands (hsbulk).
         return self.companies.pull(since)
 
     def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:

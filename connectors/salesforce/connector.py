@@ -111,7 +111,10 @@ class SalesforceConnector:
     def account_soql(self, since: datetime | None) -> str:
         return self._accounts.soql(since)
 
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        # ``expected`` picks REST or Bulk 2.0 once the bulk query path lands (sfbulk).
         return self._accounts.pull(since)
 
     def opportunity_soql(self, since: datetime | None) -> str:
