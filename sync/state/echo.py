@@ -92,8 +92,11 @@ def outside_edits(engine: Engine, system: str) -> int:
     return max(0, pulled - echoes)
 
 
-def expected_pull(engine: Engine, system: str, since: datetime | None) -> int:
-    """The ``expected`` argument of ``pull_accounts`` for a pull from ``since`` (None: full)."""
+def expected_pull(engine: Engine, system: str, since: datetime | None) -> int | None:
+    """The ``expected`` argument of ``pull_accounts`` for a pull from ``since`` (None: full).
+
+    None when a full pull meets an empty store (the first run): the size is unknown, and
+    the connector may look at its first page (``totalSize``, ``total``) to choose."""
     if since is None:
-        return stored_count(engine, system)
+        return stored_count(engine, system) or None
     return known_since(engine, system, since) + outside_edits(engine, system)

@@ -43,8 +43,8 @@ def test_the_estimate_follows_the_echoes_of_tierwise_own_writes_and_outside_edit
     app = make_app(store, crms, clock)
 
     first = app.engine.run().report  # no watermark yet: a full pull of an empty store
-    assert (0, 120) == pulled(sf, first.pulled)
-    assert (0, 100) == pulled(hs, first.pulled)
+    assert (None, 120) == pulled(sf, first.pulled)  # unknown: the connector probes
+    assert (None, 100) == pulled(hs, first.pulled)
     assert {"salesforce": 120, "hubspot": 100} == first.writes
 
     clock.jump(timedelta(hours=1))
