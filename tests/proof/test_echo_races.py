@@ -45,13 +45,24 @@ HOUR = timedelta(hours=1)
 SMALL, LARGE = 10, 20_000
 
 
-def app_for(sb: Sandbox, tmp: Path, primary: str, shift: timedelta = timedelta(0)) -> App:
+def app_for(
+    sb: Sandbox, tmp: Path, primary: str, shift: timedelta = timedelta(0), *, path: str = "rest"
+) -> App:
     settings = settings_from_env(
         sb.env(),
         database_url=f"sqlite:///{tmp / 'state.db'}",
         report_dir=str(tmp / "reports"),
         primary=primary,
     )
+    if path == "bulk":
+        # Every pull through the bulk read paths (Bulk API 2.0 query, CRM export).
+        sf, hs = settings.salesforce, settings.hubspot
+        assert sf is not None  # sb.env() configures both CRMs
+        assert hs is not None
+        if not (hasattr(sf, "bulk_query_threshold") and hasattr(hs, "export_threshold")):
+            pytest.skip("the bulk read paths (sfbulk, hsbulk) are not in this tree yet")
+        sf.bulk_query_threshold = 1
+        hs.export_threshold = 1
     return boot.bootstrap(settings, clock=lambda: datetime.now(UTC) + shift)
 
 
@@ -139,13 +150,13 @@ def skip_last_modified_by_tierwise(app: App, system: str, last_writer: dict[str,
 
 
 def race(
-    tmp: Path, system: str, when: str, *, mutant: bool = False
+    tmp: Path, system: str, when: str, *, mutant: bool = False, path: str = "rest"
 ) -> tuple[Target, RunReport, RunReport, Any, Any, str, str]:
     """Run 1 with the edit racing its write, run 2 an hour later: what each saw."""
     last_writer: dict[str, str] = {}
     with make_sandbox() as sb:
         target = Target(sb, system)
-        first_app = app_for(sb, tmp, system)
+        first_app = app_for(sb, tmp, system, path=path)
         try:
             arm(first_app, target, when, last_writer)
             first = first_app.engine.run(full=False).report
@@ -156,7 +167,7 @@ def race(
         assert target.new_value == target.employees()  # the edit landed in the CRM
 
         sb.clock.advance(HOUR.total_seconds())
-        second_app = app_for(sb, tmp, system, HOUR)
+        second_app = app_for(sb, tmp, system, HOUR, path=path)
         try:
             if mutant:
                 skip_last_modified_by_tierwise(second_app, system, last_writer)
@@ -167,13 +178,14 @@ def race(
         return target, first, second, seen_first, seen_second, score_first, target.score()
 
 
+@pytest.mark.parametrize("path", ["rest", "bulk"])
 @pytest.mark.parametrize("system", ["salesforce", "hubspot"])
 @pytest.mark.parametrize("when", [BETWEEN_READ_AND_WRITE, RIGHT_AFTER_WRITE])
 def test_an_outside_edit_racing_a_tierwise_write_is_read_by_the_next_incremental_run(
-    tmp_path: Path, system: str, when: str
+    tmp_path: Path, system: str, when: str, path: str
 ) -> None:
     target, first, second, seen_first, seen_second, score_first, score_second = race(
-        tmp_path, system, when
+        tmp_path, system, when, path=path
     )
 
     assert "ok" == first.status, first.message
