@@ -189,9 +189,17 @@ class Connector(Protocol):
         Raises SchemaError naming field, object and the fix, before any write.
         """
 
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
         """Stream accounts; ``since`` None means a full pull. Records on the watermark
-        boundary are included (inclusive start) and callers de-duplicate by id."""
+        boundary are included (inclusive start) and callers de-duplicate by id.
+
+        ``expected`` is the caller's estimate of how many records this pull returns
+        (full: the stored snapshot count; incremental: what tierwise itself wrote since
+        ``since`` plus the outside edits of recent runs). It only chooses a path (page
+        by page, or a bulk job above a threshold), never which records come back: an
+        estimate that is off costs calls, not data. None means unknown."""
 
     def pull_opportunities(self, since: datetime | None) -> Iterator[CrmOpportunity]:
         """Stream opportunities/deals with the same paging, retry and incremental rules as

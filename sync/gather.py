@@ -21,6 +21,7 @@ from tierwise.sync.merge import account_key
 from tierwise.sync.records import Snapshot, TaskRecord
 from tierwise.sync.runtime import Runtime
 from tierwise.sync.state import StateStore
+from tierwise.sync.state.echo import expected_pull
 from tierwise.sync.watermark import parse_watermark
 from tierwise.tiering.records import AccountHistory
 
@@ -100,11 +101,14 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
         system = connector.system
         with rt.store_lock:
             mark = store.watermark(system, ACCOUNTS)
-        since = None if full else parse_watermark(mark, now)
+            since = None if full else parse_watermark(mark, now)
+            # Picks the connector's read path only (page by page or bulk), never records:
+            # the echoes of tierwise's own writes are read, the cheap way when many.
+            expected = expected_pull(store.engine, system, since)
         seen: dict[str, CrmAccount] = {}
         batch: list[CrmAccount] = []
         rt.progress.step(f"pull {system}", None)
-        for account in connector.pull_accounts(since):
+        for account in connector.pull_accounts(since, expected=expected):
             # Inclusive start: records on the boundary come again; de-duplicate by id.
             seen[account.crm_id] = account
             batch.append(account)
@@ -130,7 +134,9 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             pulled.max_seen[system] = max(stamps) if stamps else None
             if deals:
                 pulled.opportunities[system] = opportunities
-        log.info("pull.done", system=system, records=len(seen), full=since is None)
+        log.info(
+            "pull.done", system=system, records=len(seen), expected=expected, full=since is None
+        )
 
     rt.each_crm(pull_one)
     # Keep the connectors' order (Salesforce first) whatever finished first.

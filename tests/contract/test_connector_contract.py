@@ -88,6 +88,24 @@ def test_a_record_the_crm_rejects_fails_alone_and_the_rest_are_written(
 
 
 @subjects()
+def test_the_expected_size_picks_a_path_never_the_records(subject: Subject) -> None:
+    """``expected`` is the engine's estimate (sync/state/echo.py): a connector may switch
+    to a bulk job above a threshold, but any estimate, wrong or absent, yields the same
+    records, full and incremental."""
+    target = sorted(_pull(subject))[0]
+    subject.connector.write_accounts([AccountUpdate(target, {"reason": "expected"})])
+    stamp = _pull(subject)[target].modified_at
+    assert stamp is not None
+
+    for since in (None, stamp):
+        baseline = {a.crm_id: a for a in subject.connector.pull_accounts(since)}
+        assert target in baseline
+        for expected in (0, 1, ACCOUNTS, 10**9):
+            got = {a.crm_id: a for a in subject.connector.pull_accounts(since, expected=expected)}
+            assert baseline == got, (since, expected)
+
+
+@subjects()
 def test_an_incremental_pull_includes_the_record_on_the_watermark(subject: Subject) -> None:
     target = sorted(_pull(subject))[0]
     subject.connector.write_accounts([AccountUpdate(target, {"reason": "watermark"})])

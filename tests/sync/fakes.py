@@ -49,6 +49,9 @@ class FakeCrm:
     unmapped: dict[str, str] = field(default_factory=dict)
     # Opportunities / deals the outcome commands read (``pull_opportunities``).
     opportunities: list[CrmOpportunity] = field(default_factory=list)
+    # The ``expected`` estimate of every pull_accounts call, in order (a real connector
+    # uses it to pick a path; the double only records it for the engine's tests).
+    expected_seen: list[int | None] = field(default_factory=list)
 
     def add(
         self, crm_id: str, domain: str | None, owner: str = "owner-1", **fields: FieldValue
@@ -83,7 +86,10 @@ class FakeCrm:
         self._count("opportunities")
         yield from (o for o in self.opportunities if o.system == self.system)
 
-    def pull_accounts(self, since: datetime | None) -> Iterator[CrmAccount]:
+    def pull_accounts(
+        self, since: datetime | None, *, expected: int | None = None
+    ) -> Iterator[CrmAccount]:
+        self.expected_seen.append(expected)
         rows = sorted(self.accounts.values(), key=lambda a: a.crm_id)
         if since is not None:
             rows = [a for a in rows if a.modified_at is not None and a.modified_at >= since]
