@@ -327,7 +327,7 @@ class SyncEngine:
             }
         if steps.gathered is not None:
             pulled = steps.gathered.pulled
-            report.pulled = {s: len(a) for s, a in pulled.accounts.items()}
+            report.pulled = dict(pulled.counts)
             report.full_reconcile = {
                 s: "no usable watermark"
                 for s, is_full in pulled.full.items()
