@@ -22,6 +22,7 @@ from tierwise.sync.merge import account_key
 from tierwise.sync.records import Snapshot, TaskRecord
 from tierwise.sync.runtime import Runtime
 from tierwise.sync.state import StateStore
+from tierwise.sync.state.codec import Interner
 from tierwise.sync.watermark import parse_watermark
 from tierwise.tiering.records import AccountHistory
 
@@ -93,10 +94,12 @@ class Gathered:
 def gather(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Gathered:
     """Pull every CRM (``deals``: their deals too), then read the stored state."""
     pulled = pull(rt, now, full=full, dry_run=dry_run, deals=deals)
+    # One interner for both reads: the history's account keys are the snapshots' keys.
+    intern = Interner()
     return Gathered(
         pulled=pulled,
-        snapshots=population(rt.store, pulled, dry_run),
-        histories=rt.store.histories(now),
+        snapshots=population(rt.store, pulled, dry_run, intern),
+        histories=rt.store.histories(now, intern=intern.text),
         # A dry run's population is not the stored one: it gets every entry.
         last_written=rt.store.last_written() if dry_run else rt.store.last_written_edited(),
         ledger=rt.store.tasks(),
@@ -177,10 +180,12 @@ def _save(
             rt.store.upsert_snapshots(batch, keys, now, token)
 
 
-def population(store: StateStore, pulled: Pulled, dry_run: bool) -> list[Snapshot]:
+def population(
+    store: StateStore, pulled: Pulled, dry_run: bool, intern: Interner | None = None
+) -> list[Snapshot]:
     """Every record to tier: the stored snapshots (a dry run stored nothing, so its pulls
     are laid over them)."""
-    stored = store.snapshots()
+    stored = list(store.iter_snapshots(intern))
     if not dry_run:
         return stored
     by_id = {(s.system, s.crm_id): s for s in stored}

@@ -103,7 +103,7 @@ class Interner:
     read: category values, owner ids, system names and the domain two CRMs share are
     stored once instead of once per record. Lives only as long as one read."""
 
-    __slots__ = ("_dates", "_floats", "_layouts", "_strings", "_tuples")
+    __slots__ = ("_dates", "_floats", "_layouts", "_stamps", "_strings", "_tuples")
 
     MAX_STRING = 64
 
@@ -113,6 +113,7 @@ class Interner:
         self._dates: dict[date, date] = {}
         self._tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._layouts: dict[tuple[str, ...], FieldLayout] = {}
+        self._stamps: dict[datetime, datetime] = {}
 
     def text(self, value: Any) -> Any:
         if type(value) is not str or len(value) > self.MAX_STRING:
@@ -133,6 +134,10 @@ class Interner:
             items = tuple(self.text(v) for v in value)
             return self._tuples.setdefault(items, items)
         return value
+
+    def stamp(self, value: datetime | None) -> datetime | None:
+        """Timestamps (records pulled in one batch often share their modstamp)."""
+        return None if value is None else self._stamps.setdefault(value, value)
 
     def layout(self, names: tuple[str, ...]) -> FieldLayout:
         found = self._layouts.get(names)

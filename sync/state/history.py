@@ -7,7 +7,7 @@ interpret them. The outcome reports read the history through ``history_rows``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,14 +46,20 @@ class TierHistory:
     engine: Engine
 
     def histories(
-        self, now: datetime, lookback: timedelta = timedelta(days=90)
+        self,
+        now: datetime,
+        lookback: timedelta = timedelta(days=90),
+        *,
+        intern: Callable[[str], str] | None = None,
     ) -> dict[str, AccountHistory]:
         """Each tiered account's current tier, since when, and its recent scores (oldest first).
 
         Read in chunks; the tier names and the timestamps of one run are shared objects
         (a run writes the same ``at`` for every point), so a million histories cost the
-        dict and one small record each.
+        dict and one small record each. ``intern`` shares the account keys with the
+        snapshots read just before (``Interner.text``).
         """
+        same = intern or _same
         since = now - lookback
         points: dict[str, list[ScorePoint]] = {}
         texts: dict[str, str] = {}
@@ -81,7 +87,7 @@ class TierHistory:
                     )
                 )
             for r in chunked_conn.execute(select(account_tier)):
-                found[r.key] = AccountHistory(
+                found[same(r.key)] = AccountHistory(
                     tier=texts.setdefault(r.tier, r.tier),
                     tier_since=stamp(r.tier_since),
                     points=tuple(points.pop(r.key, ())),
@@ -202,6 +208,10 @@ class TierHistory:
     def count_history(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(tier_history)).scalar_one())
+
+
+def _same(value: str) -> str:
+    return value
 
 
 def chunked(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

@@ -294,10 +294,11 @@ class StateStore(TierHistory):
     def snapshots(self) -> list[Snapshot]:
         return list(self.iter_snapshots())
 
-    def iter_snapshots(self) -> Iterator[Snapshot]:
+    def iter_snapshots(self, intern: Interner | None = None) -> Iterator[Snapshot]:
         """Every stored snapshot by (system, crm_id), read in chunks into the compact
-        form: field values as a ``FieldRow``, repeated strings and dates shared."""
-        intern = Interner()
+        form: field values as a ``FieldRow``, repeated strings and dates shared (with
+        whatever else ``intern`` is shared with, e.g. the history keys)."""
+        intern = intern or Interner()
         query = select(
             *(c for c in account_snapshot.c if c.name not in ("updated", "pulled"))
         ).order_by(account_snapshot.c.system, account_snapshot.c.crm_id)
@@ -310,7 +311,7 @@ class StateStore(TierHistory):
                     domain=intern.text(r.domain),
                     name=intern.text(r.name),
                     owner_id=intern.text(r.owner_id),
-                    modified_at=utc(r.modified_at),
+                    modified_at=intern.stamp(utc(r.modified_at)),
                     fields=decode_row(r.fields, intern),
                     written=decode_tierwise(r.written, intern),
                     manual_tier=intern.text(r.manual_tier),
