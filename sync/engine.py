@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import structlog
@@ -194,6 +194,9 @@ class SyncEngine:
         steps.validated = validate(self.connectors)
         steps.gathered = gathered = self.gather(now, full=full, dry_run=dry_run)
         steps.decided = decided = self.decide(gathered, now)
+        # decide was the last reader of the tier histories and the hand-edit entries (a
+        # million of each at scale): let them go before plan, apply and record.
+        steps.gathered = gathered = replace(gathered, histories={}, last_written={})
         steps.plan = plan = self.plan(gathered, decided, now)
         if dry_run:
             steps.status = "dry_run"
@@ -327,7 +330,7 @@ class SyncEngine:
             }
         if steps.gathered is not None:
             pulled = steps.gathered.pulled
-            report.pulled = {s: len(a) for s, a in pulled.accounts.items()}
+            report.pulled = dict(pulled.counts)
             report.full_reconcile = {
                 s: "no usable watermark"
                 for s, is_full in pulled.full.items()
@@ -351,9 +354,11 @@ class SyncEngine:
         return Outcome(
             report=report,
             plan=steps.plan,
-            decisions=dict(prospects.decisions) if prospects else {},
+            # The targets' own mappings, not copies: a copy is a second dict of a million
+            # entries (and would build every decision of a lazy mapping).
+            decisions=prospects.decisions if prospects else {},
             accounts=decided.accounts,
-            customer_decisions=dict(customers.decisions) if customers else None,
+            customer_decisions=customers.decisions if customers else None,
             decided=decided,
         )
 

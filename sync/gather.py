@@ -9,6 +9,7 @@ partial population would demote accounts only because they were not read.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from tierwise.sync.merge import account_key
 from tierwise.sync.records import Snapshot, TaskRecord
 from tierwise.sync.runtime import Runtime
 from tierwise.sync.state import StateStore
+from tierwise.sync.state.codec import Interner
 from tierwise.sync.state.echo import expected_pull
 from tierwise.sync.watermark import parse_watermark
 from tierwise.tiering.records import AccountHistory
@@ -56,9 +58,17 @@ def validate(connectors: Sequence[Connector]) -> Validated:
 
 @dataclass
 class Pulled:
-    """Everything pulled in this run, by system."""
+    """What later steps need of this run's pulls, by system: how many records, from
+    when, the newest change seen. The records themselves are in the store (saved in
+    batches as they arrive), not held here: at a million accounts per CRM they were
+    the worker's biggest single holder."""
 
+    counts: dict[str, int] = field(default_factory=dict)
+    # Dry run only (nothing is saved): the records ``population`` lays over the store.
     accounts: dict[str, dict[str, CrmAccount]] = field(default_factory=dict)
+    # Saved with every snapshot of this run's pulls: after a full pull, a stored record
+    # without it is one the CRM no longer holds (``delete_snapshots_not_pulled``).
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     since: dict[str, datetime | None] = field(default_factory=dict)
     max_seen: dict[str, datetime | None] = field(default_factory=dict)
     full: dict[str, bool] = field(default_factory=dict)
@@ -76,6 +86,8 @@ class Gathered:
     pulled: Pulled
     snapshots: Sequence[Snapshot]
     histories: Mapping[str, AccountHistory]
+    # What tierwise last wrote, for the hand-edit check: only the records whose stored
+    # tier differs from it (the only ones the check can act on; a dry run gets all).
     last_written: Mapping[tuple[str, str], TierwiseValues]
     ledger: Sequence[TaskRecord]
 
@@ -83,11 +95,14 @@ class Gathered:
 def gather(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Gathered:
     """Pull every CRM (``deals``: their deals too), then read the stored state."""
     pulled = pull(rt, now, full=full, dry_run=dry_run, deals=deals)
+    # One interner for both reads: the history's account keys are the snapshots' keys.
+    intern = Interner()
     return Gathered(
         pulled=pulled,
-        snapshots=population(rt.store, pulled, dry_run),
-        histories=rt.store.histories(now),
-        last_written=rt.store.last_written(),
+        snapshots=population(rt.store, pulled, dry_run, intern),
+        histories=rt.store.histories(now, intern=intern.text),
+        # A dry run's population is not the stored one: it gets every entry.
+        last_written=rt.store.last_written() if dry_run else rt.store.last_written_edited(),
         ledger=rt.store.tasks(),
     )
 
@@ -105,20 +120,29 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             # Picks the connector's read path only (page by page or bulk), never records:
             # the echoes of tierwise's own writes are read, the cheap way when many.
             expected = expected_pull(store.engine, system, since)
-        seen: dict[str, CrmAccount] = {}
+        # Ids only to de-duplicate (an incremental pull repeats its boundary records);
+        # the records themselves are kept only by a dry run, which saves nothing.
+        seen: set[str] = set()
+        kept: dict[str, CrmAccount] = {}
+        newest: datetime | None = None
         batch: list[CrmAccount] = []
         rt.progress.step(f"pull {system}", None)
         for account in connector.pull_accounts(since, expected=expected):
             # Inclusive start: records on the boundary come again; de-duplicate by id.
-            seen[account.crm_id] = account
+            seen.add(account.crm_id)
+            if dry_run:
+                kept[account.crm_id] = account
+            stamp = account.modified_at
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
             batch.append(account)
             if len(batch) >= PULL_BATCH:
-                _save(rt, batch, now, dry_run)
+                _save(rt, batch, now, dry_run, pulled.token)
                 rt.progress.advance(len(batch))
                 batch = []
                 rt.beat()
                 check_stop(rt.stop)
-        _save(rt, batch, now, dry_run)
+        _save(rt, batch, now, dry_run, pulled.token)
         rt.progress.advance(len(batch))
         opportunities: list[CrmOpportunity] = []
         if deals:
@@ -126,12 +150,13 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             rt.progress.step(f"pull {system} deals", None)
             opportunities = list(connector.pull_opportunities(None))
             check_stop(rt.stop)
-        stamps = [a.modified_at for a in seen.values() if a.modified_at is not None]
         with rt.store_lock:
             pulled.since[system] = since
             pulled.full[system] = since is None
-            pulled.accounts[system] = seen
-            pulled.max_seen[system] = max(stamps) if stamps else None
+            pulled.counts[system] = len(seen)
+            if dry_run:
+                pulled.accounts[system] = kept
+            pulled.max_seen[system] = newest
             if deals:
                 pulled.opportunities[system] = opportunities
         log.info(
@@ -140,27 +165,33 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
 
     rt.each_crm(pull_one)
     # Keep the connectors' order (Salesforce first) whatever finished first.
-    pulled.accounts = {c.system: pulled.accounts[c.system] for c in rt.connectors}
-    for system, seen in pulled.accounts.items():
+    pulled.counts = {c.system: pulled.counts[c.system] for c in rt.connectors}
+    if dry_run:
+        pulled.accounts = {c.system: pulled.accounts[c.system] for c in rt.connectors}
+    for system in pulled.counts:
         if pulled.full[system] and not dry_run:
-            gone = store.delete_snapshots_except(system, seen)
+            gone = store.delete_snapshots_not_pulled(system, pulled.token)
             if gone:
                 log.info("pull.forgotten", system=system, records=gone)
     check_stop(rt.stop)
     return pulled
 
 
-def _save(rt: Runtime, batch: Sequence[CrmAccount], now: datetime, dry_run: bool) -> None:
+def _save(
+    rt: Runtime, batch: Sequence[CrmAccount], now: datetime, dry_run: bool, token: str
+) -> None:
     if batch and not dry_run:
         keys = {(a.system, a.crm_id): account_key(a.system, a.crm_id, a.domain) for a in batch}
         with rt.store_lock:
-            rt.store.upsert_snapshots(batch, keys, now)
+            rt.store.upsert_snapshots(batch, keys, now, token)
 
 
-def population(store: StateStore, pulled: Pulled, dry_run: bool) -> list[Snapshot]:
+def population(
+    store: StateStore, pulled: Pulled, dry_run: bool, intern: Interner | None = None
+) -> list[Snapshot]:
     """Every record to tier: the stored snapshots (a dry run stored nothing, so its pulls
     are laid over them)."""
-    stored = store.snapshots()
+    stored = list(store.iter_snapshots(intern))
     if not dry_run:
         return stored
     by_id = {(s.system, s.crm_id): s for s in stored}

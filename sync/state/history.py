@@ -7,7 +7,7 @@ interpret them. The outcome reports read the history through ``history_rows``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +17,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from tierwise.sync.state.tables import account_tier, tier_history
 from tierwise.tiering.records import AccountHistory, Decision, ScorePoint
+
+# Rows per fetch when the history is read; decisions per chunk when a run is recorded.
+READ_CHUNK = 5000
+RECORD_CHUNK = 5000
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -42,13 +46,35 @@ class TierHistory:
     engine: Engine
 
     def histories(
-        self, now: datetime, lookback: timedelta = timedelta(days=90)
+        self,
+        now: datetime,
+        lookback: timedelta = timedelta(days=90),
+        *,
+        intern: Callable[[str], str] | None = None,
     ) -> dict[str, AccountHistory]:
-        """Each tiered account's current tier, since when, and its recent scores (oldest first)."""
+        """Each tiered account's current tier, since when, and its recent scores (oldest first).
+
+        Read in chunks; the tier names and the timestamps of one run are shared objects
+        (a run writes the same ``at`` for every point), so a million histories cost the
+        dict and one small record each. ``intern`` shares the account keys with the
+        snapshots read just before (``Interner.text``).
+        """
+        same = intern or _same
         since = now - lookback
         points: dict[str, list[ScorePoint]] = {}
+        texts: dict[str, str] = {}
+        stamps: dict[datetime, datetime] = {}
+
+        def stamp(value: datetime | None) -> datetime | None:
+            if value is None:
+                return None
+            value = utc(value) or value
+            return stamps.setdefault(value, value)
+
+        found: dict[str, AccountHistory] = {}
         with self.engine.connect() as conn:
-            for r in conn.execute(
+            chunked_conn = conn.execution_options(yield_per=READ_CHUNK)
+            for r in chunked_conn.execute(
                 select(
                     tier_history.c.key, tier_history.c.at, tier_history.c.score, tier_history.c.tier
                 )
@@ -56,15 +82,17 @@ class TierHistory:
                 .order_by(tier_history.c.key, tier_history.c.at, tier_history.c.id)
             ):
                 points.setdefault(r.key, []).append(
-                    ScorePoint(at=utc(r.at) or r.at, score=r.score, tier=r.tier)
+                    ScorePoint(
+                        at=stamp(r.at) or r.at, score=r.score, tier=texts.setdefault(r.tier, r.tier)
+                    )
                 )
-            current = conn.execute(select(account_tier)).all()
-        return {
-            r.key: AccountHistory(
-                tier=r.tier, tier_since=utc(r.tier_since), points=tuple(points.get(r.key, ()))
-            )
-            for r in current
-        }
+            for r in chunked_conn.execute(select(account_tier)):
+                found[same(r.key)] = AccountHistory(
+                    tier=texts.setdefault(r.tier, r.tier),
+                    tier_since=stamp(r.tier_since),
+                    points=tuple(points.pop(r.key, ())),
+                )
+        return found
 
     def record_decisions(self, run_id: str, at: datetime, decisions: Sequence[Decision]) -> int:
         """Remember each account's tier; append a history point when tier or score moved.
@@ -78,7 +106,22 @@ class TierHistory:
     def _record_decisions(
         self, conn: Connection, run_id: str, at: datetime, decisions: Sequence[Decision]
     ) -> int:
-        current = {r.key: r for r in conn.execute(select(account_tier))}
+        """In chunks of decisions: each chunk reads its accounts' current tiers, then
+        writes its rows, so neither the ``account_tier`` table nor the rows to write are
+        ever held whole (a first run at a million accounts writes a million of each)."""
+        written = 0
+        for start in range(0, len(decisions), RECORD_CHUNK):
+            written += self._record_chunk(conn, run_id, at, decisions[start : start + RECORD_CHUNK])
+        return written
+
+    @staticmethod
+    def _record_chunk(
+        conn: Connection, run_id: str, at: datetime, decisions: Sequence[Decision]
+    ) -> int:
+        current: dict[str, Any] = {}
+        for chunk in chunked([d.key for d in decisions], 500):
+            for r in conn.execute(select(account_tier).where(account_tier.c.key.in_(chunk))):
+                current[r.key] = r
         new_rows: list[dict[str, Any]] = []
         upserts: list[dict[str, Any]] = []
         for d in decisions:
@@ -165,6 +208,10 @@ class TierHistory:
     def count_history(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(tier_history)).scalar_one())
+
+
+def _same(value: str) -> str:
+    return value
 
 
 def chunked(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

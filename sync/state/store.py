@@ -27,7 +27,9 @@ from sqlalchemy.engine import Connection, Engine
 from tierwise.connectors.base import CrmAccount, TierwiseValues
 from tierwise.sync.records import Snapshot, TaskRecord
 from tierwise.sync.state.codec import (
-    decode_fields,
+    NO_INVALID,
+    Interner,
+    decode_row,
     decode_tierwise,
     encode_fields,
     encode_tierwise,
@@ -44,6 +46,13 @@ from tierwise.sync.state.tables import (
 from tierwise.tiering.records import Decision
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Rows per fetch when a whole table is read (server-side cursor on PostgreSQL), and
+# records per statement when many are written: the worker never holds a whole table
+# as database rows, only the compact records built from them.
+READ_CHUNK = 5000
+WRITE_CHUNK = 5000
+# The tier fields a hand edit is read from (``TierwiseValues`` attributes).
+TIER_FIELDS = ("tier", "customer_tier")
 _MIGRATE_LOCK = threading.Lock()
 
 
@@ -194,11 +203,16 @@ class StateStore(TierHistory):
 
     # -- snapshots --------------------------------------------------------------
     def upsert_snapshots(
-        self, accounts: Sequence[CrmAccount], keys: Mapping[tuple[str, str], str], now: datetime
+        self,
+        accounts: Sequence[CrmAccount],
+        keys: Mapping[tuple[str, str], str],
+        now: datetime,
+        pull: str | None = None,
     ) -> None:
         """Store pulled records (replacing earlier pulls of the same record).
 
-        The stored ``override`` (an honoured hand edit) survives a re-pull.
+        The stored ``override`` (an honoured hand edit) survives a re-pull. ``pull``
+        is the pull's token (``delete_snapshots_not_pulled``).
         """
         if not accounts:
             return
@@ -240,6 +254,7 @@ class StateStore(TierHistory):
                         "invalid": dict(acc.invalid),
                         "override": overrides.get((acc.system, acc.crm_id)),
                         "updated": now,
+                        "pulled": pull,
                     }
                     for acc in accounts
                 ],
@@ -264,31 +279,46 @@ class StateStore(TierHistory):
                 )
         return len(gone)
 
-    def snapshots(self) -> list[Snapshot]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(account_snapshot).order_by(
-                    account_snapshot.c.system, account_snapshot.c.crm_id
+    def delete_snapshots_not_pulled(self, system: str, pull: str) -> int:
+        """After a full pull that saved every record with the token ``pull``: forget the
+        records it did not see (the CRM no longer has them), without holding their ids."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                delete(account_snapshot).where(
+                    account_snapshot.c.system == system,
+                    (account_snapshot.c.pulled != pull) | account_snapshot.c.pulled.is_(None),
                 )
-            ).all()
-        return [
-            Snapshot(
-                system=r.system,
-                crm_id=r.crm_id,
-                key=r.key,
-                domain=r.domain,
-                name=r.name,
-                owner_id=r.owner_id,
-                modified_at=utc(r.modified_at),
-                fields=decode_fields(r.fields),
-                written=decode_tierwise(r.written),
-                manual_tier=r.manual_tier,
-                manual_tier_until=r.manual_tier_until,
-                invalid=r.invalid or {},
-                override=r.override,
-            )
-            for r in rows
-        ]
+            ).rowcount
+        return int(gone or 0)
+
+    def snapshots(self) -> list[Snapshot]:
+        return list(self.iter_snapshots())
+
+    def iter_snapshots(self, intern: Interner | None = None) -> Iterator[Snapshot]:
+        """Every stored snapshot by (system, crm_id), read in chunks into the compact
+        form: field values as a ``FieldRow``, repeated strings and dates shared (with
+        whatever else ``intern`` is shared with, e.g. the history keys)."""
+        intern = intern or Interner()
+        query = select(
+            *(c for c in account_snapshot.c if c.name not in ("updated", "pulled"))
+        ).order_by(account_snapshot.c.system, account_snapshot.c.crm_id)
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=READ_CHUNK).execute(query):
+                yield Snapshot(
+                    system=intern.text(r.system),
+                    crm_id=r.crm_id,
+                    key=intern.text(r.key),
+                    domain=intern.text(r.domain),
+                    name=intern.text(r.name),
+                    owner_id=intern.text(r.owner_id),
+                    modified_at=intern.stamp(utc(r.modified_at)),
+                    fields=decode_row(r.fields, intern),
+                    written=decode_tierwise(r.written, intern),
+                    manual_tier=intern.text(r.manual_tier),
+                    manual_tier_until=r.manual_tier_until,
+                    invalid=r.invalid or NO_INVALID,
+                    override=r.override,
+                )
 
     def set_overrides(self, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]) -> None:
         with self.engine.begin() as conn:
@@ -312,51 +342,80 @@ class StateStore(TierHistory):
         """After a successful write: the CRM now holds these values, written by tierwise."""
         if not written:
             return
+        items = list(written.items())
+        with self.engine.begin() as conn:
+            for start in range(0, len(items), WRITE_CHUNK):
+                self._record_written(conn, items[start : start + WRITE_CHUNK], now)
+
+    @staticmethod
+    def _record_written(
+        conn: Connection,
+        items: Sequence[tuple[tuple[str, str], TierwiseValues]],
+        now: datetime,
+    ) -> None:
+        """One chunk of ``record_written`` (a Bulk API write hands over the whole set)."""
         rows = [
             {"k_system": system, "k_crm_id": crm_id, "encoded": encode_tierwise(values)}
-            for (system, crm_id), values in written.items()
+            for (system, crm_id), values in items
         ]
         # Three executemany statements per batch, not three statements per record: this
         # runs after every write chunk and was the slowest step of a 10k-account run.
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(account_snapshot)
-                .where(
-                    account_snapshot.c.system == bindparam("k_system"),
-                    account_snapshot.c.crm_id == bindparam("k_crm_id"),
-                )
-                .values(written=bindparam("encoded")),
-                rows,
+        conn.execute(
+            update(account_snapshot)
+            .where(
+                account_snapshot.c.system == bindparam("k_system"),
+                account_snapshot.c.crm_id == bindparam("k_crm_id"),
             )
-            by_system: dict[str, list[str]] = {}
-            for system, crm_id in written:
-                by_system.setdefault(system, []).append(crm_id)
-            for system, ids in by_system.items():
-                for chunk in chunked(ids, 500):
-                    conn.execute(
-                        delete(last_written).where(
-                            last_written.c.system == system, last_written.c.crm_id.in_(chunk)
-                        )
+            .values(written=bindparam("encoded")),
+            rows,
+        )
+        by_system: dict[str, list[str]] = {}
+        for (system, crm_id), _values in items:
+            by_system.setdefault(system, []).append(crm_id)
+        for system, ids in by_system.items():
+            for chunk in chunked(ids, 500):
+                conn.execute(
+                    delete(last_written).where(
+                        last_written.c.system == system, last_written.c.crm_id.in_(chunk)
                     )
-            conn.execute(
-                insert(last_written),
-                [
-                    {
-                        "system": r["k_system"],
-                        "crm_id": r["k_crm_id"],
-                        "values": r["encoded"],
-                        "at": now,
-                    }
-                    for r in rows
-                ],
-            )
+                )
+        conn.execute(
+            insert(last_written),
+            [
+                {
+                    "system": r["k_system"],
+                    "crm_id": r["k_crm_id"],
+                    "values": r["encoded"],
+                    "at": now,
+                }
+                for r in rows
+            ],
+        )
 
     def last_written(self) -> dict[tuple[str, str], TierwiseValues]:
         with self.engine.connect() as conn:
             return {
                 (r.system, r.crm_id): decode_tierwise(r.values)
-                for r in conn.execute(select(last_written))
+                for r in conn.execution_options(yield_per=READ_CHUNK).execute(select(last_written))
             }
+
+    def last_written_edited(self) -> dict[tuple[str, str], TierwiseValues]:
+        """``last_written`` where the stored snapshot's tier differs from it: the only
+        entries the hand-edit check can act on (``merge.detect_hand_edits`` finds no edit
+        where the CRM holds the tier tierwise wrote, and looks up no record without a
+        snapshot). After a quiet run this is nearly empty, instead of one entry per
+        record written since tierwise went live."""
+        lw, snap = last_written, account_snapshot
+        query = select(lw.c.system, lw.c.crm_id, lw.c["values"], snap.c.written).join(
+            snap, (snap.c.system == lw.c.system) & (snap.c.crm_id == lw.c.crm_id)
+        )
+        found: dict[tuple[str, str], TierwiseValues] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=READ_CHUNK).execute(query):
+                mine, held = r[2] or {}, r.written or {}
+                if any(mine.get(name) != held.get(name) for name in TIER_FIELDS):
+                    found[(r.system, r.crm_id)] = decode_tierwise(mine)
+        return found
 
     def record_run(
         self,

@@ -57,6 +57,9 @@ account_snapshot = Table(
     # A hand edit tierwise decided to honour: {"tier", "until", "detected"} or NULL.
     Column("override", JSON),
     Column("updated", DateTime(timezone=True), nullable=False),
+    # The token of the pull that last saved the record (migration 0005): after a full
+    # pull, rows without its token are records the CRM no longer holds.
+    Column("pulled", String(32)),
 )
 
 account_tier = Table(
