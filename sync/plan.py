@@ -9,7 +9,7 @@ open tasks of accounts that left their tier are closed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
@@ -32,9 +32,12 @@ from tierwise.sync.records import (
     WrittenFields,
 )
 from tierwise.tiering.calendar import add_business_days, add_business_hours
+from tierwise.tiering.decisions import Brief, DecisionMap
 from tierwise.tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
+# Task planning reads only tier, score, play and whether the tier changed.
+Decided = Decision | Brief
 
 
 def task_key(
@@ -120,6 +123,53 @@ def diff_values(
     return changed
 
 
+def _briefs(decisions: Mapping[str, Decision]) -> Callable[[str], Brief | None]:
+    """Each account's ``Brief`` by key; the engine's lazy map answers without building."""
+    if isinstance(decisions, DecisionMap):
+        return decisions.brief
+
+    def of(key: str) -> Brief | None:
+        d = decisions.get(key)
+        return None if d is None else Brief(d.tier, d.score, d.play, d.previous_tier)
+
+    return of
+
+
+class _Unchanged:
+    """Would ``target_values`` + ``diff_values`` write nothing of one target to a record?
+
+    The same rules, read off the ``Brief`` and the held values: tier and play equal, the
+    score equal at one decimal, an entry date held (it is kept when the tier is), an SLA
+    date held exactly when the play has one, and a reason held (a reason-only change is
+    not written). True means the record needs no write for this target; False sends it
+    through the full path, which builds the decision and its reason. The SLA date of a
+    play is computed once per run, not per record.
+    """
+
+    def __init__(self, fields: WrittenFields, now: datetime) -> None:
+        self.fields = fields
+        self.names = fields.names()
+        self.now = now
+
+    def __call__(self, brief: Brief | None, held: TierwiseValues) -> bool:
+        fields = self.fields
+        if brief is None:
+            return all(getattr(held, name) is None for name in self.names)
+        if getattr(held, fields.tier) != brief.tier:
+            return False
+        score = getattr(held, fields.score)
+        if score is None or round(float(score), 1) != round(brief.score, 1):
+            return False
+        play = brief.play
+        if getattr(held, fields.play) != (play.name if play else None):
+            return False
+        if getattr(held, fields.tier_changed) is None or not getattr(held, fields.reason):
+            return False
+        if fields.sla_due is not None:
+            return (getattr(held, fields.sla_due) is None) == (play is None)
+        return True
+
+
 def resolve_owner(template: TaskTemplate, record: Snapshot) -> str | None:
     if template.owner == "account_owner":
         return record.owner_id
@@ -186,10 +236,18 @@ def plan_targets(
     ctx.accounts = {a.key for a in accounts}
     everyone = [t for t in targets if t.covers_all]
 
+    briefs = [_briefs(t.decisions) for t in targets]
+    checks = [_Unchanged(t.fields, now) for t in targets]
     for account in accounts:
         if any(account.key not in t.decisions for t in everyone):
             continue
+        brief = [of(account.key) for of in briefs]
         for record in account.records:
+            ident = (record.system, record.crm_id)
+            if all(check(b, record.written) for check, b in zip(checks, brief, strict=True)):
+                # Nothing to write: no decision (nor its reason) is built for it.
+                plan.desired[ident] = record.written
+                continue
             want = record.written
             for target in targets:
                 decision = target.decisions.get(account.key)
@@ -199,7 +257,6 @@ def plan_targets(
                     else target_values(target.fields, decision, want, now)
                 )
                 want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
-            ident = (record.system, record.crm_id)
             plan.desired[ident] = want
             delta = diff_values(record.written, want)
             if not delta:
@@ -217,10 +274,9 @@ def plan_targets(
                 )
                 for name, value in delta.items()
             )
-        for target in targets:
-            decision = target.decisions.get(account.key)
-            if decision is not None:
-                _plan_tasks(plan, ctx, account, target, decision)
+        for target, b in zip(targets, brief, strict=True):
+            if b is not None:
+                _plan_tasks(plan, ctx, account, target, b)
     # Deferred tasks of an account no longer in the population (deleted, merged) or no
     # longer in the target (no longer a customer): nothing will ever plan them again.
     for task in ledger:
@@ -286,7 +342,7 @@ def _plan_tasks(
     ctx: _TaskContext,
     account: MergedAccount,
     target: TargetPlan,
-    decision: Decision,
+    decision: Decided,
 ) -> None:
     """Close the open tasks of a tier left, and plan the tasks of a tier entered, under
     the key ``target.history_key + account key``.
@@ -321,7 +377,7 @@ def _plan_play(
     account: MergedAccount,
     key: str,
     target: TargetPlan,
-    decision: Decision,
+    decision: Decided,
     play: Play,
     derived: set[str],
 ) -> None:
@@ -397,7 +453,7 @@ def _ledger_owner(
     return (task.system, record.owner_id)
 
 
-def entry_date(record: Snapshot, fields: WrittenFields, decision: Decision, today: date) -> date:
+def entry_date(record: Snapshot, fields: WrittenFields, decision: Decided, today: date) -> date:
     """When the account entered the decided tier: the CRM's tier-changed date when the
     CRM already holds the tier (a crash after the write, before the history was
     recorded: the same task key), else today."""

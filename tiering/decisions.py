@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import overload
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +75,24 @@ class Assignment:
     notes: Mapping[int, str] = field(default_factory=dict)
 
 
+class Brief(NamedTuple):
+    """What planning reads of every decision: the tier, score and play, no reason.
+
+    ``plan`` asks every account for this and builds the full ``Decision`` (breakdown,
+    next-tier phrase, reason) only for a record it will write or an account whose
+    tasks it plans, so an unchanged account costs a tuple, not a rendered explanation.
+    """
+
+    tier: str
+    score: float
+    play: Play | None
+    previous_tier: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_tier != self.tier
+
+
 class DecisionTable(Sequence[Decision]):
     """The run's decisions in input order, built lazily (see the module docstring)."""
 
@@ -109,6 +127,7 @@ class DecisionTable(Sequence[Decision]):
             {} for _ in signals
         )
         self._group_labels = {group.id: group.label for group in model.groups}
+        self._columns: tuple[list[int], list[float], list[str | None]] | None = None
         self._slices: list[range] = []
         start = 0
         for group in model.groups:
@@ -152,6 +171,30 @@ class DecisionTable(Sequence[Decision]):
         a = self._a
         changed = np.flatnonzero(a.tiers != a.previous).tolist()
         return [int(i) for i in changed]
+
+    def account_keys(self) -> list[str]:
+        return [account.key for account in self._accounts]
+
+    def by_key(self) -> DecisionMap:
+        """The decisions as a mapping by account key, still built only when read."""
+        return DecisionMap(self)
+
+    def brief(self, i: int) -> Brief:
+        """Tier, score, play and previous tier of position ``i`` (see ``Brief``)."""
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = self._brief_columns()
+        tiers, scores, previous = columns
+        tier = tiers[i]
+        return Brief(self._ids[tier], scores[i], self._plays[tier], previous[i])
+
+    def _brief_columns(self) -> tuple[list[int], list[float], list[str | None]]:
+        a = self._a
+        ids, unknown = self._ids, a.unknown_previous
+        previous = [ids[p] if p >= 0 else None for p in a.previous.tolist()]
+        for i, tier_id in unknown.items():
+            previous[i] = tier_id
+        return a.tiers.tolist(), self._table.scores.tolist(), previous
 
     def _build(self, i: int) -> Decision:
         a = self._a
@@ -327,6 +370,34 @@ class DecisionTable(Sequence[Decision]):
         if int(a.triggers[i]) >= 0:
             phrase += f" after {model.triggers[int(a.triggers[i])].label}"
         return phrase
+
+
+class DecisionMap(Mapping[str, Decision]):
+    """A run's decisions by account key, each built when it is read (``DecisionTable``).
+
+    ``brief(key)`` answers what planning needs of every account without building the
+    decision; keys are unique (``merge`` groups records by key).
+    """
+
+    def __init__(self, table: DecisionTable) -> None:
+        self._table = table
+        self._index = {key: i for i, key in enumerate(table.account_keys())}
+
+    def __getitem__(self, key: str) -> Decision:
+        return self._table[self._index[key]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def brief(self, key: str) -> Brief | None:
+        i = self._index.get(key)
+        return None if i is None else self._table.brief(i)
 
 
 def _title(tier_id: str, label: str) -> str:
