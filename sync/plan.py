@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
@@ -146,27 +147,35 @@ class _Unchanged:
     play is computed once per run, not per record.
     """
 
-    def __init__(self, fields: WrittenFields, now: datetime) -> None:
-        self.fields = fields
+    def __init__(self, fields: WrittenFields) -> None:
         self.names = fields.names()
-        self.now = now
+        self.sla = fields.sla_due is not None
+        # One C call reads the target's fields off the held values.
+        self.read = attrgetter(
+            fields.tier, fields.score, fields.play, fields.tier_changed, fields.reason
+        )
+        self.read_sla = attrgetter(fields.sla_due or fields.tier)
+        self.read_all = attrgetter(*self.names)
 
     def __call__(self, brief: Brief | None, held: TierwiseValues) -> bool:
-        fields = self.fields
         if brief is None:
-            return all(getattr(held, name) is None for name in self.names)
-        if getattr(held, fields.tier) != brief.tier:
-            return False
-        score = getattr(held, fields.score)
-        if score is None or round(float(score), 1) != round(brief.score, 1):
-            return False
+            values = self.read_all(held)
+            if len(self.names) == 1:
+                return values is None
+            return all(value is None for value in values)
+        tier, score, play_name, entered, reason = self.read(held)
         play = brief.play
-        if getattr(held, fields.play) != (play.name if play else None):
+        if (
+            tier != brief.tier
+            or score is None
+            or round(float(score), 1) != round(brief.score, 1)
+            or play_name != (play.name if play else None)
+            or entered is None
+            or not reason
+        ):
             return False
-        if getattr(held, fields.tier_changed) is None or not getattr(held, fields.reason):
-            return False
-        if fields.sla_due is not None:
-            return (getattr(held, fields.sla_due) is None) == (play is None)
+        if self.sla:
+            return (self.read_sla(held) is None) == (play is None)
         return True
 
 
@@ -234,17 +243,19 @@ def plan_targets(
     today = now.date()
     ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
     ctx.accounts = {a.key for a in accounts}
-    everyone = [t for t in targets if t.covers_all]
 
     briefs = [_briefs(t.decisions) for t in targets]
-    checks = [_Unchanged(t.fields, now) for t in targets]
+    checks = [_Unchanged(t.fields) for t in targets]
+    pairs = list(zip(checks, [t.covers_all for t in targets], strict=True))
     for account in accounts:
-        if any(account.key not in t.decisions for t in everyone):
-            continue
         brief = [of(account.key) for of in briefs]
+        # A target covering every account left this one undecided: not planned at all.
+        if any(b is None and covers for b, (_check, covers) in zip(brief, pairs, strict=True)):
+            continue
         for record in account.records:
             ident = (record.system, record.crm_id)
-            if all(check(b, record.written) for check, b in zip(checks, brief, strict=True)):
+            held = record.written
+            if all(check(b, held) for b, (check, _covers) in zip(brief, pairs, strict=True)):
                 # Nothing to write: no decision (nor its reason) is built for it.
                 plan.desired[ident] = record.written
                 continue

@@ -179,6 +179,9 @@ def split_histories(
 ) -> dict[str, dict[str, AccountHistory]]:
     """Each target's histories by plain account key (the history table holds them all)."""
     prefixes = sorted({t.history_key for t in targets}, key=len, reverse=True)
+    if prefixes == [""]:  # prospects only: every key is theirs as it stands
+        every = dict(histories)
+        return {t.name: every for t in targets}
     split: dict[str, dict[str, AccountHistory]] = {p: {} for p in prefixes}
     for key, history in histories.items():
         for prefix in prefixes:
