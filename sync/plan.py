@@ -127,7 +127,7 @@ def diff_values(
 def _briefs(decisions: Mapping[str, Decision]) -> Callable[[str], Brief | None]:
     """Each account's ``Brief`` by key; the engine's lazy map answers without building."""
     if isinstance(decisions, DecisionMap):
-        return decisions.brief
+        return decisions.brief_of()
 
     def of(key: str) -> Brief | None:
         d = decisions.get(key)
@@ -246,19 +246,25 @@ def plan_targets(
 
     briefs = [_briefs(t.decisions) for t in targets]
     checks = [_Unchanged(t.fields) for t in targets]
-    pairs = list(zip(checks, [t.covers_all for t in targets], strict=True))
+    covering = [i for i, t in enumerate(targets) if t.covers_all]
+    waiting = ctx.waiting_by_account
+    desired = plan.desired
     for account in accounts:
-        brief = [of(account.key) for of in briefs]
+        key = account.key
+        brief = [of(key) for of in briefs]
         # A target covering every account left this one undecided: not planned at all.
-        if any(b is None and covers for b, (_check, covers) in zip(brief, pairs, strict=True)):
+        if any(brief[i] is None for i in covering):
             continue
         for record in account.records:
-            ident = (record.system, record.crm_id)
             held = record.written
-            if all(check(b, held) for b, (check, _covers) in zip(brief, pairs, strict=True)):
+            for b, check in zip(brief, checks, strict=True):
+                if not check(b, held):
+                    break
+            else:
                 # Nothing to write: no decision (nor its reason) is built for it.
-                plan.desired[ident] = record.written
+                desired[(record.system, record.crm_id)] = held
                 continue
+            ident = (record.system, record.crm_id)
             want = record.written
             for target in targets:
                 decision = target.decisions.get(account.key)
@@ -286,7 +292,8 @@ def plan_targets(
                 for name, value in delta.items()
             )
         for target, b in zip(targets, brief, strict=True):
-            if b is not None:
+            # Tasks follow a tier change, or wait for the account under its key.
+            if b is not None and (b.changed or target.history_key + key in waiting):
                 _plan_tasks(plan, ctx, account, target, b)
     # Deferred tasks of an account no longer in the population (deleted, merged) or no
     # longer in the target (no longer a customer): nothing will ever plan them again.

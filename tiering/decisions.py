@@ -10,7 +10,7 @@ stays bounded by the input records; equal inputs give equal decisions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, overload
@@ -181,14 +181,17 @@ class DecisionTable(Sequence[Decision]):
 
     def brief(self, i: int) -> Brief:
         """Tier, score, play and previous tier of position ``i`` (see ``Brief``)."""
-        columns = self._columns
-        if columns is None:
-            columns = self._columns = self._brief_columns()
-        tiers, scores, previous = columns
+        tiers, scores, previous = self.brief_columns()
         tier = tiers[i]
         return Brief(self._ids[tier], scores[i], self._plays[tier], previous[i])
 
-    def _brief_columns(self) -> tuple[list[int], list[float], list[str | None]]:
+    def brief_columns(self) -> tuple[list[int], list[float], list[str | None]]:
+        """Tier indexes, scores and previous tier ids as lists (made once, then kept)."""
+        if self._columns is None:
+            self._columns = self._make_columns()
+        return self._columns
+
+    def _make_columns(self) -> tuple[list[int], list[float], list[str | None]]:
         a = self._a
         ids, unknown = self._ids, a.unknown_previous
         previous = [ids[p] if p >= 0 else None for p in a.previous.tolist()]
@@ -398,6 +401,21 @@ class DecisionMap(Mapping[str, Decision]):
     def brief(self, key: str) -> Brief | None:
         i = self._index.get(key)
         return None if i is None else self._table.brief(i)
+
+    def brief_of(self) -> Callable[[str], Brief | None]:
+        """``brief`` as one closure over the columns: a planner asks it per account."""
+        index, ids, plays = self._index, self._table._ids, self._table._plays
+        tiers, scores, previous = self._table.brief_columns()
+        make = tuple.__new__
+
+        def brief(key: str) -> Brief | None:
+            i = index.get(key)
+            if i is None:
+                return None
+            tier = tiers[i]
+            return make(Brief, (ids[tier], scores[i], plays[tier], previous[i]))
+
+        return brief
 
 
 def _title(tier_id: str, label: str) -> str:
