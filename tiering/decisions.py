@@ -25,6 +25,7 @@ from tierwise.tiering.records import (
     UNQUALIFIED,
     AccountInput,
     Decision,
+    Explained,
     FieldValue,
     GroupScore,
     Play,
@@ -200,33 +201,25 @@ class DecisionTable(Sequence[Decision]):
         return a.tiers.tolist(), self._table.scores.tolist(), previous
 
     def _build(self, i: int) -> Decision:
+        """The decision at ``i``; its breakdown and reason render when first read."""
         a = self._a
         tier = int(a.tiers[i])
         previous_index = int(a.previous[i])
         previous = self._ids[previous_index] if previous_index >= 0 else a.unknown_previous.get(i)
-        groups = self._groups(i)
         score = float(self._table.scores[i])
-        missing_row = self._table.missing[i]
-        missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
         code = int(a.rules[i])
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
-        # A trigger, pin or full book holds the account where it is: points would not
-        # move it, so the distance is given only where the score decides.
-        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
-        return Decision(
+        return Decision.deferred(
+            lambda: self._explained(i, tier, score, code),
             key=self._accounts[i].key,
             tier=self._ids[tier],
             tier_label=self._labels[tier],
             previous_tier=previous,
             score=score,
             rule=rule,
-            reason=self._reason(i, tier, score, code, groups, next_tier),
             play=self._plays[tier],
-            groups=groups,
-            missing_signals=missing,
-            next_tier=next_tier,
             owner=self._accounts[i].owner,
             points_to_next=self._gap(tier, score, code),
             margin=(
@@ -235,6 +228,16 @@ class DecisionTable(Sequence[Decision]):
                 else None
             ),
         )
+
+    def _explained(self, i: int, tier: int, score: float, code: int) -> Explained:
+        groups = self._groups(i)
+        missing_row = self._table.missing[i]
+        missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
+        # A trigger, pin or full book holds the account where it is: points would not
+        # move it, so the distance is given only where the score decides.
+        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
+        reason = self._reason(i, tier, score, code, groups, next_tier)
+        return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
         if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
