@@ -10,6 +10,14 @@ stability, triggers and volatility are exercised). Peak memory is the process's
 maximum resident set (it only grows, so later sizes include earlier ones); "RSS with
 records" is the process right after generating the accounts, before any tiering.
 Run 2 also holds one ``AccountHistory`` with one ``ScorePoint`` per account.
+
+``--pipeline`` times what a run does between pull and apply instead (issue 15: decide
++ plan for a million accounts with history in 15 s): CRM snapshots are built from
+the same accounts, a first ``decide`` + ``plan_targets`` writes its values back into
+the snapshots (as the CRM would then hold them) and records history, and the second
+run a week later is timed end to end with a per-stage breakdown (merge, inputs,
+score, assign, decisions, plan) and the peak resident set of that run alone (the
+kernel's high-water mark is reset before it, see ``bench_pipeline``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,8 +37,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.records import Plan, Snapshot, TargetPlan, TaskRecord
+from tierwise.sync.targets import Decisions, decide, declare_targets
 from tierwise.tiering import load_model, tier_accounts
-from tierwise.tiering.records import AccountHistory, AccountInput, ScorePoint
+from tierwise.tiering.records import AccountHistory, AccountInput, Decision, ScorePoint
 
 INDUSTRIES = (
     "Software",
@@ -175,16 +187,201 @@ def print_table(rows: Sequence[dict[str, str]]) -> None:
         print(f"{key:<{width}}  " + "  ".join(f"{row[key]:>14}" for row in rows))
 
 
+def peak_reset() -> bool:
+    """Reset the kernel's RSS high-water mark (``VmHWM``) so a peak is one phase's own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return rss_mb()
+
+
+class Stages:
+    """Wall time per stage, by wrapping the functions ``decide`` and ``plan`` call."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, module: object, name: str, stage: str) -> None:
+        inner = getattr(module, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+        setattr(module, name, timed)
+
+
+def snapshots_of(accounts: Sequence[AccountInput]) -> list[Snapshot]:
+    owners = [f"005{j:015d}" for j in range(50)]
+    modified = NOW - timedelta(days=1)
+    return [
+        Snapshot(
+            system="salesforce",
+            crm_id=f"001{i:015d}",
+            key=a.key,
+            domain=a.key,
+            name=f"Company {i}",
+            owner_id=owners[i % len(owners)],
+            modified_at=modified,
+            fields=a.fields,
+            written=TierwiseValues(),
+        )
+        for i, a in enumerate(accounts)
+    ]
+
+
+def edit(snapshots: list[Snapshot], share: float, seed: int = 11) -> list[Snapshot]:
+    """``share`` of the records edited outside tierwise (visits and intent moved)."""
+    rng = np.random.default_rng(seed)
+    picked = np.flatnonzero(rng.random(len(snapshots)) < share).tolist()
+    visits = rng.lognormal(np.log(36), 1.3, len(picked)).tolist()
+    intent = rng.uniform(0, 100, len(picked)).round().tolist()
+    out = list(snapshots)
+    for i, v, score in zip(picked, visits, intent, strict=True):
+        fields = {**out[i].fields, "web_visits": float(int(v)), "intent_score": score}
+        out[i] = replace(out[i], fields=fields)
+    return out
+
+
+def bench_pipeline(
+    n: int, model_path: str, later: timedelta = timedelta(hours=1), edited: float = 0.01
+) -> dict[str, str]:
+    """decide + plan on a second run with history (see the module docstring)."""
+    from tierwise.sync import plan as plan_module
+    from tierwise.sync import targets as targets_module
+    from tierwise.tiering import assign as assign_module
+
+    gc.collect()
+    model = load_model(model_path)
+    targets = declare_targets(model)
+    snapshots = snapshots_of(generate_accounts(n))
+    t0 = time.perf_counter()
+    first = decide(snapshots, {}, {}, targets, NOW)
+    plan = plan_run_of(first, [], NOW)
+    first_s = time.perf_counter() - t0
+    # The CRM now holds what run 1 wrote; the store holds run 1's tiers as history.
+    written = plan.desired
+    snapshots = [replace(s, written=written[(s.system, s.crm_id)]) for s in snapshots]
+    since = NOW - timedelta(days=120)
+    history = {
+        d.key: AccountHistory(d.tier, since, (ScorePoint(NOW, d.score, d.tier),))
+        for d in first.for_history()
+    }
+    last_written = dict(written)
+    del first, plan, written
+    snapshots = edit(snapshots, edited)
+    gc.collect()
+
+    stages = Stages()
+    stages.wrap(targets_module, "populate", "merge")
+    stages.wrap(assign_module, "Columns", "score")
+    stages.wrap(assign_module, "score_accounts", "score")
+    stages.wrap(targets_module, "tier_accounts", "tier (score+assign+table)")
+    stages.wrap(plan_module, "plan_targets", "plan")
+    built = count_builds()
+    then = NOW + later
+    before_mb = current_rss_mb()
+    reset = peak_reset()
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    second = targets_module.decide(snapshots, history, last_written, targets, then)
+    decided_s = time.perf_counter() - t0
+    plan = plan_run_of(second, [], then)
+    total_s = time.perf_counter() - t0
+    cpu_s = time.process_time() - cpu0
+    peak = peak_mb() if reset else rss_mb()
+    seconds = stages.seconds
+    tier_s = seconds.get("tier (score+assign+table)", 0.0)
+    score_s = seconds.get("score", 0.0)
+    merge_s = seconds.get("merge", 0.0)
+    return {
+        "accounts": f"{n:,}",
+        "run 2 after": f"{later}, {edited:.0%} ed.",
+        "run 1 decide+plan s": f"{first_s:.2f}",
+        "run 2 decide+plan s": f"{total_s:.2f}",
+        "run 2 CPU s": f"{cpu_s:.2f}",
+        "  merge (populate) s": f"{merge_s:.2f}",
+        "  score s": f"{score_s:.2f}",
+        "  assign s": f"{tier_s - score_s:.2f}",
+        "  inputs+decisions s": f"{decided_s - tier_s - merge_s:.2f}",
+        "  plan s": f"{seconds.get('plan', 0.0):.2f}",
+        "writes planned": f"{plan.write_count:,}",
+        "decisions built": f"{built[0]:,}",
+        "tasks planned": f"{len(plan.tasks):,}",
+        "RSS before run 2 MB": f"{before_mb:,.0f}",
+        "peak RSS run 2 MB": f"{peak:,.0f}" + ("" if reset else " (process)"),
+    }
+
+
+def count_builds() -> list[int]:
+    """Count the ``Decision`` objects the run materialises (the rest stay arrays)."""
+    from tierwise.tiering.decisions import DecisionTable
+
+    built = [0]
+    inner = DecisionTable._build
+
+    def counted(self: DecisionTable, i: int) -> Decision:
+        built[0] += 1
+        return inner(self, i)
+
+    DecisionTable._build = counted  # type: ignore[method-assign]  # a benchmark's counter
+    return built
+
+
+def plan_run_of(decided: Decisions, ledger: list[TaskRecord], now: datetime) -> Plan:
+    """The engine's ``plan`` step without an engine (same ``TargetPlan`` per target)."""
+    from tierwise.sync import plan as plan_module
+
+    targets = [
+        TargetPlan(
+            fields=t.target.fields,
+            decisions=t.decisions,
+            history_key=t.target.history_key,
+            covers_all=t.target.covers_all,
+            hold=t.first_run,
+        )
+        for t in decided.targets
+    ]
+    return plan_module.plan_targets(decided.accounts, targets, ledger, now)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument(
         "--model", default=str(Path(__file__).resolve().parent.parent / "config" / "model.yaml")
     )
+    parser.add_argument(
+        "--pipeline", action="store_true", help="time decide + plan (run 2, with history)"
+    )
+    parser.add_argument(
+        "--later-hours", type=float, default=1.0, help="--pipeline: run 2 this long after run 1"
+    )
+    parser.add_argument(
+        "--edited", type=float, default=0.01, help="--pipeline: share of records edited"
+    )
     args = parser.parse_args()
     rows = []
+    later = timedelta(hours=args.later_hours)
     for n in args.accounts:
-        rows.append(bench(n, args.model))
+        rows.append(
+            bench_pipeline(n, args.model, later, args.edited)
+            if args.pipeline
+            else bench(n, args.model)
+        )
         print(f"done {n:,}", file=sys.stderr)
     print_table(rows)
 

@@ -28,15 +28,23 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
     """Group records by key; the primary CRM's record first, then by system name."""
     groups: dict[str, list[Snapshot]] = {}
     for snap in snapshots:
-        groups.setdefault(snap.key, []).append(snap)
+        group = groups.get(snap.key)
+        if group is None:
+            groups[snap.key] = [snap]
+        else:
+            group.append(snap)
     merged = []
     for key in sorted(groups):
-        records = sorted(groups[key], key=lambda s: (s.system != primary, s.system, s.crm_id))
-        fields: dict[str, FieldValue] = {}
-        for record in records:
-            for name, value in record.fields.items():
-                if fields.get(name) is None:
-                    fields[name] = value
+        group = groups[key]
+        fields: Mapping[str, FieldValue]
+        if len(group) == 1:
+            # One CRM holds the company (most do): its fields are the merged fields,
+            # shared rather than copied (nothing downstream writes to them).
+            records: Sequence[Snapshot] = group
+            fields = group[0].fields
+        else:
+            records = sorted(group, key=lambda s: (s.system != primary, s.system, s.crm_id))
+            fields = _first_values(records)
         manual_tier, until = _manual_tier(records, today)
         merged.append(
             MergedAccount(
@@ -48,6 +56,16 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
             )
         )
     return merged
+
+
+def _first_values(records: Sequence[Snapshot]) -> dict[str, FieldValue]:
+    """Each field's first non-None value, in record order (the primary CRM first)."""
+    fields: dict[str, FieldValue] = {}
+    for record in records:
+        for name, value in record.fields.items():
+            if fields.get(name) is None:
+                fields[name] = value
+    return fields
 
 
 def _manual_tier(records: Sequence[Snapshot], today: date) -> tuple[str | None, date | None]:
@@ -156,6 +174,8 @@ def apply_overrides(
     """The snapshots as they would read after storing ``changes`` (pure)."""
     from dataclasses import replace
 
+    if not changes:
+        return list(snapshots)
     return [
         replace(s, override=changes[(s.system, s.crm_id)]) if (s.system, s.crm_id) in changes else s
         for s in snapshots

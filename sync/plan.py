@@ -9,10 +9,11 @@ open tasks of accounts that left their tier are closed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
@@ -32,9 +33,12 @@ from tierwise.sync.records import (
     WrittenFields,
 )
 from tierwise.tiering.calendar import add_business_days, add_business_hours
+from tierwise.tiering.decisions import Brief, DecisionMap
 from tierwise.tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
+# Task planning reads only tier, score, play and whether the tier changed.
+Decided = Decision | Brief
 
 
 def task_key(
@@ -120,6 +124,61 @@ def diff_values(
     return changed
 
 
+def _briefs(decisions: Mapping[str, Decision]) -> Callable[[str], Brief | None]:
+    """Each account's ``Brief`` by key; the engine's lazy map answers without building."""
+    if isinstance(decisions, DecisionMap):
+        return decisions.brief_of()
+
+    def of(key: str) -> Brief | None:
+        d = decisions.get(key)
+        return None if d is None else Brief(d.tier, d.score, d.play, d.previous_tier)
+
+    return of
+
+
+class _Unchanged:
+    """Would ``target_values`` + ``diff_values`` write nothing of one target to a record?
+
+    The same rules, read off the ``Brief`` and the held values: tier and play equal, the
+    score equal at one decimal, an entry date held (it is kept when the tier is), an SLA
+    date held exactly when the play has one, and a reason held (a reason-only change is
+    not written). True means the record needs no write for this target; False sends it
+    through the full path, which builds the decision and its reason. The SLA date of a
+    play is computed once per run, not per record.
+    """
+
+    def __init__(self, fields: WrittenFields) -> None:
+        self.names = fields.names()
+        self.sla = fields.sla_due is not None
+        # One C call reads the target's fields off the held values.
+        self.read = attrgetter(
+            fields.tier, fields.score, fields.play, fields.tier_changed, fields.reason
+        )
+        self.read_sla = attrgetter(fields.sla_due or fields.tier)
+        self.read_all = attrgetter(*self.names)
+
+    def __call__(self, brief: Brief | None, held: TierwiseValues) -> bool:
+        if brief is None:
+            values = self.read_all(held)
+            if len(self.names) == 1:
+                return values is None
+            return all(value is None for value in values)
+        tier, score, play_name, entered, reason = self.read(held)
+        play = brief.play
+        if (
+            tier != brief.tier
+            or score is None
+            or round(float(score), 1) != round(brief.score, 1)
+            or play_name != (play.name if play else None)
+            or entered is None
+            or not reason
+        ):
+            return False
+        if self.sla:
+            return (self.read_sla(held) is None) == (play is None)
+        return True
+
+
 def resolve_owner(template: TaskTemplate, record: Snapshot) -> str | None:
     if template.owner == "account_owner":
         return record.owner_id
@@ -184,12 +243,28 @@ def plan_targets(
     today = now.date()
     ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
     ctx.accounts = {a.key for a in accounts}
-    everyone = [t for t in targets if t.covers_all]
 
+    briefs = [_briefs(t.decisions) for t in targets]
+    checks = [_Unchanged(t.fields) for t in targets]
+    covering = [i for i, t in enumerate(targets) if t.covers_all]
+    waiting = ctx.waiting_by_account
+    desired = plan.desired
     for account in accounts:
-        if any(account.key not in t.decisions for t in everyone):
+        key = account.key
+        brief = [of(key) for of in briefs]
+        # A target covering every account left this one undecided: not planned at all.
+        if any(brief[i] is None for i in covering):
             continue
         for record in account.records:
+            held = record.written
+            for b, check in zip(brief, checks, strict=True):
+                if not check(b, held):
+                    break
+            else:
+                # Nothing to write: no decision (nor its reason) is built for it.
+                desired[(record.system, record.crm_id)] = held
+                continue
+            ident = (record.system, record.crm_id)
             want = record.written
             for target in targets:
                 decision = target.decisions.get(account.key)
@@ -199,7 +274,6 @@ def plan_targets(
                     else target_values(target.fields, decision, want, now)
                 )
                 want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
-            ident = (record.system, record.crm_id)
             plan.desired[ident] = want
             delta = diff_values(record.written, want)
             if not delta:
@@ -217,10 +291,10 @@ def plan_targets(
                 )
                 for name, value in delta.items()
             )
-        for target in targets:
-            decision = target.decisions.get(account.key)
-            if decision is not None:
-                _plan_tasks(plan, ctx, account, target, decision)
+        for target, b in zip(targets, brief, strict=True):
+            # Tasks follow a tier change, or wait for the account under its key.
+            if b is not None and (b.changed or target.history_key + key in waiting):
+                _plan_tasks(plan, ctx, account, target, b)
     # Deferred tasks of an account no longer in the population (deleted, merged) or no
     # longer in the target (no longer a customer): nothing will ever plan them again.
     for task in ledger:
@@ -286,7 +360,7 @@ def _plan_tasks(
     ctx: _TaskContext,
     account: MergedAccount,
     target: TargetPlan,
-    decision: Decision,
+    decision: Decided,
 ) -> None:
     """Close the open tasks of a tier left, and plan the tasks of a tier entered, under
     the key ``target.history_key + account key``.
@@ -321,7 +395,7 @@ def _plan_play(
     account: MergedAccount,
     key: str,
     target: TargetPlan,
-    decision: Decision,
+    decision: Decided,
     play: Play,
     derived: set[str],
 ) -> None:
@@ -397,7 +471,7 @@ def _ledger_owner(
     return (task.system, record.owner_id)
 
 
-def entry_date(record: Snapshot, fields: WrittenFields, decision: Decision, today: date) -> date:
+def entry_date(record: Snapshot, fields: WrittenFields, decision: Decided, today: date) -> date:
     """When the account entered the decided tier: the CRM's tier-changed date when the
     CRM already holds the tier (a crash after the write, before the history was
     recorded: the same task key), else today."""

@@ -38,7 +38,7 @@ from tierwise.sync.records import (
     Snapshot,
     WrittenFields,
 )
-from tierwise.tiering import tier_accounts
+from tierwise.tiering import DecisionTable, tier_accounts
 from tierwise.tiering.records import (
     AccountHistory,
     AccountInput,
@@ -179,6 +179,9 @@ def split_histories(
 ) -> dict[str, dict[str, AccountHistory]]:
     """Each target's histories by plain account key (the history table holds them all)."""
     prefixes = sorted({t.history_key for t in targets}, key=len, reverse=True)
+    if prefixes == [""]:  # prospects only: every key is theirs as it stands
+        every = dict(histories)
+        return {t.name: every for t in targets}
     split: dict[str, dict[str, AccountHistory]] = {p: {} for p in prefixes}
     for key, history in histories.items():
         for prefix in prefixes:
@@ -231,6 +234,13 @@ def populate(
     )
 
 
+def _by_key(decisions: Sequence[Decision]) -> Mapping[str, Decision]:
+    """Decisions by account key; the engine's table stays lazy (built when read)."""
+    if isinstance(decisions, DecisionTable):
+        return decisions.by_key()
+    return {d.key: d for d in decisions}
+
+
 def decide(
     snapshots: Sequence[Snapshot],
     histories: Mapping[str, AccountHistory],
@@ -275,7 +285,7 @@ def decide(
             TargetDecisions(
                 target=target,
                 result=result,
-                decisions={d.key: d for d in result.decisions},
+                decisions=_by_key(result.decisions),
                 first_run=not own,
                 inputs=inputs,
             )

@@ -207,6 +207,10 @@ def _previous(
         return previous, unknown, dwell
     index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
     index_of[UNQUALIFIED] = len(model.tiers)
+    tiers: list[int] = [NO_TIER] * n
+    days: list[float] = [math.inf] * n
+    # Entry times repeat (one per earlier run), so each is converted once.
+    days_since: dict[datetime, float] = {}
     for i, key in enumerate(keys):
         past = history.get(key)
         if past is None or past.tier is None:
@@ -215,9 +219,16 @@ def _previous(
         if tier is None:
             unknown[i] = past.tier  # a tier since removed from the model: tier afresh
             continue
-        previous[i] = tier
-        if past.tier_since is not None:
-            dwell[i] = (now - _aligned(past.tier_since, now)).total_seconds() / 86400.0
+        tiers[i] = tier
+        since = past.tier_since
+        if since is not None:
+            dwell_days = days_since.get(since)
+            if dwell_days is None:
+                dwell_days = (now - _aligned(since, now)).total_seconds() / 86400.0
+                days_since[since] = dwell_days
+            days[i] = dwell_days
+    previous[:] = tiers
+    dwell[:] = days
     return previous, unknown, dwell
 
 
@@ -288,13 +299,25 @@ def _score_drop(
         return mask
     since = now - timedelta(days=condition.within_days or 0.0)
     fell_by = condition.score_fell_by or 0.0
+    today = scores.tolist()
+    # Points share their times (one per earlier run): each time is placed once.
+    inside: dict[datetime, bool] = {}
+    hits: list[int] = []
     for i, key in enumerate(keys):
         past = history.get(key)
         if past is None or not past.points:
             continue
-        recent = [point.score for point in past.points if since <= _aligned(point.at, now) <= now]
-        if recent and max(recent) - scores[i] > fell_by:
-            mask[i] = True
+        best = None
+        for point in past.points:
+            at = point.at
+            within = inside.get(at)
+            if within is None:
+                within = inside[at] = since <= _aligned(at, now) <= now
+            if within and (best is None or point.score > best):
+                best = point.score
+        if best is not None and best - today[i] > fell_by:
+            hits.append(i)
+    mask[hits] = True
     return mask
 
 

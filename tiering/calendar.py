@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 _SATURDAY = 5
 
 
+@lru_cache(maxsize=1024)
 def add_business_days(d: date, n: int) -> date:
     """``d`` moved by ``n`` Monday-to-Friday days (backwards for negative ``n``).
 
@@ -37,10 +39,12 @@ def add_business_days(d: date, n: int) -> date:
     return current
 
 
+@lru_cache(maxsize=256)
 def add_business_hours(start: datetime, hours: int) -> datetime:
     """``start`` plus ``hours`` counted only on weekdays (an SLA clock paused at weekends).
 
-    A weekend start begins counting at the next Monday's midnight.
+    A weekend start begins counting at the next Monday's midnight. Cached: a run asks
+    the same ``(now, sla_hours)`` once per record it plans (pure, hashable arguments).
     """
     current = start
     while current.weekday() >= _SATURDAY:

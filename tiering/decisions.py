@@ -10,10 +10,10 @@ stays bounded by the input records; equal inputs give equal decisions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import overload
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +25,7 @@ from tierwise.tiering.records import (
     UNQUALIFIED,
     AccountInput,
     Decision,
+    Explained,
     FieldValue,
     GroupScore,
     Play,
@@ -75,6 +76,24 @@ class Assignment:
     notes: Mapping[int, str] = field(default_factory=dict)
 
 
+class Brief(NamedTuple):
+    """What planning reads of every decision: the tier, score and play, no reason.
+
+    ``plan`` asks every account for this and builds the full ``Decision`` (breakdown,
+    next-tier phrase, reason) only for a record it will write or an account whose
+    tasks it plans, so an unchanged account costs a tuple, not a rendered explanation.
+    """
+
+    tier: str
+    score: float
+    play: Play | None
+    previous_tier: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous_tier != self.tier
+
+
 class DecisionTable(Sequence[Decision]):
     """The run's decisions in input order, built lazily (see the module docstring)."""
 
@@ -109,6 +128,7 @@ class DecisionTable(Sequence[Decision]):
             {} for _ in signals
         )
         self._group_labels = {group.id: group.label for group in model.groups}
+        self._columns: tuple[list[int], list[float], list[str | None]] | None = None
         self._slices: list[range] = []
         start = 0
         for group in model.groups:
@@ -153,34 +173,53 @@ class DecisionTable(Sequence[Decision]):
         changed = np.flatnonzero(a.tiers != a.previous).tolist()
         return [int(i) for i in changed]
 
+    def account_keys(self) -> list[str]:
+        return [account.key for account in self._accounts]
+
+    def by_key(self) -> DecisionMap:
+        """The decisions as a mapping by account key, still built only when read."""
+        return DecisionMap(self)
+
+    def brief(self, i: int) -> Brief:
+        """Tier, score, play and previous tier of position ``i`` (see ``Brief``)."""
+        tiers, scores, previous = self.brief_columns()
+        tier = tiers[i]
+        return Brief(self._ids[tier], scores[i], self._plays[tier], previous[i])
+
+    def brief_columns(self) -> tuple[list[int], list[float], list[str | None]]:
+        """Tier indexes, scores and previous tier ids as lists (made once, then kept)."""
+        if self._columns is None:
+            self._columns = self._make_columns()
+        return self._columns
+
+    def _make_columns(self) -> tuple[list[int], list[float], list[str | None]]:
+        a = self._a
+        ids, unknown = self._ids, a.unknown_previous
+        previous = [ids[p] if p >= 0 else None for p in a.previous.tolist()]
+        for i, tier_id in unknown.items():
+            previous[i] = tier_id
+        return a.tiers.tolist(), self._table.scores.tolist(), previous
+
     def _build(self, i: int) -> Decision:
+        """The decision at ``i``; its breakdown and reason render when first read."""
         a = self._a
         tier = int(a.tiers[i])
         previous_index = int(a.previous[i])
         previous = self._ids[previous_index] if previous_index >= 0 else a.unknown_previous.get(i)
-        groups = self._groups(i)
         score = float(self._table.scores[i])
-        missing_row = self._table.missing[i]
-        missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
         code = int(a.rules[i])
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
-        # A trigger, pin or full book holds the account where it is: points would not
-        # move it, so the distance is given only where the score decides.
-        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
-        return Decision(
+        return Decision.deferred(
+            lambda: self._explained(i, tier, score, code),
             key=self._accounts[i].key,
             tier=self._ids[tier],
             tier_label=self._labels[tier],
             previous_tier=previous,
             score=score,
             rule=rule,
-            reason=self._reason(i, tier, score, code, groups, next_tier),
             play=self._plays[tier],
-            groups=groups,
-            missing_signals=missing,
-            next_tier=next_tier,
             owner=self._accounts[i].owner,
             points_to_next=self._gap(tier, score, code),
             margin=(
@@ -189,6 +228,16 @@ class DecisionTable(Sequence[Decision]):
                 else None
             ),
         )
+
+    def _explained(self, i: int, tier: int, score: float, code: int) -> Explained:
+        groups = self._groups(i)
+        missing_row = self._table.missing[i]
+        missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
+        # A trigger, pin or full book holds the account where it is: points would not
+        # move it, so the distance is given only where the score decides.
+        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
+        reason = self._reason(i, tier, score, code, groups, next_tier)
+        return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
         if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
@@ -327,6 +376,49 @@ class DecisionTable(Sequence[Decision]):
         if int(a.triggers[i]) >= 0:
             phrase += f" after {model.triggers[int(a.triggers[i])].label}"
         return phrase
+
+
+class DecisionMap(Mapping[str, Decision]):
+    """A run's decisions by account key, each built when it is read (``DecisionTable``).
+
+    ``brief(key)`` answers what planning needs of every account without building the
+    decision; keys are unique (``merge`` groups records by key).
+    """
+
+    def __init__(self, table: DecisionTable) -> None:
+        self._table = table
+        self._index = {key: i for i, key in enumerate(table.account_keys())}
+
+    def __getitem__(self, key: str) -> Decision:
+        return self._table[self._index[key]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def brief(self, key: str) -> Brief | None:
+        i = self._index.get(key)
+        return None if i is None else self._table.brief(i)
+
+    def brief_of(self) -> Callable[[str], Brief | None]:
+        """``brief`` as one closure over the columns: a planner asks it per account."""
+        index, ids, plays = self._index, self._table._ids, self._table._plays
+        tiers, scores, previous = self._table.brief_columns()
+        make = tuple.__new__
+
+        def brief(key: str) -> Brief | None:
+            i = index.get(key)
+            if i is None:
+                return None
+            tier = tiers[i]
+            return make(Brief, (ids[tier], scores[i], plays[tier], previous[i]))
+
+        return brief
 
 
 def _title(tier_id: str, label: str) -> str:

@@ -7,9 +7,11 @@ declared by the model, and ``sync`` turns decisions into CRM writes and tasks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
+from typing import NamedTuple
 
 # A canonical field value after parsing: number, string, bool, date, list of strings,
 # or None when the CRM had no value or a value that could not be parsed.
@@ -116,13 +118,18 @@ class GroupScore:
     signals: tuple[SignalScore, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
     """The tier of one account and everything needed to explain it.
 
     ``rule`` names what decided: ``threshold``, ``percentile``, ``capacity_overflow``,
     ``override``, ``trigger:<name>``, ``hysteresis``, ``dwell`` or ``unqualified``.
     ``reason`` fits a 255-character CRM text field.
+
+    The engine's decisions (``Decision.deferred``) render ``reason``, ``groups``,
+    ``missing_signals`` and ``next_tier`` on first read: most of a million accounts
+    are never written nor explained, and those four are most of a decision's cost.
+    Equality, ``repr`` and ``dataclasses.replace`` read them, so they behave as values.
     """
 
     key: str
@@ -146,6 +153,70 @@ class Decision:
     @property
     def changed(self) -> bool:
         return self.previous_tier != self.tier
+
+    @classmethod
+    def deferred(cls, render: Callable[[], Explained], **cheap: object) -> Decision:
+        """A decision whose ``Explained`` fields come from ``render`` when first read.
+
+        ``cheap`` holds every other field by name (checked here, so a missing or
+        misspelt field fails at once rather than on a later read).
+        """
+        missing = _CHEAP_FIELDS.symmetric_difference(cheap)
+        if missing:
+            raise TypeError(f"Decision.deferred: fields {sorted(missing)}")
+        decision = cls.__new__(cls)
+        state = decision.__dict__
+        state.update(cheap)
+        state[_RENDER] = render
+        return decision
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (copied) rendered: the renderer is a closure over the whole run."""
+        _render(self)
+        return dict(self.__dict__)
+
+
+class Explained(NamedTuple):
+    """The fields a deferred ``Decision`` renders on first read."""
+
+    reason: str
+    groups: tuple[GroupScore, ...]
+    missing_signals: tuple[str, ...]
+    next_tier: str
+
+
+_RENDER = "_render"
+_CHEAP_FIELDS = frozenset(
+    f.name for f in dataclass_fields(Decision) if f.name not in Explained._fields
+)
+
+
+def _render(decision: Decision) -> None:
+    state = decision.__dict__
+    render = state.pop(_RENDER, None)
+    if render is not None:
+        state.update(render()._asdict())
+
+
+class _Rendered:
+    """Class attribute behind an ``Explained`` field: consulted only while the instance
+    has no value of its own (a deferred decision not yet rendered)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, decision: Decision | None, owner: type) -> object:
+        if decision is None:
+            return self
+        _render(decision)
+        try:
+            return decision.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+
+for _name in Explained._fields:
+    setattr(Decision, _name, _Rendered(_name))
 
 
 @dataclass(frozen=True, slots=True)

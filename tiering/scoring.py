@@ -46,14 +46,19 @@ class Columns:
         """Numbers as floats; None or a value of another type is NaN (missing)."""
         column = self._numbers.get(name)
         if column is None:
-            column = np.fromiter(
-                (
-                    v if v.__class__ is float or v.__class__ is int else _as_number(v)
-                    for v in self.raw(name)
-                ),
-                dtype=np.float64,
-                count=self.count,
-            )
+            raw = self.raw(name)
+            if set(map(type, raw)) <= _PLAIN_NUMBERS:
+                # Only floats, ints and None: numpy converts the list at C speed (None is NaN).
+                column = np.array(raw, dtype=np.float64)
+            else:
+                column = np.fromiter(
+                    (
+                        v if v.__class__ is float or v.__class__ is int else _as_number(v)
+                        for v in raw
+                    ),
+                    dtype=np.float64,
+                    count=self.count,
+                )
             self._numbers[name] = column
         return column
 
@@ -63,16 +68,36 @@ class Columns:
         column = self._numbers.get(key)
         if column is None:
             today = self.today.toordinal()
-            column = np.fromiter(
-                (today - v.toordinal() if isinstance(v, date) else _NAN for v in self.raw(name)),
-                dtype=np.float64,
-                count=self.count,
+            column = self.mapped(
+                name, lambda v: today - v.toordinal() if isinstance(v, date) else _NAN
             )
             self._numbers[key] = column
         return column
 
     def mapped(self, name: str, lookup: Callable[[FieldValue], float]) -> FloatArray:
-        return np.fromiter((lookup(v) for v in self.raw(name)), dtype=np.float64, count=self.count)
+        """``lookup`` of every value; asked once per distinct value where that is exact.
+
+        Fields repeat a few values (industries, flags, dates), so a column is mapped
+        through a table of its distinct values. Values are told apart by equality, so
+        the table is used only when no two classes of equal values (``True == 1 ==
+        1.0``) share the column; otherwise, or for an unhashable value, value by value.
+        """
+        raw = self.raw(name)
+        kinds = set(map(type, raw))
+        if len(kinds & _EQUAL_ACROSS) <= 1 and kinds <= _MEMO_SAFE:
+            try:
+                table = {v: lookup(v) for v in set(raw)}
+            except TypeError:  # an unhashable value (a list inside a tuple)
+                pass
+            else:
+                return np.fromiter(map(table.__getitem__, raw), dtype=np.float64, count=self.count)
+        return np.fromiter((lookup(v) for v in raw), dtype=np.float64, count=self.count)
+
+
+_PLAIN_NUMBERS: frozenset[type] = frozenset({float, int, type(None)})
+# Classes whose values compare equal across classes: one column may hold one of them.
+_EQUAL_ACROSS: frozenset[type] = frozenset({bool, int, float})
+_MEMO_SAFE: frozenset[type] = frozenset({bool, int, float, str, date, datetime, type(None)})
 
 
 def _as_number(value: FieldValue) -> float:
