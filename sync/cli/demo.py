@@ -55,6 +55,11 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     show_default=True,
     help="stock: a new org/portal; enriched: plus custom data.",
 )
+@click.option(
+    "--test-controls",
+    is_flag=True,
+    help="Serve /__sandbox/ clock, call-ledger and seed-id controls (benchmarks; not a CRM API).",
+)
 def sandbox_cmd(
     accounts: int,
     seed: int,
@@ -63,6 +68,7 @@ def sandbox_cmd(
     host: str,
     provisioned: bool,
     profile: str,
+    test_controls: bool,
 ) -> None:
     """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 
@@ -90,6 +96,7 @@ def sandbox_cmd(
         on_started=provision_sandbox if provisioned else None,
         profile=profile,
         echo=click.echo,
+        test_controls=test_controls,
     )
 
 
