@@ -27,6 +27,8 @@ def serve_forever(
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
     test_controls: bool = False,
+    hubspot_contacts: bool = True,
+    opportunities: bool = True,
 ) -> None:
     """Run a sandbox until Ctrl-C (or until ``stop`` is set), printing URLs and env vars.
 
@@ -51,6 +53,8 @@ def serve_forever(
         hubspot_requests_per_10s=hubspot_requests_per_10s,
         profile=profile,
         test_controls=test_controls,
+        hubspot_contacts=hubspot_contacts,
+        opportunities=opportunities,
     ) as sb:
         seeded = time.perf_counter() - started
         if on_started is not None:

@@ -60,6 +60,18 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     is_flag=True,
     help="Serve /__sandbox/ clock, call-ledger and seed-id controls (benchmarks; not a CRM API).",
 )
+@click.option(
+    "--contacts/--no-contacts",
+    default=True,
+    show_default=True,
+    help="Seed 0-3 HubSpot contacts per company (off: about a third less sandbox memory).",
+)
+@click.option(
+    "--opportunities/--no-opportunities",
+    default=True,
+    show_default=True,
+    help="Seed two years of deals in both CRMs (off: about a fifth less sandbox memory).",
+)
 def sandbox_cmd(
     accounts: int,
     seed: int,
@@ -69,6 +81,8 @@ def sandbox_cmd(
     provisioned: bool,
     profile: str,
     test_controls: bool,
+    contacts: bool,
+    opportunities: bool,
 ) -> None:
     """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 
@@ -97,6 +111,8 @@ def sandbox_cmd(
         profile=profile,
         echo=click.echo,
         test_controls=test_controls,
+        hubspot_contacts=contacts,
+        opportunities=opportunities,
     )
 
 
