@@ -7,7 +7,6 @@ in one line and the configuration exit code.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from tierwise.sync.cli.core import Context, handled, main, settings_from_env
 from tierwise.sync.cli.runs import execute, exit_with
 from tierwise.sync.exits import SettingError
 from tierwise.sync.logging import redactor
-from tierwise.sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
+from tierwise.sync.report import RunReport, read_minimum, summary, write_minimum
 
 
 class SandboxMissingError(SettingError):
@@ -184,13 +183,14 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
 
 
 def demo_minimum(report: RunReport, accounts: int) -> str:
+    """The first run's calls next to the fewest the APIs allow, on the best path for the
+    volume (REST pages or a bulk job for reads; batches or one bulk job for writes)."""
     lines = ["API calls of the first run vs the minimum the APIs allow:"]
     for system, usage in sorted(report.api_calls.items()):
-        reads = math.ceil(report.pulled.get(system, accounts) / PAGE_SIZE[system])
-        writes = math.ceil(report.writes.get(system, 0) / BATCH_SIZE[system])
+        reads = read_minimum(system, report.pulled.get(system, accounts))
+        writes = write_minimum(system, report.writes.get(system, 0))
         lines.append(
             f"  {system:<11} made {usage.get('total', 0):>4}; minimum: "
-            f"reads ceil(N/{PAGE_SIZE[system]})={reads}, "
-            f"writes ceil(K/{BATCH_SIZE[system]})={writes}"
+            f"reads {reads.calls} ({reads.path}), writes {writes.calls} ({writes.path})"
         )
     return "\n".join(lines)
