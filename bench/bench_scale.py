@@ -276,6 +276,7 @@ def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list
                     "TIERWISE_HUBSPOT__REQUESTS_PER_10S": "1000000",
                 }
             )
+            env.update(item.split("=", 1) for item in args.set)
             control = Control(
                 sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]
             )
@@ -403,6 +404,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=20.0, help="minutes per phase")
     parser.add_argument("--min-free-gb", type=float, default=4.0)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="TIERWISE_NAME=VALUE",
+        help="a setting for the worker, e.g. TIERWISE_HUBSPOT__EXPORT_THRESHOLD=50000",
+    )
     args = parser.parse_args()
     # A shared machine: the benchmark and every process it starts run at nice 10.
     os.nice(10)
