@@ -286,6 +286,7 @@ def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list
             control.advance(seconds_to_morning(control.now()))
             steps = [("full sync", True, 0), ("1h later, no change", False, 0)]
             steps.append(("1h later, 1% edited", False, max(1, n // 100)))
+            steps = steps[: args.phases]
             for position, (name, full, edits) in enumerate(steps):
                 if position:
                     control.advance(3600)
@@ -404,6 +405,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--timeout", type=float, default=20.0, help="minutes per phase")
     parser.add_argument("--min-free-gb", type=float, default=4.0)
+    parser.add_argument(
+        "--phases", type=int, choices=(1, 2, 3), default=3, help="run the first 1, 2 or 3 phases"
+    )
     parser.add_argument(
         "--set",
         action="append",
