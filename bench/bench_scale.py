@@ -206,13 +206,24 @@ def start_sandbox(
         cwd=ROOT,
     )
     watch.pids.add(proc.pid)
+    try:
+        return proc, *_wait_until_serving(proc, n, timeout)
+    except BaseException:
+        proc.kill()  # interrupted or timed out while seeding: leave no sandbox behind
+        proc.wait()
+        watch.pids.discard(proc.pid)
+        raise
+
+
+def _wait_until_serving(
+    proc: subprocess.Popen[str], n: int, timeout: float
+) -> tuple[dict[str, str], str]:
     env: dict[str, str] = {}
     seeded = ""
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     for line in proc.stdout:
         if time.monotonic() > deadline:
-            proc.kill()
             raise SystemExit(f"sandbox at N={n} did not start within {timeout:.0f} s")
         found = re.match(r"\s*export (TIERWISE_\w+)=(.*)$", line)
         if found:
@@ -220,8 +231,8 @@ def start_sandbox(
         if "seeded and serving" in line:
             seeded = line.strip()
         if line.startswith("Ctrl-C"):
-            return proc, env, seeded
-    raise SystemExit(f"sandbox at N={n} exited while starting ({watch.tripped or proc.wait()})")
+            return env, seeded
+    raise SystemExit(f"sandbox at N={n} exited while starting (exit {proc.wait()})")
 
 
 def run_child(
