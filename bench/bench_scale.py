@@ -396,9 +396,8 @@ def table(rows: list[Row]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         # A stopped run has no report: its call counts stand, its minimum does not.
-        ratios = (
-            f"{r.ratio:>6.2f} {r.rest_ratio:>6.2f}" if r.status == "ok" else f"{'-':>6} {'-':>6}"
-        )
+        ok = r.status == "ok"
+        ratios = f"{r.ratio:>6.2f} {r.rest_ratio:>6.2f}" if ok else f"{'-':>6} {'-':>6}"
         lines.append(
             f"{r.n:>8} {r.phase:<20} {r.system:<10} {r.status:<7} {r.seconds:>7.1f} "
             f"{r.worker_mb:>9.0f} {r.pulled:>8}  {r.cell('read'):<34} {r.cell('write'):<30} "
