@@ -135,17 +135,39 @@ def seconds_to_morning(now: datetime) -> float:
 
 def edit_accounts(sb: Sandbox, count: int) -> None:
     """An outside user edits the headcount of ``count`` accounts in both CRMs, via the APIs."""
+    keys = list(sb.company_ids)[:count]
+    edit_by_ids(
+        [sb.company_ids[k] for k in keys],
+        salesforce_url=sb.salesforce_url,
+        salesforce_token=sb.salesforce_token,
+        ca_file=str(sb.ca_file),
+        hubspot_url=sb.hubspot_url,
+        hubspot_token=sb.hubspot_token,
+    )
+
+
+def edit_by_ids(
+    pairs: list[tuple[str, str]],
+    *,
+    salesforce_url: str,
+    salesforce_token: str,
+    ca_file: str,
+    hubspot_url: str,
+    hubspot_token: str,
+) -> None:
+    """Edit the headcount of each (Salesforce id, HubSpot id) pair through the real APIs
+    (Collections update, HubSpot batch update) - a sandbox in any process will do."""
     import requests
     from hubspot import HubSpot
+    from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
     from simple_salesforce import Salesforce
 
-    keys = list(sb.company_ids)[:count]
     session = requests.Session()
-    session.verify = str(sb.ca_file)
+    session.verify = ca_file
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override verify
-    sf = Salesforce(instance_url=sb.salesforce_url, session_id=sb.salesforce_token, session=session)
-    for start in range(0, len(keys), SF_BATCH):
-        chunk = keys[start : start + SF_BATCH]
+    sf = Salesforce(instance_url=salesforce_url, session_id=salesforce_token, session=session)
+    for start in range(0, len(pairs), SF_BATCH):
+        chunk = pairs[start : start + SF_BATCH]
         sf.restful(
             "composite/sobjects",
             method="PATCH",
@@ -153,29 +175,20 @@ def edit_accounts(sb: Sandbox, count: int) -> None:
                 "allOrNone": False,
                 "records": [
                     # A standard field: a stock org has no intent field.
-                    {
-                        "attributes": {"type": "Account"},
-                        "id": sb.company_ids[k][0],
-                        "NumberOfEmployees": 5000,
-                    }
-                    for k in chunk
+                    {"attributes": {"type": "Account"}, "id": sf_id, "NumberOfEmployees": 5000}
+                    for sf_id, _ in chunk
                 ],
             },
         )
-    hs = HubSpot(access_token=sb.hubspot_token, host=sb.hubspot_url)
-    from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput
-
-    for start in range(0, len(keys), HS_BATCH):
-        chunk = keys[start : start + HS_BATCH]
+    hs = HubSpot(access_token=hubspot_token, host=hubspot_url)
+    for start in range(0, len(pairs), HS_BATCH):
+        chunk = pairs[start : start + HS_BATCH]
         hs.crm.companies.batch_api.update(
             BatchInputSimplePublicObjectBatchInput(
                 inputs=[
-                    {
-                        "id": sb.company_ids[k][1],
-                        # A standard property: a stock portal has no intent property.
-                        "properties": {"numberofemployees": "5000"},
-                    }
-                    for k in chunk
+                    # A standard property: a stock portal has no intent property.
+                    {"id": hs_id, "properties": {"numberofemployees": "5000"}}
+                    for _, hs_id in chunk
                 ]
             )
         )

@@ -7,6 +7,7 @@ hubspot client accepts through its ``host`` setting.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 import ssl
@@ -19,6 +20,7 @@ from types import TracebackType
 
 import trustme
 
+from tierwise.sandbox import control
 from tierwise.sandbox.clock import SandboxClock
 from tierwise.sandbox.faults import FaultSet
 from tierwise.sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
@@ -66,6 +68,7 @@ class Sandbox:
         salesforce_token: str | None = None,
         hubspot_token: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        test_controls: bool = False,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -75,6 +78,9 @@ class Sandbox:
         # data under that customer's own field names (sandbox/README.md).
         self.profile = profile
         self.host = host
+        # Clock, ledger and seed-id handles over HTTP for a sandbox in its own process
+        # (sandbox/control.py); a test-only surface no CRM has, off by default.
+        self.test_controls = test_controls
         self.clock = SandboxClock()
         # How the servers wait for injected latency: real by default (clients' timeouts
         # must see it); a test of the fault itself passes a recorder instead.
@@ -168,6 +174,8 @@ class Sandbox:
             ssl_context=None,
             sleep=self.sleep,
         )
+        if self.test_controls:
+            hs_server.control = functools.partial(control.handle, self)
         self._servers = [sf_server, hs_server]
         for server in self._servers:
             server.start()
@@ -204,6 +212,10 @@ class Sandbox:
 
     def calls_table(self) -> str:
         return calls_table(self.ledger.snapshot())
+
+    def company_ids_head(self, count: int) -> list[tuple[str, str]]:
+        """The (Salesforce id, HubSpot id) pairs of the first ``count`` seed companies."""
+        return list(itertools.islice(self.company_ids.values(), max(0, count)))
 
     def reset_calls(self) -> None:
         self.ledger.reset()

@@ -11,7 +11,7 @@ import bisect
 import itertools
 import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -117,6 +117,8 @@ class HubSpotPortal:
         self.associations: dict[tuple[str, str, str], dict[str, set[int]]] = {}
         self.lists: dict[str, HubSpotList] = {}
         self.version = 0  # bumped on every data change; keys the search result cache
+        # (object type, property) -> (version, sorted keys, ids): see sorted_index.
+        self._indexes: dict[tuple[str, str], tuple[int, list[Any], list[str]]] = {}
         self._list_ids = itertools.count(1)
         self.search_view: dict[str, dict[str, tuple[float, dict[str, Any] | None]]] = {
             t: {} for t in self.properties
@@ -239,6 +241,34 @@ class HubSpotPortal:
             props["lastmodifieddate"] = stamp
         obj["updatedAt"] = stamp
         return obj
+
+    def sorted_index(
+        self, object_type: str, name: str, key: Callable[[str], Any]
+    ) -> tuple[list[Any], list[str]] | None:
+        """Ids of the objects holding ``name``, ascending by ``key(value)`` (ties in the
+        store's order, as a stable sort of a full scan gives), with their keys.
+
+        Built once per data version: keyset paging sends a new range query per page
+        (``hs_lastmodifieddate GTE <last stamp>``), and a scan plus sort of every object per
+        page made 100,000 companies' 500 pages take minutes. None when a value's key is
+        not a number (such a range is left to the scan). Call under ``lock``.
+        """
+        cached = self._indexes.get((object_type, name))
+        if cached is not None and cached[0] == self.version:
+            return cached[1], cached[2]
+        pairs: list[tuple[Any, str]] = []
+        for oid, obj in self.objects[object_type].items():
+            value = obj["properties"].get(name)
+            if value in (None, ""):
+                continue
+            sortable = key(str(value))
+            if not isinstance(sortable, int | float):
+                return None
+            pairs.append((sortable, oid))
+        pairs.sort(key=lambda pair: pair[0])
+        keys, ids = [k for k, _ in pairs], [oid for _, oid in pairs]
+        self._indexes[(object_type, name)] = (self.version, keys, ids)
+        return keys, ids
 
     def find_unique(self, object_type: str, prop: str, value: str) -> str | None:
         return self._unique.get((object_type, prop), {}).get(value)

@@ -9,15 +9,16 @@ Errors are ``{status, message, correlationId, category, ...}``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 from urllib.parse import unquote
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
@@ -894,6 +895,9 @@ class HubSpotEmulator:
             lagging = self.portal.search_view[object_type]
             for oid in [k for k, (until, _) in lagging.items() if until <= now]:
                 del lagging[oid]
+            ranged = None if lagging or query else _ranged(self.portal, object_type, props, body)
+            if ranged is not None:  # one range on the sorted property: an index (hs_store)
+                return self._search_page(object_type, ranged, after, limit, names)
             cached = self._search_cache.get(cache_key)
             if cached is not None and cached[0] == self.portal.version and not lagging:
                 return self._search_page(object_type, cached[1], after, limit, names)
@@ -919,7 +923,7 @@ class HubSpotEmulator:
             return self._search_page(object_type, rows, after, limit, names)
 
     def _search_page(
-        self, object_type: str, rows: list[Any], after: int, limit: int, names: list[str]
+        self, object_type: str, rows: Sequence[Any], after: int, limit: int, names: list[str]
     ) -> Response:
         page = rows[after : min(after + limit, SEARCH_CAP)]
         results = [self._shape(object_type, obj, names, view) for obj, view in page]
@@ -1532,6 +1536,62 @@ def _int(raw: str | None, default: int, name: str) -> int:
         return int(raw)
     except ValueError:
         raise _fail(400, "VALIDATION_ERROR", f"{name} must be an integer, got {raw!r}") from None
+
+
+def _ranged(
+    portal: HubSpotPortal, object_type: str, props: Mapping[str, PropertyDef], body: Any
+) -> Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]] | None:
+    """The rows of a search that is one GT/GTE filter on a number or date property sorted
+    ascending by that property - keyset paging's query - read from the portal's sorted
+    index (what the scan below would return, in the same order); None for any other search.
+    """
+    groups = body.get("filterGroups") or []
+    sorts = body.get("sorts") or []
+    if len(groups) != 1 or len(sorts) != 1 or len(groups[0].get("filters") or []) != 1:
+        return None
+    spec, sort = groups[0]["filters"][0], sorts[0]
+    name = str(spec.get("propertyName"))
+    op = str(spec.get("operator") or "EQ")
+    ascending = isinstance(sort, dict) and (
+        str(sort.get("propertyName")) == name
+        and str(sort.get("direction", "ASCENDING")).upper() == "ASCENDING"
+    )
+    prop = props.get(name)
+    if not ascending or op not in ("GT", "GTE") or prop is None:
+        return None
+    if prop.type not in ("number", "date", "datetime"):
+        return None
+    lower = _sortable(prop, str(spec.get("value")))
+    index = portal.sorted_index(object_type, name, lambda text: _sortable(prop, text))
+    if index is None or not isinstance(lower, int | float):
+        return None
+    keys, ids = index
+    start = (bisect.bisect_left if op == "GTE" else bisect.bisect_right)(keys, lower)
+    return _IndexRows(portal.objects[object_type], ids, start)
+
+
+class _IndexRows(Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]):
+    """``(object, properties)`` rows of ``ids[start:]``, built only for the page sliced."""
+
+    def __init__(self, store: Mapping[str, Mapping[str, Any]], ids: list[str], start: int) -> None:
+        self._store, self._ids, self._start = store, ids, start
+
+    def __len__(self) -> int:
+        return len(self._ids) - self._start
+
+    @overload
+    def __getitem__(self, at: int) -> tuple[Mapping[str, Any], Mapping[str, Any]]: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]: ...
+
+    def __getitem__(self, at: int | slice) -> Any:
+        if isinstance(at, int):
+            obj = self._store[self._ids[self._start + at if at >= 0 else at]]
+            return obj, obj["properties"]
+        start, stop, step = at.indices(len(self))
+        picked = self._ids[self._start + start : self._start + stop : step]
+        return [(self._store[oid], self._store[oid]["properties"]) for oid in picked]
 
 
 def _sortable(prop: PropertyDef | None, text: str) -> Any:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import resource
 import shlex
 import threading
+import time
 from collections.abc import Callable
 
 from tierwise.sandbox.core import Sandbox
@@ -24,6 +26,9 @@ def serve_forever(
     hubspot_requests_per_10s: int | None = None,
     echo: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    test_controls: bool = False,
+    hubspot_contacts: bool = True,
+    opportunities: bool = True,
 ) -> None:
     """Run a sandbox until Ctrl-C (or until ``stop`` is set), printing URLs and env vars.
 
@@ -38,6 +43,7 @@ def serve_forever(
             "serve_forever(provisioned=True) needs on_started=<a provisioning callback>: "
             "the sandbox does not import tierwise (see sync's sandbox command)"
         )
+    started = time.perf_counter()
     with Sandbox(
         accounts=accounts,
         seed=seed,
@@ -46,10 +52,19 @@ def serve_forever(
         hubspot_port=hubspot_port,
         hubspot_requests_per_10s=hubspot_requests_per_10s,
         profile=profile,
+        test_controls=test_controls,
+        hubspot_contacts=hubspot_contacts,
+        opportunities=opportunities,
     ) as sb:
+        seeded = time.perf_counter() - started
         if on_started is not None:
             on_started(sb)
         echo(f"tierwise sandbox: {accounts} companies (seed {seed}) in both CRMs")
+        # Linux reports ru_maxrss in KiB: the peak so far, i.e. seeding's.
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        echo(f"  seeded and serving in {seeded:.1f} s; sandbox peak RSS {peak_mb:.0f} MB")
+        if test_controls:
+            echo("  test-only controls on: /__sandbox/ on the HubSpot port (sandbox/control.py)")
         echo(f"  Salesforce  {sb.salesforce_url}  (TLS; CA file {sb.ca_file})")
         echo(f"              session id / access token: {sb.salesforce_token}")
         echo(f"  HubSpot     {sb.hubspot_url}")

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from tierwise.sandbox.clock import SandboxClock
+from tierwise.sandbox.control import PREFIX as CONTROL_PREFIX
 from tierwise.sandbox.faults import FaultRule, FaultSet
 from tierwise.sandbox.ledger import CallRecord, Ledger
 from tierwise.sandbox.wire import Request, Response
@@ -75,6 +76,9 @@ class CrmServer(ThreadingHTTPServer):
         self.clock = clock
         self.latency_ms = latency_ms
         self.ssl_context = ssl_context
+        # Test-only controls (sandbox/control.py): answered before faults, latency and the
+        # ledger, since they are not CRM calls. None unless the sandbox enables them.
+        self.control: Callable[[Request], Response] | None = None
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
@@ -164,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request = Request.build(self.command, self.path, dict(self.headers.items()), body)
+        if srv.control is not None and request.path.startswith(CONTROL_PREFIX):
+            self._send(srv.control(request))
+            return
         template = emulator.template(request.method, request.path)
         action: FaultRule | None = None
         for rule in srv.faults.firing(emulator.system, request.method, request.path):
@@ -193,6 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._record(request, template, response, action.kind if action else None)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)

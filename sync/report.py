@@ -112,11 +112,75 @@ class RunReport:
         return path
 
 
-def minimum_calls(system: str, pulled: int, writes: int, tasks: int) -> int:
-    """Fewest calls the API allows for this work: reads ceil(N/page) + writes ceil(K/batch)."""
-    page = PAGE_SIZE.get(system, 100)
-    batch = BATCH_SIZE.get(system, 100)
-    return max(1, math.ceil(pulled / page)) + math.ceil(writes / batch) + math.ceil(tasks / batch)
+# The bulk paths' fixed calls and page sizes (issue 15). Salesforce Bulk API 2.0 query:
+# one create, at least one status read, then result pages of up to ``maxRecords`` rows
+# (50,000 is simple-salesforce's default page; connectors/salesforce/bulk_query.py).
+# Bulk API 2.0 ingest: create, upload, UploadComplete, at least one status read.
+# HubSpot CRM exports: start, at least one status read, one download per file (one file
+# up to 1,000,000 rows). HubSpot imports: the multipart create (file and mapping in one
+# request) and at least one status read.
+SF_BULK_QUERY_PAGE = 50_000
+SF_BULK_QUERY_FIXED = 2
+SF_BULK_INGEST_FIXED = 4
+HS_SEARCH_PAGE = 200
+HS_EXPORT_FILE_ROWS = 1_000_000
+HS_EXPORT_FIXED = 2
+HS_IMPORT_FIXED = 2
+
+
+@dataclass(frozen=True)
+class PathMinimum:
+    """The cheapest path the API offers for one kind of work, and its call count."""
+
+    path: str
+    calls: int
+
+
+def read_minimum(system: str, rows: int, *, full: bool = True, bulk: bool = True) -> PathMinimum:
+    """Fewest calls to read ``rows`` records: the cheaper of the paged REST path and the
+    bulk path (a pull always costs one call, even when it returns nothing). ``bulk=False``
+    prices the paged REST path alone (what the API allows without async jobs)."""
+    if system == "salesforce":
+        rest = PathMinimum("rest query", max(1, math.ceil(rows / PAGE_SIZE[system])))
+        job = PathMinimum(
+            "bulk2 query", SF_BULK_QUERY_FIXED + max(1, math.ceil(rows / SF_BULK_QUERY_PAGE))
+        )
+    else:
+        page = PAGE_SIZE.get(system, 100) if full else HS_SEARCH_PAGE
+        rest = PathMinimum("list" if full else "search", max(1, math.ceil(rows / page)))
+        job = PathMinimum("export", HS_EXPORT_FIXED + max(1, math.ceil(rows / HS_EXPORT_FILE_ROWS)))
+    return rest if not bulk or rest.calls <= job.calls else job
+
+
+def write_minimum(system: str, rows: int, *, bulk: bool = True) -> PathMinimum:
+    """Fewest calls to update ``rows`` records by id: batches, or one bulk job/import
+    (``bulk=False``: batches alone)."""
+    batch = PathMinimum(
+        "collections" if system == "salesforce" else "batch",
+        math.ceil(rows / BATCH_SIZE.get(system, 100)),
+    )
+    if not rows or not bulk:
+        return batch
+    fixed = SF_BULK_INGEST_FIXED if system == "salesforce" else HS_IMPORT_FIXED
+    job = PathMinimum("bulk2 ingest" if system == "salesforce" else "import", fixed)
+    return batch if batch.calls <= job.calls else job
+
+
+def task_minimum(system: str, tasks: int) -> PathMinimum:
+    """Fewest calls to create or upsert ``tasks`` tasks: Salesforce Collections upsert by
+    external id, or HubSpot's batch create (its imports are not used for tasks)."""
+    return PathMinimum("tasks", math.ceil(tasks / BATCH_SIZE.get(system, 100)))
+
+
+def minimum_calls(system: str, pulled: int, writes: int, tasks: int, *, full: bool = True) -> int:
+    """Fewest calls the API allows for this work, on the best path for each volume:
+    reads (paged REST or a bulk query/export), writes (batches or one bulk job/import)
+    and tasks (batches)."""
+    return (
+        read_minimum(system, pulled, full=full).calls
+        + write_minimum(system, writes).calls
+        + task_minimum(system, tasks).calls
+    )
 
 
 def describe_decisions(report: RunReport, decided: Decisions, backfill: bool) -> None:

@@ -7,7 +7,6 @@ in one line and the configuration exit code.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from tierwise.sync.cli.core import Context, handled, main, settings_from_env
 from tierwise.sync.cli.runs import execute, exit_with
 from tierwise.sync.exits import SettingError
 from tierwise.sync.logging import redactor
-from tierwise.sync.report import BATCH_SIZE, PAGE_SIZE, RunReport, summary
+from tierwise.sync.report import RunReport, read_minimum, summary, write_minimum
 
 
 class SandboxMissingError(SettingError):
@@ -55,6 +54,23 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     show_default=True,
     help="stock: a new org/portal; enriched: plus custom data.",
 )
+@click.option(
+    "--test-controls",
+    is_flag=True,
+    help="Serve /__sandbox/ clock, call-ledger and seed-id controls (benchmarks; not a CRM API).",
+)
+@click.option(
+    "--contacts/--no-contacts",
+    default=True,
+    show_default=True,
+    help="Seed 0-3 HubSpot contacts per company (off: about a third less sandbox memory).",
+)
+@click.option(
+    "--opportunities/--no-opportunities",
+    default=True,
+    show_default=True,
+    help="Seed two years of deals in both CRMs (off: about a fifth less sandbox memory).",
+)
 def sandbox_cmd(
     accounts: int,
     seed: int,
@@ -63,6 +79,9 @@ def sandbox_cmd(
     host: str,
     provisioned: bool,
     profile: str,
+    test_controls: bool,
+    contacts: bool,
+    opportunities: bool,
 ) -> None:
     """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 
@@ -90,6 +109,9 @@ def sandbox_cmd(
         on_started=provision_sandbox if provisioned else None,
         profile=profile,
         echo=click.echo,
+        test_controls=test_controls,
+        hubspot_contacts=contacts,
+        opportunities=opportunities,
     )
 
 
@@ -161,13 +183,14 @@ def demo(ctx: Context, accounts: int, seed: int) -> None:
 
 
 def demo_minimum(report: RunReport, accounts: int) -> str:
+    """The first run's calls next to the fewest the APIs allow, on the best path for the
+    volume (REST pages or a bulk job for reads; batches or one bulk job for writes)."""
     lines = ["API calls of the first run vs the minimum the APIs allow:"]
     for system, usage in sorted(report.api_calls.items()):
-        reads = math.ceil(report.pulled.get(system, accounts) / PAGE_SIZE[system])
-        writes = math.ceil(report.writes.get(system, 0) / BATCH_SIZE[system])
+        reads = read_minimum(system, report.pulled.get(system, accounts))
+        writes = write_minimum(system, report.writes.get(system, 0))
         lines.append(
             f"  {system:<11} made {usage.get('total', 0):>4}; minimum: "
-            f"reads ceil(N/{PAGE_SIZE[system]})={reads}, "
-            f"writes ceil(K/{BATCH_SIZE[system]})={writes}"
+            f"reads {reads.calls} ({reads.path}), writes {writes.calls} ({writes.path})"
         )
     return "\n".join(lines)

@@ -1,0 +1,459 @@
+"""Scale benchmark: the worker alone against a sandbox in its own process (issue 15).
+
+    python bench/bench_scale.py --accounts 100000 1000000
+
+For each size N it starts ``tierwise sandbox --accounts N --test-controls`` as a child
+process (its memory is not the worker's), provisions, then runs the worker once per
+phase, each in a fresh process (bench/scale_worker.py: ``tierwise run`` on the
+sandbox's clock): a full sync; an hour later, nothing changed; an hour later, after an
+outside user edited 1 % of the companies through the APIs. The phases reuse
+bench_api.py's (morning start on the sandbox clock, entry tasks backfilled, the same
+edit); the sandbox clock moves through its test-only controls (sandbox/control.py).
+
+Per phase and CRM it prints: wall time, the worker's peak RSS (``os.wait4`` rusage of
+the child), calls per path as the sandbox received them next to the minimum of the best
+path the API offers for that volume (sync/report.py ``read_minimum`` /
+``write_minimum`` / ``task_minimum``), and 429s. A phase is stopped at ``--timeout``
+minutes, and everything stops if the machine's available memory falls under
+``--min-free-gb``; both are reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_api import edit_by_ids, seconds_to_morning  # noqa: E402 - after the path setup
+
+from tierwise.sync.report import (  # noqa: E402 - after the path setup
+    read_minimum,
+    task_minimum,
+    write_minimum,
+)
+
+# Ledger "METHOD path" -> (kind, path label). First match wins.
+PATHS: tuple[tuple[str, str, str], ...] = (
+    (r"^GET .*/jobs/query", "read", "bulk2 query"),
+    (r"^(POST|PATCH|DELETE) .*/jobs/query", "read", "bulk2 query"),
+    (r"^GET .*/query", "read", "rest query"),
+    (r"^(PATCH|POST) .*/composite/sobjects/Task", "task", "tasks"),
+    (r"^(PATCH|POST) .*/composite/sobjects$", "write", "collections"),
+    (r"^(POST|PUT|PATCH|GET|DELETE) .*/jobs/ingest", "write", "bulk2 ingest"),
+    (r"^GET /crm/v3/objects/companies$", "read", "list"),
+    (r"^POST /crm/v3/objects/companies/search", "read", "search"),
+    (r"^(POST|GET) /crm/v3/exports", "read", "export"),
+    (r"^GET /sandbox-files/exports", "read", "export"),
+    (r"^POST /crm/v3/objects/(companies|contacts)/batch/update", "write", "batch"),
+    (r"^(POST|GET) /crm/v3/imports", "write", "import"),
+    (r"^POST /crm/v3/objects/tasks/batch/(create|read|update)", "task", "tasks"),
+    (r"^POST /crm/v3/objects/tasks/search", "task", "tasks"),
+    (r"^PATCH /crm/v3/objects/tasks", "task", "tasks"),
+)
+KINDS = ("read", "write", "task")
+MB = 1024 * 1024
+
+
+def path_of(method: str, path: str) -> tuple[str, str]:
+    text = f"{method} {path}"
+    for pattern, kind, label in PATHS:
+        if re.search(pattern, text):
+            return kind, label
+    return "meta", "meta"
+
+
+@dataclass
+class Row:
+    n: int
+    phase: str
+    system: str
+    status: str
+    seconds: float
+    worker_mb: float
+    pulled: int = 0
+    made: dict[str, Counter[str]] = field(default_factory=dict)
+    best: dict[str, tuple[str, int]] = field(default_factory=dict)
+    rest_minimum: int = 0
+    meta: int = 0
+    too_many: int = 0
+
+    def cell(self, kind: str) -> str:
+        paths = self.made.get(kind, Counter())
+        made = " ".join(f"{label} {count}" for label, count in sorted(paths.items())) or "0"
+        label, minimum = self.best[kind]
+        return f"{made} / {label} {minimum}" if minimum else f"{made} / 0"
+
+    @property
+    def ratio(self) -> float:
+        made = sum(sum(c.values()) for c in self.made.values())
+        minimum = sum(m for _, m in self.best.values())
+        return made / minimum if minimum else float("nan")
+
+    @property
+    def rest_ratio(self) -> float:
+        made = sum(sum(c.values()) for c in self.made.values())
+        return made / self.rest_minimum if self.rest_minimum else float("nan")
+
+
+class Control:
+    """The sandbox's test-only controls (sandbox/control.py) over HTTP."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base.rstrip("/") + "/__sandbox/"
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - loopback http to our own sandbox
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=300) as answer:  # noqa: S310 - loopback
+            return json.loads(answer.read())
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self.call("GET", "clock")["now"])
+
+    def advance(self, seconds: float) -> None:
+        self.call("POST", "clock/advance", {"seconds": seconds})
+
+    def reset(self) -> None:
+        self.call("POST", "calls/reset", {})
+
+    def calls(self) -> list[list[Any]]:
+        return list(self.call("GET", "calls")["calls"])
+
+    def ids(self, count: int) -> list[tuple[str, str]]:
+        return [(a, b) for a, b in self.call("GET", f"companies?count={count}")["ids"]]
+
+
+class MemoryWatch:
+    """Stops the benchmark's children when available memory drops under a floor."""
+
+    def __init__(self, floor_gb: float) -> None:
+        self.floor = floor_gb * 1024 * MB
+        self.pids: set[int] = set()
+        self.tripped = ""
+        self.lowest = float("inf")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def available() -> float:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+        return float("inf")
+
+    def _watch(self) -> None:
+        while not self._stop.wait(1.0):
+            free = self.available()
+            self.lowest = min(self.lowest, free)
+            if free < self.floor and not self.tripped:
+                self.tripped = f"available memory {free / MB / 1024:.1f} GB < floor"
+                for pid in list(self.pids):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return float("nan")
+    found = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def start_sandbox(
+    n: int, seed: int, watch: MemoryWatch, timeout: float
+) -> tuple[subprocess.Popen[str], dict[str, str], str]:
+    """``tierwise sandbox`` in its own process; returns it, its TIERWISE_* env, and its
+    "seeded" line, once it prints that it serves."""
+    command = [sys.executable, "-m", "tierwise.sync", "sandbox", "--accounts", str(n)]
+    command += ["--seed", str(seed), "--salesforce-port", "0", "--hubspot-port", "0"]
+    command += ["--test-controls"]
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    watch.pids.add(proc.pid)
+    try:
+        return proc, *_wait_until_serving(proc, n, timeout)
+    except BaseException:
+        proc.kill()  # interrupted or timed out while seeding: leave no sandbox behind
+        proc.wait()
+        watch.pids.discard(proc.pid)
+        raise
+
+
+def _wait_until_serving(
+    proc: subprocess.Popen[str], n: int, timeout: float
+) -> tuple[dict[str, str], str]:
+    env: dict[str, str] = {}
+    seeded = ""
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"sandbox at N={n} did not start within {timeout:.0f} s")
+        found = re.match(r"\s*export (TIERWISE_\w+)=(.*)$", line)
+        if found:
+            env[found.group(1)] = found.group(2).strip().strip("'")
+        if "seeded and serving" in line:
+            seeded = line.strip()
+        if line.startswith("Ctrl-C"):
+            return env, seeded
+    raise SystemExit(f"sandbox at N={n} exited while starting (exit {proc.wait()})")
+
+
+def run_child(
+    args: list[str], env: dict[str, str], watch: MemoryWatch, timeout: float
+) -> tuple[int, float, float, str]:
+    """Run one worker process; (exit status, wall seconds, peak RSS MB, note)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(  # noqa: S603 - our own bench script, fixed arguments
+        [sys.executable, str(ROOT / "bench" / "scale_worker.py"), *args],
+        env=env,
+        cwd=ROOT,
+    )
+    watch.pids.add(proc.pid)
+    note = ""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - started > timeout:
+            proc.kill()
+            note = f"stopped at the {timeout / 60:.0f}-minute timeout"
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # wait4 reaped it, not Popen
+    watch.pids.discard(proc.pid)
+    if watch.tripped:
+        note = f"killed: {watch.tripped}"
+    # Linux: ru_maxrss in KiB; the worker's own peak (the sandbox is another process).
+    return proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, note
+
+
+def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list[Row], list[str]]:
+    rows: list[Row] = []
+    notes: list[str] = []
+    started = time.perf_counter()
+    sandbox, sb_env, seeded = start_sandbox(n, args.seed, watch, args.timeout * 60)
+    notes.append(f"N={n}: sandbox ({seeded}), ready {time.perf_counter() - started:.1f} s")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
+            env.update(sb_env)
+            env.update(
+                {
+                    "TIERWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                    "TIERWISE_REPORT_DIR": str(Path(tmp) / "reports"),
+                    "TIERWISE_LOG_LEVEL": "ERROR",
+                    "TIERWISE_LOG_FORMAT": "json",
+                    # As bench_api: the full sync creates the plays' entry tasks.
+                    "TIERWISE_BACKFILL_TASKS": "true",
+                    # Counting calls needs no pacing: lift the client-side limiter.
+                    "TIERWISE_HUBSPOT__REQUESTS_PER_10S": "1000000",
+                }
+            )
+            env.update(item.split("=", 1) for item in args.set)
+            control = Control(
+                sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]
+            )
+            code, _, _, note = run_child(["provision"], env, watch, args.timeout * 60)
+            if code:
+                raise SystemExit(f"provision at N={n} failed ({code}) {note}")
+            control.advance(seconds_to_morning(control.now()))
+            steps = [("full sync", True, 0), ("1h later, no change", False, 0)]
+            steps.append(("1h later, 1% edited", False, max(1, n // 100)))
+            steps = steps[: args.phases]
+            for position, (name, full, edits) in enumerate(steps):
+                if position:
+                    control.advance(3600)
+                if edits:
+                    edit_by_ids(
+                        control.ids(edits),
+                        salesforce_url=sb_env["TIERWISE_SALESFORCE__INSTANCE_URL"],
+                        salesforce_token=sb_env["TIERWISE_SALESFORCE__ACCESS_TOKEN"],
+                        ca_file=sb_env["TIERWISE_SALESFORCE__CA_BUNDLE"],
+                        hubspot_url=sb_env["TIERWISE_HUBSPOT__BASE_URL"],
+                        hubspot_token=sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"],
+                    )
+                control.reset()
+                offset = (control.now() - datetime.now(control.now().tzinfo)).total_seconds()
+                result = Path(tmp) / f"phase{position}.json"
+                child = ["run", "--clock-offset", f"{offset:.3f}", "--result", str(result)]
+                code, seconds, worker_mb, note = run_child(
+                    [*child, "--full"] if full else child, env, watch, args.timeout * 60
+                )
+                report: dict[str, Any] = (
+                    json.loads(result.read_text(encoding="utf-8")) if result.exists() else {}
+                )
+                status = report.get("status", f"exit {code}")
+                if note:
+                    notes.append(f"N={n} {name}: {note}")
+                calls = control.calls()
+                for system in ("salesforce", "hubspot"):
+                    rows.append(
+                        tally(n, name, system, status, seconds, worker_mb, full, report, calls)
+                    )
+                if note or status != "ok":
+                    notes.append(f"N={n} {name}: run {status} {report.get('message', '')}".strip())
+                    break
+    finally:
+        sandbox_mb = peak_rss_mb(sandbox.pid)
+        sandbox.terminate()
+        try:
+            sandbox.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
+            sandbox.wait()
+        watch.pids.discard(sandbox.pid)
+        notes.append(f"N={n}: sandbox process peak RSS {sandbox_mb:.0f} MB")
+    return rows, notes
+
+
+def tally(
+    n: int,
+    name: str,
+    system: str,
+    status: str,
+    seconds: float,
+    worker_mb: float,
+    full: bool,
+    report: dict[str, Any],
+    calls: list[list[Any]],
+) -> Row:
+    row = Row(n, name, system, status, seconds, worker_mb)
+    row.made = {kind: Counter() for kind in KINDS}
+    for call_system, method, path, _records, code in calls:
+        if call_system != system:
+            continue
+        kind, label = path_of(method, path)
+        row.too_many += code == 429
+        if kind == "meta":
+            row.meta += 1
+        else:
+            row.made[kind][label] += 1
+    pulled = int(report.get("pulled", {}).get(system, 0))
+    writes = int(report.get("writes", {}).get(system, 0))
+    tasks = int(report.get("tasks_created", {}).get(system, 0))
+    closed = int(report.get("tasks_closed", 0)) if system == "salesforce" else 0
+    row.pulled = pulled
+    read = read_minimum(system, pulled, full=full)
+    write = write_minimum(system, writes)
+    # Closing superseded tasks is a Collections update of its own (as bench_api counts it).
+    close = write_minimum(system, closed, bulk=False).calls
+    task = task_minimum(system, tasks)
+    row.best = {"read": (read.path, read.calls), "write": (write.path, write.calls + close)}
+    row.best["task"] = (task.path, task.calls)
+    row.rest_minimum = (
+        read_minimum(system, pulled, full=full, bulk=False).calls
+        + write_minimum(system, writes, bulk=False).calls
+        + close
+        + task.calls
+    )
+    return row
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        f"{'N':>8} {'phase':<20} {'system':<10} {'status':<7} {'wall s':>7} {'worker MB':>9} "
+        f"{'pulled':>8}  {'reads made / best-path min':<34} {'writes made / min':<30} "
+        f"{'tasks made / min':<20} {'ratio':>6} {'rest r':>6} {'meta':>4} {'429s':>4}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        # A stopped run has no report: its call counts stand, its minimum does not.
+        ok = r.status == "ok"
+        ratios = f"{r.ratio:>6.2f} {r.rest_ratio:>6.2f}" if ok else f"{'-':>6} {'-':>6}"
+        lines.append(
+            f"{r.n:>8} {r.phase:<20} {r.system:<10} {r.status:<7} {r.seconds:>7.1f} "
+            f"{r.worker_mb:>9.0f} {r.pulled:>8}  {r.cell('read'):<34} {r.cell('write'):<30} "
+            f"{r.cell('task'):<20} {ratios} {r.meta:>4} {r.too_many:>4}"
+        )
+    lines.append(
+        "wall s and worker MB: the whole run of both CRMs (one worker process per phase; "
+        "peak RSS from its rusage). Cells: calls per path the sandbox received / the best "
+        "path the API offers for that volume and its minimum (sync/report.py). ratio = all "
+        "data calls / the sum of minima; rest r = the same against the paged REST/batch paths "
+        "alone (bench_api.py's minimum); meta = describe/properties/limits calls."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--timeout", type=float, default=20.0, help="minutes per phase")
+    parser.add_argument("--min-free-gb", type=float, default=4.0)
+    parser.add_argument(
+        "--phases", type=int, choices=(1, 2, 3), default=3, help="run the first 1, 2 or 3 phases"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="TIERWISE_NAME=VALUE",
+        help="a setting for the worker, e.g. TIERWISE_HUBSPOT__EXPORT_THRESHOLD=50000",
+    )
+    args = parser.parse_args()
+    # A shared machine: the benchmark and every process it starts run at nice 10.
+    os.nice(10)
+    watch = MemoryWatch(args.min_free_gb)
+    rows: list[Row] = []
+    notes: list[str] = []
+    try:
+        for n in args.accounts:
+            if watch.tripped:
+                break
+            try:
+                size_rows, size_notes = run_size(n, args, watch)
+            except (SystemExit, OSError, ValueError, KeyError) as exc:
+                notes.append(f"N={n}: stopped: {exc}")
+                continue
+            rows.extend(size_rows)
+            notes.extend(size_notes)
+            print(table(size_rows), file=sys.stderr, flush=True)
+    finally:
+        watch.close()
+    print(table(rows))
+    for note in notes:
+        print(note)
+    print(f"lowest available memory seen: {watch.lowest / MB / 1024:.1f} GB")
+
+
+if __name__ == "__main__":
+    main()
