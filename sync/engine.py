@@ -387,6 +387,9 @@ class SyncEngine:
                 report.pulled.get(connector.system, 0),
                 report.writes.get(connector.system, 0),
                 tasks,
+                # HubSpot's incremental pulls page through search (200 a page), full ones
+                # through the list endpoint (100): the minimum prices the path taken.
+                full=report.kind == "full" or connector.system in report.full_reconcile,
             )
         try:
             self.store.finish_run(
