@@ -13,7 +13,7 @@ import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tierwise.sandbox.clock import sf_datetime
 from tierwise.sandbox.seed import OWNERS
@@ -154,12 +154,7 @@ class BulkIngest:
 
     def poll(self, job_id: str) -> IngestJob:
         job = self.get(job_id)
-        if job.state in ("UploadComplete", "InProgress"):
-            if job.polls_left > 0:
-                job.polls_left -= 1
-                job.state = "InProgress"
-            else:
-                job.state = "Failed" if job.error_message else "JobComplete"
+        advance(job)
         return job
 
     def _process(self, job: IngestJob, row_fault: RowFault) -> None:
@@ -253,3 +248,23 @@ class BulkIngest:
                 writer.writerow(row)
             count = len(job.unprocessed)
         return out.getvalue(), count
+
+
+class PolledJob(Protocol):
+    """What a status read moves on: ingest (here) and query jobs (``sf_bulk_query``)."""
+
+    state: str
+    polls_left: int
+    error_message: str | None
+
+
+def advance(job: PolledJob) -> None:
+    """One status read: an open job stays ``InProgress`` for its remaining polls, then
+    completes (or fails with its message). The number of polls is a sandbox setting: the
+    docs give no processing time (sandbox/README.md lists it as a guess)."""
+    if job.state in ("UploadComplete", "InProgress"):
+        if job.polls_left > 0:
+            job.polls_left -= 1
+            job.state = "InProgress"
+        else:
+            job.state = "Failed" if job.error_message else "JobComplete"

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tierwise.sandbox import soql
+from tierwise.sandbox.bulk import advance
 from tierwise.sandbox.clock import sf_datetime
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_store import CHILD_RELATIONSHIPS, RequestError, SalesforceOrg, id18
@@ -268,12 +269,7 @@ class BulkQueryJobs:
 
     def poll(self, job_id: str) -> QueryJob:
         job = self.get(job_id)
-        if job.state in ("UploadComplete", "InProgress"):
-            if job.polls_left > 0:
-                job.polls_left -= 1
-                job.state = "InProgress"
-            else:
-                job.state = "Failed" if job.error_message else "JobComplete"
+        advance(job)
         return job
 
     def abort(self, job_id: str, state: str) -> QueryJob:
