@@ -31,7 +31,13 @@ from tierwise.connectors.hubspot.exports import export_rows
 from tierwise.connectors.hubspot.imports import Importer, split_clears
 from tierwise.connectors.hubspot.native_icp import ICP_PROPERTY, NativeIcp
 from tierwise.connectors.hubspot.native_icp import PROPERTIES as NATIVE_PROPERTIES
-from tierwise.connectors.hubspot.paging import associations, list_rows, search_rows
+from tierwise.connectors.hubspot.paging import (
+    associations,
+    epoch_ms,
+    list_rows,
+    search_rows,
+    search_total,
+)
 from tierwise.connectors.hubspot.schema import PortalFields
 from tierwise.connectors.hubspot.values import labelled, parse_money
 from tierwise.connectors.parsing import (
@@ -91,6 +97,10 @@ class Companies:
 
     def pull(self, since: datetime | None, expected: int | None = None) -> Iterator[CrmAccount]:
         props = self._pull_properties()
+        if expected is None and self._settings.export_threshold is not None:
+            # Nothing estimated the size (a first run's empty store): one one-row search
+            # reads the ``total``, so a large first pull can take the export too.
+            expected = self._probe(since)
         rows = (
             self._export_rows(props, since)
             if self.uses_export(expected)
@@ -106,6 +116,15 @@ class Companies:
             incremental=since is not None,
             path="export" if self.uses_export(expected) else "rest",
         )
+
+    def _probe(self, since: datetime | None) -> int | None:
+        modified = self._fields.identity["modified"]
+        filters = (
+            []
+            if since is None
+            else [{"propertyName": modified, "operator": "GTE", "value": epoch_ms(since)}]
+        )
+        return search_total(self._client, "companies", filters)
 
     def _rest_rows(self, props: list[str], since: datetime | None) -> Iterator[dict[str, Any]]:
         if since is None:

@@ -209,6 +209,29 @@ def search_page(
     return results
 
 
+def search_total(client: HubSpotClient, object_type: str, filters: Filters) -> int | None:
+    """How many records match ``filters``: one search request of one row, read for its
+    ``total`` (the search response carries it; the list endpoint does not). Only to pick a
+    read path when nothing else estimates the size."""
+    api = client.api(f"{object_type}.search")
+    body: dict[str, Any] = {"filterGroups": [{"filters": filters}] if filters else [], "limit": 1}
+    page = to_dict(
+        client.call(
+            paths.label(paths.OBJECTS_SEARCH, object=object_type),
+            lambda t: api.do_search(
+                public_object_search_request=body,
+                _request_timeout=t,
+                _preload_content=False,
+            ),
+            operation=f"count {object_type}",
+            object_name=object_type,
+            search=True,
+        )
+    )
+    total = page.get("total")
+    return int(total) if isinstance(total, int) else None
+
+
 def search_rows(
     client: HubSpotClient,
     object_type: str,

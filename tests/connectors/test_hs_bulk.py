@@ -87,7 +87,7 @@ def test_a_zipped_and_partitioned_export_streams_every_member(sb: Any) -> None:
 
 def test_the_threshold_switches_paths(sb: Any) -> None:
     hs = hubspot(sb, export_threshold=200)
-    for expected, path in ((None, LIST), (199, LIST), (200, EXPORT)):
+    for expected, path in ((199, LIST), (200, EXPORT)):
         sb.reset_calls()
         list(hs.pull_accounts(None, expected=expected))
         assert calls(sb, "hubspot", "GET" if path == LIST else "POST", path)
@@ -97,6 +97,20 @@ def test_the_threshold_switches_paths(sb: Any) -> None:
     sb.reset_calls()
     list(hubspot(sb).pull_accounts(None, expected=10**6))  # unset threshold: never
     assert not calls(sb, "hubspot", "POST", EXPORT)
+
+
+def test_an_unknown_size_is_read_off_one_search_total(sb: Any) -> None:
+    """A first run's empty store estimates nothing: one one-row search reads the total,
+    so 250 companies against a threshold of 200 go by export, against 300 by list pages."""
+    search = "/crm/v3/objects/companies/search"
+    for threshold, path in ((200, EXPORT), (300, LIST)):
+        sb.reset_calls()
+        assert 250 == len(list(hubspot(sb, export_threshold=threshold).pull_accounts(None)))
+        assert 1 == len(calls(sb, "hubspot", "POST", search))
+        assert calls(sb, "hubspot", "POST" if path == EXPORT else "GET", path)
+    sb.reset_calls()
+    list(hubspot(sb).pull_accounts(None))  # threshold unset: no probe, list pages
+    assert not calls(sb, "hubspot", "POST", search)
 
 
 def test_an_expired_download_url_is_refused(sb: Any) -> None:
