@@ -180,18 +180,12 @@ def list_rows(
     yield from paginate(fetch, paginator, label=object_name)
 
 
-def search_page(
-    client: HubSpotClient, object_type: str, filters: Filters, sort: str, props: list[str]
-) -> list[Row]:
-    """ONE search request (ascending on ``sort``), ``SEARCH_LIMIT`` rows at most."""
+def _search(
+    client: HubSpotClient, object_type: str, body: dict[str, Any], operation: str
+) -> dict[str, Any]:
+    """ONE search request through the client (the search limiter and the retry engine)."""
     api = client.api(f"{object_type}.search")
-    body: dict[str, Any] = {
-        "filterGroups": [{"filters": filters}],
-        "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
-        "properties": props,
-        "limit": SEARCH_LIMIT,
-    }
-    page = to_dict(
+    return to_dict(
         client.call(
             paths.label(paths.OBJECTS_SEARCH, object=object_type),
             lambda t: api.do_search(
@@ -199,11 +193,24 @@ def search_page(
                 _request_timeout=t,
                 _preload_content=False,
             ),
-            operation=f"search {object_type}",
+            operation=operation,
             object_name=object_type,
             search=True,
         )
     )
+
+
+def search_page(
+    client: HubSpotClient, object_type: str, filters: Filters, sort: str, props: list[str]
+) -> list[Row]:
+    """ONE search request (ascending on ``sort``), ``SEARCH_LIMIT`` rows at most."""
+    body: dict[str, Any] = {
+        "filterGroups": [{"filters": filters}],
+        "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+        "properties": props,
+        "limit": SEARCH_LIMIT,
+    }
+    page = _search(client, object_type, body, f"search {object_type}")
     results: list[Row] = page.get("results") or []
     log.debug("hubspot_search_page", object=object_type, records=len(results))
     return results
@@ -213,22 +220,8 @@ def search_total(client: HubSpotClient, object_type: str, filters: Filters) -> i
     """How many records match ``filters``: one search request of one row, read for its
     ``total`` (the search response carries it; the list endpoint does not). Only to pick a
     read path when nothing else estimates the size."""
-    api = client.api(f"{object_type}.search")
     body: dict[str, Any] = {"filterGroups": [{"filters": filters}] if filters else [], "limit": 1}
-    page = to_dict(
-        client.call(
-            paths.label(paths.OBJECTS_SEARCH, object=object_type),
-            lambda t: api.do_search(
-                public_object_search_request=body,
-                _request_timeout=t,
-                _preload_content=False,
-            ),
-            operation=f"count {object_type}",
-            object_name=object_type,
-            search=True,
-        )
-    )
-    total = page.get("total")
+    total = _search(client, object_type, body, f"count {object_type}").get("total")
     return int(total) if isinstance(total, int) else None
 
 
