@@ -36,7 +36,6 @@ from typing import IO, Any, cast
 import structlog
 import urllib3
 
-from tierwise.connectors import retry
 from tierwise.connectors.errors import FatalCrmError, RetriableError
 from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
 from tierwise.connectors.hubspot.paging import epoch_ms
@@ -103,35 +102,41 @@ def _wait(
     poll_seconds: float,
     max_wait_seconds: float,
 ) -> str:
-    """Poll the task until its file URL is there."""
-    waited = 0.0
-    while True:
-        status = to_dict(
+    """Poll the task (the retry engine's ``poll``, every ``bulk_poll_seconds``) until its
+    file URL is there, it is canceled, or ``bulk_max_wait_seconds`` have passed."""
+    status = client.policy.poll(
+        lambda: to_dict(
             client.call(
                 EXPORT_STATUS,
                 lambda t: api.get_status(task_id, _request_timeout=t, _preload_content=False),
                 operation="read export status",
                 object_name="companies",
             )
+        ),
+        lambda status: _finished(status) or status.get("status") == "CANCELED",
+        first_wait=poll_seconds,
+        max_wait=poll_seconds,
+        budget=max_wait_seconds,
+    )
+    state = str(status.get("status") or "")
+    if _finished(status):
+        return str(status["result"])
+    if state == "CANCELED":
+        raise FatalCrmError(
+            f"HubSpot canceled export {task_id}: {status.get('errors') or 'no reason given'}",
+            system="hubspot",
+            object_name="companies",
         )
-        state = str(status.get("status") or "")
-        if state == "COMPLETE" and status.get("result"):
-            return str(status["result"])
-        if state == "CANCELED":
-            raise FatalCrmError(
-                f"HubSpot canceled export {task_id}: {status.get('errors') or 'no reason given'}",
-                system="hubspot",
-                object_name="companies",
-            )
-        if waited >= max_wait_seconds:
-            raise RetriableError(
-                f"HubSpot export {task_id} was still {state or 'unknown'} after "
-                f"{max_wait_seconds:.0f} s (TIERWISE_HUBSPOT__BULK_MAX_WAIT_SECONDS)",
-                system="hubspot",
-                object_name="companies",
-            )
-        retry.sleep(poll_seconds)
-        waited += poll_seconds
+    raise RetriableError(
+        f"HubSpot export {task_id} was still {state or 'unknown'} after "
+        f"{max_wait_seconds:.0f} s (TIERWISE_HUBSPOT__BULK_MAX_WAIT_SECONDS)",
+        system="hubspot",
+        object_name="companies",
+    )
+
+
+def _finished(status: dict[str, Any]) -> bool:
+    return status.get("status") == "COMPLETE" and bool(status.get("result"))
 
 
 def _download(client: HubSpotClient, url: str) -> Iterator[Row]:

@@ -36,7 +36,6 @@ from typing import Any
 
 import structlog
 
-from tierwise.connectors import retry
 from tierwise.connectors.base import RecordFailure, WriteOutcome
 from tierwise.connectors.errors import FatalCrmError, RetriableError
 from tierwise.connectors.hubspot.client import HubSpotClient, to_dict
@@ -65,6 +64,10 @@ def split_clears(
         props = item["properties"]
         (clearing if any(v == "" for v in props.values()) else importable).append(item)
     return importable, clearing
+
+
+# The states an import ends in (GET /crm/v3/imports/{importId}: ``state``).
+IMPORT_ENDED = ("DONE", "FAILED", "CANCELED", "REVERTED")
 
 
 class Importer:
@@ -195,9 +198,10 @@ class Importer:
         return import_id
 
     def _wait(self, import_id: str) -> str:
-        waited = 0.0
-        while True:
-            job = to_dict(
+        """Poll the import (the retry engine's ``poll``, every ``bulk_poll_seconds``)
+        until it ends; still running after ``bulk_max_wait_seconds`` is retriable."""
+        job = self._client.policy.poll(
+            lambda: to_dict(
                 self._client.call(
                     IMPORT_GET,
                     lambda t: self._core.get_by_id(
@@ -206,18 +210,20 @@ class Importer:
                     operation="read import",
                     object_name="companies",
                 )
+            ),
+            lambda job: str(job.get("state") or "") in IMPORT_ENDED,
+            first_wait=self._poll,
+            max_wait=self._poll,
+            budget=self._max_wait,
+        )
+        state = str(job.get("state") or "")
+        if state not in IMPORT_ENDED:
+            raise RetriableError(
+                f"HubSpot import {import_id} was still {state} after {self._max_wait:.0f} s",
+                system="hubspot",
+                object_name="companies",
             )
-            state = str(job.get("state") or "")
-            if state in ("DONE", "FAILED", "CANCELED", "REVERTED"):
-                return state
-            if waited >= self._max_wait:
-                raise RetriableError(
-                    f"HubSpot import {import_id} was still {state} after {self._max_wait:.0f} s",
-                    system="hubspot",
-                    object_name="companies",
-                )
-            retry.sleep(self._poll)
-            waited += self._poll
+        return state
 
     def _row_failures(self, import_id: str) -> dict[str, str]:
         """record id -> reason, from every page of the import's errors."""
