@@ -11,6 +11,10 @@ store at it and runs ``tierwise run --full`` as a child process; the worker's pe
 is the kernel's ``ru_maxrss`` for that child (``os.wait4``), nothing estimated.
 ``--rerun`` adds a second full run on the same store (tier history present).
 
+``--phases`` runs the worker once more and prints, after each step of the run (gather,
+decide, plan, apply, record), the process's current RSS and its peak so far: which step
+sets the peak (RSS, not traced allocations; no tracing overhead).
+
 ``--trace K`` runs the worker under tracemalloc instead and prints, after gather and
 after decide, the K biggest allocation sites: who holds the memory. tracemalloc slows
 the run and adds its own overhead, so its figures are for finding holders, not RSS.
@@ -139,6 +143,39 @@ main()
 """
 
 
+PHASES = """
+import resource, sys, time
+from tierwise.sync import engine as E
+started = time.monotonic()
+
+def show(label):
+    with open("/proc/self/statm") as f:
+        rss = int(f.read().split()[1]) * resource.getpagesize()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"{label:>8}: {time.monotonic() - started:7.1f} s  RSS {rss / 2**20:7.0f} MiB"
+          f"  peak so far {peak / 2**20:7.0f} MiB", file=sys.stderr, flush=True)
+
+def wrap(name):
+    step = getattr(E.SyncEngine, name)
+    def timed(*args, **kwargs):
+        result = step(*args, **kwargs)
+        show(name)
+        return result
+    setattr(E.SyncEngine, name, timed)
+
+for name in ("gather", "decide", "plan", "apply", "record"):
+    wrap(name)
+from tierwise.sync.cli import main
+sys.argv = ["tierwise", "run", "--full"]
+main()
+"""
+
+
+def phases_worker(env: dict[str, str]) -> None:
+    argv = [sys.executable, "-c", PHASES]
+    subprocess.run(argv, env=env, cwd=ROOT, check=False)  # noqa: S603  # fixed argv
+
+
 def trace_worker(env: dict[str, str], top: int) -> None:
     argv = [sys.executable, "-c", TRACE, str(top)]
     subprocess.run(argv, env=env, cwd=ROOT, check=False)  # noqa: S603  # fixed argv
@@ -149,6 +186,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, nargs="+", default=[20_000, 50_000, 100_000])
     parser.add_argument("--rerun", action="store_true", help="a second full run (history)")
     parser.add_argument("--trace", type=int, default=0, metavar="K")
+    parser.add_argument("--phases", action="store_true", help="RSS after each run step")
     args = parser.parse_args()
     base = baseline_rss()
     print(f"baseline (interpreter + tierwise imported): {base / 2**20:.0f} MiB")
@@ -163,6 +201,9 @@ def main() -> None:
                 env = worker_env(sandbox_env, Path(tmp) / "state.db")
                 if args.trace:
                     trace_worker(env, args.trace)
+                    continue
+                if args.phases:
+                    phases_worker(env)
                     continue
                 runs = ["first", "second"] if args.rerun else ["first"]
                 for label in runs:

@@ -120,16 +120,14 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             # Picks the connector's read path only (page by page or bulk), never records:
             # the echoes of tierwise's own writes are read, the cheap way when many.
             expected = expected_pull(store.engine, system, since)
-        # Ids only to de-duplicate (an incremental pull repeats its boundary records);
-        # the records themselves are kept only by a dry run, which saves nothing.
-        seen: set[str] = set()
+        # The records are kept only by a dry run, which saves nothing (its count is the
+        # ids it kept); a saving run counts what it stored (``count_pulled``): an
+        # incremental pull repeats its boundary records, each stored once.
         kept: dict[str, CrmAccount] = {}
         newest: datetime | None = None
         batch: list[CrmAccount] = []
         rt.progress.step(f"pull {system}", None)
         for account in connector.pull_accounts(since, expected=expected):
-            # Inclusive start: records on the boundary come again; de-duplicate by id.
-            seen.add(account.crm_id)
             if dry_run:
                 kept[account.crm_id] = account
             stamp = account.modified_at
@@ -151,17 +149,16 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             opportunities = list(connector.pull_opportunities(None))
             check_stop(rt.stop)
         with rt.store_lock:
+            count = len(kept) if dry_run else store.count_pulled(system, pulled.token)
             pulled.since[system] = since
             pulled.full[system] = since is None
-            pulled.counts[system] = len(seen)
+            pulled.counts[system] = count
             if dry_run:
                 pulled.accounts[system] = kept
             pulled.max_seen[system] = newest
             if deals:
                 pulled.opportunities[system] = opportunities
-        log.info(
-            "pull.done", system=system, records=len(seen), expected=expected, full=since is None
-        )
+        log.info("pull.done", system=system, records=count, expected=expected, full=since is None)
 
     rt.each_crm(pull_one)
     # Keep the connectors' order (Salesforce first) whatever finished first.

@@ -63,7 +63,6 @@ class SalesforceConnector:
         *,
         login: Login | None = None,
         retry_policy: RetryPolicy | None = None,
-        bulk_wait: int = 5,
         precheck_tasks: bool = True,
         customer_tiers: Mapping[str, str] | None = None,
         pipeline_stage: PipelineStage | None = None,
@@ -78,7 +77,7 @@ class SalesforceConnector:
             self.fields.unmapped[STAGE_INPUT] = "needs pipeline.stage in the model"
         self.client = SalesforceClient(settings, login=login, retry_policy=retry_policy)
         self._accounts = Accounts(self.client, self.fields)
-        self._writer = AccountWriter(self.client, self.fields, bulk_wait=bulk_wait)
+        self._writer = AccountWriter(self.client, self.fields)
         self._tasks = Tasks(self.client, self.fields, precheck=precheck_tasks)
         self._provisioner = Provisioner(self.client, self.fields)
         # The names other modules read (connect's inspection, tests): one mapping, shared.

@@ -10,19 +10,17 @@ Permanent per-record failures are reported, never raised: the run goes on.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import structlog
-from simple_salesforce.api import Salesforce
 
 from tierwise.connectors.base import AccountUpdate, RecordFailure, WriteOutcome
 from tierwise.connectors.batching import Verdict, collection_verdicts, send_in_batches
 from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.salesforce import errors as sf_errors
+from tierwise.connectors.salesforce.bulk_ingest import BulkIngest
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import OrgFields
 from tierwise.tiering.records import FieldValue
@@ -41,6 +39,9 @@ DEFAULT_TEXT_LENGTHS = {
     "Tierwise_Customer_Reason__c": 255,
     "Tierwise_Customer_Play__c": 80,
 }
+
+# Collections bookkeeping a bulk CSV row does not carry.
+SKIP = ("attributes", "id")
 
 Record = tuple[str, dict[str, Any]]  # (id or task key, the record sent)
 
@@ -128,10 +129,10 @@ def write_collection(
 class AccountWriter:
     """Writes tierwise's fields on accounts."""
 
-    def __init__(self, client: SalesforceClient, fields: OrgFields, *, bulk_wait: int) -> None:
+    def __init__(self, client: SalesforceClient, fields: OrgFields) -> None:
         self.client = client
         self.fields = fields
-        self.bulk_wait = bulk_wait
+        self._bulk = BulkIngest(client)
 
     def chunk_size(self, total: int) -> int:
         return total if total > self.client.settings.bulk_threshold else WRITE_CHUNK
@@ -183,42 +184,20 @@ class AccountWriter:
         return outcome
 
     def _bulk_update(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
-        """Bulk API 2.0 update job (create, upload, close, poll, failed results)."""
+        """Bulk API 2.0 update jobs (``bulk_ingest``: rows streamed through a file)."""
         self.client.check_quota(calls=5)
-        rows: list[dict[str, str]] = []
-        for update in updates:
-            record = self.record(update)
-            row = {"Id": update.crm_id}
-            for key, value in record.items():
-                if key in ("attributes", "id"):
-                    continue
-                row[key] = "#N/A" if value is None else str(value)
-            rows.append(row)
-        obj = self.fields.account_object
+        names = sorted({name for u in updates for name in self.record(u) if name not in SKIP})
 
-        def run(sf: Salesforce) -> tuple[list[dict[str, int]], str]:
-            jobs = getattr(sf.bulk2, obj).update(records=rows, wait=self.bulk_wait)
-            # Failed results are fetched only for jobs that report failures.
-            failed_csv = "".join(
-                getattr(sf.bulk2, obj).get_failed_records(job["job_id"])
-                for job in jobs
-                if int(job.get("numberRecordsFailed") or 0) > 0
-            )
-            return jobs, failed_csv
+        def rows() -> Iterator[dict[str, Any]]:
+            for update in updates:
+                record = self.record(update)
+                record["Id"] = update.crm_id
+                yield record
 
-        _jobs, failed_csv = self.client.call(
-            "bulk2 ingest", run, operation="bulk update", object_name=obj
-        )
-        failed: dict[str, RecordFailure] = {}
-        for row in csv.DictReader(io.StringIO(failed_csv)):
-            if row.get("sf__Id") == "sf__Id":
-                continue
-            crm_id = row.get("sf__Id") or row.get("Id") or ""
-            if crm_id:
-                failed[crm_id] = RecordFailure(crm_id, row.get("sf__Error") or "failed")
+        result = self._bulk.update(self.fields.account_object, ["Id", *names], rows)
         outcome = WriteOutcome(
-            written=[u.crm_id for u in updates if u.crm_id not in failed],
-            failed=list(failed.values()),
+            written=[u.crm_id for u in updates if u.crm_id not in result.failed],
+            failed=list(result.failed.values()),
         )
-        log.debug("salesforce_bulk_update", records=len(updates), failed=len(failed))
+        log.debug("salesforce_bulk_update", records=len(updates), failed=len(result.failed))
         return outcome

@@ -71,6 +71,18 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     show_default=True,
     help="Seed two years of deals in both CRMs (off: about a fifth less sandbox memory).",
 )
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    help="Added to every answer, as a network would (benchmarks).",
+)
+@click.option(
+    "--hubspot-rate-limit",
+    type=int,
+    default=None,
+    help="Requests per rolling 10 s HubSpot admits before answering 429 (benchmarks).",
+)
 def sandbox_cmd(
     accounts: int,
     seed: int,
@@ -82,6 +94,8 @@ def sandbox_cmd(
     test_controls: bool,
     contacts: bool,
     opportunities: bool,
+    latency_ms: float,
+    hubspot_rate_limit: int | None,
 ) -> None:
     """Run the local Salesforce + HubSpot emulator in the foreground (Ctrl-C stops it).
 
@@ -112,6 +126,8 @@ def sandbox_cmd(
         test_controls=test_controls,
         hubspot_contacts=contacts,
         opportunities=opportunities,
+        latency_ms=latency_ms,
+        hubspot_requests_per_10s=hubspot_rate_limit,
     )
 
 

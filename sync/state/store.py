@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import bindparam, create_engine, delete, event, insert, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from tierwise.connectors.base import CrmAccount, TierwiseValues
@@ -290,6 +290,18 @@ class StateStore(TierHistory):
                 )
             ).rowcount
         return int(gone or 0)
+
+    def count_pulled(self, system: str, pull: str) -> int:
+        """How many distinct records one pull saved (an incremental pull repeats the
+        records on its boundary; each is stored once): counted here, so the pull keeps
+        no set of a million ids in memory."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(func.count()).where(
+                    account_snapshot.c.system == system, account_snapshot.c.pulled == pull
+                )
+            ).scalar()
+        return int(found or 0)
 
     def snapshots(self) -> list[Snapshot]:
         return list(self.iter_snapshots())

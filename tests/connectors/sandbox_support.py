@@ -58,7 +58,6 @@ def salesforce(sb: Any, *, attempts: int = 4, login: Any = None, **kw: Any) -> S
         MODEL_FIELDS,
         login=login,
         retry_policy=RetryPolicy(max_attempts=attempts),
-        bulk_wait=0,
     )
     OPENED.append(connector)
     return connector

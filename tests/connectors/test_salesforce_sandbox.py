@@ -316,8 +316,13 @@ def test_large_writes_go_through_a_bulk_api_2_job(sb: Any, monkeypatch: pytest.M
     assert [] == calls(sb, "salesforce", "PATCH", "composite/sobjects")
     assert "tier_4" == sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"]
     bulk_calls = [c for c in sb.calls if c.system == "salesforce" and "/jobs/ingest" in c.path]
-    assert len(bulk_calls) == sf.usage().calls["bulk2 ingest"]
-    assert len(bulk_calls) >= 5  # create, upload, close, poll, results
+    usage = sf.usage().calls
+    assert len(bulk_calls) == usage["bulk2 ingest"] + usage["bulk2 ingest status"]
+    # create, upload, close, then status reads until JobComplete; no failed rows, so no
+    # failed-results read.
+    assert ["POST", "PUT", "PATCH"] == [c.method for c in bulk_calls[:3]]
+    assert all(c.method == "GET" for c in bulk_calls[3:])
+    assert usage["bulk2 ingest"] == 3
 
 
 def test_the_run_stops_before_spending_past_the_daily_share() -> None:

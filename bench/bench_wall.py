@@ -1,0 +1,176 @@
+"""Wall time of a full sync against HubSpot's rate-limit bound, sandbox in its own process.
+
+Run it from the repository root (not part of the test run):
+
+    python bench/bench_wall.py                          # 10k and 100k accounts per CRM
+    python bench/bench_wall.py --accounts 10000 --latency-ms 80 --rate-limit 100
+
+For each size N it starts ``tierwise sandbox --accounts N --test-controls --latency-ms L
+--hubspot-rate-limit R`` as its own process (every answer delayed by L ms; HubSpot
+answers 429 past R requests per rolling 10 s), provisions, and runs one full sync in a
+fresh worker process (``bench/scale_worker.py``) whose HubSpot client paces itself at R
+per 10 s, as a deployment would. The sandbox and the worker each have their own
+interpreter: the in-process variant (bench_api.py before 2026-12-01) measured the two
+sharing one GIL, which the real CRMs never do.
+
+The bound is what HubSpot's limit and the latency impose on the calls actually made:
+call k (1-based) cannot leave before 10 s x floor((k - 1) / R), and a client that waits
+for each answer also needs calls x L. The wall time is the engine's run (the report's
+``seconds``: lock to report), not the worker's interpreter start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_api import seconds_to_morning  # the bench folder is on the path
+from bench_scale import (
+    Control,
+    MemoryWatch,
+    _wait_until_serving,
+    peak_rss_mb,
+    run_child,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_sandbox(
+    n: int, latency_ms: float, rate_limit: int, watch: MemoryWatch
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    command = [sys.executable, "-m", "tierwise.sync", "sandbox", "--accounts", str(n)]
+    command += ["--seed", "11", "--salesforce-port", "0", "--hubspot-port", "0"]
+    command += ["--test-controls", "--latency-ms", str(latency_ms)]
+    command += ["--hubspot-rate-limit", str(rate_limit)]
+    proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+    )
+    watch.pids.add(proc.pid)
+    try:
+        env, _seeded = _wait_until_serving(proc, n, 1800)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc, env
+
+
+def measure(
+    n: int, *, latency_ms: float, rate_limit: int, bulk_threshold: int | None, watch: MemoryWatch
+) -> list[dict[str, Any]]:
+    """One full sync at N; a row per CRM: calls, 429s, wall, bound, worker peak MB."""
+    sandbox, sb_env = start_sandbox(n, latency_ms, rate_limit, watch)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-wall-") as tmp:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
+            env.update(sb_env)
+            env.update(
+                {
+                    "TIERWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                    "TIERWISE_REPORT_DIR": str(Path(tmp) / "reports"),
+                    "TIERWISE_LOG_LEVEL": "ERROR",
+                    "TIERWISE_LOG_FORMAT": "json",
+                    "TIERWISE_BACKFILL_TASKS": "true",
+                    "TIERWISE_HUBSPOT__REQUESTS_PER_10S": str(rate_limit),
+                }
+            )
+            if bulk_threshold is not None:
+                env["TIERWISE_SALESFORCE__BULK_THRESHOLD"] = str(bulk_threshold)
+            control = Control(
+                sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]
+            )
+            code, _, _, note = run_child(["provision"], env, watch, 3600)
+            if code:
+                raise SystemExit(f"provision at N={n} failed ({code}) {note}")
+            control.advance(seconds_to_morning(control.now()))
+            # A fresh 10-second window: provisioning's calls are not the sync's.
+            time.sleep(10)
+            control.reset()
+            now = control.now()
+            offset = (now - datetime.now(now.tzinfo)).total_seconds()
+            result = Path(tmp) / "full.json"
+            child = ["run", "--full", "--clock-offset", f"{offset:.3f}", "--result", str(result)]
+            code, _seconds, worker_mb, note = run_child(child, env, watch, 7200)
+            report: dict[str, Any] = (
+                json.loads(result.read_text(encoding="utf-8")) if result.exists() else {}
+            )
+            if report.get("status") != "ok":
+                raise SystemExit(f"full sync at N={n}: {report.get('status', code)} {note}")
+            calls = control.calls()
+    finally:
+        sandbox_mb = peak_rss_mb(sandbox.pid)
+        sandbox.terminate()
+        sandbox.wait(timeout=60)
+        watch.pids.discard(sandbox.pid)
+    wall = float(report["seconds"])
+    hs_calls = sum(1 for c in calls if c[0] == "hubspot")
+    rate_bound = 10.0 * ((hs_calls - 1) // rate_limit) if hs_calls else 0.0
+    bound = max(rate_bound, hs_calls * latency_ms / 1000.0)
+    rows = []
+    for system in ("salesforce", "hubspot"):
+        mine = [c for c in calls if c[0] == system]
+        rows.append(
+            {
+                "n": n,
+                "system": system,
+                "calls": len(mine),
+                "429s": sum(1 for c in mine if c[4] == 429),
+                "wall": wall,
+                "bound": bound,
+                "worker_mb": worker_mb,
+                "sandbox_mb": sandbox_mb,
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--latency-ms", type=float, default=80.0)
+    parser.add_argument("--rate-limit", type=int, default=100, help="HubSpot requests per 10 s")
+    parser.add_argument("--bulk-threshold", type=int, default=None, help="Salesforce writes")
+    args = parser.parse_args()
+    watch = MemoryWatch(2.0)
+    print(
+        f"{'N':>7} {'system':<10} {'calls':>6} {'429s':>5} {'wall s':>8} {'bound s':>8} "
+        f"{'ratio':>6} {'worker MB':>9}",
+        flush=True,
+    )
+    try:
+        for n in args.accounts:
+            for r in measure(
+                n,
+                latency_ms=args.latency_ms,
+                rate_limit=args.rate_limit,
+                bulk_threshold=args.bulk_threshold,
+                watch=watch,
+            ):
+                ratio = r["wall"] / r["bound"] if r["bound"] else float("nan")
+                print(
+                    f"{r['n']:>7} {r['system']:<10} {r['calls']:>6} {r['429s']:>5} "
+                    f"{r['wall']:>8.1f} {r['bound']:>8.1f} {ratio:>6.2f} {r['worker_mb']:>9.0f}",
+                    flush=True,
+                )
+    finally:
+        watch.close()
+    print(
+        f"bound = max(10 s x floor((HubSpot calls - 1) / {args.rate_limit}), HubSpot calls x "
+        f"{args.latency_ms:.0f} ms); wall = the full sync of both CRMs (engine run, worker "
+        "process; the sandbox in its own process)"
+    )
+
+
+if __name__ == "__main__":
+    main()

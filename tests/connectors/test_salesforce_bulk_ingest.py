@@ -1,0 +1,94 @@
+"""Bulk API 2.0 update jobs streamed from a file (connectors/salesforce/bulk_ingest.py),
+through simple-salesforce against the sandbox: splitting, empty cells, failed rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.connectors.conftest import SleepRecorder
+from tests.connectors.sandbox_support import salesforce
+from tests.provisioning import provisioned
+from tierwise.connectors.base import AccountUpdate
+from tierwise.connectors.salesforce.bulk_ingest import write_files
+from tierwise.sandbox import Sandbox
+
+
+@pytest.fixture
+def sb() -> Iterator[Any]:
+    with provisioned(Sandbox(accounts=120, seed=5)) as box:
+        yield box
+
+
+def ingest_calls(sb: Any) -> list[Any]:
+    return [c for c in sb.calls if c.system == "salesforce" and "/jobs/ingest" in c.path]
+
+
+def test_rows_are_cut_into_jobs_no_bigger_than_the_limit(tmp_path: Path) -> None:
+    rows = [{"Id": f"001{i:015d}", "Tierwise_Reason__c": "x" * 50} for i in range(100)]
+    paths = list(write_files(iter(rows), ["Id", "Tierwise_Reason__c"], str(tmp_path), 1000))
+    sizes = [Path(p).stat().st_size for p in paths]
+    assert len(paths) > 5
+    assert max(sizes) <= 1000
+    lines = [line for p in paths for line in Path(p).read_text().splitlines()[1:]]
+    assert [r["Id"] for r in rows] == [line.split(",")[0] for line in lines]
+    assert all(Path(p).read_text().startswith("Id,Tierwise_Reason__c\n") for p in paths)
+
+
+def test_a_missing_cell_is_left_empty_and_none_is_the_null_marker(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"Id": "a", "B": None}, {"Id": "b", "C": "3"}]
+    [path] = write_files(iter(rows), ["Id", "B", "C"], str(tmp_path), 10_000)
+    assert Path(path).read_text() == "Id,B,C\na,#N/A,\nb,,3\n"
+
+
+def test_a_large_write_is_split_into_several_jobs_and_every_row_lands(
+    sb: Any, sleeps: SleepRecorder
+) -> None:
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)]
+    sf._writer._bulk.max_job_bytes = 2000  # a few dozen rows per job
+    sb.reset_calls()
+    outcome = sf.write_accounts(
+        [AccountUpdate(i, {"tier": "tier_3", "tier_changed": date(2026, 11, 2)}) for i in ids]
+    )
+    assert sorted(ids) == sorted(outcome.written)
+    assert outcome.failed == []
+    stored = sb.salesforce.objects["Account"]
+    assert {"tier_3"} == {stored[i]["Tierwise_Tier__c"] for i in ids}
+    creates = [c for c in ingest_calls(sb) if c.method == "POST"]
+    uploads = [c for c in ingest_calls(sb) if c.method == "PUT"]
+    assert len(creates) == len(uploads) > 2
+    # The waits between status reads went through the retry engine's sleep.
+    assert sleeps.delays
+
+
+def test_empty_cells_leave_other_fields_as_they_are(sb: Any) -> None:
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:30]
+    sf.write_accounts([AccountUpdate(i, {"play": "Nurture"}) for i in ids])
+    # Half the rows set only the tier: their play cell is empty and must stay "Nurture".
+    updates = [
+        AccountUpdate(i, {"tier": "tier_2"} if n % 2 else {"tier": "tier_2", "play": None})
+        for n, i in enumerate(ids)
+    ]
+    outcome = sf.write_accounts(updates)
+    assert sorted(ids) == sorted(outcome.written)
+    stored = sb.salesforce.objects["Account"]
+    for n, i in enumerate(ids):
+        assert stored[i]["Tierwise_Tier__c"] == "tier_2"
+        assert (stored[i]["Tierwise_Play__c"] or None) == ("Nurture" if n % 2 else None)
+
+
+def test_rows_salesforce_refuses_are_reported_by_id(sb: Any) -> None:
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:20]
+    bad = "001" + "9" * 15  # well-formed, no such record
+    outcome = sf.write_accounts([AccountUpdate(i, {"score": 10.0}) for i in [*ids, bad]])
+    assert sorted(ids) == sorted(outcome.written)
+    assert [bad] == [f.crm_id for f in outcome.failed]
+    # The ledger names the failed-results read ".../jobs/ingest/{id}/results".
+    assert ingest_calls(sb)[-1].path.endswith("/{id}/results")
