@@ -1,10 +1,12 @@
-"""API-efficiency and wall-time benchmark: tierwise against the sandbox, counted server-side.
+"""API-efficiency benchmark: tierwise against the sandbox, counted server-side.
 
 Run it from the repository root (not part of the test run):
 
     python bench/bench_api.py                       # 1k and 10k accounts, efficiency table
     python bench/bench_api.py --accounts 1000 10000 100000
-    python bench/bench_api.py --wall --accounts 1000 --latency-ms 80
+
+(The wall-time table against HubSpot's rate limit is ``bench/bench_wall.py``: it runs the
+sandbox in its own process, as the real CRMs are.)
 
 For each size N it seeds N companies into both emulated CRMs, provisions, and runs:
 
@@ -17,9 +19,6 @@ reads, writes, task calls and fixed per-run metadata calls, and set next to the 
 each API allows for the data that moved: reads ceil(N / largest page), writes
 ceil(K / largest batch) (or a Bulk 2.0 job's fixed calls), tasks ceil(T / largest batch).
 The "naive" column is what a one-update-per-record RevOps script would spend on writes.
-
-``--wall`` adds realistic latency and HubSpot's 10-second rate limit and reports the
-wall time of the full sync against the lower bound that the rate limit imposes.
 """
 
 from __future__ import annotations
@@ -312,64 +311,27 @@ def efficiency_table(rows: list[tuple[int, Phase]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument(
-        "--wall",
-        action="store_true",
-        help="measure wall time with latency and HubSpot's rate limit instead",
-    )
-    parser.add_argument("--latency-ms", type=float, default=80.0)
-    parser.add_argument(
-        "--rate-limit",
-        type=int,
-        default=100,
-        help="HubSpot requests per 10 s enforced by the sandbox (--wall)",
-    )
+    parser.add_argument("--wall", action="store_true", help="moved to bench/bench_wall.py")
     parser.add_argument("--bulk-threshold", type=int, default=10_000)
     args = parser.parse_args()
-    if not args.wall:
-        rows: list[tuple[int, Phase]] = []
-        for n in args.accounts:
-            started = time.perf_counter()
-            phases = run_size(
-                n,
-                latency_ms=0,
-                rate_limit=None,
-                wall_only=False,
-                bulk_threshold=args.bulk_threshold,
-            )
-            rows.extend((n, p) for p in phases)
-            print(f"N={n}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        print(efficiency_table(rows))
-        return
-    print(
-        f"{'N':>7} {'system':<10} {'calls':>6} {'429s':>5} {'wall s':>8} {'bound s':>8} "
-        f"{'ratio':>6}"
-    )
+    if args.wall:
+        raise SystemExit(
+            "the wall-time table moved to bench/bench_wall.py, which runs the sandbox in its "
+            "own process: python bench/bench_wall.py --accounts 10000 100000"
+        )
+    rows: list[tuple[int, Phase]] = []
     for n in args.accounts:
+        started = time.perf_counter()
         phases = run_size(
             n,
-            latency_ms=args.latency_ms,
-            rate_limit=args.rate_limit,
-            wall_only=True,
+            latency_ms=0,
+            rate_limit=None,
+            wall_only=False,
             bulk_threshold=args.bulk_threshold,
         )
-        wall = phases[0].seconds
-        hs = next(p for p in phases if p.system == "hubspot")
-        hs_calls = sum(hs.calls.values())
-        # HubSpot admits rate_limit calls per rolling 10 s: call k (1-based) cannot go out
-        # before 10 * floor((k - 1) / rate_limit) seconds; a client that waits for each
-        # answer also needs hs_calls x latency. The larger of the two is the bound.
-        rate_bound = 10.0 * ((hs_calls - 1) // args.rate_limit) if hs_calls else 0.0
-        bound = max(rate_bound, hs_calls * args.latency_ms / 1000.0)
-        for p in phases:
-            print(
-                f"{n:>7} {p.system:<10} {sum(p.calls.values()):>6} {p.status_429:>5} "
-                f"{wall:>8.1f} {bound:>8.1f} {wall / bound if bound else float('nan'):>6.2f}"
-            )
-    print(
-        f"bound = max(10 s x floor((HubSpot calls - 1) / {args.rate_limit}), HubSpot calls x "
-        f"{args.latency_ms:.0f} ms); wall time is the whole full sync of both CRMs"
-    )
+        rows.extend((n, p) for p in phases)
+        print(f"N={n}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(efficiency_table(rows))
 
 
 if __name__ == "__main__":

@@ -130,6 +130,7 @@ def measure(
                 "bound": bound,
                 "worker_mb": worker_mb,
                 "sandbox_mb": sandbox_mb,
+                "steps": report.get("step_seconds", {}),
             }
         )
     return rows
@@ -163,6 +164,8 @@ def main() -> None:
                     f"{r['wall']:>8.1f} {r['bound']:>8.1f} {ratio:>6.2f} {r['worker_mb']:>9.0f}",
                     flush=True,
                 )
+            steps = " ".join(f"{k} {v:.1f}" for k, v in r["steps"].items())
+            print(f"{'':>7} steps (s): {steps}", flush=True)
     finally:
         watch.close()
     print(

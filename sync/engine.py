@@ -16,6 +16,7 @@ set) are declarations in ``tierwise.sync.targets``, iterated here, in ``decide``
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,7 @@ from tierwise.sync.report import (
 )
 from tierwise.sync.runtime import LockedProgress, Runtime
 from tierwise.sync.state import LockHeldError, RunLock, StateStore
+from tierwise.sync.steps import Steps
 from tierwise.sync.targets import Decisions, TierFunction, TierTarget, decide, declare_targets
 from tierwise.sync.watermark import next_watermark
 from tierwise.tiering.records import Decision
@@ -81,19 +83,6 @@ class Outcome:
     customer_decisions: Mapping[str, Decision] | None = None
     # Every target's decisions (the two above are the prospect and customer ones).
     decided: Decisions | None = None
-
-
-@dataclass
-class _Steps:
-    """The results the steps returned so far (the report is built from them)."""
-
-    validated: Validated | None = None
-    gathered: Gathered | None = None
-    decided: Decisions | None = None
-    plan: Plan | None = None
-    applied: Applied | None = None
-    status: str = "running"
-    message: str = ""
 
 
 class SyncEngine:
@@ -154,7 +143,7 @@ class SyncEngine:
         run_id = uuid.uuid4().hex
         kind = "full" if full else "incremental"
         structlog.contextvars.bind_contextvars(run_id=run_id)
-        steps = _Steps()
+        steps = Steps()
         try:
             lock = self.lock(run_id, now)
         except LockHeldError as exc:
@@ -181,6 +170,7 @@ class SyncEngine:
                 # A bug: its traceback at debug level (--debug / TIERWISE_LOG_LEVEL=debug).
                 log.debug("run.error_traceback", exc_info=True)
         finally:
+            gc.unfreeze()
             report = self.report(run_id, kind, dry_run, now, steps)
             self._finish(report)
             lock.release()
@@ -189,15 +179,24 @@ class SyncEngine:
         return self._outcome(report, steps)
 
     def _cycle(
-        self, steps: _Steps, run_id: str, now: datetime, *, full: bool, dry_run: bool
+        self, steps: Steps, run_id: str, now: datetime, *, full: bool, dry_run: bool
     ) -> None:
-        steps.validated = validate(self.connectors)
-        steps.gathered = gathered = self.gather(now, full=full, dry_run=dry_run)
-        steps.decided = decided = self.decide(gathered, now)
+        with steps.timed("validate"):
+            steps.validated = validate(self.connectors)
+        with steps.timed("gather"):
+            steps.gathered = gathered = self.gather(now, full=full, dry_run=dry_run)
+        # The population, histories and ledger now live until the run ends: move them out
+        # of the cyclic collector's sight, so decide and plan (which allocate millions of
+        # objects at scale) do not re-traverse them in every full collection. ``run``
+        # unfreezes when the cycle ends, whatever happened.
+        gc.freeze()
+        with steps.timed("decide"):
+            steps.decided = decided = self.decide(gathered, now)
         # decide was the last reader of the tier histories and the hand-edit entries (a
         # million of each at scale): let them go before plan, apply and record.
         steps.gathered = gathered = replace(gathered, histories={}, last_written={})
-        steps.plan = plan = self.plan(gathered, decided, now)
+        with steps.timed("plan"):
+            steps.plan = plan = self.plan(gathered, decided, now)
         if dry_run:
             steps.status = "dry_run"
             return
@@ -215,8 +214,10 @@ class SyncEngine:
                 steps.status, steps.message = probe.report.status, probe.report.message
                 return
         steps.applied = applied = Applied()
-        self.apply(plan, now, applied)
-        self.record(run_id, now, decided, gathered.pulled)
+        with steps.timed("apply"):
+            self.apply(plan, now, applied)
+        with steps.timed("record"):
+            self.record(run_id, now, decided, gathered.pulled)
         steps.status = "partial" if applied.failures else "ok"
         if applied.failures:
             steps.message = (
@@ -313,7 +314,7 @@ class SyncEngine:
 
     # -- the report -----------------------------------------------------------------
     def report(
-        self, run_id: str, kind: str, dry_run: bool, started: datetime, steps: _Steps
+        self, run_id: str, kind: str, dry_run: bool, started: datetime, steps: Steps
     ) -> RunReport:
         """The run report, built once from the steps' results."""
         report = RunReport(
@@ -323,6 +324,7 @@ class SyncEngine:
             started=started,
             status=steps.status,
             message=steps.message,
+            step_seconds=dict(steps.seconds),
         )
         if steps.validated is not None:
             report.unmapped_inputs = {
@@ -345,7 +347,7 @@ class SyncEngine:
             describe_applied(report, steps.applied)
         return report
 
-    def _outcome(self, report: RunReport, steps: _Steps) -> Outcome:
+    def _outcome(self, report: RunReport, steps: Steps) -> Outcome:
         decided = steps.decided
         if decided is None:
             return Outcome(report=report, plan=steps.plan)
@@ -424,4 +426,5 @@ class SyncEngine:
             tasks_created=report.tasks_created,
             errors=len(report.errors),
             message=report.message or None,
+            seconds=report.step_seconds,
         )

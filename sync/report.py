@@ -84,6 +84,9 @@ class RunReport:
     # issue 16: outreach windows opened / ended this run (account key -> end day).
     windows_opened: dict[str, str] = field(default_factory=dict)
     windows_ended: dict[str, str] = field(default_factory=dict)
+    # Seconds each step of the run took (gather, decide, plan, apply, record), in order:
+    # where a slow run spent its time, without a profiler (issue 15).
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
