@@ -100,6 +100,9 @@ class HubSpotSettings(_Section):
     escalation_owner_id: str | None = None
     # Attempts per API call for transient failures (429, 5xx, timeouts), first try included.
     max_attempts: int = Field(default=5, ge=1)
+    # Batch updates in flight at once (the rate limiter still paces them): one at a time
+    # a batch waits out a full round trip; two keep a 100-per-10-s budget busy.
+    write_concurrency: int = Field(default=2, ge=1, le=8)
     # Bulk paths (issue 15; sandbox/README.md "Bulk paths" has the figures). From this many
     # expected companies a pull goes through one CRM export instead of list/search pages;
     # unset = never (the default: 30 exports a day, minutes of latency, an unconfirmed file).

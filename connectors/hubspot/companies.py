@@ -344,6 +344,7 @@ class Companies:
                 batch_inputs,
                 label=paths.COMPANIES_BATCH_UPDATE,
                 operation="update companies",
+                concurrency=self._settings.write_concurrency,
             )
             outcome.written.extend(rest.written)
             outcome.failed.extend(rest.failed)
@@ -366,4 +367,5 @@ class Companies:
                 contact_inputs,
                 label=paths.CONTACTS_BATCH_UPDATE,
                 operation="copy tier to contacts",
+                concurrency=self._settings.write_concurrency,
             )
