@@ -147,7 +147,9 @@ class Importer:
                 record_id=failure.crm_id,
                 reason=failure.reason,
             )
-        log.info("hubspot_import_done", id=import_id, rows=len(ids), failed=len(failed))
+        log.info(
+            "hubspot_import_done", id=import_id, rows=len(ids), failed=len(failed), columns=columns
+        )
         return outcome
 
     def _existing(self, name: str) -> str | None:

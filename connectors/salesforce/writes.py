@@ -17,12 +17,12 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from simple_salesforce.api import Salesforce
 
 from tierwise.connectors.base import AccountUpdate, RecordFailure, WriteOutcome
 from tierwise.connectors.batching import Verdict, collection_verdicts, send_in_batches
 from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.salesforce import errors as sf_errors
+from tierwise.connectors.salesforce.bulk_ingest import FIRST_WAIT, BulkIngest, csv_files
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import OrgFields
 from tierwise.tiering.records import FieldValue
@@ -183,8 +183,11 @@ class AccountWriter:
         return outcome
 
     def _bulk_update(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
-        """Bulk API 2.0 update job (create, upload, close, poll, failed results)."""
-        self.client.check_quota(calls=5)
+        """One Bulk API 2.0 update job per 100 MB of CSV (``bulk_ingest``): create, upload,
+        close, status reads, and the failed results only when the job reports failures."""
+        # create, upload, close, one status read: the job's floor (more reads are counted
+        # by the quota check of each read).
+        self.client.check_quota(calls=4)
         rows: list[dict[str, str]] = []
         for update in updates:
             record = self.record(update)
@@ -194,28 +197,14 @@ class AccountWriter:
                     continue
                 row[key] = "#N/A" if value is None else str(value)
             rows.append(row)
-        obj = self.fields.account_object
-
-        def run(sf: Salesforce) -> tuple[list[dict[str, int]], str]:
-            jobs = getattr(sf.bulk2, obj).update(records=rows, wait=self.bulk_wait)
-            # Failed results are fetched only for jobs that report failures.
-            failed_csv = "".join(
-                getattr(sf.bulk2, obj).get_failed_records(job["job_id"])
-                for job in jobs
-                if int(job.get("numberRecordsFailed") or 0) > 0
-            )
-            return jobs, failed_csv
-
-        _jobs, failed_csv = self.client.call(
-            "bulk2 ingest", run, operation="bulk update", object_name=obj
-        )
+        jobs = BulkIngest(self.client, first_wait=max(FIRST_WAIT, float(self.bulk_wait)))
         failed: dict[str, RecordFailure] = {}
-        for row in csv.DictReader(io.StringIO(failed_csv)):
-            if row.get("sf__Id") == "sf__Id":
-                continue
-            crm_id = row.get("sf__Id") or row.get("Id") or ""
-            if crm_id:
-                failed[crm_id] = RecordFailure(crm_id, row.get("sf__Error") or "failed")
+        for data in csv_files(rows):
+            _info, failed_csv = jobs.update(self.fields.account_object, data)
+            for row in csv.DictReader(io.StringIO(failed_csv)):
+                crm_id = row.get("sf__Id") or row.get("Id") or ""
+                if crm_id:
+                    failed[crm_id] = RecordFailure(crm_id, row.get("sf__Error") or "failed")
         outcome = WriteOutcome(
             written=[u.crm_id for u in updates if u.crm_id not in failed],
             failed=list(failed.values()),
