@@ -30,9 +30,8 @@ def sb() -> Iterator[Any]:
 
 
 def ingest_calls(sb: Any) -> list[tuple[str, str]]:
-    return [
-        (c.method, c.path) for c in sb.calls if c.system == "salesforce" and "/jobs/ingest" in c.path
-    ]
+    sent = [c for c in sb.calls if c.system == "salesforce" and "/jobs/ingest" in c.path]
+    return [(c.method, c.path) for c in sent]
 
 
 def updates(ids: list[str]) -> list[AccountUpdate]:
@@ -49,7 +48,7 @@ def test_a_job_costs_create_upload_close_and_the_status_reads_nothing_more(
     outcome = sf.write_accounts(updates(ids))
 
     assert sorted(ids) == sorted(outcome.written)
-    assert "tier_4" == sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"]
+    assert sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"] == "tier_4"
     template = "/services/data/vXX.X/jobs/ingest"
     # The sandbox answers the first status read InProgress (bulk_poll_steps=1): two reads;
     # no read after JobComplete, no failed-results read when numberRecordsFailed is 0.
@@ -61,10 +60,10 @@ def test_a_job_costs_create_upload_close_and_the_status_reads_nothing_more(
         ("GET", template + "/{id}"),
     ] == ingest_calls(sb)
     usage = sf.usage().calls
-    assert 5 == sum(n for label, n in usage.items() if label.startswith("bulk2 ingest"))
+    assert sum(n for label, n in usage.items() if label.startswith("bulk2 ingest")) == 5
     # What the minimum prices a job at, with the sandbox's two status reads.
-    assert SF_BULK_INGEST_FIXED + 2 == len(ingest_calls(sb))
-    assert [1.0] == sleeps.delays  # one wait between the two reads, recorded, never slept
+    assert len(ingest_calls(sb)) == SF_BULK_INGEST_FIXED + 2
+    assert sleeps.delays == [1.0]  # one wait between the two reads, recorded, never slept
 
 
 def test_failed_rows_are_read_once_and_reported_the_rest_written(sb: Any) -> None:
@@ -79,9 +78,9 @@ def test_failed_rows_are_read_once_and_reported_the_rest_written(sb: Any) -> Non
     assert [gone] == [f.crm_id for f in outcome.failed]
     assert sorted(set(ids) - {gone}) == sorted(outcome.written)
     # create, upload, close, two status reads, one failed-results read.
-    assert 6 == len(ingest_calls(sb))
+    assert len(ingest_calls(sb)) == 6
     assert ingest_calls(sb)[-1][1] != ingest_calls(sb)[-2][1]
-    assert 1 == sf.usage().calls["bulk2 ingest failed"]
+    assert sf.usage().calls["bulk2 ingest failed"] == 1
 
 
 def test_a_failed_job_is_an_error_and_leaves_nothing_open(
@@ -112,4 +111,4 @@ def test_csv_files_split_at_the_upload_limit_each_with_its_header() -> None:
     assert all(len(f.encode()) <= 100 for f in files)
     read = [r for f in files for r in csv.DictReader(io.StringIO(f))]
     assert rows == read
-    assert 11 == len(whole.splitlines())
+    assert len(whole.splitlines()) == 11

@@ -100,7 +100,8 @@ def test_one_import_per_distinct_property_set() -> None:
         "hubspot", 100_000, property_sets=2, status_reads=2
     )
     changes = [{"tier": "a", "play": "p"}, {"play": "q", "tier": "b"}, {"tier": "c"}]
-    assert 2 == property_sets([*changes, {"tier": "d", "play": None}, {}])
-    assert 1 + 5 == minimum_calls(
-        "hubspot", 150, 100_000, 0, full=False, property_sets=1, status_reads=3
+    assert property_sets([*changes, {"tier": "d", "play": None}, {}]) == 2
+    assert (
+        minimum_calls("hubspot", 150, 100_000, 0, full=False, property_sets=1, status_reads=3)
+        == 1 + 5
     )
