@@ -146,9 +146,6 @@ SF_BULK_QUERY_PAGE = 50_000
 SF_BULK_QUERY_FIXED = 1  # create; + status reads + result pages, per job
 SF_BULK_INGEST_FIXED = 3  # create, upload, close; + status reads
 HS_SEARCH_PAGE = 200
-# Search answers at most 10,000 results per query (developers.hubspot.com/docs/
-# api-reference/search/guide, "Limits").
-HS_SEARCH_RESULT_CAP = 10_000
 HS_EXPORT_FILE_ROWS = 1_000_000
 HS_EXPORT_FIXED = 1  # start; + status reads + one download per file
 HS_IMPORT_FIXED = 2  # create, errors page; + status reads, per file
@@ -181,12 +178,13 @@ def read_minimum(
     prices the paged REST path alone (what the API allows without async jobs).
 
     ``related`` (Salesforce): the rows of each related object the run reads with the
-    accounts (one Bulk 2.0 job each; free in the REST path's subquery). HubSpot
-    incremental pulls (``full=False``) are priced by search while the rows fit in one
-    search's 10,000-result cap: an export there would spend one of the 30 exports a
-    rolling 24 h allows (an hourly schedule alone needs 24) and wait an undocumented
-    processing time, to save a few 200-row pages; above the cap, and for full pulls (once
-    a day), the export counts as the bulk path."""
+    accounts (one Bulk 2.0 job each; free in the REST path's subquery). HubSpot exports
+    count for incremental pulls too: the 30 exports a rolling 24 h allows (developers.
+    hubspot.com/docs/api/crm/exports, "Limits") cover an hourly schedule plus a nightly
+    full pull (25), so the path is open to such a run; a connector that keeps small
+    change sets on search (``hubspot.export_threshold``) trades calls for latency and
+    quota headroom, and its ratio shows that price. (A schedule running more than 29
+    times a day could not export every run: exclude the export for it then.)"""
     if system == "salesforce":
         rest = PathMinimum("rest query", _pages(rows, PAGE_SIZE[system]))
         job = PathMinimum(
@@ -202,8 +200,6 @@ def read_minimum(
         job = PathMinimum(
             "export", HS_EXPORT_FIXED + status_reads + _pages(rows, HS_EXPORT_FILE_ROWS)
         )
-        if not full and rows <= HS_SEARCH_RESULT_CAP:
-            return rest
     return rest if not bulk or rest.calls <= job.calls else job
 
 

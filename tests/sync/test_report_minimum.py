@@ -25,12 +25,10 @@ from tierwise.sync.report import (
         ("salesforce", 100_000, True, PathMinimum("bulk2 query", 4)),
         ("salesforce", 1_000_000, True, PathMinimum("bulk2 query", 22)),
         # HubSpot: list pages of 100 (full) or search pages of 200 (incremental) until one
-        # export (start, >= 1 status, one download per 1,000,000-row file) is cheaper;
-        # incremental pulls stay on search up to its 10,000-result cap (30 exports a day).
+        # export (start, >= 1 status, one download per 1,000,000-row file) is cheaper.
         ("hubspot", 150, True, PathMinimum("list", 2)),
         ("hubspot", 300, False, PathMinimum("search", 2)),
-        ("hubspot", 10_000, False, PathMinimum("search", 50)),
-        ("hubspot", 10_001, False, PathMinimum("export", 3)),
+        ("hubspot", 601, False, PathMinimum("export", 3)),
         ("hubspot", 301, True, PathMinimum("export", 3)),
         ("hubspot", 1_000_000, True, PathMinimum("export", 3)),
         ("hubspot", 1_000_001, True, PathMinimum("export", 4)),
