@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """Account writes through one Bulk API 2.0 ingest job, counted on the sandbox's ledger
 through simple-salesforce's own request builder (connectors/salesforce/bulk_ingest.py)."""
 
@@ -48,7 +49,7 @@ def test_a_job_costs_create_upload_close_and_the_status_reads_nothing_more(
     outcome = sf.write_accounts(updates(ids))
 
     assert sorted(ids) == sorted(outcome.written)
-    assert sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"] == "tier_4"
+    assert "tier_4" == sb.salesforce.objects["Account"][ids[7]]["Tierwise_Tier__c"]
     template = "/services/data/vXX.X/jobs/ingest"
     # The sandbox answers the first status read InProgress (bulk_poll_steps=1): two reads;
     # no read after JobComplete, no failed-results read when numberRecordsFailed is 0.
@@ -60,10 +61,10 @@ def test_a_job_costs_create_upload_close_and_the_status_reads_nothing_more(
         ("GET", template + "/{id}"),
     ] == ingest_calls(sb)
     usage = sf.usage().calls
-    assert sum(n for label, n in usage.items() if label.startswith("bulk2 ingest")) == 5
+    assert 5 == sum(n for label, n in usage.items() if label.startswith("bulk2 ingest"))
     # What the minimum prices a job at, with the sandbox's two status reads.
-    assert len(ingest_calls(sb)) == SF_BULK_INGEST_FIXED + 2
-    assert sleeps.delays == [1.0]  # one wait between the two reads, recorded, never slept
+    assert SF_BULK_INGEST_FIXED + 2 == len(ingest_calls(sb))
+    assert [1.0] == sleeps.delays  # one wait between the two reads, recorded, never slept
 
 
 def test_failed_rows_are_read_once_and_reported_the_rest_written(sb: Any) -> None:
@@ -78,9 +79,9 @@ def test_failed_rows_are_read_once_and_reported_the_rest_written(sb: Any) -> Non
     assert [gone] == [f.crm_id for f in outcome.failed]
     assert sorted(set(ids) - {gone}) == sorted(outcome.written)
     # create, upload, close, two status reads, one failed-results read.
-    assert len(ingest_calls(sb)) == 6
+    assert 6 == len(ingest_calls(sb))
     assert ingest_calls(sb)[-1][1] != ingest_calls(sb)[-2][1]
-    assert sf.usage().calls["bulk2 ingest failed"] == 1
+    assert 1 == sf.usage().calls["bulk2 ingest failed"]
 
 
 def test_a_failed_job_is_an_error_and_leaves_nothing_open(
@@ -111,4 +112,4 @@ def test_csv_files_split_at_the_upload_limit_each_with_its_header() -> None:
     assert all(len(f.encode()) <= 100 for f in files)
     read = [r for f in files for r in csv.DictReader(io.StringIO(f))]
     assert rows == read
-    assert len(whole.splitlines()) == 11
+    assert 11 == len(whole.splitlines())
