@@ -10,7 +10,11 @@ watermarks must live on the clock that stamps the CRMs' records.
     python bench/scale_worker.py provision
     python bench/scale_worker.py run --full --clock-offset 3600 --result out.json
 
-``run`` writes the run report (JSON) to ``--result``; the exit code is the run's.
+``run`` writes the run report (JSON) to ``--result``; the exit code is the run's. Beside
+it, under ``work``, what the run had to do that its report does not say and the minimum of
+the best path depends on (sync/report.py): per CRM the related objects a Salesforce bulk
+pull reads with the accounts (one Bulk 2.0 query job each) and the distinct property sets
+of the write set (one HubSpot import each).
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tierwise.config.settings import Settings
 from tierwise.sync import bootstrap as boot
 from tierwise.sync.cli import provision_all, settings_from_env
+from tierwise.sync.engine import Outcome
+from tierwise.sync.report import property_sets
 
 
 def settings() -> Settings:
@@ -55,8 +62,27 @@ def run(full: bool, offset: float, result: Path) -> int:
         app.close()
     data = outcome.report.to_dict()
     data["seconds"] = time.perf_counter() - started
+    data["work"] = work(app.engine.connectors, outcome)
     result.write_text(json.dumps(data, default=str), encoding="utf-8")
     return outcome.report.exit_code
+
+
+def work(connectors: list[Any], outcome: Outcome) -> dict[str, dict[str, int]]:
+    """What the minimum needs beyond the report: related objects read with the accounts
+    (Salesforce: open Opportunities when deal inputs are derived, Tasks and Events for the
+    activity count; Bulk 2.0 refuses subqueries and aggregates, so one job each) and the
+    distinct property sets among the planned updates."""
+    related: dict[str, int] = {}
+    for connector in connectors:
+        fields = getattr(connector, "fields", None)
+        if connector.system == "salesforce" and fields is not None:
+            activity = fields.activity_days(connector.settings) is not None
+            related["salesforce"] = int(bool(fields.derived)) + 2 * int(activity)
+    updates = outcome.plan.updates if outcome.plan is not None else {}
+    return {
+        "related": related,
+        "property_sets": {s: property_sets(u.values for u in ups) for s, ups in updates.items()},
+    }
 
 
 def main() -> None:

@@ -3,23 +3,32 @@
 Used by ``Companies.write`` when a write set reaches ``hubspot.import_threshold`` (off by
 default; sandbox/README.md "Bulk paths" has the figures). What it does, and why:
 
-- **Only tierwise's own properties.** Updates are grouped by the set of properties they
-  change; each group is one CSV whose columns are ``Record ID`` plus exactly those
-  properties, mapped with ``idColumnType: HUBSPOT_OBJECT_ID`` onto ``hs_object_id`` and
-  ``importOperations {"0-2": "UPDATE"}`` (developers.hubspot.com/docs/api/crm/imports).
-  An UPDATE import never creates a record, so an import sent twice sets the same values
-  twice: nothing is doubled.
-- **Clears stay on the batch path.** An empty cell in an import file leaves a property as
-  it is (unconfirmed, see the sandbox's guesses), so an update that clears a value (sent
-  as ``""``) cannot be an import row: such updates are handed back to the caller.
-- **Idempotent on retry.** The import is named after a hash of its file, and before a
-  create the account's active imports are read (``GET /crm/v3/imports``): an import of
-  that name already there (a retry after a lost answer, or a re-run after a crash while it
-  was still active) is polled instead of sent again (create-unless-done of the retry engine).
+- **Only tierwise's own properties, one file per property set.** Updates are grouped by
+  the set of properties they change; each group is one CSV whose columns are ``Record ID``
+  plus exactly those properties, mapped with ``idColumnType: HUBSPOT_OBJECT_ID`` onto
+  ``hs_object_id`` and ``importOperations {"0-2": "UPDATE"}``
+  (developers.hubspot.com/docs/api/crm/imports). One file with the union of the columns
+  would need an empty cell to leave a property as it is, and the imports guide and the
+  knowledge base ("Set up your import files", "Import FAQ") say only that an import of
+  existing records "will update matching properties"; nothing says what an empty cell
+  does (a GUESS either way). Several files in one import are documented for different
+  objects joined by a common column (``associationIdentifierColumn``), not for two files of
+  the same object. So each property set costs its own import (sync/report.py prices it so).
+- **Clears stay on the batch path.** For the same reason an update that clears a value
+  (sent as ``""``) cannot be an import row: such updates are handed back to the caller.
+- **Idempotent on retry.** The import is named after a hash of its file. A create whose
+  answer was lost is retried only after the account's active imports
+  (``GET /crm/v3/imports``) show no import of that name (create-unless-done of the retry
+  engine); the list is not read before the first attempt. A re-run after a crash that
+  sends the same file again only sets the same values again (an UPDATE import never
+  creates a record): one more of the 500 imports a day, in exchange for one call less on
+  every import.
 - **Per-row failures.** When the import is DONE, ``GET /crm/v3/imports/{id}/errors`` names
   the failed rows (``sourceData.rowData``, first cell = the record id); each becomes a
   ``RecordFailure`` like a 207 item of the batch path; the other rows are written. A FAILED
   or CANCELED import reports every row as failed (transient), so the next run retries them.
+  The errors page is read even for an import that may have none: the status' ``metadata.
+  counters`` has no documented key for failed rows (the client types it ``dict[str, int]``).
 - **Polling** every ``bulk_poll_seconds`` through ``tierwise.connectors.retry.sleep``.
 """
 
@@ -131,7 +140,7 @@ class Importer:
                 }
             ],
         }
-        import_id = self._existing(name) or self._create(name, request, data)
+        import_id = self._create(name, request, data)
         state = self._wait(import_id)
         ids = [str(item["id"]) for item in items]
         if state != "DONE":
@@ -147,11 +156,13 @@ class Importer:
                 record_id=failure.crm_id,
                 reason=failure.reason,
             )
-        log.info("hubspot_import_done", id=import_id, rows=len(ids), failed=len(failed))
+        log.info(
+            "hubspot_import_done", id=import_id, rows=len(ids), failed=len(failed), columns=columns
+        )
         return outcome
 
     def _existing(self, name: str) -> str | None:
-        """The id of an active import with this name (sent before, answer lost or crashed)."""
+        """The id of an active import with this name (its create answer was lost)."""
         page = to_dict(
             self._client.call(
                 IMPORT_LIST,

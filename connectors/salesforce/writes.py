@@ -10,6 +10,10 @@ Permanent per-record failures are reported, never raised: the run goes on.
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +24,7 @@ from tierwise.connectors.base import AccountUpdate, RecordFailure, WriteOutcome
 from tierwise.connectors.batching import Verdict, collection_verdicts, send_in_batches
 from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.salesforce import errors as sf_errors
-from tierwise.connectors.salesforce.bulk_ingest import BulkIngest
+from tierwise.connectors.salesforce.bulk_ingest import BulkIngest, write_files
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import OrgFields
 from tierwise.tiering.records import FieldValue
@@ -184,8 +188,12 @@ class AccountWriter:
         return outcome
 
     def _bulk_update(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
-        """Bulk API 2.0 update jobs (``bulk_ingest``: rows streamed through a file)."""
-        self.client.check_quota(calls=5)
+        """One Bulk API 2.0 update job per 100 MB of CSV (``bulk_ingest``): create, upload,
+        close, status reads, and the failed results only when the job reports failures.
+        The rows are streamed through temporary files, never held together."""
+        # create, upload, close, one status read: the job's floor (more reads are counted
+        # by the quota check of each read).
+        self.client.check_quota(calls=4)
         names = sorted({name for u in updates for name in self.record(u) if name not in SKIP})
 
         def rows() -> Iterator[dict[str, Any]]:
@@ -194,10 +202,18 @@ class AccountWriter:
                 record["Id"] = update.crm_id
                 yield record
 
-        result = self._bulk.update(self.fields.account_object, ["Id", *names], rows)
+        failed: dict[str, RecordFailure] = {}
+        with tempfile.TemporaryDirectory(prefix="tierwise-bulk-") as folder:
+            for path in write_files(rows(), ["Id", *names], folder):
+                _info, failed_csv = self._bulk.update(self.fields.account_object, path)
+                os.remove(path)
+                for row in csv.DictReader(io.StringIO(failed_csv)):
+                    crm_id = row.get("sf__Id") or row.get("Id") or ""
+                    if crm_id:
+                        failed[crm_id] = RecordFailure(crm_id, row.get("sf__Error") or "failed")
         outcome = WriteOutcome(
-            written=[u.crm_id for u in updates if u.crm_id not in result.failed],
-            failed=list(result.failed.values()),
+            written=[u.crm_id for u in updates if u.crm_id not in failed],
+            failed=list(failed.values()),
         )
-        log.debug("salesforce_bulk_update", records=len(updates), failed=len(result.failed))
+        log.debug("salesforce_bulk_update", records=len(updates), failed=len(failed))
         return outcome

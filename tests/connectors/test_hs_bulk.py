@@ -16,6 +16,7 @@ from tierwise.connectors import retry
 from tierwise.connectors.base import AccountUpdate, CrmAccount
 from tierwise.connectors.hubspot import exports, imports
 from tierwise.sandbox import FaultRule, Sandbox
+from tierwise.sync.report import HS_EXPORT_FIXED, write_minimum
 
 EXPORT = "/crm/v3/exports/export/async"
 IMPORT = "/crm/v3/imports"
@@ -45,6 +46,10 @@ def test_an_export_pull_equals_the_list_pull_record_for_record(sb: Any) -> None:
     assert 1 == used[exports.EXPORT_START]
     assert 1 == used[exports.EXPORT_DOWNLOAD]
     assert 2 == used[exports.EXPORT_STATUS]  # PROCESSING once, then COMPLETE
+    # Start, two status reads, one download: what the minimum prices an export at with the
+    # sandbox's two status reads.
+    hs_calls = [c for c in sb.calls if c.system == "hubspot" and "/properties/" not in c.path]
+    assert HS_EXPORT_FIXED + 2 + 1 == len(hs_calls)
 
 
 def test_an_incremental_export_filters_on_the_watermark_like_search(sb: Any) -> None:
@@ -198,10 +203,30 @@ def test_a_lost_answer_or_a_rerun_does_not_import_twice(sb: Any) -> None:
     first = hubspot(sb, import_threshold=1).write_accounts(updates(ids)[1::3])
     assert 10 == len(first.written)
     assert 1 == len(sb.hubspot.imports.jobs)
-    # A crash after the import was sent: the next process sends the same set again.
+    # A crash after the import was sent: the next process sends the same set again; no
+    # list read before a create, so it is a second import setting the same values.
+    before = tierwise_props(sb)
     again = hubspot(sb, import_threshold=1).write_accounts(updates(ids)[1::3])
     assert sorted(first.written) == sorted(again.written)
-    assert 1 == len(sb.hubspot.imports.jobs)
+    assert 2 == len(sb.hubspot.imports.jobs)
+    assert before == tierwise_props(sb)
+
+
+def test_an_import_costs_its_create_the_status_reads_and_one_errors_page(sb: Any) -> None:
+    hs = hubspot(sb, import_threshold=1)
+    ids = [a.crm_id for a in hs.pull_accounts(None)][:40]
+    sb.reset_calls()
+    outcome = hs.write_accounts([AccountUpdate(i, {"tier": "tier_3"}) for i in ids])
+    assert 40 == len(outcome.written)
+    sent = [(c.method, c.path) for c in sb.calls if c.path.startswith(IMPORT)]
+    # The sandbox answers the first status read STARTED/PROCESSING (import_poll_steps=1).
+    assert [
+        ("POST", IMPORT),
+        ("GET", IMPORT + "/{importId}"),
+        ("GET", IMPORT + "/{importId}"),
+        ("GET", IMPORT + "/{importId}/errors"),
+    ] == sent
+    assert write_minimum("hubspot", 301, status_reads=2).calls == len(sent)
 
 
 def test_clears_go_by_batch_and_leave_nothing_behind(sb: Any) -> None:

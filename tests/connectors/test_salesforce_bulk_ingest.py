@@ -30,7 +30,9 @@ def ingest_calls(sb: Any) -> list[Any]:
 
 def test_rows_are_cut_into_jobs_no_bigger_than_the_limit(tmp_path: Path) -> None:
     rows = [{"Id": f"001{i:015d}", "Tierwise_Reason__c": "x" * 50} for i in range(100)]
-    paths = list(write_files(iter(rows), ["Id", "Tierwise_Reason__c"], str(tmp_path), 1000))
+    paths = list(
+        write_files(iter(rows), ["Id", "Tierwise_Reason__c"], str(tmp_path), max_bytes=1000)
+    )
     sizes = [Path(p).stat().st_size for p in paths]
     assert len(paths) > 5
     assert max(sizes) <= 1000
@@ -41,16 +43,16 @@ def test_rows_are_cut_into_jobs_no_bigger_than_the_limit(tmp_path: Path) -> None
 
 def test_a_missing_cell_is_left_empty_and_none_is_the_null_marker(tmp_path: Path) -> None:
     rows: list[dict[str, Any]] = [{"Id": "a", "B": None}, {"Id": "b", "C": "3"}]
-    [path] = write_files(iter(rows), ["Id", "B", "C"], str(tmp_path), 10_000)
+    [path] = write_files(iter(rows), ["Id", "B", "C"], str(tmp_path), max_bytes=10_000)
     assert Path(path).read_text() == "Id,B,C\na,#N/A,\nb,,3\n"
 
 
 def test_a_large_write_is_split_into_several_jobs_and_every_row_lands(
-    sb: Any, sleeps: SleepRecorder
+    sb: Any, sleeps: SleepRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sf = salesforce(sb, bulk_threshold=10)
     ids = [a.crm_id for a in sf.pull_accounts(None)]
-    sf._writer._bulk.max_job_bytes = 2000  # a few dozen rows per job
+    monkeypatch.setattr("tierwise.connectors.salesforce.bulk_ingest.MAX_UPLOAD_BYTES", 2000)
     sb.reset_calls()
     outcome = sf.write_accounts(
         [AccountUpdate(i, {"tier": "tier_3", "tier_changed": date(2026, 11, 2)}) for i in ids]

@@ -7,6 +7,7 @@ import pytest
 from tierwise.sync.report import (
     PathMinimum,
     minimum_calls,
+    property_sets,
     read_minimum,
     task_minimum,
     write_minimum,
@@ -27,6 +28,7 @@ from tierwise.sync.report import (
         # export (start, >= 1 status, one download per 1,000,000-row file) is cheaper.
         ("hubspot", 150, True, PathMinimum("list", 2)),
         ("hubspot", 300, False, PathMinimum("search", 2)),
+        ("hubspot", 601, False, PathMinimum("export", 3)),
         ("hubspot", 301, True, PathMinimum("export", 3)),
         ("hubspot", 1_000_000, True, PathMinimum("export", 3)),
         ("hubspot", 1_000_001, True, PathMinimum("export", 4)),
@@ -52,9 +54,10 @@ def test_without_bulk_paths_reads_and_writes_are_priced_on_pages_and_batches() -
         ("salesforce", 600, PathMinimum("collections", 3)),
         ("salesforce", 800, PathMinimum("collections", 4)),  # a tie keeps the batches
         ("salesforce", 801, PathMinimum("bulk2 ingest", 4)),
+        # An import: the create, >= 1 status read, the errors page that names failed rows.
         ("hubspot", 100, PathMinimum("batch", 1)),
-        ("hubspot", 200, PathMinimum("batch", 2)),
-        ("hubspot", 201, PathMinimum("import", 2)),
+        ("hubspot", 300, PathMinimum("batch", 3)),  # a tie keeps the batches
+        ("hubspot", 301, PathMinimum("import", 3)),
     ],
 )
 def test_writes_are_priced_on_batches_or_one_bulk_job(
@@ -69,3 +72,34 @@ def test_the_run_minimum_sums_the_best_path_of_each_kind_of_work() -> None:
     assert minimum_calls("salesforce", 100_000, 100_000, 401) == 11
     # An incremental HubSpot pull of 150 rows is one search page of 200.
     assert minimum_calls("hubspot", 150, 0, 0, full=False) == 1
+
+
+def test_each_related_object_a_bulk_pull_reads_is_a_job_of_its_own() -> None:
+    # 100k accounts (create, status, two 50k pages) and 30k open Opportunities (create,
+    # status, one page): Bulk 2.0 has no subqueries; REST reads them in the subquery.
+    assert PathMinimum("bulk2 query", 7) == read_minimum("salesforce", 100_000, related=[30_000])
+    assert PathMinimum("rest query", 1) == read_minimum("salesforce", 1_500, related=[900])
+
+
+def test_status_reads_are_the_servers_processing_time_priced_per_job() -> None:
+    assert PathMinimum("bulk2 query", 9) == read_minimum(
+        "salesforce", 100_000, related=[30_000], status_reads=2
+    )
+    assert PathMinimum("export", 4) == read_minimum("hubspot", 100_000, status_reads=2)
+    assert PathMinimum("bulk2 ingest", 5) == write_minimum("salesforce", 100_000, status_reads=2)
+    # 1,000 rows: five Collections calls tie with a job read twice: the batches stay.
+    assert PathMinimum("collections", 5) == write_minimum("salesforce", 1_000, status_reads=2)
+    assert PathMinimum("import", 4) == write_minimum("hubspot", 100_000, status_reads=2)
+
+
+def test_one_import_per_distinct_property_set() -> None:
+    assert PathMinimum("import", 6) == write_minimum("hubspot", 100_000, property_sets=2)
+    assert PathMinimum("import", 8) == write_minimum(
+        "hubspot", 100_000, property_sets=2, status_reads=2
+    )
+    changes = [{"tier": "a", "play": "p"}, {"play": "q", "tier": "b"}, {"tier": "c"}]
+    assert property_sets([*changes, {"tier": "d", "play": None}, {}]) == 2
+    assert (
+        minimum_calls("hubspot", 150, 100_000, 0, full=False, property_sets=1, status_reads=3)
+        == 1 + 5
+    )
