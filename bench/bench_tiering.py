@@ -236,7 +236,7 @@ def snapshots_of(accounts: Sequence[AccountInput]) -> list[Snapshot]:
     their fields are ``FieldRow``s over one shared layout, values interned."""
     owners = [f"005{j:015d}" for j in range(50)]
     modified = NOW - timedelta(days=1)
-    intern = Interner()
+    intern = STORE_READ
     return [
         Snapshot(
             system="salesforce",
@@ -253,6 +253,10 @@ def snapshots_of(accounts: Sequence[AccountInput]) -> list[Snapshot]:
     ]
 
 
+# One read of the store interns every record's values and layout (``iter_snapshots``).
+STORE_READ = Interner()
+
+
 def stored_row(fields: Mapping[str, FieldValue], intern: Interner) -> FieldRow:
     """``fields`` as the store's ``decode_row`` returns them (same names, same order)."""
     values = tuple(intern.value(v) for v in fields.values())
@@ -266,7 +270,7 @@ def edit(snapshots: list[Snapshot], share: float, seed: int = 11) -> list[Snapsh
     visits = rng.lognormal(np.log(36), 1.3, len(picked)).tolist()
     intent = rng.uniform(0, 100, len(picked)).round().tolist()
     out = list(snapshots)
-    intern = Interner()
+    intern = STORE_READ
     for i, v, score in zip(picked, visits, intent, strict=True):
         fields = {**out[i].fields, "web_visits": float(int(v)), "intent_score": score}
         out[i] = replace(out[i], fields=stored_row(fields, intern))

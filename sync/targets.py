@@ -39,6 +39,7 @@ from tierwise.sync.records import (
     WrittenFields,
 )
 from tierwise.tiering import DecisionTable, tier_accounts
+from tierwise.tiering.heap import collection_paused
 from tierwise.tiering.records import (
     AccountHistory,
     AccountInput,
@@ -258,9 +259,37 @@ def decide(
 
     Hand edits become overrides first, then the records are merged into companies
     (``populate``), then each target tiers its own inputs against its own history.
-    ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own).
+    ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own). Cyclic
+    collection is paused meanwhile (``tiering.heap``: the run allocates no cycles).
     """
-    tier = tier or tier_accounts
+    with collection_paused():
+        return _decide(
+            snapshots,
+            histories,
+            last_written,
+            targets,
+            now,
+            opportunities=opportunities,
+            primary=primary,
+            hand_edit_days=hand_edit_days,
+            tier=tier or tier_accounts,
+            windows=windows,
+        )
+
+
+def _decide(
+    snapshots: Sequence[Snapshot],
+    histories: Mapping[str, AccountHistory],
+    last_written: Mapping[tuple[str, str], Any],
+    targets: Sequence[TierTarget],
+    now: datetime,
+    *,
+    opportunities: Iterable[CrmOpportunity],
+    primary: str,
+    hand_edit_days: int,
+    tier: TierFunction,
+    windows: Mapping[str, Window] | None,
+) -> Decisions:
     populated = populate(
         snapshots,
         last_written,
