@@ -61,10 +61,10 @@ class Population:
     primary: str = "salesforce"
 
 
-InputsFunction = Callable[[Population, date], list[AccountInput]]
+InputsFunction = Callable[[Population, date], Sequence[AccountInput]]
 
 
-def prospect_inputs(population: Population, _today: date) -> list[AccountInput]:
+def prospect_inputs(population: Population, _today: date) -> Sequence[AccountInput]:
     """Every account, with its merged CRM fields and any manual tier pin."""
     return to_inputs(population.accounts)
 

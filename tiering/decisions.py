@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tierwise.tiering.distance import next_tier_phrase
+from tierwise.tiering.inputs import column
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import (
     PIPELINE,
@@ -184,7 +185,8 @@ class DecisionTable(Sequence[Decision]):
         return [int(i) for i in changed]
 
     def account_keys(self) -> list[str]:
-        return [account.key for account in self._accounts]
+        keys: list[str] = column(self._accounts, "key")
+        return keys
 
     def by_key(self) -> DecisionMap:
         """The decisions as a mapping by account key, still built only when read."""

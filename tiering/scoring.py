@@ -19,6 +19,7 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
+from tierwise.tiering.inputs import column
 from tierwise.tiering.model import SignalSpec, TieringModel
 from tierwise.tiering.records import (
     AccountInput,
@@ -40,7 +41,7 @@ class Columns:
     def __init__(self, accounts: Sequence[AccountInput], today: date) -> None:
         self.count = len(accounts)
         self.today = today
-        self._maps = [account.fields for account in accounts]
+        self._maps: list[Mapping[str, FieldValue]] = column(accounts, "fields")
         self._raw: dict[str, list[FieldValue]] = {}
         self._numbers: dict[str, FloatArray] = {}
         self._groups = _row_groups(self._maps)

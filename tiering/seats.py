@@ -116,11 +116,18 @@ def _owner_books(
     overflowed: Counter[tuple[str, str, int]],
 ) -> None:
     books: dict[tuple[str, str], tuple[int | None, list[int]]] = {}
+    by_owner = _by_owner(model)
+    caps: dict[str, tuple[int | None, str]] = {}
     for i in np.flatnonzero(final == index).tolist():
         owner = owners[i]
         if owner is None:
             continue
-        cap, group = model.owner_cap(owner, index, fields_of[i])
+        found = caps.get(owner) if by_owner else None
+        if found is None:
+            found = model.owner_cap(owner, index, fields_of[i])
+            if by_owner:
+                caps[owner] = found
+        cap, group = found
         books.setdefault((owner, group), (cap, []))[1].append(int(i))
     for (owner, group), (cap, members) in books.items():
         if cap is None or len(members) <= cap:
@@ -170,11 +177,19 @@ def owner_load(
     """Every owner's book per tier (owners without accounts in a tier are left out)."""
     loads: Counter[tuple[str, str, int]] = Counter()
     caps: dict[tuple[str, str, int], int | None] = {}
-    for i, (owner, tier) in enumerate(zip(owners, final.tolist(), strict=True)):
-        if owner is not None and tier < len(model.tiers):
-            cap, group = model.owner_cap(owner, int(tier), fields_of[i])
-            loads[(owner, group, int(tier))] += 1
-            caps[(owner, group, int(tier))] = cap
+    if _by_owner(model):
+        # Every account of one owner in one tier is in the same book: count the pairs.
+        for (owner, tier), count in Counter(zip(owners, final.tolist(), strict=True)).items():
+            if owner is not None and tier < len(model.tiers):
+                cap, group = model.owner_cap(owner, int(tier))
+                loads[(owner, group, int(tier))] += count
+                caps[(owner, group, int(tier))] = cap
+    else:
+        for i, (owner, tier) in enumerate(zip(owners, final.tolist(), strict=True)):
+            if owner is not None and tier < len(model.tiers):
+                cap, group = model.owner_cap(owner, int(tier), fields_of[i])
+                loads[(owner, group, int(tier))] += 1
+                caps[(owner, group, int(tier))] = cap
     rows = []
     for owner, group, tier in sorted(
         set(loads) | set(overflowed), key=lambda k: (k[2], k[0], k[1])
@@ -201,3 +216,8 @@ def owner_load(
             )
         )
     return tuple(rows)
+
+
+def _by_owner(model: TieringModel) -> bool:
+    """Whether an account's book depends on its owner alone (no group reads a field)."""
+    return all(group.field is None for group in model.owner_groups)
