@@ -184,7 +184,7 @@ def plan_targets(
     ``tasks_per_owner_per_day`` defers what exceeds an owner's daily budget (best tier
     in ``tier_rank``, 0 best, then highest score) to ``plan.deferred``; the ledger's
     deferred keys are planned again, same key, on a later run. Cyclic collection is
-    paused meanwhile (``tiering.heap``).
+    paused meanwhile (``tierwise.tiering.heap``).
     """
     with collection_paused():
         return _plan_targets(

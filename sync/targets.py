@@ -260,7 +260,7 @@ def decide(
     Hand edits become overrides first, then the records are merged into companies
     (``populate``), then each target tiers its own inputs against its own history.
     ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own). Cyclic
-    collection is paused meanwhile (``tiering.heap``: the run allocates no cycles).
+    collection is paused meanwhile (``tierwise.tiering.heap``: the run allocates no cycles).
     """
     with collection_paused():
         return _decide(

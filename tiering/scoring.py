@@ -112,11 +112,15 @@ class Columns:
         kinds = set(map(type, raw))
         if len(kinds & _EQUAL_ACROSS) <= 1 and kinds <= _MEMO_SAFE:
             try:
-                table = {v: lookup(v) for v in set(raw)}
+                distinct = set(raw)
             except TypeError:  # an unhashable value (a list inside a tuple)
                 pass
             else:
-                return np.fromiter(map(table.__getitem__, raw), dtype=np.float64, count=self.count)
+                if _plain_tuples(distinct):
+                    table = {v: lookup(v) for v in distinct}
+                    return np.fromiter(
+                        map(table.__getitem__, raw), dtype=np.float64, count=self.count
+                    )
         return np.fromiter((lookup(v) for v in raw), dtype=np.float64, count=self.count)
 
 
@@ -169,7 +173,14 @@ def _row_groups(maps: list[Mapping[str, FieldValue]]) -> list[_RowGroup] | None:
 _PLAIN_NUMBERS: frozenset[type] = frozenset({float, int, type(None)})
 # Classes whose values compare equal across classes: one column may hold one of them.
 _EQUAL_ACROSS: frozenset[type] = frozenset({bool, int, float})
-_MEMO_SAFE: frozenset[type] = frozenset({bool, int, float, str, date, datetime, type(None)})
+# Tuples too when they hold strings only (a field's list of values, the canonical form):
+# equal tuples of strings are the same strings in the same order.
+_MEMO_SAFE: frozenset[type] = frozenset({bool, int, float, str, date, datetime, tuple, type(None)})
+
+
+def _plain_tuples(distinct: set[FieldValue]) -> bool:
+    """No distinct tuple holds anything but strings (``(1,) == (True,)``, see ``mapped``)."""
+    return all(type(item) is str for value in distinct if type(value) is tuple for item in value)
 
 
 def _as_number(value: FieldValue) -> float:

@@ -116,18 +116,22 @@ def _owner_books(
     overflowed: Counter[tuple[str, str, int]],
 ) -> None:
     books: dict[tuple[str, str], tuple[int | None, list[int]]] = {}
-    by_owner = _by_owner(model)
-    caps: dict[str, tuple[int | None, str]] = {}
-    for i in np.flatnonzero(final == index).tolist():
+    members = np.flatnonzero(final == index).tolist()
+    if _by_owner(model):
+        # A book is an owner's: only the owners holding more than a cap are walked.
+        of = list(map(owners.__getitem__, members))
+        full = set()
+        for owner, count in Counter(of).items():
+            if owner is not None:
+                cap = model.owner_cap(owner, index)[0]
+                if cap is not None and count > cap:
+                    full.add(owner)
+        members = [i for i, owner in zip(members, of, strict=True) if owner in full]
+    for i in members:
         owner = owners[i]
         if owner is None:
             continue
-        found = caps.get(owner) if by_owner else None
-        if found is None:
-            found = model.owner_cap(owner, index, fields_of[i])
-            if by_owner:
-                caps[owner] = found
-        cap, group = found
+        cap, group = model.owner_cap(owner, index, fields_of[i])
         books.setdefault((owner, group), (cap, []))[1].append(int(i))
     for (owner, group), (cap, members) in books.items():
         if cap is None or len(members) <= cap:

@@ -1,4 +1,3 @@
-# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """The planner's shortcut for unchanged records plans exactly what the full path plans.
 
 ``plan_targets`` skips building a decision (and its reason) for a record whose held
