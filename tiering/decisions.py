@@ -401,6 +401,11 @@ class DecisionMap(Mapping[str, Decision]):
         self._table = table
         self._index = {key: i for i, key in enumerate(table.account_keys())}
 
+    @property
+    def table(self) -> DecisionTable:
+        """The run's table the map reads (in input order)."""
+        return self._table
+
     def __getitem__(self, key: str) -> Decision:
         return self._table[self._index[key]]
 

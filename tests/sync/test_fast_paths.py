@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise.connectors.base import TierwiseValues
+from tierwise.connectors.base import CrmOpportunity, TierwiseValues
 from tierwise.sync.merge import (
     _first_values,
     _manual_tier,
@@ -27,7 +27,9 @@ from tierwise.sync.merge import (
 )
 from tierwise.sync.plan import plan_targets
 from tierwise.sync.records import PROSPECT_FIELDS, FieldChange, MergedAccount, Snapshot, TargetPlan
+from tierwise.sync.state import StateStore
 from tierwise.sync.state.codec import FieldLayout, FieldRow
+from tierwise.sync.targets import decide, declare_targets
 from tierwise.tiering import load_model, tier_accounts
 from tierwise.tiering.records import AccountHistory, AccountInput, ScorePoint
 
@@ -210,3 +212,38 @@ def test_the_plans_field_changes_are_one_per_changed_field_in_planning_order(
     assert expected == list(plan.changes)
     assert len(expected) == len(plan.changes)
     assert plan.changes == expected
+
+
+def test_the_history_records_from_columns_what_it_records_from_decisions(tmp_path: Path) -> None:
+    """``for_history`` hands the store columns (a decision built per row written only);
+    a store fed the same decisions one by one writes the same rows."""
+    customer = load_model(Path(__file__).resolve().parents[2] / "config" / "customer_model.yaml")
+    snapshots = [
+        Snapshot("salesforce", str(i), f"k{i}.com", f"k{i}.com", None, f"o{i % 3}", NOW,
+                 {"employees": float(i * 40), "industry": "Software"}, TierwiseValues())
+        for i in range(60)
+    ]  # fmt: skip
+    targets = declare_targets(MODEL, customer)
+    deals = [
+        CrmOpportunity("salesforce", f"d{i}", str(i), 1000.0 * i, "Won", True, True, NOW,
+                       TODAY - timedelta(days=i), NOW)
+        for i in range(0, 60, 4)
+    ]  # fmt: skip
+    first = decide(snapshots, {}, {}, targets, NOW, opportunities=deals)
+    stores = [StateStore.from_url(f"sqlite:///{tmp_path / name}") for name in ("a.db", "b.db")]
+    for store in stores:
+        store.migrate()
+    later = NOW + timedelta(days=1)
+    for run, (at, decided) in enumerate([(NOW, first), (later, first)]):
+        recorded = decided.for_history()
+        assert [d.key for d in recorded] == recorded.keys
+        stores[0].record_decisions(f"r{run}", at, recorded)
+        stores[1].record_decisions(f"r{run}", at, list(recorded))
+    rows = [
+        [(key, r.run_id, r.score, r.tier, r.rule, r.reason) for key, r in s.history_rows()]
+        for s in stores
+    ]
+    assert rows[1] == rows[0]
+    assert {k for k, *_ in rows[0]} >= {"customer:k4.com", "k1.com"}
+    reasons = [[r.reason for r in s.history("customer:k4.com")] for s in stores]
+    assert reasons[1] == reasons[0]
