@@ -28,7 +28,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,9 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tierwise.connectors.base import TierwiseValues
 from tierwise.sync.records import Plan, Snapshot, TargetPlan, TaskRecord
+from tierwise.sync.state.codec import FieldRow, Interner
 from tierwise.sync.targets import Decisions, decide, declare_targets
 from tierwise.tiering import load_model, tier_accounts
-from tierwise.tiering.records import AccountHistory, AccountInput, Decision, ScorePoint
+from tierwise.tiering.records import (
+    AccountHistory,
+    AccountInput,
+    Decision,
+    FieldValue,
+    ScorePoint,
+)
 
 INDUSTRIES = (
     "Software",
@@ -225,8 +232,11 @@ class Stages:
 
 
 def snapshots_of(accounts: Sequence[AccountInput]) -> list[Snapshot]:
+    """The records as ``gather`` hands them over: read back from the state store, so
+    their fields are ``FieldRow``s over one shared layout, values interned."""
     owners = [f"005{j:015d}" for j in range(50)]
     modified = NOW - timedelta(days=1)
+    intern = STORE_READ
     return [
         Snapshot(
             system="salesforce",
@@ -236,11 +246,21 @@ def snapshots_of(accounts: Sequence[AccountInput]) -> list[Snapshot]:
             name=f"Company {i}",
             owner_id=owners[i % len(owners)],
             modified_at=modified,
-            fields=a.fields,
+            fields=stored_row(a.fields, intern),
             written=TierwiseValues(),
         )
         for i, a in enumerate(accounts)
     ]
+
+
+# One read of the store interns every record's values and layout (``iter_snapshots``).
+STORE_READ = Interner()
+
+
+def stored_row(fields: Mapping[str, FieldValue], intern: Interner) -> FieldRow:
+    """``fields`` as the store's ``decode_row`` returns them (same names, same order)."""
+    values = tuple(intern.value(v) for v in fields.values())
+    return FieldRow(intern.layout(tuple(fields)), values)
 
 
 def edit(snapshots: list[Snapshot], share: float, seed: int = 11) -> list[Snapshot]:
@@ -250,9 +270,10 @@ def edit(snapshots: list[Snapshot], share: float, seed: int = 11) -> list[Snapsh
     visits = rng.lognormal(np.log(36), 1.3, len(picked)).tolist()
     intent = rng.uniform(0, 100, len(picked)).round().tolist()
     out = list(snapshots)
+    intern = STORE_READ
     for i, v, score in zip(picked, visits, intent, strict=True):
         fields = {**out[i].fields, "web_visits": float(int(v)), "intent_score": score}
-        out[i] = replace(out[i], fields=fields)
+        out[i] = replace(out[i], fields=stored_row(fields, intern))
     return out
 
 
@@ -274,7 +295,9 @@ def bench_pipeline(
     first_s = time.perf_counter() - t0
     # The CRM now holds what run 1 wrote; the store holds run 1's tiers as history.
     written = plan.desired
-    snapshots = [replace(s, written=written[(s.system, s.crm_id)]) for s in snapshots]
+    snapshots = [
+        replace(s, written=written.get((s.system, s.crm_id), s.written)) for s in snapshots
+    ]
     since = NOW - timedelta(days=120)
     history = {
         d.key: AccountHistory(d.tier, since, (ScorePoint(NOW, d.score, d.tier),))

@@ -8,16 +8,19 @@ from what tierwise last wrote there) is honoured as an override for a while.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 
 from tierwise.connectors.base import TierwiseValues
 
 # Re-exported (the CLI imports it from here); defined once, in connectors.parsing.
 from tierwise.connectors.parsing import normalise_domain as normalise_domain
 from tierwise.sync.records import MergedAccount, Snapshot
-from tierwise.tiering.records import AccountInput, FieldValue
+from tierwise.tiering.inputs import AccountColumns
+from tierwise.tiering.records import FieldValue
 
 
 def account_key(system: str, crm_id: str, domain: str | None) -> str:
@@ -25,37 +28,49 @@ def account_key(system: str, crm_id: str, domain: str | None) -> str:
 
 
 def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> list[MergedAccount]:
-    """Group records by key; the primary CRM's record first, then by system name."""
+    """Group records by key; the primary CRM's record first, then by system name.
+
+    Companies come out in key order. Most are held by one CRM: those are found at C
+    speed (one dict over all keys) and only the keys held twice are grouped record by
+    record.
+    """
+    snaps = list(snapshots)
+    keys = list(map(_key, snaps))
+    single = dict(zip(keys, snaps, strict=True))
     groups: dict[str, list[Snapshot]] = {}
-    for snap in snapshots:
-        group = groups.get(snap.key)
-        if group is None:
-            groups[snap.key] = [snap]
-        else:
-            group.append(snap)
+    if len(single) < len(snaps):
+        shared = {key for key, count in Counter(keys).items() if count > 1}
+        for snap in snaps:
+            if snap.key in shared:
+                groups.setdefault(snap.key, []).append(snap)
     merged = []
-    for key in sorted(groups):
-        group = groups[key]
-        fields: Mapping[str, FieldValue]
-        if len(group) == 1:
+    for key in sorted(single):
+        group = groups.get(key)
+        if group is None:
             # One CRM holds the company (most do): its fields are the merged fields,
             # shared rather than copied (nothing downstream writes to them).
-            records: Sequence[Snapshot] = group
-            fields = group[0].fields
-        else:
-            records = sorted(group, key=lambda s: (s.system != primary, s.system, s.crm_id))
-            fields = _first_values(records)
+            snap = single[key]
+            if snap.manual_tier or snap.override:
+                manual_tier, until = _manual_tier((snap,), today)
+            else:
+                manual_tier, until = None, None
+            merged.append(MergedAccount(key, (snap,), snap.fields, manual_tier, until))
+            continue
+        records = sorted(group, key=lambda s: (s.system != primary, s.system, s.crm_id))
         manual_tier, until = _manual_tier(records, today)
         merged.append(
             MergedAccount(
                 key=key,
                 records=tuple(records),
-                fields=fields,
+                fields=_first_values(records),
                 manual_tier=manual_tier,
                 manual_tier_until=until,
             )
         )
     return merged
+
+
+_key = attrgetter("key")
 
 
 def _first_values(records: Sequence[Snapshot]) -> dict[str, FieldValue]:
@@ -85,17 +100,15 @@ def honoured(override: Mapping[str, str] | None, today: date) -> bool:
     return bool(override and date.fromisoformat(override["until"]) >= today)
 
 
-def to_inputs(accounts: Sequence[MergedAccount]) -> list[AccountInput]:
-    return [
-        AccountInput(
-            key=a.key,
-            fields=a.fields,
-            manual_tier=a.manual_tier,
-            manual_tier_until=a.manual_tier_until,
-            owner=a.primary.owner_id,  # issue 16: per-owner capacity
-        )
-        for a in accounts
-    ]
+def to_inputs(accounts: Sequence[MergedAccount]) -> AccountColumns:
+    """The accounts as the tiering core reads them: as columns (``AccountColumns``)."""
+    return AccountColumns(
+        [a.key for a in accounts],
+        [a.fields for a in accounts],
+        [a.manual_tier for a in accounts],
+        [a.manual_tier_until for a in accounts],
+        [a.records[0].owner_id for a in accounts],  # issue 16: per-owner capacity
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +139,7 @@ def detect_hand_edits(
     valid = set(tier_ids)
     changes: dict[tuple[str, str], dict[str, str] | None] = {}
     edits: list[HandEdit] = []
-    for snap in snapshots:
+    for snap in _maybe_edited(snapshots, last_written, tier_field, days):
         ident = (snap.system, snap.crm_id)
         mine = last_written.get(ident)
         crm_tier: str | None = getattr(snap.written, tier_field)
@@ -166,6 +179,29 @@ def detect_hand_edits(
         }
         edits.append(HandEdit(snap.system, snap.crm_id, snap.key, crm_tier, until, new=True))
     return changes, edits
+
+
+def _maybe_edited(
+    snapshots: Iterable[Snapshot],
+    last_written: Mapping[tuple[str, str], TierwiseValues],
+    tier_field: str,
+    days: int,
+) -> list[Snapshot]:
+    """The records ``detect_hand_edits`` has anything to say about, in order: a stored
+    override, or a CRM tier other than the one tierwise last wrote. The rest (nearly
+    all of a million) are set aside with C-level passes over the columns."""
+    snaps = list(snapshots)
+    overridden = [s.override is not None for s in snaps]
+    if days <= 0:
+        return [s for s, held in zip(snaps, overridden, strict=True) if held]
+    crm = map(attrgetter(f"written.{tier_field}"), snaps)
+    mine = map(last_written.get, map(attrgetter("system", "crm_id"), snaps))
+    mine_tier = (None if m is None else getattr(m, tier_field) for m in mine)
+    return [
+        s
+        for s, held, theirs, ours in zip(snaps, overridden, crm, mine_tier, strict=True)
+        if held or (theirs is not None and ours is not None and theirs != ours)
+    ]
 
 
 def apply_overrides(

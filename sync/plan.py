@@ -9,11 +9,10 @@ open tasks of accounts that left their tier are closed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import date, datetime
-from operator import attrgetter
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
@@ -22,7 +21,7 @@ from tierwise.sync.records import (
     CUSTOMER_KEY,
     DECLARED_FIELDS,
     PROSPECT_FIELDS,
-    FieldChange,
+    FieldChanges,
     MergedAccount,
     Plan,
     PlannedClose,
@@ -32,8 +31,10 @@ from tierwise.sync.records import (
     TaskRecord,
     WrittenFields,
 )
+from tierwise.sync.unchanged import brief_columns, records_to_plan
 from tierwise.tiering.calendar import add_business_days, add_business_hours
-from tierwise.tiering.decisions import Brief, DecisionMap
+from tierwise.tiering.decisions import Brief
+from tierwise.tiering.heap import collection_paused
 from tierwise.tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
 
 REASON_MAX = 255
@@ -124,61 +125,6 @@ def diff_values(
     return changed
 
 
-def _briefs(decisions: Mapping[str, Decision]) -> Callable[[str], Brief | None]:
-    """Each account's ``Brief`` by key; the engine's lazy map answers without building."""
-    if isinstance(decisions, DecisionMap):
-        return decisions.brief_of()
-
-    def of(key: str) -> Brief | None:
-        d = decisions.get(key)
-        return None if d is None else Brief(d.tier, d.score, d.play, d.previous_tier)
-
-    return of
-
-
-class _Unchanged:
-    """Would ``target_values`` + ``diff_values`` write nothing of one target to a record?
-
-    The same rules, read off the ``Brief`` and the held values: tier and play equal, the
-    score equal at one decimal, an entry date held (it is kept when the tier is), an SLA
-    date held exactly when the play has one, and a reason held (a reason-only change is
-    not written). True means the record needs no write for this target; False sends it
-    through the full path, which builds the decision and its reason. The SLA date of a
-    play is computed once per run, not per record.
-    """
-
-    def __init__(self, fields: WrittenFields) -> None:
-        self.names = fields.names()
-        self.sla = fields.sla_due is not None
-        # One C call reads the target's fields off the held values.
-        self.read = attrgetter(
-            fields.tier, fields.score, fields.play, fields.tier_changed, fields.reason
-        )
-        self.read_sla = attrgetter(fields.sla_due or fields.tier)
-        self.read_all = attrgetter(*self.names)
-
-    def __call__(self, brief: Brief | None, held: TierwiseValues) -> bool:
-        if brief is None:
-            values = self.read_all(held)
-            if len(self.names) == 1:
-                return values is None
-            return all(value is None for value in values)
-        tier, score, play_name, entered, reason = self.read(held)
-        play = brief.play
-        if (
-            tier != brief.tier
-            or score is None
-            or round(float(score), 1) != round(brief.score, 1)
-            or play_name != (play.name if play else None)
-            or entered is None
-            or not reason
-        ):
-            return False
-        if self.sla:
-            return (self.read_sla(held) is None) == (play is None)
-        return True
-
-
 def resolve_owner(template: TaskTemplate, record: Snapshot) -> str | None:
     if template.owner == "account_owner":
         return record.owner_id
@@ -237,64 +183,67 @@ def plan_targets(
     go-live run) plans no entry tasks, only counts them in ``plan.held``.
     ``tasks_per_owner_per_day`` defers what exceeds an owner's daily budget (best tier
     in ``tier_rank``, 0 best, then highest score) to ``plan.deferred``; the ledger's
-    deferred keys are planned again, same key, on a later run.
+    deferred keys are planned again, same key, on a later run. Cyclic collection is
+    paused meanwhile (``tierwise.tiering.heap``).
     """
-    plan = Plan()
+    with collection_paused():
+        return _plan_targets(
+            accounts,
+            targets,
+            ledger,
+            now,
+            tasks_in,
+            tasks_per_owner_per_day=tasks_per_owner_per_day,
+            tier_rank=tier_rank,
+        )
+
+
+def _plan_targets(
+    accounts: Sequence[MergedAccount],
+    targets: Sequence[TargetPlan],
+    ledger: Sequence[TaskRecord],
+    now: datetime,
+    tasks_in: str,
+    *,
+    tasks_per_owner_per_day: int | None,
+    tier_rank: Mapping[str, int] | None,
+) -> Plan:
+    changes = FieldChanges()
+    plan = Plan(changes=changes)
     today = now.date()
     ctx = _TaskContext(ledger, today, tasks_in, tier_rank or {})
     ctx.accounts = {a.key for a in accounts}
 
-    briefs = [_briefs(t.decisions) for t in targets]
-    checks = [_Unchanged(t.fields) for t in targets]
+    keys = [a.key for a in accounts]
+    columns = [brief_columns(t.decisions, keys) for t in targets]
     covering = [i for i, t in enumerate(targets) if t.covers_all]
-    waiting = ctx.waiting_by_account
-    desired = plan.desired
-    for account in accounts:
-        key = account.key
-        brief = [of(key) for of in briefs]
-        # A target covering every account left this one undecided: not planned at all.
-        if any(brief[i] is None for i in covering):
-            continue
-        for record in account.records:
-            held = record.written
-            for b, check in zip(brief, checks, strict=True):
-                if not check(b, held):
-                    break
-            else:
-                # Nothing to write: no decision (nor its reason) is built for it.
-                desired[(record.system, record.crm_id)] = held
-                continue
-            ident = (record.system, record.crm_id)
-            want = record.written
-            for target in targets:
-                decision = target.decisions.get(account.key)
-                values = (
-                    emptied(target.fields)
-                    if decision is None
-                    else target_values(target.fields, decision, want, now)
-                )
-                want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
-            plan.desired[ident] = want
-            delta = diff_values(record.written, want)
-            if not delta:
-                continue
-            plan.updates.setdefault(record.system, []).append(AccountUpdate(record.crm_id, delta))
-            plan.changes.extend(
-                FieldChange(
-                    account.key,
-                    record.system,
-                    record.crm_id,
-                    account.name,
-                    name,
-                    getattr(record.written, name),
-                    value,
-                )
-                for name, value in delta.items()
-            )
-        for target, b in zip(targets, brief, strict=True):
-            # Tasks follow a tier change, or wait for the account under its key.
-            if b is not None and (b.changed or target.history_key + key in waiting):
-                _plan_tasks(plan, ctx, account, target, b)
+    fields = [t.fields for t in targets]
+    # Only records with something to write get a decision (and its reason) built.
+    for i, record in records_to_plan(accounts, fields, columns, covering):
+        _plan_record(plan, changes, accounts[i], record, targets, now)
+    # Tasks follow a tier change, or wait for the account under the target's key.
+    waiting = [
+        {k[len(t.history_key) :] for k in ctx.waiting_by_account if k.startswith(t.history_key)}
+        for t in targets
+    ]
+    skip = {i for c in covering for i, tier in enumerate(columns[c].tiers) if tier is None}
+    due = sorted(
+        {
+            i
+            for c, held in zip(columns, waiting, strict=True)
+            for i, (tier, before) in enumerate(zip(c.tiers, c.previous, strict=True))
+            if tier is not None and (tier != before or keys[i] in held)
+        }
+        - skip
+    )
+    for i in due:
+        for target, c, held in zip(targets, columns, waiting, strict=True):
+            tier = c.tiers[i]
+            if tier is not None and (c.previous[i] != tier or keys[i] in held):
+                score = c.scores[i]
+                assert score is not None  # decided: a score with the tier
+                brief = Brief(tier, score, c.plays[i], c.previous[i])
+                _plan_tasks(plan, ctx, accounts[i], target, brief)
     # Deferred tasks of an account no longer in the population (deleted, merged) or no
     # longer in the target (no longer a customer): nothing will ever plan them again.
     for task in ledger:
@@ -318,6 +267,34 @@ def plan_targets(
             plan.tasks, ctx.priority, used, tasks_per_owner_per_day, frozenset(ctx.pending)
         )
     return plan
+
+
+def _plan_record(
+    plan: Plan,
+    changes: FieldChanges,
+    account: MergedAccount,
+    record: Snapshot,
+    targets: Sequence[TargetPlan],
+    now: datetime,
+) -> None:
+    """The full path for one record: every target's values, then the change-only diff.
+    Only a record with something to write gets an update and a desired entry."""
+    want = record.written
+    for target in targets:
+        decision = target.decisions.get(account.key)
+        values = (
+            emptied(target.fields)
+            if decision is None
+            else target_values(target.fields, decision, want, now)
+        )
+        want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
+    delta = diff_values(record.written, want)
+    if not delta:
+        return
+    update = AccountUpdate(record.crm_id, delta)
+    plan.desired[(record.system, record.crm_id)] = want
+    plan.updates.setdefault(record.system, []).append(update)
+    changes.add(record.system, update, account.key, account.name, record.written)
 
 
 def _target_of(key: str, targets: Sequence[TargetPlan]) -> tuple[TargetPlan, str] | None:

@@ -105,4 +105,4 @@ def stored_inputs(
         primary=primary,
         hand_edit_days=hand_edit_days,
     )
-    return target.inputs(populated.population, today)
+    return list(target.inputs(populated.population, today))

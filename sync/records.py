@@ -7,9 +7,10 @@ The store persists ``Snapshot`` and ``TaskRecord``; it imports them from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import overload
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.tiering.records import Decision, FieldValue
@@ -120,6 +121,61 @@ class FieldChange:
     new: FieldValue
 
 
+class FieldChanges(Sequence[FieldChange]):
+    """A plan's field changes, derived when read from its updates and what each record
+    held: one entry per updated record instead of one object per changed field (a full
+    run at a million records changes millions of fields, and holding them all was a
+    tenth of the plan's memory). Reads in planning order, compares equal to a list of
+    the same changes."""
+
+    __slots__ = ("_count", "_sources")
+
+    def __init__(self) -> None:
+        self._sources: list[tuple[str, AccountUpdate, str, str | None, TierwiseValues]] = []
+        self._count = 0
+
+    def add(
+        self,
+        system: str,
+        update: AccountUpdate,
+        key: str,
+        name: str | None,
+        held: TierwiseValues,
+    ) -> None:
+        """The changes of one update: its values over ``held`` (what the record held)."""
+        self._sources.append((system, update, key, name, held))
+        self._count += len(update.values)
+
+    def __iter__(self) -> Iterator[FieldChange]:
+        for system, update, key, name, held in self._sources:
+            for field_name, value in update.values.items():
+                yield FieldChange(
+                    key, system, update.crm_id, name, field_name, getattr(held, field_name), value
+                )
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> FieldChange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FieldChange]: ...
+
+    def __getitem__(self, index: int | slice) -> FieldChange | Sequence[FieldChange]:
+        return list(self)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FieldChanges | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the list it replaces
+
+    def __repr__(self) -> str:
+        return f"FieldChanges({list(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedTask:
     system: str
@@ -141,7 +197,8 @@ class Plan:
 
     updates: dict[str, list[AccountUpdate]] = field(default_factory=dict)
     desired: dict[tuple[str, str], TierwiseValues] = field(default_factory=dict)
-    changes: list[FieldChange] = field(default_factory=list)
+    # One per changed field, derived from ``updates`` when read (see ``FieldChanges``).
+    changes: Sequence[FieldChange] = field(default_factory=FieldChanges)
     tasks: list[PlannedTask] = field(default_factory=list)
     closes: list[PlannedClose] = field(default_factory=list)
     # Go-live (first run of a target, no backfill): entry tasks not created.

@@ -16,7 +16,7 @@ from the run (issue 14: ``tierwise customers`` used to disagree with ``run``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +39,9 @@ from tierwise.sync.records import (
     WrittenFields,
 )
 from tierwise.tiering import DecisionTable, tier_accounts
+from tierwise.tiering.decisions import DecisionMap
+from tierwise.tiering.heap import collection_paused
+from tierwise.tiering.recorded import RecordedDecisions
 from tierwise.tiering.records import (
     AccountHistory,
     AccountInput,
@@ -60,10 +63,10 @@ class Population:
     primary: str = "salesforce"
 
 
-InputsFunction = Callable[[Population, date], list[AccountInput]]
+InputsFunction = Callable[[Population, date], Sequence[AccountInput]]
 
 
-def prospect_inputs(population: Population, _today: date) -> list[AccountInput]:
+def prospect_inputs(population: Population, _today: date) -> Sequence[AccountInput]:
     """Every account, with its merged CRM fields and any manual tier pin."""
     return to_inputs(population.accounts)
 
@@ -149,11 +152,12 @@ class TargetDecisions:
     # What the target tiered (its model's fields per account), e.g. a preview's columns.
     inputs: Sequence[AccountInput] = ()
 
-    def for_history(self) -> list[Decision]:
-        """The decisions under the keys the tier history stores them by."""
-        prefix = self.target.history_key
-        values = self.decisions.values()
-        return [replace(d, key=prefix + d.key) for d in values] if prefix else list(values)
+    def for_history(self) -> RecordedDecisions:
+        """The decisions under the keys the tier history stores them by, as the columns
+        it compares (``RecordedDecisions``: a decision is built only for a row written)."""
+        decisions = self.decisions
+        source = decisions if isinstance(decisions, DecisionMap) else list(decisions.values())
+        return RecordedDecisions.of(source, self.target.history_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +174,8 @@ class Decisions:
     def of(self, name: str) -> TargetDecisions | None:
         return next((t for t in self.targets if t.target.name == name), None)
 
-    def for_history(self) -> list[Decision]:
-        return [d for t in self.targets for d in t.for_history()]
+    def for_history(self) -> RecordedDecisions:
+        return RecordedDecisions.joined([t.for_history() for t in self.targets])
 
 
 def split_histories(
@@ -258,9 +262,37 @@ def decide(
 
     Hand edits become overrides first, then the records are merged into companies
     (``populate``), then each target tiers its own inputs against its own history.
-    ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own).
+    ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own). Cyclic
+    collection is paused meanwhile (``tierwise.tiering.heap``: the run allocates no cycles).
     """
-    tier = tier or tier_accounts
+    with collection_paused():
+        return _decide(
+            snapshots,
+            histories,
+            last_written,
+            targets,
+            now,
+            opportunities=opportunities,
+            primary=primary,
+            hand_edit_days=hand_edit_days,
+            tier=tier or tier_accounts,
+            windows=windows,
+        )
+
+
+def _decide(
+    snapshots: Sequence[Snapshot],
+    histories: Mapping[str, AccountHistory],
+    last_written: Mapping[tuple[str, str], Any],
+    targets: Sequence[TierTarget],
+    now: datetime,
+    *,
+    opportunities: Iterable[CrmOpportunity],
+    primary: str,
+    hand_edit_days: int,
+    tier: TierFunction,
+    windows: Mapping[str, Window] | None,
+) -> Decisions:
     populated = populate(
         snapshots,
         last_written,

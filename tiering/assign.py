@@ -43,6 +43,7 @@ from tierwise.tiering.decisions import (
     Assignment,
     DecisionTable,
 )
+from tierwise.tiering.inputs import column
 from tierwise.tiering.model import Condition, TieringModel, TriggerSpec
 from tierwise.tiering.records import (
     PIPELINE,
@@ -78,7 +79,7 @@ def tier_accounts(
     columns = Columns(accounts, now.date())
     table = score_accounts(model, columns)
     scores = table.scores
-    keys = [account.key for account in accounts]
+    keys = column(accounts, "key")
 
     bars = _bars(model, scores)
     raw = _tier_of(bars, scores)
@@ -149,8 +150,8 @@ def tier_accounts(
         final[deal] = count + 1
         rule[deal] = RULE_PIPELINE
         pinned[deal] = False
-    owners = [account.owner for account in accounts]
-    fields_of = [account.fields for account in accounts]
+    owners = column(accounts, "owner")
+    fields_of = column(accounts, "fields")
     owner_overflow = apply_capacity(model, scores, keys, owners, fields_of, final, rule, pinned)
 
     assignment = Assignment(
@@ -205,28 +206,29 @@ def _previous(
     unknown: dict[int, str] = {}
     if not history:
         return previous, unknown, dwell
-    index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
+    index_of: dict[str | None, int] = {tier.id: i for i, tier in enumerate(model.tiers)}
     index_of[UNQUALIFIED] = len(model.tiers)
-    tiers: list[int] = [NO_TIER] * n
-    days: list[float] = [math.inf] * n
-    # Entry times repeat (one per earlier run), so each is converted once.
-    days_since: dict[datetime, float] = {}
-    for i, key in enumerate(keys):
-        past = history.get(key)
-        if past is None or past.tier is None:
-            continue
-        tier = index_of.get(past.tier)
-        if tier is None:
-            unknown[i] = past.tier  # a tier since removed from the model: tier afresh
-            continue
-        tiers[i] = tier
-        since = past.tier_since
-        if since is not None:
-            dwell_days = days_since.get(since)
-            if dwell_days is None:
-                dwell_days = (now - _aligned(since, now)).total_seconds() / 86400.0
-                days_since[since] = dwell_days
-            days[i] = dwell_days
+    # Column by column (a million histories): each account's tier, its index, and the
+    # entry time of a known tier; entry times repeat (one per earlier run), so each is
+    # converted once.
+    pasts = list(map(history.get, keys))
+    names = [None if past is None else past.tier for past in pasts]
+    found = list(map(index_of.get, names))
+    for i, (name, tier) in enumerate(zip(names, found, strict=True)):
+        if tier is None and name is not None:
+            unknown[i] = name  # a tier since removed from the model: tier afresh
+    tiers = [NO_TIER if tier is None else tier for tier in found]
+    entered = [
+        None if tier is None else past.tier_since  # type: ignore[union-attr]  # a tier was found: a history
+        for past, tier in zip(pasts, found, strict=True)
+    ]
+    days_since: dict[datetime | None, float] = {
+        since: (now - _aligned(since, now)).total_seconds() / 86400.0
+        for since in set(entered)
+        if since is not None
+    }
+    days_since[None] = math.inf
+    days = list(map(days_since.__getitem__, entered))
     previous[:] = tiers
     dwell[:] = days
     return previous, unknown, dwell
@@ -390,14 +392,13 @@ def _apply_overrides(
     index_of[UNQUALIFIED] = len(model.tiers)
     today = now.date()
     honour = model.overrides.honour_expiry
-    for i, account in enumerate(accounts):
-        pin = account.manual_tier
-        if pin is None:
-            continue
-        tier = index_of.get(pin)
+    pins = column(accounts, "manual_tier")
+    untils = column(accounts, "manual_tier_until")
+    for i in [i for i, pin in enumerate(pins) if pin is not None]:
+        tier = index_of.get(pins[i])
         if tier is None:
             continue
-        until = account.manual_tier_until
+        until = untils[i]
         if honour and until is not None and until < today:
             continue
         final[i] = tier

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tierwise.tiering.distance import next_tier_phrase
+from tierwise.tiering.inputs import column
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import (
     PIPELINE,
@@ -92,6 +93,16 @@ class Brief(NamedTuple):
     @property
     def changed(self) -> bool:
         return self.previous_tier != self.tier
+
+
+class BriefColumns(NamedTuple):
+    """Every account's ``Brief`` as columns in the order of the keys asked for (a tier
+    of None: the table has no such account), so a planner makes no tuple per account."""
+
+    tiers: list[str | None]
+    scores: list[float | None]
+    plays: list[Play | None]
+    previous: list[str | None]
 
 
 class DecisionTable(Sequence[Decision]):
@@ -174,7 +185,8 @@ class DecisionTable(Sequence[Decision]):
         return [int(i) for i in changed]
 
     def account_keys(self) -> list[str]:
-        return [account.key for account in self._accounts]
+        keys: list[str] = column(self._accounts, "key")
+        return keys
 
     def by_key(self) -> DecisionMap:
         """The decisions as a mapping by account key, still built only when read."""
@@ -389,6 +401,11 @@ class DecisionMap(Mapping[str, Decision]):
         self._table = table
         self._index = {key: i for i, key in enumerate(table.account_keys())}
 
+    @property
+    def table(self) -> DecisionTable:
+        """The run's table the map reads (in input order)."""
+        return self._table
+
     def __getitem__(self, key: str) -> Decision:
         return self._table[self._index[key]]
 
@@ -419,6 +436,27 @@ class DecisionMap(Mapping[str, Decision]):
             return make(Brief, (ids[tier], scores[i], plays[tier], previous[i]))
 
         return brief
+
+    def columns(self, keys: Sequence[str]) -> BriefColumns:
+        """``brief`` of every key as columns (see ``BriefColumns``), at C speed when the
+        keys are the table's own, in its order (the population it tiered)."""
+        table = self._table
+        ids, plays = table._ids, table._plays
+        tiers, scores, previous = table.brief_columns()
+        if list(keys) == list(self._index):
+            return BriefColumns(
+                list(map(ids.__getitem__, tiers)),
+                list(scores),
+                list(map(plays.__getitem__, tiers)),
+                list(previous),
+            )
+        at = list(map(self._index.get, keys))
+        return BriefColumns(
+            [None if i is None else ids[tiers[i]] for i in at],
+            [None if i is None else scores[i] for i in at],
+            [None if i is None else plays[tiers[i]] for i in at],
+            [None if i is None else previous[i] for i in at],
+        )
 
 
 def _title(tier_id: str, label: str) -> str:

@@ -7,11 +7,12 @@ declared by the model, and ``sync`` turns decisions into CRM writes and tasks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 # A canonical field value after parsing: number, string, bool, date, list of strings,
 # or None when the CRM had no value or a value that could not be parsed.
@@ -20,6 +21,57 @@ FieldValue = float | str | bool | date | tuple[str, ...] | None
 UNQUALIFIED = "unqualified"
 # issue 16: the state outside the tier ladder for accounts in an active deal.
 PIPELINE = "pipeline"
+
+
+class FieldLayout:
+    """The field names of many records, in their stored order, and where each one is."""
+
+    __slots__ = ("index", "names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.index = {name: i for i, name in enumerate(names)}
+
+
+class FieldRow(Mapping[str, FieldValue]):
+    """A record's canonical field values as a tuple over a layout shared by every record
+    with the same names: a read-only mapping at a third of a dict's size, so a million
+    stored snapshots fit in a worker's memory. Iterates in the stored order, like the
+    dict it replaces, and compares equal to it."""
+
+    __slots__ = ("_layout", "_values")
+
+    def __init__(self, layout: FieldLayout, values: tuple[FieldValue, ...]) -> None:
+        self._layout = layout
+        self._values = values
+
+    def __getitem__(self, name: str) -> FieldValue:
+        return self._values[self._layout.index[name]]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        i = self._layout.index.get(name)
+        return default if i is None else self._values[i]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._layout.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout.names)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Any:
+        return zip(self._layout.names, self._values, strict=True)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+# A row's layout and its values tuple, for readers of whole columns (one C call each,
+# where ``row.get(name)`` per row is a Python call): ``tiering.scoring.Columns``.
+row_layout: Callable[[FieldRow], FieldLayout] = attrgetter("_layout")
+row_values: Callable[[FieldRow], tuple[FieldValue, ...]] = attrgetter("_values")
 
 
 @dataclass(frozen=True, slots=True)

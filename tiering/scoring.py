@@ -14,12 +14,21 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
 
+from tierwise.tiering.inputs import column
 from tierwise.tiering.model import SignalSpec, TieringModel
-from tierwise.tiering.records import AccountInput, FieldValue
+from tierwise.tiering.records import (
+    AccountInput,
+    FieldLayout,
+    FieldRow,
+    FieldValue,
+    row_layout,
+    row_values,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -32,15 +41,32 @@ class Columns:
     def __init__(self, accounts: Sequence[AccountInput], today: date) -> None:
         self.count = len(accounts)
         self.today = today
-        self._maps = [account.fields for account in accounts]
+        self._maps: list[Mapping[str, FieldValue]] = column(accounts, "fields")
         self._raw: dict[str, list[FieldValue]] = {}
         self._numbers: dict[str, FloatArray] = {}
+        self._groups = _row_groups(self._maps)
 
     def raw(self, name: str) -> list[FieldValue]:
         column = self._raw.get(name)
         if column is None:
-            column = self._raw[name] = [fields.get(name) for fields in self._maps]
+            column = self._raw[name] = self._read(name)
         return column
+
+    def _read(self, name: str) -> list[FieldValue]:
+        """One field of every account: ``fields.get(name)`` of each, but for the store's
+        ``FieldRow``s one C-level pass over their value tuples per shared layout."""
+        groups = self._groups
+        if groups is None:
+            return [fields.get(name) for fields in self._maps]
+        if len(groups) == 1 and groups[0].positions is None:
+            return groups[0].read(name)
+        column = np.full(self.count, None, dtype=object)
+        for group in groups:
+            values = group.read(name)
+            # fromiter keeps each value (a tuple too) as one element of the object array.
+            column[group.positions] = np.fromiter(values, dtype=object, count=len(values))
+        mixed: list[FieldValue] = column.tolist()
+        return mixed
 
     def numbers(self, name: str) -> FloatArray:
         """Numbers as floats; None or a value of another type is NaN (missing)."""
@@ -86,18 +112,75 @@ class Columns:
         kinds = set(map(type, raw))
         if len(kinds & _EQUAL_ACROSS) <= 1 and kinds <= _MEMO_SAFE:
             try:
-                table = {v: lookup(v) for v in set(raw)}
+                distinct = set(raw)
             except TypeError:  # an unhashable value (a list inside a tuple)
                 pass
             else:
-                return np.fromiter(map(table.__getitem__, raw), dtype=np.float64, count=self.count)
+                if _plain_tuples(distinct):
+                    table = {v: lookup(v) for v in distinct}
+                    return np.fromiter(
+                        map(table.__getitem__, raw), dtype=np.float64, count=self.count
+                    )
         return np.fromiter((lookup(v) for v in raw), dtype=np.float64, count=self.count)
+
+
+class _RowGroup:
+    """The accounts whose fields share one ``FieldLayout`` (or, ``layout`` None, any
+    other mappings), by position; ``positions`` None: every account, in order."""
+
+    __slots__ = ("layout", "maps", "positions", "rows")
+
+    def __init__(
+        self,
+        layout: FieldLayout | None,
+        maps: list[Mapping[str, FieldValue]],
+        positions: list[int] | None,
+    ) -> None:
+        self.layout = layout
+        self.maps = maps
+        self.positions = None if positions is None else np.array(positions, dtype=np.intp)
+        self.rows = list(map(row_values, maps)) if layout is not None else []  # type: ignore[arg-type]  # a layout's group holds FieldRows only
+
+    def read(self, name: str) -> list[FieldValue]:
+        if self.layout is None:
+            return [fields.get(name) for fields in self.maps]
+        i = self.layout.index.get(name)
+        if i is None:
+            return [None] * len(self.rows)
+        return list(map(itemgetter(i), self.rows))
+
+
+def _row_groups(maps: list[Mapping[str, FieldValue]]) -> list[_RowGroup] | None:
+    """``maps`` grouped by ``FieldRow`` layout; None when no map is a ``FieldRow``."""
+    kinds = set(map(type, maps))
+    if FieldRow not in kinds:
+        return None
+    if len(kinds) == 1:
+        layouts = list(map(row_layout, maps))  # type: ignore[arg-type]  # every map is a FieldRow
+        if len(set(layouts)) == 1:
+            return [_RowGroup(layouts[0], maps, None)]
+    by_layout: dict[FieldLayout | None, tuple[list[Mapping[str, FieldValue]], list[int]]] = {}
+    for position, fields in enumerate(maps):
+        layout = row_layout(fields) if fields.__class__ is FieldRow else None  # checked: a FieldRow
+        group = by_layout.get(layout)
+        if group is None:
+            group = by_layout[layout] = ([], [])
+        group[0].append(fields)
+        group[1].append(position)
+    return [_RowGroup(layout, got, positions) for layout, (got, positions) in by_layout.items()]
 
 
 _PLAIN_NUMBERS: frozenset[type] = frozenset({float, int, type(None)})
 # Classes whose values compare equal across classes: one column may hold one of them.
 _EQUAL_ACROSS: frozenset[type] = frozenset({bool, int, float})
-_MEMO_SAFE: frozenset[type] = frozenset({bool, int, float, str, date, datetime, type(None)})
+# Tuples too when they hold strings only (a field's list of values, the canonical form):
+# equal tuples of strings are the same strings in the same order.
+_MEMO_SAFE: frozenset[type] = frozenset({bool, int, float, str, date, datetime, tuple, type(None)})
+
+
+def _plain_tuples(distinct: set[FieldValue]) -> bool:
+    """No distinct tuple holds anything but strings (``(1,) == (True,)``, see ``mapped``)."""
+    return all(type(item) is str for value in distinct if type(value) is tuple for item in value)
 
 
 def _as_number(value: FieldValue) -> float:

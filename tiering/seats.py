@@ -116,7 +116,18 @@ def _owner_books(
     overflowed: Counter[tuple[str, str, int]],
 ) -> None:
     books: dict[tuple[str, str], tuple[int | None, list[int]]] = {}
-    for i in np.flatnonzero(final == index).tolist():
+    members = np.flatnonzero(final == index).tolist()
+    if _by_owner(model):
+        # A book is an owner's: only the owners holding more than a cap are walked.
+        of = list(map(owners.__getitem__, members))
+        full = set()
+        for owner, count in Counter(of).items():
+            if owner is not None:
+                cap = model.owner_cap(owner, index)[0]
+                if cap is not None and count > cap:
+                    full.add(owner)
+        members = [i for i, owner in zip(members, of, strict=True) if owner in full]
+    for i in members:
         owner = owners[i]
         if owner is None:
             continue
@@ -170,11 +181,19 @@ def owner_load(
     """Every owner's book per tier (owners without accounts in a tier are left out)."""
     loads: Counter[tuple[str, str, int]] = Counter()
     caps: dict[tuple[str, str, int], int | None] = {}
-    for i, (owner, tier) in enumerate(zip(owners, final.tolist(), strict=True)):
-        if owner is not None and tier < len(model.tiers):
-            cap, group = model.owner_cap(owner, int(tier), fields_of[i])
-            loads[(owner, group, int(tier))] += 1
-            caps[(owner, group, int(tier))] = cap
+    if _by_owner(model):
+        # Every account of one owner in one tier is in the same book: count the pairs.
+        for (owner, tier), count in Counter(zip(owners, final.tolist(), strict=True)).items():
+            if owner is not None and tier < len(model.tiers):
+                cap, group = model.owner_cap(owner, int(tier))
+                loads[(owner, group, int(tier))] += count
+                caps[(owner, group, int(tier))] = cap
+    else:
+        for i, (owner, tier) in enumerate(zip(owners, final.tolist(), strict=True)):
+            if owner is not None and tier < len(model.tiers):
+                cap, group = model.owner_cap(owner, int(tier), fields_of[i])
+                loads[(owner, group, int(tier))] += 1
+                caps[(owner, group, int(tier))] = cap
     rows = []
     for owner, group, tier in sorted(
         set(loads) | set(overflowed), key=lambda k: (k[2], k[0], k[1])
@@ -201,3 +220,8 @@ def owner_load(
             )
         )
     return tuple(rows)
+
+
+def _by_owner(model: TieringModel) -> bool:
+    """Whether an account's book depends on its owner alone (no group reads a field)."""
+    return all(group.field is None for group in model.owner_groups)

@@ -37,7 +37,7 @@ def account_keys(accounts: Sequence[MergedAccount]) -> dict[tuple[str, str], str
     return {(r.system, r.crm_id): a.key for a in accounts for r in a.records}
 
 
-def recorded_decisions(outcome: Outcome) -> list[Decision]:
+def recorded_decisions(outcome: Outcome) -> Sequence[Decision]:
     """The decisions the run records in the tier history (customer ones under their key)."""
     if outcome.decided is not None:
         return outcome.decided.for_history()

@@ -6,12 +6,17 @@ come back as tuples: a value read back equals the value stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
 from tierwise.connectors.base import CUSTOMER_FIELDS, TierwiseValues
+
+# Defined in the tiering core, whose column reader reads their tuples directly;
+# re-exported here, where the store builds them.
+from tierwise.tiering.records import FieldLayout as FieldLayout
+from tierwise.tiering.records import FieldRow as FieldRow
 from tierwise.tiering.records import FieldValue
 
 JsonValue = Any
@@ -51,51 +56,6 @@ def decode_fields(raw: Mapping[str, JsonValue] | None) -> dict[str, FieldValue]:
 NO_INVALID: Mapping[str, str] = MappingProxyType({})
 # What a record holds when tierwise never wrote to it: one shared (frozen) instance.
 NO_VALUES = TierwiseValues()
-
-
-class FieldLayout:
-    """The field names of many records, in their stored order, and where each one is."""
-
-    __slots__ = ("index", "names")
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-        self.index = {name: i for i, name in enumerate(names)}
-
-
-class FieldRow(Mapping[str, FieldValue]):
-    """A record's canonical field values as a tuple over a layout shared by every record
-    with the same names: a read-only mapping at a third of a dict's size, so a million
-    stored snapshots fit in a worker's memory. Iterates in the stored order, like the
-    dict it replaces, and compares equal to it."""
-
-    __slots__ = ("_layout", "_values")
-
-    def __init__(self, layout: FieldLayout, values: tuple[FieldValue, ...]) -> None:
-        self._layout = layout
-        self._values = values
-
-    def __getitem__(self, name: str) -> FieldValue:
-        return self._values[self._layout.index[name]]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        i = self._layout.index.get(name)
-        return default if i is None else self._values[i]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._layout.index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._layout.names)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def items(self) -> Any:
-        return zip(self._layout.names, self._values, strict=True)
-
-    def __repr__(self) -> str:
-        return repr(dict(self.items()))
 
 
 class Interner:

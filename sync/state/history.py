@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from tierwise.sync.state.tables import account_tier, tier_history
+from tierwise.tiering.recorded import RecordedDecisions
 from tierwise.tiering.records import AccountHistory, Decision, ScorePoint
 
 # Rows per fetch when the history is read; decisions per chunk when a run is recorded.
@@ -118,28 +119,36 @@ class TierHistory:
     def _record_chunk(
         conn: Connection, run_id: str, at: datetime, decisions: Sequence[Decision]
     ) -> int:
+        if isinstance(decisions, RecordedDecisions):
+            keys, tiers, scores = decisions.keys, decisions.tiers, decisions.scores
+        else:
+            keys = [d.key for d in decisions]
+            tiers = [d.tier for d in decisions]
+            scores = [d.score for d in decisions]
         current: dict[str, Any] = {}
-        for chunk in chunked([d.key for d in decisions], 500):
+        for chunk in chunked(keys, 500):
             for r in conn.execute(select(account_tier).where(account_tier.c.key.in_(chunk))):
                 current[r.key] = r
         new_rows: list[dict[str, Any]] = []
         upserts: list[dict[str, Any]] = []
-        for d in decisions:
-            prev = current.get(d.key)
-            score = round(d.score, 1)
-            if prev is not None and prev.tier == d.tier and abs(prev.score - score) < 0.05:
+        for i, (key, tier, exact) in enumerate(zip(keys, tiers, scores, strict=True)):
+            prev = current.get(key)
+            score = round(exact, 1)
+            if prev is not None and prev.tier == tier and abs(prev.score - score) < 0.05:
                 continue
-            since = at if prev is None or prev.tier != d.tier else utc(prev.tier_since)
+            # Only a row written needs the whole decision (its rule and rendered reason).
+            d = decisions[i]
+            since = at if prev is None or prev.tier != tier else utc(prev.tier_since)
             upserts.append(
-                {"key": d.key, "tier": d.tier, "tier_since": since, "score": score, "updated": at}
+                {"key": key, "tier": tier, "tier_since": since, "score": score, "updated": at}
             )
             new_rows.append(
                 {
-                    "key": d.key,
+                    "key": key,
                     "run_id": run_id,
                     "at": at,
                     "score": score,
-                    "tier": d.tier,
+                    "tier": tier,
                     "rule": d.rule,
                     "reason": d.reason,
                 }

@@ -9,13 +9,14 @@ across classes (``True == 1 == 1.0``), None, numpy scalars and unhashable lists 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise.tiering.records import AccountInput, FieldValue
+from tierwise.tiering.records import AccountInput, FieldLayout, FieldRow, FieldValue
 from tierwise.tiering.scoring import Columns, _as_number
 
 TODAY = date(2026, 11, 24)
@@ -29,6 +30,8 @@ values = st.one_of(
     st.sampled_from(("Software", "1", "", "True")),
     st.sampled_from((date(2026, 1, 1), datetime(2026, 1, 1), date(2025, 6, 30))),
     st.sampled_from((("Snowflake",), ("AWS", "Okta"), ())),
+    # Equal tuples of equal values of different classes: never one answer for both.
+    st.sampled_from(((1,), (True,), (1.0,))),
     st.just(np.float64(3.5)),
     st.just(["list"]),
 )
@@ -80,3 +83,36 @@ def test_mapped_asks_the_lookup_of_each_value(raw: list[object]) -> None:
 def test_days_since_counts_whole_days_of_dates_only(raw: list[object]) -> None:
     expected = [TODAY.toordinal() - v.toordinal() if isinstance(v, date) else math.nan for v in raw]
     _same(expected, _columns(raw).days_since("f"))
+
+
+layouts = st.sampled_from((("f", "g"), ("g", "f"), ("f",), ("g",), ()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(layouts, st.lists(values, min_size=2, max_size=2), st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+    shared=st.booleans(),
+)
+def test_columns_of_field_rows_read_what_get_reads(
+    rows: list[tuple[tuple[str, ...], list[object], bool]], shared: bool
+) -> None:
+    """The per-layout C path over ``FieldRow``s (one layout, several, or mixed with
+    plain dicts) reads each account's ``fields.get(name)``."""
+    made: dict[tuple[str, ...], FieldLayout] = {}
+    maps: list[Mapping[str, FieldValue]] = []
+    for names, drawn, as_dict in rows:
+        if shared:
+            names = ("f", "g")
+        layout = made.setdefault(names, FieldLayout(names))
+        row = FieldRow(layout, tuple(drawn[: len(names)]))  # type: ignore[arg-type]  # drawn values
+        maps.append(dict(row.items()) if as_dict and not shared else row)
+    accounts = [AccountInput(key=str(i), fields=m) for i, m in enumerate(maps)]
+    columns = Columns(accounts, TODAY)
+    for name in ("f", "g", "h"):
+        expected = [m.get(name) for m in maps]
+        actual = columns.raw(name)
+        assert [(type(v), repr(v)) for v in expected] == [(type(v), repr(v)) for v in actual]
