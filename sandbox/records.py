@@ -170,3 +170,48 @@ class HubSpotObject(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         return repr(dict(self))
+
+
+class SeedIds(Mapping[str, tuple[str, str]]):
+    """Seed company key ``c0000000``, ``c0000001``, ... -> (Salesforce Id, HubSpot id).
+
+    The keys are the generator's index (``sandbox.seed``), so two lists of the stores' own
+    id strings stand in for a dict of a million keys and tuples (issue 15).
+    """
+
+    def __init__(self) -> None:
+        self.salesforce: list[str] = []
+        self.hubspot: list[str] = []
+
+    def append(self, key: str, salesforce_id: str, hubspot_id: str) -> None:
+        if key != _seed_key(len(self.salesforce)):
+            raise ValueError(
+                f"seed keys arrive in order: expected {_seed_key(len(self))}, not {key}"
+            )
+        self.salesforce.append(salesforce_id)
+        self.hubspot.append(hubspot_id)
+
+    def _index(self, key: object) -> int | None:
+        if not isinstance(key, str) or not key.startswith("c") or not key[1:].isdigit():
+            return None
+        index = int(key[1:])
+        return index if index < len(self.salesforce) and _seed_key(index) == key else None
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        index = self._index(key)
+        if index is None:
+            raise KeyError(key)
+        return self.salesforce[index], self.hubspot[index]
+
+    def __contains__(self, key: object) -> bool:
+        return self._index(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (_seed_key(i) for i in range(len(self.salesforce)))
+
+    def __len__(self) -> int:
+        return len(self.salesforce)
+
+
+def _seed_key(index: int) -> str:
+    return f"c{index:07d}"
