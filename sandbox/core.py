@@ -26,6 +26,7 @@ from tierwise.sandbox.faults import FaultSet
 from tierwise.sandbox.hubspot import HubSpotBehaviour, HubSpotEmulator
 from tierwise.sandbox.ledger import CallRecord, Ledger, calls_table
 from tierwise.sandbox.outcomes import generate_deals
+from tierwise.sandbox.records import SeedIds
 from tierwise.sandbox.salesforce import SalesforceEmulator
 from tierwise.sandbox.seed import generate_companies
 from tierwise.sandbox.server import CrmServer
@@ -116,7 +117,7 @@ class Sandbox:
             behaviour=behaviour,
             daily_limit=hubspot_daily_limit,
         )
-        self.company_ids: dict[str, tuple[str, str]] = {}
+        self.company_ids = SeedIds()
         self.deal_ids: dict[str, tuple[str, str]] = {}
         self._load(accounts, activity_history, hubspot_contacts, opportunities)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -133,7 +134,7 @@ class Sandbox:
             if activity_history:
                 self.salesforce.org.load_events(chunk, sf_ids)
             for key, sf_id in sf_ids.items():
-                self.company_ids[key] = (sf_id, hs_ids[key])
+                self.company_ids.append(key, sf_id, hs_ids[key])
             if opportunities:
                 deals = list(generate_deals(chunk, self.seed, today=self.today))
                 owners = {c["key"]: c["owner"] for c in chunk}

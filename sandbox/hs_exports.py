@@ -40,7 +40,7 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import hs_datetime
 from tierwise.sandbox.wire import ApiError, Request, Response
@@ -204,39 +204,16 @@ class HubSpotExports:
         known = em.portal.properties[task.object_type]
         predicates = [em._filter(known, spec) for spec in task.filters]
         header = [RECORD_ID, *task.columns]
-        files: list[tuple[str, bytes]] = []
+        columns = task.columns
+        packer = _Packer(task.task_id, header, self.behaviour)
         with em.portal.lock:
-            rows = (
-                obj
-                for obj in em.portal.objects[task.object_type].values()
-                if all(p(obj["properties"]) for p in predicates)
-            )
-            for part in itertools.count(1):
-                chunk = list(itertools.islice(rows, self.behaviour.rows_per_file))
-                if not chunk and part > 1:
-                    break
-                text = io.StringIO()
-                writer = csv.writer(text, lineterminator="\r\n")
-                writer.writerow(header)
-                for obj in chunk:
-                    props = obj["properties"]
-                    writer.writerow(
-                        [
-                            obj["id"],
-                            *("" if props.get(c) is None else props[c] for c in task.columns),
-                        ]
+            for obj in em.portal.objects[task.object_type].values():
+                props = obj["properties"]
+                if all(p(props) for p in predicates):
+                    packer.add(
+                        [obj["id"], *("" if props.get(c) is None else props[c] for c in columns)]
                     )
-                files.append((f"export-{task.task_id}-{part}.csv", text.getvalue().encode()))
-                if len(chunk) < self.behaviour.rows_per_file:
-                    break
-        if len(files) == 1 and len(files[0][1]) <= self.behaviour.zip_over_bytes:
-            task.file_name, task.file = files[0]
-        else:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, data in files:
-                    archive.writestr(name, data)
-            task.file_name, task.file = f"export-{task.task_id}.zip", buffer.getvalue()
+        task.file_name, task.file = packer.finish()
         task.status, task.completed = "COMPLETE", now
 
     # ---- download ---------------------------------------------------------------------------
@@ -250,6 +227,80 @@ class HubSpotExports:
                 kind = "application/zip" if task.file_name.endswith(".zip") else "text/csv"
                 return Response(200, task.file, {"Content-Type": kind})
         return _error(403, "FORBIDDEN", "The export URL has expired or is not valid")
+
+
+class _Packer:
+    """Writes the export as its rows arrive: one CSV, or (over ``zip_over_bytes`` or over
+    ``rows_per_file`` rows) a zip of CSVs of ``rows_per_file`` rows each.
+
+    Why streaming: a 1,000,000-company export held as text, then bytes, then a zip took
+    several hundred MB at once (issue 15); here only the compressed file and one small
+    batch of rows are held, and the file is the same as before.
+    """
+
+    BATCH = 2_000
+
+    def __init__(self, task_id: str, header: list[str], behaviour: ExportBehaviour) -> None:
+        self.task_id, self.header, self.behaviour = task_id, header, behaviour
+        self.plain = io.BytesIO()  # part 1 while it may still be a plain CSV
+        self.out = io.BytesIO()
+        self.archive: zipfile.ZipFile | None = None
+        self.member: IO[bytes] | None = None
+        self.part, self.in_part = 1, 0
+        self.batch: list[list[Any]] = []
+        self._write([header])
+
+    def add(self, row: list[Any]) -> None:
+        if self.in_part == self.behaviour.rows_per_file:
+            self._flush()
+            self._zip()
+            assert self.member is not None
+            self.member.close()
+            self.part, self.in_part = self.part + 1, 0
+            self.member = self._open_member()
+            self._write([self.header])
+        self.batch.append(row)
+        self.in_part += 1
+        if len(self.batch) >= self.BATCH:
+            self._flush()
+
+    def finish(self) -> tuple[str, bytes]:
+        self._flush()
+        if self.archive is None:
+            return f"export-{self.task_id}-1.csv", self.plain.getvalue()
+        assert self.member is not None
+        self.member.close()
+        self.archive.close()
+        return f"export-{self.task_id}.zip", self.out.getvalue()
+
+    def _flush(self) -> None:
+        if self.batch:
+            self._write(self.batch)
+            self.batch = []
+
+    def _write(self, rows: list[list[Any]]) -> None:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\r\n").writerows(rows)
+        data = text.getvalue().encode()
+        if self.member is not None:
+            self.member.write(data)
+            return
+        self.plain.write(data)
+        if self.plain.tell() > self.behaviour.zip_over_bytes:
+            self._zip()
+
+    def _zip(self) -> None:
+        """From here on the file is a zip; part 1 so far becomes its first member."""
+        if self.archive is not None:
+            return
+        self.archive = zipfile.ZipFile(self.out, "w", zipfile.ZIP_DEFLATED)
+        self.member = self._open_member()
+        self.member.write(self.plain.getvalue())
+        self.plain = io.BytesIO()
+
+    def _open_member(self) -> IO[bytes]:
+        assert self.archive is not None
+        return self.archive.open(f"export-{self.task_id}-{self.part}.csv", "w")
 
 
 def _error(status: int, category: str, message: str) -> Response:

@@ -7,8 +7,10 @@ increasing order, so ``after`` paging is a bisect over a sorted id list.
 
 from __future__ import annotations
 
+import array
 import bisect
 import itertools
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -30,6 +32,7 @@ from tierwise.sandbox.hs_schema import (
     normalise,
     task_properties,
 )
+from tierwise.sandbox.records import HubSpotObject, Layout
 from tierwise.sandbox.seed import OWNERS
 
 ID_BASE = {
@@ -110,11 +113,19 @@ class HubSpotPortal:
                 }
                 for i, o in enumerate(OWNERS)
             ]
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.properties}
-        self._sorted_ids: dict[str, list[int]] = {t: [] for t in self.properties}
+        self.objects: dict[str, dict[str, HubSpotObject]] = {t: {} for t in self.properties}
+        # Property values per object type: one shared layout, a value list per object
+        # (sandbox/records.py; issue 15, a million companies in a bounded budget).
+        self.layouts = {t: Layout() for t in self.properties}
+        # Ids as 8-byte machine integers, not one Python int object each.
+        self._sorted_ids: dict[str, array.array[int]] = {
+            t: array.array("q") for t in self.properties
+        }
         self._counters = {t: itertools.count(ID_BASE[t] + 1) for t in self.properties}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
-        self.associations: dict[tuple[str, str, str], dict[str, set[int]]] = {}
+        # (from type, to type) -> from id -> (to id, type id, to id, type id, ...): one
+        # small tuple per object instead of a dict and a set per link (see associate).
+        self._links: dict[tuple[str, str], dict[str, tuple[str | int, ...]]] = {}
         self.lists: dict[str, HubSpotList] = {}
         self.version = 0  # bumped on every data change; keys the search result cache
         # (object type, property) -> (version, sorted keys, ids): see sorted_index.
@@ -187,7 +198,7 @@ class HubSpotPortal:
         object_id: str | None,
         clean: Mapping[str, str],
         lag_until: float = 0.0,
-    ) -> dict[str, Any]:
+    ) -> HubSpotObject:
         """Create (``object_id`` None) or update with validated values; returns the object.
 
         With ``lag_until`` (a sandbox-clock POSIX timestamp deadline) search keeps seeing the
@@ -211,20 +222,15 @@ class HubSpotPortal:
 
     def _write(
         self, object_type: str, object_id: str | None, clean: Mapping[str, str]
-    ) -> dict[str, Any]:
+    ) -> HubSpotObject:
         self.version += 1
         stamp = hs_datetime(self.clock.tick())
         store = self.objects[object_type]
         if object_id is None:
             object_id = self._new_id(object_type)
-            obj: dict[str, Any] = {
-                "id": object_id,
-                "properties": {"hs_object_id": object_id, "createdate": stamp},
-                "createdAt": stamp,
-                "updatedAt": stamp,
-                "archived": False,
-            }
-            store[object_id] = obj
+            props = self.layouts[object_type].record([])
+            props["hs_object_id"], props["createdate"] = object_id, stamp
+            store[object_id] = HubSpotObject(object_id, props, stamp, stamp, False)
         obj = store[object_id]
         props = obj["properties"]
         for name, value in clean.items():
@@ -293,14 +299,26 @@ class HubSpotPortal:
     def associate(
         self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: Iterable[int]
     ) -> None:
-        forward = self.associations.setdefault((from_type, from_id, to_type), {})
-        back = self.associations.setdefault((to_type, to_id, from_type), {})
+        """Link both ways; each direction keeps its (to id, type id) pairs in link order."""
         for type_id in type_ids:
-            forward.setdefault(to_id, set()).add(type_id)
-            back.setdefault(from_id, set()).add(_inverse(type_id))
+            self._link(from_type, from_id, to_type, to_id, type_id)
+            self._link(to_type, to_id, from_type, from_id, _inverse(type_id))
+
+    def _link(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
+        links = self._links.setdefault((from_type, to_type), {})
+        pairs = links.get(from_id, ())
+        for at in range(0, len(pairs), 2):
+            if pairs[at] == to_id and pairs[at + 1] == type_id:
+                return
+        links[from_id] = (*pairs, to_id, type_id)
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> dict[str, set[int]]:
-        return self.associations.get((from_type, from_id, to_type), {})
+        """to id -> association type ids (a fresh dict, in the order the links were made)."""
+        pairs = self._links.get((from_type, to_type), {}).get(from_id, ())
+        out: dict[str, set[int]] = {}
+        for at in range(0, len(pairs), 2):
+            out.setdefault(str(pairs[at]), set()).add(int(pairs[at + 1]))
+        return out
 
     # ---- seed -------------------------------------------------------------------------------
 
@@ -316,6 +334,7 @@ class HubSpotPortal:
         has_override = "tierwise_tier_override" in self.properties["companies"]
         enriched = self.profile == "enriched"
         ids: dict[str, str] = {}
+        layout = self.layouts["companies"]
         with self.lock:
             store = self.objects["companies"]
             for c in companies:
@@ -323,7 +342,7 @@ class HubSpotPortal:
                 stamp = hs_datetime(c["modified"])
                 created = hs_datetime(c["created"])
                 last = c["last_activity"]
-                last_text = f"{last.isoformat()}T15:30:00.000Z" if last else None
+                last_text = _shared(f"{last.isoformat()}T15:30:00.000Z" if last else None)
                 # The seed's visits key (renamed to web_visits in the new model inputs).
                 visits = c.get("web_visits", c.get("web_visits_30d"))
                 props: dict[str, str | None] = {
@@ -333,14 +352,16 @@ class HubSpotPortal:
                     "name": c["name"],
                     "domain": c["domain"],
                     "industry": industry_code(c["key"], c["industry"]),
-                    "numberofemployees": _s(c["employees"]),
+                    "numberofemployees": _shared(_s(c["employees"])),
                     "annualrevenue": _s(c["annual_revenue"]),
                     "country": c["country"],
-                    "web_technologies": ";".join(_TECH_VALUE[t] for t in c["tech_stack"]) or None,
-                    "hs_analytics_num_visits": _s(visits),
+                    "web_technologies": _shared(
+                        ";".join(_TECH_VALUE[t] for t in c["tech_stack"]) or None
+                    ),
+                    "hs_analytics_num_visits": _shared(_s(visits)),
                     "notes_last_updated": last_text,
                     "hs_last_sales_activity_timestamp": last_text,
-                    "total_money_raised": money_text(c["key"], c["last_funding_amount"]),
+                    "total_money_raised": _shared(money_text(c["key"], c["last_funding_amount"])),
                     "hs_num_open_deals": "0",
                     "num_associated_deals": "0",
                     "hubspot_owner_id": owners[c["owner"]],
@@ -363,13 +384,9 @@ class HubSpotPortal:
                 if has_override:
                     props["tierwise_tier_override"] = c["override_tier"]
                     props["tierwise_override_until"] = _s(c["override_until"])
-                store[object_id] = {
-                    "id": object_id,
-                    "properties": props,
-                    "createdAt": created,
-                    "updatedAt": stamp,
-                    "archived": False,
-                }
+                store[object_id] = HubSpotObject(
+                    object_id, layout.pack(props), created, stamp, False
+                )
                 ids[c["key"]] = object_id
                 for n, person in enumerate(c.get("contacts") or () if contacts else ()):
                     self._seed_contact(object_id, person, created, stamp, n == 0)
@@ -390,13 +407,9 @@ class HubSpotPortal:
             "jobtitle": person["title"],
             "associatedcompanyid": company_id,
         }
-        self.objects["contacts"][contact_id] = {
-            "id": contact_id,
-            "properties": props,
-            "createdAt": created,
-            "updatedAt": stamp,
-            "archived": False,
-        }
+        self.objects["contacts"][contact_id] = HubSpotObject(
+            contact_id, self.layouts["contacts"].pack(props), created, stamp, False
+        )
         self._unique[("contacts", "email")][person["email"]] = contact_id
         self.associate("contacts", contact_id, "companies", company_id, [1] if primary else [279])
 
@@ -434,13 +447,9 @@ class HubSpotPortal:
                     "hs_is_closed_won": _s(deal["is_won"]),
                     "hubspot_owner_id": by_email[owners[deal["company_key"]]],
                 }
-                store[object_id] = {
-                    "id": object_id,
-                    "properties": props,
-                    "createdAt": created,
-                    "updatedAt": stamp,
-                    "archived": False,
-                }
+                store[object_id] = HubSpotObject(
+                    object_id, self.layouts["deals"].pack(props), created, stamp, False
+                )
                 company_id = company_ids[deal["company_key"]]
                 self.associate("deals", object_id, "companies", company_id, [5])
                 self._roll_up(company_id, deal)
@@ -454,7 +463,7 @@ class HubSpotPortal:
 
         def add(name: str, amount: float) -> None:
             total = float(props.get(name) or 0) + amount
-            props[name] = _s(total)
+            props[name] = _shared(_s(total))
 
         add("num_associated_deals", 1)
         amount = float(deal["amount"] or 0)
@@ -546,6 +555,11 @@ def _inverse(type_id: int) -> int:
         6: 5,
     }
     return pairs.get(type_id, type_id)
+
+
+def _shared(text: str | None) -> str | None:
+    """One string object for a value many seeded records repeat (counts, dates, sets)."""
+    return None if text is None else sys.intern(text)
 
 
 def _s(value: Any) -> str | None:

@@ -35,6 +35,7 @@ from tierwise.sandbox.hs_schema import (
     to_epoch_ms,
 )
 from tierwise.sandbox.hs_store import HubSpotPortal
+from tierwise.sandbox.records import HubSpotObject
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.wire import ApiError, Request, Response, Router
 
@@ -139,7 +140,7 @@ class HubSpotEmulator:
         self._routes()
 
     @property
-    def objects(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def objects(self) -> dict[str, dict[str, HubSpotObject]]:
         return self.portal.objects
 
     def edit(self, object_type: str, object_id: str, properties: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import unquote
@@ -95,7 +96,7 @@ class SalesforceEmulator:
     # ---- public state -----------------------------------------------------------------------
 
     @property
-    def objects(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def objects(self) -> dict[str, dict[str, MutableMapping[str, Any]]]:
         return self.org.objects
 
     def edit(
@@ -401,7 +402,7 @@ class SalesforceEmulator:
         self,
         request: Request,
         object_name: str,
-        rows: list[dict[str, Any]],
+        rows: Sequence[dict[str, Any]],
         total: int,
         offset: int,
         batch: int,
@@ -503,7 +504,11 @@ class SalesforceEmulator:
     # ---- single records -----------------------------------------------------------------------
 
     def _record_out(
-        self, object_name: str, record: dict[str, Any], version: str, fields_arg: str | None
+        self,
+        object_name: str,
+        record: Mapping[str, Any],
+        version: str,
+        fields_arg: str | None,
     ) -> dict[str, Any]:
         if fields_arg:
             names = []

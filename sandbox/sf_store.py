@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.clock import SandboxClock, parse_iso, sf_datetime
+from tierwise.sandbox.records import Layout, Record
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
@@ -119,8 +121,49 @@ class PlannedWrite:
 @dataclass
 class Cursor:
     object_name: str
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
     batch: int
+
+
+class ProjectedRows(Sequence[dict[str, Any]]):
+    """A query's rows as value snapshots, made wire dicts one page at a time.
+
+    Why: a ``queryMore`` cursor outlives its request, and holding every remaining row as
+    its wire dict cost ~1.5 KB a row (one 1,000,000-account pull: over 1 GB in a single
+    cursor; issue 15). The values are still taken when the query runs, so a page read
+    later shows what the query saw, as before.
+    """
+
+    def __init__(
+        self, object_name: str, fields: list[str], version: str, rows: list[tuple[Any, ...]]
+    ) -> None:
+        self.object_name, self.fields, self.version = object_name, fields, version
+        self.rows = rows  # (Id, *values in ``fields`` order)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._wire(row) for row in self.rows[index]]
+        return self._wire(self.rows[index])
+
+    def _wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        name = self.object_name
+        out: dict[str, Any] = {
+            "attributes": {
+                "type": name,
+                "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
+            }
+        }
+        out.update(zip(self.fields, row[1:], strict=True))
+        return out
 
 
 class SalesforceOrg:
@@ -149,8 +192,11 @@ class SalesforceOrg:
         self._editable: set[tuple[str, str]] = set()
         self.schemas: dict[str, dict[str, FieldDef]] = {}
         self._lower: dict[str, dict[str, str]] = {}
-        self.objects: dict[str, dict[str, dict[str, Any]]] = {}
-        self.deleted: dict[str, dict[str, dict[str, Any]]] = {}
+        # Records are wire-form mappings; seeded and created ones are compact Records over
+        # one Layout per object (sandbox/records.py; issue 15, a million accounts).
+        self.objects: dict[str, dict[str, MutableMapping[str, Any]]] = {}
+        self.deleted: dict[str, dict[str, MutableMapping[str, Any]]] = {}
+        self.layouts: dict[str, Layout] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._ext_index: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.cursors: dict[str, Cursor] = {}
@@ -231,6 +277,7 @@ class SalesforceOrg:
     def _define(self, name: str, fields: list[FieldDef]) -> None:
         self.schemas[name] = {f.name: f for f in fields}
         self._lower[name] = {f.name.lower(): f.name for f in fields}
+        self.layouts[name] = Layout([f.name for f in fields])
         self.objects.setdefault(name, {})
         self.deleted.setdefault(name, {})
 
@@ -241,8 +288,16 @@ class SalesforceOrg:
             if fdef.external_id:
                 self._ext_index[(object_name, fdef.name)] = {}
             default = fdef.default
+            # Every existing record gains the field at its default: for compact records
+            # that is the layout's fallback (O(1)); a deleted record does not gain it.
+            layout = self.layouts[object_name]
+            for gone in self.deleted[object_name].values():
+                if isinstance(gone, Record):
+                    gone.pin(fdef.name)
+            layout.fallback[layout.slot(fdef.name)] = default
             for record in self.objects[object_name].values():
-                record.setdefault(fdef.name, default)
+                if not isinstance(record, Record):
+                    record.setdefault(fdef.name, default)
 
     def object_name(self, name: str) -> str:
         for known in self.schemas:
@@ -310,27 +365,30 @@ class SalesforceOrg:
         """Past meetings (seed ``activities``) as Events on each Account; returns the count."""
         owners = {o.email: o.salesforce_id for o in OWNERS}
         count = 0
+        layout = self.layouts["Event"]
         with self.lock:
             store = self.objects["Event"]
             for company in companies:
                 for day in company["activities"]:
                     event_id = self.new_id("Event")
                     stamp = f"{day.isoformat()}T15:00:00.000+0000"
-                    store[event_id] = {
-                        "Id": event_id,
-                        "IsDeleted": False,
-                        "Subject": "Meeting",
-                        "ActivityDate": day.isoformat(),
-                        "ActivityDateTime": stamp,
-                        "DurationInMinutes": 30,
-                        "WhatId": ids[company["key"]],
-                        "AccountId": ids[company["key"]],
-                        "OwnerId": owners[company["owner"]],
-                        "Description": None,
-                        "CreatedDate": stamp,
-                        "LastModifiedDate": stamp,
-                        "SystemModstamp": stamp,
-                    }
+                    store[event_id] = layout.pack(
+                        {
+                            "Id": event_id,
+                            "IsDeleted": False,
+                            "Subject": "Meeting",
+                            "ActivityDate": day.isoformat(),
+                            "ActivityDateTime": stamp,
+                            "DurationInMinutes": 30,
+                            "WhatId": ids[company["key"]],
+                            "AccountId": ids[company["key"]],
+                            "OwnerId": owners[company["owner"]],
+                            "Description": None,
+                            "CreatedDate": stamp,
+                            "LastModifiedDate": stamp,
+                            "SystemModstamp": stamp,
+                        }
+                    )
                     count += 1
         return count
 
@@ -346,26 +404,29 @@ class SalesforceOrg:
         """
         by_email = {o.email: o.salesforce_id for o in OWNERS}
         ids: dict[str, str] = {}
+        layout = self.layouts["Opportunity"]
         with self.lock:
             store = self.objects["Opportunity"]
             for deal in deals:
                 record_id = self.new_id("Opportunity")
                 stamp = sf_datetime(deal["modified"])
-                store[record_id] = {
-                    "Id": record_id,
-                    "IsDeleted": False,
-                    "Name": deal["name"],
-                    "AccountId": account_ids[deal["company_key"]],
-                    "Amount": deal["amount"],
-                    "StageName": deal["stage"],
-                    "CloseDate": deal["close_date"].isoformat(),
-                    "IsClosed": deal["is_closed"],
-                    "IsWon": deal["is_won"],
-                    "OwnerId": by_email[owners[deal["company_key"]]],
-                    "CreatedDate": sf_datetime(deal["created"]),
-                    "LastModifiedDate": stamp,
-                    "SystemModstamp": stamp,
-                }
+                store[record_id] = layout.pack(
+                    {
+                        "Id": record_id,
+                        "IsDeleted": False,
+                        "Name": deal["name"],
+                        "AccountId": account_ids[deal["company_key"]],
+                        "Amount": deal["amount"],
+                        "StageName": deal["stage"],
+                        "CloseDate": deal["close_date"].isoformat(),
+                        "IsClosed": deal["is_closed"],
+                        "IsWon": deal["is_won"],
+                        "OwnerId": by_email[owners[deal["company_key"]]],
+                        "CreatedDate": sf_datetime(deal["created"]),
+                        "LastModifiedDate": stamp,
+                        "SystemModstamp": stamp,
+                    }
+                )
                 ids[deal["key"]] = record_id
         return ids
 
@@ -378,6 +439,7 @@ class SalesforceOrg:
         owners = {o.email: o.salesforce_id for o in OWNERS}
         enriched = self.profile == "enriched"
         ids: dict[str, str] = {}
+        layout = self.layouts["Account"]
         with self.lock:
             store = self.objects["Account"]
             for company in companies:
@@ -401,7 +463,7 @@ class SalesforceOrg:
                     "OwnerId": owners[company["owner"]],
                     # Salesforce derives it from events and closed tasks [sf-account]; the
                     # seed's last_activity is the latest of the seeded meetings (load_events).
-                    "LastActivityDate": _iso_date(company["last_activity"]),
+                    "LastActivityDate": _shared_date(company["last_activity"]),
                     "CreatedDate": sf_datetime(company["created"]),
                     "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,
@@ -422,7 +484,7 @@ class SalesforceOrg:
                             "Adoption_Pct__c": company.get("product_adoption"),
                         }
                     )
-                store[record_id] = record
+                store[record_id] = layout.pack(record)
                 ids[company["key"]] = record_id
         return ids
 
@@ -608,11 +670,9 @@ class SalesforceOrg:
         store = self.objects[plan.object_name]
         if plan.created:
             plan.record_id = self.new_id(plan.object_name)
-            record: dict[str, Any] = {
-                f.name: f.default for f in self.schemas[plan.object_name].values()
-            }
-            record.update({"Id": plan.record_id, "IsDeleted": False, "CreatedDate": stamp})
-            store[plan.record_id] = record
+            fresh = {f.name: f.default for f in self.schemas[plan.object_name].values()}
+            fresh.update({"Id": plan.record_id, "IsDeleted": False, "CreatedDate": stamp})
+            store[plan.record_id] = self.layouts[plan.object_name].pack(fresh)
         record = store[plan.record_id]
         for (obj, fname), index in self._ext_index.items():
             if obj == plan.object_name and fname in plan.values:
@@ -644,7 +704,7 @@ class SalesforceOrg:
         record["SystemModstamp"] = stamp
         return plan.record_id
 
-    def _derive_activity(self, object_name: str, record: dict[str, Any]) -> None:
+    def _derive_activity(self, object_name: str, record: MutableMapping[str, Any]) -> None:
         """AccountId from WhatId (an Account, or an Opportunity's account) [sf-task]; and the
         account's LastActivityDate from events and closed tasks [sf-account]."""
         what = str(record.get("WhatId") or "")
@@ -702,7 +762,7 @@ class SalesforceOrg:
 
     def run_query(
         self, text: str, *, include_deleted: bool, version: str, tooling: bool = False
-    ) -> tuple[str, list[dict[str, Any]], int]:
+    ) -> tuple[str, Sequence[dict[str, Any]], int]:
         """Execute SOQL; returns (object, projected rows, total size). ``tooling``: the
         Tooling API's query, the only one that reaches Tooling objects (CustomField)."""
         try:
@@ -775,6 +835,13 @@ class SalesforceOrg:
                 matched = matched[: query.limit]
             if query.count_only:
                 return object_name, [], len(matched)
+            if not query.subqueries:
+                snapshots = [(rec["Id"], *[rec.get(n) for n in fields]) for rec in matched]
+                return (
+                    object_name,
+                    ProjectedRows(object_name, fields, version, snapshots),
+                    len(snapshots),
+                )
             rows = [self.project(object_name, rec, fields, version) for rec in matched]
             for sub in query.subqueries:
                 self._attach_children(object_name, sub, rows, version, text)
@@ -837,7 +904,7 @@ class SalesforceOrg:
                 result["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{CHILD_BATCH}"
             row[relationship] = result
 
-    def open_cursor(self, object_name: str, rows: list[dict[str, Any]], batch: int) -> str:
+    def open_cursor(self, object_name: str, rows: Sequence[dict[str, Any]], batch: int) -> str:
         with self.lock:
             cursor_id = f"01gHn{next(self._cursor_ids):010d}"
             self.cursors[cursor_id] = Cursor(object_name, rows, batch)
@@ -847,13 +914,13 @@ class SalesforceOrg:
 
 
 def _aggregate(
-    records: list[dict[str, Any]],
+    records: list[MutableMapping[str, Any]],
     fields: list[str],
     group_by: list[str],
     aggregates: list[soql.Aggregate],
 ) -> list[dict[str, Any]]:
     """AggregateResult rows: one per group (one overall without GROUP BY)."""
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[Any, ...], list[MutableMapping[str, Any]]] = {}
     for record in records:
         groups.setdefault(tuple(record.get(g) for g in group_by), []).append(record)
     if not group_by and not groups:
@@ -885,6 +952,11 @@ def _aggregate(
 
 def _iso_date(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _shared_date(value: date | None) -> str | None:
+    """A date many seeded records repeat, as one shared string object."""
+    return sys.intern(value.isoformat()) if value is not None else None
 
 
 def _parse_error(value: Any, type_name: str) -> RequestError:

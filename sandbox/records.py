@@ -1,0 +1,217 @@
+"""Compact record storage: one shared field layout per object type, a value list per record.
+
+Why: a million companies per CRM held as plain dicts cost ~7 KB per company (issue 15:
+"the sandbox at that scale"); a dict spends most of that on its own hash table, repeated
+for every record. A :class:`Record` is a mapping over a list of values whose positions a
+:class:`Layout` shared by the object type names, so the per-record cost is one small
+object plus one pointer per field. It behaves as the wire-form dict it replaces (``get``,
+``[]``, assignment, ``update``, ``in``, iteration, ``==`` against a dict), so callers and
+the wire output are unchanged; nothing outside the stores needs to know.
+
+A layout can give a slot a *fallback*: the value a record shorter than that slot holds
+there. :meth:`SalesforceOrg.add_field` uses it to give every existing record the new
+field's default in O(1) instead of growing a million lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any, Final
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT: Final = _Absent()
+
+
+class Layout:
+    """Field name -> slot, shared by every record of one object type (slots only grow)."""
+
+    __slots__ = ("fallback", "names", "slots")
+
+    def __init__(self, names: tuple[str, ...] | list[str] = ()) -> None:
+        self.slots: dict[str, int] = {}
+        self.names: list[str] = []
+        self.fallback: list[Any] = []
+        for name in names:
+            self.slot(name)
+
+    def slot(self, name: str) -> int:
+        found = self.slots.get(name)
+        if found is None:
+            found = self.slots[name] = len(self.names)
+            self.names.append(name)
+            self.fallback.append(ABSENT)
+        return found
+
+    def record(self, values: list[Any]) -> Record:
+        """A record whose first ``len(values)`` slots hold ``values`` (in ``names`` order)."""
+        return Record(self, values)
+
+    def pack(self, data: Mapping[str, Any]) -> Record:
+        """A new record holding exactly ``data`` (every other known field absent)."""
+        if len(data) == len(self.names) and list(data) == self.names:
+            return Record(self, list(data.values()))  # the loaders' case: the layout's order
+        values: list[Any] = [ABSENT] * len(self.names)
+        for name, value in data.items():
+            index = self.slots.get(name)
+            if index is None:
+                index = self.slot(name)
+                values.append(ABSENT)
+            values[index] = value
+        return Record(self, values)
+
+
+class Record(MutableMapping[str, Any]):
+    """A wire-form record (a mapping of field name to value) stored as a list of values."""
+
+    __slots__ = ("_layout", "_values")
+
+    def __init__(self, layout: Layout, values: list[Any]) -> None:
+        self._layout = layout
+        self._values = values
+
+    def _at(self, index: int) -> Any:
+        values = self._values
+        return values[index] if index < len(values) else self._layout.fallback[index]
+
+    def __getitem__(self, name: str) -> Any:
+        index = self._layout.slots.get(name)
+        if index is not None:
+            value = self._at(index)
+            if value is not ABSENT:
+                return value
+        raise KeyError(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        index = self._layout.slots.get(name)
+        if index is None:
+            return default
+        value = self._at(index)
+        return default if value is ABSENT else value
+
+    def __contains__(self, name: object) -> bool:
+        index = self._layout.slots.get(name) if isinstance(name, str) else None
+        return index is not None and self._at(index) is not ABSENT
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        index = self._layout.slot(name)
+        values = self._values
+        if index >= len(values):
+            values.extend(self._layout.fallback[len(values) : index + 1])
+        values[index] = value
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self[name] = ABSENT
+
+    def __iter__(self) -> Iterator[str]:
+        for index, name in enumerate(self._layout.names):
+            if self._at(index) is not ABSENT:
+                yield name
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self)
+
+    def pin(self, name: str) -> None:
+        """Hold this record's own value of ``name`` (its current one), whatever the
+        layout's fallback for that slot becomes later."""
+        index = self._layout.slot(name)
+        values = self._values
+        if index >= len(values):
+            values.extend(self._layout.fallback[len(values) : index + 1])
+
+
+class HubSpotObject(MutableMapping[str, Any]):
+    """``{"id", "properties", "createdAt", "updatedAt", "archived"}`` in five slots."""
+
+    __slots__ = ("archived", "createdAt", "id", "properties", "updatedAt")
+    KEYS: Final = ("id", "properties", "createdAt", "updatedAt", "archived")
+
+    def __init__(
+        self, object_id: str, properties: Record, created: str, updated: str, archived: bool
+    ) -> None:
+        self.id = object_id
+        self.properties = properties
+        self.createdAt = created
+        self.updatedAt = updated
+        self.archived = archived
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.KEYS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name not in self.KEYS:
+            raise KeyError(f"a HubSpot object holds only {', '.join(self.KEYS)}: {name}")
+        setattr(self, name, value)
+
+    def __delitem__(self, name: str) -> None:
+        raise KeyError(f"{name} cannot be removed from a HubSpot object")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class SeedIds(Mapping[str, tuple[str, str]]):
+    """Seed company key ``c0000000``, ``c0000001``, ... -> (Salesforce Id, HubSpot id).
+
+    The keys are the generator's index (``sandbox.seed``), so two lists of the stores' own
+    id strings stand in for a dict of a million keys and tuples (issue 15).
+    """
+
+    def __init__(self) -> None:
+        self.salesforce: list[str] = []
+        self.hubspot: list[str] = []
+
+    def append(self, key: str, salesforce_id: str, hubspot_id: str) -> None:
+        if key != _seed_key(len(self.salesforce)):
+            raise ValueError(
+                f"seed keys arrive in order: expected {_seed_key(len(self))}, not {key}"
+            )
+        self.salesforce.append(salesforce_id)
+        self.hubspot.append(hubspot_id)
+
+    def _index(self, key: object) -> int | None:
+        if not isinstance(key, str) or not key.startswith("c") or not key[1:].isdigit():
+            return None
+        index = int(key[1:])
+        return index if index < len(self.salesforce) and _seed_key(index) == key else None
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        index = self._index(key)
+        if index is None:
+            raise KeyError(key)
+        return self.salesforce[index], self.hubspot[index]
+
+    def __contains__(self, key: object) -> bool:
+        return self._index(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (_seed_key(i) for i in range(len(self.salesforce)))
+
+    def __len__(self) -> int:
+        return len(self.salesforce)
+
+
+def _seed_key(index: int) -> str:
+    return f"c{index:07d}"
