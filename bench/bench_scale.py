@@ -12,7 +12,7 @@ edit); the sandbox clock moves through its test-only controls (sandbox/control.p
 
 Per phase and CRM it prints: wall time, the worker's peak RSS (``os.wait4`` rusage of
 the child), calls per path as the sandbox received them next to the minimum of the best
-path the API offers for that volume (sync/report.py ``read_minimum`` /
+path the API offers for that volume (sync/minimum.py ``read_minimum`` /
 ``write_minimum`` / ``task_minimum``), and 429s. A phase is stopped at ``--timeout``
 minutes, and everything stops if the machine's available memory falls under
 ``--min-free-gb``; both are reported, not hidden.
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_api import edit_by_ids, seconds_to_morning  # noqa: E402 - after the path setup
 
-from tierwise.sync.report import (  # noqa: E402 - after the path setup
+from tierwise.sync.minimum import (  # noqa: E402 - after the path setup
     read_minimum,
     task_minimum,
     write_minimum,

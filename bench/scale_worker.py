@@ -12,7 +12,7 @@ watermarks must live on the clock that stamps the CRMs' records.
 
 ``run`` writes the run report (JSON) to ``--result``; the exit code is the run's. Beside
 it, under ``work``, what the run had to do that its report does not say and the minimum of
-the best path depends on (sync/report.py): per CRM the related objects a Salesforce bulk
+the best path depends on (sync/minimum.py): per CRM the related objects a Salesforce bulk
 pull reads with the accounts (one Bulk 2.0 query job each) and the distinct property sets
 of the write set (one HubSpot import each).
 """
@@ -34,7 +34,7 @@ from tierwise.config.settings import Settings
 from tierwise.sync import bootstrap as boot
 from tierwise.sync.cli import provision_all, settings_from_env
 from tierwise.sync.engine import Outcome
-from tierwise.sync.report import property_sets
+from tierwise.sync.minimum import property_sets
 
 
 def settings() -> Settings:

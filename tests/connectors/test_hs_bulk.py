@@ -16,7 +16,7 @@ from tierwise.connectors import retry
 from tierwise.connectors.base import AccountUpdate, CrmAccount
 from tierwise.connectors.hubspot import exports, imports
 from tierwise.sandbox import FaultRule, Sandbox
-from tierwise.sync.report import HS_EXPORT_FIXED, write_minimum
+from tierwise.sync.minimum import HS_EXPORT_FIXED, write_minimum
 
 EXPORT = "/crm/v3/exports/export/async"
 IMPORT = "/crm/v3/imports"

@@ -20,7 +20,7 @@ from tierwise.connectors.base import AccountUpdate
 from tierwise.connectors.errors import FatalCrmError
 from tierwise.connectors.salesforce.bulk_ingest import write_files
 from tierwise.sandbox import Sandbox
-from tierwise.sync.report import SF_BULK_INGEST_FIXED
+from tierwise.sync.minimum import SF_BULK_INGEST_FIXED
 
 ACCOUNTS = 240
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.sync.report import (
+from tierwise.sync.minimum import (
     PathMinimum,
     minimum_calls,
     property_sets,
