@@ -118,6 +118,10 @@ class DecisionTable(Sequence[Decision]):
     ) -> None:
         self._model = model
         self._accounts = accounts
+        # The columns a decision reads, so building one reads no whole account.
+        self._keys: list[str] = column(accounts, "key")
+        self._owners: list[str | None] = column(accounts, "owner")
+        self._fields_of: list[Mapping[str, FieldValue]] = column(accounts, "fields")
         self._table = table
         self._a = assignment
         self._today = now.date()
@@ -185,8 +189,7 @@ class DecisionTable(Sequence[Decision]):
         return [int(i) for i in changed]
 
     def account_keys(self) -> list[str]:
-        keys: list[str] = column(self._accounts, "key")
-        return keys
+        return list(self._keys)
 
     def by_key(self) -> DecisionMap:
         """The decisions as a mapping by account key, still built only when read."""
@@ -225,14 +228,14 @@ class DecisionTable(Sequence[Decision]):
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
         return Decision.deferred(
             lambda: self._explained(i, tier, score, code),
-            key=self._accounts[i].key,
+            key=self._keys[i],
             tier=self._ids[tier],
             tier_label=self._labels[tier],
             previous_tier=previous,
             score=score,
             rule=rule,
             play=self._plays[tier],
-            owner=self._accounts[i].owner,
+            owner=self._owners[i],
             points_to_next=self._gap(tier, score, code),
             margin=(
                 round(score - float(self._a.bars[tier]), 2)
@@ -262,7 +265,7 @@ class DecisionTable(Sequence[Decision]):
             return ""
         table = self._table
         adding = [j for j, sub in enumerate(table.subtracts) if not sub]
-        fields = self._accounts[i].fields
+        fields = self._fields_of[i]
         row = table.points[i]
         gap = float(self._a.bars[tier - 1]) - score
         return next_tier_phrase(
@@ -276,7 +279,7 @@ class DecisionTable(Sequence[Decision]):
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
-        fields = self._accounts[i].fields
+        fields = self._fields_of[i]
         names, signal = self._fields, self._signal
         return tuple(
             [
@@ -381,7 +384,7 @@ class DecisionTable(Sequence[Decision]):
         above = tier - 1
         if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
             owner = a.owners[i] if i < len(a.owners) else None
-            cap, group = model.owner_cap(owner, above, self._accounts[i].fields)
+            cap, group = model.owner_cap(owner, above, self._fields_of[i])
             return f"{group or 'owner'} book full ({cap}/{cap} in {self._titles[above]})"
         capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
         phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"
