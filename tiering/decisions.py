@@ -144,6 +144,11 @@ class DecisionTable(Sequence[Decision]):
         )
         self._group_labels = {group.id: group.label for group in model.groups}
         self._columns: tuple[list[int], list[float], list[str | None]] | None = None
+        # Reasons rendered so far, by position: a first run writes every account on every
+        # CRM holding it and records it in the history, and each of those reads the
+        # reason (about 50 microseconds to render). The strings are the ones the plan's
+        # updates hold anyway; the list costs a pointer per account, made on first use.
+        self._reasons: list[str | None] | None = None
         self._slices: list[range] = []
         start = 0
         for group in model.groups:
@@ -226,7 +231,7 @@ class DecisionTable(Sequence[Decision]):
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
-        return Decision.deferred(
+        decision = Decision.deferred(
             lambda: self._explained(i, tier, score, code),
             key=self._keys[i],
             tier=self._ids[tier],
@@ -243,6 +248,12 @@ class DecisionTable(Sequence[Decision]):
                 else None
             ),
         )
+        reasons = self._reasons
+        if reasons is not None and reasons[i] is not None:
+            # Rendered before in this run (planning, then the history): the reason is
+            # read from here; the rest of the breakdown still renders only if asked.
+            decision.__dict__["reason"] = reasons[i]
+        return decision
 
     def _explained(self, i: int, tier: int, score: float, code: int) -> Explained:
         groups = self._groups(i)
@@ -252,6 +263,9 @@ class DecisionTable(Sequence[Decision]):
         # move it, so the distance is given only where the score decides.
         next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
         reason = self._reason(i, tier, score, code, groups, next_tier)
+        if self._reasons is None:
+            self._reasons = [None] * len(self)
+        self._reasons[i] = reason
         return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:

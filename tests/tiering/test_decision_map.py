@@ -13,6 +13,8 @@ from dataclasses import fields, replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tierwise.tiering import DecisionTable, load_model, tier_accounts
 from tierwise.tiering.records import AccountHistory, AccountInput, Decision
 
@@ -84,3 +86,28 @@ def test_a_deferred_decision_reads_the_same_whatever_is_read_first() -> None:
         assert replace(table[i], key="x") == replace(eager, key="x")
         assert pickle.loads(pickle.dumps(table[i]))  # noqa: S301 - our own bytes, just made == eager
         assert copy.copy(table[i]) == eager
+
+
+def test_a_reason_renders_once_per_run_however_often_its_decision_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = _table()
+    rendered: list[int] = []
+    real = DecisionTable._reason
+
+    def counted(self: DecisionTable, i: int, *args: object) -> str:
+        rendered.append(i)
+        return real(self, i, *args)  # type: ignore[arg-type]  # the same arguments passed on
+
+    monkeypatch.setattr(DecisionTable, "_reason", counted)
+    first = [table[i].reason for i in range(0, 300, 7)]
+    # Built again (the plan reads each company once per CRM record, the history once
+    # more): the reason comes from the run's cache, the breakdown still renders on read.
+    again = [table[i] for i in range(0, 300, 7)]
+    assert [d.reason for d in again] == first
+    assert rendered == list(range(0, 300, 7))
+    # Every value is what a fresh table renders (reading the breakdown renders again,
+    # once for the cached decisions and once for the fresh table's).
+    fresh = _table()
+    assert [_values(d) for d in again] == [_values(fresh[i]) for i in range(0, 300, 7)]
+    assert rendered == [*range(0, 300, 7)] * 3
