@@ -32,12 +32,13 @@ ABSENT: Final = _Absent()
 class Layout:
     """Field name -> slot, shared by every record of one object type (slots only grow)."""
 
-    __slots__ = ("fallback", "names", "slots")
+    __slots__ = ("fallback", "has_fallback", "names", "slots")
 
     def __init__(self, names: tuple[str, ...] | list[str] = ()) -> None:
         self.slots: dict[str, int] = {}
         self.names: list[str] = []
         self.fallback: list[Any] = []
+        self.has_fallback = False  # set_fallback was called: short records are not "absent"
         for name in names:
             self.slot(name)
 
@@ -49,14 +50,22 @@ class Layout:
             self.fallback.append(ABSENT)
         return found
 
+    def set_fallback(self, name: str, value: Any) -> None:
+        """What every record shorter than ``name``'s slot holds there."""
+        self.fallback[self.slot(name)] = value
+        self.has_fallback = True
+
     def record(self, values: list[Any]) -> Record:
         """A record whose first ``len(values)`` slots hold ``values`` (in ``names`` order)."""
         return Record(self, values)
 
     def pack(self, data: Mapping[str, Any]) -> Record:
         """A new record holding exactly ``data`` (every other known field absent)."""
-        if len(data) == len(self.names) and list(data) == self.names:
+        names, count = self.names, len(data)
+        if count == len(names) and list(data) == names:
             return Record(self, list(data.values()))  # the loaders' case: the layout's order
+        if not self.has_fallback and list(data) == names[:count]:
+            return Record(self, list(data.values()))  # a prefix; the rest absent
         values: list[Any] = [ABSENT] * len(self.names)
         for name, value in data.items():
             index = self.slots.get(name)
@@ -175,7 +184,7 @@ class HubSpotObject(MutableMapping[str, Any]):
 class SeedIds(Mapping[str, tuple[str, str]]):
     """Seed company key ``c0000000``, ``c0000001``, ... -> (Salesforce Id, HubSpot id).
 
-    The keys are the generator's index (``sandbox.seed``), so two lists of the stores' own
+    The keys are the generator's index (``tierwise.sandbox.seed``), so two lists of the stores' own
     id strings stand in for a dict of a million keys and tuples (issue 15).
     """
 

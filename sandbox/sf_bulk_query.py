@@ -127,6 +127,7 @@ class BulkQueryJobs:
         poll_steps: int = 1,
         default_page_rows: int = DEFAULT_PAGE_ROWS,
         retained_jobs: int = 16,
+        retained_rows: int = 2_500_000,
     ) -> None:
         self.org = org
         self.poll_steps = poll_steps
@@ -135,6 +136,9 @@ class BulkQueryJobs:
         # ``retained_jobs`` so repeated pulls of a large org do not pile up snapshots
         # (a memory guard, not a Salesforce rule; an evicted job answers 404).
         self.retained_jobs = retained_jobs
+        # ... and no more than ``retained_rows`` snapshot rows across them (the newest job
+        # always kept): a full pull of a 1,000,000-account org is ~350 MB of snapshot.
+        self.retained_rows = retained_rows
         self.fail_next: str | None = None
         self.jobs: dict[str, QueryJob] = {}
         self.created_total = 0  # what DailyBulkV2QueryJobs would count [limits]
@@ -252,8 +256,11 @@ class BulkQueryJobs:
             job.rows = []
         self.jobs[job.id] = job
         self.created_total += 1
-        while len(self.jobs) > self.retained_jobs:
-            del self.jobs[next(iter(self.jobs))]
+        held = sum(len(j.rows) for j in self.jobs.values())
+        while len(self.jobs) > 1 and (
+            len(self.jobs) > self.retained_jobs or held > self.retained_rows
+        ):
+            held -= len(self.jobs.pop(next(iter(self.jobs))).rows)
         return job
 
     def remaining(self) -> int:

@@ -70,6 +70,10 @@ CHILD_RELATIONSHIPS = {
 # are many children" [soql-relationship-results]; 200 is a GUESS (public reports: 200-2000).
 CHILD_BATCH = 200  # the integration user the sandbox token acts as
 
+# Rows all open query locators may hold together: a sandbox memory guard, not a Salesforce
+# rule (two full pulls of a 1,000,000-account org fit).
+CURSOR_ROWS = 2_500_000
+
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -294,7 +298,7 @@ class SalesforceOrg:
             for gone in self.deleted[object_name].values():
                 if isinstance(gone, Record):
                     gone.pin(fdef.name)
-            layout.fallback[layout.slot(fdef.name)] = default
+            layout.set_fallback(fdef.name, default)
             for record in self.objects[object_name].values():
                 if not isinstance(record, Record):
                     record.setdefault(fdef.name, default)
@@ -908,8 +912,12 @@ class SalesforceOrg:
         with self.lock:
             cursor_id = f"01gHn{next(self._cursor_ids):010d}"
             self.cursors[cursor_id] = Cursor(object_name, rows, batch)
-            while len(self.cursors) > 200:
-                self.cursors.pop(next(iter(self.cursors)))
+            # The newest 200 locators, and (a memory guard, issue 15) no more than
+            # CURSOR_ROWS rows held across them; the newest is always kept. An evicted
+            # locator answers INVALID_QUERY_LOCATOR, as an expired one does.
+            held = sum(len(c.rows) for c in self.cursors.values())
+            while len(self.cursors) > 1 and (len(self.cursors) > 200 or held > CURSOR_ROWS):
+                held -= len(self.cursors.pop(next(iter(self.cursors))).rows)
             return cursor_id
 
 
