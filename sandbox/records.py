@@ -15,8 +15,10 @@ field's default in O(1) instead of growing a million lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, Final
+
+from tierwise.sandbox.clock import hs_from_ms
 
 
 class _Absent:
@@ -32,12 +34,22 @@ ABSENT: Final = _Absent()
 class Layout:
     """Field name -> slot, shared by every record of one object type (slots only grow)."""
 
-    __slots__ = ("fallback", "has_fallback", "names", "slots")
+    __slots__ = ("_decode", "decoders", "fallback", "has_fallback", "names", "slots")
 
-    def __init__(self, names: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self,
+        names: tuple[str, ...] | list[str] = (),
+        decode: Mapping[str, Callable[[int], str]] | None = None,
+    ) -> None:
+        # Field name -> how an int stored there prints: seeded datetimes are kept as epoch
+        # milliseconds and printed in their wire form when read (issue 15: a 77-byte
+        # string per stamp was ~10 % of a seeded company). A value written later is a
+        # string and reads as itself.
+        self._decode = dict(decode or {})
         self.slots: dict[str, int] = {}
         self.names: list[str] = []
         self.fallback: list[Any] = []
+        self.decoders: list[Callable[[int], str] | None] = []
         self.has_fallback = False  # set_fallback was called: short records are not "absent"
         for name in names:
             self.slot(name)
@@ -48,6 +60,7 @@ class Layout:
             found = self.slots[name] = len(self.names)
             self.names.append(name)
             self.fallback.append(ABSENT)
+            self.decoders.append(self._decode.get(name))
         return found
 
     def set_fallback(self, name: str, value: Any) -> None:
@@ -87,7 +100,12 @@ class Record(MutableMapping[str, Any]):
 
     def _at(self, index: int) -> Any:
         values = self._values
-        return values[index] if index < len(values) else self._layout.fallback[index]
+        value = values[index] if index < len(values) else self._layout.fallback[index]
+        if value.__class__ is int:
+            decode = self._layout.decoders[index]
+            if decode is not None:
+                return decode(value)
+        return value
 
     def __getitem__(self, name: str) -> Any:
         index = self._layout.slots.get(name)
@@ -150,7 +168,12 @@ class HubSpotObject(MutableMapping[str, Any]):
     KEYS: Final = ("id", "properties", "createdAt", "updatedAt", "archived")
 
     def __init__(
-        self, object_id: str, properties: Record, created: str, updated: str, archived: bool
+        self,
+        object_id: str,
+        properties: Record,
+        created: str | int,
+        updated: str | int,
+        archived: bool,
     ) -> None:
         self.id = object_id
         self.properties = properties
@@ -161,7 +184,10 @@ class HubSpotObject(MutableMapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name not in self.KEYS:
             raise KeyError(name)
-        return getattr(self, name)
+        value = getattr(self, name)
+        if value.__class__ is int and name in ("createdAt", "updatedAt"):
+            return hs_from_ms(value)  # a seeded stamp (Layout's decode)
+        return value
 
     def __setitem__(self, name: str, value: Any) -> None:
         if name not in self.KEYS:

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, overload
 
 from tierwise.sandbox import soql
-from tierwise.sandbox.clock import SandboxClock, parse_iso, sf_datetime
+from tierwise.sandbox.clock import SandboxClock, epoch_ms, parse_iso, sf_datetime, sf_from_ms
 from tierwise.sandbox.records import Layout, Record
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
@@ -70,6 +70,8 @@ CHILD_RELATIONSHIPS = {
 # are many children" [soql-relationship-results]; 200 is a GUESS (public reports: 200-2000).
 CHILD_BATCH = 200  # the integration user the sandbox token acts as
 
+# Seeded datetimes are kept as epoch milliseconds and print in wire form (records.Layout).
+_SEEDED_STAMPS = dict.fromkeys(("CreatedDate", "LastModifiedDate", "SystemModstamp"), sf_from_ms)
 # Rows all open query locators may hold together: a sandbox memory guard, not a Salesforce
 # rule (two full pulls of a 1,000,000-account org fit).
 CURSOR_ROWS = 2_500_000
@@ -281,7 +283,7 @@ class SalesforceOrg:
     def _define(self, name: str, fields: list[FieldDef]) -> None:
         self.schemas[name] = {f.name: f for f in fields}
         self._lower[name] = {f.name.lower(): f.name for f in fields}
-        self.layouts[name] = Layout([f.name for f in fields])
+        self.layouts[name] = Layout([f.name for f in fields], decode=_SEEDED_STAMPS)
         self.objects.setdefault(name, {})
         self.deleted.setdefault(name, {})
 
@@ -413,7 +415,7 @@ class SalesforceOrg:
             store = self.objects["Opportunity"]
             for deal in deals:
                 record_id = self.new_id("Opportunity")
-                stamp = sf_datetime(deal["modified"])
+                stamp = epoch_ms(deal["modified"])
                 store[record_id] = layout.pack(
                     {
                         "Id": record_id,
@@ -426,7 +428,7 @@ class SalesforceOrg:
                         "IsClosed": deal["is_closed"],
                         "IsWon": deal["is_won"],
                         "OwnerId": by_email[owners[deal["company_key"]]],
-                        "CreatedDate": sf_datetime(deal["created"]),
+                        "CreatedDate": epoch_ms(deal["created"]),
                         "LastModifiedDate": stamp,
                         "SystemModstamp": stamp,
                     }
@@ -448,7 +450,7 @@ class SalesforceOrg:
             store = self.objects["Account"]
             for company in companies:
                 record_id = self.new_id("Account")
-                stamp = sf_datetime(company["modified"])
+                stamp = epoch_ms(company["modified"])
                 revenue = company["annual_revenue"]
                 industry = company["industry"] or None
                 record: dict[str, Any] = {
@@ -468,7 +470,7 @@ class SalesforceOrg:
                     # Salesforce derives it from events and closed tasks [sf-account]; the
                     # seed's last_activity is the latest of the seeded meetings (load_events).
                     "LastActivityDate": _shared_date(company["last_activity"]),
-                    "CreatedDate": sf_datetime(company["created"]),
+                    "CreatedDate": epoch_ms(company["created"]),
                     "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,
                 }

@@ -7,13 +7,16 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from tierwise.sandbox import Sandbox
+from tierwise.sandbox.clock import epoch_ms, hs_datetime, hs_from_ms, sf_datetime, sf_from_ms
 from tierwise.sandbox.hs_exports import ExportBehaviour, _Packer
 from tierwise.sandbox.records import HubSpotObject, Layout, SeedIds
+from tierwise.sandbox.seed import generate_companies
 
 from .conftest import sf_client
 
@@ -149,3 +152,32 @@ def test_an_export_file_is_written_as_its_rows_arrive(
     if members:
         with zipfile.ZipFile(io.BytesIO(file)) as archive:
             assert [f"export-7-{n}.csv" for n in range(1, members + 1)] == archive.namelist()
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        datetime(2024, 1, 2, 10, 0, 0, 123_999, tzinfo=UTC),
+        datetime(2021, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC),
+        datetime(2020, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_a_stamp_kept_as_epoch_milliseconds_prints_as_its_wire_form(stamp: datetime) -> None:
+    ms = epoch_ms(stamp)
+
+    assert sf_datetime(stamp) == sf_from_ms(ms)
+    assert hs_datetime(stamp) == hs_from_ms(ms)
+
+
+def test_seeded_stamps_read_in_wire_form_in_both_crms(make_sandbox: Callable[..., Sandbox]) -> None:
+    sb = make_sandbox(accounts=5)
+    company = next(generate_companies(5, sb.seed, today=sb.today))
+    sf_id, hs_id = sb.company_ids[company["key"]]
+    account = sb.salesforce.objects["Account"][sf_id]
+    obj = sb.hubspot.objects["companies"][hs_id]
+
+    assert sf_datetime(company["modified"]) == account["SystemModstamp"]
+    assert sf_datetime(company["created"]) == account.get("CreatedDate")
+    assert hs_datetime(company["modified"]) == obj["updatedAt"]
+    assert hs_datetime(company["created"]) == obj["properties"]["createdate"]
+    assert obj["updatedAt"] == dict(obj["properties"])["hs_lastmodifieddate"]
