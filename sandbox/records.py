@@ -122,6 +122,16 @@ class Record(MutableMapping[str, Any]):
         value = self._at(index)
         return default if value is ABSENT else value
 
+    def raw(self, name: str) -> Any:
+        """The stored value (a seeded stamp as its int; None when absent): for snapshots,
+        which print it later through :func:`stored`'s decoder."""
+        index = self._layout.slots.get(name)
+        if index is None:
+            return None
+        values = self._values
+        value = values[index] if index < len(values) else self._layout.fallback[index]
+        return None if value is ABSENT else value
+
     def __contains__(self, name: object) -> bool:
         index = self._layout.slots.get(name) if isinstance(name, str) else None
         return index is not None and self._at(index) is not ABSENT
@@ -159,6 +169,17 @@ class Record(MutableMapping[str, Any]):
         values = self._values
         if index >= len(values):
             values.extend(self._layout.fallback[len(values) : index + 1])
+
+
+def stored(record: Mapping[str, Any], name: str) -> Any:
+    """``record.get(name)`` as stored: a compact record's seeded stamp stays an int (8 bytes
+    in a snapshot tuple instead of a 77-byte string); :func:`wire_value` prints it."""
+    return record.raw(name) if isinstance(record, Record) else record.get(name)
+
+
+def wire_value(value: Any, decode: Callable[[int], str] | None) -> Any:
+    """A value taken by :func:`stored` in its wire form (``decode`` = the field's decoder)."""
+    return decode(value) if decode is not None and value.__class__ is int else value
 
 
 class HubSpotObject(MutableMapping[str, Any]):

@@ -41,7 +41,8 @@ from typing import Any
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.bulk import advance
-from tierwise.sandbox.clock import sf_datetime
+from tierwise.sandbox.clock import sf_datetime, sf_from_ms
+from tierwise.sandbox.records import stored
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_store import CHILD_RELATIONSHIPS, RequestError, SalesforceOrg, id18
 from tierwise.sandbox.wire import Request, Response
@@ -223,7 +224,11 @@ class BulkQueryJobs:
             if query.limit is not None:
                 matched = matched[: query.limit]
             names = [name for name, _ in fields]
-            rows = [tuple(view.get(name) for name in names) for view in matched]
+            # Stored values (a seeded stamp stays an int until a results set prints it).
+            rows = [
+                tuple([view.get(n) if "." in n else stored(view, n) for n in names])
+                for view in matched
+            ]
         return object_name, fields, rows
 
     # ---- job lifecycle ---------------------------------------------------------------------
@@ -394,7 +399,7 @@ def _boolean(value: Any) -> str:
 def _datetime(value: Any) -> str:
     if value is None:
         return ""
-    text = str(value)
+    text = sf_from_ms(value) if value.__class__ is int else str(value)  # records.stored
     return text[: -len("+0000")] + "Z" if text.endswith("+0000") else text
 
 

@@ -18,7 +18,7 @@ from typing import Any, overload
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.clock import SandboxClock, epoch_ms, parse_iso, sf_datetime, sf_from_ms
-from tierwise.sandbox.records import Layout, Record
+from tierwise.sandbox.records import Layout, Record, stored, wire_value
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
@@ -141,10 +141,16 @@ class ProjectedRows(Sequence[dict[str, Any]]):
     """
 
     def __init__(
-        self, object_name: str, fields: list[str], version: str, rows: list[tuple[Any, ...]]
+        self,
+        object_name: str,
+        fields: list[str],
+        version: str,
+        rows: list[tuple[Any, ...]],
+        layout: Layout,
     ) -> None:
         self.object_name, self.fields, self.version = object_name, fields, version
-        self.rows = rows  # (Id, *values in ``fields`` order)
+        self.rows = rows  # (Id, *stored values in ``fields`` order: records.stored)
+        self.decoders = [layout.decoders[layout.slot(name)] for name in fields]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -168,7 +174,8 @@ class ProjectedRows(Sequence[dict[str, Any]]):
                 "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
             }
         }
-        out.update(zip(self.fields, row[1:], strict=True))
+        for name, value, decode in zip(self.fields, row[1:], self.decoders, strict=True):
+            out[name] = wire_value(value, decode)
         return out
 
 
@@ -842,12 +849,10 @@ class SalesforceOrg:
             if query.count_only:
                 return object_name, [], len(matched)
             if not query.subqueries:
-                snapshots = [(rec["Id"], *[rec.get(n) for n in fields]) for rec in matched]
-                return (
-                    object_name,
-                    ProjectedRows(object_name, fields, version, snapshots),
-                    len(snapshots),
-                )
+                snapshots = [(rec["Id"], *[stored(rec, n) for n in fields]) for rec in matched]
+                layout = self.layouts[object_name]
+                projected = ProjectedRows(object_name, fields, version, snapshots, layout)
+                return object_name, projected, len(projected)
             rows = [self.project(object_name, rec, fields, version) for rec in matched]
             for sub in query.subqueries:
                 self._attach_children(object_name, sub, rows, version, text)

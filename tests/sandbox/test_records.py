@@ -181,3 +181,23 @@ def test_seeded_stamps_read_in_wire_form_in_both_crms(make_sandbox: Callable[...
     assert hs_datetime(company["modified"]) == obj["updatedAt"]
     assert hs_datetime(company["created"]) == obj["properties"]["createdate"]
     assert obj["updatedAt"] == dict(obj["properties"])["hs_lastmodifieddate"]
+
+
+def test_a_query_and_a_bulk_query_print_seeded_stamps_in_their_wire_forms(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    sb = make_sandbox(accounts=3)
+    company = next(generate_companies(3, sb.seed, today=sb.today))
+    sf_id = sb.company_ids[company["key"]][0]
+    org = sb.salesforce.org
+    soql = f"SELECT Id, SystemModstamp FROM Account WHERE Id = '{sf_id}'"  # noqa: S608
+
+    _, rows, _ = org.run_query(soql, include_deleted=False, version="59.0")
+    job = sb.salesforce.bulk_query.create({"operation": "query", "query": soql}, "59.0")
+    while job.state != "JobComplete":
+        sb.salesforce.bulk_query.poll(job.id)
+    text, _, _ = sb.salesforce.bulk_query.results(job.id, "59.0", None, None)
+
+    assert sf_datetime(company["modified"]) == rows[0]["SystemModstamp"]
+    wire = sf_datetime(company["modified"]).removesuffix("+0000") + "Z"
+    assert [["Id", "SystemModstamp"], [sf_id, wire]] == list(csv.reader(io.StringIO(text)))
