@@ -173,7 +173,7 @@ STEPS: dict[str, Callable[[Http, int], int]] = {
 
 def run_size(n: int, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "tierwise.sync", "sandbox", "--accounts", str(n)]
-    command += ["--provisioned", "--test-controls"]
+    command += ["--provisioned", "--test-controls", "--salesforce-port", "0", "--hubspot-port", "0"]
     out = [f"N={n}: {' '.join(command[1:])}"]
     started = time.perf_counter()
     proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
@@ -183,7 +183,9 @@ def run_size(n: int, args: argparse.Namespace) -> list[str]:
     env: dict[str, str] = {}
     try:
         assert proc.stdout is not None
+        said: list[str] = []
         for line in proc.stdout:
+            said = [*said[-19:], line.rstrip()]
             found = re.match(r"\s*export (TIERWISE_\w+)=(.*)$", line)
             if found:
                 env[found.group(1)] = found.group(2).strip().strip("'")
@@ -192,6 +194,7 @@ def run_size(n: int, args: argparse.Namespace) -> list[str]:
             if line.startswith("Ctrl-C"):
                 break
         else:
+            print("\n".join(said), file=sys.stderr)
             raise SystemExit(f"sandbox exited while starting (exit {proc.wait()})")
         ready = time.perf_counter() - started
         out.append(
