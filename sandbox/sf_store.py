@@ -14,11 +14,11 @@ import threading
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, overload
+from typing import Any
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.clock import SandboxClock, epoch_ms, parse_iso, sf_datetime, sf_from_ms
-from tierwise.sandbox.records import Layout, Record, stored, wire_value
+from tierwise.sandbox.records import Layout, ProjectedRows, Record, stored
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
@@ -129,54 +129,6 @@ class Cursor:
     object_name: str
     rows: Sequence[dict[str, Any]]
     batch: int
-
-
-class ProjectedRows(Sequence[dict[str, Any]]):
-    """A query's rows as value snapshots, made wire dicts one page at a time.
-
-    Why: a ``queryMore`` cursor outlives its request, and holding every remaining row as
-    its wire dict cost ~1.5 KB a row (one 1,000,000-account pull: over 1 GB in a single
-    cursor; issue 15). The values are still taken when the query runs, so a page read
-    later shows what the query saw, as before.
-    """
-
-    def __init__(
-        self,
-        object_name: str,
-        fields: list[str],
-        version: str,
-        rows: list[tuple[Any, ...]],
-        layout: Layout,
-    ) -> None:
-        self.object_name, self.fields, self.version = object_name, fields, version
-        self.rows = rows  # (Id, *stored values in ``fields`` order: records.stored)
-        self.decoders = [layout.decoders[layout.slot(name)] for name in fields]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self._wire(row) for row in self.rows[index]]
-        return self._wire(self.rows[index])
-
-    def _wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        name = self.object_name
-        out: dict[str, Any] = {
-            "attributes": {
-                "type": name,
-                "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
-            }
-        }
-        for name, value, decode in zip(self.fields, row[1:], self.decoders, strict=True):
-            out[name] = wire_value(value, decode)
-        return out
 
 
 class SalesforceOrg:
