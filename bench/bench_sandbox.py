@@ -101,8 +101,13 @@ def account_fields(http: Http) -> list[str]:
     return [f["name"] for f in described["fields"]]
 
 
+def all_accounts(http: Http) -> str:
+    """SOQL for every Account field the API user sees (names from describe, not input)."""
+    return f"SELECT {', '.join(account_fields(http))} FROM Account"  # noqa: S608
+
+
 def sf_bulk_query(http: Http, n: int) -> int:
-    soql = f"SELECT {', '.join(account_fields(http))} FROM Account"
+    soql = all_accounts(http)
     job = http.sf_json("POST", "jobs/query", {"operation": "query", "query": soql})
     while job["state"] != "JobComplete":
         job = http.sf_json("GET", f"jobs/query/{job['id']}")
@@ -117,7 +122,7 @@ def sf_bulk_query(http: Http, n: int) -> int:
 
 
 def sf_rest_query(http: Http, n: int) -> int:
-    soql = f"SELECT {', '.join(account_fields(http))} FROM Account"
+    soql = all_accounts(http)
     page = http.sf_json("GET", "query/?q=" + urllib.request.quote(soql))
     rows = len(page["records"])
     while not page["done"]:
@@ -168,7 +173,7 @@ STEPS: dict[str, Callable[[Http, int], int]] = {
 
 def run_size(n: int, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "tierwise.sync", "sandbox", "--accounts", str(n)]
-    command += ["--provisioned", "--test-controls"]
+    command += ["--provisioned", "--test-controls", "--salesforce-port", "0", "--hubspot-port", "0"]
     out = [f"N={n}: {' '.join(command[1:])}"]
     started = time.perf_counter()
     proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
@@ -178,7 +183,9 @@ def run_size(n: int, args: argparse.Namespace) -> list[str]:
     env: dict[str, str] = {}
     try:
         assert proc.stdout is not None
+        said: list[str] = []
         for line in proc.stdout:
+            said = [*said[-19:], line.rstrip()]
             found = re.match(r"\s*export (TIERWISE_\w+)=(.*)$", line)
             if found:
                 env[found.group(1)] = found.group(2).strip().strip("'")
@@ -187,6 +194,7 @@ def run_size(n: int, args: argparse.Namespace) -> list[str]:
             if line.startswith("Ctrl-C"):
                 break
         else:
+            print("\n".join(said), file=sys.stderr)
             raise SystemExit(f"sandbox exited while starting (exit {proc.wait()})")
         ready = time.perf_counter() - started
         out.append(

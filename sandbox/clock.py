@@ -40,6 +40,27 @@ class SandboxClock:
             return now
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(value: datetime) -> int:
+    """A stamp as whole milliseconds since 1970 (the precision both wire forms print).
+
+    Seeded stamps are stored this way (32 bytes instead of a 77-byte string; issue 15)
+    and printed by :func:`sf_from_ms` / :func:`hs_from_ms` when read.
+    """
+    return (value.astimezone(UTC) - _EPOCH) // _MS
+
+
+def sf_from_ms(ms: int) -> str:
+    return sf_datetime(_EPOCH + ms * _MS)
+
+
+def hs_from_ms(ms: int) -> str:
+    return hs_datetime(_EPOCH + ms * _MS)
+
+
 def sf_datetime(value: datetime) -> str:
     """Salesforce wire form: ``2024-01-02T10:00:00.000+0000`` (UTC, no colon)."""
     value = value.astimezone(UTC)

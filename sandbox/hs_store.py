@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tierwise.sandbox.clock import SandboxClock, hs_datetime
+from tierwise.sandbox.clock import SandboxClock, epoch_ms, hs_datetime, hs_from_ms
 from tierwise.sandbox.hs_schema import (
     DEFAULT_GROUPS,
     READ_ONLY,
@@ -116,7 +116,10 @@ class HubSpotPortal:
         self.objects: dict[str, dict[str, HubSpotObject]] = {t: {} for t in self.properties}
         # Property values per object type: one shared layout, a value list per object
         # (sandbox/records.py; issue 15, a million companies in a bounded budget).
-        self.layouts = {t: Layout() for t in self.properties}
+        stamps = dict.fromkeys(
+            ("createdate", "hs_lastmodifieddate", "lastmodifieddate"), hs_from_ms
+        )
+        self.layouts = {t: Layout(decode=stamps) for t in self.properties}
         # Ids as 8-byte machine integers, not one Python int object each.
         self._sorted_ids: dict[str, array.array[int]] = {
             t: array.array("q") for t in self.properties
@@ -339,13 +342,13 @@ class HubSpotPortal:
             store = self.objects["companies"]
             for c in companies:
                 object_id = self._new_id("companies")
-                stamp = hs_datetime(c["modified"])
-                created = hs_datetime(c["created"])
+                # Seeded stamps as epoch ms, printed when read (records.Layout).
+                stamp, created = epoch_ms(c["modified"]), epoch_ms(c["created"])
                 last = c["last_activity"]
                 last_text = _shared(f"{last.isoformat()}T15:30:00.000Z" if last else None)
                 # The seed's visits key (renamed to web_visits in the new model inputs).
                 visits = c.get("web_visits", c.get("web_visits_30d"))
-                props: dict[str, str | None] = {
+                props: dict[str, str | int | None] = {
                     "hs_object_id": object_id,
                     "createdate": created,
                     "hs_lastmodifieddate": stamp,
@@ -393,10 +396,10 @@ class HubSpotPortal:
         return ids
 
     def _seed_contact(
-        self, company_id: str, person: Mapping[str, str], created: str, stamp: str, primary: bool
+        self, company_id: str, person: Mapping[str, str], created: int, stamp: int, primary: bool
     ) -> None:
         contact_id = self._new_id("contacts")
-        props: dict[str, str | None] = {
+        props: dict[str, str | int | None] = {
             "hs_object_id": contact_id,
             "createdate": created,
             "hs_lastmodifieddate": stamp,
@@ -432,9 +435,8 @@ class HubSpotPortal:
             store = self.objects["deals"]
             for deal in deals:
                 object_id = self._new_id("deals")
-                stamp = hs_datetime(deal["modified"])
-                created = hs_datetime(deal["created"])
-                props: dict[str, str | None] = {
+                stamp, created = epoch_ms(deal["modified"]), epoch_ms(deal["created"])
+                props: dict[str, str | int | None] = {
                     "hs_object_id": object_id,
                     "createdate": created,
                     "hs_lastmodifieddate": stamp,

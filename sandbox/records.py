@@ -15,8 +15,10 @@ field's default in O(1) instead of growing a million lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from typing import Any, Final, overload
+
+from tierwise.sandbox.clock import hs_from_ms
 
 
 class _Absent:
@@ -32,12 +34,23 @@ ABSENT: Final = _Absent()
 class Layout:
     """Field name -> slot, shared by every record of one object type (slots only grow)."""
 
-    __slots__ = ("fallback", "names", "slots")
+    __slots__ = ("_decode", "decoders", "fallback", "has_fallback", "names", "slots")
 
-    def __init__(self, names: tuple[str, ...] | list[str] = ()) -> None:
+    def __init__(
+        self,
+        names: tuple[str, ...] | list[str] = (),
+        decode: Mapping[str, Callable[[int], str]] | None = None,
+    ) -> None:
+        # Field name -> how an int stored there prints: seeded datetimes are kept as epoch
+        # milliseconds and printed in their wire form when read (issue 15: a 77-byte
+        # string per stamp was ~10 % of a seeded company). A value written later is a
+        # string and reads as itself.
+        self._decode = dict(decode or {})
         self.slots: dict[str, int] = {}
         self.names: list[str] = []
         self.fallback: list[Any] = []
+        self.decoders: list[Callable[[int], str] | None] = []
+        self.has_fallback = False  # set_fallback was called: short records are not "absent"
         for name in names:
             self.slot(name)
 
@@ -47,7 +60,13 @@ class Layout:
             found = self.slots[name] = len(self.names)
             self.names.append(name)
             self.fallback.append(ABSENT)
+            self.decoders.append(self._decode.get(name))
         return found
+
+    def set_fallback(self, name: str, value: Any) -> None:
+        """What every record shorter than ``name``'s slot holds there."""
+        self.fallback[self.slot(name)] = value
+        self.has_fallback = True
 
     def record(self, values: list[Any]) -> Record:
         """A record whose first ``len(values)`` slots hold ``values`` (in ``names`` order)."""
@@ -55,8 +74,11 @@ class Layout:
 
     def pack(self, data: Mapping[str, Any]) -> Record:
         """A new record holding exactly ``data`` (every other known field absent)."""
-        if len(data) == len(self.names) and list(data) == self.names:
+        names, count = self.names, len(data)
+        if count == len(names) and list(data) == names:
             return Record(self, list(data.values()))  # the loaders' case: the layout's order
+        if not self.has_fallback and list(data) == names[:count]:
+            return Record(self, list(data.values()))  # a prefix; the rest absent
         values: list[Any] = [ABSENT] * len(self.names)
         for name, value in data.items():
             index = self.slots.get(name)
@@ -78,7 +100,12 @@ class Record(MutableMapping[str, Any]):
 
     def _at(self, index: int) -> Any:
         values = self._values
-        return values[index] if index < len(values) else self._layout.fallback[index]
+        value = values[index] if index < len(values) else self._layout.fallback[index]
+        if value.__class__ is int:
+            decode = self._layout.decoders[index]
+            if decode is not None:
+                return decode(value)
+        return value
 
     def __getitem__(self, name: str) -> Any:
         index = self._layout.slots.get(name)
@@ -94,6 +121,16 @@ class Record(MutableMapping[str, Any]):
             return default
         value = self._at(index)
         return default if value is ABSENT else value
+
+    def raw(self, name: str) -> Any:
+        """The stored value (a seeded stamp as its int; None when absent): for snapshots,
+        which print it later through :func:`stored`'s decoder."""
+        index = self._layout.slots.get(name)
+        if index is None:
+            return None
+        values = self._values
+        value = values[index] if index < len(values) else self._layout.fallback[index]
+        return None if value is ABSENT else value
 
     def __contains__(self, name: object) -> bool:
         index = self._layout.slots.get(name) if isinstance(name, str) else None
@@ -134,6 +171,65 @@ class Record(MutableMapping[str, Any]):
             values.extend(self._layout.fallback[len(values) : index + 1])
 
 
+def stored(record: Mapping[str, Any], name: str) -> Any:
+    """``record.get(name)`` as stored: a compact record's seeded stamp stays an int (8 bytes
+    in a snapshot tuple instead of a 77-byte string); :func:`wire_value` prints it."""
+    return record.raw(name) if isinstance(record, Record) else record.get(name)
+
+
+def wire_value(value: Any, decode: Callable[[int], str] | None) -> Any:
+    """A value taken by :func:`stored` in its wire form (``decode`` = the field's decoder)."""
+    return decode(value) if decode is not None and value.__class__ is int else value
+
+
+class ProjectedRows(Sequence[dict[str, Any]]):
+    """A query's rows as value snapshots, made wire dicts one page at a time.
+
+    Why: a ``queryMore`` cursor outlives its request, and holding every remaining row as
+    its wire dict cost ~1.5 KB a row (one 1,000,000-account pull: over 1 GB in a single
+    cursor; issue 15). The values are still taken when the query runs, so a page read
+    later shows what the query saw, as before.
+    """
+
+    def __init__(
+        self,
+        object_name: str,
+        fields: list[str],
+        version: str,
+        rows: list[tuple[Any, ...]],
+        layout: Layout,
+    ) -> None:
+        self.object_name, self.fields, self.version = object_name, fields, version
+        self.rows = rows  # (Id, *stored values in ``fields`` order: records.stored)
+        self.decoders = [layout.decoders[layout.slot(name)] for name in fields]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._wire(row) for row in self.rows[index]]
+        return self._wire(self.rows[index])
+
+    def _wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        name = self.object_name
+        out: dict[str, Any] = {
+            "attributes": {
+                "type": name,
+                "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
+            }
+        }
+        for name, value, decode in zip(self.fields, row[1:], self.decoders, strict=True):
+            out[name] = wire_value(value, decode)
+        return out
+
+
 class HubSpotObject(MutableMapping[str, Any]):
     """``{"id", "properties", "createdAt", "updatedAt", "archived"}`` in five slots."""
 
@@ -141,7 +237,12 @@ class HubSpotObject(MutableMapping[str, Any]):
     KEYS: Final = ("id", "properties", "createdAt", "updatedAt", "archived")
 
     def __init__(
-        self, object_id: str, properties: Record, created: str, updated: str, archived: bool
+        self,
+        object_id: str,
+        properties: Record,
+        created: str | int,
+        updated: str | int,
+        archived: bool,
     ) -> None:
         self.id = object_id
         self.properties = properties
@@ -152,7 +253,10 @@ class HubSpotObject(MutableMapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name not in self.KEYS:
             raise KeyError(name)
-        return getattr(self, name)
+        value = getattr(self, name)
+        if value.__class__ is int and name in ("createdAt", "updatedAt"):
+            return hs_from_ms(value)  # a seeded stamp (Layout's decode)
+        return value
 
     def __setitem__(self, name: str, value: Any) -> None:
         if name not in self.KEYS:
@@ -175,7 +279,7 @@ class HubSpotObject(MutableMapping[str, Any]):
 class SeedIds(Mapping[str, tuple[str, str]]):
     """Seed company key ``c0000000``, ``c0000001``, ... -> (Salesforce Id, HubSpot id).
 
-    The keys are the generator's index (``sandbox.seed``), so two lists of the stores' own
+    The keys are the generator's index (``tierwise.sandbox.seed``), so two lists of the stores' own
     id strings stand in for a dict of a million keys and tuples (issue 15).
     """
 

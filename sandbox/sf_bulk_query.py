@@ -41,7 +41,8 @@ from typing import Any
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.bulk import advance
-from tierwise.sandbox.clock import sf_datetime
+from tierwise.sandbox.clock import sf_datetime, sf_from_ms
+from tierwise.sandbox.records import stored
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_store import CHILD_RELATIONSHIPS, RequestError, SalesforceOrg, id18
 from tierwise.sandbox.wire import Request, Response
@@ -127,6 +128,7 @@ class BulkQueryJobs:
         poll_steps: int = 1,
         default_page_rows: int = DEFAULT_PAGE_ROWS,
         retained_jobs: int = 16,
+        retained_rows: int = 2_500_000,
     ) -> None:
         self.org = org
         self.poll_steps = poll_steps
@@ -135,6 +137,9 @@ class BulkQueryJobs:
         # ``retained_jobs`` so repeated pulls of a large org do not pile up snapshots
         # (a memory guard, not a Salesforce rule; an evicted job answers 404).
         self.retained_jobs = retained_jobs
+        # ... and no more than ``retained_rows`` snapshot rows across them (the newest job
+        # always kept): a full pull of a 1,000,000-account org is ~350 MB of snapshot.
+        self.retained_rows = retained_rows
         self.fail_next: str | None = None
         self.jobs: dict[str, QueryJob] = {}
         self.created_total = 0  # what DailyBulkV2QueryJobs would count [limits]
@@ -219,7 +224,11 @@ class BulkQueryJobs:
             if query.limit is not None:
                 matched = matched[: query.limit]
             names = [name for name, _ in fields]
-            rows = [tuple(view.get(name) for name in names) for view in matched]
+            # Stored values (a seeded stamp stays an int until a results set prints it).
+            rows = [
+                tuple([view.get(n) if "." in n else stored(view, n) for n in names])
+                for view in matched
+            ]
         return object_name, fields, rows
 
     # ---- job lifecycle ---------------------------------------------------------------------
@@ -252,8 +261,11 @@ class BulkQueryJobs:
             job.rows = []
         self.jobs[job.id] = job
         self.created_total += 1
-        while len(self.jobs) > self.retained_jobs:
-            del self.jobs[next(iter(self.jobs))]
+        held = sum(len(j.rows) for j in self.jobs.values())
+        while len(self.jobs) > 1 and (
+            len(self.jobs) > self.retained_jobs or held > self.retained_rows
+        ):
+            held -= len(self.jobs.pop(next(iter(self.jobs))).rows)
         return job
 
     def remaining(self) -> int:
@@ -387,7 +399,7 @@ def _boolean(value: Any) -> str:
 def _datetime(value: Any) -> str:
     if value is None:
         return ""
-    text = str(value)
+    text = sf_from_ms(value) if value.__class__ is int else str(value)  # records.stored
     return text[: -len("+0000")] + "Z" if text.endswith("+0000") else text
 
 

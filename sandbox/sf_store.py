@@ -14,11 +14,11 @@ import threading
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, overload
+from typing import Any
 
 from tierwise.sandbox import soql
-from tierwise.sandbox.clock import SandboxClock, parse_iso, sf_datetime
-from tierwise.sandbox.records import Layout, Record
+from tierwise.sandbox.clock import SandboxClock, epoch_ms, parse_iso, sf_datetime, sf_from_ms
+from tierwise.sandbox.records import Layout, ProjectedRows, Record, stored
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
@@ -69,6 +69,12 @@ CHILD_RELATIONSHIPS = {
 # nextRecordsUrl. The docs say only that subquery results may need queryMore "if there
 # are many children" [soql-relationship-results]; 200 is a GUESS (public reports: 200-2000).
 CHILD_BATCH = 200  # the integration user the sandbox token acts as
+
+# Seeded datetimes are kept as epoch milliseconds and print in wire form (records.Layout).
+_SEEDED_STAMPS = dict.fromkeys(("CreatedDate", "LastModifiedDate", "SystemModstamp"), sf_from_ms)
+# Rows all open query locators may hold together: a sandbox memory guard, not a Salesforce
+# rule (two full pulls of a 1,000,000-account org fit).
+CURSOR_ROWS = 2_500_000
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -123,47 +129,6 @@ class Cursor:
     object_name: str
     rows: Sequence[dict[str, Any]]
     batch: int
-
-
-class ProjectedRows(Sequence[dict[str, Any]]):
-    """A query's rows as value snapshots, made wire dicts one page at a time.
-
-    Why: a ``queryMore`` cursor outlives its request, and holding every remaining row as
-    its wire dict cost ~1.5 KB a row (one 1,000,000-account pull: over 1 GB in a single
-    cursor; issue 15). The values are still taken when the query runs, so a page read
-    later shows what the query saw, as before.
-    """
-
-    def __init__(
-        self, object_name: str, fields: list[str], version: str, rows: list[tuple[Any, ...]]
-    ) -> None:
-        self.object_name, self.fields, self.version = object_name, fields, version
-        self.rows = rows  # (Id, *values in ``fields`` order)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self._wire(row) for row in self.rows[index]]
-        return self._wire(self.rows[index])
-
-    def _wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        name = self.object_name
-        out: dict[str, Any] = {
-            "attributes": {
-                "type": name,
-                "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
-            }
-        }
-        out.update(zip(self.fields, row[1:], strict=True))
-        return out
 
 
 class SalesforceOrg:
@@ -277,7 +242,7 @@ class SalesforceOrg:
     def _define(self, name: str, fields: list[FieldDef]) -> None:
         self.schemas[name] = {f.name: f for f in fields}
         self._lower[name] = {f.name.lower(): f.name for f in fields}
-        self.layouts[name] = Layout([f.name for f in fields])
+        self.layouts[name] = Layout([f.name for f in fields], decode=_SEEDED_STAMPS)
         self.objects.setdefault(name, {})
         self.deleted.setdefault(name, {})
 
@@ -294,7 +259,7 @@ class SalesforceOrg:
             for gone in self.deleted[object_name].values():
                 if isinstance(gone, Record):
                     gone.pin(fdef.name)
-            layout.fallback[layout.slot(fdef.name)] = default
+            layout.set_fallback(fdef.name, default)
             for record in self.objects[object_name].values():
                 if not isinstance(record, Record):
                     record.setdefault(fdef.name, default)
@@ -409,7 +374,7 @@ class SalesforceOrg:
             store = self.objects["Opportunity"]
             for deal in deals:
                 record_id = self.new_id("Opportunity")
-                stamp = sf_datetime(deal["modified"])
+                stamp = epoch_ms(deal["modified"])
                 store[record_id] = layout.pack(
                     {
                         "Id": record_id,
@@ -422,7 +387,7 @@ class SalesforceOrg:
                         "IsClosed": deal["is_closed"],
                         "IsWon": deal["is_won"],
                         "OwnerId": by_email[owners[deal["company_key"]]],
-                        "CreatedDate": sf_datetime(deal["created"]),
+                        "CreatedDate": epoch_ms(deal["created"]),
                         "LastModifiedDate": stamp,
                         "SystemModstamp": stamp,
                     }
@@ -444,7 +409,7 @@ class SalesforceOrg:
             store = self.objects["Account"]
             for company in companies:
                 record_id = self.new_id("Account")
-                stamp = sf_datetime(company["modified"])
+                stamp = epoch_ms(company["modified"])
                 revenue = company["annual_revenue"]
                 industry = company["industry"] or None
                 record: dict[str, Any] = {
@@ -464,7 +429,7 @@ class SalesforceOrg:
                     # Salesforce derives it from events and closed tasks [sf-account]; the
                     # seed's last_activity is the latest of the seeded meetings (load_events).
                     "LastActivityDate": _shared_date(company["last_activity"]),
-                    "CreatedDate": sf_datetime(company["created"]),
+                    "CreatedDate": epoch_ms(company["created"]),
                     "LastModifiedDate": stamp,
                     "SystemModstamp": stamp,
                 }
@@ -836,12 +801,10 @@ class SalesforceOrg:
             if query.count_only:
                 return object_name, [], len(matched)
             if not query.subqueries:
-                snapshots = [(rec["Id"], *[rec.get(n) for n in fields]) for rec in matched]
-                return (
-                    object_name,
-                    ProjectedRows(object_name, fields, version, snapshots),
-                    len(snapshots),
-                )
+                snapshots = [(rec["Id"], *[stored(rec, n) for n in fields]) for rec in matched]
+                layout = self.layouts[object_name]
+                projected = ProjectedRows(object_name, fields, version, snapshots, layout)
+                return object_name, projected, len(projected)
             rows = [self.project(object_name, rec, fields, version) for rec in matched]
             for sub in query.subqueries:
                 self._attach_children(object_name, sub, rows, version, text)
@@ -908,8 +871,12 @@ class SalesforceOrg:
         with self.lock:
             cursor_id = f"01gHn{next(self._cursor_ids):010d}"
             self.cursors[cursor_id] = Cursor(object_name, rows, batch)
-            while len(self.cursors) > 200:
-                self.cursors.pop(next(iter(self.cursors)))
+            # The newest 200 locators, and (a memory guard, issue 15) no more than
+            # CURSOR_ROWS rows held across them; the newest is always kept. An evicted
+            # locator answers INVALID_QUERY_LOCATOR, as an expired one does.
+            held = sum(len(c.rows) for c in self.cursors.values())
+            while len(self.cursors) > 1 and (len(self.cursors) > 200 or held > CURSOR_ROWS):
+                held -= len(self.cursors.pop(next(iter(self.cursors))).rows)
             return cursor_id
 
 
