@@ -110,7 +110,9 @@ CAPPED_TEXT = (
 )
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
+# No deadline: each example parses a model, and on the shared 2-core machine one
+# example took 0.49 s under load (a FlakyFailure of the 200 ms default, 2026-12-01).
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     scores=st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=60),
     caps=st.tuples(st.integers(1, 10), st.integers(1, 10)),
