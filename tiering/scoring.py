@@ -116,12 +116,20 @@ class Columns:
             except TypeError:  # an unhashable value (a list inside a tuple)
                 pass
             else:
-                if _plain_tuples(distinct):
+                # 0.0 == -0.0 share a key: the table holds only when the lookup agrees.
+                zero = 0.0 in distinct and float in kinds
+                if _plain_tuples(distinct) and (not zero or _same_at_zero(lookup)):
                     table = {v: lookup(v) for v in distinct}
                     return np.fromiter(
                         map(table.__getitem__, raw), dtype=np.float64, count=self.count
                     )
         return np.fromiter((lookup(v) for v in raw), dtype=np.float64, count=self.count)
+
+
+def _same_at_zero(lookup: Callable[[FieldValue], float]) -> bool:
+    """Does ``lookup`` give 0.0 and -0.0 the same points (both NaN counts as the same)?"""
+    plus, minus = lookup(0.0), lookup(-0.0)
+    return plus == minus or (math.isnan(plus) and math.isnan(minus))
 
 
 class _RowGroup:

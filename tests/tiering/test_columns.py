@@ -116,3 +116,8 @@ def test_columns_of_field_rows_read_what_get_reads(
         expected = [m.get(name) for m in maps]
         actual = columns.raw(name)
         assert [(type(v), repr(v)) for v in expected] == [(type(v), repr(v)) for v in actual]
+
+
+def test_mapped_tells_zero_from_minus_zero_when_the_lookup_does() -> None:
+    # A hypothesis find: 0.0 == -0.0 share a key in the table of distinct values.
+    _same([_strict(0.0), _strict(-0.0)], _columns([0.0, -0.0]).mapped("f", _strict))
