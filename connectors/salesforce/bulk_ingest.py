@@ -41,8 +41,8 @@ import structlog
 from simple_salesforce.util import call_salesforce
 
 from tierwise.connectors.errors import CrmError, FatalCrmError
+from tierwise.connectors.salesforce.bulk_jobs import FIRST_WAIT, WAIT_BUDGET, wait_for_job
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
-from tierwise.connectors.salesforce.errors import job_failed
 
 CREATE = "bulk2 ingest"
 UPLOAD = "bulk2 ingest upload"
@@ -53,9 +53,7 @@ ABORT = "bulk2 ingest abort"
 # Upload Job Data: at most 100 MB of CSV per job (150 MB once base64-encoded).
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 NULL = "#N/A"
-# Poll waits grow from 1 s by half up to 15 s; after 30 min the job is aborted.
-FIRST_WAIT, MAX_WAIT, WAIT_BUDGET = 1.0, 15.0, 1800.0
-FINAL = ("JobComplete", "Failed", "Aborted")
+# Waits between status reads: ``bulk_jobs``; after its 30 min the job is aborted.
 
 log = structlog.get_logger(__name__)
 
@@ -184,28 +182,17 @@ class BulkIngest:
         """Status reads until a final state; the last read's job info is the result (no
         read after ``JobComplete``)."""
 
-        def status() -> dict[str, Any]:
-            job: dict[str, Any] = self.client.call(
-                STATUS,
-                lambda sf: self._api(sf, object_name).get_job(job_id, False),
-                operation="bulk update status",
-                object_name=object_name,
-                read=True,
-            )
-            return job
-
-        job = self.client.policy.poll(
-            status,
-            lambda job: job.get("state") in FINAL,
+        job = wait_for_job(
+            self.client,
+            lambda sf: self._api(sf, object_name).get_job(job_id, False),
+            label=STATUS,
+            operation="bulk update",
+            object_name=object_name,
             first_wait=self.first_wait,
-            max_wait=MAX_WAIT,
-            budget=WAIT_BUDGET,
         )
         state = job.get("state")
         if state == "JobComplete":
             return job
-        if state in FINAL:
-            raise job_failed(job, object_name=object_name, operation="bulk update")
         raise FatalCrmError(
             f"Salesforce bulk update job {job_id} on {object_name} was still {state} after "
             f"{WAIT_BUDGET:.0f} s of polling; it is aborted, its rows go by the next run",

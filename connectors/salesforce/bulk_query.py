@@ -32,8 +32,8 @@ from typing import Any
 import structlog
 
 from tierwise.connectors.errors import FatalCrmError
+from tierwise.connectors.salesforce.bulk_jobs import WAIT_BUDGET, wait_for_job
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
-from tierwise.connectors.salesforce.errors import job_failed
 
 # Rows per results page (``maxRecords``); the docs give no maximum, only "subject to the
 # size limits"; 50,000 is simple-salesforce's DEFAULT_QUERY_PAGE_SIZE.
@@ -42,10 +42,8 @@ CREATE = "bulk2 query"
 STATUS = "bulk2 query status"
 RESULTS = "bulk2 query results"
 ABORT = "bulk2 query abort"
-# Poll waits grow from 1 s by half each time up to 15 s; after 30 min of waiting the job
-# is aborted (a query job that long is stuck; the docs put no bound on processing time).
-FIRST_WAIT, MAX_WAIT, WAIT_BUDGET = 1.0, 15.0, 1800.0
-FINAL = ("JobComplete", "Failed", "Aborted")
+# Waits between status reads: ``bulk_jobs``; a query job still running after its 30 min
+# is aborted (that long is stuck; the docs put no bound on processing time).
 
 log = structlog.get_logger(__name__)
 
@@ -107,28 +105,16 @@ class BulkQuery:
         """Poll until ``JobComplete``; ``Failed``/``Aborted`` raise from the error tree, and
         a job still running after the wait budget is aborted."""
 
-        def status() -> dict[str, Any]:
-            job: dict[str, Any] = self.client.call(
-                STATUS,
-                lambda sf: self._api(sf, object_name).get_job(job_id, True),
-                operation="bulk query status",
-                object_name=object_name,
-                read=True,
-            )
-            return job
-
-        job = self.client.policy.poll(
-            status,
-            lambda job: job.get("state") in FINAL,
-            first_wait=FIRST_WAIT,
-            max_wait=MAX_WAIT,
-            budget=WAIT_BUDGET,
+        job = wait_for_job(
+            self.client,
+            lambda sf: self._api(sf, object_name).get_job(job_id, True),
+            label=STATUS,
+            operation="bulk query",
+            object_name=object_name,
         )
         state = job.get("state")
         if state == "JobComplete":
             return
-        if state in FINAL:
-            raise job_failed(job, object_name=object_name)
         self.abort(job_id, object_name=object_name)
         raise FatalCrmError(
             f"Salesforce bulk query job {job_id} on {object_name} was still {state} after "

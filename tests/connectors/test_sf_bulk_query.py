@@ -21,7 +21,7 @@ from tierwise.config.settings import SalesforceSettings
 from tierwise.connectors.base import CrmAccount
 from tierwise.connectors.errors import FatalCrmError
 from tierwise.connectors.retry import RetryPolicy
-from tierwise.connectors.salesforce import SalesforceConnector, bulk_query
+from tierwise.connectors.salesforce import SalesforceConnector, bulk_jobs, bulk_query
 from tierwise.connectors.salesforce.fields import ACTIVITY_FIELD
 from tierwise.sandbox import Sandbox
 from tierwise.tiering.model import STAGE_INPUT, PipelineStage
@@ -211,7 +211,7 @@ def test_a_failed_job_raises_a_fatal_error_naming_the_job_and_its_message(sb: An
 def test_a_job_still_running_after_the_wait_budget_is_aborted(
     sb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk_query, "WAIT_BUDGET", 1.0)
+    monkeypatch.setattr(bulk_jobs, "WAIT_BUDGET", 1.0)
     monkeypatch.setattr(sb.salesforce.bulk_query, "poll_steps", 10)
     sf = connector(sb, bulk_query_threshold=1, activity_aggregate_days=None)
 
