@@ -99,6 +99,7 @@ class HubSpotClient:
         self._apis: dict[str, Any] = {}
         self._apis_lock = threading.Lock()
         self._usage = ApiUsage()
+        self._count_lock = threading.Lock()
 
     def api(self, name: str) -> Any:
         """Cached API objects: each client attribute access builds a new connection pool."""
@@ -152,7 +153,8 @@ class HubSpotClient:
         self._limiter.acquire()
         if search:
             self._search_limiter.acquire()
-        self._usage.calls[label] = self._usage.calls.get(label, 0) + 1
+        with self._count_lock:  # batch updates run on more than one thread
+            self._usage.calls[label] = self._usage.calls.get(label, 0) + 1
         before = self._last_responses()
         try:
             result = fn(self.timeout)
