@@ -274,6 +274,25 @@ def run_child(
     return proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, note
 
 
+def worker_env(sb_env: dict[str, str], tmp: Path, *, hubspot_per_10s: int) -> dict[str, str]:
+    """A worker's environment: this machine's minus any TIERWISE_*, the sandbox's, a
+    fresh SQLite store and report folder under ``tmp``, and the entry tasks created (as
+    bench_api: the full sync creates the plays' entry tasks)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
+    env.update(sb_env)
+    env.update(
+        {
+            "TIERWISE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "TIERWISE_REPORT_DIR": str(tmp / "reports"),
+            "TIERWISE_LOG_LEVEL": "ERROR",
+            "TIERWISE_LOG_FORMAT": "json",
+            "TIERWISE_BACKFILL_TASKS": "true",
+            "TIERWISE_HUBSPOT__REQUESTS_PER_10S": str(hubspot_per_10s),
+        }
+    )
+    return env
+
+
 def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
     notes: list[str] = []
@@ -282,20 +301,8 @@ def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list
     notes.append(f"N={n}: sandbox ({seeded}), ready {time.perf_counter() - started:.1f} s")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-            env.update(sb_env)
-            env.update(
-                {
-                    "TIERWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                    "TIERWISE_REPORT_DIR": str(Path(tmp) / "reports"),
-                    "TIERWISE_LOG_LEVEL": "ERROR",
-                    "TIERWISE_LOG_FORMAT": "json",
-                    # As bench_api: the full sync creates the plays' entry tasks.
-                    "TIERWISE_BACKFILL_TASKS": "true",
-                    # Counting calls needs no pacing: lift the client-side limiter.
-                    "TIERWISE_HUBSPOT__REQUESTS_PER_10S": "1000000",
-                }
-            )
+            # Counting calls needs no pacing: lift the client-side limiter.
+            env = worker_env(sb_env, Path(tmp), hubspot_per_10s=1_000_000)
             env.update(item.split("=", 1) for item in args.set)
             control = Control(
                 sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]

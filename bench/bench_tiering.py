@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tierwise.connectors.base import TierwiseValues
-from tierwise.sync.records import Plan, Snapshot, TargetPlan, TaskRecord
+from tierwise.sync.records import Plan, Snapshot, TaskRecord
 from tierwise.sync.state.codec import FieldRow, Interner
 from tierwise.sync.targets import Decisions, decide, declare_targets
 from tierwise.tiering import load_model, tier_accounts
@@ -368,16 +368,7 @@ def plan_run_of(decided: Decisions, ledger: list[TaskRecord], now: datetime) -> 
     """The engine's ``plan`` step without an engine (same ``TargetPlan`` per target)."""
     from tierwise.sync import plan as plan_module
 
-    targets = [
-        TargetPlan(
-            fields=t.target.fields,
-            decisions=t.decisions,
-            history_key=t.target.history_key,
-            covers_all=t.target.covers_all,
-            hold=t.first_run,
-        )
-        for t in decided.targets
-    ]
+    targets = decided.target_plans()
     return plan_module.plan_targets(decided.accounts, targets, ledger, now)
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from bench_scale import (
     _wait_until_serving,
     peak_rss_mb,
     run_child,
+    worker_env,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,18 +73,7 @@ def measure(
     sandbox, sb_env = start_sandbox(n, latency_ms, rate_limit, watch)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-wall-") as tmp:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TIERWISE_")}
-            env.update(sb_env)
-            env.update(
-                {
-                    "TIERWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                    "TIERWISE_REPORT_DIR": str(Path(tmp) / "reports"),
-                    "TIERWISE_LOG_LEVEL": "ERROR",
-                    "TIERWISE_LOG_FORMAT": "json",
-                    "TIERWISE_BACKFILL_TASKS": "true",
-                    "TIERWISE_HUBSPOT__REQUESTS_PER_10S": str(rate_limit),
-                }
-            )
+            env = worker_env(sb_env, Path(tmp), hubspot_per_10s=rate_limit)
             if bulk_threshold is not None:
                 env["TIERWISE_SALESFORCE__BULK_THRESHOLD"] = str(bulk_threshold)
             control = Control(

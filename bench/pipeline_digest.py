@@ -31,7 +31,7 @@ from bench_tiering import NOW, generate_accounts  # after the path setup
 
 from tierwise.connectors.base import CrmOpportunity, TierwiseValues
 from tierwise.sync.plan import plan_targets
-from tierwise.sync.records import Plan, Snapshot, TargetPlan, TaskRecord
+from tierwise.sync.records import Plan, Snapshot, TaskRecord
 from tierwise.sync.state.codec import FieldLayout, FieldRow
 from tierwise.sync.targets import Decisions, decide, declare_targets
 from tierwise.tiering import load_model
@@ -125,16 +125,7 @@ def population(n: int, seed: int) -> tuple[list[Snapshot], list[CrmOpportunity]]
 def plan_of(
     decided: Decisions, ledger: list[TaskRecord], cap: int | None, now: datetime = NOW
 ) -> Plan:
-    targets = [
-        TargetPlan(
-            fields=t.target.fields,
-            decisions=t.decisions,
-            history_key=t.target.history_key,
-            covers_all=t.target.covers_all,
-            hold=t.first_run,
-        )
-        for t in decided.targets
-    ]
+    targets = decided.target_plans()
     rank = {tier: i for i, tier in enumerate(("tier_1", "tier_2", "tier_3"))}
     return plan_targets(
         decided.accounts,

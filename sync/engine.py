@@ -33,7 +33,7 @@ from tierwise.sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, 
 from tierwise.sync.merge import merge_accounts, to_inputs
 from tierwise.sync.plan import plan_targets
 from tierwise.sync.progress import NoProgress, Progress
-from tierwise.sync.records import MergedAccount, Plan, TargetPlan
+from tierwise.sync.records import MergedAccount, Plan
 from tierwise.sync.report import (
     RunReport,
     describe_applied,
@@ -268,19 +268,9 @@ class SyncEngine:
 
     def plan(self, gathered: Gathered, decided: Decisions, now: datetime) -> Plan:
         """Change-only writes and tasks for every target (pure: ``tierwise.sync.plan``)."""
-        targets = [
-            TargetPlan(
-                fields=t.target.fields,
-                decisions=t.decisions,
-                history_key=t.target.history_key,
-                covers_all=t.target.covers_all,
-                hold=t.first_run and not self.backfill_tasks,
-            )
-            for t in decided.targets
-        ]
         return plan_targets(
             decided.accounts,
-            targets,
+            decided.target_plans(backfill=self.backfill_tasks),
             gathered.ledger,
             now,
             self.tasks_in,

@@ -164,6 +164,7 @@ def plan_run(
     )
 
 
+@collection_paused()
 def plan_targets(
     accounts: Sequence[MergedAccount],
     targets: Sequence[TargetPlan],
@@ -186,28 +187,6 @@ def plan_targets(
     deferred keys are planned again, same key, on a later run. Cyclic collection is
     paused meanwhile (``tierwise.tiering.heap``).
     """
-    with collection_paused():
-        return _plan_targets(
-            accounts,
-            targets,
-            ledger,
-            now,
-            tasks_in,
-            tasks_per_owner_per_day=tasks_per_owner_per_day,
-            tier_rank=tier_rank,
-        )
-
-
-def _plan_targets(
-    accounts: Sequence[MergedAccount],
-    targets: Sequence[TargetPlan],
-    ledger: Sequence[TaskRecord],
-    now: datetime,
-    tasks_in: str,
-    *,
-    tasks_per_owner_per_day: int | None,
-    tier_rank: Mapping[str, int] | None,
-) -> Plan:
     changes = FieldChanges()
     plan = Plan(changes=changes)
     today = now.date()

@@ -36,6 +36,7 @@ from tierwise.sync.records import (
     PROSPECT_FIELDS,
     MergedAccount,
     Snapshot,
+    TargetPlan,
     WrittenFields,
 )
 from tierwise.tiering import DecisionTable, tier_accounts
@@ -177,6 +178,20 @@ class Decisions:
     def for_history(self) -> RecordedDecisions:
         return RecordedDecisions.joined([t.for_history() for t in self.targets])
 
+    def target_plans(self, *, backfill: bool = False) -> list[TargetPlan]:
+        """Every target's decisions as the planner takes them; a target's go-live run
+        (first run) holds its entry tasks unless ``backfill``."""
+        return [
+            TargetPlan(
+                fields=t.target.fields,
+                decisions=t.decisions,
+                history_key=t.target.history_key,
+                covers_all=t.target.covers_all,
+                hold=t.first_run and not backfill,
+            )
+            for t in self.targets
+        ]
+
 
 def split_histories(
     histories: Mapping[str, AccountHistory], targets: Sequence[TierTarget]
@@ -245,6 +260,7 @@ def _by_key(decisions: Sequence[Decision]) -> Mapping[str, Decision]:
     return {d.key: d for d in decisions}
 
 
+@collection_paused()
 def decide(
     snapshots: Sequence[Snapshot],
     histories: Mapping[str, AccountHistory],
@@ -265,34 +281,7 @@ def decide(
     ``tier`` defaults to ``tiering.tier_accounts`` (tests inject their own). Cyclic
     collection is paused meanwhile (``tierwise.tiering.heap``: the run allocates no cycles).
     """
-    with collection_paused():
-        return _decide(
-            snapshots,
-            histories,
-            last_written,
-            targets,
-            now,
-            opportunities=opportunities,
-            primary=primary,
-            hand_edit_days=hand_edit_days,
-            tier=tier or tier_accounts,
-            windows=windows,
-        )
-
-
-def _decide(
-    snapshots: Sequence[Snapshot],
-    histories: Mapping[str, AccountHistory],
-    last_written: Mapping[tuple[str, str], Any],
-    targets: Sequence[TierTarget],
-    now: datetime,
-    *,
-    opportunities: Iterable[CrmOpportunity],
-    primary: str,
-    hand_edit_days: int,
-    tier: TierFunction,
-    windows: Mapping[str, Window] | None,
-) -> Decisions:
+    tier = tier or tier_accounts
     populated = populate(
         snapshots,
         last_written,
