@@ -186,6 +186,9 @@ class BulkIngest:
         values = {name: ("" if i >= len(row) else row[i]) for i, name in enumerate(header)}
         record_id = next((v for k, v in values.items() if k.lower() == "id"), "") or None
         data: dict[str, Any] = {}
+        # An empty cell leaves the field as it is and #N/A sets it to null ("Prepare CSV
+        # Files", developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+        # datafiles_prepare_csv.htm).
         for name, value in values.items():
             if name.lower() == "id" or value == "":
                 continue
