@@ -150,6 +150,12 @@ class FieldChanges(Sequence[FieldChange]):
         self._sources.append((system, update, key, name, held))
         self._count += len(update.values)
 
+    def updates(self) -> Iterator[tuple[str, AccountUpdate, str, TierwiseValues]]:
+        """Each update with its system, account key and what the record held, in
+        planning order (the write journal reads these; no index of every record)."""
+        for system, update, key, _name, held in self._sources:
+            yield system, update, key, held
+
     def __iter__(self) -> Iterator[FieldChange]:
         for system, update, key, name, held in self._sources:
             for field_name, value in update.values.items():

@@ -8,7 +8,7 @@ is about to replace, so ``tierwise rollback`` can restore it, and lets it go ahe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from tierwise.sync.change.breaker import blast_radius, trips
 from tierwise.sync.change.journal import ChangeJournal, JournalEntry
 from tierwise.sync.engine import Outcome
 from tierwise.sync.gather import ACCOUNTS
-from tierwise.sync.records import MergedAccount, Plan
+from tierwise.sync.records import FieldChanges, MergedAccount, Plan
 from tierwise.sync.state import StateStore
 from tierwise.tiering.records import Decision
 
@@ -48,19 +48,42 @@ def journal_entries(
     plan: Plan,
     held: Mapping[tuple[str, str], TierwiseValues],
     keys: Mapping[tuple[str, str], str],
-) -> list[JournalEntry]:
-    return [
+) -> Iterator[JournalEntry]:
+    """One entry per planned update, made as the journal reads them (a generator: a
+    full run journals every record it writes, see ``ChangeJournal.record_run``)."""
+    for system, updates in sorted(plan.updates.items()):
+        for u in updates:
+            ident = (system, u.crm_id)
+            yield JournalEntry(
+                system=system,
+                crm_id=u.crm_id,
+                account_key=keys.get(ident, u.crm_id),
+                fields=tuple(sorted(u.values)),
+                held=held.get(ident, TierwiseValues()),
+                desired=plan.desired[ident],
+            )
+
+
+def run_journal(outcome: Outcome, plan: Plan) -> Iterator[JournalEntry]:
+    """The journal of the run about to write: what each planned record held and gets.
+
+    The engine's plan keeps every update with its account key and held values
+    (``FieldChanges.updates``), so no index of every record is built; a plan made any
+    other way is looked up through the accounts."""
+    changes = plan.changes
+    if not isinstance(changes, FieldChanges):
+        return journal_entries(plan, held_values(outcome.accounts), account_keys(outcome.accounts))
+    return (
         JournalEntry(
             system=system,
-            crm_id=u.crm_id,
-            account_key=keys.get((system, u.crm_id), u.crm_id),
-            fields=tuple(sorted(u.values)),
-            held=held.get((system, u.crm_id), TierwiseValues()),
-            desired=plan.desired[(system, u.crm_id)],
+            crm_id=update.crm_id,
+            account_key=key,
+            fields=tuple(sorted(update.values)),
+            held=held,
+            desired=plan.desired[(system, update.crm_id)],
         )
-        for system, updates in sorted(plan.updates.items())
-        for u in updates
-    ]
+        for system, update, key, held in changes.updates()
+    )
 
 
 def save_outcome(
@@ -144,7 +167,7 @@ class ChangeGate:
             return False
         ChangeJournal(self.store).record_run(
             report.run_id,
-            journal_entries(plan, held_values(outcome.accounts), account_keys(outcome.accounts)),
+            run_journal(outcome, plan),
             [t.request.key for t in plan.tasks],
             now,
             model_hash=self.model_hash,

@@ -6,9 +6,10 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -31,6 +32,19 @@ class JournalEntry:
     desired: TierwiseValues
 
 
+# Journal rows per INSERT: a full run journals every record it writes (two million at a
+# million accounts per CRM), and one statement of them all held every row's encoded
+# values at once, the biggest transient of a full run (issue 15).
+JOURNAL_CHUNK = 2000
+
+
+def batched(items: Iterable[JournalEntry], size: int) -> Iterator[list[JournalEntry]]:
+    """Consecutive lists of at most ``size`` entries (``itertools.batched`` is 3.12+)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 class ChangeJournal:
     def __init__(self, store: StateStore) -> None:
         self.engine = store.engine
@@ -38,7 +52,7 @@ class ChangeJournal:
     def record_run(
         self,
         run_id: str,
-        entries: Sequence[JournalEntry],
+        entries: Iterable[JournalEntry],
         task_keys: Sequence[str],
         now: datetime,
         *,
@@ -46,12 +60,15 @@ class ChangeJournal:
         plan_hash: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        """Before a run writes: the values it replaces, its task keys, its model (write-ahead)."""
+        """Before a run writes: the values it replaces, its task keys, its model (write-ahead).
+
+        ``entries`` is read once, in chunks of ``JOURNAL_CHUNK`` rows, all in one
+        transaction: a generator keeps a full run from holding every row at once."""
         with self.engine.begin() as conn:
             conn.execute(delete(change_journal).where(change_journal.c.run_id == run_id))
             conn.execute(delete(change_tasks).where(change_tasks.c.run_id == run_id))
             conn.execute(delete(change_runs).where(change_runs.c.run_id == run_id))
-            if entries:
+            for chunk in batched(entries, JOURNAL_CHUNK):
                 conn.execute(
                     insert(change_journal),
                     [
@@ -65,7 +82,7 @@ class ChangeJournal:
                             "desired": encode_tierwise(e.desired),
                             "at": now,
                         }
-                        for e in entries
+                        for e in chunk
                     ],
                 )
             keys = sorted(set(task_keys))
