@@ -210,7 +210,9 @@ class SyncEngine:
                 ),
                 steps,
             )
-            if not self.before_apply(probe, now):  # held: the gate says why
+            with steps.timed("gate"):  # the breaker, then the write-ahead journal
+                go_ahead = self.before_apply(probe, now)
+            if not go_ahead:  # held: the gate says why
                 steps.status, steps.message = probe.report.status, probe.report.message
                 return
         steps.applied = applied = Applied()

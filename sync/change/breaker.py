@@ -9,10 +9,11 @@ tiering (no account holds a tier yet) is not a change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tierwise.sync.records import MergedAccount, Plan
+from tierwise.sync.records import FieldChanges, MergedAccount, Plan
+from tierwise.tiering.records import FieldValue
 
 TIER_FIELDS = ("tier", "customer_tier")
 
@@ -30,13 +31,35 @@ class BlastRadius:
 
 def blast_radius(accounts: Sequence[MergedAccount], plan: Plan) -> BlastRadius:
     tiered = {a.key for a in accounts if any(r.written.tier for r in a.records)}
-    moved = {
-        c.key for c in plan.changes if c.field == "tier" and c.old is not None and c.key in tiered
-    }
-    cleared = sum(
-        1 for c in plan.changes if c.field in TIER_FIELDS and c.old is not None and c.new is None
-    )
+    moved: set[str] = set()
+    cleared = 0
+    for key, name, old, new in tier_changes(plan):
+        if old is None:
+            continue
+        if name == "tier" and key in tiered:
+            moved.add(key)
+        if new is None:
+            cleared += 1
     return BlastRadius(tiered=len(tiered), moved=len(moved), cleared=cleared)
+
+
+def tier_changes(plan: Plan) -> Iterator[tuple[str, str, FieldValue, FieldValue]]:
+    """(account key, field, old, new) of every tier field the plan writes.
+
+    The engine's plan is read update by update (``FieldChanges.updates``): a first run
+    changes five or six fields of every record, and reading ``plan.changes`` made an
+    object per changed field (millions at scale) to look at the tier fields only."""
+    changes = plan.changes
+    if isinstance(changes, FieldChanges):
+        for _system, update, key, held in changes.updates():
+            values = update.values
+            for name in TIER_FIELDS:
+                if name in values:
+                    yield key, name, getattr(held, name), values[name]
+        return
+    for c in changes:
+        if c.field in TIER_FIELDS:
+            yield c.key, c.field, c.old, c.new
 
 
 def trips(radius: BlastRadius, max_share: float, max_clears: int | None) -> str | None:

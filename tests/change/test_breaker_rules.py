@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from tierwise.connectors.base import TierwiseValues
+from tierwise.connectors.base import AccountUpdate, TierwiseValues
 from tierwise.sync.change.breaker import BlastRadius, blast_radius, trips
-from tierwise.sync.records import FieldChange, MergedAccount, Plan, Snapshot
+from tierwise.sync.records import FieldChange, FieldChanges, MergedAccount, Plan, Snapshot
+from tierwise.tiering.records import FieldValue
 
 
 def account(key: str, tier: str | None) -> MergedAccount:
@@ -58,3 +59,25 @@ def test_clearing_more_tier_fields_than_allowed_trips_the_breaker() -> None:
 
     assert reason is not None
     assert "clear 4 tier fields" in reason
+
+
+def test_the_engines_update_by_update_plan_counts_as_its_field_changes_do() -> None:
+    """The engine's plan is read update by update (no object per changed field): it must
+    count exactly what the same changes as a list count."""
+    accounts = [account(f"a{i}", "tier_2" if i % 2 else None) for i in range(12)]
+    changes = FieldChanges()
+    for i, a in enumerate(accounts):
+        held = a.records[0].written
+        values: dict[str, FieldValue] = {"score": 50.0}
+        if i % 3 == 0:
+            values["tier"] = "tier_1"
+        if i % 4 == 1:
+            values["tier"] = None
+        if i % 5 == 0:
+            values["customer_tier"] = None
+        changes.add("salesforce", AccountUpdate(a.key, values), a.key, None, held)
+
+    by_update = blast_radius(accounts, Plan(changes=changes))
+
+    assert blast_radius(accounts, Plan(changes=list(changes))) == by_update
+    assert (6, 4, 3) == (by_update.tiered, by_update.moved, by_update.cleared)
