@@ -74,6 +74,9 @@ class Pulled:
     full: dict[str, bool] = field(default_factory=dict)
     # Every deal of each CRM (full pull), only when a target needs deals.
     opportunities: dict[str, list[CrmOpportunity]] = field(default_factory=dict)
+    # Each CRM's stored records, read back by its own pull thread as soon as its pull
+    # is saved (``population`` hands them on and empties this).
+    snapshots: dict[str, list[Snapshot]] = field(default_factory=dict)
 
     def all_opportunities(self) -> list[CrmOpportunity]:
         return [o for opps in self.opportunities.values() for o in opps]
@@ -94,9 +97,9 @@ class Gathered:
 
 def gather(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Gathered:
     """Pull every CRM (``deals``: their deals too), then read the stored state."""
-    pulled = pull(rt, now, full=full, dry_run=dry_run, deals=deals)
     # One interner for both reads: the history's account keys are the snapshots' keys.
     intern = Interner()
+    pulled = pull(rt, now, full=full, dry_run=dry_run, deals=deals, intern=intern)
     return Gathered(
         pulled=pulled,
         snapshots=population(rt.store, pulled, dry_run, intern),
@@ -107,9 +110,24 @@ def gather(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool
     )
 
 
-def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) -> Pulled:
-    """Pull every CRM at once (full, or from its watermark), saving snapshots in batches."""
+def pull(
+    rt: Runtime,
+    now: datetime,
+    *,
+    full: bool,
+    dry_run: bool,
+    deals: bool,
+    intern: Interner | None = None,
+) -> Pulled:
+    """Pull every CRM at once (full, or from its watermark), saving snapshots in batches.
+
+    A saving run also reads each CRM's stored records back in that CRM's own thread,
+    once its pull is saved: the CRMs finish at different times (a Bulk API pull long
+    before a rate-limited one), so reading the first one's records back, a few seconds
+    of CPU per hundred thousand, happens while the other is still waiting on its rate
+    limit instead of after it (issue 15: wall time against the rate-limit bound)."""
     pulled = Pulled()
+    intern = intern or Interner()
     store = rt.store
 
     def pull_one(connector: Connector) -> None:
@@ -148,7 +166,19 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
             rt.progress.step(f"pull {system} deals", None)
             opportunities = list(connector.pull_opportunities(None))
             check_stop(rt.stop)
+        stored: list[Snapshot] = []
+        if not dry_run:
+            if since is None:  # a full pull: what it did not see, the CRM no longer holds
+                with rt.store_lock:
+                    gone = store.delete_snapshots_not_pulled(system, pulled.token)
+                if gone:
+                    log.info("pull.forgotten", system=system, records=gone)
+            # No lock: SQLite runs in WAL mode and PostgreSQL is MVCC, so this read and
+            # the other CRM's saves do not wait on each other.
+            stored = list(store.iter_snapshots(intern, system))
+            check_stop(rt.stop)
         with rt.store_lock:
+            pulled.snapshots[system] = stored
             count = len(kept) if dry_run else store.count_pulled(system, pulled.token)
             pulled.since[system] = since
             pulled.full[system] = since is None
@@ -165,11 +195,6 @@ def pull(rt: Runtime, now: datetime, *, full: bool, dry_run: bool, deals: bool) 
     pulled.counts = {c.system: pulled.counts[c.system] for c in rt.connectors}
     if dry_run:
         pulled.accounts = {c.system: pulled.accounts[c.system] for c in rt.connectors}
-    for system in pulled.counts:
-        if pulled.full[system] and not dry_run:
-            gone = store.delete_snapshots_not_pulled(system, pulled.token)
-            if gone:
-                log.info("pull.forgotten", system=system, records=gone)
     check_stop(rt.stop)
     return pulled
 
@@ -186,11 +211,18 @@ def _save(
 def population(
     store: StateStore, pulled: Pulled, dry_run: bool, intern: Interner | None = None
 ) -> list[Snapshot]:
-    """Every record to tier: the stored snapshots (a dry run stored nothing, so its pulls
-    are laid over them)."""
-    stored = list(store.iter_snapshots(intern))
+    """Every record to tier: the stored snapshots, by (system, crm_id) (a dry run stored
+    nothing, so its pulls are laid over them).
+
+    The pulled CRMs' records were read back by their pull threads (``pull``); only the
+    records of a system stored earlier but not pulled this run are read here."""
     if not dry_run:
-        return stored
+        by_system = dict(pulled.snapshots)
+        pulled.snapshots.clear()
+        for snap in store.iter_snapshots(intern, other_than=tuple(by_system)):
+            by_system.setdefault(snap.system, []).append(snap)
+        return [s for system in sorted(by_system) for s in by_system[system]]
+    stored = list(store.iter_snapshots(intern))
     by_id = {(s.system, s.crm_id): s for s in stored}
     for system, accounts in pulled.accounts.items():
         if pulled.full[system]:

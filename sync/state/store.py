@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -306,14 +306,25 @@ class StateStore(TierHistory):
     def snapshots(self) -> list[Snapshot]:
         return list(self.iter_snapshots())
 
-    def iter_snapshots(self, intern: Interner | None = None) -> Iterator[Snapshot]:
-        """Every stored snapshot by (system, crm_id), read in chunks into the compact
-        form: field values as a ``FieldRow``, repeated strings and dates shared (with
-        whatever else ``intern`` is shared with, e.g. the history keys)."""
+    def iter_snapshots(
+        self,
+        intern: Interner | None = None,
+        system: str | None = None,
+        *,
+        other_than: Collection[str] = (),
+    ) -> Iterator[Snapshot]:
+        """Every stored snapshot (of ``system``, else of every system but ``other_than``)
+        by (system, crm_id), read in chunks into the compact form: field values as a
+        ``FieldRow``, repeated strings and dates shared (with whatever else ``intern`` is
+        shared with, e.g. the history keys)."""
         intern = intern or Interner()
         query = select(
             *(c for c in account_snapshot.c if c.name not in ("updated", "pulled"))
         ).order_by(account_snapshot.c.system, account_snapshot.c.crm_id)
+        if system is not None:
+            query = query.where(account_snapshot.c.system == system)
+        if other_than:
+            query = query.where(account_snapshot.c.system.not_in(list(other_than)))
         with self.engine.connect() as conn:
             for r in conn.execution_options(yield_per=READ_CHUNK).execute(query):
                 yield Snapshot(

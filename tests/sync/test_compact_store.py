@@ -115,6 +115,21 @@ def test_a_full_pull_forgets_what_its_token_did_not_save(store: StateStore) -> N
     ]
 
 
+def test_snapshots_read_one_system_or_all_but_some_in_store_order(store: StateStore) -> None:
+    """Each pull thread reads its own CRM back; the rest are read apart (``population``)."""
+    for system, ids in (("salesforce", ["s2", "s1"]), ("hubspot", ["h1"]), ("pipedrive", ["p1"])):
+        accs = [account(i, system=system) for i in ids]
+        store.upsert_snapshots(accs, {(system, a.crm_id): a.crm_id for a in accs}, NOW)
+
+    def read(system: str | None = None, other_than: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        snaps = store.iter_snapshots(None, system, other_than=other_than)
+        return [(s.system, s.crm_id) for s in snaps]
+
+    assert [("salesforce", "s1"), ("salesforce", "s2")] == read("salesforce")
+    assert [("pipedrive", "p1")] == read(other_than=("hubspot", "salesforce"))
+    assert read("hubspot") + read("pipedrive") + read("salesforce") == read()
+
+
 def test_last_written_edited_keeps_exactly_what_the_hand_edit_check_acts_on(
     store: StateStore,
 ) -> None:
