@@ -58,12 +58,17 @@ def write_updates(
     stop: threading.Event | None = None,
     progress: Progress | None = None,
     chunk: int | None = None,
+    before: Callable[[Sequence[AccountUpdate]], None] | None = None,
 ) -> WriteOutcome:
+    """Send ``updates`` in the connector's chunks; ``before`` sees each chunk first (the
+    write-ahead journal), ``on_written`` the ids each chunk wrote."""
     total = WriteOutcome()
     progress = progress or NoProgress()
     size = chunk or max(1, connector.write_chunk_size(len(updates)))
     for part in chunks(updates, size):
         check_stop(stop)
+        if before is not None:
+            before(part)
         outcome = connector.write_accounts(part)
         on_written(outcome.written)
         total.written.extend(outcome.written)
@@ -110,12 +115,16 @@ def apply_plan(
     now: datetime,
     escalation_owners: Mapping[str, str | None] | None = None,
     done: Applied | None = None,
+    journal: Callable[[str, Sequence[AccountUpdate]], None] | None = None,
 ) -> Applied:
     """Write changed fields, ensure tasks, close superseded ones, escalate overdue ones.
 
     Every write is recorded as it lands (what the CRM now holds; task intents before
     the create), so a crash or a stop keeps what was done and the next run does the rest.
     ``done`` (filled as the work lands) lets a stopped run still report what it did.
+    ``journal`` (the change gate's write-ahead journal) sees each chunk of a CRM's
+    updates before it is sent, a transaction per ``CHUNK`` records under the store lock
+    (the other CRM's thread records its writes meanwhile).
     """
     done = done if done is not None else Applied()
     store = rt.store
@@ -138,8 +147,21 @@ def apply_plan(
                         {(system, i): plan.desired[(system, i)] for i in ids}, rt.clock()
                     )
 
+            def journaled(part: Sequence[AccountUpdate]) -> None:
+                assert journal is not None
+                for piece in chunks(part, CHUNK):
+                    with rt.store_lock:
+                        journal(system, piece)
+
             rt.progress.step(f"write {system}", len(updates))
-            outcome = write_updates(connector, updates, saved, rt.stop, rt.progress)
+            outcome = write_updates(
+                connector,
+                updates,
+                saved,
+                rt.stop,
+                rt.progress,
+                before=journaled if journal is not None else None,
+            )
             with rt.store_lock:
                 done.writes[system] = len(outcome.written)
             mine.extend(failure(system, f) for f in outcome.failed)

@@ -184,5 +184,7 @@ def bootstrap(
     # issue 17: change control (breaker + write journal) on every run that writes.
     from tierwise.sync.change.gate import gate_for
 
-    engine.before_apply = gate_for(settings, model_path, store, [c.system for c in crm])
+    gate = gate_for(settings, model_path, store, [c.system for c in crm])
+    engine.before_apply = gate
+    engine.before_write = gate.journal_writes
     return App(settings, store, model, crm, engine, metrics or Metrics(), stop)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from tierwise.connectors.base import Connector
+from tierwise.connectors.base import AccountUpdate, Connector
 from tierwise.sync.apply import Applied, StopRequested, apply_plan
 from tierwise.sync.coverage.windows import load_windows, save_windows
 from tierwise.sync.exits import classify
@@ -135,6 +135,9 @@ class SyncEngine:
         # issue 17: change control (sync.change.gate): called once the plan is known and
         # before anything is written; False holds the run (the breaker), nothing written.
         self.before_apply: Callable[[Outcome, datetime], bool] | None = None
+        # issue 17: the write-ahead journal; called with each chunk of a CRM's updates
+        # just before the cycle's apply sends it (what it replaces, for rollback).
+        self.before_write: Callable[[str, Sequence[AccountUpdate]], None] | None = None
 
     # -- the cycle --------------------------------------------------------------
     def run(self, *, full: bool = False, dry_run: bool = False) -> Outcome:
@@ -217,7 +220,7 @@ class SyncEngine:
                 return
         steps.applied = applied = Applied()
         with steps.timed("apply"):
-            self.apply(plan, now, applied)
+            self.apply(plan, now, applied, journal=self.before_write)
         with steps.timed("record"):
             self.record(run_id, now, decided, gathered.pulled)
         steps.status = "partial" if applied.failures else "ok"
@@ -280,9 +283,17 @@ class SyncEngine:
             tier_rank=self._tier_rank(),
         )
 
-    def apply(self, plan: Plan, now: datetime, done: Applied | None = None) -> Applied:
-        """The only step that writes to the CRMs (``tierwise.sync.apply``)."""
-        return apply_plan(self.runtime, plan, now, self.escalation_owners, done)
+    def apply(
+        self,
+        plan: Plan,
+        now: datetime,
+        done: Applied | None = None,
+        *,
+        journal: Callable[[str, Sequence[AccountUpdate]], None] | None = None,
+    ) -> Applied:
+        """The only step that writes to the CRMs (``tierwise.sync.apply``); ``journal``
+        sees each chunk of updates before it is sent."""
+        return apply_plan(self.runtime, plan, now, self.escalation_owners, done, journal)
 
     def record(self, run_id: str, now: datetime, decided: Decisions, pulled: Pulled) -> Recorded:
         """History, honoured hand edits, watermarks and outreach windows: one unit of work."""

@@ -9,20 +9,21 @@ is about to replace, so ``tierwise rollback`` can restore it, and lets it go ahe
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import structlog
 
 from tierwise.config.settings import Settings
-from tierwise.connectors.base import TierwiseValues
+from tierwise.connectors.base import AccountUpdate, TierwiseValues
 from tierwise.sync.change import planfile
 from tierwise.sync.change.breaker import blast_radius, trips
 from tierwise.sync.change.journal import ChangeJournal, JournalEntry
+from tierwise.sync.change.writeahead import WriteAhead
 from tierwise.sync.engine import Outcome
 from tierwise.sync.gather import ACCOUNTS
-from tierwise.sync.records import FieldChanges, MergedAccount, Plan
+from tierwise.sync.records import MergedAccount, Plan
 from tierwise.sync.state import StateStore
 from tierwise.tiering.records import Decision
 
@@ -62,28 +63,6 @@ def journal_entries(
                 held=held.get(ident, TierwiseValues()),
                 desired=plan.desired[ident],
             )
-
-
-def run_journal(outcome: Outcome, plan: Plan) -> Iterator[JournalEntry]:
-    """The journal of the run about to write: what each planned record held and gets.
-
-    The engine's plan keeps every update with its account key and held values
-    (``FieldChanges.updates``), so no index of every record is built; a plan made any
-    other way is looked up through the accounts."""
-    changes = plan.changes
-    if not isinstance(changes, FieldChanges):
-        return journal_entries(plan, held_values(outcome.accounts), account_keys(outcome.accounts))
-    return (
-        JournalEntry(
-            system=system,
-            crm_id=update.crm_id,
-            account_key=key,
-            fields=tuple(sorted(update.values)),
-            held=held,
-            desired=plan.desired[(system, update.crm_id)],
-        )
-        for system, update, key, held in changes.updates()
-    )
 
 
 def save_outcome(
@@ -126,12 +105,15 @@ class ChangeGate:
     max_clears: int | None = None
     # `tierwise run --approve`: the breaker is told the change is intended.
     approve: bool = False
+    # The journal of the run the gate last let go ahead (``journal_writes``).
+    write_ahead: WriteAhead | None = field(default=None, init=False)
 
     @property
     def model_hash(self) -> str:
         return planfile.model_hash(*self.model_paths)
 
     def __call__(self, outcome: Outcome, now: datetime) -> bool:
+        self.write_ahead = None
         plan, report = outcome.plan, outcome.report
         if plan is None:
             return True
@@ -165,15 +147,24 @@ class ChangeGate:
                 plan_hash=digest,
             )
             return False
-        ChangeJournal(self.store).record_run(
+        # The run's journal opens here (task keys, model); its records are journaled
+        # chunk by chunk just before apply sends them (``journal_writes``).
+        journal = ChangeJournal(self.store)
+        journal.record_run(
             report.run_id,
-            run_journal(outcome, plan),
+            (),
             [t.request.key for t in plan.tasks],
             now,
             model_hash=self.model_hash,
             detail={"approved": self.approve, "share": round(radius.share, 4)},
         )
+        self.write_ahead = WriteAhead(journal, report.run_id, plan, outcome.accounts, now)
         return True
+
+    def journal_writes(self, system: str, updates: Sequence[AccountUpdate]) -> None:
+        """``SyncEngine.before_write``: journal a chunk of the run the gate let go ahead."""
+        if self.write_ahead is not None:
+            self.write_ahead(system, updates)
 
 
 def model_paths(settings: Settings, model_path: Path | None = None) -> list[Path]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from tierwise.connectors.base import TierwiseValues
 from tierwise.sync.change.tables import change_journal, change_runs, change_tasks, model_ledger
@@ -68,23 +68,7 @@ class ChangeJournal:
             conn.execute(delete(change_journal).where(change_journal.c.run_id == run_id))
             conn.execute(delete(change_tasks).where(change_tasks.c.run_id == run_id))
             conn.execute(delete(change_runs).where(change_runs.c.run_id == run_id))
-            for chunk in batched(entries, JOURNAL_CHUNK):
-                conn.execute(
-                    insert(change_journal),
-                    [
-                        {
-                            "run_id": run_id,
-                            "system": e.system,
-                            "crm_id": e.crm_id,
-                            "account_key": e.account_key,
-                            "fields": list(e.fields),
-                            "held": encode_tierwise(e.held),
-                            "desired": encode_tierwise(e.desired),
-                            "at": now,
-                        }
-                        for e in chunk
-                    ],
-                )
+            self._insert(conn, run_id, entries, now)
             keys = sorted(set(task_keys))
             if keys:
                 conn.execute(
@@ -97,6 +81,34 @@ class ChangeJournal:
                     plan_hash=plan_hash,
                     detail=dict(detail or {}),
                 )
+            )
+
+    def append(self, run_id: str, entries: Iterable[JournalEntry], now: datetime) -> None:
+        """More entries of a run ``record_run`` opened: a run journals each chunk of
+        writes just before it sends it (``ChangeGate.journal_writes``)."""
+        with self.engine.begin() as conn:
+            self._insert(conn, run_id, entries, now)
+
+    @staticmethod
+    def _insert(
+        conn: Connection, run_id: str, entries: Iterable[JournalEntry], now: datetime
+    ) -> None:
+        for chunk in batched(entries, JOURNAL_CHUNK):
+            conn.execute(
+                insert(change_journal),
+                [
+                    {
+                        "run_id": run_id,
+                        "system": e.system,
+                        "crm_id": e.crm_id,
+                        "account_key": e.account_key,
+                        "fields": list(e.fields),
+                        "held": encode_tierwise(e.held),
+                        "desired": encode_tierwise(e.desired),
+                        "at": now,
+                    }
+                    for e in chunk
+                ],
             )
 
     def entries(self, run_id: str) -> list[JournalEntry]:
