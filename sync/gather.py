@@ -121,11 +121,12 @@ def pull(
 ) -> Pulled:
     """Pull every CRM at once (full, or from its watermark), saving snapshots in batches.
 
-    A saving run also reads each CRM's stored records back in that CRM's own thread,
-    once its pull is saved: the CRMs finish at different times (a Bulk API pull long
-    before a rate-limited one), so reading the first one's records back, a few seconds
-    of CPU per hundred thousand, happens while the other is still waiting on its rate
-    limit instead of after it (issue 15: wall time against the rate-limit bound)."""
+    A saving run also reads each CRM's stored records back in that CRM's own thread:
+    each saved batch while the next page is on its way, the records the pull did not
+    save once it is done. Reading a hundred thousand records back is a few seconds of
+    CPU; after the pulls it added them to the run, now it fills the waits of the pulls
+    (paging round trips, HubSpot's rate limit; issue 15: wall time against the
+    rate-limit bound)."""
     pulled = Pulled()
     intern = intern or Interner()
     store = rt.store
@@ -142,8 +143,20 @@ def pull(
         # ids it kept); a saving run counts what it stored (``count_pulled``): an
         # incremental pull repeats its boundary records, each stored once.
         kept: dict[str, CrmAccount] = {}
+        # A saving run reads each saved batch back (as the store holds it) while the
+        # next page is on its way: by crm_id, the last read of a record pulled twice
+        # (an incremental pull repeats its boundary records) is what the store holds.
+        read: dict[str, Snapshot] = {}
         newest: datetime | None = None
         batch: list[CrmAccount] = []
+
+        def save(batch: Sequence[CrmAccount]) -> None:
+            _save(rt, batch, now, dry_run, pulled.token)
+            if batch and not dry_run:
+                ids = [a.crm_id for a in batch]
+                read.update((s.crm_id, s) for s in store.read_snapshots(system, ids, intern))
+            rt.progress.advance(len(batch))
+
         rt.progress.step(f"pull {system}", None)
         for account in connector.pull_accounts(since, expected=expected):
             if dry_run:
@@ -153,13 +166,11 @@ def pull(
                 newest = stamp
             batch.append(account)
             if len(batch) >= PULL_BATCH:
-                _save(rt, batch, now, dry_run, pulled.token)
-                rt.progress.advance(len(batch))
+                save(batch)
                 batch = []
                 rt.beat()
                 check_stop(rt.stop)
-        _save(rt, batch, now, dry_run, pulled.token)
-        rt.progress.advance(len(batch))
+        save(batch)
         opportunities: list[CrmOpportunity] = []
         if deals:
             # Customer inputs need every deal: one full pull per run, feature on only.
@@ -173,9 +184,14 @@ def pull(
                     gone = store.delete_snapshots_not_pulled(system, pulled.token)
                 if gone:
                     log.info("pull.forgotten", system=system, records=gone)
-            # No lock: SQLite runs in WAL mode and PostgreSQL is MVCC, so this read and
-            # the other CRM's saves do not wait on each other.
-            stored = list(store.iter_snapshots(intern, system))
+            # No lock (here and in ``save``): SQLite runs in WAL mode and PostgreSQL is
+            # MVCC, so these reads and the other CRM's saves do not wait on each other.
+            # What this pull did not save (an incremental pull's unchanged records) is
+            # read now; the population is each CRM's records by crm_id.
+            rest = store.iter_snapshots(intern, system, not_pulled=pulled.token)
+            read.update((s.crm_id, s) for s in rest)
+            stored = [read[crm_id] for crm_id in sorted(read)]
+            read.clear()
             check_stop(rt.stop)
         with rt.store_lock:
             pulled.snapshots[system] = stored

@@ -21,7 +21,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from tierwise.connectors.base import CrmAccount, TierwiseValues
@@ -312,36 +323,41 @@ class StateStore(TierHistory):
         system: str | None = None,
         *,
         other_than: Collection[str] = (),
+        not_pulled: str | None = None,
     ) -> Iterator[Snapshot]:
-        """Every stored snapshot (of ``system``, else of every system but ``other_than``)
-        by (system, crm_id), read in chunks into the compact form: field values as a
-        ``FieldRow``, repeated strings and dates shared (with whatever else ``intern`` is
-        shared with, e.g. the history keys)."""
+        """Every stored snapshot (of ``system``, else of every system but ``other_than``;
+        with ``not_pulled``, only those that pull did not save) by (system, crm_id), read
+        in chunks into the compact form: field values as a ``FieldRow``, repeated strings
+        and dates shared (with whatever else ``intern`` is shared with, e.g. the history
+        keys)."""
         intern = intern or Interner()
-        query = select(
-            *(c for c in account_snapshot.c if c.name not in ("updated", "pulled"))
-        ).order_by(account_snapshot.c.system, account_snapshot.c.crm_id)
+        query = _SNAPSHOT_ROWS.order_by(account_snapshot.c.system, account_snapshot.c.crm_id)
         if system is not None:
             query = query.where(account_snapshot.c.system == system)
         if other_than:
             query = query.where(account_snapshot.c.system.not_in(list(other_than)))
+        if not_pulled is not None:
+            query = query.where(
+                or_(account_snapshot.c.pulled.is_(None), account_snapshot.c.pulled != not_pulled)
+            )
         with self.engine.connect() as conn:
             for r in conn.execution_options(yield_per=READ_CHUNK).execute(query):
-                yield Snapshot(
-                    system=intern.text(r.system),
-                    crm_id=r.crm_id,
-                    key=intern.text(r.key),
-                    domain=intern.text(r.domain),
-                    name=intern.text(r.name),
-                    owner_id=intern.text(r.owner_id),
-                    modified_at=intern.stamp(utc(r.modified_at)),
-                    fields=decode_row(r.fields, intern),
-                    written=decode_tierwise(r.written, intern),
-                    manual_tier=intern.text(r.manual_tier),
-                    manual_tier_until=r.manual_tier_until,
-                    invalid=r.invalid or NO_INVALID,
-                    override=r.override,
+                yield _snapshot(r, intern)
+
+    def read_snapshots(
+        self, system: str, crm_ids: Sequence[str], intern: Interner | None = None
+    ) -> list[Snapshot]:
+        """The stored snapshots of these records (any order), as ``iter_snapshots`` reads
+        them: a pull reads back each batch it saved while its next page is on the way."""
+        intern = intern or Interner()
+        found: list[Snapshot] = []
+        with self.engine.connect() as conn:
+            for chunk in chunked(crm_ids, 500):
+                query = _SNAPSHOT_ROWS.where(
+                    account_snapshot.c.system == system, account_snapshot.c.crm_id.in_(chunk)
                 )
+                found.extend(_snapshot(r, intern) for r in conn.execute(query))
+        return found
 
     def set_overrides(self, overrides: Mapping[tuple[str, str], Mapping[str, str] | None]) -> None:
         with self.engine.begin() as conn:
@@ -545,3 +561,26 @@ class StateStore(TierHistory):
 
     def connection(self) -> Connection:
         return self.engine.connect()
+
+
+# Every snapshot column a run reads (not the bookkeeping ones).
+_SNAPSHOT_ROWS = select(*(c for c in account_snapshot.c if c.name not in ("updated", "pulled")))
+
+
+def _snapshot(r: Any, intern: Interner) -> Snapshot:
+    """One stored row in the compact form (``StateStore.iter_snapshots``)."""
+    return Snapshot(
+        system=intern.text(r.system),
+        crm_id=r.crm_id,
+        key=intern.text(r.key),
+        domain=intern.text(r.domain),
+        name=intern.text(r.name),
+        owner_id=intern.text(r.owner_id),
+        modified_at=intern.stamp(utc(r.modified_at)),
+        fields=decode_row(r.fields, intern),
+        written=decode_tierwise(r.written, intern),
+        manual_tier=intern.text(r.manual_tier),
+        manual_tier_until=r.manual_tier_until,
+        invalid=r.invalid or NO_INVALID,
+        override=r.override,
+    )
