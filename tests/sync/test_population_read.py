@@ -2,8 +2,8 @@
 """The population a run tiers is exactly what the store holds after its pulls.
 
 Each pull thread reads its saved batches back as it goes and the records it did not
-save at the end (``sync.gather.pull``); whatever the path, ``decide`` must see what one
-read of the whole store gives. Real worker against the loopback sandbox: a full run,
+save at the end (``tierwise.sync.gather.pull``); whatever the path, ``decide`` must
+see what one read of the whole store gives. Real worker against the loopback sandbox: a full run,
 then an incremental run an hour later after outside edits in both CRMs.
 """
 
