@@ -63,13 +63,13 @@ def sandbox_missing(exc: ModuleNotFoundError) -> SandboxMissingError:
     "--contacts/--no-contacts",
     default=True,
     show_default=True,
-    help="Seed 0-3 HubSpot contacts per company (off: about a third less sandbox memory).",
+    help="Seed 0-3 HubSpot contacts per company (off: less sandbox memory and seeding time).",
 )
 @click.option(
     "--opportunities/--no-opportunities",
     default=True,
     show_default=True,
-    help="Seed two years of deals in both CRMs (off: about a fifth less sandbox memory).",
+    help="Seed two years of deals in both CRMs (off: less sandbox memory and seeding time).",
 )
 @click.option(
     "--latency-ms",
