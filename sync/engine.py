@@ -30,6 +30,7 @@ from tierwise.sync.apply import Applied, StopRequested, apply_plan
 from tierwise.sync.coverage.windows import load_windows, save_windows
 from tierwise.sync.exits import classify
 from tierwise.sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, validate
+from tierwise.sync.ledger import finish_run
 from tierwise.sync.merge import merge_accounts, to_inputs
 from tierwise.sync.plan import plan_targets
 from tierwise.sync.progress import NoProgress, Progress
@@ -39,7 +40,6 @@ from tierwise.sync.report import (
     describe_applied,
     describe_decisions,
     describe_plan,
-    minimum_calls,
 )
 from tierwise.sync.runtime import LockedProgress, Runtime
 from tierwise.sync.state import LockHeldError, RunLock, StateStore
@@ -175,7 +175,7 @@ class SyncEngine:
         finally:
             gc.unfreeze()
             report = self.report(run_id, kind, dry_run, now, steps)
-            self._finish(report)
+            finish_run(report, self.clock(), self.connectors, self.store)
             lock.release()
             self.runtime.heartbeat = lambda: None
             structlog.contextvars.unbind_contextvars("run_id")
@@ -373,61 +373,3 @@ class SyncEngine:
         for target in self.targets:
             rank.update({tier: i for i, tier in enumerate(target.tier_labels())})
         return rank
-
-    def _finish(self, report: RunReport) -> None:
-        report.finished = self.clock()
-        for connector in self.connectors:
-            usage = connector.usage()
-            report.api_calls[connector.system] = {
-                "total": usage.total,
-                "calls": dict(usage.calls),
-                "daily_used": usage.daily_used,
-                "daily_max": usage.daily_max,
-            }
-            tasks = report.tasks_created.get(connector.system, 0) + report.tasks_existing.get(
-                connector.system, 0
-            )
-            report.minimum_calls[connector.system] = minimum_calls(
-                connector.system,
-                report.pulled.get(connector.system, 0),
-                report.writes.get(connector.system, 0),
-                tasks,
-                # HubSpot's incremental pulls page through search (200 a page), full ones
-                # through the list endpoint (100): the minimum prices the path taken.
-                full=report.kind == "full" or connector.system in report.full_reconcile,
-            )
-        try:
-            self.store.finish_run(
-                report.run_id,
-                finished=report.finished,
-                status=report.status,
-                counts={
-                    "accounts": report.accounts,
-                    "per_tier": report.per_tier,
-                    "writes": report.writes,
-                    "planned_writes": report.planned_writes,
-                    "tasks_created": report.tasks_created,
-                    "tasks_closed": report.tasks_closed,
-                    "tasks_deferred": report.tasks_deferred,
-                    "tasks_held": report.tasks_held,
-                    "pulled": report.pulled,
-                    "message": report.message,
-                },
-                api_calls=report.api_calls,
-                errors=report.errors,
-            )
-        except Exception:
-            log.exception("run.ledger_failed")
-        log.info(
-            "run.finish",
-            status=report.status,
-            kind=report.kind,
-            dry_run=report.dry_run,
-            accounts=report.accounts,
-            writes=report.writes,
-            planned_writes=report.planned_writes,
-            tasks_created=report.tasks_created,
-            errors=len(report.errors),
-            message=report.message or None,
-            seconds=report.step_seconds,
-        )
