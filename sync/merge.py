@@ -20,7 +20,7 @@ from tierwise.connectors.base import TierwiseValues
 from tierwise.connectors.parsing import normalise_domain as normalise_domain
 from tierwise.sync.records import MergedAccount, Snapshot
 from tierwise.tiering.inputs import AccountColumns
-from tierwise.tiering.records import FieldValue
+from tierwise.tiering.records import FieldLayout, FieldRow, FieldValue
 
 
 def account_key(system: str, crm_id: str, domain: str | None) -> str:
@@ -73,14 +73,30 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
 _key = attrgetter("key")
 
 
-def _first_values(records: Sequence[Snapshot]) -> dict[str, FieldValue]:
-    """Each field's first non-None value, in record order (the primary CRM first)."""
+def _first_values(records: Sequence[Snapshot]) -> Mapping[str, FieldValue]:
+    """Each field's first non-None value, in record order (the primary CRM first).
+
+    Kept as a ``FieldRow`` over a layout shared by every company merged from records
+    with the same field names (a dict each was a third of ``decide``'s memory when
+    most companies are held by both CRMs)."""
     fields: dict[str, FieldValue] = {}
     for record in records:
         for name, value in record.fields.items():
             if fields.get(name) is None:
                 fields[name] = value
-    return fields
+    names = tuple(fields)
+    layout = _LAYOUTS.get(names)
+    if layout is None:
+        layout = FieldLayout(names)
+        if len(_LAYOUTS) < _MAX_LAYOUTS:
+            _LAYOUTS[names] = layout
+    return FieldRow(layout, tuple(fields.values()))
+
+
+# Merged layouts by field names: a handful per org (which CRMs map which inputs); the
+# cap only keeps a pathological mix of names from growing it without end.
+_LAYOUTS: dict[tuple[str, ...], FieldLayout] = {}
+_MAX_LAYOUTS = 256
 
 
 def _manual_tier(records: Sequence[Snapshot], today: date) -> tuple[str | None, date | None]:
