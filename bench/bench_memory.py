@@ -12,8 +12,8 @@ is the kernel's ``ru_maxrss`` for that child (``os.wait4``), nothing estimated.
 ``--rerun`` adds a second full run on the same store (tier history present).
 
 ``--phases`` runs the worker once more and prints, after each step of the run (gather,
-decide, plan, apply, record), the process's current RSS and its peak so far: which step
-sets the peak (RSS, not traced allocations; no tracing overhead).
+decide, plan, the change gate, apply, record), the process's current RSS and its peak so
+far: which step sets the peak (RSS, not traced allocations; no tracing overhead).
 
 ``--trace K`` runs the worker under tracemalloc instead and prints, after gather and
 after decide, the K biggest allocation sites: who holds the memory. tracemalloc slows
@@ -155,16 +155,19 @@ def show(label):
     print(f"{label:>8}: {time.monotonic() - started:7.1f} s  RSS {rss / 2**20:7.0f} MiB"
           f"  peak so far {peak / 2**20:7.0f} MiB", file=sys.stderr, flush=True)
 
-def wrap(name):
-    step = getattr(E.SyncEngine, name)
+def wrap(owner, name, label):
+    step = getattr(owner, name)
     def timed(*args, **kwargs):
         result = step(*args, **kwargs)
-        show(name)
+        show(label)
         return result
-    setattr(E.SyncEngine, name, timed)
+    setattr(owner, name, timed)
 
 for name in ("gather", "decide", "plan", "apply", "record"):
-    wrap(name)
+    wrap(E.SyncEngine, name, name)
+# The change gate (breaker, write journal) runs between plan and apply.
+from tierwise.sync.change.gate import ChangeGate
+wrap(ChangeGate, "__call__", "gate")
 from tierwise.sync.cli import main
 sys.argv = ["tierwise", "run", "--full"]
 main()
