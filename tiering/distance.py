@@ -25,6 +25,7 @@ from tierwise.tiering.records import FieldValue
 
 _RECENCY_COST = 0.5
 _FACT_COST = 1.0
+_RANGE, _RECENCY, _FACT = 0, 1, 2
 
 
 def next_tier_phrase(
@@ -39,55 +40,89 @@ def next_tier_phrase(
     ``signals``/``points``/``values`` are the adding signals of the model with this
     account's points and field values, in the same order.
     """
-    if gap <= 0:
-        return ""
-    need = round(gap + 0.005, 2)
-    head = f"+{_pts(need)} pts to {target_title}"
-    best: tuple[float, str] | None = None
-    widest: tuple[float, str] | None = None
-    for signal, have, value in zip(signals, points, values, strict=True):
-        room = signal.weight - have
-        if room <= 0:
-            continue
-        name = signal.label or signal.id
-        if widest is None or room > widest[0]:
-            widest = (room, name)
-        if room + 1e-9 < need:
-            continue
-        lever = _lever(signal, have, need, value)
-        if lever is not None and (best is None or lever[0] < best[0]):
-            best = lever
-    if best is not None:
-        return f"{head}: {best[1]} is the cheapest lever"
-    if widest is not None:
-        return (
-            f"{head}: no single signal closes the gap; most room in {widest[1]} "
-            f"(+{_pts(widest[0])} max)"
-        )
-    return f"{head}: every signal is at its maximum"
+    return Levers(signals, range(len(signals))).phrase(gap, target_title, points, values)
 
 
-def _lever(
-    signal: SignalSpec, have: float, need: float, value: FieldValue
-) -> tuple[float, str] | None:
+class Levers:
+    """The adding signals of a model, read once, so a run words many accounts' phrases
+    without reading the signals again (``phrase`` is ``next_tier_phrase``)."""
+
+    def __init__(self, signals: Sequence[SignalSpec], at: Sequence[int]) -> None:
+        """``at[k]``: where signal ``k``'s points and value sit in a row ``phrase`` reads."""
+        kinds = {"range": _RANGE, "recency": _RECENCY}
+        self._signals = list(signals)
+        self._rows = [
+            (k, j, s.weight, kinds.get(s.kind, _FACT), s.points)
+            for k, (j, s) in enumerate(zip(at, signals, strict=True))
+        ]
+
+    def phrase(
+        self,
+        gap: float,
+        target_title: str,
+        points: Sequence[float],
+        values: Sequence[FieldValue],
+    ) -> str:
+        """The phrase for one account: its points and field values by ``at`` position."""
+        if gap <= 0:
+            return ""
+        need = round(gap + 0.005, 2)
+        head = f"+{_pts(need)} pts to {target_title}"
+        # Levers are compared by cost; only the cheapest one is worded. Ties keep the
+        # first signal, and a cost that compares false (NaN) wins only when first.
+        best = -1
+        best_cost = start = target = 0.0
+        widest = -1
+        widest_room = 0.0
+        for k, j, weight, kind, curve in self._rows:
+            have = points[j]
+            room = weight - have
+            if room <= 0:
+                continue
+            if widest < 0 or room > widest_room:
+                widest, widest_room = k, room
+            if room + 1e-9 < need:
+                continue
+            if kind == _RANGE:
+                goal = (have + need) / weight if weight else 2.0
+                to = _invert(curve, min(goal, 1.0))
+                if to is None:
+                    continue
+                value = values[j]
+                since = (
+                    float(value)
+                    if isinstance(value, int | float) and not isinstance(value, bool)
+                    else curve[0][0]
+                )
+                if to <= since:
+                    continue
+                cost = (to - since) / max(abs(since), abs(to) * 0.01, 1.0)
+            else:
+                cost = _RECENCY_COST if kind == _RECENCY else _FACT_COST
+                since = to = 0.0
+            if best < 0 or cost < best_cost:
+                best, best_cost, start, target = k, cost, since, to
+        if best >= 0:
+            return (
+                f"{head}: {_lever_words(self._signals[best], start, target)} is the cheapest lever"
+            )
+        if widest >= 0:
+            signal = self._signals[widest]
+            name = signal.label or signal.id
+            return (
+                f"{head}: no single signal closes the gap; most room in {name} "
+                f"(+{_pts(widest_room)} max)"
+            )
+        return f"{head}: every signal is at its maximum"
+
+
+def _lever_words(signal: SignalSpec, start: float, target: float) -> str:
     name = signal.label or signal.id
     if signal.kind == "range":
-        goal = (have + need) / signal.weight if signal.weight else 2.0
-        target = _invert(signal.points, min(goal, 1.0))
-        if target is None:
-            return None
-        start = (
-            float(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else signal.points[0][0]
-        )
-        if target <= start:
-            return None
-        cost = (target - start) / max(abs(start), abs(target) * 0.01, 1.0)
-        return cost, f"{name} {_value(start, signal.unit)}→{_value(target, signal.unit)}"
+        return f"{name} {_value(start, signal.unit)}→{_value(target, signal.unit)}"
     if signal.kind == "recency":
-        return _RECENCY_COST, f"{name} (a new activity)"
-    return _FACT_COST, name
+        return f"{name} (a new activity)"
+    return name
 
 
 def _invert(points: Sequence[tuple[float, float]], goal: float) -> float | None:
