@@ -89,11 +89,12 @@ class Levers:
                 if to is None:
                     continue
                 value = values[j]
-                since = (
-                    float(value)
-                    if isinstance(value, int | float) and not isinstance(value, bool)
-                    else curve[0][0]
-                )
+                if value.__class__ is float:
+                    since = value
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    since = float(value)
+                else:
+                    since = curve[0][0]
                 if to <= since:
                     continue
                 cost = (to - since) / max(abs(since), abs(to) * 0.01, 1.0)

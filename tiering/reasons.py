@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 
 from tierwise.tiering.distance import Levers
+from tierwise.tiering.group_tops import EXACT, GroupTops, group_tops
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import (
     AccountInput,
@@ -48,6 +49,12 @@ from tierwise.tiering.scoring import ScoreTable, signal_detail
 
 REASON_LIMIT = 255
 CACHE_PER_SIGNAL = 4096
+# After this many reasons (a sixteenth of the run, at least BULK_LEAST) the run is
+# writing most of its accounts (a first run): ``group_tops`` then works out every
+# account's group points and best signals at once. A later run, writing a few
+# changed accounts, words them one by one and keeps no arrays.
+BULK_SHARE = 16
+BULK_LEAST = 2048
 # Rules whose words depend only on the tier, the rule and the trigger (kept per run).
 _SHARED_WORDS = frozenset(
     {
@@ -110,15 +117,42 @@ class ReasonWriter:
         self._pickers: dict[FieldLayout, Callable[[tuple[FieldValue, ...]], Sequence[FieldValue]]]
         self._pickers = {}
         self._words: dict[tuple[int, int, int], str] = {}
+        self._tops: GroupTops | None = None
+        self._asked = 0
+        self._bulk_after = max(len(table.scores) // BULK_SHARE, BULK_LEAST)
 
     def reason(self, i: int, tier: int, score: float, code: int) -> str:
         """The reason of account ``i``: ``from_groups`` of its breakdown, without one."""
-        table = self._table
-        row = table.points[i]
-        rounded: list[float] = row.round(2).tolist()  # as the breakdown rounds it
-        missing: list[bool] = table.missing[i].tolist()
+        tops = self._tops
+        if tops is None:
+            self._asked += 1
+            if self._asked > self._bulk_after:
+                ranges = [range(start, stop) for start, stop, _, _ in self._group_words]
+                tops = self._tops = group_tops(self._table.points, self._table.missing, ranges)
         values = self._values(i)
-        detail = self._detail
+        full, short = self._groups(i, values) if tops is None else self._tops_of(i, tops, values)
+        head = f"{self._titles[tier]} (score {score:.0f})"
+        tail = self.rule_phrase(i, tier, code)
+        for parts in (full, short):
+            text = f"{head}: {'; '.join(parts)}; {tail}"
+            if len(text) <= REASON_LIMIT:
+                if (
+                    code in SCORED
+                    and tier > 0
+                    and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
+                ):
+                    row = self._table.points[i].tolist()
+                    next_tier = self._next_tier(i, tier, score, row, values)
+                    if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
+                        text = f"{text}; {next_tier}"
+                return text
+        return text[: REASON_LIMIT - 1] + "…"
+
+    def _groups(self, i: int, values: Sequence[FieldValue]) -> tuple[list[str], list[str]]:
+        """Each group's words with and without details, worked out from row ``i``."""
+        table = self._table
+        rounded: list[float] = table.points[i].round(2).tolist()  # as the breakdown rounds
+        missing: list[bool] = table.missing[i].tolist()
         full: list[str] = []
         short: list[str] = []
         for start, stop, prefix, suffix in self._group_words:
@@ -134,28 +168,39 @@ class ReasonWriter:
                         second, runner, first, best = first, best, j, points
                     elif second < 0 or points > runner:
                         second, runner = j, points
-            one = detail(first, values[first]) if first >= 0 else ""
-            two = detail(second, values[second]) if second >= 0 else ""
-            if one and two:
-                text = f"{text} {one}, {two}"
-            elif one or two:
-                text = f"{text} {one or two}"
-            full.append(text)
-        head = f"{self._titles[tier]} (score {score:.0f})"
-        tail = self.rule_phrase(i, tier, code)
-        for parts in (full, short):
-            text = f"{head}: {'; '.join(parts)}; {tail}"
-            if len(text) <= REASON_LIMIT:
-                if (
-                    code in SCORED
-                    and tier > 0
-                    and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
-                ):
-                    next_tier = self._next_tier(i, tier, score, row.tolist(), values)
-                    if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
-                        text = f"{text}; {next_tier}"
-                return text
-        return text[: REASON_LIMIT - 1] + "…"
+            full.append(self._with_details(text, first, second, values))
+        return full, short
+
+    def _tops_of(
+        self, i: int, tops: GroupTops, values: Sequence[FieldValue]
+    ) -> tuple[list[str], list[str]]:
+        """``_groups`` read off the run's ``GroupTops``."""
+        printed: list[int] = tops.points[i].tolist()
+        best: list[int] = tops.best[i].tolist()
+        full: list[str] = []
+        short: list[str] = []
+        for g, (start, stop, prefix, suffix) in enumerate(self._group_words):
+            shown = printed[g]
+            if shown == EXACT:
+                rounded: list[float] = self._table.points[i].round(2).tolist()
+                text = f"{prefix}{round(sum(rounded[start:stop]), 2):.0f}{suffix}"
+            else:
+                text = f"{prefix}{shown}{suffix}"
+            short.append(text)
+            full.append(self._with_details(text, best[2 * g], best[2 * g + 1], values))
+        return full, short
+
+    def _with_details(
+        self, text: str, first: int, second: int, values: Sequence[FieldValue]
+    ) -> str:
+        detail = self._detail
+        one = detail(first, values[first]) if first >= 0 else ""
+        two = detail(second, values[second]) if second >= 0 else ""
+        if one and two:
+            return f"{text} {one}, {two}"
+        if one or two:
+            return f"{text} {one or two}"
+        return text
 
     def from_groups(
         self,
@@ -206,10 +251,10 @@ class ReasonWriter:
     def _detail(self, j: int, value: FieldValue) -> str:
         """``signal_detail`` of signal ``j``, kept per value (values repeat: industries,
         flags, round numbers). The class is part of the key: ``True == 1.0``."""
-        if uncached(value):
-            return signal_detail(self._table.signals[j], value)
         cache = self._details[j]
         key = (value.__class__, value)
+        if key[0] is float and value == 0.0:  # see ``uncached``
+            return signal_detail(self._table.signals[j], value)
         try:
             hit = cache.get(key)
         except TypeError:  # an unhashable value (a list inside a tuple) is not kept
@@ -285,11 +330,14 @@ def _picker(
     layout: FieldLayout, names: Sequence[str]
 ) -> Callable[[tuple[FieldValue, ...]], Sequence[FieldValue]]:
     """Reads the signals' fields out of a ``FieldRow``'s values in one C call (a name
-    the layout lacks reads None, as ``FieldRow.get`` does)."""
-    at = [layout.index.get(name, -1) for name in names]
-    if -1 in at or len(at) < 2:
-        return lambda values: [values[k] if k >= 0 else None for k in at]
-    return itemgetter(*at)
+    the layout lacks reads None, as ``FieldRow.get`` does: a None put after the values)."""
+    at = [layout.index.get(name, len(layout.names)) for name in names]
+    if len(at) < 2:
+        return lambda values: [(*values, None)[k] for k in at]
+    pick = itemgetter(*at)
+    if max(at) < len(layout.names):
+        return pick
+    return lambda values: pick((*values, None))
 
 
 def group_phrase(label: str, group: GroupScore, with_details: bool) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierwise.tiering import TieringModel, load_model, parse_model, tier_accounts
+from tierwise.tiering import TieringModel, load_model, parse_model, reasons, tier_accounts
 from tierwise.tiering.records import UNQUALIFIED, AccountHistory, AccountInput, FieldValue
 
 from .conftest import BASE_MODEL, NOW, TRIGGERS, account
@@ -31,14 +32,22 @@ def both_ways(
     accounts: Sequence[AccountInput],
     history: Mapping[str, AccountHistory] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Every reason worded alone, and worded from the breakdown (read first)."""
+    """Every reason worded alone, and worded from the breakdown (read first).
+
+    Alone, the reasons are worded one by one and again through ``group_tops`` (a
+    first run's path: here from the first reason on), and the two must agree too.
+    """
     alone = tier_accounts(model, accounts, history or {}, NOW).decisions
+    with patch.multiple(reasons, BULK_LEAST=0, BULK_SHARE=10**9):
+        bulk = tier_accounts(model, accounts, history or {}, NOW).decisions
     full = tier_accounts(model, accounts, history or {}, NOW).decisions
     from_breakdown = []
     for decision in full:
         assert decision.groups is not None  # renders the breakdown, reason with it
         from_breakdown.append(decision.reason)
-    return [d.reason for d in alone], from_breakdown
+    one_by_one = [d.reason for d in alone]
+    assert one_by_one == [d.reason for d in bulk]
+    return one_by_one, from_breakdown
 
 
 numbers = st.one_of(
