@@ -14,8 +14,11 @@ renders through it, and the two agree byte for byte (``tests/tiering/test_reason
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
+
+import numpy as np
 
 from tierwise.tiering.distance import Levers
 from tierwise.tiering.group_tops import EXACT, GroupTops, group_tops
@@ -45,7 +48,7 @@ from tierwise.tiering.rules import (
     SCORED,
     Assignment,
 )
-from tierwise.tiering.scoring import ScoreTable, signal_detail
+from tierwise.tiering.scoring import FloatArray, ScoreTable, signal_detail
 
 REASON_LIMIT = 255
 CACHE_PER_SIGNAL = 4096
@@ -55,6 +58,7 @@ CACHE_PER_SIGNAL = 4096
 # changed accounts, words them one by one and keeps no arrays.
 BULK_SHARE = 16
 BULK_LEAST = 2048
+_CHUNK = 65_536  # rows per ``Levers.run``: bounds its temporaries
 # Rules whose words depend only on the tier, the rule and the trigger (kept per run).
 _SHARED_WORDS = frozenset(
     {
@@ -119,6 +123,7 @@ class ReasonWriter:
         self._words: dict[tuple[int, int, int], str] = {}
         self._tops: GroupTops | None = None
         self._asked = 0
+        self._distances: FloatArray | None = None
         self._bulk_after = max(len(table.scores) // BULK_SHARE, BULK_LEAST)
 
     def reason(self, i: int, tier: int, score: float, code: int) -> str:
@@ -129,6 +134,7 @@ class ReasonWriter:
             if self._asked > self._bulk_after:
                 ranges = [range(start, stop) for start, stop, _, _ in self._group_words]
                 tops = self._tops = group_tops(self._table.points, self._table.missing, ranges)
+                self._distances = self._all_distances()
         values = self._values(i)
         full, short = self._groups(i, values) if tops is None else self._tops_of(i, tops, values)
         head = f"{self._titles[tier]} (score {score:.0f})"
@@ -141,8 +147,7 @@ class ReasonWriter:
                     and tier > 0
                     and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
                 ):
-                    row = self._table.points[i].tolist()
-                    next_tier = self._next_tier(i, tier, score, row, values)
+                    next_tier = self._next_tier(i, tier, score, values)
                     if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
                         text = f"{text}; {next_tier}"
                 return text
@@ -229,13 +234,32 @@ class ReasonWriter:
         """What would lift the account one tier (see ``tierwise.tiering.distance``)."""
         if tier == 0:
             return ""
-        return self._next_tier(i, tier, score, self._table.points[i].tolist(), self._values(i))
+        return self._next_tier(i, tier, score, self._values(i))
 
-    def _next_tier(
-        self, i: int, tier: int, score: float, row: list[float], values: Sequence[FieldValue]
-    ) -> str:
+    def _next_tier(self, i: int, tier: int, score: float, values: Sequence[FieldValue]) -> str:
+        gap = self._bars[tier - 1] - score
         title = self._titles[tier - 1]
-        return self._levers.phrase(self._bars[tier - 1] - score, title, row, values)
+        distances = self._distances
+        if distances is not None and gap > 0:
+            return self._levers.worded(title, distances[i].tolist())
+        return self._levers.phrase(gap, title, self._table.points[i].tolist(), values)
+
+    def _all_distances(self) -> FloatArray:
+        """``Levers.run`` for every account the phrase may be asked of (a score rule,
+        below the top tier, under the next bar), a chunk of rows at a time."""
+        a, points = self._a, self._table.points
+        tiers = a.tiers.astype(np.intp)
+        asked = np.isin(a.rules, list(SCORED)) & (tiers > 0)
+        gaps = np.asarray(self._bars)[np.where(asked, tiers - 1, 0)] - self._table.scores
+        need = np.full(len(tiers), math.inf)
+        wanted = np.flatnonzero(asked & (gaps > 0))
+        need[wanted] = [round(gap + 0.005, 2) for gap in gaps[wanted].tolist()]
+        distances = np.empty((len(tiers), 6))
+        for low in range(0, len(tiers), _CHUNK):
+            rows = slice(low, min(low + _CHUNK, len(tiers)))
+            values = [self._values(i) for i in range(rows.start, rows.stop)]
+            distances[rows] = self._levers.run(need[rows], points[rows], values)
+        return distances
 
     def _values(self, i: int) -> Sequence[FieldValue]:
         """The field value of every signal for account ``i``, in the signals' order."""

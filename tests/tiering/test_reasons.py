@@ -168,3 +168,14 @@ def test_reasons_agree_for_triggers_dwell_and_an_overlong_reason() -> None:
     assert from_breakdown == alone
     assert long_breakdown == long_alone
     assert 255 == len(long_alone[0])
+
+
+def test_reasons_agree_where_a_missing_value_is_the_only_lever() -> None:
+    # A missing (or non-number) value starts at the curve's first point: "size 10→28".
+    m = parse_model(BASE_MODEL.replace("points: [[0, 0], [100, 1]]", "points: [[10, 0], [100, 1]]"))
+    accounts = [account("none", None), account("text", "12"), account("some", 15.0)]  # type: ignore[arg-type]  # a CRM text in a number field
+
+    alone, from_breakdown = both_ways(m, accounts)
+
+    assert from_breakdown == alone
+    assert alone[0].endswith("size 10→28 is the cheapest lever")
