@@ -105,6 +105,9 @@ class DecisionTable(Sequence[Decision]):
             model, accounts, self._fields_of, table, assignment, self._titles
         )
         self._columns: tuple[list[int], list[float], list[str | None]] | None = None
+        # Read per decision built (a first run builds them all): Python lists, made once.
+        self._rules: list[int] | None = None
+        self._bars: list[float] = assignment.bars.tolist()
         # Reasons worded so far, by position: a first run writes every account on every
         # CRM holding it and records it in the history, and each of those reads the
         # reason. The strings are the ones the plan's updates hold anyway; the list
@@ -183,15 +186,15 @@ class DecisionTable(Sequence[Decision]):
 
     def _build(self, i: int) -> Decision:
         """The decision at ``i``; its breakdown and reason render when first read."""
-        a = self._a
-        tier = int(a.tiers[i])
-        previous_index = int(a.previous[i])
-        previous = self._ids[previous_index] if previous_index >= 0 else a.unknown_previous.get(i)
-        score = float(self._table.scores[i])
-        code = int(a.rules[i])
+        tiers, scores, previous_tiers = self.brief_columns()
+        tier, score, previous = tiers[i], scores[i], previous_tiers[i]
+        if self._rules is None:
+            self._rules = self._a.rules.tolist()
+        code = self._rules[i]
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
-            rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
+            rule = f"trigger:{self._model.triggers[int(self._a.triggers[i])].name}"
+        bars = self._bars
         decision = Decision.deferred(
             lambda: self._explained(i, tier, score, code),
             lambda: self._reason(i, tier, score, code),
@@ -204,11 +207,7 @@ class DecisionTable(Sequence[Decision]):
             play=self._plays[tier],
             owner=self._owners[i],
             points_to_next=self._gap(tier, score, code),
-            margin=(
-                round(score - float(self._a.bars[tier]), 2)
-                if tier < len(self._model.tiers)
-                else None
-            ),
+            margin=round(score - bars[tier], 2) if tier < len(bars) else None,
         )
         reasons = self._reasons
         if reasons is not None and reasons[i] is not None:
@@ -243,9 +242,9 @@ class DecisionTable(Sequence[Decision]):
         return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
-        if code not in SCORED or not 0 < tier <= len(self._model.tiers):
+        if code not in SCORED or not 0 < tier <= len(self._bars):
             return None
-        return round(float(self._a.bars[tier - 1]) - score, 2)
+        return round(self._bars[tier - 1] - score, 2)
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
