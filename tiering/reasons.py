@@ -179,20 +179,42 @@ class ReasonWriter:
     def _tops_of(
         self, i: int, tops: GroupTops, values: Sequence[FieldValue]
     ) -> tuple[list[str], list[str]]:
-        """``_groups`` read off the run's ``GroupTops``."""
+        """``_groups`` read off the run's ``GroupTops`` (a first run: every account)."""
         printed: list[int] = tops.points[i].tolist()
         best: list[int] = tops.best[i].tolist()
+        details = self._details
         full: list[str] = []
         short: list[str] = []
         for g, (start, stop, prefix, suffix) in enumerate(self._group_words):
-            shown = printed[g]
-            if shown == EXACT:
+            if printed[g] == EXACT:
                 rounded: list[float] = self._table.points[i].round(2).tolist()
                 text = f"{prefix}{round(sum(rounded[start:stop]), 2):.0f}{suffix}"
             else:
-                text = f"{prefix}{shown}{suffix}"
+                text = f"{prefix}{printed[g]}{suffix}"
             short.append(text)
-            full.append(self._with_details(text, best[2 * g], best[2 * g + 1], values))
+            first, second = best[2 * g], best[2 * g + 1]
+            if first < 0:
+                full.append(text)
+                continue
+            # ``_with_details`` with the kept details looked up here (a miss, an
+            # unhashable value or a float zero asks ``_detail``).
+            value = values[first]
+            try:
+                one = details[first].get((value.__class__, value)) or self._detail(first, value)
+                if second < 0:
+                    full.append(f"{text} {one}" if one else text)
+                    continue
+                value = values[second]
+                two = details[second].get((value.__class__, value)) or self._detail(second, value)
+            except TypeError:
+                full.append(self._with_details(text, first, second, values))
+                continue
+            if one and two:
+                full.append(f"{text} {one}, {two}")
+            elif one or two:
+                full.append(f"{text} {one or two}")
+            else:
+                full.append(text)
         return full, short
 
     def _with_details(
