@@ -29,20 +29,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from tierwise.tiering.decisions import (
-    RULE_DWELL,
-    RULE_HYSTERESIS,
-    RULE_NAMES,
-    RULE_OVERRIDE,
-    RULE_PERCENTILE,
-    RULE_PIPELINE,
-    RULE_THRESHOLD,
-    RULE_TRIGGER,
-    RULE_UNQUALIFIED,
-    RULE_WINDOW,
-    Assignment,
-    DecisionTable,
-)
+from tierwise.tiering.decisions import DecisionTable
 from tierwise.tiering.inputs import column
 from tierwise.tiering.model import Condition, TieringModel, TriggerSpec
 from tierwise.tiering.records import (
@@ -54,6 +41,19 @@ from tierwise.tiering.records import (
     TieringResult,
     TierStats,
     Window,
+)
+from tierwise.tiering.rules import (
+    RULE_DWELL,
+    RULE_HYSTERESIS,
+    RULE_NAMES,
+    RULE_OVERRIDE,
+    RULE_PERCENTILE,
+    RULE_PIPELINE,
+    RULE_THRESHOLD,
+    RULE_TRIGGER,
+    RULE_UNQUALIFIED,
+    RULE_WINDOW,
+    Assignment,
 )
 from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
 from tierwise.tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, overload
 
 import numpy as np
-import numpy.typing as npt
 
-from tierwise.tiering.distance import next_tier_phrase
 from tierwise.tiering.inputs import column
 from tierwise.tiering.model import TieringModel
+from tierwise.tiering.reasons import CACHE_PER_SIGNAL, ReasonWriter, uncached
 from tierwise.tiering.records import (
     PIPELINE,
     UNQUALIFIED,
@@ -31,50 +29,11 @@ from tierwise.tiering.records import (
     GroupScore,
     Play,
     SignalScore,
-    Window,
 )
-from tierwise.tiering.scoring import FloatArray, ScoreTable, signal_detail
+from tierwise.tiering.rules import RULE_NAMES, RULE_TRIGGER, SCORED, Assignment
+from tierwise.tiering.scoring import ScoreTable, signal_detail
 
-RULE_THRESHOLD, RULE_PERCENTILE, RULE_CAPACITY, RULE_OVERRIDE = 0, 1, 2, 3
-RULE_TRIGGER, RULE_HYSTERESIS, RULE_DWELL, RULE_UNQUALIFIED = 4, 5, 6, 7
-RULE_OWNER_CAPACITY, RULE_PIN_LIMIT, RULE_WINDOW, RULE_PIPELINE = 8, 9, 10, 11
-RULE_NAMES = (
-    "threshold",
-    "percentile",
-    "capacity_overflow",
-    "override",
-    "trigger",
-    "hysteresis",
-    "dwell",
-    "unqualified",
-    "owner_capacity",
-    "override_limit",
-    "window",
-    "pipeline",
-)
-REASON_LIMIT = 255
-_CACHE_PER_SIGNAL = 4096
-_SCORED = frozenset({RULE_THRESHOLD, RULE_PERCENTILE, RULE_UNQUALIFIED, RULE_HYSTERESIS})
 _TIER_NUMBER = re.compile(r"^tier_(\d+)$")
-
-
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    """Per-account outcome of a run as arrays (tier indexes; ``len(tiers)`` = unqualified)."""
-
-    tiers: npt.NDArray[np.int8]
-    previous: npt.NDArray[np.int8]  # -1: never tiered (or tier no longer in the model)
-    rules: npt.NDArray[np.int8]
-    triggers: npt.NDArray[np.int16]
-    bars: FloatArray
-    dwell_days: npt.NDArray[np.float32]
-    unknown_previous: dict[int, str]
-    # issue 16: pins past overrides' limit (position -> tier pinned to) and owners.
-    over_limit: Mapping[int, int] = field(default_factory=dict)
-    owners: Sequence[str | None] = ()
-    # issue 16: outreach windows holding an account (by position) and reason notes.
-    held: Mapping[int, Window] = field(default_factory=dict)
-    notes: Mapping[int, str] = field(default_factory=dict)
 
 
 class Brief(NamedTuple):
@@ -142,12 +101,17 @@ class DecisionTable(Sequence[Decision]):
         self._cache: tuple[dict[tuple[type, FieldValue], SignalScore], ...] = tuple(
             {} for _ in signals
         )
-        self._group_labels = {group.id: group.label for group in model.groups}
+        self._writer = ReasonWriter(
+            model, accounts, self._fields_of, table, assignment, self._titles
+        )
         self._columns: tuple[list[int], list[float], list[str | None]] | None = None
-        # Reasons rendered so far, by position: a first run writes every account on every
+        # Read per decision built (a first run builds them all): Python lists, made once.
+        self._rules: list[int] | None = None
+        self._bars: list[float] = assignment.bars.tolist()
+        # Reasons worded so far, by position: a first run writes every account on every
         # CRM holding it and records it in the history, and each of those reads the
-        # reason (about 50 microseconds to render). The strings are the ones the plan's
-        # updates hold anyway; the list costs a pointer per account, made on first use.
+        # reason. The strings are the ones the plan's updates hold anyway; the list
+        # costs a pointer per account, made on first use.
         self._reasons: list[str | None] | None = None
         self._slices: list[range] = []
         start = 0
@@ -222,17 +186,18 @@ class DecisionTable(Sequence[Decision]):
 
     def _build(self, i: int) -> Decision:
         """The decision at ``i``; its breakdown and reason render when first read."""
-        a = self._a
-        tier = int(a.tiers[i])
-        previous_index = int(a.previous[i])
-        previous = self._ids[previous_index] if previous_index >= 0 else a.unknown_previous.get(i)
-        score = float(self._table.scores[i])
-        code = int(a.rules[i])
+        tiers, scores, previous_tiers = self.brief_columns()
+        tier, score, previous = tiers[i], scores[i], previous_tiers[i]
+        if self._rules is None:
+            self._rules = self._a.rules.tolist()
+        code = self._rules[i]
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
-            rule = f"trigger:{self._model.triggers[int(a.triggers[i])].name}"
+            rule = f"trigger:{self._model.triggers[int(self._a.triggers[i])].name}"
+        bars = self._bars
         decision = Decision.deferred(
             lambda: self._explained(i, tier, score, code),
+            lambda: self._reason(i, tier, score, code),
             key=self._keys[i],
             tier=self._ids[tier],
             tier_label=self._labels[tier],
@@ -242,53 +207,44 @@ class DecisionTable(Sequence[Decision]):
             play=self._plays[tier],
             owner=self._owners[i],
             points_to_next=self._gap(tier, score, code),
-            margin=(
-                round(score - float(self._a.bars[tier]), 2)
-                if tier < len(self._model.tiers)
-                else None
-            ),
+            margin=round(score - bars[tier], 2) if tier < len(bars) else None,
         )
         reasons = self._reasons
         if reasons is not None and reasons[i] is not None:
-            # Rendered before in this run (planning, then the history): the reason is
-            # read from here; the rest of the breakdown still renders only if asked.
+            # Worded before in this run (planning, then the history): the reason is
+            # read from here; the breakdown still renders only if asked.
             decision.__dict__["reason"] = reasons[i]
         return decision
 
+    def _reason(self, i: int, tier: int, score: float, code: int) -> str:
+        """The reason alone (``ReasonWriter.reason``), kept for the run's later reads."""
+        if self._reasons is None:
+            self._reasons = [None] * len(self)
+        reason = self._reasons[i]
+        if reason is None:
+            reason = self._reasons[i] = self._writer.reason(i, tier, score, code)
+        return reason
+
     def _explained(self, i: int, tier: int, score: float, code: int) -> Explained:
+        writer = self._writer
         groups = self._groups(i)
         missing_row = self._table.missing[i]
         missing = tuple(signal.id for j, signal in enumerate(self._table.signals) if missing_row[j])
         # A trigger, pin or full book holds the account where it is: points would not
         # move it, so the distance is given only where the score decides.
-        next_tier = self._next_tier(i, tier, score) if code in _SCORED else ""
-        reason = self._reason(i, tier, score, code, groups, next_tier)
+        next_tier = writer.next_tier(i, tier, score) if code in SCORED else ""
         if self._reasons is None:
             self._reasons = [None] * len(self)
-        self._reasons[i] = reason
+        reason = self._reasons[i]
+        if reason is None:
+            reason = writer.from_groups(i, tier, score, code, groups, next_tier)
+            self._reasons[i] = reason
         return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
-        if code not in _SCORED or not 0 < tier <= len(self._model.tiers):
+        if code not in SCORED or not 0 < tier <= len(self._bars):
             return None
-        return round(float(self._a.bars[tier - 1]) - score, 2)
-
-    def _next_tier(self, i: int, tier: int, score: float) -> str:
-        """What would lift the account one tier (see ``tierwise.tiering.distance``)."""
-        if tier == 0:
-            return ""
-        table = self._table
-        adding = [j for j, sub in enumerate(table.subtracts) if not sub]
-        fields = self._fields_of[i]
-        row = table.points[i]
-        gap = float(self._a.bars[tier - 1]) - score
-        return next_tier_phrase(
-            gap,
-            self._titles[tier - 1],
-            [table.signals[j] for j in adding],
-            [float(row[j]) for j in adding],
-            [fields.get(self._fields[j]) for j in adding],
-        )
+        return round(self._bars[tier - 1] - score, 2)
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
@@ -313,98 +269,27 @@ class DecisionTable(Sequence[Decision]):
 
         Points depend only on the signal and the value within one run, so equal
         values (industries, flags, round numbers) reuse one frozen object. The
-        value's class is part of the key because ``True == 1.0`` in Python.
+        value's class is part of the key because ``True == 1.0`` in Python, and a
+        float zero is not kept (``0.0 == -0.0`` but their details differ).
         """
         cache = self._cache[j]
-        try:
+        key: tuple[type, FieldValue] | None = None
+        if not uncached(value):
             key = (value.__class__, value)
-            hit = cache.get(key)
-        except TypeError:  # an unhashable value (a list) is simply not cached
-            key, hit = None, None
-        if hit is not None:
-            return hit
+            try:
+                hit = cache.get(key)
+            except TypeError:  # an unhashable value (a list) is simply not cached
+                key = None
+            else:
+                if hit is not None:
+                    return hit
         signal = self._table.signals[j]
         made = SignalScore(
             signal.id, points, self._max_points[j], missing, signal_detail(signal, value)
         )
-        if key is not None and len(cache) < _CACHE_PER_SIGNAL:
+        if key is not None and len(cache) < CACHE_PER_SIGNAL:
             cache[key] = made
         return made
-
-    def _reason(
-        self,
-        i: int,
-        tier: int,
-        score: float,
-        code: int,
-        groups: tuple[GroupScore, ...],
-        next_tier: str = "",
-    ) -> str:
-        head = f"{self._titles[tier]} (score {score:.0f})"
-        tail = self._rule_phrase(i, tier, code)
-        labels = self._group_labels
-        for with_details in (True, False):
-            parts = [_group_phrase(labels[g.name], g, with_details) for g in groups]
-            text = f"{head}: {'; '.join(parts)}; {tail}"
-            if len(text) <= REASON_LIMIT:
-                # issue 16: the distance to the next tier when it still fits the field.
-                if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
-                    text = f"{text}; {next_tier}"
-                return text
-        return text[: REASON_LIMIT - 1] + "…"
-
-    def _rule_phrase(self, i: int, tier: int, code: int) -> str:
-        phrase = self._rule_words(i, tier, code)
-        note = self._a.notes.get(i)
-        return f"{phrase} ({note})" if note else phrase
-
-    def _rule_words(self, i: int, tier: int, code: int) -> str:
-        a, model = self._a, self._model
-        if code == RULE_PIPELINE:
-            return "open deal: prospecting plays paused until it closes"
-        if code == RULE_WINDOW:
-            window = a.held[i]
-            label = next(
-                (t.label for t in model.triggers if t.name == window.trigger), window.trigger
-            )
-            return f"held by outreach window from {label} until {window.until.isoformat()}"
-        if code == RULE_THRESHOLD:
-            return f"score >= {a.bars[tier]:g}"
-        if code == RULE_PERCENTILE:
-            return f"top {model.tiers[tier].top_percent:g}% (bar {a.bars[tier]:g})"
-        if code == RULE_UNQUALIFIED:
-            return f"below every tier (lowest bar {a.bars[-1]:g})"
-        if code == RULE_OVERRIDE:
-            until = self._accounts[i].manual_tier_until
-            return "manual override" + (f" until {until.isoformat()}" if until else "")
-        if code == RULE_HYSTERESIS:
-            return f"held by hysteresis (needs {model.stability.hysteresis_points:g} pts past bar)"
-        if code == RULE_DWELL:
-            return (
-                f"held by dwell ({float(a.dwell_days[i]):.0f} of "
-                f"{model.stability.min_dwell_days:g} days in tier)"
-            )
-        if code == RULE_TRIGGER:
-            trigger = model.triggers[int(a.triggers[i])]
-            verb = "promoted" if trigger.action.startswith("promote") else "demoted"
-            return f"{verb} by {trigger.label}"
-        if code == RULE_PIN_LIMIT:
-            pinned = a.over_limit.get(i, tier)
-            limit = model.overrides.limit(model.tiers[pinned].capacity)
-            return (
-                f"pin to {self._titles[pinned]} past overrides.max_per_tier ({limit}; "
-                "lowest scores fall back)"
-            )
-        above = tier - 1
-        if code == RULE_OWNER_CAPACITY and 0 <= above < len(model.tiers):
-            owner = a.owners[i] if i < len(a.owners) else None
-            cap, group = model.owner_cap(owner, above, self._fields_of[i])
-            return f"{group or 'owner'} book full ({cap}/{cap} in {self._titles[above]})"
-        capacity = model.tiers[above].capacity if 0 <= above < len(model.tiers) else None
-        phrase = f"{self._titles[above]} full ({capacity})" if above >= 0 else "capacity"
-        if int(a.triggers[i]) >= 0:
-            phrase += f" after {model.triggers[int(a.triggers[i])].label}"
-        return phrase
 
 
 class DecisionMap(Mapping[str, Decision]):
@@ -479,17 +364,3 @@ class DecisionMap(Mapping[str, Decision]):
 def _title(tier_id: str, label: str) -> str:
     match = _TIER_NUMBER.match(tier_id)
     return f"Tier {match.group(1)} {label}" if match else label
-
-
-def _group_phrase(label: str, group: GroupScore, with_details: bool) -> str:
-    if group.subtracts:
-        text = f"{label} -{group.points:.0f}"
-    else:
-        text = f"{label} {group.points:.0f}/{group.max_points:.0f}"
-    if not with_details:
-        return text
-    best = sorted(
-        (s for s in group.signals if s.points > 0 and not s.missing), key=lambda s: -s.points
-    )[:2]
-    details = [s.detail for s in best if s.detail]
-    return f"{text} {', '.join(details)}" if details else text

@@ -17,14 +17,21 @@ signal closes the gap the phrase says so and names the signal with the most room
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from itertools import pairwise
+from itertools import pairwise, repeat
+from operator import is_not
+
+import numpy as np
 
 from tierwise.tiering.model import SignalSpec
 from tierwise.tiering.records import FieldValue
+from tierwise.tiering.scoring import BoolArray, FloatArray
 
 _RECENCY_COST = 0.5
 _FACT_COST = 1.0
+_RANGE, _RECENCY, _FACT = 0, 1, 2
+_PLAIN: frozenset[type] = frozenset({float, int, type(None)})
 
 
 def next_tier_phrase(
@@ -39,55 +46,178 @@ def next_tier_phrase(
     ``signals``/``points``/``values`` are the adding signals of the model with this
     account's points and field values, in the same order.
     """
-    if gap <= 0:
-        return ""
-    need = round(gap + 0.005, 2)
-    head = f"+{_pts(need)} pts to {target_title}"
-    best: tuple[float, str] | None = None
-    widest: tuple[float, str] | None = None
-    for signal, have, value in zip(signals, points, values, strict=True):
-        room = signal.weight - have
-        if room <= 0:
-            continue
-        name = signal.label or signal.id
-        if widest is None or room > widest[0]:
-            widest = (room, name)
-        if room + 1e-9 < need:
-            continue
-        lever = _lever(signal, have, need, value)
-        if lever is not None and (best is None or lever[0] < best[0]):
-            best = lever
-    if best is not None:
-        return f"{head}: {best[1]} is the cheapest lever"
-    if widest is not None:
-        return (
-            f"{head}: no single signal closes the gap; most room in {widest[1]} "
-            f"(+{_pts(widest[0])} max)"
-        )
-    return f"{head}: every signal is at its maximum"
+    return Levers(signals, range(len(signals))).phrase(gap, target_title, points, values)
 
 
-def _lever(
-    signal: SignalSpec, have: float, need: float, value: FieldValue
-) -> tuple[float, str] | None:
+class Levers:
+    """The adding signals of a model, read once, so a run words many accounts' phrases
+    without reading the signals again (``phrase`` is ``next_tier_phrase``)."""
+
+    def __init__(self, signals: Sequence[SignalSpec], at: Sequence[int]) -> None:
+        """``at[k]``: where signal ``k``'s points and value sit in a row ``phrase`` reads."""
+        kinds = {"range": _RANGE, "recency": _RECENCY}
+        self._signals = list(signals)
+        self._rows = [
+            (k, j, s.weight, kinds.get(s.kind, _FACT), s.points)
+            for k, (j, s) in enumerate(zip(at, signals, strict=True))
+        ]
+
+    def phrase(
+        self,
+        gap: float,
+        target_title: str,
+        points: Sequence[float],
+        values: Sequence[FieldValue],
+    ) -> str:
+        """The phrase for one account: its points and field values by ``at`` position."""
+        if gap <= 0:
+            return ""
+        need = round(gap + 0.005, 2)
+        head = f"+{_pts(need)} pts to {target_title}"
+        # Levers are compared by cost; only the cheapest one is worded. Ties keep the
+        # first signal, and a cost that compares false (NaN) wins only when first.
+        best = -1
+        best_cost = start = target = 0.0
+        widest = -1
+        widest_room = 0.0
+        for k, j, weight, kind, curve in self._rows:
+            have = points[j]
+            room = weight - have
+            if room <= 0:
+                continue
+            if widest < 0 or room > widest_room:
+                widest, widest_room = k, room
+            if room + 1e-9 < need:
+                continue
+            if kind == _RANGE:
+                goal = (have + need) / weight if weight else 2.0
+                to = _invert(curve, min(goal, 1.0))
+                if to is None:
+                    continue
+                value = values[j]
+                if value.__class__ is float:
+                    since = value
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    since = float(value)
+                else:
+                    since = curve[0][0]
+                if to <= since:
+                    continue
+                cost = (to - since) / max(abs(since), abs(to) * 0.01, 1.0)
+            else:
+                cost = _RECENCY_COST if kind == _RECENCY else _FACT_COST
+                since = to = 0.0
+            if best < 0 or cost < best_cost:
+                best, best_cost, start, target = k, cost, since, to
+        return self._words(head, best, start, target, widest, widest_room)
+
+    def run(
+        self, need: FloatArray, points: FloatArray, values: Sequence[Sequence[FieldValue]]
+    ) -> FloatArray:
+        """``phrase``'s search for many accounts at once (a first run words them all).
+
+        ``need`` is each account's ``round(gap + 0.005, 2)`` (inf: no phrase wanted),
+        ``points`` and ``values`` its rows. Row r of the answer is what ``worded``
+        reads: need, best lever, its from and to, the signal with most room, its room.
+        The arithmetic is ``phrase``'s, element by element, in the same order.
+        """
+        count = len(need)
+        best = np.full(count, -1.0)
+        best_cost, start, target = np.zeros(count), np.zeros(count), np.zeros(count)
+        widest, widest_room = np.full(count, -1.0), np.zeros(count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k, j, weight, kind, curve in self._rows:
+                have = points[:, j]
+                room = weight - have
+                fits = room > 0
+                wider = fits & ((widest < 0) | (room > widest_room))
+                widest[wider], widest_room[wider] = k, room[wider]
+                closes = fits & ~(room + 1e-9 < need)
+                if kind == _RANGE:
+                    goal = (have + need) / weight if weight else np.full(count, 2.0)
+                    to, found = _invert_all(curve, np.where(goal > 1.0, 1.0, goal))
+                    number, value = _numbers([row[j] for row in values])
+                    since = np.where(number, value, curve[0][0])
+                    closes &= found & ~(to <= since)
+                    cost = (to - since) / np.maximum(np.maximum(abs(since), abs(to) * 0.01), 1.0)
+                else:
+                    cost = np.full(count, _RECENCY_COST if kind == _RECENCY else _FACT_COST)
+                    since = to = np.zeros(count)
+                better = closes & ((best < 0) | (cost < best_cost))
+                best[better], best_cost[better] = k, cost[better]
+                start[better], target[better] = since[better], to[better]
+        return np.stack([need, best, start, target, widest, widest_room], axis=1)
+
+    def worded(self, target_title: str, row: Sequence[float]) -> str:
+        """The phrase from one row of ``run`` (``phrase``'s words)."""
+        need, best, start, target, widest, widest_room = row
+        head = f"+{_pts(need)} pts to {target_title}"
+        return self._words(head, int(best), start, target, int(widest), widest_room)
+
+    def _words(
+        self, head: str, best: int, start: float, target: float, widest: int, widest_room: float
+    ) -> str:
+        if best >= 0:
+            return (
+                f"{head}: {_lever_words(self._signals[best], start, target)} is the cheapest lever"
+            )
+        if widest >= 0:
+            signal = self._signals[widest]
+            name = signal.label or signal.id
+            return (
+                f"{head}: no single signal closes the gap; most room in {name} "
+                f"(+{_pts(widest_room)} max)"
+            )
+        return f"{head}: every signal is at its maximum"
+
+
+def _numbers(raw: list[FieldValue]) -> tuple[BoolArray, FloatArray]:
+    """Which values count as numbers for a lever (ints and floats, not bools) and
+    their float values (``phrase``'s test, value by value where the column is mixed)."""
+    kinds = set(map(type, raw))
+    if kinds <= _PLAIN:
+        number = np.fromiter(map(is_not, raw, repeat(None)), dtype=np.bool_, count=len(raw))
+        return number, np.array(raw, dtype=np.float64)
+    number = np.fromiter(
+        (isinstance(v, int | float) and not isinstance(v, bool) for v in raw),
+        dtype=np.bool_,
+        count=len(raw),
+    )
+    value = np.fromiter(
+        (float(v) if ok else math.nan for v, ok in zip(raw, number.tolist(), strict=True)),  # type: ignore[arg-type]  # ok: v is a number
+        dtype=np.float64,
+        count=len(raw),
+    )
+    return number, value
+
+
+def _invert_all(
+    points: Sequence[tuple[float, float]], goal: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """``_invert`` of every goal, and where it found a value."""
+    found = np.zeros(len(goal), dtype=np.bool_)
+    value = np.full(len(goal), math.nan)
+    for (x0, y0), (x1, y1) in pairwise(points):
+        if not y1 > y0:
+            continue
+        hit = ~found & (y1 >= goal - 1e-12)
+        here = np.where(y0 >= goal, x0, x0 + (x1 - x0) * (goal - y0) / (y1 - y0))
+        value[hit] = here[hit]
+        found |= hit
+    if points:
+        hit = ~found & (points[0][1] >= goal)
+        value[hit] = points[0][0]
+        found |= hit
+    return value, found
+
+
+def _lever_words(signal: SignalSpec, start: float, target: float) -> str:
     name = signal.label or signal.id
     if signal.kind == "range":
-        goal = (have + need) / signal.weight if signal.weight else 2.0
-        target = _invert(signal.points, min(goal, 1.0))
-        if target is None:
-            return None
-        start = (
-            float(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else signal.points[0][0]
-        )
-        if target <= start:
-            return None
-        cost = (target - start) / max(abs(start), abs(target) * 0.01, 1.0)
-        return cost, f"{name} {_value(start, signal.unit)}→{_value(target, signal.unit)}"
+        return f"{name} {_value(start, signal.unit)}→{_value(target, signal.unit)}"
     if signal.kind == "recency":
-        return _RECENCY_COST, f"{name} (a new activity)"
-    return _FACT_COST, name
+        return f"{name} (a new activity)"
+    return name
 
 
 def _invert(points: Sequence[tuple[float, float]], goal: float) -> float | None:

@@ -181,7 +181,9 @@ class Decision:
     The engine's decisions (``Decision.deferred``) render ``reason``, ``groups``,
     ``missing_signals`` and ``next_tier`` on first read: most of a million accounts
     are never written nor explained, and those four are most of a decision's cost.
-    Equality, ``repr`` and ``dataclasses.replace`` read them, so they behave as values.
+    ``reason`` alone may have a cheaper renderer of its own: every written record
+    reads it, few readers want the breakdown. Equality, ``repr`` and
+    ``dataclasses.replace`` read them, so they behave as values.
     """
 
     key: str
@@ -207,11 +209,18 @@ class Decision:
         return self.previous_tier != self.tier
 
     @classmethod
-    def deferred(cls, render: Callable[[], Explained], **cheap: object) -> Decision:
+    def deferred(
+        cls,
+        render: Callable[[], Explained],
+        render_reason: Callable[[], str] | None = None,
+        **cheap: object,
+    ) -> Decision:
         """A decision whose ``Explained`` fields come from ``render`` when first read.
 
-        ``cheap`` holds every other field by name (checked here, so a missing or
-        misspelt field fails at once rather than on a later read).
+        ``render_reason``, when given, answers a read of ``reason`` before the rest is
+        rendered; it must return the reason ``render`` would. ``cheap`` holds every
+        other field by name (checked here, so a missing or misspelt field fails at once
+        rather than on a later read).
         """
         missing = _CHEAP_FIELDS.symmetric_difference(cheap)
         if missing:
@@ -220,6 +229,8 @@ class Decision:
         state = decision.__dict__
         state.update(cheap)
         state[_RENDER] = render
+        if render_reason is not None:
+            state[_RENDER_REASON] = render_reason
         return decision
 
     def __getstate__(self) -> dict[str, object]:
@@ -238,6 +249,7 @@ class Explained(NamedTuple):
 
 
 _RENDER = "_render"
+_RENDER_REASON = "_render_reason"
 _CHEAP_FIELDS = frozenset(
     f.name for f in dataclass_fields(Decision) if f.name not in Explained._fields
 )
@@ -245,6 +257,7 @@ _CHEAP_FIELDS = frozenset(
 
 def _render(decision: Decision) -> None:
     state = decision.__dict__
+    state.pop(_RENDER_REASON, None)
     render = state.pop(_RENDER, None)
     if render is not None:
         state.update(render()._asdict())
@@ -260,6 +273,12 @@ class _Rendered:
     def __get__(self, decision: Decision | None, owner: type) -> object:
         if decision is None:
             return self
+        if self.name == "reason":
+            quick = decision.__dict__.pop(_RENDER_REASON, None)
+            if quick is not None:
+                reason: str = quick()
+                decision.__dict__["reason"] = reason
+                return reason
         _render(decision)
         try:
             return decision.__dict__[self.name]

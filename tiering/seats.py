@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from tierwise.tiering.decisions import RULE_CAPACITY, RULE_OWNER_CAPACITY, RULE_PIN_LIMIT
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import OwnerLoad
+from tierwise.tiering.rules import RULE_CAPACITY, RULE_OWNER_CAPACITY, RULE_PIN_LIMIT
 from tierwise.tiering.scoring import BoolArray, FloatArray
 
 IntArray = npt.NDArray[np.int16]

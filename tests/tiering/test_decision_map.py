@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tierwise.tiering import DecisionTable, load_model, tier_accounts
+from tierwise.tiering.reasons import ReasonWriter
 from tierwise.tiering.records import AccountHistory, AccountInput, Decision
 
 from .conftest import NOW
@@ -93,21 +95,25 @@ def test_a_reason_renders_once_per_run_however_often_its_decision_is_built(
 ) -> None:
     table = _table()
     rendered: list[int] = []
-    real = DecisionTable._reason
 
-    def counted(self: DecisionTable, i: int, *args: object) -> str:
-        rendered.append(i)
-        return real(self, i, *args)  # type: ignore[arg-type]  # the same arguments passed on
+    def counting(real: Callable[..., str]) -> Callable[..., str]:
+        def counted(self: ReasonWriter, i: int, *args: object) -> str:
+            rendered.append(i)
+            return real(self, i, *args)
 
-    monkeypatch.setattr(DecisionTable, "_reason", counted)
+        return counted
+
+    # Either way of wording a reason counts: alone (a write) or with the breakdown.
+    monkeypatch.setattr(ReasonWriter, "reason", counting(ReasonWriter.reason))
+    monkeypatch.setattr(ReasonWriter, "from_groups", counting(ReasonWriter.from_groups))
     first = [table[i].reason for i in range(0, 300, 7)]
     # Built again (the plan reads each company once per CRM record, the history once
     # more): the reason comes from the run's cache, the breakdown still renders on read.
     again = [table[i] for i in range(0, 300, 7)]
     assert [d.reason for d in again] == first
     assert rendered == list(range(0, 300, 7))
-    # Every value is what a fresh table renders (reading the breakdown renders again,
-    # once for the cached decisions and once for the fresh table's).
+    # Every value is what a fresh table renders (reading the breakdown of a cached
+    # decision words no reason again; the fresh table's decisions word theirs).
     fresh = _table()
     assert [_values(d) for d in again] == [_values(fresh[i]) for i in range(0, 300, 7)]
-    assert rendered == [*range(0, 300, 7)] * 3
+    assert rendered == [*range(0, 300, 7)] * 2
