@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields as dataclass_fields
-from dataclasses import replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
@@ -91,7 +91,40 @@ def emptied(fields: WrittenFields) -> dict[str, FieldValue]:
 
 def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
     """The prospect fields tierwise wants on one record (other targets' fields as held)."""
-    return replace(held, **target_values(PROSPECT_FIELDS, decision, held, now))  # type: ignore[arg-type]  # dataclasses.replace takes the field names as keywords
+    return with_values(held, target_values(PROSPECT_FIELDS, decision, held, now))
+
+
+# Every ``TierwiseValues`` field in declaration (constructor) order, read in one C call:
+# ``diff_values`` and ``with_values`` run once per record written, a million times on a
+# first run at scale, where ``dataclasses.fields``/``replace`` per call cost seconds.
+VALUE_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(TierwiseValues))
+_all_values = attrgetter(*VALUE_NAMES)
+
+
+def with_values(held: TierwiseValues, values: Mapping[str, FieldValue]) -> TierwiseValues:
+    """``held`` with ``values`` laid over it (``dataclasses.replace``, without its checks:
+    the names are ``TierwiseValues`` fields by construction)."""
+    get = values.get
+    return TierwiseValues(
+        *[get(name, old) for name, old in zip(VALUE_NAMES, _all_values(held), strict=True)]
+    )
+
+
+def _rules(
+    groups: Sequence[WrittenFields],
+) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+    """The score fields (compared at one decimal), and each group's reason field with all
+    its names (the reason-only rule); the declared groups' are made once."""
+    if groups is DECLARED_FIELDS:
+        return _DECLARED_RULES
+    scores = frozenset(g.score for g in groups)
+    return scores, tuple((g.reason, frozenset(g.names())) for g in groups)
+
+
+_DECLARED_RULES = (
+    frozenset(g.score for g in DECLARED_FIELDS),
+    tuple((g.reason, frozenset(g.names())) for g in DECLARED_FIELDS),
+)
 
 
 def diff_values(
@@ -108,20 +141,18 @@ def diff_values(
     It is refreshed with the next real change. The rule holds for each target's
     fields on their own.
     """
-    scores = {g.score for g in groups}
+    scores, reasons = _rules(groups)
     changed: dict[str, FieldValue] = {}
-    for f in dataclass_fields(TierwiseValues):
-        old, new = getattr(held, f.name), getattr(desired, f.name)
-        if f.name in scores and old is not None and new is not None:
-            if round(float(old), 1) == round(float(new), 1):
-                continue
-        elif old == new:
+    for name, old, new in zip(VALUE_NAMES, _all_values(held), _all_values(desired), strict=True):
+        if old == new:
             continue
-        changed[f.name] = new
-    for group in groups:
-        names = set(group.names())
-        if getattr(held, group.reason) and {n for n in changed if n in names} == {group.reason}:
-            del changed[group.reason]
+        at_one_decimal = name in scores and old is not None and new is not None
+        if at_one_decimal and round(float(old), 1) == round(float(new), 1):
+            continue
+        changed[name] = new
+    for reason, names in reasons:
+        if reason in changed and getattr(held, reason) and names.intersection(changed) == {reason}:
+            del changed[reason]
     return changed
 
 
@@ -266,7 +297,7 @@ def _plan_record(
             if decision is None
             else target_values(target.fields, decision, want, now)
         )
-        want = replace(want, **values)  # type: ignore[arg-type]  # field names as keywords
+        want = with_values(want, values)
     delta = diff_values(record.written, want)
     if not delta:
         return
