@@ -17,21 +17,27 @@ import structlog
 from tierwise.connectors.base import AccountUpdate, TierwiseValues, WriteOutcome
 from tierwise.sandbox import Sandbox
 from tierwise.sync import bootstrap as boot
+from tierwise.sync.bootstrap import App
 from tierwise.sync.change.journal import ChangeJournal
 from tierwise.sync.change.writeahead import WriteAhead
 from tierwise.sync.cli import settings_from_env
 from tierwise.sync.records import FieldChanges, MergedAccount, Plan, Snapshot
 
 
-def test_each_chunk_is_journaled_before_it_is_sent_and_the_journal_is_whole(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+def app_for(sandbox: Sandbox, tmp_path: Path) -> App:
+    """The real worker against the sandbox, with its own store and report folder."""
     settings = settings_from_env(
         sandbox.env(),
         database_url=f"sqlite:///{tmp_path / 'state.db'}",
         report_dir=str(tmp_path / "reports"),
     )
-    app = boot.bootstrap(settings, clock=lambda: datetime.now(UTC))
+    return boot.bootstrap(settings, clock=lambda: datetime.now(UTC))
+
+
+def test_each_chunk_is_journaled_before_it_is_sent_and_the_journal_is_whole(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    app = app_for(sandbox, tmp_path)
     journal = ChangeJournal(app.store)
     sent: list[tuple[str, str]] = []
     late: list[tuple[str, str]] = []
@@ -80,12 +86,7 @@ def test_updates_sent_out_of_plan_order_are_journaled_from_the_lookup(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """In step with the plan nothing is indexed; out of step, the entries are the same."""
-    settings = settings_from_env(
-        sandbox.env(),
-        database_url=f"sqlite:///{tmp_path / 'state.db'}",
-        report_dir=str(tmp_path / "reports"),
-    )
-    store = boot.bootstrap(settings).store
+    store = app_for(sandbox, tmp_path).store
     journal = ChangeJournal(store)
     now = datetime(2026, 12, 1, tzinfo=UTC)
     records = [snapshot("hubspot", f"h{i}", "tier_2" if i % 2 else None) for i in range(5)]
