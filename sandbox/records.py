@@ -292,7 +292,9 @@ def snapshot(
 
     A compact record's values are taken by slot in one C call (``itemgetter``); this is
     most of a 1,000,000-row query's cost, so the per-field :func:`stored` walk is kept for
-    plain dicts and records shorter than the slots asked for.
+    plain dicts. A record shorter than the slots asked for (it predates a field added
+    later, :meth:`Layout.set_fallback`) reads the layout's fallback there, as
+    :meth:`Record._at` does: every seeded account once tierwise's fields are provisioned.
     """
     lead = ["Id"] if with_id else []
     slots = [layout.slot(name) for name in (*lead, *fields)]
@@ -303,14 +305,16 @@ def snapshot(
     many = len(slots) > 1
     out: list[tuple[Any, ...]] = []
     append = out.append
+    fallback = layout.fallback
     for rec in records:
-        if rec.__class__ is Record:
-            values = rec._values  # records.py owns Record's layout
-            if len(values) >= width:
-                taken = take(values)
-                row = taken if many else (taken,)
-                append(row if ABSENT not in row else tuple(_present(v) for v in row))
-                continue
+        if rec.__class__ is Record and rec._layout is layout:  # records.py owns Record
+            values = rec._values
+            if len(values) < width:
+                values = values + fallback[len(values) : width]
+            taken = take(values)
+            row = taken if many else (taken,)
+            append(row if ABSENT not in row else tuple(_present(v) for v in row))
+            continue
         append((*[rec["Id"] for _ in lead], *[stored(rec, name) for name in fields]))
     return out
 

@@ -113,12 +113,14 @@ def test_a_snapshot_takes_the_values_stored_reads_for_full_short_and_plain_recor
     full = layout.pack({"Id": "001A", "Name": "Acme", "Rating": None, "SystemModstamp": 5})
     absent = layout.pack({"Id": "001B", "SystemModstamp": 7})
     short = layout.record(["001C", "Short"])
+    layout.set_fallback("Tierwise_Tier__c", "tier_3")  # a field added after the records
+    fields = ["Name", "Rating", "SystemModstamp", "Tierwise_Tier__c"]
     plain: dict[str, Any] = {"Id": "001D", "Name": "Plain"}
     records = [full, absent, short, plain]
-    fields = ["Name", "Rating", "SystemModstamp"]
 
     expected = [(r["Id"], *[stored(r, n) for n in fields]) for r in records]
 
+    assert ("001A", "Acme", None, 5, "tier_3") == expected[0]
     assert expected == snapshot(records, fields, layout)
     assert [("001A",), ("001B",)] == snapshot([full, absent], [], layout)
     assert [e[1:] for e in expected] == snapshot(records, fields, layout, with_id=False)
