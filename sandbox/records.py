@@ -15,7 +15,9 @@ field's default in O(1) instead of growing a million lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Final, overload
 
 from tierwise.sandbox.clock import hs_from_ms
@@ -182,13 +184,34 @@ def wire_value(value: Any, decode: Callable[[int], str] | None) -> Any:
     return decode(value) if decode is not None and value.__class__ is int else value
 
 
+@dataclass
+class ChildRows:
+    """One parent-to-child subquery of a query, as the query saw it.
+
+    ``by_parent`` maps a parent Id to its matching children's snapshots (Id, *stored
+    values in ``fields`` order); ``locate`` opens a locator over a child list longer than
+    the inline batch and returns its ``nextRecordsUrl``.
+    """
+
+    relationship: str  # the wire key on the parent row ("Opportunities")
+    object_name: str
+    fields: list[str]
+    decoders: list[Callable[[int], str] | None]
+    by_parent: dict[str, list[tuple[Any, ...]]]
+    batch: int
+    locate: Callable[[str, str, list[dict[str, Any]]], str]
+
+
 class ProjectedRows(Sequence[dict[str, Any]]):
     """A query's rows as value snapshots, made wire dicts one page at a time.
 
     Why: a ``queryMore`` cursor outlives its request, and holding every remaining row as
     its wire dict cost ~1.5 KB a row (one 1,000,000-account pull: over 1 GB in a single
-    cursor; issue 15). The values are still taken when the query runs, so a page read
-    later shows what the query saw, as before.
+    cursor; issue 15), and projecting every row (and its subquery) before the first page
+    took longer than a client's read timeout at that size. The values are taken when the
+    query runs (a tuple of the selected fields' stored values per row, and the same for
+    each subquery's matching children), so a page read later shows what the query saw;
+    the wire dicts, children included, are made only for the page asked for.
     """
 
     def __init__(
@@ -198,10 +221,12 @@ class ProjectedRows(Sequence[dict[str, Any]]):
         version: str,
         rows: list[tuple[Any, ...]],
         layout: Layout,
+        children: Sequence[ChildRows] = (),
     ) -> None:
         self.object_name, self.fields, self.version = object_name, fields, version
         self.rows = rows  # (Id, *stored values in ``fields`` order: records.stored)
         self.decoders = [layout.decoders[layout.slot(name)] for name in fields]
+        self.children = list(children)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -218,16 +243,84 @@ class ProjectedRows(Sequence[dict[str, Any]]):
         return self._wire(self.rows[index])
 
     def _wire(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        name = self.object_name
-        out: dict[str, Any] = {
-            "attributes": {
-                "type": name,
-                "url": f"/services/data/v{self.version}/sobjects/{name}/{row[0]}",
+        out = wire_row(self.object_name, self.version, self.fields, self.decoders, row)
+        for child in self.children:
+            kids = child.by_parent.get(row[0])
+            if not kids:
+                out[child.relationship] = None
+                continue
+            wired = [
+                wire_row(child.object_name, self.version, child.fields, child.decoders, kid)
+                for kid in kids
+            ]
+            result: dict[str, Any] = {
+                "totalSize": len(wired),
+                "done": True,
+                "records": wired[: child.batch],
             }
-        }
-        for name, value, decode in zip(self.fields, row[1:], self.decoders, strict=True):
-            out[name] = wire_value(value, decode)
+            if len(wired) > child.batch:
+                result["done"] = False
+                result["nextRecordsUrl"] = child.locate(child.object_name, self.version, wired)
+            out[child.relationship] = result
         return out
+
+
+def wire_row(
+    object_name: str,
+    version: str,
+    fields: list[str],
+    decoders: list[Callable[[int], str] | None],
+    row: tuple[Any, ...],
+) -> dict[str, Any]:
+    """A snapshot row (Id, *stored values) as the REST API's record dict."""
+    out: dict[str, Any] = {
+        "attributes": {
+            "type": object_name,
+            "url": f"/services/data/v{version}/sobjects/{object_name}/{row[0]}",
+        }
+    }
+    for name, value, decode in zip(fields, row[1:], decoders, strict=True):
+        out[name] = wire_value(value, decode)
+    return out
+
+
+def snapshot(
+    records: Iterable[Mapping[str, Any]], fields: list[str], layout: Layout, *, with_id: bool = True
+) -> list[tuple[Any, ...]]:
+    """(Id, *stored values of ``fields``) per record, as :class:`ProjectedRows` holds them
+    (without the leading Id when ``with_id`` is false: a Bulk 2.0 job's rows).
+
+    A compact record's values are taken by slot in one C call (``itemgetter``); this is
+    most of a 1,000,000-row query's cost, so the per-field :func:`stored` walk is kept for
+    plain dicts. A record shorter than the slots asked for (it predates a field added
+    later, :meth:`Layout.set_fallback`) reads the layout's fallback there, as
+    :meth:`Record._at` does: every seeded account once tierwise's fields are provisioned.
+    """
+    lead = ["Id"] if with_id else []
+    slots = [layout.slot(name) for name in (*lead, *fields)]
+    if not slots:
+        return [() for _ in records]
+    width = max(slots) + 1
+    take = itemgetter(*slots)
+    many = len(slots) > 1
+    out: list[tuple[Any, ...]] = []
+    append = out.append
+    fallback = layout.fallback
+    for rec in records:
+        if rec.__class__ is Record and rec._layout is layout:  # records.py owns Record
+            values = rec._values
+            if len(values) < width:
+                values = values + fallback[len(values) : width]
+            taken = take(values)
+            row = taken if many else (taken,)
+            append(row if ABSENT not in row else tuple(_present(v) for v in row))
+            continue
+        append((*[rec["Id"] for _ in lead], *[stored(rec, name) for name in fields]))
+    return out
+
+
+def _present(value: Any) -> Any:
+    return None if value is ABSENT else value
 
 
 class HubSpotObject(MutableMapping[str, Any]):

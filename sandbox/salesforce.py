@@ -966,9 +966,9 @@ class SalesforceEmulator:
         )
 
     def _bulk_get(self, request: Request) -> Response:
+        job = self.bulk.poll(request.params["job"])  # takes the org lock itself
         with self.org.lock:
-            job = self.bulk.poll(request.params["job"])
-        return Response.json(200, job.info())
+            return Response.json(200, job.info())
 
     def _bulk_state(self, request: Request) -> Response:
         body = self._body_dict(request)

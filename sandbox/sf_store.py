@@ -18,7 +18,7 @@ from typing import Any
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.clock import SandboxClock, epoch_ms, parse_iso, sf_datetime, sf_from_ms
-from tierwise.sandbox.records import Layout, ProjectedRows, Record, stored
+from tierwise.sandbox.records import ChildRows, Layout, ProjectedRows, Record, snapshot
 from tierwise.sandbox.seed import OWNERS
 from tierwise.sandbox.sf_schema import (
     KEY_PREFIX,
@@ -73,7 +73,11 @@ CHILD_BATCH = 200  # the integration user the sandbox token acts as
 # Seeded datetimes are kept as epoch milliseconds and print in wire form (records.Layout).
 _SEEDED_STAMPS = dict.fromkeys(("CreatedDate", "LastModifiedDate", "SystemModstamp"), sf_from_ms)
 # Rows all open query locators may hold together: a sandbox memory guard, not a Salesforce
-# rule (two full pulls of a 1,000,000-account org fit).
+# rule (two full pulls of a 1,000,000-account org fit). A locator holds, per matching row,
+# one tuple of the selected fields' stored values (records.ProjectedRows; ~100-300 bytes,
+# the values themselves shared with the store), plus its subqueries' matching children as
+# tuples too; wire dicts exist only for the page being answered. A child locator (a
+# parent's children past CHILD_BATCH) holds that parent's child wire dicts and counts here.
 CURSOR_ROWS = 2_500_000
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -728,8 +732,17 @@ class SalesforceOrg:
     def run_query(
         self, text: str, *, include_deleted: bool, version: str, tooling: bool = False
     ) -> tuple[str, Sequence[dict[str, Any]], int]:
-        """Execute SOQL; returns (object, projected rows, total size). ``tooling``: the
-        Tooling API's query, the only one that reaches Tooling objects (CustomField)."""
+        """Execute SOQL; returns (object, rows, total size). ``tooling``: the Tooling API's
+        query, the only one that reaches Tooling objects (CustomField).
+
+        The rows are a :class:`ProjectedRows`: the matching rows' values (and each
+        subquery's matching children) are taken now, as tuples, and made wire dicts only
+        for the slice a page reads. Why: a first page, and its ``totalSize``, must come
+        back at once whatever the size (a worker asks one page to choose REST or Bulk 2.0;
+        projecting 1,000,000 rows with their subquery first outlasted its 60 s read
+        timeout; issue 15). The values stay those the query saw: Salesforce keeps "cursors
+        and their related query results ..., including results in nested queries" with
+        the locator (apicursors, cited at :meth:`open_cursor`)."""
         try:
             query = soql.parse(text)
         except soql.SoqlError as exc:
@@ -792,28 +805,41 @@ class SalesforceOrg:
                 if query.limit is not None:
                     rows = rows[: query.limit]
                 return object_name, rows, len(rows)
-            if order:
-                types = {f: self.schemas[object_name][f].type for f in (i.field for i in order)}
-                matched.sort(key=soql.sort_key(order, types))
+            layout = self.layouts[object_name]
+            if order and not query.count_only:
+                matched = self._ordered(object_name, matched, order)
             matched = matched[query.offset :]
             if query.limit is not None:
                 matched = matched[: query.limit]
             if query.count_only:
                 return object_name, [], len(matched)
-            if not query.subqueries:
-                snapshots = [(rec["Id"], *[stored(rec, n) for n in fields]) for rec in matched]
-                layout = self.layouts[object_name]
-                projected = ProjectedRows(object_name, fields, version, snapshots, layout)
-                return object_name, projected, len(projected)
-            rows = [self.project(object_name, rec, fields, version) for rec in matched]
-            for sub in query.subqueries:
-                self._attach_children(object_name, sub, rows, version, text)
-        return object_name, rows, len(rows)
+            values = snapshot(matched, fields, layout)
+            ids = {row[0] for row in values} if query.subqueries else set()
+            subs = [self._child_rows(object_name, sub, ids) for sub in query.subqueries]
+            projected = ProjectedRows(object_name, fields, version, values, layout, subs)
+        return object_name, projected, len(projected)
 
-    def _attach_children(
-        self, parent: str, sub: soql.SubQuery, rows: list[dict[str, Any]], version: str, text: str
-    ) -> None:
-        """Each parent row gets ``{totalSize, done, records}`` (null when it has no child)."""
+    def _ordered(
+        self,
+        object_name: str,
+        matched: list[MutableMapping[str, Any]],
+        order: tuple[soql.OrderItem, ...],
+    ) -> list[MutableMapping[str, Any]]:
+        """``matched`` in ORDER BY order: on the stored values' columns when they are
+        simple (soql.simple_order), else one key per row (soql.sort_key)."""
+        types = {f: self.schemas[object_name][f].type for f in (i.field for i in order)}
+        names = [item.field for item in order]
+        rows = snapshot(matched, names, self.layouts[object_name], with_id=False)
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        positions = soql.simple_order(columns, order, types)
+        if positions is None:
+            return sorted(matched, key=soql.sort_key(order, types))
+        return [matched[n] for n in positions]
+
+    def _child_rows(self, parent: str, sub: soql.SubQuery, wanted: set[str]) -> ChildRows:
+        """A subquery's matching children per parent, as the query sees them: value
+        snapshots; the page that shows a parent makes its ``{totalSize, done, records}``
+        (null when it has no child) and a child locator when they page."""
         found = CHILD_RELATIONSHIPS.get((parent, sub.relationship.lower()))
         if found is None:
             raise RequestError(
@@ -842,38 +868,34 @@ class SalesforceOrg:
             )
         except soql.SoqlError as exc:
             raise RequestError(400, exc.code, exc.message) from exc
-        wanted = {row["Id"] for row in rows}
-        by_parent: dict[str, list[dict[str, Any]]] = {}
+        layout = self.layouts[child]
+        kept: dict[str, list[MutableMapping[str, Any]]] = {}
         for rec in self.objects[child].values():
             parent_id = str(rec.get(key) or "")
             if parent_id in wanted and (predicate is None or predicate(rec)):
-                by_parent.setdefault(parent_id, []).append(self.project(child, rec, names, version))
+                kept.setdefault(parent_id, []).append(rec)
+        by_parent = {pid: snapshot(recs, names, layout) for pid, recs in kept.items()}
         relationship = {"opportunities": "Opportunities", "tasks": "Tasks", "events": "Events"}[
             sub.relationship.lower()
         ]
-        for row in rows:
-            children = by_parent.get(row["Id"])
-            if not children:
-                row[relationship] = None
-                continue
-            result: dict[str, Any] = {
-                "totalSize": len(children),
-                "done": True,
-                "records": children[:CHILD_BATCH],
-            }
-            if len(children) > CHILD_BATCH:
-                cursor = self.open_cursor(child, children, CHILD_BATCH)
-                result["done"] = False
-                result["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}-{CHILD_BATCH}"
-            row[relationship] = result
+        decoders = [layout.decoders[layout.slot(name)] for name in names]
+
+        def locate(object_name: str, version: str, wired: list[dict[str, Any]]) -> str:
+            cursor = self.open_cursor(object_name, wired, CHILD_BATCH)
+            return f"/services/data/v{version}/query/{cursor}-{CHILD_BATCH}"
+
+        return ChildRows(relationship, child, names, decoders, by_parent, CHILD_BATCH, locate)
 
     def open_cursor(self, object_name: str, rows: Sequence[dict[str, Any]], batch: int) -> str:
         with self.lock:
             cursor_id = f"01gHn{next(self._cursor_ids):010d}"
             self.cursors[cursor_id] = Cursor(object_name, rows, batch)
             # The newest 200 locators, and (a memory guard, issue 15) no more than
-            # CURSOR_ROWS rows held across them; the newest is always kept. An evicted
-            # locator answers INVALID_QUERY_LOCATOR, as an expired one does.
+            # CURSOR_ROWS rows held across them (value tuples, not wire dicts: see
+            # CURSOR_ROWS); the newest is always kept. An evicted locator answers
+            # INVALID_QUERY_LOCATOR, as an expired one does. Salesforce keeps a locator
+            # and its results two days and no longer caps open cursors (API v56.0+:
+            # https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-apicursors.html).
             held = sum(len(c.rows) for c in self.cursors.values())
             while len(self.cursors) > 1 and (len(self.cursors) > 200 or held > CURSOR_ROWS):
                 held -= len(self.cursors.pop(next(iter(self.cursors))).rows)

@@ -14,12 +14,13 @@ Values in the store are in wire form (dates ``YYYY-MM-DD``, datetimes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tierwise.sandbox.clock import parse_iso, sf_datetime
+from tierwise.sandbox.clock import epoch_ms, parse_iso, sf_datetime
+from tierwise.sandbox.records import stored
 
 
 class SoqlError(Exception):
@@ -535,6 +536,15 @@ def _id_norm(value: Any) -> Any:
     return value[:15] if isinstance(value, str) and len(value) == 18 else value
 
 
+def _get(record: Mapping[str, Any], name: str) -> Any:
+    return record.get(name)
+
+
+def _stamp_norm(value: Any) -> Any:
+    """A dateTime as epoch milliseconds, whether stored as an int or in wire form."""
+    return epoch_ms(parse_iso(value)) if isinstance(value, str) else value
+
+
 def normaliser(ftype: str) -> Callable[[Any], Any]:
     return _id_norm if ftype in ("id", "reference") else _norm
 
@@ -686,11 +696,48 @@ def _compare(field: str, op: str, value: Any, norm: Callable[[Any], Any]) -> Pre
     return ordered
 
 
+def simple_order(
+    columns: Sequence[Sequence[Any]], items: tuple[OrderItem, ...], types: Mapping[str, str]
+) -> list[int] | None:
+    """The positions of the rows in ORDER BY order, or None when :func:`sort_key` is needed.
+
+    ``columns[i]`` holds every row's stored value of ``items[i]``'s field. When no value
+    is null and each column holds one kind (numbers, dateTimes or text), ordering on the
+    normalised values themselves is what :func:`sort_key` orders (its null ranks and type
+    tags are then all equal), DESC on a number or dateTime being the negated value; the
+    sort is stable either way. Why: one key tuple per row built in Python cost most of a
+    1,000,000-row ``ORDER BY SystemModstamp, Id`` (issue 15).
+    """
+    keys: list[list[Any]] = []
+    for item, column in zip(items, columns, strict=True):
+        kind = types.get(item.field, "string")
+        if kind == "datetime":
+            values = [_stamp_norm(v) for v in column]
+        elif kind in ("id", "reference"):
+            values = [_id_norm(v) for v in column]
+        else:
+            values = [_norm(v) for v in column]
+        classes = {v.__class__ for v in values}
+        if classes <= {int, float}:
+            keys.append([-v for v in values] if item.descending else values)
+        elif classes == {str} and not item.descending:
+            keys.append(values)
+        else:
+            return None  # nulls, booleans, mixed kinds or DESC text: the general key
+    table = keys[0] if len(keys) == 1 else list(zip(*keys, strict=True))
+    return sorted(range(len(table)), key=table.__getitem__)
+
+
 def sort_key(
     items: tuple[OrderItem, ...], types: Mapping[str, str] | None = None
 ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """A key for ``list.sort`` honouring ASC/DESC and NULLS FIRST/LAST per item."""
-    norms = [normaliser((types or {}).get(item.field, "string")) for item in items]
+    kinds = [(types or {}).get(item.field, "string") for item in items]
+    norms = [_stamp_norm if kind == "datetime" else normaliser(kind) for kind in kinds]
+    # A dateTime sorts on its stored form made epoch milliseconds: a seeded stamp is
+    # already an int (records.Layout), and printing a million of them to compare their
+    # text cost most of a 1,000,000-row ORDER BY (issue 15).
+    getters = [stored if kind == "datetime" else _get for kind in kinds]
 
     class _Rev:
         __slots__ = ("v",)
@@ -708,8 +755,8 @@ def sort_key(
 
     def key(rec: Mapping[str, Any]) -> tuple[Any, ...]:
         out: list[Any] = []
-        for item, norm in zip(items, norms, strict=True):
-            value = norm(rec.get(item.field))
+        for item, norm, get in zip(items, norms, getters, strict=True):
+            value = norm(get(rec, item.field))
             null_rank = (
                 (1 if item.nulls_last else 0) if value is None else (0 if item.nulls_last else 1)
             )

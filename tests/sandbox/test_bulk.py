@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from simple_salesforce.exceptions import SalesforceOperationError
 
 from tests.sandbox.conftest import sf_client
 from tests.sandbox.sf_support import KEY_METADATA, visible_field
-from tierwise.sandbox import FaultRule
+from tierwise.sandbox import FaultRule, bulk
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -114,3 +115,33 @@ def test_an_aborted_job_returns_its_rows_as_unprocessed(make_sandbox: Any) -> No
     assert "Aborted" == aborted["state"]
     assert [{"Id": account_id, "Industry": "Media"}] == unprocessed
     assert "Media" != sb.salesforce.objects["Account"][account_id]["Industry"]
+
+
+def test_a_close_is_answered_at_once_and_the_job_is_in_progress_while_rows_are_written(
+    make_sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "PROCESS_WAIT", 0.05)
+    gate = threading.Event()
+    write_rows = bulk.BulkIngest._process_rows
+
+    def held_rows(self: bulk.BulkIngest, *args: Any) -> None:
+        gate.wait(10)
+        write_rows(self, *args)
+
+    monkeypatch.setattr(bulk.BulkIngest, "_process_rows", held_rows)
+    sb = make_sandbox()
+    sf = sf_client(sb)
+    account_id = next(iter(sb.salesforce.objects["Account"]))
+    client = sf.bulk2.Account._client
+    job = client.create_job("update")
+    client.upload_job_data(job["id"], f"Id,Industry\n{account_id},Media\n")
+
+    closed = client.close_job(job["id"])
+    during = client.get_job(job["id"], False)
+    gate.set()
+    states = [client.get_job(job["id"], False)["state"] for _ in range(2)]
+
+    assert "UploadComplete" == closed["state"]
+    assert "InProgress" == during["state"]
+    assert ["InProgress", "JobComplete"] == states
+    assert "Media" == sb.salesforce.objects["Account"][account_id]["Industry"]
