@@ -47,6 +47,9 @@ from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 CREATE = "bulk2 ingest"
 UPLOAD = "bulk2 ingest upload"
 CLOSE = "bulk2 ingest close"
+# Job states past ``Open``: the close went through (Bulk API 2.0 Developer Guide, "Job
+# states": Open -> UploadComplete -> InProgress -> JobComplete / Failed).
+CLOSED_STATES = frozenset({"UploadComplete", "InProgress", "JobComplete", "Failed"})
 STATUS = "bulk2 ingest status"
 FAILED = "bulk2 ingest failed"
 ABORT = "bulk2 ingest abort"
@@ -134,12 +137,7 @@ class BulkIngest:
                 operation="bulk update upload",
                 object_name=object_name,
             )
-            self.client.call(
-                CLOSE,
-                lambda sf: self._api(sf, object_name).close_job(job_id),
-                operation="bulk update close",
-                object_name=object_name,
-            )
+            self._close(job_id, object_name)
             info = self._wait(job_id, object_name)
         except CrmError:
             with contextlib.suppress(CrmError):
@@ -167,6 +165,33 @@ class BulkIngest:
             failed=info.get("numberRecordsFailed"),
         )
         return info, str(failed)
+
+    def _close(self, job_id: str, object_name: str) -> None:
+        """Close the job (state ``UploadComplete``: Salesforce starts processing it).
+
+        A close is not safe to send twice: when its answer is lost (a timeout, a dropped
+        connection) after Salesforce took it, the retry finds the job no longer ``Open``
+        and is refused (409 ``INVALIDJOBSTATE``). Before giving up, one status read
+        tells which happened: a job already past ``Open`` was closed, and its rows are
+        being processed, so the run waits for it instead of aborting it."""
+        try:
+            self.client.call(
+                CLOSE,
+                lambda sf: self._api(sf, object_name).close_job(job_id),
+                operation="bulk update close",
+                object_name=object_name,
+            )
+        except CrmError:
+            job: dict[str, Any] = self.client.call(
+                STATUS,
+                lambda sf: self._api(sf, object_name).get_job(job_id, False),
+                operation="bulk update",
+                object_name=object_name,
+                read=True,
+            )
+            if job.get("state") not in CLOSED_STATES:
+                raise
+            log.info("salesforce_bulk_close_answer_lost", job=job_id, state=job.get("state"))
 
     def _upload(self, sf: Any, object_name: str, job_id: str, path: str) -> None:
         """Upload Job Data from the file, streamed: the URL and headers are the ones the

@@ -14,8 +14,9 @@ from tests.connectors.conftest import SleepRecorder
 from tests.connectors.sandbox_support import salesforce
 from tests.provisioning import provisioned
 from tierwise.connectors.base import AccountUpdate
+from tierwise.connectors.errors import CrmError
 from tierwise.connectors.salesforce.bulk_ingest import write_files
-from tierwise.sandbox import Sandbox
+from tierwise.sandbox import FaultRule, Sandbox
 
 
 @pytest.fixture
@@ -94,3 +95,47 @@ def test_rows_salesforce_refuses_are_reported_by_id(sb: Any) -> None:
     assert [bad] == [f.crm_id for f in outcome.failed]
     # The ledger names the failed-results read ".../jobs/ingest/{id}/results".
     assert ingest_calls(sb)[-1].path.endswith("/{id}/results")
+
+
+def test_a_close_taken_but_unanswered_is_waited_for_not_aborted(sb: Any) -> None:
+    """The close's answer is lost after Salesforce took it (dropped connection): the retry
+    is refused (409, the job is no longer Open), one status read shows the job closed,
+    and the run waits for it: every row lands, nothing is aborted."""
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PATCH",
+            path=r"/jobs/ingest/\w+",
+            kind="commit_then_drop",
+            times=1,
+        )
+    )
+    sb.reset_calls()
+
+    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+
+    assert sorted(ids) == sorted(outcome.written)
+    assert outcome.failed == []
+    assert {"tier_2"} == {sb.salesforce.objects["Account"][i]["Tierwise_Tier__c"] for i in ids}
+    closes = [c for c in ingest_calls(sb) if c.method == "PATCH"]
+    assert [closes[0].fault, closes[1].status] == ["commit_then_drop", 409]
+    assert not [c for c in ingest_calls(sb) if c.method == "DELETE"]  # no abort
+
+
+def test_a_close_that_did_not_go_through_still_aborts_the_job(sb: Any) -> None:
+    """A close refused while the job is still Open (a real failure) aborts the job."""
+    sf = salesforce(sb, bulk_threshold=10, attempts=2)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
+    sb.faults.add(
+        FaultRule(system="salesforce", method="PATCH", path=r"/jobs/ingest/\w+", kind="http_500")
+    )
+    sb.reset_calls()
+
+    with pytest.raises(CrmError):
+        sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+
+    assert {None} == {sb.salesforce.objects["Account"][i].get("Tierwise_Tier__c") for i in ids}
+    states = [c for c in ingest_calls(sb) if c.method == "PATCH"]
+    assert len(states) >= 3  # two closes, then the abort
