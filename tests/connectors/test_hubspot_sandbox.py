@@ -489,5 +489,9 @@ def test_a_batch_rejected_as_a_whole_is_reported_per_record_and_other_batches_la
         )
     )
     outcome = hs.write_accounts([AccountUpdate(i, {"play": "x"}) for i in ids])
-    assert sorted(ids[:100]) == sorted(f.crm_id for f in outcome.failed)
-    assert sorted(ids[100:]) == sorted(outcome.written)
+    # Two batches are in flight at once (hubspot.write_concurrency): the fault hits the
+    # one that reaches the sandbox first, which either batch can be.
+    failed = sorted(f.crm_id for f in outcome.failed)
+    batches = [sorted(ids[:100]), sorted(ids[100:])]
+    assert failed in batches
+    assert sorted(set(ids) - set(failed)) == sorted(outcome.written)
