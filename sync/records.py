@@ -207,8 +207,10 @@ class Plan:
 
     updates: dict[str, list[AccountUpdate]] = field(default_factory=dict)
     desired: dict[tuple[str, str], TierwiseValues] = field(default_factory=dict)
-    # One per changed field, derived from ``updates`` when read (see ``FieldChanges``).
-    changes: Sequence[FieldChange] = field(default_factory=FieldChanges)
+    # One per changed field, derived from ``updates`` when read (see ``FieldChanges``);
+    # every plan has them, one rebuilt from a saved file too (``SavedPlan.to_plan``), so
+    # the breaker and the write journal read any plan the same way.
+    changes: FieldChanges = field(default_factory=FieldChanges)
     tasks: list[PlannedTask] = field(default_factory=list)
     closes: list[PlannedClose] = field(default_factory=list)
     # Go-live (first run of a target, no backfill): entry tasks not created.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tierwise.sync.records import FieldChanges, MergedAccount, Plan
+from tierwise.sync.records import MergedAccount, Plan
 from tierwise.tiering.records import FieldValue
 
 TIER_FIELDS = ("tier", "customer_tier")
@@ -46,20 +46,14 @@ def blast_radius(accounts: Sequence[MergedAccount], plan: Plan) -> BlastRadius:
 def tier_changes(plan: Plan) -> Iterator[tuple[str, str, FieldValue, FieldValue]]:
     """(account key, field, old, new) of every tier field the plan writes.
 
-    The engine's plan is read update by update (``FieldChanges.updates``): a first run
-    changes five or six fields of every record, and reading ``plan.changes`` made an
-    object per changed field (millions at scale) to look at the tier fields only."""
-    changes = plan.changes
-    if isinstance(changes, FieldChanges):
-        for _system, update, key, held in changes.updates():
-            values = update.values
-            for name in TIER_FIELDS:
-                if name in values:
-                    yield key, name, getattr(held, name), values[name]
-        return
-    for c in changes:
-        if c.field in TIER_FIELDS:
-            yield c.key, c.field, c.old, c.new
+    Read update by update (``FieldChanges.updates``): a first run changes five or six
+    fields of every record, and reading ``plan.changes`` made an object per changed field
+    (millions at scale) to look at the tier fields only."""
+    for _system, update, key, held in plan.changes.updates():
+        values = update.values
+        for name in TIER_FIELDS:
+            if name in values:
+                yield key, name, getattr(held, name), values[name]
 
 
 def trips(radius: BlastRadius, max_share: float, max_clears: int | None) -> str | None:

@@ -181,12 +181,10 @@ def apply_plan(
             )
         todo = planfile.SavedPlan(**{**saved.__dict__, "records": verdict.todo})
         plan = todo.to_plan()
-        held = {(r.system, r.crm_id): r.held for r in verdict.todo}
-        keys = {(r.system, r.crm_id): r.account_key for r in verdict.todo}
         now = engine.clock()
         ChangeJournal(engine.store).record_run(
             report.run_id,
-            journal_entries(plan, held, keys),
+            journal_entries(plan),
             [t.request.key for t in plan.tasks],
             now,
             model_hash=saved.model_hash,

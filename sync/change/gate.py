@@ -8,34 +8,27 @@ is about to replace, so ``tierwise rollback`` can restore it, and lets it go ahe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 import structlog
 
 from tierwise.config.settings import Settings
-from tierwise.connectors.base import AccountUpdate, TierwiseValues
+from tierwise.connectors.base import AccountUpdate
 from tierwise.sync.change import planfile
 from tierwise.sync.change.breaker import blast_radius, trips
 from tierwise.sync.change.journal import ChangeJournal, JournalEntry
 from tierwise.sync.change.writeahead import WriteAhead
 from tierwise.sync.engine import Outcome
 from tierwise.sync.gather import ACCOUNTS
-from tierwise.sync.records import MergedAccount, Plan
+from tierwise.sync.records import Plan
 from tierwise.sync.state import StateStore
 from tierwise.tiering.records import Decision
 
 log = structlog.get_logger("tierwise.change")
-
-
-def held_values(accounts: Sequence[MergedAccount]) -> dict[tuple[str, str], TierwiseValues]:
-    return {(r.system, r.crm_id): r.written for a in accounts for r in a.records}
-
-
-def account_keys(accounts: Sequence[MergedAccount]) -> dict[tuple[str, str], str]:
-    return {(r.system, r.crm_id): a.key for a in accounts for r in a.records}
 
 
 def recorded_decisions(outcome: Outcome) -> Sequence[Decision]:
@@ -45,24 +38,18 @@ def recorded_decisions(outcome: Outcome) -> Sequence[Decision]:
     return list(outcome.decisions.values())
 
 
-def journal_entries(
-    plan: Plan,
-    held: Mapping[tuple[str, str], TierwiseValues],
-    keys: Mapping[tuple[str, str], str],
-) -> Iterator[JournalEntry]:
-    """One entry per planned update, made as the journal reads them (a generator: a
-    full run journals every record it writes, see ``ChangeJournal.record_run``)."""
-    for system, updates in sorted(plan.updates.items()):
-        for u in updates:
-            ident = (system, u.crm_id)
-            yield JournalEntry(
-                system=system,
-                crm_id=u.crm_id,
-                account_key=keys.get(ident, u.crm_id),
-                fields=tuple(sorted(u.values)),
-                held=held.get(ident, TierwiseValues()),
-                desired=plan.desired[ident],
-            )
+def journal_entries(plan: Plan) -> Iterator[JournalEntry]:
+    """One entry per planned update, CRM by CRM, made as the journal reads them (a
+    generator: a full run journals every record it writes, see ``ChangeJournal.record_run``)."""
+    for system, u, key, held in sorted(plan.changes.updates(), key=itemgetter(0)):
+        yield JournalEntry(
+            system=system,
+            crm_id=u.crm_id,
+            account_key=key,
+            fields=tuple(sorted(u.values)),
+            held=held,
+            desired=plan.desired[(system, u.crm_id)],
+        )
 
 
 def save_outcome(
@@ -83,8 +70,6 @@ def save_outcome(
     saved = planfile.from_outcome(
         outcome.plan,
         recorded_decisions(outcome),
-        held_values(outcome.accounts),
-        account_keys(outcome.accounts),
         created=now,
         model_hash=model_hash,
         model_path=model_path,
@@ -158,7 +143,7 @@ class ChangeGate:
             model_hash=self.model_hash,
             detail={"approved": self.approve, "share": round(radius.share, 4)},
         )
-        self.write_ahead = WriteAhead(journal, report.run_id, plan, outcome.accounts, now)
+        self.write_ahead = WriteAhead(journal, report.run_id, plan, now)
         return True
 
     def journal_writes(self, system: str, updates: Sequence[AccountUpdate]) -> None:

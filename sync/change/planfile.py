@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,10 @@ class SavedPlan:
         """The engine's ``Plan`` of exactly these writes (for ``SyncEngine.apply``)."""
         plan = Plan()
         for rec in self.records:
-            plan.updates.setdefault(rec.system, []).append(
-                AccountUpdate(rec.crm_id, dict(rec.fields))
-            )
+            update = AccountUpdate(rec.crm_id, dict(rec.fields))
+            plan.updates.setdefault(rec.system, []).append(update)
             plan.desired[(rec.system, rec.crm_id)] = rec.desired
+            plan.changes.add(rec.system, update, rec.account_key, None, rec.held)
         plan.tasks = list(self.tasks)
         plan.closes = list(self.closes)
         plan.deferred = list(self.deferred)
@@ -111,8 +112,6 @@ def model_hash(*paths: Path | None) -> str:
 def from_outcome(
     plan: Plan,
     decisions: Sequence[Decision],
-    held: Mapping[tuple[str, str], TierwiseValues],
-    keys: Mapping[tuple[str, str], str],
     *,
     created: datetime,
     model_hash: str,
@@ -121,18 +120,17 @@ def from_outcome(
     origin: str = "plan",
     note: str = "",
 ) -> SavedPlan:
-    """A ``SavedPlan`` of a computed plan; ``held`` is what each record held when planned."""
+    """A ``SavedPlan`` of a computed plan (what each record held is in ``plan.changes``)."""
     records = [
         RecordChange(
             system=system,
             crm_id=u.crm_id,
-            account_key=keys.get((system, u.crm_id), u.crm_id),
-            held=held.get((system, u.crm_id), TierwiseValues()),
+            account_key=key,
+            held=held,
             desired=plan.desired[(system, u.crm_id)],
             fields=dict(u.values),
         )
-        for system, updates in sorted(plan.updates.items())
-        for u in updates
+        for system, u, key, held in sorted(plan.changes.updates(), key=itemgetter(0))
     ]
     return SavedPlan(
         created=created,

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from tierwise.connectors.base import AccountUpdate, TierwiseValues
 from tierwise.sync.change.journal import ChangeJournal, JournalEntry
-from tierwise.sync.records import FieldChanges, MergedAccount, Plan
+from tierwise.sync.records import Plan
 
 # (update, account key, what the record held) of one planned update.
 Source = tuple[AccountUpdate, str, TierwiseValues]
@@ -31,13 +31,11 @@ class WriteAhead:
         journal: ChangeJournal,
         run_id: str,
         plan: Plan,
-        accounts: Sequence[MergedAccount],
         now: datetime,
     ) -> None:
         self._journal = journal
         self._run_id = run_id
         self._plan = plan
-        self._accounts = accounts
         self._now = now
         self._in_step: dict[str, Iterator[Source]] = {}
         self._index: dict[str, Mapping[str, tuple[str, TierwiseValues]]] = {}
@@ -79,19 +77,9 @@ class WriteAhead:
         return index.get(update.crm_id, (update.crm_id, TierwiseValues()))
 
     def _in_order(self, system: str) -> Iterator[Source]:
-        changes = self._plan.changes
-        if isinstance(changes, FieldChanges):
-            for of, update, key, held in changes.updates():
-                if of == system:
-                    yield update, key, held
+        for of, update, key, held in self._plan.changes.updates():
+            if of == system:
+                yield update, key, held
 
     def _lookup(self, system: str) -> dict[str, tuple[str, TierwiseValues]]:
-        changes = self._plan.changes
-        if isinstance(changes, FieldChanges):
-            return {u.crm_id: (key, held) for of, u, key, held in changes.updates() if of == system}
-        return {
-            r.crm_id: (a.key, r.written)
-            for a in self._accounts
-            for r in a.records
-            if r.system == system
-        }
+        return {u.crm_id: (key, held) for u, key, held in self._in_order(system)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tierwise.connectors.base import AccountUpdate, TierwiseValues
 from tierwise.sync.change.breaker import BlastRadius, blast_radius, trips
-from tierwise.sync.records import FieldChange, FieldChanges, MergedAccount, Plan, Snapshot
+from tierwise.sync.records import FieldChanges, MergedAccount, Plan, Snapshot
 from tierwise.tiering.records import FieldValue
 
 
@@ -24,13 +24,18 @@ def account(key: str, tier: str | None) -> MergedAccount:
     return MergedAccount(key, (record,), {}, None, None)
 
 
-def change(key: str, field: str, old: str | None, new: str | None) -> FieldChange:
-    return FieldChange(key, "salesforce", key, None, field, old, new)
+def changes_of(*rows: tuple[str, str, str | None, str | None]) -> FieldChanges:
+    """Plan changes of (account key, field, old, new): one update per row."""
+    changes = FieldChanges()
+    for key, field, old, new in rows:
+        held = TierwiseValues(**{field: old})
+        changes.add("salesforce", AccountUpdate(key, {field: new}), key, None, held)
+    return changes
 
 
 def test_the_first_tiering_of_an_org_is_not_a_change() -> None:
     accounts = [account(f"a{i}", None) for i in range(10)]
-    plan = Plan(changes=[change(f"a{i}", "tier", None, "tier_1") for i in range(10)])
+    plan = Plan(changes=changes_of(*[(f"a{i}", "tier", None, "tier_1") for i in range(10)]))
 
     radius = blast_radius(accounts, plan)
 
@@ -40,7 +45,7 @@ def test_the_first_tiering_of_an_org_is_not_a_change() -> None:
 
 def test_three_of_ten_tiered_accounts_moving_trips_a_20_percent_breaker() -> None:
     accounts = [account(f"a{i}", "tier_2") for i in range(10)]
-    plan = Plan(changes=[change(f"a{i}", "tier", "tier_2", "tier_3") for i in range(3)])
+    plan = Plan(changes=changes_of(*[(f"a{i}", "tier", "tier_2", "tier_3") for i in range(3)]))
 
     radius = blast_radius(accounts, plan)
 
@@ -53,7 +58,7 @@ def test_three_of_ten_tiered_accounts_moving_trips_a_20_percent_breaker() -> Non
 
 def test_clearing_more_tier_fields_than_allowed_trips_the_breaker() -> None:
     accounts = [account(f"a{i}", "tier_2") for i in range(10)]
-    plan = Plan(changes=[change(f"a{i}", "customer_tier", "grow", None) for i in range(4)])
+    plan = Plan(changes=changes_of(*[(f"a{i}", "customer_tier", "grow", None) for i in range(4)]))
 
     reason = trips(blast_radius(accounts, plan), 0.9, 3)
 
@@ -79,5 +84,10 @@ def test_the_engines_update_by_update_plan_counts_as_its_field_changes_do() -> N
 
     by_update = blast_radius(accounts, Plan(changes=changes))
 
-    assert blast_radius(accounts, Plan(changes=list(changes))) == by_update
-    assert (6, 4, 3) == (by_update.tiered, by_update.moved, by_update.cleared)
+    # The same count made from the plan's field changes one object per field.
+    tiered = {a.key for a in accounts if a.records[0].written.tier}
+    replaced = [c for c in changes if c.field in ("tier", "customer_tier") and c.old is not None]
+    moved = {c.key for c in replaced if c.field == "tier" and c.key in tiered}
+    cleared = sum(c.new is None for c in replaced)
+    assert (len(tiered), len(moved), cleared) == (6, 4, 3)
+    assert BlastRadius(6, 4, 3) == by_update

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from tests.change.conftest import SF_TIER, cli_env, tiers, tierwise, writes
 from tierwise.sandbox import Sandbox
+from tierwise.sync.change import planfile
 from tierwise.sync.exits import EXIT_STALE_PLAN
 from tierwise.sync.state import StateStore
+from tierwise.sync.state.codec import encode_value
 
 
 def test_a_plan_applied_later_writes_exactly_its_diff_and_nothing_else(
@@ -111,3 +113,29 @@ def test_a_plan_file_edited_by_hand_is_rejected_as_damaged(
 
     assert 2 == rejected.exit_code, rejected.output
     assert [] == writes(sandbox)
+
+
+def test_a_plan_read_back_from_its_file_carries_what_each_record_held(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The breaker and the write journal read every plan's changes; one rebuilt from a
+    file must hold each record's account key and old values, not only its new ones."""
+    env = cli_env(sandbox, tmp_path)
+    out = tmp_path / "plan.json"
+    assert 0 == tierwise(env, "plan", "--out", str(out)).exit_code
+    raw = json.loads(out.read_text())
+    saved, _digest = planfile.read(out)
+
+    changes = saved.to_plan().changes
+
+    expected = sorted(
+        (r["system"], r["crm_id"], r["account"], name, change["old"], change["new"])
+        for r in raw["records"]
+        for name, change in r["changes"].items()
+    )
+    rebuilt = sorted(
+        (c.system, c.crm_id, c.key, c.field, encode_value(c.old), encode_value(c.new))
+        for c in changes
+    )
+    assert expected
+    assert expected == rebuilt

@@ -21,7 +21,7 @@ from tierwise.sync.bootstrap import App
 from tierwise.sync.change.journal import ChangeJournal
 from tierwise.sync.change.writeahead import WriteAhead
 from tierwise.sync.cli import settings_from_env
-from tierwise.sync.records import FieldChanges, MergedAccount, Plan, Snapshot
+from tierwise.sync.records import FieldChanges, Plan, Snapshot
 
 
 def app_for(sandbox: Sandbox, tmp_path: Path) -> App:
@@ -90,7 +90,6 @@ def test_updates_sent_out_of_plan_order_are_journaled_from_the_lookup(
     journal = ChangeJournal(store)
     now = datetime(2026, 12, 1, tzinfo=UTC)
     records = [snapshot("hubspot", f"h{i}", "tier_2" if i % 2 else None) for i in range(5)]
-    accounts = [MergedAccount(r.key, (r,), {}, None, None) for r in records]
     changes = FieldChanges()
     plan = Plan(changes=changes)
     for r in records:
@@ -102,7 +101,7 @@ def test_updates_sent_out_of_plan_order_are_journaled_from_the_lookup(
 
     for run_id, order in (("in-step", updates), ("reversed", updates[::-1])):
         journal.record_run(run_id, (), [], now, model_hash=None)
-        write_ahead = WriteAhead(journal, run_id, plan, accounts, now)
+        write_ahead = WriteAhead(journal, run_id, plan, now)
         write_ahead("hubspot", order[:2])
         write_ahead("hubspot", order[2:])
 
