@@ -69,6 +69,18 @@ PATHS: tuple[tuple[str, str, str], ...] = (
     (r"^PATCH /crm/v3/objects/tasks", "task", "tasks"),
 )
 KINDS = ("read", "write", "task")
+# Async job requests told apart (bench notes): which of a job's calls went over its minimum.
+JOB_STEPS: tuple[tuple[str, str], ...] = (
+    (r"^GET .*/jobs/(ingest|query)/[^/]+/(results|successfulResults|failedResults)", "results"),
+    (r"^GET .*/jobs/(ingest|query)/[^/]+$", "status"),
+    (r"^PUT .*/jobs/ingest/[^/]+/batches", "upload"),
+    (r"^PATCH .*/jobs/(ingest|query)/[^/]+$", "close"),
+    (r"^POST .*/jobs/(ingest|query)$", "create"),
+    (r"^GET /crm/v3/imports/[^/]+/errors", "errors"),
+    (r"^GET /crm/v3/(imports|exports)/[^/]+", "status"),
+    (r"^POST /crm/v3/(imports|exports)", "create"),
+    (r"^GET /sandbox-files/exports", "download"),
+)
 MB = 1024 * 1024
 # Status reads of every async job before it reports done, as the sandbox this benchmark
 # starts answers them: its default bulk_poll_steps / export_poll_steps / import_poll_steps
@@ -89,6 +101,11 @@ def path_of(method: str, path: str) -> tuple[str, str]:
     return "meta", "meta"
 
 
+def job_step(method: str, path: str) -> str | None:
+    text = f"{method} {path}"
+    return next((step for pattern, step in JOB_STEPS if re.search(pattern, text)), None)
+
+
 @dataclass
 class Row:
     n: int
@@ -103,6 +120,8 @@ class Row:
     rest_minimum: int = 0
     meta: int = 0
     too_many: int = 0
+    # Async jobs' calls by step ("bulk2 ingest status" ...), for the notes.
+    steps: Counter[str] = field(default_factory=Counter)
 
     def cell(self, kind: str) -> str:
         def text(paths: Counter[str]) -> str:
@@ -344,9 +363,18 @@ def run_size(n: int, args: argparse.Namespace, watch: MemoryWatch) -> tuple[list
                     rows.append(
                         tally(n, name, system, status, seconds, worker_mb, full, report, calls)
                     )
+                for row in rows[-2:]:
+                    if row.steps:
+                        made = ", ".join(f"{k} {v}" for k, v in sorted(row.steps.items()))
+                        notes.append(f"N={n} {name} {row.system} async job calls: {made}")
+                # A failed record's error is in the report, which goes with the temporary
+                # folder: quoted here, so a partial run says which records and why.
+                for error in report.get("errors", [])[:10]:
+                    notes.append(f"N={n} {name}: error {json.dumps(error, default=str)[:300]}")
                 if note or status != "ok":
                     notes.append(f"N={n} {name}: run {status} {report.get('message', '')}".strip())
-                    break
+                    if status != "partial":
+                        break
     finally:
         sandbox_mb = peak_rss_mb(sandbox.pid)
         sandbox.terminate()
@@ -382,6 +410,9 @@ def tally(
             row.meta += 1
         else:
             row.made[kind][label] += 1
+            step = job_step(method, path)
+            if step is not None:
+                row.steps[f"{label} {step}"] += 1
     pulled = int(report.get("pulled", {}).get(system, 0))
     writes = int(report.get("writes", {}).get(system, 0))
     tasks = int(report.get("tasks_created", {}).get(system, 0))
