@@ -138,6 +138,8 @@ class BulkIngest:
         return job
 
     def upload(self, job_id: str, data: bytes) -> int:
+        # A job past Open takes no more data ("Close or Abort a Job"); the 409
+        # INVALIDJOBSTATE answer here and in ``set_state`` is a guess (sandbox/README.md).
         job = self.get(job_id)
         if job.state != "Open":
             raise RequestError(

@@ -13,6 +13,21 @@ CANARY_TOKEN = "canary-tok-9f8e7d6c5b4a39281706"
 CANARY_PASSWORD = "canary-pw-1a2b3c4d5e6f7a8b9c0d"
 
 
+class FakeClock:
+    """A monotonic clock that moves only when slept on (limiter and pacing tests)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 class SleepRecorder:
     def __init__(self) -> None:
         self.delays: list[float] = []

@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import threading
 
+from tests.connectors.conftest import FakeClock
 from tierwise.connectors.ratelimit import SlidingWindowLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def on_thread(work: object) -> None:
@@ -28,7 +16,7 @@ def on_thread(work: object) -> None:
 
 
 def test_each_thread_moves_its_own_call_to_when_its_answer_came() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = SlidingWindowLimiter(2, 10.0, clock=clock, sleep=clock.sleep)
     first_done = threading.Event()
     second_started = threading.Event()
@@ -61,7 +49,7 @@ def test_each_thread_moves_its_own_call_to_when_its_answer_came() -> None:
 
 
 def test_a_single_caller_moves_its_call_as_before() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = SlidingWindowLimiter(1, 10.0, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     clock.now = 2.0

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.connectors.conftest import SleepRecorder
+from tests.connectors.conftest import FakeClock, SleepRecorder
 from tierwise.connectors.batching import (
     ItemFailure,
     Verdict,
@@ -75,19 +75,6 @@ def test_backoff_grows_exponentially_with_full_jitter_and_a_cap() -> None:
         delays = [policy.backoff(attempt) for _ in range(200)]
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def test_the_limiter_lets_the_budget_through_then_waits_for_the_window_to_roll() -> None:

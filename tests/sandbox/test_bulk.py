@@ -101,13 +101,20 @@ def test_result_paths_accept_both_spellings_and_a_trailing_slash(make_sandbox: A
     assert answers[1].text.startswith('"sf__Id","sf__Created",')
 
 
-def test_an_aborted_job_returns_its_rows_as_unprocessed(make_sandbox: Any) -> None:
-    sb = make_sandbox()
-    sf = sf_client(sb)
+def open_industry_job(sf: Any, sb: Any) -> tuple[Any, dict[str, Any], str]:
+    """An Account update job, open, with one row setting an account's Industry to Media:
+    (the library's per-request client, the job, the account's id)."""
     account_id = next(iter(sb.salesforce.objects["Account"]))
     client = sf.bulk2.Account._client
     job = client.create_job("update")
     client.upload_job_data(job["id"], f"Id,Industry\n{account_id},Media\n")
+    return client, job, account_id
+
+
+def test_an_aborted_job_returns_its_rows_as_unprocessed(make_sandbox: Any) -> None:
+    sb = make_sandbox()
+    sf = sf_client(sb)
+    client, job, account_id = open_industry_job(sf, sb)
 
     aborted = client.abort_job(job["id"], False)
 
@@ -131,10 +138,7 @@ def test_a_close_is_answered_at_once_and_the_job_is_in_progress_while_rows_are_w
     monkeypatch.setattr(bulk.BulkIngest, "_process_rows", held_rows)
     sb = make_sandbox()
     sf = sf_client(sb)
-    account_id = next(iter(sb.salesforce.objects["Account"]))
-    client = sf.bulk2.Account._client
-    job = client.create_job("update")
-    client.upload_job_data(job["id"], f"Id,Industry\n{account_id},Media\n")
+    client, job, account_id = open_industry_job(sf, sb)
 
     closed = client.close_job(job["id"])
     during = client.get_job(job["id"], False)
