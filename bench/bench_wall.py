@@ -66,27 +66,48 @@ def start_sandbox(
     return proc, env
 
 
+def control_of(sb_env: dict[str, str]) -> Control:
+    return Control(sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"])
+
+
 def measure(
-    n: int, *, latency_ms: float, rate_limit: int, bulk_threshold: int | None, watch: MemoryWatch
+    n: int,
+    *,
+    latency_ms: float,
+    rate_limit: int,
+    bulk_threshold: int | None,
+    watch: MemoryWatch,
+    split: bool = False,
 ) -> list[dict[str, Any]]:
-    """One full sync at N; a row per CRM: calls, 429s, wall, bound, worker peak MB."""
-    sandbox, sb_env = start_sandbox(n, latency_ms, rate_limit, watch)
+    """One full sync at N; a row per CRM: calls, 429s, wall, bound, worker peak MB.
+
+    ``split``: each CRM is served by a sandbox process of its own (same seed, so the
+    same companies), as the real Salesforce and HubSpot are two servers: in one sandbox
+    process, building a Bulk API result page of 50,000 rows holds that process's
+    interpreter while HubSpot's answers wait behind it."""
+    sandboxes = [start_sandbox(n, latency_ms, rate_limit, watch)]
+    if split:
+        sandboxes.append(start_sandbox(n, latency_ms, rate_limit, watch))
+    sf_env, hs_env = sandboxes[0][1], sandboxes[-1][1]
+    sb_env = {k: v for k, v in sf_env.items() if not k.startswith("TIERWISE_HUBSPOT__")}
+    sb_env.update((k, v) for k, v in hs_env.items() if k.startswith("TIERWISE_HUBSPOT__"))
+    controls = [control_of(env) for _proc, env in sandboxes]
     try:
         with tempfile.TemporaryDirectory(prefix="bench-wall-") as tmp:
             env = worker_env(sb_env, Path(tmp), hubspot_per_10s=rate_limit)
             if bulk_threshold is not None:
                 env["TIERWISE_SALESFORCE__BULK_THRESHOLD"] = str(bulk_threshold)
-            control = Control(
-                sb_env["TIERWISE_HUBSPOT__BASE_URL"], sb_env["TIERWISE_HUBSPOT__ACCESS_TOKEN"]
-            )
             code, _, _, note = run_child(["provision"], env, watch, 3600)
             if code:
                 raise SystemExit(f"provision at N={n} failed ({code}) {note}")
-            control.advance(seconds_to_morning(control.now()))
+            morning = seconds_to_morning(controls[-1].now())
+            for control in controls:
+                control.advance(morning)
             # A fresh 10-second window: provisioning's calls are not the sync's.
             time.sleep(10)
-            control.reset()
-            now = control.now()
+            for control in controls:
+                control.reset()
+            now = controls[-1].now()
             offset = (now - datetime.now(now.tzinfo)).total_seconds()
             result = Path(tmp) / "full.json"
             child = ["run", "--full", "--clock-offset", f"{offset:.3f}", "--result", str(result)]
@@ -96,12 +117,16 @@ def measure(
             )
             if report.get("status") != "ok":
                 raise SystemExit(f"full sync at N={n}: {report.get('status', code)} {note}")
-            calls = control.calls()
+            # Salesforce's calls from the first sandbox, HubSpot's from the last.
+            calls = [c for c in controls[0].calls() if c[0] == "salesforce"]
+            calls += [c for c in controls[-1].calls() if c[0] == "hubspot"]
     finally:
-        sandbox_mb = peak_rss_mb(sandbox.pid)
-        sandbox.terminate()
-        sandbox.wait(timeout=60)
-        watch.pids.discard(sandbox.pid)
+        sandbox_mb = 0.0
+        for sandbox, _env in sandboxes:
+            sandbox_mb += peak_rss_mb(sandbox.pid)
+            sandbox.terminate()
+            sandbox.wait(timeout=60)
+            watch.pids.discard(sandbox.pid)
     wall = float(report["seconds"])
     hs_calls = sum(1 for c in calls if c[0] == "hubspot")
     rate_bound = 10.0 * ((hs_calls - 1) // rate_limit) if hs_calls else 0.0
@@ -131,6 +156,11 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=80.0)
     parser.add_argument("--rate-limit", type=int, default=100, help="HubSpot requests per 10 s")
     parser.add_argument("--bulk-threshold", type=int, default=None, help="Salesforce writes")
+    parser.add_argument(
+        "--split-sandbox",
+        action="store_true",
+        help="serve each CRM from a sandbox process of its own (two servers, as in production)",
+    )
     args = parser.parse_args()
     watch = MemoryWatch(2.0)
     print(
@@ -146,6 +176,7 @@ def main() -> None:
                 rate_limit=args.rate_limit,
                 bulk_threshold=args.bulk_threshold,
                 watch=watch,
+                split=args.split_sandbox,
             ):
                 ratio = r["wall"] / r["bound"] if r["bound"] else float("nan")
                 print(
@@ -160,7 +191,8 @@ def main() -> None:
     print(
         f"bound = max(10 s x floor((HubSpot calls - 1) / {args.rate_limit}), HubSpot calls x "
         f"{args.latency_ms:.0f} ms); wall = the full sync of both CRMs (engine run, worker "
-        "process; the sandbox in its own process)"
+        "process; the sandbox in its own process"
+        + (", one per CRM)" if args.split_sandbox else ", both CRMs in one)")
     )
 
 
