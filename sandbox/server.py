@@ -167,6 +167,13 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = srv.emulator
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client gave up mid-body (its timeout, a dropped connection): an HTTP
+            # server never acts on a request it did not receive whole (RFC 9112 section
+            # 6.3: an incomplete message body is an error and the connection is closed).
+            # Handing the partial body on once wrote half a CSV row into a Bulk API job.
+            self.close_connection = True
+            return
         request = Request.build(self.command, self.path, dict(self.headers.items()), body)
         if srv.control is not None and request.path.startswith(CONTROL_PREFIX):
             self._send(srv.control(request))

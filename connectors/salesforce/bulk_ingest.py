@@ -123,31 +123,14 @@ class BulkIngest:
         final job info and the failed-record CSV ("" when the job reports no failures). A job that
         ends ``Failed``/``Aborted`` raises; any error after the create aborts the job, so
         none is left open."""
-        job: dict[str, Any] = self.client.call(
-            CREATE,
-            lambda sf: self._api(sf, object_name).create_job("update"),
-            operation="bulk update",
-            object_name=object_name,
+        job_id = self.client.policy.call(
+            lambda: self._loaded_job(object_name, path), reauth=self.client.reauth
         )
-        job_id = str(job["id"])
         try:
-            self.client.call(
-                UPLOAD,
-                lambda sf: self._upload(sf, object_name, job_id, path),
-                operation="bulk update upload",
-                object_name=object_name,
-            )
             self._close(job_id, object_name)
             info = self._wait(job_id, object_name)
         except CrmError:
-            with contextlib.suppress(CrmError):
-                self.client.call(
-                    ABORT,
-                    lambda sf: self._api(sf, object_name).abort_job(job_id, False),
-                    operation="bulk update abort",
-                    object_name=object_name,
-                    retry=False,
-                )
+            self._abort(job_id, object_name)
             raise
         failed = ""
         if int(info.get("numberRecordsFailed") or 0) > 0:
@@ -165,6 +148,47 @@ class BulkIngest:
             failed=info.get("numberRecordsFailed"),
         )
         return info, str(failed)
+
+    def _loaded_job(self, object_name: str, path: str) -> str:
+        """Create a job and upload the file into it: one attempt of the retry engine.
+
+        An upload is never sent twice into one job. Whether a second ``PUT .../batches``
+        adds to the first or replaces it is not documented ("Upload Job Data" caps the
+        data "in total", per job), and an upload whose answer was lost may have been
+        taken whole: sent again it could load every row twice. So a failed upload aborts
+        its job (nothing in it is processed: "Close or Abort a Job") and the retry starts
+        from a new job."""
+        job: dict[str, Any] = self.client.call(
+            CREATE,
+            lambda sf: self._api(sf, object_name).create_job("update"),
+            operation="bulk update",
+            object_name=object_name,
+            retry=False,
+        )
+        job_id = str(job["id"])
+        try:
+            self.client.call(
+                UPLOAD,
+                lambda sf: self._upload(sf, object_name, job_id, path),
+                operation="bulk update upload",
+                object_name=object_name,
+                retry=False,
+            )
+        except CrmError:
+            self._abort(job_id, object_name)
+            raise
+        return job_id
+
+    def _abort(self, job_id: str, object_name: str) -> None:
+        """Abort the job, so none is left open (a failed abort changes nothing more)."""
+        with contextlib.suppress(CrmError):
+            self.client.call(
+                ABORT,
+                lambda sf: self._api(sf, object_name).abort_job(job_id, False),
+                operation="bulk update abort",
+                object_name=object_name,
+                retry=False,
+            )
 
     def _close(self, job_id: str, object_name: str) -> None:
         """Close the job (state ``UploadComplete``: Salesforce starts processing it).

@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - DESIGN.md: tests read `assert expected == actual`
 """Bulk API 2.0 update jobs streamed from a file (connectors/salesforce/bulk_ingest.py),
 through simple-salesforce against the sandbox: splitting, empty cells, failed rows."""
 
@@ -139,3 +140,32 @@ def test_a_close_that_did_not_go_through_still_aborts_the_job(sb: Any) -> None:
     assert {None} == {sb.salesforce.objects["Account"][i].get("Tierwise_Tier__c") for i in ids}
     states = [c for c in ingest_calls(sb) if c.method == "PATCH"]
     assert len(states) >= 3  # two closes, then the abort
+
+
+def test_an_upload_whose_answer_was_lost_is_retried_in_a_new_job_not_sent_twice(
+    sb: Any,
+) -> None:
+    """The upload reached Salesforce but its answer was lost: sent again into the same job,
+    its rows could be loaded twice. The job is aborted (nothing in it is processed) and
+    the retry creates a new job: every row lands once, from the second job."""
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
+    sb.faults.add(
+        FaultRule(
+            system="salesforce",
+            method="PUT",
+            path=r"/jobs/ingest/\w+/batches",
+            kind="commit_then_drop",
+            times=1,
+        )
+    )
+    sb.reset_calls()
+
+    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+
+    assert sorted(ids) == sorted(outcome.written)
+    assert {"tier_2"} == {sb.salesforce.objects["Account"][i]["Tierwise_Tier__c"] for i in ids}
+    jobs = list(sb.salesforce.bulk.jobs.values())
+    assert ["Aborted", "JobComplete"] == [j.state for j in jobs]
+    assert [1, 1] == [len(j.data) for j in jobs]  # one upload into each job, never two
+    assert 40 == jobs[1].info()["numberRecordsProcessed"]

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import socket
 import threading
 import time
 from typing import Any
@@ -285,3 +287,28 @@ def test_a_held_connection_is_released_when_the_sandbox_stops() -> None:
     assert time.monotonic() - started < 5
     assert not caller.is_alive()
     assert isinstance(outcome[0], requests.exceptions.ConnectionError)
+
+
+def test_a_request_whose_body_stopped_short_is_not_acted_on(sandbox: Sandbox) -> None:
+    """A client that gives up mid-body (its timeout) leaves an incomplete request: the
+    server closes the connection and changes nothing (a partial body once reached a
+    Bulk API job as half a CSV row)."""
+    company_id = next(iter(sandbox.hubspot.objects["companies"]))
+    update = {"inputs": [{"id": company_id, "properties": {"name": "Half Sent Inc"}}]}
+    body = json.dumps(update).encode()
+    host, port = sandbox.hubspot_url.removeprefix("http://").split(":")
+    sandbox.reset_calls()
+
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            b"POST /crm/v3/objects/companies/batch/update HTTP/1.1\r\n"
+            + f"Host: {host}\r\nAuthorization: Bearer {sandbox.hubspot_token}\r\n".encode()
+            + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[: len(body) // 2]
+        )
+        conn.shutdown(socket.SHUT_WR)
+        answer = conn.recv(1024)
+
+    assert b"" == answer
+    assert [] == [c for c in sandbox.calls if c.path.endswith("/batch/update")]
+    assert "Half Sent Inc" != sandbox.hubspot.objects["companies"][company_id]["properties"]["name"]
