@@ -54,7 +54,11 @@ class SalesforceSettings(_Section):
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     # Above this many changed accounts, writes go through Bulk API 2.0 instead of Collections.
-    bulk_threshold: int = Field(default=10_000, gt=0)
+    # 2,000 is Salesforce's own line ("Introduction to Bulk API 2.0 and Bulk API": more
+    # than 2,000 records is a good candidate, fewer should use synchronous calls), and
+    # about where one job (create, upload, close, status reads) costs fewer calls than
+    # 200-record Collections requests.
+    bulk_threshold: int = Field(default=2_000, gt=0)
     # Above this many accounts expected from a pull, it runs as Bulk API 2.0 query jobs
     # (CSV result pages of up to 50,000 rows) instead of 2,000-row REST query pages.
     bulk_query_threshold: int = Field(default=20_000, gt=0)
