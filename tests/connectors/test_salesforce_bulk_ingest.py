@@ -98,24 +98,23 @@ def test_rows_salesforce_refuses_are_reported_by_id(sb: Any) -> None:
     assert ingest_calls(sb)[-1].path.endswith("/{id}/results")
 
 
+def tier_40_with_a_lost_answer(sb: Any, method: str, path: str) -> tuple[list[str], Any]:
+    """Tier 40 accounts through one bulk job whose first ``method`` on ``path`` is taken
+    by Salesforce but its answer lost (``commit_then_drop``): (the ids, the outcome)."""
+    sf = salesforce(sb, bulk_threshold=10)
+    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
+    sb.faults.add(
+        FaultRule(system="salesforce", method=method, path=path, kind="commit_then_drop", times=1)
+    )
+    sb.reset_calls()
+    return ids, sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+
+
 def test_a_close_taken_but_unanswered_is_waited_for_not_aborted(sb: Any) -> None:
     """The close's answer is lost after Salesforce took it (dropped connection): the retry
     is refused (409, the job is no longer Open), one status read shows the job closed,
     and the run waits for it: every row lands, nothing is aborted."""
-    sf = salesforce(sb, bulk_threshold=10)
-    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
-    sb.faults.add(
-        FaultRule(
-            system="salesforce",
-            method="PATCH",
-            path=r"/jobs/ingest/\w+",
-            kind="commit_then_drop",
-            times=1,
-        )
-    )
-    sb.reset_calls()
-
-    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+    ids, outcome = tier_40_with_a_lost_answer(sb, "PATCH", r"/jobs/ingest/\w+")
 
     assert sorted(ids) == sorted(outcome.written)
     assert outcome.failed == []
@@ -148,20 +147,7 @@ def test_an_upload_whose_answer_was_lost_is_retried_in_a_new_job_not_sent_twice(
     """The upload reached Salesforce but its answer was lost: sent again into the same job,
     its rows could be loaded twice. The job is aborted (nothing in it is processed) and
     the retry creates a new job: every row lands once, from the second job."""
-    sf = salesforce(sb, bulk_threshold=10)
-    ids = [a.crm_id for a in sf.pull_accounts(None)][:40]
-    sb.faults.add(
-        FaultRule(
-            system="salesforce",
-            method="PUT",
-            path=r"/jobs/ingest/\w+/batches",
-            kind="commit_then_drop",
-            times=1,
-        )
-    )
-    sb.reset_calls()
-
-    outcome = sf.write_accounts([AccountUpdate(i, {"tier": "tier_2"}) for i in ids])
+    ids, outcome = tier_40_with_a_lost_answer(sb, "PUT", r"/jobs/ingest/\w+/batches")
 
     assert sorted(ids) == sorted(outcome.written)
     assert {"tier_2"} == {sb.salesforce.objects["Account"][i]["Tierwise_Tier__c"] for i in ids}
