@@ -44,6 +44,7 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
             if snap.key in shared:
                 groups.setdefault(snap.key, []).append(snap)
     merged = []
+    layouts: dict[tuple[str, ...], FieldLayout] = {}
     for key in sorted(single):
         group = groups.get(key)
         if group is None:
@@ -62,7 +63,7 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
             MergedAccount(
                 key=key,
                 records=tuple(records),
-                fields=_first_values(records),
+                fields=_first_values(records, layouts),
                 manual_tier=manual_tier,
                 manual_tier_until=until,
             )
@@ -73,30 +74,26 @@ def merge_accounts(snapshots: Iterable[Snapshot], primary: str, today: date) -> 
 _key = attrgetter("key")
 
 
-def _first_values(records: Sequence[Snapshot]) -> Mapping[str, FieldValue]:
+def _first_values(
+    records: Sequence[Snapshot], layouts: dict[tuple[str, ...], FieldLayout] | None = None
+) -> Mapping[str, FieldValue]:
     """Each field's first non-None value, in record order (the primary CRM first).
 
     Kept as a ``FieldRow`` over a layout shared by every company merged from records
-    with the same field names (a dict each was a third of ``decide``'s memory when
-    most companies are held by both CRMs)."""
+    with the same field names (``layouts``: one merge's, a handful per org; a dict each
+    was a third of ``decide``'s memory when most companies are held by both CRMs)."""
     fields: dict[str, FieldValue] = {}
     for record in records:
         for name, value in record.fields.items():
             if fields.get(name) is None:
                 fields[name] = value
     names = tuple(fields)
-    layout = _LAYOUTS.get(names)
+    layout = None if layouts is None else layouts.get(names)
     if layout is None:
         layout = FieldLayout(names)
-        if len(_LAYOUTS) < _MAX_LAYOUTS:
-            _LAYOUTS[names] = layout
+        if layouts is not None:
+            layouts[names] = layout
     return FieldRow(layout, tuple(fields.values()))
-
-
-# Merged layouts by field names: a handful per org (which CRMs map which inputs); the
-# cap only keeps a pathological mix of names from growing it without end.
-_LAYOUTS: dict[tuple[str, ...], FieldLayout] = {}
-_MAX_LAYOUTS = 256
 
 
 def _manual_tier(records: Sequence[Snapshot], today: date) -> tuple[str | None, date | None]:

@@ -195,7 +195,7 @@ class DecisionTable(Sequence[Decision]):
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(self._a.triggers[i])].name}"
         bars = self._bars
-        decision = Decision.deferred(
+        return Decision.deferred(
             lambda: self._explained(i, tier, score, code),
             lambda: self._reason(i, tier, score, code),
             key=self._keys[i],
@@ -209,20 +209,19 @@ class DecisionTable(Sequence[Decision]):
             points_to_next=self._gap(tier, score, code),
             margin=round(score - bars[tier], 2) if tier < len(bars) else None,
         )
-        reasons = self._reasons
-        if reasons is not None and reasons[i] is not None:
-            # Worded before in this run (planning, then the history): the reason is
-            # read from here; the breakdown still renders only if asked.
-            decision.__dict__["reason"] = reasons[i]
-        return decision
+
+    def _worded(self) -> list[str | None]:
+        """The reasons worded so far this run, by position (made on first use)."""
+        if self._reasons is None:
+            self._reasons = [None] * len(self)
+        return self._reasons
 
     def _reason(self, i: int, tier: int, score: float, code: int) -> str:
         """The reason alone (``ReasonWriter.reason``), kept for the run's later reads."""
-        if self._reasons is None:
-            self._reasons = [None] * len(self)
-        reason = self._reasons[i]
+        worded = self._worded()
+        reason = worded[i]
         if reason is None:
-            reason = self._reasons[i] = self._writer.reason(i, tier, score, code)
+            reason = worded[i] = self._writer.reason(i, tier, score, code)
         return reason
 
     def _explained(self, i: int, tier: int, score: float, code: int) -> Explained:
@@ -233,12 +232,10 @@ class DecisionTable(Sequence[Decision]):
         # A trigger, pin or full book holds the account where it is: points would not
         # move it, so the distance is given only where the score decides.
         next_tier = writer.next_tier(i, tier, score) if code in SCORED else ""
-        if self._reasons is None:
-            self._reasons = [None] * len(self)
-        reason = self._reasons[i]
+        worded = self._worded()
+        reason = worded[i]
         if reason is None:
-            reason = writer.from_groups(i, tier, score, code, groups, next_tier)
-            self._reasons[i] = reason
+            reason = worded[i] = writer.from_groups(i, tier, score, code, groups, next_tier)
         return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:

@@ -34,24 +34,10 @@ _RANGE, _RECENCY, _FACT = 0, 1, 2
 _PLAIN: frozenset[type] = frozenset({float, int, type(None)})
 
 
-def next_tier_phrase(
-    gap: float,
-    target_title: str,
-    signals: Sequence[SignalSpec],
-    points: Sequence[float],
-    values: Sequence[FieldValue],
-) -> str:
-    """``"+6 pts to Tier 1: intent 40→55 is the cheapest lever"``; "" when ``gap`` <= 0.
-
-    ``signals``/``points``/``values`` are the adding signals of the model with this
-    account's points and field values, in the same order.
-    """
-    return Levers(signals, range(len(signals))).phrase(gap, target_title, points, values)
-
-
 class Levers:
     """The adding signals of a model, read once, so a run words many accounts' phrases
-    without reading the signals again (``phrase`` is ``next_tier_phrase``)."""
+    without reading the signals again (``phrase``: one account's next-tier phrase,
+    ``"+6 pts to Tier 1: intent 40→55 is the cheapest lever"``)."""
 
     def __init__(self, signals: Sequence[SignalSpec], at: Sequence[int]) -> None:
         """``at[k]``: where signal ``k``'s points and value sit in a row ``phrase`` reads."""

@@ -185,9 +185,11 @@ class ReasonWriter:
         details = self._details
         full: list[str] = []
         short: list[str] = []
+        rounded: list[float] | None = None
         for g, (start, stop, prefix, suffix) in enumerate(self._group_words):
             if printed[g] == EXACT:
-                rounded: list[float] = self._table.points[i].round(2).tolist()
+                if rounded is None:
+                    rounded = self._table.points[i].round(2).tolist()
                 text = f"{prefix}{round(sum(rounded[start:stop]), 2):.0f}{suffix}"
             else:
                 text = f"{prefix}{printed[g]}{suffix}"
@@ -298,9 +300,9 @@ class ReasonWriter:
         """``signal_detail`` of signal ``j``, kept per value (values repeat: industries,
         flags, round numbers). The class is part of the key: ``True == 1.0``."""
         cache = self._details[j]
-        key = (value.__class__, value)
-        if key[0] is float and value == 0.0:  # see ``uncached``
+        if uncached(value):
             return signal_detail(self._table.signals[j], value)
+        key = (value.__class__, value)
         try:
             hit = cache.get(key)
         except TypeError:  # an unhashable value (a list inside a tuple) is not kept

@@ -273,12 +273,6 @@ class _Rendered:
     def __get__(self, decision: Decision | None, owner: type) -> object:
         if decision is None:
             return self
-        if self.name == "reason":
-            quick = decision.__dict__.pop(_RENDER_REASON, None)
-            if quick is not None:
-                reason: str = quick()
-                decision.__dict__["reason"] = reason
-                return reason
         _render(decision)
         try:
             return decision.__dict__[self.name]
@@ -286,8 +280,22 @@ class _Rendered:
             raise AttributeError(self.name) from None
 
 
+class _RenderedReason(_Rendered):
+    """``reason`` alone: worded by its own quick renderer when the decision has one, so
+    reading it does not render the whole breakdown."""
+
+    def __get__(self, decision: Decision | None, owner: type) -> object:
+        if decision is not None:
+            quick = decision.__dict__.pop(_RENDER_REASON, None)
+            if quick is not None:
+                reason: str = quick()
+                decision.__dict__["reason"] = reason
+                return reason
+        return super().__get__(decision, owner)
+
+
 for _name in Explained._fields:
-    setattr(Decision, _name, _Rendered(_name))
+    setattr(Decision, _name, (_RenderedReason if _name == "reason" else _Rendered)(_name))
 
 
 @dataclass(frozen=True, slots=True)
