@@ -423,7 +423,12 @@ class SalesforceEmulator:
     def _query_more(self, request: Request) -> Response:
         cursor_id = request.params["cursor"]
         with self.org.lock:
-            cursor = self.org.cursors.get(cursor_id)
+            # A locator being paged is the most recently used: the child locators its
+            # pages open (subqueries past their first batch) must not evict it from the
+            # sandbox's memory guard (``SalesforceOrg.open_cursor``).
+            cursor = self.org.cursors.pop(cursor_id, None)
+            if cursor is not None:
+                self.org.cursors[cursor_id] = cursor
         if cursor is None:
             raise RequestError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         offset = int(request.params["offset"])

@@ -890,14 +890,16 @@ class SalesforceOrg:
         with self.lock:
             cursor_id = f"01gHn{next(self._cursor_ids):010d}"
             self.cursors[cursor_id] = Cursor(object_name, rows, batch)
-            # The newest 200 locators, and (a memory guard, issue 15) no more than
-            # CURSOR_ROWS rows held across them (value tuples, not wire dicts: see
-            # CURSOR_ROWS); the newest is always kept. An evicted locator answers
-            # INVALID_QUERY_LOCATOR, as an expired one does. Salesforce keeps a locator
-            # and its results two days and no longer caps open cursors (API v56.0+:
+            # Salesforce keeps a locator and its results two days and no longer caps open
+            # cursors (API v56.0+:
             # https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-apicursors.html).
+            # A memory guard only (issue 15): no more than CURSOR_ROWS rows held across
+            # the locators (value tuples, not wire dicts: see CURSOR_ROWS), the least
+            # recently used dropped first (a queryMore uses its locator); the newest is
+            # always kept. An evicted locator answers INVALID_QUERY_LOCATOR, as an
+            # expired one does.
             held = sum(len(c.rows) for c in self.cursors.values())
-            while len(self.cursors) > 1 and (len(self.cursors) > 200 or held > CURSOR_ROWS):
+            while len(self.cursors) > 1 and held > CURSOR_ROWS:
                 held -= len(self.cursors.pop(next(iter(self.cursors))).rows)
             return cursor_id
 

@@ -185,3 +185,24 @@ def test_ordering_on_columns_agrees_with_the_general_sort_key(
     assert simple == (positions is not None)
     if positions is not None:
         assert sorted(rows, key=soql.sort_key(items, types)) == [rows[n] for n in positions]
+
+
+def test_a_locator_being_paged_outlives_locators_opened_after_it(
+    make_sandbox: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory guard drops the least recently used locator: a queryMore uses its
+    locator, so locators opened while it is paged (its pages' child locators) do not
+    evict it."""
+    monkeypatch.setattr(sf_store, "CURSOR_ROWS", 750)  # the 650 paged + 100 more
+    sandbox = make_sandbox(accounts=650, opportunities=False)
+    org = sandbox.salesforce.org
+    sf = sf_client(sandbox)
+    first = sf.query("SELECT Id FROM Account", headers={"Sforce-Query-Options": "batchSize=200"})
+    older = org.open_cursor("Account", [{}] * 50, 200)
+    second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    org.open_cursor("Account", [{}] * 100, 200)  # over the cap: one locator must go
+
+    third = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
+
+    assert [200, 200] == [len(second["records"]), len(third["records"])]
+    assert older not in org.cursors
