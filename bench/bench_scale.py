@@ -431,9 +431,12 @@ def tally(
     if related and bulk_rows > pulled:
         related[0] = bulk_rows - pulled
     sets = int(work.get("property_sets", {}).get(system, 1) or 1)
+    files = int(work.get("upload_files", {}).get(system, 1) or 1)
     reads = SANDBOX_STATUS_READS
     read = read_minimum(system, pulled, full=full, related=related, status_reads=reads)
-    write = write_minimum(system, writes, property_sets=sets, status_reads=reads)
+    write = write_minimum(
+        system, writes, property_sets=sets, upload_files=files, status_reads=reads
+    )
     # Closing superseded tasks: a Collections update per 200 (as bench_api counts it), and
     # on Salesforce the TaskStatus and Description reads before it.
     close = write_minimum(system, closed, bulk=False)

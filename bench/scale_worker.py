@@ -71,7 +71,8 @@ def work(connectors: list[Any], outcome: Outcome) -> dict[str, dict[str, int]]:
     """What the minimum needs beyond the report: related objects read with the accounts
     (Salesforce: open Opportunities when deal inputs are derived, Tasks and Events for the
     activity count; Bulk 2.0 refuses subqueries and aggregates, so one job each) and the
-    distinct property sets among the planned updates."""
+    distinct property sets among the planned updates; Salesforce: the 100 MB ingest files
+    the planned updates' CSV fills (one Bulk 2.0 job each)."""
     related: dict[str, int] = {}
     for connector in connectors:
         fields = getattr(connector, "fields", None)
@@ -79,9 +80,15 @@ def work(connectors: list[Any], outcome: Outcome) -> dict[str, dict[str, int]]:
             activity = fields.activity_days(connector.settings) is not None
             related["salesforce"] = int(bool(fields.derived)) + 2 * int(activity)
     updates = outcome.plan.updates if outcome.plan is not None else {}
+    files = {
+        c.system: c.ingest_files(updates.get(c.system, ()))
+        for c in connectors
+        if hasattr(c, "ingest_files")
+    }
     return {
         "related": related,
         "property_sets": {s: property_sets(u.values for u in ups) for s, ups in updates.items()},
+        "upload_files": files,
     }
 
 

@@ -44,6 +44,8 @@ def finish_run(
             # HubSpot's incremental pulls page through search (200 a page), full ones
             # through the list endpoint (100): the minimum prices the path taken.
             full=report.kind == "full" or connector.system in report.full_reconcile,
+            # One Salesforce ingest job: a write set past 100 MB of CSV needs one per file,
+            # which only the benchmarks price (bench/scale_worker.py counts the files).
         )
     try:
         store.finish_run(

@@ -35,7 +35,9 @@ BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
 # own; the REST path reads open Opportunities in the account query's subquery at no call.
 # Bulk API 2.0 ingest (Create a Job, Upload Job Data, Close or Abort a Job, Get Job Info):
 # create, upload (one PUT up to 100 MB of CSV), close (UploadComplete), the status reads;
-# failed-record results only when Get Job Info reports ``numberRecordsFailed`` > 0.
+# failed-record results only when Get Job Info reports ``numberRecordsFailed`` > 0. One
+# job per 100 MB of CSV: "Upload Job Data" caps a job's data in total, so a larger write
+# set is several jobs (``upload_files``: how many the rows' CSV needs).
 # HubSpot CRM exports (developers.hubspot.com/docs/api/crm/exports): start, the status
 # reads, one download per file (one file up to 1,000,000 rows). HubSpot imports
 # (developers.hubspot.com/docs/api/crm/imports): the multipart create (file and mapping in
@@ -115,13 +117,15 @@ def write_minimum(
     *,
     bulk: bool = True,
     property_sets: int = 1,
+    upload_files: int = 1,
     status_reads: int = STATUS_READS,
 ) -> PathMinimum:
-    """Fewest calls to update ``rows`` records by id: batches, or one bulk job/import
+    """Fewest calls to update ``rows`` records by id: batches, or bulk jobs/imports
     (``bulk=False``: batches alone). ``property_sets`` (HubSpot): distinct sets of
     properties the rows change, one import each (see the constants above); a Bulk 2.0
     ingest CSV takes any mix, since an empty field there leaves a value unchanged ("Prepare
-    CSV Files": ``#N/A`` sets null)."""
+    CSV Files": ``#N/A`` sets null). ``upload_files`` (Salesforce): the 100 MB files the
+    rows' CSV fills, one ingest job each."""
     batch = PathMinimum(
         "collections" if system == "salesforce" else "batch",
         math.ceil(rows / BATCH_SIZE.get(system, 100)),
@@ -129,7 +133,8 @@ def write_minimum(
     if not rows or not bulk:
         return batch
     if system == "salesforce":
-        job = PathMinimum("bulk2 ingest", SF_BULK_INGEST_FIXED + status_reads)
+        jobs = max(1, upload_files)
+        job = PathMinimum("bulk2 ingest", jobs * (SF_BULK_INGEST_FIXED + status_reads))
     else:
         files = max(max(1, property_sets), math.ceil(rows / HS_IMPORT_FILE_ROWS))
         job = PathMinimum("import", files * (HS_IMPORT_FIXED + status_reads))
@@ -157,6 +162,7 @@ def minimum_calls(
     full: bool = True,
     related: Sequence[int] = (),
     property_sets: int = 1,
+    upload_files: int = 1,
     status_reads: int = STATUS_READS,
 ) -> int:
     """Fewest calls the API allows for this work, on the best path for each volume:
@@ -165,7 +171,11 @@ def minimum_calls(
     return (
         read_minimum(system, pulled, full=full, related=related, status_reads=status_reads).calls
         + write_minimum(
-            system, writes, property_sets=property_sets, status_reads=status_reads
+            system,
+            writes,
+            property_sets=property_sets,
+            upload_files=upload_files,
+            status_reads=status_reads,
         ).calls
         + task_minimum(system, tasks).calls
     )

@@ -33,9 +33,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any
+from operator import itemgetter
+from typing import Any
 
 import structlog
 from simple_salesforce.util import call_salesforce
@@ -71,30 +73,42 @@ def write_files(
     """Write ``rows`` as CSV files (header on each) of at most ``max_bytes``, yielding each
     file's path once it is complete: one job each. A cell missing from a row is left
     empty (Salesforce leaves that field as it is); None is the null marker ``#N/A``."""
+    for index, lines in itertools.groupby(_cut(rows, header, max_bytes), key=itemgetter(0)):
+        path = os.path.join(folder, f"job-{index}.csv")
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(line for _index, line in lines)
+        yield path
+
+
+def count_files(
+    rows: Iterable[Mapping[str, Any]], header: Sequence[str], *, max_bytes: int | None = None
+) -> int:
+    """How many files (so jobs) ``write_files`` cuts ``rows`` into, nothing written: the
+    fewest Bulk 2.0 ingest jobs these rows allow, since each line is as short as the CSV
+    format lets it be and a job takes at most 100 MB ("Upload Job Data")."""
+    return max((index for index, _line in _cut(rows, header, max_bytes)), default=0)
+
+
+def _cut(
+    rows: Iterable[Mapping[str, Any]], header: Sequence[str], max_bytes: int | None
+) -> Iterator[tuple[int, str]]:
+    """The CSV lines of ``rows``, each with the number of the file it goes in: a file
+    starts with the header and holds at most ``max_bytes``."""
     limit = max_bytes or MAX_UPLOAD_BYTES  # read now: a test may lower the module's limit
     index, size = 0, 0
-    handle: IO[str] | None = None
     head = _line(header)
-    path = ""
+    head_bytes = len(head.encode("utf-8"))
     for row in rows:
         line = _line(
             [(NULL if row[n] is None else str(row[n])) if n in row else "" for n in header]
         )
         length = len(line.encode("utf-8"))
-        if handle is None or size + length > limit:
-            if handle is not None:
-                handle.close()
-                yield path
+        if not index or size + length > limit:
             index += 1
-            path = os.path.join(folder, f"job-{index}.csv")
-            handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115  # closed here or below
-            handle.write(head)
-            size = len(head.encode("utf-8"))
-        handle.write(line)
+            size = head_bytes
+            yield index, head
+        yield index, line
         size += length
-    if handle is not None:
-        handle.close()
-        yield path
 
 
 def _cell(value: Any) -> str:

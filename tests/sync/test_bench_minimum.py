@@ -80,3 +80,10 @@ def test_hubspot_imports_are_priced_per_property_set(bench: ModuleType) -> None:
     # Per import: the create, two status reads, the errors page.
     assert Counter({"import": 8}) == row.best["write"]
     assert Counter({"export": 4}) == row.best["read"]
+
+
+def test_salesforce_ingest_is_priced_per_file_the_updates_fill(bench: ModuleType) -> None:
+    data = report(writes={"salesforce": 1_000_000}, work={"upload_files": {"salesforce": 3}})
+    row = bench.tally(1_000_000, "full", "salesforce", "ok", 1.0, 1.0, True, data, [])
+    # Per job: the create, the upload, the close and the sandbox's two status reads.
+    assert Counter({"bulk2 ingest": 15}) == row.best["write"]

@@ -92,6 +92,17 @@ def test_status_reads_are_the_servers_processing_time_priced_per_job() -> None:
     assert PathMinimum("import", 4) == write_minimum("hubspot", 100_000, status_reads=2)
 
 
+def test_one_ingest_job_per_100_mb_file_of_the_csv() -> None:
+    # "Upload Job Data" caps a job's CSV at 100 MB: 1M rows of reasons fill three files.
+    assert PathMinimum("bulk2 ingest", 15) == write_minimum(
+        "salesforce", 1_000_000, upload_files=3, status_reads=2
+    )
+    assert PathMinimum("bulk2 ingest", 5) == write_minimum(
+        "salesforce", 100_000, upload_files=0, status_reads=2
+    )
+    assert minimum_calls("salesforce", 1_000, 1_000_000, 0, upload_files=3) == 1 + 3 * 4
+
+
 def test_one_import_per_distinct_property_set() -> None:
     assert PathMinimum("import", 6) == write_minimum("hubspot", 100_000, property_sets=2)
     assert PathMinimum("import", 8) == write_minimum(
