@@ -228,9 +228,15 @@ def plan_targets(
     columns = [brief_columns(t.decisions, keys) for t in targets]
     covering = [i for i, t in enumerate(targets) if t.covers_all]
     fields = [t.fields for t in targets]
-    # Only records with something to write get a decision (and its reason) built.
+    # Only records with something to write get a decision (and its reason) built, once
+    # per account however many CRMs hold it (its records come one after the other).
+    last = -1
+    decided: tuple[Decision | None, ...] = ()
     for i, record in records_to_plan(accounts, fields, columns, covering):
-        _plan_record(plan, changes, accounts[i], record, targets, now)
+        if i != last:
+            key = accounts[i].key
+            last, decided = i, tuple(t.decisions.get(key) for t in targets)
+        _plan_record(plan, changes, accounts[i], record, targets, decided, now)
     # Tasks follow a tier change, or wait for the account under the target's key.
     waiting = [
         {k[len(t.history_key) :] for k in ctx.waiting_by_account if k.startswith(t.history_key)}
@@ -285,13 +291,14 @@ def _plan_record(
     account: MergedAccount,
     record: Snapshot,
     targets: Sequence[TargetPlan],
+    decided: Sequence[Decision | None],
     now: datetime,
 ) -> None:
-    """The full path for one record: every target's values, then the change-only diff.
-    Only a record with something to write gets an update and a desired entry."""
+    """The full path for one record: every target's values (``decided``: each target's
+    decision of the account), then the change-only diff. Only a record with something to
+    write gets an update and a desired entry."""
     want = record.written
-    for target in targets:
-        decision = target.decisions.get(account.key)
+    for target, decision in zip(targets, decided, strict=True):
         values = (
             emptied(target.fields)
             if decision is None
