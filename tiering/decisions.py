@@ -31,7 +31,7 @@ from tierwise.tiering.records import (
     SignalScore,
 )
 from tierwise.tiering.rules import RULE_NAMES, RULE_TRIGGER, SCORED, Assignment
-from tierwise.tiering.scoring import ScoreTable, signal_detail
+from tierwise.tiering.scoring import ScoreTable
 
 _TIER_NUMBER = re.compile(r"^tier_(\d+)$")
 
@@ -96,7 +96,6 @@ class DecisionTable(Sequence[Decision]):
             pipeline_play,
         )
         signals = table.signals
-        self._fields = tuple(signal.field for signal in signals)
         self._max_points = tuple(round(signal.weight, 2) for signal in signals)
         self._cache: tuple[dict[tuple[type, FieldValue], SignalScore], ...] = tuple(
             {} for _ in signals
@@ -107,17 +106,11 @@ class DecisionTable(Sequence[Decision]):
         self._columns: tuple[list[int], list[float], list[str | None]] | None = None
         # Read per decision built (a first run builds them all): Python lists, made once.
         self._rules: list[int] | None = None
-        self._bars: list[float] = assignment.bars.tolist()
         # Reasons worded so far, by position: a first run writes every account on every
         # CRM holding it and records it in the history, and each of those reads the
         # reason. The strings are the ones the plan's updates hold anyway; the list
         # costs a pointer per account, made on first use.
         self._reasons: list[str | None] | None = None
-        self._slices: list[range] = []
-        start = 0
-        for group in model.groups:
-            self._slices.append(range(start, start + len(group.signals)))
-            start += len(group.signals)
 
     def __len__(self) -> int:
         return len(self._accounts)
@@ -194,7 +187,7 @@ class DecisionTable(Sequence[Decision]):
         rule = RULE_NAMES[code]
         if code == RULE_TRIGGER:
             rule = f"trigger:{self._model.triggers[int(self._a.triggers[i])].name}"
-        bars = self._bars
+        bars = self._writer.bars
         return Decision.deferred(
             lambda: self._explained(i, tier, score, code),
             lambda: self._reason(i, tier, score, code),
@@ -239,15 +232,16 @@ class DecisionTable(Sequence[Decision]):
         return Explained(reason, groups, missing, next_tier)
 
     def _gap(self, tier: int, score: float, code: int) -> float | None:
-        if code not in SCORED or not 0 < tier <= len(self._bars):
+        bars = self._writer.bars
+        if code not in SCORED or not 0 < tier <= len(bars):
             return None
-        return round(self._bars[tier - 1] - score, 2)
+        return round(bars[tier - 1] - score, 2)
 
     def _groups(self, i: int) -> tuple[GroupScore, ...]:
         row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
         fields = self._fields_of[i]
-        names, signal = self._fields, self._signal
+        names, signal = self._writer.names, self._signal
         return tuple(
             [
                 GroupScore(
@@ -257,7 +251,7 @@ class DecisionTable(Sequence[Decision]):
                     group.subtracts,
                     tuple([signal(j, fields.get(names[j]), row[j], missing[j]) for j in indexes]),
                 )
-                for group, indexes in zip(self._model.groups, self._slices, strict=True)
+                for group, indexes in zip(self._model.groups, self._writer.ranges, strict=True)
             ]
         )
 
@@ -282,7 +276,7 @@ class DecisionTable(Sequence[Decision]):
                     return hit
         signal = self._table.signals[j]
         made = SignalScore(
-            signal.id, points, self._max_points[j], missing, signal_detail(signal, value)
+            signal.id, points, self._max_points[j], missing, self._writer.detail(j, value)
         )
         if key is not None and len(cache) < CACHE_PER_SIGNAL:
             cache[key] = made

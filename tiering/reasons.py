@@ -15,7 +15,7 @@ renders through it, and the two agree byte for byte (``tests/tiering/test_reason
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 
 import numpy as np
@@ -100,15 +100,19 @@ class ReasonWriter:
         self._table = table
         self._a = assignment
         self._titles = titles
-        self._bars: list[float] = assignment.bars.tolist()
+        # The run's per-tier bars, each signal's field and each group's signal positions:
+        # ``DecisionTable`` reads these too (one copy per run).
+        self.bars: list[float] = assignment.bars.tolist()
         signals = table.signals
-        self._names = tuple(signal.field for signal in signals)
+        self.names = tuple(signal.field for signal in signals)
+        self.ranges: list[range] = []
         self._group_labels = {group.id: group.label for group in model.groups}
         # Per group: its signals' positions and the words around its points.
         self._group_words: list[tuple[int, int, str, str]] = []
         start = 0
         for group in model.groups:
             stop = start + len(group.signals)
+            self.ranges.append(range(start, stop))
             if group.subtracts:
                 words = (start, stop, f"{group.label} -", "")
             else:
@@ -132,26 +136,19 @@ class ReasonWriter:
         if tops is None:
             self._asked += 1
             if self._asked > self._bulk_after:
-                ranges = [range(start, stop) for start, stop, _, _ in self._group_words]
-                tops = self._tops = group_tops(self._table.points, self._table.missing, ranges)
+                tops = self._tops = group_tops(self._table.points, self._table.missing, self.ranges)
                 self._distances = self._all_distances()
         values = self._values(i)
         full, short = self._groups(i, values) if tops is None else self._tops_of(i, tops, values)
         head = f"{self._titles[tier]} (score {score:.0f})"
-        tail = self.rule_phrase(i, tier, code)
-        for parts in (full, short):
-            text = f"{head}: {'; '.join(parts)}; {tail}"
-            if len(text) <= REASON_LIMIT:
-                if (
-                    code in SCORED
-                    and tier > 0
-                    and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
-                ):
-                    next_tier = self._next_tier(i, tier, score, values)
-                    if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
-                        text = f"{text}; {next_tier}"
-                return text
-        return text[: REASON_LIMIT - 1] + "…"
+        text = _fitted(head, (full, short), self.rule_phrase(i, tier, code))
+        if (
+            code in SCORED
+            and tier > 0
+            and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
+        ):
+            text = _with_next_tier(text, self._next_tier(i, tier, score, values))
+        return text
 
     def _groups(self, i: int, values: Sequence[FieldValue]) -> tuple[list[str], list[str]]:
         """Each group's words with and without details, worked out from row ``i``."""
@@ -199,15 +196,15 @@ class ReasonWriter:
                 full.append(text)
                 continue
             # ``_with_details`` with the kept details looked up here (a miss, an
-            # unhashable value or a float zero asks ``_detail``).
+            # unhashable value or a float zero asks ``detail``).
             value = values[first]
             try:
-                one = details[first].get((value.__class__, value)) or self._detail(first, value)
+                one = details[first].get((value.__class__, value)) or self.detail(first, value)
                 if second < 0:
                     full.append(f"{text} {one}" if one else text)
                     continue
                 value = values[second]
-                two = details[second].get((value.__class__, value)) or self._detail(second, value)
+                two = details[second].get((value.__class__, value)) or self.detail(second, value)
             except TypeError:
                 full.append(self._with_details(text, first, second, values))
                 continue
@@ -222,7 +219,7 @@ class ReasonWriter:
     def _with_details(
         self, text: str, first: int, second: int, values: Sequence[FieldValue]
     ) -> str:
-        detail = self._detail
+        detail = self.detail
         one = detail(first, values[first]) if first >= 0 else ""
         two = detail(second, values[second]) if second >= 0 else ""
         if one and two:
@@ -242,17 +239,13 @@ class ReasonWriter:
     ) -> str:
         """The reason worded from the breakdown (what ``reason`` must equal)."""
         head = f"{self._titles[tier]} (score {score:.0f})"
-        tail = self.rule_phrase(i, tier, code)
         labels = self._group_labels
-        for with_details in (True, False):
-            parts = [group_phrase(labels[g.name], g, with_details) for g in groups]
-            text = f"{head}: {'; '.join(parts)}; {tail}"
-            if len(text) <= REASON_LIMIT:
-                # issue 16: the distance to the next tier when it still fits the field.
-                if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
-                    text = f"{text}; {next_tier}"
-                return text
-        return text[: REASON_LIMIT - 1] + "…"
+        variants = (
+            [group_phrase(labels[g.name], g, with_details) for g in groups]
+            for with_details in (True, False)
+        )
+        # issue 16: the distance to the next tier when it still fits the field.
+        return _with_next_tier(_fitted(head, variants, self.rule_phrase(i, tier, code)), next_tier)
 
     def next_tier(self, i: int, tier: int, score: float) -> str:
         """What would lift the account one tier (see ``tierwise.tiering.distance``)."""
@@ -261,7 +254,7 @@ class ReasonWriter:
         return self._next_tier(i, tier, score, self._values(i))
 
     def _next_tier(self, i: int, tier: int, score: float, values: Sequence[FieldValue]) -> str:
-        gap = self._bars[tier - 1] - score
+        gap = self.bars[tier - 1] - score
         title = self._titles[tier - 1]
         distances = self._distances
         if distances is not None and gap > 0:
@@ -274,7 +267,7 @@ class ReasonWriter:
         a, points = self._a, self._table.points
         tiers = a.tiers.astype(np.intp)
         asked = np.isin(a.rules, list(SCORED)) & (tiers > 0)
-        gaps = np.asarray(self._bars)[np.where(asked, tiers - 1, 0)] - self._table.scores
+        gaps = np.asarray(self.bars)[np.where(asked, tiers - 1, 0)] - self._table.scores
         need = np.full(len(tiers), math.inf)
         wanted = np.flatnonzero(asked & (gaps > 0))
         need[wanted] = [round(gap + 0.005, 2) for gap in gaps[wanted].tolist()]
@@ -292,13 +285,14 @@ class ReasonWriter:
             layout = row_layout(fields)
             pick = self._pickers.get(layout)
             if pick is None:
-                pick = self._pickers[layout] = _picker(layout, self._names)
+                pick = self._pickers[layout] = _picker(layout, self.names)
             return pick(row_values(fields))
-        return list(map(fields.get, self._names))
+        return list(map(fields.get, self.names))
 
-    def _detail(self, j: int, value: FieldValue) -> str:
+    def detail(self, j: int, value: FieldValue) -> str:
         """``signal_detail`` of signal ``j``, kept per value (values repeat: industries,
-        flags, round numbers). The class is part of the key: ``True == 1.0``."""
+        flags, round numbers). The class is part of the key: ``True == 1.0``. The run's
+        one cache of details: a decision's breakdown reads it too."""
         cache = self._details[j]
         if uncached(value):
             return signal_detail(self._table.signals[j], value)
@@ -386,6 +380,24 @@ def _picker(
     if max(at) < len(layout.names):
         return pick
     return lambda values: pick((*values, None))
+
+
+def _fitted(head: str, variants: Iterable[Sequence[str]], tail: str) -> str:
+    """The first wording (groups with their details, then without) that fits the reason
+    field, else the last one cut to it (ending "…", which leaves no room to add to)."""
+    for parts in variants:
+        text = f"{head}: {'; '.join(parts)}; {tail}"
+        if len(text) <= REASON_LIMIT:
+            return text
+    return text[: REASON_LIMIT - 1] + "…"
+
+
+def _with_next_tier(text: str, next_tier: str) -> str:
+    """``text`` with the next-tier phrase when there is one and it still fits (a reason
+    that was cut is full: nothing fits)."""
+    if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
+        return f"{text}; {next_tier}"
+    return text
 
 
 def group_phrase(label: str, group: GroupScore, with_details: bool) -> str:
