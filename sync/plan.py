@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
-from operator import attrgetter
 
-from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
+from tierwise.connectors.base import AccountUpdate, TaskRequest
+from tierwise.sync.desired import diff_values, emptied, target_values, with_values
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
 from tierwise.sync.records import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEY,
-    DECLARED_FIELDS,
     PROSPECT_FIELDS,
     FieldChanges,
     MergedAccount,
@@ -32,12 +30,11 @@ from tierwise.sync.records import (
     WrittenFields,
 )
 from tierwise.sync.unchanged import brief_columns, records_to_plan
-from tierwise.tiering.calendar import add_business_days, add_business_hours
+from tierwise.tiering.calendar import add_business_days
 from tierwise.tiering.decisions import Brief
 from tierwise.tiering.heap import collection_paused
-from tierwise.tiering.records import UNQUALIFIED, Decision, FieldValue, Play, TaskTemplate
+from tierwise.tiering.records import UNQUALIFIED, Decision, Play, TaskTemplate
 
-REASON_MAX = 255
 # Task planning reads only tier, score, play and whether the tier changed.
 Decided = Decision | Brief
 
@@ -56,104 +53,6 @@ def task_key(
     if system:
         material += f"|{system}"
     return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def target_values(
-    fields: WrittenFields, decision: Decision, held: TierwiseValues, now: datetime
-) -> dict[str, FieldValue]:
-    """What one target wants its fields on one record to hold, given what they hold now.
-
-    The entry date (and the SLA clock, for a target with one) restarts only when the
-    CRM's tier changes, so a rerun (or a rerun after a crash) computes the same values.
-    """
-    play = decision.play
-    today = now.date()
-    entering = getattr(held, fields.tier) != decision.tier
-    values: dict[str, FieldValue] = {
-        fields.tier: decision.tier,
-        fields.score: round(decision.score, 1),
-        fields.reason: decision.reason[:REASON_MAX],
-        fields.play: play.name if play else None,
-        fields.tier_changed: today if entering else (getattr(held, fields.tier_changed) or today),
-    }
-    if fields.sla_due is not None:
-        fresh = add_business_hours(now, play.sla_hours).date() if play else None
-        values[fields.sla_due] = (
-            fresh if entering or play is None else (getattr(held, fields.sla_due) or fresh)
-        )
-    return values
-
-
-def emptied(fields: WrittenFields) -> dict[str, FieldValue]:
-    """A target's fields on an account it no longer tiers (no longer a customer)."""
-    return dict.fromkeys(fields.names())
-
-
-def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
-    """The prospect fields tierwise wants on one record (other targets' fields as held)."""
-    return with_values(held, target_values(PROSPECT_FIELDS, decision, held, now))
-
-
-# Every ``TierwiseValues`` field in declaration (constructor) order, read in one C call:
-# ``diff_values`` and ``with_values`` run once per record written, a million times on a
-# first run at scale, where ``dataclasses.fields``/``replace`` per call cost seconds.
-VALUE_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(TierwiseValues))
-_all_values = attrgetter(*VALUE_NAMES)
-
-
-def with_values(held: TierwiseValues, values: Mapping[str, FieldValue]) -> TierwiseValues:
-    """``held`` with ``values`` laid over it (``dataclasses.replace``, without its checks:
-    the names are ``TierwiseValues`` fields by construction)."""
-    get = values.get
-    return TierwiseValues(
-        *[get(name, old) for name, old in zip(VALUE_NAMES, _all_values(held), strict=True)]
-    )
-
-
-def _rules(
-    groups: Sequence[WrittenFields],
-) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
-    """The score fields (compared at one decimal), and each group's reason field with all
-    its names (the reason-only rule); the declared groups' are made once."""
-    if groups is DECLARED_FIELDS:
-        return _DECLARED_RULES
-    scores = frozenset(g.score for g in groups)
-    return scores, tuple((g.reason, frozenset(g.names())) for g in groups)
-
-
-_DECLARED_RULES = (
-    frozenset(g.score for g in DECLARED_FIELDS),
-    tuple((g.reason, frozenset(g.names())) for g in DECLARED_FIELDS),
-)
-
-
-def diff_values(
-    held: TierwiseValues,
-    desired: TierwiseValues,
-    groups: Sequence[WrittenFields] = DECLARED_FIELDS,
-) -> dict[str, FieldValue]:
-    """The logical fields whose value differs (scores compared at one decimal).
-
-    A change of the reason text alone is not written: the reason explains a tier and
-    score the CRM already holds (the engine may word the same decision differently
-    from one run to the next, e.g. "promoted by trigger" then "held by dwell"), and a
-    write per such rewording would cost API calls and bump every record's modstamp.
-    It is refreshed with the next real change. The rule holds for each target's
-    fields on their own.
-    """
-    scores, reasons = _rules(groups)
-    changed: dict[str, FieldValue] = {}
-    for name, old, new in zip(VALUE_NAMES, _all_values(held), _all_values(desired), strict=True):
-        if old == new:
-            continue
-        at_one_decimal = name in scores and old is not None and new is not None
-        if at_one_decimal and round(float(old), 1) == round(float(new), 1):
-            continue
-        changed[name] = new
-    for reason, names in reasons:
-        if reason in changed and getattr(held, reason) and names.intersection(changed) == {reason}:
-            del changed[reason]
-    return changed
 
 
 def resolve_owner(template: TaskTemplate, record: Snapshot) -> str | None:

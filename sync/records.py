@@ -42,7 +42,7 @@ CUSTOMER_FIELDS = WrittenFields(
     "customer_play",
     "customer_tier_changed",
 )
-# Every target's fields: a diff compares each group on its own (see sync.plan.diff_values).
+# Every target's fields: a diff compares each group on its own (see sync.desired.diff_values).
 DECLARED_FIELDS: tuple[WrittenFields, ...] = (PROSPECT_FIELDS, CUSTOMER_FIELDS)
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from tests.sync.test_plan import NOW, TODAY, decide, snap
 from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.desired import diff_values
 from tierwise.sync.merge import merge_accounts
-from tierwise.sync.plan import CUSTOMER_KEY, diff_values, plan_run, task_key
+from tierwise.sync.plan import CUSTOMER_KEY, plan_run, task_key
 from tierwise.sync.state import TaskRecord
 from tierwise.tiering.records import Play, TaskTemplate
 

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tierwise.connectors.base import TierwiseValues
+from tierwise.sync.desired import desired_values, diff_values
 from tierwise.sync.merge import detect_hand_edits, merge_accounts, normalise_domain, to_inputs
-from tierwise.sync.plan import desired_values, diff_values, plan_run, task_key
+from tierwise.sync.plan import plan_run, task_key
 from tierwise.sync.records import Snapshot
 from tierwise.sync.state import TaskRecord
 from tierwise.sync.watermark import next_watermark, parse_watermark

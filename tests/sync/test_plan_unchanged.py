@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tierwise.connectors.base import TierwiseValues
-from tierwise.sync.plan import diff_values, emptied, plan_targets, target_values
+from tierwise.sync.desired import diff_values, emptied, target_values
+from tierwise.sync.plan import plan_targets
 from tierwise.sync.records import (
     CUSTOMER_FIELDS,
     CUSTOMER_KEY,
