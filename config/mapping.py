@@ -35,7 +35,7 @@ from tierwise.connectors.errors import ConfigurationError
 
 # The model loader's key -> line lookup (a private helper of tiering/loader.py, reused
 # rather than copied so both YAML files report lines alike).
-from tierwise.tiering.loader import _Node
+from tierwise.tiering.yaml_node import Node
 
 CRMS = ("salesforce", "hubspot")
 SECTIONS = ("fields", "values")
@@ -304,7 +304,7 @@ def _line(node: CommentedMap, key: Any, fallback: int | None = None) -> int:
     """The line of ``key`` in ``node`` (else ``fallback``, else the node's own line), by
     the model loader's lookup so both files point at lines the same way."""
     start = fallback if fallback is not None else int(node.lc.line) + 1
-    return _Node("", node, "", start).line_of(key)
+    return Node("", node, "", start).line_of(key)
 
 
 def _hint(name: str, choices: Iterable[str]) -> str:

@@ -1,7 +1,7 @@
 """Issue 16's model keys: ``overrides.max_per_tier``, ``owner_groups``, ``pipeline.stage``.
 
 Split from ``tierwise.tiering.loader`` to keep that module readable; the checks use the same
-``_Node`` helpers, so every mistake still comes back as ``file:line: key: problem``.
+``Node`` helpers, so every mistake still comes back as ``file:line: key: problem``.
 """
 
 from __future__ import annotations
@@ -9,27 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ruamel.yaml.comments import CommentedSeq
-
 from tierwise.tiering.model import STAGE_INPUT, OwnerGroup, PipelineStage, TierSpec
+from tierwise.tiering.yaml_node import strings
 
 if TYPE_CHECKING:
-    from tierwise.tiering.loader import _Node
+    from tierwise.tiering.yaml_node import Node
 
 
-def strings(node: _Node, key: str) -> tuple[str, ...]:
-    """A non-empty list of text values under ``key``."""
-    value = node.raw(key)
-    if (
-        not isinstance(value, CommentedSeq)
-        or not value
-        or not all(isinstance(item, str) for item in value)
-    ):
-        node.fail(key, "must be a non-empty list of text values")
-    return tuple(str(item) for item in value)
-
-
-def pin_limit(node: _Node) -> tuple[int | None, float | None]:
+def pin_limit(node: Node) -> tuple[int | None, float | None]:
     """``max_per_tier``: a count of pins (``50``) or a share of capacity (``"25%"``)."""
     value = node.raw("max_per_tier")
     if value is None:
@@ -52,7 +39,7 @@ def pin_limit(node: _Node) -> tuple[int | None, float | None]:
 
 
 def owner_groups(
-    root: _Node, tiers: tuple[TierSpec, ...], fields: Mapping[str, str]
+    root: Node, tiers: tuple[TierSpec, ...], fields: Mapping[str, str]
 ) -> tuple[OwnerGroup, ...]:
     """Groups of owners with their own per-tier caps (``capacity: {tier_1: 15}``)."""
     ids = [tier.id for tier in tiers]
@@ -98,7 +85,7 @@ def owner_groups(
     return tuple(groups)
 
 
-def pipeline_stage(node: _Node, fields: dict[str, str]) -> PipelineStage | None:
+def pipeline_stage(node: Node, fields: dict[str, str]) -> PipelineStage | None:
     """``pipeline.stage``: the entry stage per CRM and/or a default-probability floor.
 
     Declaring it adds the derived input ``open_deals_at_stage`` (a number) to ``fields``
