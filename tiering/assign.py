@@ -24,14 +24,14 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
 from tierwise.tiering.decisions import DecisionTable
 from tierwise.tiering.inputs import column
-from tierwise.tiering.model import Condition, TieringModel, TriggerSpec
+from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import (
     PIPELINE,
     UNQUALIFIED,
@@ -57,9 +57,9 @@ from tierwise.tiering.rules import (
 )
 from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
 from tierwise.tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load
+from tierwise.tiering.triggers import IntArray, aligned, apply_triggers, condition_mask
 from tierwise.tiering.windows import apply_windows, release_ended, split
 
-IntArray = npt.NDArray[np.int16]
 NO_TIER = -1
 
 
@@ -116,7 +116,7 @@ def tier_accounts(
     trigger_of = np.full(n, -1, dtype=np.int16)
     before_triggers = final.copy()
     if model.triggers:
-        _apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
+        apply_triggers(model, columns, scores, keys, history, now, raw, final, rule, trigger_of)
     windowed = apply_windows(
         model,
         keys,
@@ -146,7 +146,7 @@ def tier_accounts(
         # issue 16: accounts in an active deal leave the ladder before capacity is counted.
         deal = np.ones(n, dtype=np.bool_)
         for condition in model.pipeline.conditions:
-            deal &= _condition_mask(condition, columns, scores, keys, history, now)
+            deal &= condition_mask(condition, columns, scores, keys, history, now)
         final[deal] = count + 1
         rule[deal] = RULE_PIPELINE
         pinned[deal] = False
@@ -223,7 +223,7 @@ def _previous(
         for past, tier in zip(pasts, found, strict=True)
     ]
     days_since: dict[datetime | None, float] = {
-        since: (now - _aligned(since, now)).total_seconds() / 86400.0
+        since: (now - aligned(since, now)).total_seconds() / 86400.0
         for since in set(entered)
         if since is not None
     }
@@ -232,152 +232,6 @@ def _previous(
     previous[:] = tiers
     dwell[:] = days
     return previous, unknown, dwell
-
-
-def _aligned(moment: datetime, now: datetime) -> datetime:
-    """``moment`` comparable with ``now``: a store may hand back naive UTC datetimes."""
-    if (moment.tzinfo is None) == (now.tzinfo is None):
-        return moment
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=now.tzinfo)
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def _condition_mask(
-    condition: Condition,
-    columns: Columns,
-    scores: FloatArray,
-    keys: list[str],
-    history: Mapping[str, AccountHistory],
-    now: datetime,
-) -> BoolArray:
-    if condition.score_fell_by is not None:
-        return _score_drop(condition, scores, keys, history, now)
-    name, op, value = condition.field or "", condition.op, condition.value
-    missing: BoolArray
-    if op in ("at_least", "at_most"):
-        numbers = columns.numbers(name)
-        missing = np.isnan(numbers)
-        limit = float(value)  # type: ignore[arg-type]  # the loader stores a number for at_least/at_most
-        hit = numbers >= limit if op == "at_least" else numbers <= limit
-    elif op in ("within_days", "older_than_days"):
-        days = columns.days_since(name)
-        missing = np.isnan(days)
-        limit = float(value)  # type: ignore[arg-type]  # the loader stores a number for the day tests
-        hit = days <= limit if op == "within_days" else days >= limit
-    else:
-        if op == "contains_any":
-            wanted = frozenset(value)  # type: ignore[arg-type]  # the loader stores a tuple of str for contains_any
-
-            def test(v: object) -> float:
-                if v is None:
-                    return math.nan
-                if isinstance(v, tuple | list):
-                    return 0.0 if wanted.isdisjoint(v) else 1.0
-                return 1.0 if v in wanted else 0.0
-        else:
-
-            def test(v: object) -> float:
-                return math.nan if v is None else float(v == value and type(v) is type(value))
-
-        flags = columns.mapped(name, test)
-        missing = np.isnan(flags)
-        hit = flags == 1.0
-    if condition.if_missing:
-        return np.asarray(hit | missing, dtype=np.bool_)
-    return np.asarray(hit & ~missing, dtype=np.bool_)
-
-
-def _score_drop(
-    condition: Condition,
-    scores: FloatArray,
-    keys: list[str],
-    history: Mapping[str, AccountHistory],
-    now: datetime,
-) -> BoolArray:
-    """Compare today's score with the best one recorded in the look-back window."""
-    mask = np.zeros(len(keys), dtype=np.bool_)
-    if not history:
-        return mask
-    since = now - timedelta(days=condition.within_days or 0.0)
-    fell_by = condition.score_fell_by or 0.0
-    today = scores.tolist()
-    # Points share their times (one per earlier run): each time is placed once.
-    inside: dict[datetime, bool] = {}
-    hits: list[int] = []
-    for i, key in enumerate(keys):
-        past = history.get(key)
-        if past is None or not past.points:
-            continue
-        best = None
-        for point in past.points:
-            at = point.at
-            within = inside.get(at)
-            if within is None:
-                within = inside[at] = since <= _aligned(at, now) <= now
-            if within and (best is None or point.score > best):
-                best = point.score
-        if best is not None and best - today[i] > fell_by:
-            hits.append(i)
-    mask[hits] = True
-    return mask
-
-
-def _apply_triggers(
-    model: TieringModel,
-    columns: Columns,
-    scores: FloatArray,
-    keys: list[str],
-    history: Mapping[str, AccountHistory],
-    now: datetime,
-    raw: IntArray,
-    final: IntArray,
-    rule: npt.NDArray[np.int8],
-    trigger_of: IntArray,
-) -> None:
-    count = len(model.tiers)
-    index_of = {tier.id: i for i, tier in enumerate(model.tiers)}
-    base = final.copy()
-    open_ = np.ones(len(keys), dtype=np.bool_)
-    for t, trigger in enumerate(model.triggers):
-        fires = open_.copy()
-        for condition in trigger.conditions:
-            fires &= _condition_mask(condition, columns, scores, keys, history, now)
-        target = _target(trigger, base, raw, count, index_of)
-        moves = fires & (target != base)
-        # A trigger that holds an account where stability already kept it (funding keeps
-        # a Strategic account Strategic while its score dipped) is still the reason it is
-        # there: naming it keeps the reason identical from one run to the next.
-        explains = fires & (target == base) & (base != raw)
-        final[moves] = target[moves]
-        rule[moves | explains] = RULE_TRIGGER
-        trigger_of[moves | explains] = t
-        # A trigger that fires but has nowhere to go (funding for a Strategic account)
-        # still claims the account, or a later, weaker trigger would act instead.
-        open_ &= ~fires
-
-
-def _target(
-    trigger: TriggerSpec, base: IntArray, raw: IntArray, count: int, index_of: Mapping[str, int]
-) -> IntArray:
-    """Where a trigger sends each account; ``base`` is the tier after stability.
-
-    A promotion counts from the lower of the held and the score's tier: an account
-    that dwell keeps in Core while its score says Programmatic is promoted to Core
-    (no move), not leapt to Strategic. It never ends below the held tier.
-    """
-    if trigger.action == "promote":
-        # From unqualified one step up is the last tier.
-        start = np.maximum(base, raw)
-        return np.asarray(np.minimum(base, np.maximum(start - trigger.steps, 0)), dtype=np.int16)
-    if trigger.action == "demote":
-        # A demotion never drops an account off the list; only its score does that.
-        lowest = np.maximum(base, count - 1)
-        return np.minimum(base + trigger.steps, lowest).astype(np.int16)
-    goal = index_of[trigger.target or ""]
-    if trigger.action == "promote_to":
-        return np.minimum(base, goal).astype(np.int16)
-    return np.maximum(base, goal).astype(np.int16)
 
 
 def _apply_overrides(
