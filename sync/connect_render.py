@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from tierwise.sync.connect import Candidate, InputReport, SystemReport
+from tierwise.sync.connect import InputReport, SystemReport
+from tierwise.sync.connect_match import Candidate
 
 STATUS_MARK = {"ok": "ok", "missing": "MISSING", "unknown": "?"}
 

@@ -12,7 +12,8 @@ from tierwise.connectors.inventory import (
     hubspot_kind,
     salesforce_kind,
 )
-from tierwise.sync.connect import assess, rank, similarity, tokens, type_fit
+from tierwise.sync.connect import assess
+from tierwise.sync.connect_match import rank, similarity, tokens, type_fit
 from tierwise.sync.connect_values import category_warning, list_warning
 
 # A customer's own names, as issue 12's enriched org holds them, beside stock fields.
