@@ -4,112 +4,30 @@ Stock profile: the standard fields and standard picklist values of a new org (so
 sandbox/README.md). Enriched profile: plus one customer's own custom fields under that
 customer's names. tierwise's own fields (``Tierwise_*__c``) never exist until tierwise's
 ``provision`` creates them through the Tooling API.
+
+This module holds the standard value sets and the business objects tierwise reads and
+writes (Account, Task, Event, Opportunity), with each object's key prefix and labels.
+The field definition itself (``FieldDef``, Tooling metadata) is in ``sf_schema_fields``;
+the setup objects (User, permissions, TaskStatus, OpportunityStage, CustomField) are in
+``sf_schema_setup``. Both are re-exported here for the modules that import them from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-NUMERIC_TYPES = frozenset({"double", "int", "currency", "percent"})
-TEXT_TYPES = frozenset({"string", "textarea", "url", "picklist", "multipicklist", "email", "phone"})
-SOAP_TYPES = {
-    "id": "tns:ID",
-    "reference": "tns:ID",
-    "string": "xsd:string",
-    "textarea": "xsd:string",
-    "url": "xsd:string",
-    "picklist": "xsd:string",
-    "multipicklist": "xsd:string",
-    "email": "xsd:string",
-    "phone": "xsd:string",
-    "boolean": "xsd:boolean",
-    "double": "xsd:double",
-    "currency": "xsd:double",
-    "percent": "xsd:double",
-    "int": "xsd:int",
-    "date": "xsd:date",
-    "datetime": "xsd:dateTime",
-}
-
-
-@dataclass
-class FieldDef:
-    name: str
-    type: str
-    label: str = ""
-    length: int = 0
-    custom: bool = False
-    updateable: bool = True
-    createable: bool = True
-    nillable: bool = True
-    external_id: bool = False
-    unique: bool = False
-    picklist: Sequence[str] = ()
-    restricted: bool = False
-    reference_to: Sequence[str] = ()
-    precision: int = 0
-    scale: int = 0
-    default: Any = None
-    hidden: bool = False  # created but not yet readable (no field-level security)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> dict[str, Any]:
-        text = self.type in TEXT_TYPES or self.type in ("id", "reference")
-        return {
-            "name": self.name,
-            "label": self.label or self.name.removesuffix("__c").replace("_", " "),
-            "type": self.type,
-            "soapType": SOAP_TYPES.get(self.type, "xsd:string"),
-            "length": self.length if text else 0,
-            "byteLength": self.length * 3 if text else 0,
-            "precision": self.precision,
-            "scale": self.scale,
-            "digits": 9 if self.type == "int" else 0,
-            "custom": self.custom,
-            "updateable": self.updateable,
-            "createable": self.createable,
-            "nillable": self.nillable,
-            "externalId": self.external_id,
-            "unique": self.unique,
-            "idLookup": self.name == "Id" or self.external_id,
-            "filterable": self.type != "textarea" or self.length <= 255,
-            "sortable": self.type not in ("multipicklist", "textarea"),
-            "calculated": False,
-            "defaultedOnCreate": not self.nillable and not self.createable,
-            "defaultValue": self.default,
-            "restrictedPicklist": self.restricted,
-            "picklistValues": [
-                {
-                    "active": True,
-                    "defaultValue": value == self.default,
-                    "label": value,
-                    "value": value,
-                    "validFor": None,
-                }
-                for value in self.picklist
-            ],
-            "referenceTo": list(self.reference_to),
-            "relationshipName": (
-                self.name[:-2] if self.type == "reference" and self.name.endswith("Id") else None
-            ),
-        }
-
-
-def _ro(name: str, ftype: str, label: str, length: int = 0) -> FieldDef:
-    return FieldDef(name, ftype, label, length, nillable=False, updateable=False, createable=False)
-
-
-def _system_fields() -> list[FieldDef]:
-    return [
-        _ro("Id", "id", "Record ID", 18),
-        _ro("CreatedDate", "datetime", "Created Date"),
-        _ro("LastModifiedDate", "datetime", "Last Modified Date"),
-        _ro("SystemModstamp", "datetime", "System Modstamp"),
-        _ro("IsDeleted", "boolean", "Deleted"),
-    ]
-
+from tierwise.sandbox.sf_schema_fields import NUMERIC_TYPES as NUMERIC_TYPES
+from tierwise.sandbox.sf_schema_fields import FieldDef as FieldDef
+from tierwise.sandbox.sf_schema_fields import _system_fields
+from tierwise.sandbox.sf_schema_setup import custom_field_fields as custom_field_fields
+from tierwise.sandbox.sf_schema_setup import field_permissions_fields as field_permissions_fields
+from tierwise.sandbox.sf_schema_setup import opportunity_stage_fields as opportunity_stage_fields
+from tierwise.sandbox.sf_schema_setup import (
+    permission_set_assignment_fields as permission_set_assignment_fields,
+)
+from tierwise.sandbox.sf_schema_setup import permission_set_fields as permission_set_fields
+from tierwise.sandbox.sf_schema_setup import task_status_fields as task_status_fields
+from tierwise.sandbox.sf_schema_setup import user_fields as user_fields
 
 TECH_VALUES = (
     "Salesforce",
@@ -378,124 +296,6 @@ def opportunity_fields() -> list[FieldDef]:
     ]
 
 
-def user_fields() -> list[FieldDef]:
-    return [
-        *_system_fields(),
-        FieldDef("Name", "string", "Full Name", 121, updateable=False, createable=False),
-        FieldDef("FirstName", "string", "First Name", 40),
-        FieldDef("LastName", "string", "Last Name", 80, nillable=False),
-        FieldDef("Email", "email", "Email", 128, nillable=False),
-        FieldDef("IsActive", "boolean", "Active", nillable=False),
-    ]
-
-
-def permission_set_fields() -> list[FieldDef]:
-    return [
-        *_system_fields(),
-        FieldDef("Name", "string", "Name", 80, nillable=False),
-        FieldDef("Label", "string", "Label", 80, nillable=False),
-        FieldDef(
-            "IsOwnedByProfile",
-            "boolean",
-            "Is Owned By Profile",
-            updateable=False,
-            createable=False,
-            nillable=False,
-            default=False,
-        ),
-    ]
-
-
-def field_permissions_fields() -> list[FieldDef]:
-    return [
-        *_system_fields(),
-        FieldDef(
-            "ParentId",
-            "reference",
-            "Permission Set ID",
-            18,
-            nillable=False,
-            updateable=False,
-            reference_to=("PermissionSet",),
-        ),
-        FieldDef(
-            "SobjectType",
-            "picklist",
-            "Object Type",
-            40,
-            nillable=False,
-            updateable=False,
-            picklist=("Account", "Task", "Event", "Opportunity"),
-        ),
-        FieldDef("Field", "string", "Field Name", 255, nillable=False, updateable=False),
-        FieldDef("PermissionsRead", "boolean", "Read Access", nillable=False, default=False),
-        FieldDef("PermissionsEdit", "boolean", "Edit Access", nillable=False, default=False),
-    ]
-
-
-def permission_set_assignment_fields() -> list[FieldDef]:
-    """[sf-psa] developer.salesforce.com/docs/atlas.en-us.api.meta/api/
-    sforce_api_objects_permissionsetassignment.htm"""
-    return [
-        *_system_fields(),
-        FieldDef(
-            "AssigneeId",
-            "reference",
-            "Assignee ID",
-            18,
-            nillable=False,
-            updateable=False,
-            reference_to=("User",),
-        ),
-        FieldDef(
-            "PermissionSetId",
-            "reference",
-            "Permission Set ID",
-            18,
-            nillable=False,
-            updateable=False,
-            reference_to=("PermissionSet",),
-        ),
-    ]
-
-
-def task_status_fields() -> list[FieldDef]:
-    """[sf-taskstatus] …/object_reference/sforce_api_objects_taskstatus.htm (read-only)."""
-    return [
-        *_system_fields(),
-        _ro("ApiName", "string", "Api Name", 255),
-        _ro("MasterLabel", "string", "Master Label", 255),
-        _ro("IsClosed", "boolean", "Is Closed"),
-        _ro("IsDefault", "boolean", "Is Default"),
-        _ro("SortOrder", "int", "Sort Order"),
-    ]
-
-
-def opportunity_stage_fields() -> list[FieldDef]:
-    """[sf-oppstage] …/object_reference/sforce_api_objects_opportunitystage.htm: read-only
-    (describeSObjects, query, retrieve); the fields tierwise reads."""
-    return [
-        *_system_fields(),
-        _ro("ApiName", "string", "API Name", 255),
-        _ro("MasterLabel", "string", "Master Label", 255),
-        _ro("IsActive", "boolean", "Is Active"),
-        _ro("IsClosed", "boolean", "Closed"),
-        _ro("IsWon", "boolean", "Won"),
-        _ro("DefaultProbability", "percent", "Probability (%)"),
-        _ro("SortOrder", "int", "Sort Order"),
-    ]
-
-
-def custom_field_fields() -> list[FieldDef]:
-    """Tooling ``CustomField`` as queried (Tooling API only, never plain REST)."""
-    return [
-        *_system_fields(),
-        _ro("DeveloperName", "string", "Developer Name", 40),
-        _ro("TableEnumOrId", "string", "Table Enum Or Id", 40),
-        _ro("FullName", "string", "Full Name", 255),
-    ]
-
-
 KEY_PREFIX = {
     "Account": "001",
     "Opportunity": "006",
@@ -517,59 +317,3 @@ LABELS = {
     "User": ("User", "Users"),
     "Opportunity": ("Opportunity", "Opportunities"),
 }
-
-# Tooling Metadata "type" -> (describe type, default length)
-METADATA_TYPES = {
-    "Text": ("string", 255),
-    "TextArea": ("textarea", 255),
-    "LongTextArea": ("textarea", 32768),
-    "Url": ("url", 255),
-    "Email": ("email", 80),
-    "Phone": ("phone", 40),
-    "Number": ("double", 0),
-    "Currency": ("currency", 0),
-    "Percent": ("percent", 0),
-    "Checkbox": ("boolean", 0),
-    "Date": ("date", 0),
-    "DateTime": ("datetime", 0),
-    "Picklist": ("picklist", 255),
-    "MultiselectPicklist": ("multipicklist", 4099),
-}
-
-
-def field_from_metadata(name: str, meta: dict[str, Any]) -> FieldDef:
-    """Build a field from Tooling ``CustomField`` Metadata; raises ValueError when invalid."""
-    mtype = meta.get("type")
-    if mtype not in METADATA_TYPES:
-        raise ValueError(f"Invalid type: {mtype}")
-    ftype, default_length = METADATA_TYPES[mtype]
-    values: list[str] = []
-    restricted = False
-    if ftype in ("picklist", "multipicklist"):
-        value_set = meta.get("valueSet") or {}
-        restricted = bool(value_set.get("restricted"))
-        definition = value_set.get("valueSetDefinition") or {}
-        values = [str(v.get("fullName")) for v in definition.get("value") or []]
-        if not values:
-            raise ValueError("Picklist must have at least one value")
-    label = meta.get("label")
-    if not label:
-        raise ValueError("Required field missing: label")
-    length = int(meta.get("length") or default_length)
-    if ftype == "string" and not 1 <= length <= 255:
-        raise ValueError("Length must be between 1 and 255")
-    return FieldDef(
-        name,
-        ftype,
-        str(label),
-        length,
-        custom=True,
-        nillable=ftype != "boolean",
-        external_id=bool(meta.get("externalId")),
-        unique=bool(meta.get("unique")),
-        picklist=tuple(values),
-        restricted=restricted,
-        precision=int(meta.get("precision") or 0),
-        scale=int(meta.get("scale") or 0),
-        default=False if ftype == "boolean" else None,
-    )

@@ -54,7 +54,7 @@ def test_a_layout_fallback_gives_existing_records_a_new_field_but_not_pinned_one
 def test_a_new_salesforce_field_shows_on_every_account_at_its_default_but_not_on_deleted_ones(
     make_sandbox: Callable[..., Sandbox],
 ) -> None:
-    from tierwise.sandbox.sf_schema import FieldDef
+    from tierwise.sandbox.sf_schema_fields import FieldDef
 
     sb = make_sandbox(accounts=3)
     org = sb.salesforce.org
