@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.sandbox import Sandbox, sf_store, soql
+from tierwise.sandbox import Sandbox, sf_org_query, soql, soql_order
 from tierwise.sandbox.records import Layout, ProjectedRows, snapshot, stored
 
 from .conftest import sf_client
@@ -47,7 +47,7 @@ def _many_children(sb: Sandbox, count: int) -> tuple[str, str]:
 def test_a_subquery_locator_holds_value_tuples_and_opens_child_locators_only_on_their_page(
     make_sandbox: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sf_store, "CHILD_BATCH", 2)
+    monkeypatch.setattr(sf_org_query, "CHILD_BATCH", 2)
     sb = make_sandbox(accounts=450, opportunities=False)
     account_id, _ = _many_children(sb, 3)
     sf = sf_client(sb)
@@ -180,11 +180,11 @@ def test_ordering_on_columns_agrees_with_the_general_sort_key(
     names = [item.field for item in items]
     columns = list(zip(*snapshot(rows, names, layout, with_id=False), strict=True))
 
-    positions = soql.simple_order(columns, items, types)
+    positions = soql_order.simple_order(columns, items, types)
 
     assert simple == (positions is not None)
     if positions is not None:
-        assert sorted(rows, key=soql.sort_key(items, types)) == [rows[n] for n in positions]
+        assert sorted(rows, key=soql_order.sort_key(items, types)) == [rows[n] for n in positions]
 
 
 def test_a_locator_being_paged_outlives_locators_opened_after_it(
@@ -193,7 +193,7 @@ def test_a_locator_being_paged_outlives_locators_opened_after_it(
     """The memory guard drops the least recently used locator: a queryMore uses its
     locator, so locators opened while it is paged (its pages' child locators) do not
     evict it."""
-    monkeypatch.setattr(sf_store, "CURSOR_ROWS", 750)  # the 650 paged + 100 more
+    monkeypatch.setattr(sf_org_query, "CURSOR_ROWS", 750)  # the 650 paged + 100 more
     sandbox = make_sandbox(accounts=650, opportunities=False)
     org = sandbox.salesforce.org
     sf = sf_client(sandbox)
