@@ -46,7 +46,9 @@ class IngestJob:
     version: str
     created: str
     state: str = "Open"
+    # The uploads' bytes until processing parses them; ``uploads`` counts them for good.
     data: list[bytes] = field(default_factory=list)
+    uploads: int = 0
     polls_left: int = 0
     header: list[str] = field(default_factory=list)
     successes: list[tuple[str, bool, list[str]]] = field(default_factory=list)
@@ -146,6 +148,7 @@ class BulkIngest:
                 409, "INVALIDJOBSTATE", f"Job {job_id} is not in the Open state: {job.state}"
             )
         job.data.append(data)
+        job.uploads += 1
         return max(0, data.count(b"\n") - 1)
 
     def set_state(self, job_id: str, state: str, row_fault: RowFault) -> IngestJob:
@@ -194,16 +197,15 @@ class BulkIngest:
             job.error_message = f"InternalServerError : {exc}"
 
     def _process_rows(self, job: IngestJob, row_fault: RowFault) -> None:
-        text = b"".join(job.data).decode("utf-8")
-        if job.line_ending == "CRLF":
-            text = text.replace("\r\n", "\n")
-        reader = csv.reader(io.StringIO(text), delimiter=_DELIMS.get(job.column_delimiter, ","))
-        rows = list(reader)
+        rows = _uploaded_rows(job)
         if not rows:
             job.error_message = "InvalidBatch : Empty batch"
             return
         header = rows[0]
         job.header = header
+        # Parsed, and with the header set an abort no longer reads the upload: let the raw
+        # CSV go (up to 100 MB a job); the results come from the rows kept per outcome.
+        job.data = []
         org = self.org
         for name in header:
             if name.lower() != "id" and org.field(job.object, name) is None:
@@ -290,6 +292,14 @@ class BulkIngest:
                 writer.writerow(row)
             count = len(job.unprocessed)
         return out.getvalue(), count
+
+
+def _uploaded_rows(job: IngestJob) -> list[list[str]]:
+    """The job's uploaded CSV as rows (the decoded text is let go on return)."""
+    text = b"".join(job.data).decode("utf-8")
+    if job.line_ending == "CRLF":
+        text = text.replace("\r\n", "\n")
+    return list(csv.reader(io.StringIO(text), delimiter=_DELIMS.get(job.column_delimiter, ",")))
 
 
 class PolledJob(Protocol):

@@ -158,5 +158,5 @@ def test_an_upload_whose_answer_was_lost_is_retried_in_a_new_job_not_sent_twice(
     assert {"tier_2"} == {sb.salesforce.objects["Account"][i]["Tierwise_Tier__c"] for i in ids}
     jobs = list(sb.salesforce.bulk.jobs.values())
     assert ["Aborted", "JobComplete"] == [j.state for j in jobs]
-    assert [1, 1] == [len(j.data) for j in jobs]  # one upload into each job, never two
+    assert [1, 1] == [j.uploads for j in jobs]  # one upload into each job, never two
     assert 40 == jobs[1].info()["numberRecordsProcessed"]
