@@ -252,13 +252,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
             self._check_id_property(object_type, str(id_property))
         started = self._now_text()
         ids = [str(i.get("id") or "") for i in inputs]
-        if len(set(ids)) != len(ids):
-            raise _fail(
-                400,
-                "VALIDATION_ERROR",
-                "Duplicate IDs found in batch input: "
-                + str(sorted({i for i in ids if ids.count(i) > 1})),
-            )
+        _refuse_duplicate_ids(ids)
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         missing: list[str] = []
@@ -326,14 +320,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
         object_type = request.params["type"]
         inputs = self._inputs(request)
         started = self._now_text()
-        keys = [str(i.get("id") or "") for i in inputs]
-        if len(set(keys)) != len(keys):
-            raise _fail(
-                400,
-                "VALIDATION_ERROR",
-                "Duplicate IDs found in batch input: "
-                + str(sorted({k for k in keys if keys.count(k) > 1})),
-            )
+        _refuse_duplicate_ids([str(i.get("id") or "") for i in inputs])
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         with self.portal.lock:
@@ -374,3 +361,14 @@ def _int(raw: str | None, default: int, name: str) -> int:
         return int(raw)
     except ValueError:
         raise _fail(400, "VALIDATION_ERROR", f"{name} must be an integer, got {raw!r}") from None
+
+
+def _refuse_duplicate_ids(ids: list[str]) -> None:
+    """A batch that names one id twice is refused whole (400 VALIDATION_ERROR)."""
+    if len(set(ids)) != len(ids):
+        raise _fail(
+            400,
+            "VALIDATION_ERROR",
+            "Duplicate IDs found in batch input: "
+            + str(sorted({i for i in ids if ids.count(i) > 1})),
+        )
