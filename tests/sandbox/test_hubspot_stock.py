@@ -44,8 +44,8 @@ def test_stock_company_properties_have_their_real_types(sandbox: Sandbox) -> Non
 
 
 def test_seeded_industry_codes_are_options_of_the_stock_property(make_sandbox: Any) -> None:
-    from tierwise.sandbox.hs_schema import INDUSTRY_OPTIONS
-    from tierwise.sandbox.hs_store import SEED_INDUSTRY_CODES
+    from tierwise.sandbox.hs_portal_seed import SEED_INDUSTRY_CODES
+    from tierwise.sandbox.hs_stock_properties import INDUSTRY_OPTIONS
 
     codes = {code for code, _ in INDUSTRY_OPTIONS}
     assert {c for cs in SEED_INDUSTRY_CODES.values() for c in cs} <= codes
