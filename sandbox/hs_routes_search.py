@@ -84,7 +84,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
             for oid in [k for k, (until, _) in lagging.items() if until <= now]:
                 del lagging[oid]
             ranged = None if lagging or query else _ranged(self.portal, object_type, props, body)
-            if ranged is not None:  # one range on the sorted property: an index (hs_store)
+            if ranged is not None:  # one range on the sorted property: the portal's sorted_index
                 return self._search_page(object_type, ranged, after, limit, names)
             cached = self._search_cache.get(cache_key)
             if cached is not None and cached[0] == self.portal.version and not lagging:
