@@ -34,12 +34,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_api import seconds_to_morning  # the bench folder is on the path
-from bench_scale import (
+from processes import (
     Control,
     MemoryWatch,
-    _wait_until_serving,
     peak_rss_mb,
     run_child,
+    wait_until_serving,
     worker_env,
 )
 
@@ -58,7 +58,7 @@ def start_sandbox(
     )
     watch.pids.add(proc.pid)
     try:
-        env, _seeded = _wait_until_serving(proc, n, 1800)
+        env, _seeded = wait_until_serving(proc, n, 1800)
     except BaseException:
         proc.kill()
         proc.wait()
