@@ -13,8 +13,9 @@ watermarks must live on the clock that stamps the CRMs' records.
 ``run`` writes the run report (JSON) to ``--result``; the exit code is the run's. Beside
 it, under ``work``, what the run had to do that its report does not say and the minimum of
 the best path depends on (sync/minimum.py): per CRM the related objects a Salesforce bulk
-pull reads with the accounts (one Bulk 2.0 query job each) and the distinct property sets
-of the write set (one HubSpot import each).
+pull reads with the accounts (one Bulk 2.0 query job each), the distinct property sets
+of the write set (one HubSpot import each) and the 100 MB files the Salesforce write set's
+CSV fills (one Bulk 2.0 ingest job each).
 """
 
 from __future__ import annotations

@@ -33,8 +33,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from tierwise.config.settings import Settings
 from tierwise.connectors.errors import ConfigurationError
 
-# The model loader's key -> line lookup (a private helper of tiering/loader.py, reused
-# rather than copied so both YAML files report lines alike).
+# The model loader's line-aware YAML node, so both YAML files report lines alike.
 from tierwise.tiering.yaml_node import Node
 
 CRMS = ("salesforce", "hubspot")

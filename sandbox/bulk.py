@@ -159,7 +159,7 @@ class BulkIngest:
             job.state = "Aborted"
             if job.worker is not None:
                 job.worker.join()  # it stops at its next chunk; the rest is unprocessed
-            rows = list(csv.reader(io.StringIO(b"".join(job.data).decode("utf-8"))))
+            rows = _uploaded_rows(job)
             if rows and not job.header:
                 job.header, job.unprocessed = rows[0], [r for r in rows[1:] if r]
         elif state == "UploadComplete":

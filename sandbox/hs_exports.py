@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import hs_datetime
+from tierwise.sandbox.hs_routes_common import hs_error
 from tierwise.sandbox.wire import ApiError, Request, Response
 
 if TYPE_CHECKING:
@@ -304,8 +305,6 @@ class _Packer:
 
 
 def _error(status: int, category: str, message: str) -> Response:
-    from tierwise.sandbox.hubspot import hs_error
-
     return hs_error(status, category, message)
 
 

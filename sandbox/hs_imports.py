@@ -41,6 +41,7 @@ from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import hs_datetime
+from tierwise.sandbox.hs_routes_common import hs_error
 from tierwise.sandbox.hs_schema import PropertyValueError
 from tierwise.sandbox.wire import ApiError, Request, Response
 
@@ -73,7 +74,7 @@ class ImportJob:
     id_column: int
     columns: list[tuple[int, str]]  # (column index, property name)
     # The file's rows until the import is processed; then only their count is kept (the
-    # status reads ``TOTAL_ROWS`` and the errors page its own copies of the failed rows).
+    # status reads ``TOTAL_ROWS``; the errors page keeps the failed rows it names).
     rows: list[list[str]]
     failing: set[str]  # record ids a record_error fault names
     created: datetime
@@ -236,6 +237,8 @@ class HubSpotImports:
         """Each row: an UPDATE of the named company; a refused row is reported, the rest go on."""
         portal = self.emulator.portal
         with portal.lock:
+            if job.state == "DONE":  # two status reads at once: the first processed it
+                return
             store = portal.objects[job.object_type]
             for line, row in enumerate(job.rows, start=2):
                 record_id = row[job.id_column].strip() if job.id_column < len(row) else ""
@@ -264,10 +267,10 @@ class HubSpotImports:
                 if clean:
                     portal.write(job.object_type, record_id, clean, self.emulator._lag())
                 job.written += 1
-        job.state, job.updated = "DONE", now
-        # Written and reported: the rows are not read again (a sandbox memory measure; at
-        # a million companies an import's rows held about 0.8 GB).
-        job.rows = []
+            job.state, job.updated = "DONE", now
+            # Written and reported: the rows are not read again (a sandbox memory measure;
+            # at a million companies an import's rows held about 0.8 GB).
+            job.rows = []
 
     def _errors(self, request: Request) -> Response:
         job = self._job(request)
@@ -329,8 +332,6 @@ def _multipart(request: Request) -> dict[str, bytes]:
 
 
 def _error(status: int, category: str, message: str) -> Response:
-    from tierwise.sandbox.hubspot import hs_error
-
     return hs_error(status, category, message)
 
 

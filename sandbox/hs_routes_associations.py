@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, _fail
+from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_ALIASES, OBJECT_TYPE_IDS
 from tierwise.sandbox.hs_store import HubSpotPortal
 from tierwise.sandbox.wire import ApiError, Request, Response
@@ -28,12 +28,12 @@ class HubSpotAssociationRoutes(HubSpotRouteBase):
         from_type = OBJECT_ALIASES.get(request.params["ftype"].lower())
         to_type = OBJECT_ALIASES.get(request.params["ttype"].lower())
         if from_type is None or to_type is None:
-            raise _fail(400, "VALIDATION_ERROR", "Unknown object type")
+            raise hs_fail(400, "VALIDATION_ERROR", "Unknown object type")
         return from_type, to_type
 
     def _check_pair(self, from_type: str, fid: str, to_type: str, tid: str) -> None:
         if fid not in self.portal.objects[from_type] or tid not in self.portal.objects[to_type]:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"One or more objects do not exist: {from_type} {fid}, {to_type} {tid}",
@@ -45,7 +45,7 @@ class HubSpotAssociationRoutes(HubSpotRouteBase):
         fid, tid = request.params["fid"], request.params["tid"]
         specs = request.json()
         if not isinstance(specs, list) or not specs:
-            raise _fail(400, "VALIDATION_ERROR", "A list of association specs is required")
+            raise hs_fail(400, "VALIDATION_ERROR", "A list of association specs is required")
         with self.portal.lock:
             self._check_pair(from_type, fid, to_type, tid)
             type_ids = [int(s.get("associationTypeId") or 0) for s in specs]
@@ -167,7 +167,7 @@ class HubSpotAssociationRoutes(HubSpotRouteBase):
         return self._batch_response(200, results, [], started, len(inputs))
 
 
-_SINGULAR = {"companies": "company", "contacts": "contact", "tasks": "task", "deals": "deal"}
+SINGULAR = {"companies": "company", "contacts": "contact", "tasks": "task", "deals": "deal"}
 _ASSOC_TARGETS = {
     ("tasks", 192): "companies",
     ("tasks", 204): "contacts",
@@ -182,7 +182,7 @@ _ASSOC_TARGETS = {
 }
 
 
-def _assoc_target(object_type: str, type_id: int) -> str | None:
+def assoc_target(object_type: str, type_id: int) -> str | None:
     return _ASSOC_TARGETS.get((object_type, type_id))
 
 

@@ -5,8 +5,8 @@ each concern's handlers can live in their own mixin module (``hs_routes_objects`
 ``hs_routes_search``, ``hs_routes_properties``, ``hs_routes_associations``,
 ``hs_routes_lists``) and still reach the same request parsing, record shaping and batch
 answers. ``HubSpotRouteBase`` is the base of those mixins; ``HubSpotEmulator`` sets the
-attributes it declares. ``hs_error`` is re-exported by ``hubspot.py``, where the rest of
-the sandbox imports it.
+attributes it declares. ``hs_error`` is the one HubSpot error body of the sandbox (the
+exports and imports emulators answer with it too).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def hs_error(
     return Response.json(status, body, headers=headers)
 
 
-def _fail(status: int, category: str, message: str, **kw: Any) -> ApiError:
+def hs_fail(status: int, category: str, message: str, **kw: Any) -> ApiError:
     return ApiError(hs_error(status, category, message, **kw))
 
 
@@ -106,15 +106,15 @@ class HubSpotRouteBase:
     def _body(self, request: Request) -> dict[str, Any]:
         body = request.json()
         if not isinstance(body, dict):
-            raise _fail(400, "VALIDATION_ERROR", "Invalid input JSON: expected an object")
+            raise hs_fail(400, "VALIDATION_ERROR", "Invalid input JSON: expected an object")
         return body
 
     def _inputs(self, request: Request) -> list[dict[str, Any]]:
         inputs = self._body(request).get("inputs")
         if not isinstance(inputs, list):
-            raise _fail(400, "VALIDATION_ERROR", "Invalid input JSON: inputs is required")
+            raise hs_fail(400, "VALIDATION_ERROR", "Invalid input JSON: inputs is required")
         if len(inputs) > MAX_BATCH:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Batch input limit is {MAX_BATCH}; got {len(inputs)} inputs",
@@ -185,7 +185,7 @@ class HubSpotRouteBase:
 
     def _scope(self, scope: str) -> None:
         if scope in self.behaviour.missing_scopes:
-            raise _fail(
+            raise hs_fail(
                 403,
                 "MISSING_SCOPES",
                 "This app hasn't been granted all required scopes to make this call.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
-from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, _fail
+from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_TYPE_IDS
 from tierwise.sandbox.hs_store import HubSpotPortal
 from tierwise.sandbox.seed import OWNERS
@@ -35,7 +35,7 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
         self._scope("crm.lists.write")
         limit = self.behaviour.list_limit
         if limit is not None and len(self.portal.lists) >= limit:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"You have reached the limit of {limit} lists for this account.",
@@ -50,7 +50,7 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
             or otype not in OBJECT_TYPE_IDS.values()
             or ptype not in ("MANUAL", "DYNAMIC", "SNAPSHOT")
         ):
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 "name, objectTypeId and processingType (MANUAL, DYNAMIC, SNAPSHOT) are required",
@@ -59,12 +59,12 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
         if ptype != "MANUAL" and (
             not isinstance(branch, dict) or branch.get("filterBranchType") != "OR"
         ):
-            raise _fail(
+            raise hs_fail(
                 400, "VALIDATION_ERROR", "filterBranch must be a root OR branch for DYNAMIC lists"
             )
         with self.portal.lock:
             if any(lst.name.lower() == name.lower() for lst in self.portal.lists.values()):
-                raise _fail(
+                raise hs_fail(
                     self.behaviour.duplicate_list_status,
                     "VALIDATION_ERROR",
                     f"A list named '{name}' already exists.",
@@ -80,12 +80,12 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
             for hs_list in self.portal.lists.values():
                 if hs_list.name.lower() == name.lower() and hs_list.object_type_id == otype:
                     return Response.json(200, {"list": hs_list.as_json()}, records=1)
-        raise _fail(404, "OBJECT_NOT_FOUND", f"List with name {name} does not exist")
+        raise hs_fail(404, "OBJECT_NOT_FOUND", f"List with name {name} does not exist")
 
     def _list_lookup(self, request: Request) -> Any:
         hs_list = self.portal.lists.get(request.params["lid"])
         if hs_list is None:
-            raise _fail(404, "OBJECT_NOT_FOUND", f"List {request.params['lid']} does not exist")
+            raise hs_fail(404, "OBJECT_NOT_FOUND", f"List {request.params['lid']} does not exist")
         return hs_list
 
     def _list_get(self, request: Request) -> Response:
@@ -110,7 +110,7 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
         with self.portal.lock:
             hs_list = self._list_lookup(request)
             if hs_list.processing_type != "MANUAL":
-                raise _fail(
+                raise hs_fail(
                     400,
                     "VALIDATION_ERROR",
                     "Memberships can only be changed for MANUAL lists",
@@ -158,4 +158,4 @@ class HubSpotListOwnerRoutes(HubSpotRouteBase):
         for i, o in enumerate(OWNERS):
             if o.hubspot_id == request.params["oid"]:
                 return Response.json(200, self._owner_json(i), records=1)
-        raise _fail(404, "OBJECT_NOT_FOUND", "Owner not found")
+        raise hs_fail(404, "OBJECT_NOT_FOUND", "Owner not found")

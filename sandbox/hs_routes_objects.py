@@ -12,8 +12,8 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from tierwise.sandbox.hs_routes_associations import _SINGULAR, _assoc_target
-from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, _fail
+from tierwise.sandbox.hs_routes_associations import SINGULAR, assoc_target
+from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_ALIASES, OBJECT_TYPE_IDS, PropertyValueError
 from tierwise.sandbox.hs_store import HubSpotPortal
 from tierwise.sandbox.wire import ApiError, Request, Response
@@ -37,7 +37,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
         object_type = request.params["type"]
         limit = _int(request.arg("limit"), 10, "limit")
         if not 1 <= limit <= MAX_PAGE:
-            raise _fail(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_PAGE}")
+            raise hs_fail(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_PAGE}")
         after = _int(request.arg("after"), 0, "after")
         names = self._requested(request)
         assoc = [OBJECT_ALIASES.get(a) for a in self._requested(request, "associations")]
@@ -70,7 +70,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
             if links:
                 found[to_type] = {
                     "results": [
-                        {"id": tid, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"}
+                        {"id": tid, "type": f"{SINGULAR[object_type]}_to_{SINGULAR[to_type]}"}
                         for tid in links
                     ]
                 }
@@ -88,7 +88,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                 object_id = found or ""
             obj = self.portal.objects[object_type].get(object_id)
             if obj is None:
-                raise _fail(404, "OBJECT_NOT_FOUND", "resource not found")
+                raise hs_fail(404, "OBJECT_NOT_FOUND", "resource not found")
             shaped = self._shape(object_type, obj, self._requested(request))
             assoc = [OBJECT_ALIASES.get(a) for a in self._requested(request, "associations")]
             self._attach_assocs(object_type, object_id, assoc, shaped)
@@ -100,9 +100,9 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
             to_id = str((item.get("to") or {}).get("id") or "")
             for spec in item.get("types") or []:
                 type_id = int(spec.get("associationTypeId") or 0)
-                to_type = _assoc_target(object_type, type_id)
+                to_type = assoc_target(object_type, type_id)
                 if to_type is None or to_id not in self.portal.objects[to_type]:
-                    raise _fail(
+                    raise hs_fail(
                         400,
                         "VALIDATION_ERROR",
                         f"One or more associations are invalid: {to_id} "
@@ -142,7 +142,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                     or ""
                 )
             if object_id not in self.portal.objects[object_type]:
-                raise _fail(404, "OBJECT_NOT_FOUND", "resource not found")
+                raise hs_fail(404, "OBJECT_NOT_FOUND", "resource not found")
             try:
                 clean = self.portal.validate(object_type, body.get("properties") or {}, object_id)
             except PropertyValueError as exc:
@@ -202,7 +202,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
         hubspot-api-nodejs#548, segment-actions#3957)."""
         prop = self.portal.properties[object_type].get(id_property)
         if prop is None or not prop.unique:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Unable to perform read/update/upsert by non-unique "
@@ -328,7 +328,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                 id_property = str(item.get("idProperty") or "")
                 prop = self.portal.properties[object_type].get(id_property)
                 if prop is None or not prop.unique:
-                    raise _fail(
+                    raise hs_fail(
                         400,
                         "VALIDATION_ERROR",
                         f"{id_property} is not a unique identifier property; "
@@ -360,13 +360,13 @@ def _int(raw: str | None, default: int, name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise _fail(400, "VALIDATION_ERROR", f"{name} must be an integer, got {raw!r}") from None
+        raise hs_fail(400, "VALIDATION_ERROR", f"{name} must be an integer, got {raw!r}") from None
 
 
 def _refuse_duplicate_ids(ids: list[str]) -> None:
     """A batch that names one id twice is refused whole (400 VALIDATION_ERROR)."""
     if len(set(ids)) != len(ids):
-        raise _fail(
+        raise hs_fail(
             400,
             "VALIDATION_ERROR",
             "Duplicate IDs found in batch input: "

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
-from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, _fail
+from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_ALIASES, OBJECT_TYPE_IDS, TYPE_FIELD, PropertyDef
 from tierwise.sandbox.hs_store import HubSpotPortal
 from tierwise.sandbox.wire import ApiError, Request, Response
@@ -40,7 +40,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
     def _ptype(self, request: Request) -> str:
         object_type = OBJECT_ALIASES.get(request.params["ptype"].lower())
         if object_type is None:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Unable to infer object type from: {request.params['ptype']}",
@@ -57,7 +57,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
         object_type = self._ptype(request)
         prop = self.portal.properties[object_type].get(request.params["name"])
         if prop is None:
-            raise _fail(
+            raise hs_fail(
                 404,
                 "OBJECT_NOT_FOUND",
                 f"Unable to find property with name {request.params['name']} for "
@@ -68,7 +68,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
     def _new_property(self, object_type: str, body: Mapping[str, Any]) -> PropertyDef:
         for key in ("name", "label", "type", "fieldType", "groupName"):
             if not body.get(key):
-                raise _fail(
+                raise hs_fail(
                     400,
                     "VALIDATION_ERROR",
                     f"Invalid input JSON on line 1: missing required field {key!r}",
@@ -76,19 +76,19 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
         name = str(body["name"])
         ptype = str(body["type"])
         if ptype not in TYPE_FIELD:
-            raise _fail(400, "VALIDATION_ERROR", f"Invalid property type: {ptype}")
+            raise hs_fail(400, "VALIDATION_ERROR", f"Invalid property type: {ptype}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Property name {name} is invalid: use lower-case letters, digits and _",
             )
         if body["groupName"] not in self.portal.groups[object_type]:
-            raise _fail(
+            raise hs_fail(
                 400, "VALIDATION_ERROR", f"Property group {body['groupName']} does not exist"
             )
         if name in self.portal.properties[object_type]:
-            raise _fail(
+            raise hs_fail(
                 409,
                 self.behaviour.property_conflict_category,
                 f"Property named '{name}' already exists.",
@@ -104,7 +104,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
             for i, o in enumerate(body.get("options") or [])
         ]
         if ptype == "enumeration" and not options:
-            raise _fail(400, "VALIDATION_ERROR", "Enumeration properties need options")
+            raise hs_fail(400, "VALIDATION_ERROR", "Enumeration properties need options")
         unique = bool(body.get("hasUniqueValue"))
         if unique:
             self._check_unique_allowed(object_type)
@@ -133,7 +133,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
             object_type == "tasks" and self.behaviour.unique_task_properties
         )
         if not allowed:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Unique value properties are not supported for {object_type}",
@@ -146,7 +146,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
             if p.unique and not p.hubspot_defined
         )
         if count >= MAX_UNIQUE_PER_OBJECT:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"At most {MAX_UNIQUE_PER_OBJECT} unique value properties per object",
@@ -202,7 +202,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
         with self.portal.lock:
             prop = self.portal.properties[object_type].get(request.params["name"])
             if prop is None:
-                raise _fail(
+                raise hs_fail(
                     404,
                     "OBJECT_NOT_FOUND",
                     f"Unable to find property with name {request.params['name']}",
@@ -232,7 +232,7 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
     def _group_get(self, request: Request) -> Response:
         group = self.portal.groups[self._ptype(request)].get(request.params["name"])
         if group is None:
-            raise _fail(
+            raise hs_fail(
                 404, "OBJECT_NOT_FOUND", f"Unable to find property group {request.params['name']}"
             )
         return Response.json(200, group, records=1)
@@ -242,10 +242,10 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
         body = self._body(request)
         name = str(body.get("name") or "")
         if not name or not body.get("label"):
-            raise _fail(400, "VALIDATION_ERROR", "name and label are required")
+            raise hs_fail(400, "VALIDATION_ERROR", "name and label are required")
         with self.portal.lock:
             if name in self.portal.groups[object_type]:
-                raise _fail(
+                raise hs_fail(
                     409,
                     self.behaviour.property_conflict_category,
                     f"Property group named '{name}' already exists.",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, overload
 
 from tierwise.sandbox.clock import SandboxClock
-from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, _fail
+from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import PropertyDef, to_epoch_ms
 from tierwise.sandbox.hs_store import HubSpotPortal
 from tierwise.sandbox.wire import Request, Response
@@ -38,7 +38,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
     def _search(self, request: Request) -> Response:
         object_type = request.params["type"]
         if len(request.body) > MAX_SEARCH_BODY:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"Search request body is {len(request.body)} characters; the maximum is "
@@ -48,10 +48,10 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
         raw_limit = body.get("limit", 10)
         limit = int(raw_limit) if raw_limit is not None else 10
         if not 0 <= limit <= MAX_SEARCH_PAGE:
-            raise _fail(400, "VALIDATION_ERROR", f"limit must be between 0 and {MAX_SEARCH_PAGE}")
+            raise hs_fail(400, "VALIDATION_ERROR", f"limit must be between 0 and {MAX_SEARCH_PAGE}")
         after = int(body.get("after") or 0)
         if after >= SEARCH_CAP:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"The maximum number of results is {SEARCH_CAP}; paging beyond it is not "
@@ -64,7 +64,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
             or any(len(g.get("filters") or []) > 6 for g in groups)
             or (total_filters > 18)
         ):
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 "Too many filters: at most 5 filterGroups with 6 filters each and 18 "
@@ -72,7 +72,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
             )
         sorts = body.get("sorts") or []
         if len(sorts) > 1:
-            raise _fail(400, "VALIDATION_ERROR", "Only one sort is supported")
+            raise hs_fail(400, "VALIDATION_ERROR", "Only one sort is supported")
         props = self.portal.properties[object_type]
         predicates = [[self._filter(props, f) for f in g.get("filters") or []] for g in groups]
         query = str(body.get("query") or "").strip().lower()
@@ -147,7 +147,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
         op = str(spec.get("operator") or "EQ")
         prop = props.get(name)
         if prop is None:
-            raise _fail(
+            raise hs_fail(
                 400,
                 "VALIDATION_ERROR",
                 f"There was a problem with the request. Property {name} does not exist",
@@ -197,7 +197,7 @@ class HubSpotSearchRoutes(HubSpotRouteBase):
         }
         fn = compare.get(op)
         if fn is None:
-            raise _fail(400, "VALIDATION_ERROR", f"Unknown operator {op}")
+            raise hs_fail(400, "VALIDATION_ERROR", f"Unknown operator {op}")
         if op == "NEQ":
             return lambda v: get(v) != value
         return lambda v: (x := get(v)) is not None and fn(x, value)

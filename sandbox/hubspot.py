@@ -10,8 +10,7 @@ This module holds ``HubSpotEmulator`` itself: its state, auth, rate limits, faul
 and the one route table. The handlers are mixins, one module per concern:
 ``hs_routes_objects`` (records, batches), ``hs_routes_search``, ``hs_routes_properties``
 (properties and groups), ``hs_routes_associations``, ``hs_routes_lists`` (lists, owners,
-deal pipelines), on the shared helpers of ``hs_routes_common`` (``hs_error`` lives there
-and is re-exported here).
+deal pipelines), on the shared helpers of ``hs_routes_common`` (``hs_error`` among them).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from tierwise.sandbox.faults import FaultRule, FaultSet
 from tierwise.sandbox.hs_exports import HubSpotExports
 from tierwise.sandbox.hs_imports import HubSpotImports
 from tierwise.sandbox.hs_routes_associations import HubSpotAssociationRoutes
-from tierwise.sandbox.hs_routes_common import hs_error as hs_error
+from tierwise.sandbox.hs_routes_common import hs_error
 from tierwise.sandbox.hs_routes_lists import HubSpotListOwnerRoutes
 from tierwise.sandbox.hs_routes_objects import HubSpotObjectRoutes
 from tierwise.sandbox.hs_routes_properties import HubSpotPropertyRoutes

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from tierwise.sandbox.sf_schema_fields import NUMERIC_TYPES as NUMERIC_TYPES
 from tierwise.sandbox.sf_schema_fields import FieldDef as FieldDef
-from tierwise.sandbox.sf_schema_fields import _system_fields
+from tierwise.sandbox.sf_schema_fields import system_fields
 from tierwise.sandbox.sf_schema_setup import custom_field_fields as custom_field_fields
 from tierwise.sandbox.sf_schema_setup import field_permissions_fields as field_permissions_fields
 from tierwise.sandbox.sf_schema_setup import opportunity_stage_fields as opportunity_stage_fields
@@ -114,7 +114,7 @@ TASK_PRIORITIES = ("High", "Normal", "Low")
 def account_fields() -> list[FieldDef]:
     """Standard Account fields of a new org (no custom field at all)."""
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Name", "string", "Account Name", 255, nillable=False),
         FieldDef("Website", "url", "Website", 255),
         FieldDef("Industry", "picklist", "Industry", 255, picklist=INDUSTRY_VALUES),
@@ -185,7 +185,7 @@ def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES) 
     """Task per the object reference [sf-task]: Status and Priority required (an insert
     without them gets the org's defaults), AccountId and IsClosed derived, read-only."""
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Subject", "string", "Subject", 255),
         # Only the org's TaskStatus values are accepted (restricted: a GUESS, the reference
         # says each status "implies IsClosed", so an unknown one has no meaning).
@@ -234,7 +234,7 @@ def task_fields(statuses: Sequence[tuple[str, bool, bool]] = ORG_TASK_STATUSES) 
 
 def event_fields() -> list[FieldDef]:
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Subject", "string", "Subject", 255),
         FieldDef("ActivityDate", "date", "Due Date Only"),
         FieldDef("ActivityDateTime", "datetime", "Due Date Time"),
@@ -280,7 +280,7 @@ OPPORTUNITY_STAGES = tuple(stage[0] for stage in STOCK_OPPORTUNITY_STAGES)
 
 def opportunity_fields() -> list[FieldDef]:
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Name", "string", "Opportunity Name", 120, nillable=False),
         FieldDef("AccountId", "reference", "Account ID", 18, reference_to=("Account",)),
         FieldDef("Amount", "currency", "Amount", precision=18, scale=2),

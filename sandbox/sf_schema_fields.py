@@ -98,17 +98,17 @@ class FieldDef:
         }
 
 
-def _ro(name: str, ftype: str, label: str, length: int = 0) -> FieldDef:
+def ro_field(name: str, ftype: str, label: str, length: int = 0) -> FieldDef:
     return FieldDef(name, ftype, label, length, nillable=False, updateable=False, createable=False)
 
 
-def _system_fields() -> list[FieldDef]:
+def system_fields() -> list[FieldDef]:
     return [
-        _ro("Id", "id", "Record ID", 18),
-        _ro("CreatedDate", "datetime", "Created Date"),
-        _ro("LastModifiedDate", "datetime", "Last Modified Date"),
-        _ro("SystemModstamp", "datetime", "System Modstamp"),
-        _ro("IsDeleted", "boolean", "Deleted"),
+        ro_field("Id", "id", "Record ID", 18),
+        ro_field("CreatedDate", "datetime", "Created Date"),
+        ro_field("LastModifiedDate", "datetime", "Last Modified Date"),
+        ro_field("SystemModstamp", "datetime", "System Modstamp"),
+        ro_field("IsDeleted", "boolean", "Deleted"),
     ]
 
 

@@ -9,12 +9,12 @@ writes) because these only describe the org's configuration.
 
 from __future__ import annotations
 
-from tierwise.sandbox.sf_schema_fields import FieldDef, _ro, _system_fields
+from tierwise.sandbox.sf_schema_fields import FieldDef, ro_field, system_fields
 
 
 def user_fields() -> list[FieldDef]:
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Name", "string", "Full Name", 121, updateable=False, createable=False),
         FieldDef("FirstName", "string", "First Name", 40),
         FieldDef("LastName", "string", "Last Name", 80, nillable=False),
@@ -25,7 +25,7 @@ def user_fields() -> list[FieldDef]:
 
 def permission_set_fields() -> list[FieldDef]:
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef("Name", "string", "Name", 80, nillable=False),
         FieldDef("Label", "string", "Label", 80, nillable=False),
         FieldDef(
@@ -42,7 +42,7 @@ def permission_set_fields() -> list[FieldDef]:
 
 def field_permissions_fields() -> list[FieldDef]:
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef(
             "ParentId",
             "reference",
@@ -71,7 +71,7 @@ def permission_set_assignment_fields() -> list[FieldDef]:
     """[sf-psa] developer.salesforce.com/docs/atlas.en-us.api.meta/api/
     sforce_api_objects_permissionsetassignment.htm"""
     return [
-        *_system_fields(),
+        *system_fields(),
         FieldDef(
             "AssigneeId",
             "reference",
@@ -96,12 +96,12 @@ def permission_set_assignment_fields() -> list[FieldDef]:
 def task_status_fields() -> list[FieldDef]:
     """[sf-taskstatus] …/object_reference/sforce_api_objects_taskstatus.htm (read-only)."""
     return [
-        *_system_fields(),
-        _ro("ApiName", "string", "Api Name", 255),
-        _ro("MasterLabel", "string", "Master Label", 255),
-        _ro("IsClosed", "boolean", "Is Closed"),
-        _ro("IsDefault", "boolean", "Is Default"),
-        _ro("SortOrder", "int", "Sort Order"),
+        *system_fields(),
+        ro_field("ApiName", "string", "Api Name", 255),
+        ro_field("MasterLabel", "string", "Master Label", 255),
+        ro_field("IsClosed", "boolean", "Is Closed"),
+        ro_field("IsDefault", "boolean", "Is Default"),
+        ro_field("SortOrder", "int", "Sort Order"),
     ]
 
 
@@ -109,22 +109,22 @@ def opportunity_stage_fields() -> list[FieldDef]:
     """[sf-oppstage] …/object_reference/sforce_api_objects_opportunitystage.htm: read-only
     (describeSObjects, query, retrieve); the fields tierwise reads."""
     return [
-        *_system_fields(),
-        _ro("ApiName", "string", "API Name", 255),
-        _ro("MasterLabel", "string", "Master Label", 255),
-        _ro("IsActive", "boolean", "Is Active"),
-        _ro("IsClosed", "boolean", "Closed"),
-        _ro("IsWon", "boolean", "Won"),
-        _ro("DefaultProbability", "percent", "Probability (%)"),
-        _ro("SortOrder", "int", "Sort Order"),
+        *system_fields(),
+        ro_field("ApiName", "string", "API Name", 255),
+        ro_field("MasterLabel", "string", "Master Label", 255),
+        ro_field("IsActive", "boolean", "Is Active"),
+        ro_field("IsClosed", "boolean", "Closed"),
+        ro_field("IsWon", "boolean", "Won"),
+        ro_field("DefaultProbability", "percent", "Probability (%)"),
+        ro_field("SortOrder", "int", "Sort Order"),
     ]
 
 
 def custom_field_fields() -> list[FieldDef]:
     """Tooling ``CustomField`` as queried (Tooling API only, never plain REST)."""
     return [
-        *_system_fields(),
-        _ro("DeveloperName", "string", "Developer Name", 40),
-        _ro("TableEnumOrId", "string", "Table Enum Or Id", 40),
-        _ro("FullName", "string", "Full Name", 255),
+        *system_fields(),
+        ro_field("DeveloperName", "string", "Developer Name", 40),
+        ro_field("TableEnumOrId", "string", "Table Enum Or Id", 40),
+        ro_field("FullName", "string", "Full Name", 255),
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from tierwise.sandbox.clock import epoch_ms, parse_iso
 from tierwise.sandbox.records import stored
 from tierwise.sandbox.soql_ast import OrderItem
-from tierwise.sandbox.soql_values import _id_norm, _norm, normaliser
+from tierwise.sandbox.soql_values import comparable, comparable_id, normaliser
 
 
 def _get(record: Mapping[str, Any], name: str) -> Any:
@@ -43,9 +43,9 @@ def simple_order(
         if kind == "datetime":
             values = [_stamp_norm(v) for v in column]
         elif kind in ("id", "reference"):
-            values = [_id_norm(v) for v in column]
+            values = [comparable_id(v) for v in column]
         else:
-            values = [_norm(v) for v in column]
+            values = [comparable(v) for v in column]
         classes = {v.__class__ for v in values}
         if classes <= {int, float}:
             keys.append([-v for v in values] if item.descending else values)

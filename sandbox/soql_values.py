@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _norm(value: Any) -> Any:
+def comparable(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _id_norm(value: Any) -> Any:
+def comparable_id(value: Any) -> Any:
     """Ids compare case-sensitively on their 15-character form (18 adds a case checksum)."""
     return value[:15] if isinstance(value, str) and len(value) == 18 else value
 
 
 def normaliser(ftype: str) -> Callable[[Any], Any]:
-    return _id_norm if ftype in ("id", "reference") else _norm
+    return comparable_id if ftype in ("id", "reference") else comparable

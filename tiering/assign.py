@@ -55,9 +55,9 @@ from tierwise.tiering.rules import (
     RULE_WINDOW,
     Assignment,
 )
-from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, score_accounts
+from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, IntArray, score_accounts
 from tierwise.tiering.seats import apply_capacity, capacity_notes, limit_pins, owner_load
-from tierwise.tiering.triggers import IntArray, aligned, apply_triggers, condition_mask
+from tierwise.tiering.triggers import aligned, apply_triggers, condition_mask
 from tierwise.tiering.windows import apply_windows, release_ended, split
 
 NO_TIER = -1

@@ -241,7 +241,7 @@ class DecisionTable(Sequence[Decision]):
         row = np.round(self._table.points[i], 2).tolist()
         missing = self._table.missing[i].tolist()
         fields = self._fields_of[i]
-        names, signal = self._writer.names, self._signal
+        names, signal = self._writer.signal_fields, self._signal
         return tuple(
             [
                 GroupScore(

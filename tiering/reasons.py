@@ -104,7 +104,7 @@ class ReasonWriter:
         # ``DecisionTable`` reads these too (one copy per run).
         self.bars: list[float] = assignment.bars.tolist()
         signals = table.signals
-        self.names = tuple(signal.field for signal in signals)
+        self.signal_fields = tuple(signal.field for signal in signals)
         self.ranges: list[range] = []
         self._group_labels = {group.id: group.label for group in model.groups}
         # Per group: its signals' positions and the words around its points.
@@ -285,9 +285,9 @@ class ReasonWriter:
             layout = row_layout(fields)
             pick = self._pickers.get(layout)
             if pick is None:
-                pick = self._pickers[layout] = _picker(layout, self.names)
+                pick = self._pickers[layout] = _picker(layout, self.signal_fields)
             return pick(row_values(fields))
-        return list(map(fields.get, self.names))
+        return list(map(fields.get, self.signal_fields))
 
     def detail(self, j: int, value: FieldValue) -> str:
         """``signal_detail`` of signal ``j``, kept per value (values repeat: industries,

@@ -32,6 +32,7 @@ from tierwise.tiering.records import (
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int16]  # tier indexes
 _NAN = math.nan
 
 

@@ -18,9 +18,7 @@ import numpy.typing as npt
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import OwnerLoad
 from tierwise.tiering.rules import RULE_CAPACITY, RULE_OWNER_CAPACITY, RULE_PIN_LIMIT
-from tierwise.tiering.scoring import BoolArray, FloatArray
-
-IntArray = npt.NDArray[np.int16]
+from tierwise.tiering.scoring import BoolArray, FloatArray, IntArray
 
 
 def limit_pins(

@@ -20,9 +20,7 @@ import numpy.typing as npt
 from tierwise.tiering.model import Condition, TieringModel, TriggerSpec
 from tierwise.tiering.records import AccountHistory
 from tierwise.tiering.rules import RULE_TRIGGER
-from tierwise.tiering.scoring import BoolArray, Columns, FloatArray
-
-IntArray = npt.NDArray[np.int16]
+from tierwise.tiering.scoring import BoolArray, Columns, FloatArray, IntArray
 
 
 def aligned(moment: datetime, now: datetime) -> datetime:

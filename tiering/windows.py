@@ -28,8 +28,8 @@ import numpy.typing as npt
 
 from tierwise.tiering.model import TieringModel
 from tierwise.tiering.records import Window
+from tierwise.tiering.scoring import IntArray
 
-IntArray = npt.NDArray[np.int16]
 RuleArray = npt.NDArray[np.int8]
 
 

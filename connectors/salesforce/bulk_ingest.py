@@ -99,9 +99,7 @@ def _cut(
     head = _line(header)
     head_bytes = len(head.encode("utf-8"))
     for row in rows:
-        line = _line(
-            [(NULL if row[n] is None else str(row[n])) if n in row else "" for n in header]
-        )
+        line = _line([_cell(row[n]) if n in row else "" for n in header])
         length = len(line.encode("utf-8"))
         if not index or size + length > limit:
             index += 1
