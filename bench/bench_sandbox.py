@@ -32,18 +32,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from processes import proc_mb  # the bench folder is on the path (a script's own folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = "59.0"
-
-
-def proc_mb(pid: int, key: str) -> float:
-    """``VmRSS`` (now) or ``VmHWM`` (peak) of a process, in MB."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    except OSError:
-        return float("nan")
-    found = re.search(rf"{key}:\s+(\d+) kB", text)
-    return int(found.group(1)) / 1024 if found else float("nan")
 
 
 class Guard:

@@ -95,13 +95,18 @@ class MemoryWatch:
         self._stop.set()
 
 
-def peak_rss_mb(pid: int) -> float:
+def proc_mb(pid: int, key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of a process, in MB (nan once it is gone)."""
     try:
         text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
     except OSError:
         return float("nan")
-    found = re.search(r"VmHWM:\s+(\d+) kB", text)
+    found = re.search(rf"{key}:\s+(\d+) kB", text)
     return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    return proc_mb(pid, "VmHWM")
 
 
 def start_sandbox(
