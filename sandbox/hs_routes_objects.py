@@ -117,19 +117,32 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
         body = self._body(request)
         with self.portal.lock:
             links = self._validate_associations(object_type, body.get("associations"))
-            try:
-                clean = self.portal.validate(object_type, body.get("properties") or {}, None)
-            except PropertyValueError as exc:
-                raise ApiError(
-                    Response.json(400, {**self._invalid(exc), "correlationId": str(uuid.uuid4())})
-                ) from exc
-            if (injected := self._injected(request, "")) is not None:
-                raise ApiError(Response.json(400, {**injected, "correlationId": str(uuid.uuid4())}))
+            clean = self._one_record(request, object_type, body, None, "")
             obj = self.portal.write(object_type, None, clean, self._lag())
             for to_type, to_id, type_id in links:
                 self.portal.associate(object_type, obj["id"], to_type, to_id, [type_id])
             shaped = self._shape(object_type, obj, list(clean))
         return Response.json(201, shaped, records=1)
+
+    def _one_record(
+        self,
+        request: Request,
+        object_type: str,
+        body: dict[str, Any],
+        oid: str | None,
+        fault_id: str,
+    ) -> dict[str, str]:
+        """A single create or update's properties, validated; a bad value or an injected
+        per-record fault answers 400 with a correlation id."""
+        try:
+            clean = self.portal.validate(object_type, body.get("properties") or {}, oid)
+        except PropertyValueError as exc:
+            raise ApiError(
+                Response.json(400, {**self._invalid(exc), "correlationId": str(uuid.uuid4())})
+            ) from exc
+        if (injected := self._injected(request, fault_id)) is not None:
+            raise ApiError(Response.json(400, {**injected, "correlationId": str(uuid.uuid4())}))
+        return clean
 
     def _update(self, request: Request) -> Response:
         object_type = request.params["type"]
@@ -143,14 +156,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                 )
             if object_id not in self.portal.objects[object_type]:
                 raise hs_fail(404, "OBJECT_NOT_FOUND", "resource not found")
-            try:
-                clean = self.portal.validate(object_type, body.get("properties") or {}, object_id)
-            except PropertyValueError as exc:
-                raise ApiError(
-                    Response.json(400, {**self._invalid(exc), "correlationId": str(uuid.uuid4())})
-                ) from exc
-            if (injected := self._injected(request, object_id)) is not None:
-                raise ApiError(Response.json(400, {**injected, "correlationId": str(uuid.uuid4())}))
+            clean = self._one_record(request, object_type, body, object_id, object_id)
             obj = self.portal.write(object_type, object_id, clean, self._lag())
             shaped = self._shape(object_type, obj, list(clean))
         return Response.json(200, shaped, records=1)

@@ -9,7 +9,7 @@ ordering, aggregates, and the value snapshots a locator holds (``records.Project
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from tierwise.sandbox.sf_org_schema import OrgSchema
 from tierwise.sandbox.soql_ast import Aggregate, OrderItem, SubQuery
 from tierwise.sandbox.soql_order import simple_order, sort_key
 from tierwise.sandbox.soql_tokens import SoqlError
-from tierwise.sandbox.soql_where import compile_where
+from tierwise.sandbox.soql_where import Predicate, compile_where
 
 # Objects only the Tooling API answers for.
 TOOLING_ONLY = frozenset({"CustomField"})
@@ -126,14 +126,7 @@ class OrgQueries(OrgSchema):
             Aggregate(a.func, resolve(a.field)[0] if a.field else None, a.alias)
             for a in query.aggregates
         ]
-        try:
-            predicate = (
-                compile_where(query.where, object_name, resolve, self.clock.peek().date())
-                if query.where is not None
-                else None
-            )
-        except SoqlError as exc:
-            raise RequestError(400, exc.code, exc.message) from exc
+        predicate = self._predicate(query.where, object_name, resolve)
         order = tuple(
             OrderItem(resolve(item.field)[0], item.descending, item.nulls_last)
             for item in query.order
@@ -182,6 +175,17 @@ class OrgQueries(OrgSchema):
             return sorted(matched, key=sort_key(order, types))
         return [matched[n] for n in positions]
 
+    def _predicate(
+        self, where: Any, object_name: str, resolve: Callable[[str], tuple[str, str]]
+    ) -> Predicate | None:
+        """The WHERE clause as a predicate (None: no clause); a SOQL error answers 400."""
+        if where is None:
+            return None
+        try:
+            return compile_where(where, object_name, resolve, self.clock.peek().date())
+        except SoqlError as exc:
+            raise RequestError(400, exc.code, exc.message) from exc
+
     def _child_rows(self, parent: str, sub: SubQuery, wanted: set[str]) -> ChildRows:
         """A subquery's matching children per parent, as the query sees them: value
         snapshots; the page that shows a parent makes its ``{totalSize, done, records}``
@@ -206,14 +210,7 @@ class OrgQueries(OrgSchema):
             return fdef.name, fdef.type
 
         names = [resolve(n)[0] for n in sub.fields]
-        try:
-            predicate = (
-                compile_where(sub.where, child, resolve, self.clock.peek().date())
-                if sub.where is not None
-                else None
-            )
-        except SoqlError as exc:
-            raise RequestError(400, exc.code, exc.message) from exc
+        predicate = self._predicate(sub.where, child, resolve)
         layout = self.layouts[child]
         kept: dict[str, list[MutableMapping[str, Any]]] = {}
         for rec in self.objects[child].values():
