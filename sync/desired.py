@@ -10,13 +10,19 @@ decision columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import fields as dataclass_fields
-from datetime import datetime
-from operator import attrgetter
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
 
 from tierwise.connectors.base import TierwiseValues
-from tierwise.sync.records import DECLARED_FIELDS, PROSPECT_FIELDS, WrittenFields
+from tierwise.sync.records import (
+    DECLARED_FIELDS,
+    PROSPECT_FIELDS,
+    VALUE_NAMES,
+    WrittenFields,
+    all_values,
+    with_values,
+)
 from tierwise.tiering.calendar import add_business_hours
 from tierwise.tiering.records import Decision, FieldValue
 
@@ -32,21 +38,49 @@ def target_values(
     CRM's tier changes, so a rerun (or a rerun after a crash) computes the same values.
     """
     play = decision.play
-    today = now.date()
+    today = _day(now)
     entering = getattr(held, fields.tier) != decision.tier
     values: dict[str, FieldValue] = {
         fields.tier: decision.tier,
-        fields.score: round(decision.score, 1),
+        fields.score: _one_decimal(decision.score),
         fields.reason: decision.reason[:REASON_MAX],
         fields.play: play.name if play else None,
         fields.tier_changed: today if entering else (getattr(held, fields.tier_changed) or today),
     }
     if fields.sla_due is not None:
-        fresh = add_business_hours(now, play.sla_hours).date() if play else None
+        fresh = _sla_day(now, play.sla_hours) if play else None
         values[fields.sla_due] = (
             fresh if entering or play is None else (getattr(held, fields.sla_due) or fresh)
         )
     return values
+
+
+# One object per distinct value, shared by every record a run plans (issue 15): a first
+# run at a million accounts holds two million planned writes until they are sent, and a
+# date or float of their own per record was 80 bytes of each.
+@lru_cache(maxsize=8)
+def _day(now: datetime) -> date:
+    return now.date()
+
+
+@lru_cache(maxsize=64)
+def _sla_day(now: datetime, hours: int) -> date:
+    return add_business_hours(now, hours).date()
+
+
+_SCORES: dict[float, float] = {}
+
+
+def _one_decimal(score: float) -> float:
+    """``round(score, 1)``, the same float object for the same value (scores at one
+    decimal take a few thousand values; the cache stops growing at 100,000)."""
+    value = round(score, 1)
+    shared = _SCORES.get(value)
+    if shared is not None:
+        return shared
+    if len(_SCORES) < 100_000:
+        _SCORES[value] = value
+    return value
 
 
 def emptied(fields: WrittenFields) -> dict[str, FieldValue]:
@@ -57,22 +91,6 @@ def emptied(fields: WrittenFields) -> dict[str, FieldValue]:
 def desired_values(decision: Decision, held: TierwiseValues, now: datetime) -> TierwiseValues:
     """The prospect fields tierwise wants on one record (other targets' fields as held)."""
     return with_values(held, target_values(PROSPECT_FIELDS, decision, held, now))
-
-
-# Every ``TierwiseValues`` field in declaration (constructor) order, read in one C call:
-# ``diff_values`` and ``with_values`` run once per record written, a million times on a
-# first run at scale, where ``dataclasses.fields``/``replace`` per call cost seconds.
-VALUE_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(TierwiseValues))
-_all_values = attrgetter(*VALUE_NAMES)
-
-
-def with_values(held: TierwiseValues, values: Mapping[str, FieldValue]) -> TierwiseValues:
-    """``held`` with ``values`` laid over it (``dataclasses.replace``, without its checks:
-    the names are ``TierwiseValues`` fields by construction)."""
-    get = values.get
-    return TierwiseValues(
-        *[get(name, old) for name, old in zip(VALUE_NAMES, _all_values(held), strict=True)]
-    )
 
 
 def _rules(
@@ -108,7 +126,7 @@ def diff_values(
     """
     scores, reasons = _rules(groups)
     changed: dict[str, FieldValue] = {}
-    for name, old, new in zip(VALUE_NAMES, _all_values(held), _all_values(desired), strict=True):
+    for name, old, new in zip(VALUE_NAMES, all_values(held), all_values(desired), strict=True):
         if old == new:
             continue
         at_one_decimal = name in scores and old is not None and new is not None

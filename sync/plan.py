@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest
-from tierwise.sync.desired import diff_values, emptied, target_values, with_values
+from tierwise.sync.desired import diff_values, emptied, target_values
 from tierwise.sync.pacing import Owner, cap_tasks, used_today
 from tierwise.sync.records import (
     CUSTOMER_FIELDS,
@@ -28,12 +28,21 @@ from tierwise.sync.records import (
     TargetPlan,
     TaskRecord,
     WrittenFields,
+    with_values,
 )
 from tierwise.sync.unchanged import brief_columns, records_to_plan
 from tierwise.tiering.calendar import add_business_days
 from tierwise.tiering.decisions import Brief
 from tierwise.tiering.heap import collection_paused
-from tierwise.tiering.records import UNQUALIFIED, Decision, Play, TaskTemplate
+from tierwise.tiering.records import (
+    UNQUALIFIED,
+    Decision,
+    FieldLayout,
+    FieldRow,
+    FieldValue,
+    Play,
+    TaskTemplate,
+)
 
 # Task planning reads only tier, score, play and whether the tier changed.
 Decided = Decision | Brief
@@ -207,10 +216,24 @@ def _plan_record(
     delta = diff_values(record.written, want)
     if not delta:
         return
-    update = AccountUpdate(record.crm_id, delta)
-    plan.desired[(record.system, record.crm_id)] = want
+    update = AccountUpdate(record.crm_id, _compact(delta))
     plan.updates.setdefault(record.system, []).append(update)
     changes.add(record.system, update, account.key, account.name, record.written)
+
+
+# Layouts of the update values, one per set of changed field names (a few per run).
+_LAYOUTS: dict[tuple[str, ...], FieldLayout] = {}
+
+
+def _compact(values: dict[str, FieldValue]) -> FieldRow:
+    """An update's values as a ``FieldRow`` over a layout shared by every update that
+    changes the same fields: half a dict's size, for each of the millions of records a
+    first run at scale plans to write (issue 15). A read-only mapping, equal to the dict."""
+    names = tuple(values)
+    layout = _LAYOUTS.get(names)
+    if layout is None:
+        layout = _LAYOUTS.setdefault(names, FieldLayout(names))
+    return FieldRow(layout, tuple(values.values()))
 
 
 def _target_of(key: str, targets: Sequence[TargetPlan]) -> tuple[TargetPlan, str] | None:

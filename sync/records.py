@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import NamedTuple, overload
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
@@ -125,6 +127,25 @@ class FieldChange:
     new: FieldValue
 
 
+# Every ``TierwiseValues`` field in declaration (constructor) order, read in one C call:
+# ``with_values`` (and ``sync.desired.diff_values``) run once per record written, a million
+# times on a first run at scale, where ``dataclasses.fields``/``replace`` per call cost seconds.
+VALUE_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(TierwiseValues))
+all_values = attrgetter(*VALUE_NAMES)
+
+
+def with_values(held: TierwiseValues, values: Mapping[str, FieldValue]) -> TierwiseValues:
+    """``held`` with ``values`` laid over it (``dataclasses.replace``, without its checks:
+    the names are ``TierwiseValues`` fields by construction)."""
+    get = values.get
+    return TierwiseValues(
+        *[get(name, old) for name, old in zip(VALUE_NAMES, all_values(held), strict=True)]
+    )
+
+
+_Source = tuple[str, AccountUpdate, str, str | None, TierwiseValues]
+
+
 class FieldChanges(Sequence[FieldChange]):
     """A plan's field changes, derived when read from its updates and what each record
     held: one entry per updated record instead of one object per changed field (a full
@@ -132,11 +153,13 @@ class FieldChanges(Sequence[FieldChange]):
     tenth of the plan's memory). Reads in planning order, compares equal to a list of
     the same changes."""
 
-    __slots__ = ("_count", "_sources")
+    __slots__ = ("_count", "_index", "_sources")
 
     def __init__(self) -> None:
-        self._sources: list[tuple[str, AccountUpdate, str, str | None, TierwiseValues]] = []
+        self._sources: list[_Source] = []
         self._count = 0
+        # By system, crm_id -> its source: built when a record is first looked up.
+        self._index: dict[str, dict[str, _Source]] = {}
 
     def add(
         self,
@@ -149,12 +172,25 @@ class FieldChanges(Sequence[FieldChange]):
         """The changes of one update: its values over ``held`` (what the record held)."""
         self._sources.append((system, update, key, name, held))
         self._count += len(update.values)
+        self._index.clear()
 
     def updates(self) -> Iterator[tuple[str, AccountUpdate, str, TierwiseValues]]:
         """Each update with its system, account key and what the record held, in
         planning order (the write journal reads these; no index of every record)."""
         for system, update, key, _name, held in self._sources:
             yield system, update, key, held
+
+    def records(self) -> int:
+        """How many records the changes update."""
+        return len(self._sources)
+
+    def source(self, system: str, crm_id: str) -> tuple[AccountUpdate, TierwiseValues]:
+        """One record's update and what it held (KeyError: the plan does not update it)."""
+        index = self._index.get(system)
+        if index is None:
+            index = self._index[system] = {s[1].crm_id: s for s in self._sources if s[0] == system}
+        found = index[crm_id]
+        return found[1], found[4]
 
     def __iter__(self) -> Iterator[FieldChange]:
         for system, update, key, name, held in self._sources:
@@ -186,6 +222,30 @@ class FieldChanges(Sequence[FieldChange]):
         return f"FieldChanges({list(self)!r})"
 
 
+class DesiredValues(Mapping[tuple[str, str], TierwiseValues]):
+    """What each record a plan updates holds once the update lands, by (system, crm_id):
+    what it held with the update's values laid over it, derived when read (issue 15: a
+    stored copy per written record was a quarter of a first run's plan at a million)."""
+
+    __slots__ = ("_changes",)
+
+    def __init__(self, changes: FieldChanges) -> None:
+        self._changes = changes
+
+    def __getitem__(self, ident: tuple[str, str]) -> TierwiseValues:
+        update, held = self._changes.source(*ident)
+        return with_values(held, update.values)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((system, update.crm_id) for system, update, _key, _held in self._changes.updates())
+
+    def __len__(self) -> int:
+        return self._changes.records()
+
+    def __repr__(self) -> str:
+        return f"DesiredValues({dict(self.items())!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedTask:
     system: str
@@ -206,7 +266,6 @@ class Plan:
     """Everything a run would do to the CRMs, computed without touching them."""
 
     updates: dict[str, list[AccountUpdate]] = field(default_factory=dict)
-    desired: dict[tuple[str, str], TierwiseValues] = field(default_factory=dict)
     # One per changed field, derived from ``updates`` when read (see ``FieldChanges``);
     # every plan has them, one rebuilt from a saved file too (``SavedPlan.to_plan``), so
     # the breaker and the write journal read any plan the same way.
@@ -219,6 +278,11 @@ class Plan:
     deferred: list[PlannedTask] = field(default_factory=list)
     # Keys of deferred tasks whose account left the tier before their turn.
     dropped: list[str] = field(default_factory=list)
+
+    @property
+    def desired(self) -> DesiredValues:
+        """What each updated record holds once written (derived from ``changes``)."""
+        return DesiredValues(self.changes)
 
     @property
     def write_count(self) -> int:

@@ -24,7 +24,7 @@ from tierwise.sync.change.journal import ChangeJournal, JournalEntry
 from tierwise.sync.change.writeahead import WriteAhead
 from tierwise.sync.engine import Outcome
 from tierwise.sync.gather import ACCOUNTS
-from tierwise.sync.records import Plan
+from tierwise.sync.records import Plan, with_values
 from tierwise.sync.state import StateStore
 from tierwise.tiering.records import Decision
 
@@ -48,7 +48,7 @@ def journal_entries(plan: Plan) -> Iterator[JournalEntry]:
             account_key=key,
             fields=tuple(sorted(u.values)),
             held=held,
-            desired=plan.desired[(system, u.crm_id)],
+            desired=with_values(held, u.values),
         )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from tierwise.connectors.base import AccountUpdate, TaskRequest, TierwiseValues
 from tierwise.sync.exits import SettingError
-from tierwise.sync.records import Plan, PlannedClose, PlannedTask
+from tierwise.sync.records import Plan, PlannedClose, PlannedTask, with_values
 from tierwise.sync.state.codec import decode_tierwise, decode_value, encode_tierwise, encode_value
 from tierwise.tiering.records import Decision
 
@@ -76,7 +76,6 @@ class SavedPlan:
         for rec in self.records:
             update = AccountUpdate(rec.crm_id, dict(rec.fields))
             plan.updates.setdefault(rec.system, []).append(update)
-            plan.desired[(rec.system, rec.crm_id)] = rec.desired
             plan.changes.add(rec.system, update, rec.account_key, None, rec.held)
         plan.tasks = list(self.tasks)
         plan.closes = list(self.closes)
@@ -127,7 +126,7 @@ def from_outcome(
             crm_id=u.crm_id,
             account_key=key,
             held=held,
-            desired=plan.desired[(system, u.crm_id)],
+            desired=with_values(held, u.values),
             fields=dict(u.values),
         )
         for system, u, key, held in sorted(plan.changes.updates(), key=itemgetter(0))

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from tierwise.connectors.base import AccountUpdate, TierwiseValues
 from tierwise.sync.change.journal import ChangeJournal, JournalEntry
-from tierwise.sync.records import Plan
+from tierwise.sync.records import Plan, with_values
 
 # (update, account key, what the record held) of one planned update.
 Source = tuple[AccountUpdate, str, TierwiseValues]
@@ -42,7 +42,6 @@ class WriteAhead:
 
     def __call__(self, system: str, updates: Sequence[AccountUpdate]) -> None:
         """Journal these updates of ``system``, before they are sent."""
-        desired = self._plan.desired
         entries = []
         for update in updates:
             key, held = self._source(system, update)
@@ -53,7 +52,7 @@ class WriteAhead:
                     account_key=key,
                     fields=tuple(sorted(update.values)),
                     held=held,
-                    desired=desired[(system, update.crm_id)],
+                    desired=with_values(held, update.values),
                 )
             )
         self._journal.append(self._run_id, entries, self._now)

@@ -95,7 +95,6 @@ def test_updates_sent_out_of_plan_order_are_journaled_from_the_lookup(
     for r in records:
         update = AccountUpdate(r.crm_id, {"tier": "tier_1"})
         plan.updates.setdefault("hubspot", []).append(update)
-        plan.desired[("hubspot", r.crm_id)] = TierwiseValues(tier="tier_1")
         changes.add("hubspot", update, r.key, None, r.written)
     updates = plan.updates["hubspot"]
 
