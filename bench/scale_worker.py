@@ -35,7 +35,6 @@ from tierwise.config.settings import Settings
 from tierwise.sync import bootstrap as boot
 from tierwise.sync.cli import provision_all, settings_from_env
 from tierwise.sync.engine import Outcome
-from tierwise.sync.minimum import property_sets
 
 
 def settings() -> Settings:
@@ -69,27 +68,15 @@ def run(full: bool, offset: float, result: Path) -> int:
 
 
 def work(connectors: list[Any], outcome: Outcome) -> dict[str, dict[str, int]]:
-    """What the minimum needs beyond the report: related objects read with the accounts
-    (Salesforce: open Opportunities when deal inputs are derived, Tasks and Events for the
-    activity count; Bulk 2.0 refuses subqueries and aggregates, so one job each) and the
-    distinct property sets among the planned updates; Salesforce: the 100 MB ingest files
-    the planned updates' CSV fills (one Bulk 2.0 job each)."""
-    related: dict[str, int] = {}
-    for connector in connectors:
-        fields = getattr(connector, "fields", None)
-        if connector.system == "salesforce" and fields is not None:
-            activity = fields.activity_days(connector.settings) is not None
-            related["salesforce"] = int(bool(fields.derived)) + 2 * int(activity)
-    updates = outcome.plan.updates if outcome.plan is not None else {}
-    files = {
-        c.system: c.ingest_files(updates.get(c.system, ()))
-        for c in connectors
-        if hasattr(c, "ingest_files")
-    }
+    """What the minimum needs beyond the row counts, as the run report priced it
+    (sync/ledger.py): the related objects each connector read with the accounts (one
+    Bulk 2.0 query job each), the ingest files its writes filled (one job each) and the
+    distinct property sets among the planned updates (one HubSpot import each)."""
+    usage = {c.system: c.usage() for c in connectors}
     return {
-        "related": related,
-        "property_sets": {s: property_sets(u.values for u in ups) for s, ups in updates.items()},
-        "upload_files": files,
+        "related": {s: u.related_reads for s, u in usage.items() if u.related_reads},
+        "property_sets": dict(outcome.report.property_sets),
+        "upload_files": {s: u.bulk_files for s, u in usage.items() if u.bulk_files},
     }
 
 

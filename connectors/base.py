@@ -171,6 +171,13 @@ class ApiUsage:
     calls: dict[str, int] = field(default_factory=dict)
     daily_used: int | None = None
     daily_max: int | None = None
+    # What the run's minimum (sync/minimum.py) needs beyond row counts. Related objects
+    # read with the accounts: a bulk query job each (Salesforce: open Opportunities for
+    # deal inputs, Tasks and Events for the activity count; Bulk 2.0 refuses subqueries).
+    related_reads: int = 0
+    # Bulk ingest files the writes filled, one job each (Salesforce: 100 MB of CSV); 0
+    # when no bulk write ran (then the write set fits one).
+    bulk_files: int = 0
 
     @property
     def total(self) -> int:

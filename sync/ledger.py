@@ -44,8 +44,9 @@ def finish_run(
             # HubSpot's incremental pulls page through search (200 a page), full ones
             # through the list endpoint (100): the minimum prices the path taken.
             full=report.kind == "full" or connector.system in report.full_reconcile,
-            # One Salesforce ingest job: a write set past 100 MB of CSV needs one per file,
-            # which only the benchmarks price (bench/scale_worker.py counts the files).
+            related=[0] * usage.related_reads,
+            property_sets=report.property_sets.get(connector.system, 1) or 1,
+            upload_files=max(1, usage.bulk_files),
         )
     try:
         store.finish_run(

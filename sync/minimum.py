@@ -12,6 +12,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from tierwise.tiering.records import FieldRow, row_layout, row_values
+
 # Largest page / batch each API allows (reads, writes, task creates).
 PAGE_SIZE = {"salesforce": 2000, "hubspot": 100}
 BATCH_SIZE = {"salesforce": 200, "hubspot": 100}
@@ -143,8 +145,24 @@ def write_minimum(
 
 def property_sets(changes: Iterable[Mapping[str, object]]) -> int:
     """Distinct sets of fields among change-only updates that clear nothing (a clear goes
-    by batch: an import's empty cell is not a documented clear)."""
-    return len({frozenset(values) for values in changes if values and None not in values.values()})
+    by batch: an import's empty cell is not a documented clear). A plan's updates are
+    ``FieldRow``s: their names are read once per layout (every run prices its plan)."""
+    sets: set[frozenset[str]] = set()
+    names: dict[int, frozenset[str]] = {}
+    for values in changes:
+        if not values:
+            continue
+        if isinstance(values, FieldRow):
+            if None in row_values(values):
+                continue
+            layout = row_layout(values)
+            found = names.get(id(layout))
+            if found is None:
+                found = names[id(layout)] = frozenset(layout.names)
+            sets.add(found)
+        elif None not in values.values():
+            sets.add(frozenset(values))
+    return len(sets)
 
 
 def task_minimum(system: str, tasks: int) -> PathMinimum:

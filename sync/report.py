@@ -92,6 +92,9 @@ class RunReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     minimum_calls: dict[str, int] = field(default_factory=dict)
+    # Distinct sets of fields among each CRM's planned updates that clear nothing: one
+    # HubSpot import each, which the minimum prices (sync/minimum.py).
+    property_sets: dict[str, int] = field(default_factory=dict)
     # issue 16: tiers over capacity / pins past overrides.max_per_tier (one line each),
     # accounts beyond each tier's capacity and pins that fell back, per tier.
     capacity_notes: list[str] = field(default_factory=list)
@@ -182,6 +185,9 @@ def describe_plan(report: RunReport, plan: Plan) -> None:
     """The report's planned changes and tasks."""
     report.field_changes = len(plan.changes)
     report.planned_writes = {s: len(u) for s, u in plan.updates.items()}
+    report.property_sets = {
+        s: property_sets(u.values for u in ups) for s, ups in plan.updates.items()
+    }
     report.tasks_planned = len(plan.tasks)
     report.tasks_held = plan.held
     report.tasks_deferred = len(plan.deferred)

@@ -80,15 +80,6 @@ def write_files(
         yield path
 
 
-def count_files(
-    rows: Iterable[Mapping[str, Any]], header: Sequence[str], *, max_bytes: int | None = None
-) -> int:
-    """How many files (so jobs) ``write_files`` cuts ``rows`` into, nothing written: the
-    fewest Bulk 2.0 ingest jobs these rows allow, since each line is as short as the CSV
-    format lets it be and a job takes at most 100 MB ("Upload Job Data")."""
-    return max((index for index, _line in _cut(rows, header, max_bytes)), default=0)
-
-
 def _cut(
     rows: Iterable[Mapping[str, Any]], header: Sequence[str], max_bytes: int | None
 ) -> Iterator[tuple[int, str]]:

@@ -144,11 +144,6 @@ class SalesforceConnector:
     def write_accounts(self, updates: Sequence[AccountUpdate]) -> WriteOutcome:
         return self._writer.write(updates)
 
-    def ingest_files(self, updates: Sequence[AccountUpdate]) -> int:
-        """The Bulk 2.0 ingest jobs these updates' CSV needs (100 MB each); nothing sent.
-        The benchmarks price the write minimum with it (``sync/minimum.py``)."""
-        return self._writer.upload_files(updates)
-
     # ------------------------------------------------------------------ tasks
     def ensure_tasks(self, tasks: Sequence[TaskRequest]) -> TaskOutcome:
         return self._tasks.ensure_tasks(tasks)
@@ -168,6 +163,14 @@ class SalesforceConnector:
 
     def usage(self) -> ApiUsage:
         usage = self.client.usage
+        related = 0
+        if self.fields is not None:
+            activity = self.fields.activity_days(self.settings) is not None
+            related = int(bool(self.fields.derived)) + 2 * int(activity)
         return ApiUsage(
-            calls=dict(usage.calls), daily_used=usage.daily_used, daily_max=usage.daily_max
+            calls=dict(usage.calls),
+            daily_used=usage.daily_used,
+            daily_max=usage.daily_max,
+            related_reads=related,
+            bulk_files=usage.bulk_files,
         )

@@ -24,7 +24,7 @@ from tierwise.connectors.base import AccountUpdate, RecordFailure, WriteOutcome
 from tierwise.connectors.batching import Verdict, collection_verdicts, send_in_batches
 from tierwise.connectors.errors import ConfigurationError
 from tierwise.connectors.salesforce import errors as sf_errors
-from tierwise.connectors.salesforce.bulk_ingest import BulkIngest, count_files, write_files
+from tierwise.connectors.salesforce.bulk_ingest import BulkIngest, write_files
 from tierwise.connectors.salesforce.client import SYSTEM, SalesforceClient
 from tierwise.connectors.salesforce.fields import OrgFields
 from tierwise.tiering.records import FieldValue
@@ -187,15 +187,6 @@ class AccountWriter:
         )
         return outcome
 
-    def upload_files(self, updates: Sequence[AccountUpdate]) -> int:
-        """The ingest jobs these updates need, one per 100 MB of their CSV (the benchmark's
-        minimum; nothing is sent)."""
-        changed = [u for u in updates if u.values]
-        if not changed:
-            return 0
-        header, rows = self._csv(changed)
-        return count_files(rows, header)
-
     def _csv(self, updates: Sequence[AccountUpdate]) -> tuple[list[str], Iterator[dict[str, Any]]]:
         """The bulk CSV's header and its rows, made one at a time as they are read."""
         names = sorted({name for u in updates for name in self.record(u) if name not in SKIP})
@@ -220,6 +211,7 @@ class AccountWriter:
         failed: dict[str, RecordFailure] = {}
         with tempfile.TemporaryDirectory(prefix="tierwise-bulk-") as folder:
             for path in write_files(rows, header, folder):
+                self.client.usage.bulk_files += 1
                 _info, failed_csv = self._bulk.update(self.fields.account_object, path)
                 os.remove(path)
                 for row in csv.DictReader(io.StringIO(failed_csv)):

@@ -18,7 +18,7 @@ from tests.connectors.sandbox_support import salesforce
 from tests.provisioning import provisioned
 from tierwise.connectors.base import AccountUpdate
 from tierwise.connectors.errors import FatalCrmError
-from tierwise.connectors.salesforce.bulk_ingest import count_files, write_files
+from tierwise.connectors.salesforce.bulk_ingest import write_files
 from tierwise.sandbox import Sandbox
 from tierwise.sync.minimum import SF_BULK_INGEST_FIXED
 
@@ -119,6 +119,3 @@ def test_csv_files_split_at_the_upload_limit_each_with_its_header(tmp_path: Path
     read = [r for f in files for r in csv.DictReader(io.StringIO(f))]
     assert rows == read
     assert 11 == len(Path(whole).read_text().splitlines())
-    assert len(files) == count_files(iter(rows), header, max_bytes=100)
-    assert 1 == count_files(iter(rows), header, max_bytes=10_000)
-    assert 0 == count_files(iter([]), header)

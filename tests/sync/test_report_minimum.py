@@ -12,6 +12,7 @@ from tierwise.sync.minimum import (
     task_minimum,
     write_minimum,
 )
+from tierwise.tiering.records import FieldLayout, FieldRow
 
 
 @pytest.mark.parametrize(
@@ -110,6 +111,10 @@ def test_one_import_per_distinct_property_set() -> None:
     )
     changes = [{"tier": "a", "play": "p"}, {"play": "q", "tier": "b"}, {"tier": "c"}]
     assert property_sets([*changes, {"tier": "d", "play": None}, {}]) == 2
+    # A plan's updates are FieldRows (sync/plan.py): the same sets, read per layout.
+    rows = [FieldRow(FieldLayout(tuple(c)), tuple(c.values())) for c in changes]
+    clears = FieldRow(FieldLayout(("tier", "play")), ("d", None))
+    assert property_sets([*rows, clears, {"score": 1.0}]) == 3
     assert (
         minimum_calls("hubspot", 150, 100_000, 0, full=False, property_sets=1, status_reads=3)
         == 1 + 5
