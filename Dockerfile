@@ -22,7 +22,11 @@ ENV PATH=/opt/tierwise/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TIERWISE_LOG_FORMAT=json \
     TIERWISE_DATABASE_URL=sqlite:////data/tierwise.db \
-    TIERWISE_REPORT_DIR=/data/reports
+    TIERWISE_REPORT_DIR=/data/reports \
+    MALLOC_ARENA_MAX=2
+# MALLOC_ARENA_MAX: glibc makes up to eight malloc arenas per core, one for each thread
+# that contends, and the worker's pull and write threads then each keep freed memory of
+# their own; two cap that (bench/RESULTS.md, session 8: the worker's peak RSS figures).
 # The image creates and owns its state and report folders, so a fresh named volume
 # mounted on either starts writable by the non-root user.
 RUN groupadd --system --gid 10001 tierwise \

@@ -31,6 +31,7 @@ from tierwise.sync.coverage.windows import load_windows, save_windows
 from tierwise.sync.exits import classify
 from tierwise.sync.gather import ACCOUNTS, Gathered, Pulled, Validated, gather, validate
 from tierwise.sync.ledger import finish_run
+from tierwise.sync.memory import release_free_memory
 from tierwise.sync.merge import merge_accounts, to_inputs
 from tierwise.sync.plan import plan_targets
 from tierwise.sync.progress import NoProgress, Progress
@@ -188,6 +189,9 @@ class SyncEngine:
             steps.validated = validate(self.connectors)
         with steps.timed("gather"):
             steps.gathered = gathered = self.gather(now, full=full, dry_run=dry_run)
+        # Each step drops what it built on the way (pages, rows read back, columns):
+        # hand those pages back before the next step grows the heap (sync/memory.py).
+        release_free_memory()
         # The population, histories and ledger now live until the run ends: move them out
         # of the cyclic collector's sight, so decide and plan (which allocate millions of
         # objects at scale) do not re-traverse them in every full collection. ``run``
@@ -198,8 +202,10 @@ class SyncEngine:
         # decide was the last reader of the tier histories and the hand-edit entries (a
         # million of each at scale): let them go before plan, apply and record.
         steps.gathered = gathered = replace(gathered, histories={}, last_written={})
+        release_free_memory()
         with steps.timed("plan"):
             steps.plan = plan = self.plan(gathered, decided, now)
+        release_free_memory()
         if dry_run:
             steps.status = "dry_run"
             return
