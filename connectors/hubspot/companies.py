@@ -4,7 +4,8 @@ A full pull lists companies 100 a page (raw JSON: the client's model layer parse
 timestamp with dateutil and cost more than the HTTP itself, profiled); an incremental
 one is a keyset search from the watermark (``paging``). Each row is mapped onto the
 model's canonical inputs with what ``schema`` learnt (labels, money strings, value maps).
-From ``export_threshold`` expected rows a pull is one CRM export instead (``exports``), and
+From ``export_threshold`` expected rows (or when an incremental search's first page states
+a ``total`` that reaches it) a pull is one CRM export instead (``exports``), and
 from ``import_threshold`` changed companies a write is one import (``imports``); both are
 off by default (sandbox/README.md "HubSpot bulk paths" says why).
 
@@ -70,6 +71,14 @@ def hubspot_value(value: FieldValue) -> str:
     return str(value)
 
 
+class _ExportInstead(Exception):  # noqa: N818 - a signal between two methods, not an error
+    """The first search page's ``total`` says the pull is export-sized."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.total = total
+
+
 class Companies:
     """Pull and write companies of one portal."""
 
@@ -101,21 +110,48 @@ class Companies:
             # Nothing estimated the size (a first run's empty store): one one-row search
             # reads the ``total``, so a large first pull can take the export too.
             expected = self._probe(since)
-        rows = (
-            self._export_rows(props, since)
-            if self.uses_export(expected)
-            else self._rest_rows(props, since)
-        )
+        if self.uses_export(expected):
+            rows = self._export_rows(props, since)
+        elif since is not None and self._settings.export_threshold is not None:
+            rows = self._search_or_export(props, since, self._settings.export_threshold)
+        else:
+            rows = self._rest_rows(props, since)
         count = 0
         for row in rows:
             count += 1
             yield self.parse(row)
-        log.debug(
-            "hubspot_pull_done",
-            accounts=count,
-            incremental=since is not None,
-            path="export" if self.uses_export(expected) else "rest",
+        log.debug("hubspot_pull_done", accounts=count, incremental=since is not None)
+
+    def _search_or_export(
+        self, props: list[str], since: datetime, threshold: int
+    ) -> Iterator[dict[str, Any]]:
+        """The keyset search, unless its first page's ``total`` (the exact size of the
+        pull, which comes with the page) reaches ``threshold``: an estimate that was low
+        (a mass import or an integration touched every company since the last run) then
+        goes by export for that one call more, not by thousands of search pages."""
+
+        def check(total: int) -> None:
+            if total >= threshold:
+                raise _ExportInstead(total)
+
+        rows = search_rows(
+            self._client,
+            "companies",
+            since,
+            props,
+            self._fields.identity["modified"],
+            first_total=check,
         )
+        try:
+            first = next(rows)
+        except StopIteration:
+            return
+        except _ExportInstead as larger:
+            log.info("hubspot_pull_path", path="export", total=larger.total, threshold=threshold)
+            yield from self._export_rows(props, since)
+            return
+        yield first
+        yield from rows
 
     def _probe(self, since: datetime | None) -> int | None:
         modified = self._fields.identity["modified"]

@@ -201,9 +201,15 @@ def _search(
 
 
 def search_page(
-    client: HubSpotClient, object_type: str, filters: Filters, sort: str, props: list[str]
+    client: HubSpotClient,
+    object_type: str,
+    filters: Filters,
+    sort: str,
+    props: list[str],
+    on_total: Callable[[int], None] | None = None,
 ) -> list[Row]:
-    """ONE search request (ascending on ``sort``), ``SEARCH_LIMIT`` rows at most."""
+    """ONE search request (ascending on ``sort``), ``SEARCH_LIMIT`` rows at most;
+    ``on_total`` sees the response's ``total`` (every record the filters match)."""
     body: dict[str, Any] = {
         "filterGroups": [{"filters": filters}],
         "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
@@ -211,6 +217,9 @@ def search_page(
         "limit": SEARCH_LIMIT,
     }
     page = _search(client, object_type, body, f"search {object_type}")
+    total = page.get("total")
+    if on_total is not None and isinstance(total, int):
+        on_total(total)
     results: list[Row] = page.get("results") or []
     log.debug("hubspot_search_page", object=object_type, records=len(results))
     return results
@@ -231,17 +240,22 @@ def search_rows(
     since: datetime,
     props: Sequence[str],
     modified: str,
+    first_total: Callable[[int], None] | None = None,
 ) -> Iterator[Row]:
-    """Rows of ``object_type`` modified at or after ``since``, keyset-paged."""
+    """Rows of ``object_type`` modified at or after ``since``, keyset-paged.
+    ``first_total`` sees the first page's ``total``: how many rows the whole pull holds
+    (later pages' totals count only what is left), before any row is handed on."""
     wanted = list(props)
     if modified not in wanted:
         wanted.append(modified)
-    yield from keyset_rows(
-        lambda filters, sort: search_page(client, object_type, filters, sort, wanted),
-        since,
-        modified,
-        SEARCH_LIMIT,
-    )
+    pending = [first_total] if first_total is not None else []
+
+    def page(filters: Filters, sort: str) -> list[Row]:
+        return search_page(
+            client, object_type, filters, sort, wanted, pending.pop() if pending else None
+        )
+
+    yield from keyset_rows(page, since, modified, SEARCH_LIMIT)
 
 
 @dataclass

@@ -7,8 +7,9 @@ costs no extra call); the optional activity aggregate adds two grouped queries p
 accounts.
 
 Above ``salesforce.bulk_query_threshold`` accounts (the caller's ``expected``, or the
-first REST page's ``totalSize`` when it has no estimate) the pull runs as Bulk API 2.0
-query jobs instead (``bulk_query``; ``bulk_pull`` holds that path).
+first REST page's ``totalSize`` when the estimate is not above it: the page states the
+exact size) the pull runs as Bulk API 2.0 query jobs instead (``bulk_query``;
+``bulk_pull`` holds that path).
 """
 
 from __future__ import annotations
@@ -83,13 +84,16 @@ class Accounts:
         return soql if bulk else soql + f" ORDER BY {modstamp}, Id"
 
     def pull(self, since: datetime | None, *, expected: int | None = None) -> Iterator[CrmAccount]:
-        """REST pages, or Bulk API 2.0 jobs above the threshold. With no estimate the first
-        REST page decides: a ``totalSize`` above the threshold costs that one call more
-        than the bulk path's minimum; at or below it the page is read on, not asked again."""
+        """REST pages, or Bulk API 2.0 jobs above the threshold. Unless the estimate is
+        already above it, the first REST page decides: its ``totalSize`` is the exact size
+        of the pull, so an estimate that was low (no estimate; a data load or an
+        enrichment tool touched every account since the last run) still goes bulk, for
+        that one call more than the bulk path's minimum. At or below the threshold the
+        page is read on, not asked again: the REST path costs nothing extra."""
         threshold = self.client.settings.bulk_query_threshold
         soql = self.soql(since)
         first = None
-        if expected is None:
+        if expected is None or expected <= threshold:
             first = first_page(self.client, soql, object_name=self.fields.account_object)
             expected = int(first.get("totalSize") or 0)
         if expected > threshold:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -116,6 +116,23 @@ def test_an_unknown_size_is_read_off_one_search_total(sb: Any) -> None:
     sb.reset_calls()
     list(hubspot(sb).pull_accounts(None))  # threshold unset: no probe, list pages
     assert not calls(sb, "hubspot", "POST", search)
+
+
+def test_a_low_estimate_goes_by_export_when_the_first_search_page_states_a_large_total(
+    sb: Any,
+) -> None:
+    """An integration touched every company since the last run: the estimate is low, and
+    the first search page's ``total`` (the exact size, with the page) reaching the
+    threshold sends the pull to an export for that one search call; below it the search
+    reads on, not a page more than its minimum."""
+    search = "/crm/v3/objects/companies/search"
+    since = datetime(2000, 1, 1, tzinfo=UTC)  # every company was modified since
+    for threshold, searches, exported in ((250, 1, True), (251, 2, False)):
+        sb.reset_calls()
+        hs = hubspot(sb, export_threshold=threshold)
+        assert 250 == len(by_id(list(hs.pull_accounts(since, expected=5))))
+        assert searches == len(calls(sb, "hubspot", "POST", search))
+        assert exported == bool(calls(sb, "hubspot", "POST", EXPORT))
 
 
 def test_an_expired_download_url_is_refused(sb: Any) -> None:

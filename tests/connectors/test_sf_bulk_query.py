@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -143,6 +143,24 @@ def test_no_estimate_switches_to_bulk_when_the_first_page_says_the_result_is_lar
     usage = sf.usage().calls
     assert usage["query"] == 1  # the one page that told the size
     assert usage["bulk2 query"] == 2  # accounts and open Opportunities
+
+
+def test_a_low_estimate_goes_bulk_when_the_first_page_states_a_large_result(sb: Any) -> None:
+    """A data load or an enrichment tool touched every account since the last run: the
+    estimate (tierwise's own writes, the outside edits it knew of) is low, and the first
+    REST page's ``totalSize`` (the exact size) sends the pull to Bulk 2.0 for one call."""
+    since = datetime(2000, 1, 1, tzinfo=UTC)  # every account was modified since
+    sf = connector(sb, bulk_query_threshold=ACCOUNTS - 1, activity_aggregate_days=None)
+    assert len(by_id(list(sf.pull_accounts(since, expected=5)))) == ACCOUNTS
+    usage = sf.usage().calls
+    assert usage["query"] == 1  # the one page that told the size
+    assert usage["bulk2 query"] == 2  # accounts and open Opportunities
+    # A first page that agrees with the estimate is read on: REST costs nothing extra.
+    sf = connector(sb, bulk_query_threshold=ACCOUNTS, activity_aggregate_days=None)
+    assert len(by_id(list(sf.pull_accounts(since, expected=5)))) == ACCOUNTS
+    usage = sf.usage().calls
+    assert "bulk2 query" not in usage
+    assert math.ceil(ACCOUNTS / 2000) == usage["query"]
 
 
 def test_an_estimate_at_the_threshold_stays_on_rest(sb: Any) -> None:
