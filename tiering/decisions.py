@@ -18,7 +18,8 @@ import numpy as np
 
 from tierwise.tiering.inputs import column
 from tierwise.tiering.model import TieringModel
-from tierwise.tiering.reasons import CACHE_PER_SIGNAL, ReasonWriter, uncached
+from tierwise.tiering.reason_text import uncached
+from tierwise.tiering.reasons import CACHE_PER_SIGNAL, ReasonWriter
 from tierwise.tiering.records import (
     PIPELINE,
     UNQUALIFIED,

@@ -15,7 +15,7 @@ renders through it, and the two agree byte for byte (``tests/tiering/test_reason
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 
 import numpy as np
@@ -23,6 +23,13 @@ import numpy as np
 from tierwise.tiering.distance import Levers
 from tierwise.tiering.group_tops import EXACT, GroupTops, group_tops
 from tierwise.tiering.model import TieringModel
+from tierwise.tiering.reason_text import (
+    REASON_LIMIT,
+    fitted,
+    group_phrase,
+    uncached,
+    with_next_tier,
+)
 from tierwise.tiering.records import (
     AccountInput,
     FieldLayout,
@@ -50,7 +57,6 @@ from tierwise.tiering.rules import (
 )
 from tierwise.tiering.scoring import FloatArray, ScoreTable, signal_detail
 
-REASON_LIMIT = 255
 CACHE_PER_SIGNAL = 4096
 # After this many reasons (a sixteenth of the run, at least BULK_LEAST) the run is
 # writing most of its accounts (a first run): ``group_tops`` then works out every
@@ -74,12 +80,6 @@ _SHARED_WORDS = frozenset(
 # The shortest a next-tier phrase can be besides the tier's title ("; +1 pts to "):
 # a reason with less room left does not work the phrase out.
 _NEXT_TIER_LEAST = len("; +1 pts to ")
-
-
-def uncached(value: FieldValue) -> bool:
-    """A float zero is worded apart from its sign ("0", "-0") though ``0.0 == -0.0``:
-    its words are never kept under a shared key."""
-    return value.__class__ is float and value == 0.0
 
 
 class ReasonWriter:
@@ -141,13 +141,13 @@ class ReasonWriter:
         values = self._values(i)
         full, short = self._groups(i, values) if tops is None else self._tops_of(i, tops, values)
         head = f"{self._titles[tier]} (score {score:.0f})"
-        text = _fitted(head, (full, short), self.rule_phrase(i, tier, code))
+        text = fitted(head, (full, short), self.rule_phrase(i, tier, code))
         if (
             code in SCORED
             and tier > 0
             and len(text) + _NEXT_TIER_LEAST + len(self._titles[tier - 1]) <= REASON_LIMIT
         ):
-            text = _with_next_tier(text, self._next_tier(i, tier, score, values))
+            text = with_next_tier(text, self._next_tier(i, tier, score, values))
         return text
 
     def _groups(self, i: int, values: Sequence[FieldValue]) -> tuple[list[str], list[str]]:
@@ -245,7 +245,7 @@ class ReasonWriter:
             for with_details in (True, False)
         )
         # issue 16: the distance to the next tier when it still fits the field.
-        return _with_next_tier(_fitted(head, variants, self.rule_phrase(i, tier, code)), next_tier)
+        return with_next_tier(fitted(head, variants, self.rule_phrase(i, tier, code)), next_tier)
 
     def next_tier(self, i: int, tier: int, score: float) -> str:
         """What would lift the account one tier (see ``tierwise.tiering.distance``)."""
@@ -380,36 +380,3 @@ def _picker(
     if max(at) < len(layout.names):
         return pick
     return lambda values: pick((*values, None))
-
-
-def _fitted(head: str, variants: Iterable[Sequence[str]], tail: str) -> str:
-    """The first wording (groups with their details, then without) that fits the reason
-    field, else the last one cut to it (ending "…", which leaves no room to add to)."""
-    for parts in variants:
-        text = f"{head}: {'; '.join(parts)}; {tail}"
-        if len(text) <= REASON_LIMIT:
-            return text
-    return text[: REASON_LIMIT - 1] + "…"
-
-
-def _with_next_tier(text: str, next_tier: str) -> str:
-    """``text`` with the next-tier phrase when there is one and it still fits (a reason
-    that was cut is full: nothing fits)."""
-    if next_tier and len(text) + 2 + len(next_tier) <= REASON_LIMIT:
-        return f"{text}; {next_tier}"
-    return text
-
-
-def group_phrase(label: str, group: GroupScore, with_details: bool) -> str:
-    """One group in the reason: "fit 36/40 Software, 1,200 emp" or "risk -10"."""
-    if group.subtracts:
-        text = f"{label} -{group.points:.0f}"
-    else:
-        text = f"{label} {group.points:.0f}/{group.max_points:.0f}"
-    if not with_details:
-        return text
-    best = sorted(
-        (s for s in group.signals if s.points > 0 and not s.missing), key=lambda s: -s.points
-    )[:2]
-    details = [s.detail for s in best if s.detail]
-    return f"{text} {', '.join(details)}" if details else text
