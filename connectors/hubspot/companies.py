@@ -16,7 +16,7 @@ are written only while they still hold what tierwise last wrote (``native_icp``)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import structlog
@@ -40,35 +40,17 @@ from tierwise.connectors.hubspot.paging import (
     search_total,
 )
 from tierwise.connectors.hubspot.schema import PortalFields
-from tierwise.connectors.hubspot.values import labelled, parse_money
+from tierwise.connectors.hubspot.values import hubspot_value, labelled, parse_money
 from tierwise.connectors.parsing import (
     RecordReader,
     UnparseableError,
     normalise_domain,
     parse_datetime,
 )
-from tierwise.tiering.records import FieldValue
 
 SYSTEM = "hubspot"
 
 log = structlog.get_logger(__name__)
-
-
-def hubspot_value(value: FieldValue) -> str:
-    """A canonical value as HubSpot wants it in a property write (always a string)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, tuple):
-        return ";".join(value)
-    return str(value)
 
 
 class _ExportInstead(Exception):  # noqa: N818 - a signal between two methods, not an error

@@ -4,6 +4,8 @@
   (CRM-API-NOTES §2.15): enrichment and people write "$12.5M", "12,500,000", "1.2B",
   "USD 3 million" or "n/a". :func:`parse_money` reads the common forms and gives up on
   the rest (the connector then reports the value as invalid, it never guesses).
+- Every property is written as a string (:func:`hubspot_value`): dates as ISO days,
+  multi-selects joined by ";", booleans as "true"/"false".
 - Enumeration properties store internal values whose labels differ (``web_technologies``
   values are not its labels; §2.15 "don't assume value = label"). :func:`option_labels`
   reads a property definition's options once so stored values can be shown, and matched,
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
+
+from tierwise.tiering.records import FieldValue
 
 _SCALE = {
     "": 1.0,
@@ -85,3 +90,20 @@ def labelled(raw: Any, labels: Mapping[str, str]) -> Any:
     folded.update({value.lower(): label for value, label in labels.items()})
     parts = [part.strip() for part in str(raw).split(";") if part.strip()]
     return ";".join(labels.get(p) or folded.get(p.lower()) or p for p in parts)
+
+
+def hubspot_value(value: FieldValue) -> str:
+    """A canonical value as HubSpot wants it in a property write (always a string)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, tuple):
+        return ";".join(value)
+    return str(value)
