@@ -41,9 +41,10 @@ from typing import Any
 
 from tierwise.sandbox import soql
 from tierwise.sandbox.bulk import advance
-from tierwise.sandbox.clock import sf_datetime, sf_from_ms
+from tierwise.sandbox.clock import sf_datetime
 from tierwise.sandbox.records import snapshot, stored
 from tierwise.sandbox.seed import OWNERS
+from tierwise.sandbox.sf_bulk_render import renderer, where_fields
 from tierwise.sandbox.sf_store import CHILD_RELATIONSHIPS, RequestError, SalesforceOrg, id18
 from tierwise.sandbox.wire import Request, Response
 
@@ -208,7 +209,7 @@ class BulkQueryJobs:
             if include_deleted:
                 pools.append(org.deleted[object_name].values())
             # Only a statement naming a parent field pays for the parent lookups.
-            dotted = any("." in name for name in (*query.fields, *_where_fields(query.where)))
+            dotted = any("." in name for name in (*query.fields, *where_fields(query.where)))
             matched: list[Mapping[str, Any]] = [
                 view
                 for pool in pools
@@ -328,7 +329,7 @@ class BulkQueryJobs:
             lineterminator="\r\n" if job.line_ending == "CRLF" else "\n",
         )
         writer.writerow(job.header)
-        render = [_renderer(ftype) for ftype in job.types]
+        render = [renderer(ftype) for ftype in job.types]
         writer.writerows(
             [f(v) for f, v in zip(render, row, strict=True)] for row in job.rows[start:end]
         )
@@ -379,37 +380,3 @@ class BulkQueryJobs:
         response.headers["Sforce-NumberOfRecords"] = str(count)
         response.headers["Sforce-Locator"] = following
         return response
-
-
-def _where_fields(node: Any) -> Iterator[str]:
-    """Field names a WHERE tree mentions."""
-    if node is None:
-        return
-    name = getattr(node, "field", None)
-    if isinstance(name, str):
-        yield name
-    for child in (*getattr(node, "items", ()), getattr(node, "item", None)):
-        if child is not None and child is not node:
-            yield from _where_fields(child)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _boolean(value: Any) -> str:
-    return "" if value is None else ("true" if value else "false")
-
-
-def _datetime(value: Any) -> str:
-    if value is None:
-        return ""
-    text = sf_from_ms(value) if value.__class__ is int else str(value)  # records.stored
-    return text[: -len("+0000")] + "Z" if text.endswith("+0000") else text
-
-
-def _renderer(ftype: str) -> Callable[[Any], str]:
-    """How Bulk API 2.0 writes a stored (wire-form) value of this type in CSV: null as an
-    empty field, booleans ``true``/``false``, dateTimes in UTC with ``Z`` (Bulk 2.0 "Valid
-    Date Format in Records": ``yyyy-MM-ddTHH:mm:ss.SSSZ``), everything else as text."""
-    return {"boolean": _boolean, "datetime": _datetime}.get(ftype, _text)
