@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
+from tierwise.sandbox.hs_records import HubSpotObject
 from tierwise.sandbox.hs_schema import READ_ONLY, PropertyDef, PropertyValueError, normalise
-from tierwise.sandbox.records import HubSpotObject, Layout
+from tierwise.sandbox.records import Layout
 
 
 class PortalObjects:

@@ -19,8 +19,8 @@ from typing import Any
 from tierwise.sandbox.clock import epoch_ms
 from tierwise.sandbox.hs_portal_associations import PortalAssociations
 from tierwise.sandbox.hs_portal_objects import PortalObjects
+from tierwise.sandbox.hs_records import HubSpotObject
 from tierwise.sandbox.hs_stock_properties import WEB_TECHNOLOGY_OPTIONS
-from tierwise.sandbox.records import HubSpotObject
 from tierwise.sandbox.seed import OWNERS
 
 

@@ -24,6 +24,7 @@ from tierwise.sandbox.clock import SandboxClock, hs_datetime, hs_from_ms
 from tierwise.sandbox.hs_portal_associations import PortalAssociations
 from tierwise.sandbox.hs_portal_objects import PortalObjects
 from tierwise.sandbox.hs_portal_seed import PortalSeeding
+from tierwise.sandbox.hs_records import HubSpotObject
 from tierwise.sandbox.hs_schema import PropertyDef
 from tierwise.sandbox.hs_stock_properties import (
     DEFAULT_GROUPS,
@@ -33,7 +34,7 @@ from tierwise.sandbox.hs_stock_properties import (
     deal_properties,
     task_properties,
 )
-from tierwise.sandbox.records import HubSpotObject, Layout
+from tierwise.sandbox.records import Layout
 from tierwise.sandbox.seed import OWNERS
 
 ID_BASE = {

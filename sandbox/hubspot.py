@@ -28,6 +28,7 @@ from tierwise.sandbox.clock import SandboxClock
 from tierwise.sandbox.faults import FaultRule, FaultSet
 from tierwise.sandbox.hs_exports import HubSpotExports
 from tierwise.sandbox.hs_imports import HubSpotImports
+from tierwise.sandbox.hs_records import HubSpotObject
 from tierwise.sandbox.hs_routes_associations import HubSpotAssociationRoutes
 from tierwise.sandbox.hs_routes_common import hs_error
 from tierwise.sandbox.hs_routes_lists import HubSpotListOwnerRoutes
@@ -35,7 +36,6 @@ from tierwise.sandbox.hs_routes_objects import HubSpotObjectRoutes
 from tierwise.sandbox.hs_routes_properties import HubSpotPropertyRoutes
 from tierwise.sandbox.hs_routes_search import HubSpotSearchRoutes
 from tierwise.sandbox.hs_store import HubSpotPortal
-from tierwise.sandbox.records import HubSpotObject
 from tierwise.sandbox.wire import ApiError, Request, Response, Router
 
 OBJ = r"(?P<type>companies|contacts|tasks|deals)"

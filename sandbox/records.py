@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Final, overload
 
-from tierwise.sandbox.clock import hs_from_ms
-
 
 class _Absent:
     __slots__ = ()
@@ -313,60 +311,14 @@ def snapshot(
                 values = values + fallback[len(values) : width]
             taken = take(values)
             row = taken if many else (taken,)
-            append(row if ABSENT not in row else tuple(_present(v) for v in row))
+            append(row if ABSENT not in row else tuple(present(v) for v in row))
             continue
         append((*[rec["Id"] for _ in lead], *[stored(rec, name) for name in fields]))
     return out
 
 
-def _present(value: Any) -> Any:
+def present(value: Any) -> Any:
     return None if value is ABSENT else value
-
-
-class HubSpotObject(MutableMapping[str, Any]):
-    """``{"id", "properties", "createdAt", "updatedAt", "archived"}`` in five slots."""
-
-    __slots__ = ("archived", "createdAt", "id", "properties", "updatedAt")
-    KEYS: Final = ("id", "properties", "createdAt", "updatedAt", "archived")
-
-    def __init__(
-        self,
-        object_id: str,
-        properties: Record,
-        created: str | int,
-        updated: str | int,
-        archived: bool,
-    ) -> None:
-        self.id = object_id
-        self.properties = properties
-        self.createdAt = created
-        self.updatedAt = updated
-        self.archived = archived
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self.KEYS:
-            raise KeyError(name)
-        value = getattr(self, name)
-        if value.__class__ is int and name in ("createdAt", "updatedAt"):
-            return hs_from_ms(value)  # a seeded stamp (Layout's decode)
-        return value
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        if name not in self.KEYS:
-            raise KeyError(f"a HubSpot object holds only {', '.join(self.KEYS)}: {name}")
-        setattr(self, name, value)
-
-    def __delitem__(self, name: str) -> None:
-        raise KeyError(f"{name} cannot be removed from a HubSpot object")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.KEYS)
-
-    def __len__(self) -> int:
-        return len(self.KEYS)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
 
 
 class SeedIds(Mapping[str, tuple[str, str]]):

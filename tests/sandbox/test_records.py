@@ -15,7 +15,8 @@ import pytest
 from tierwise.sandbox import Sandbox
 from tierwise.sandbox.clock import epoch_ms, hs_datetime, hs_from_ms, sf_datetime, sf_from_ms
 from tierwise.sandbox.hs_exports import ExportBehaviour, _Packer
-from tierwise.sandbox.records import HubSpotObject, Layout, SeedIds
+from tierwise.sandbox.hs_records import HubSpotObject
+from tierwise.sandbox.records import Layout, SeedIds
 from tierwise.sandbox.seed import generate_companies
 
 from .conftest import sf_client
