@@ -73,6 +73,29 @@ def test_first_run_tiers_everyone_and_writes_one_decision_to_both_crms(
     assert 120 == sum(report.per_tier.values())
 
 
+def test_freed_memory_goes_back_between_the_steps_before_any_write(
+    store: StateStore,
+    crms: tuple[FakeCrm, FakeCrm],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After gather, decide and plan (sync/memory.py): each trim sees both CRMs pulled
+    and nothing written yet."""
+    seen: list[tuple[int, int]] = []
+
+    def trim() -> None:
+        seen.append(
+            (sum(c.calls.get("read", 0) for c in crms), sum(c.calls.get("write", 0) for c in crms))
+        )
+
+    monkeypatch.setattr("tierwise.sync.engine.release_free_memory", trim)
+    report = make_app(store, crms, clock).engine.run(full=True).report
+    assert "ok" == report.status
+    assert 3 == len(seen)
+    assert all(pulls >= 2 and writes == 0 for pulls, writes in seen)
+    assert sum(report.writes.values()) > 0
+
+
 def test_second_run_writes_nothing_and_creates_no_tasks(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
 ) -> None:
