@@ -183,6 +183,20 @@ class ApiUsage:
     def total(self) -> int:
         return sum(self.calls.values())
 
+    def since(self, start: ApiUsage) -> ApiUsage:
+        """What was made after ``start`` was read: a connector counts from its creation,
+        and ``tierwise schedule`` keeps its connectors for every run, while each run's
+        report (and the metrics it feeds) counts that run's calls alone. The daily figures
+        are the CRM's own, as of now."""
+        calls = {k: n - start.calls.get(k, 0) for k, n in self.calls.items()}
+        return ApiUsage(
+            calls={k: n for k, n in calls.items() if n},
+            daily_used=self.daily_used,
+            daily_max=self.daily_max,
+            related_reads=self.related_reads,
+            bulk_files=self.bulk_files - start.bulk_files,
+        )
+
 
 class Connector(Protocol):
     system: str

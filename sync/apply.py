@@ -139,12 +139,13 @@ def apply_plan(
         mine: list[dict[str, str]] = []
         updates = plan.updates.get(system, [])
         if updates:
+            desired = plan.desired  # what each record holds once written, derived on read
 
             def saved(ids: Sequence[str]) -> None:
                 with rt.store_lock:
                     rt.heartbeat()
                     store.record_written(
-                        {(system, i): plan.desired[(system, i)] for i in ids}, rt.clock()
+                        {(system, i): desired[(system, i)] for i in ids}, rt.clock()
                     )
 
             def journaled(part: Sequence[AccountUpdate]) -> None:

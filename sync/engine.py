@@ -146,6 +146,8 @@ class SyncEngine:
         now = self.clock()
         run_id = uuid.uuid4().hex
         kind = "full" if full else "incremental"
+        # The connectors count from their creation: the report counts this run's calls.
+        usage = {c.system: c.usage() for c in self.connectors}
         structlog.contextvars.bind_contextvars(run_id=run_id)
         steps = Steps()
         try:
@@ -176,7 +178,7 @@ class SyncEngine:
         finally:
             gc.unfreeze()
             report = self.report(run_id, kind, dry_run, now, steps)
-            finish_run(report, self.clock(), self.connectors, self.store)
+            finish_run(report, self.clock(), self.connectors, self.store, usage)
             lock.release()
             self.runtime.heartbeat = lambda: None
             structlog.contextvars.unbind_contextvars("run_id")

@@ -7,12 +7,12 @@ the run's own outcome.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import structlog
 
-from tierwise.connectors.base import Connector
+from tierwise.connectors.base import ApiUsage, Connector
 from tierwise.sync.report import RunReport, minimum_calls
 from tierwise.sync.state import StateStore
 
@@ -20,13 +20,20 @@ log = structlog.get_logger("tierwise.sync")
 
 
 def finish_run(
-    report: RunReport, finished: datetime, connectors: Sequence[Connector], store: StateStore
+    report: RunReport,
+    finished: datetime,
+    connectors: Sequence[Connector],
+    store: StateStore,
+    started: Mapping[str, ApiUsage] | None = None,
 ) -> None:
     """Fill the report's end, API calls and minima per CRM, then record the run's ledger
-    entry."""
+    entry. ``started``: each connector's usage when the run began (the run's calls are
+    what was made since; a scheduled worker's connectors serve many runs)."""
     report.finished = finished
     for connector in connectors:
         usage = connector.usage()
+        if started is not None and connector.system in started:
+            usage = usage.since(started[connector.system])
         report.api_calls[connector.system] = {
             "total": usage.total,
             "calls": dict(usage.calls),

@@ -96,6 +96,25 @@ def test_freed_memory_goes_back_between_the_steps_before_any_write(
     assert sum(report.writes.values()) > 0
 
 
+def test_each_report_counts_its_own_api_calls_when_one_worker_runs_many(
+    store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
+) -> None:
+    """``tierwise schedule`` keeps one app (and its connectors) for every run: the second
+    run's report, its minimum ratio and the metrics it feeds count that run alone."""
+    sf, _hs = crms
+    app = make_app(store, crms, clock)
+    first = app.engine.run(full=True).report
+    before = dict(sf.calls)
+    clock.jump(timedelta(hours=1))
+    second = app.engine.run().report
+    made = {k: n - before.get(k, 0) for k, n in sf.calls.items() if n - before.get(k, 0)}
+
+    assert sum(before.values()) == first.api_calls["salesforce"]["total"]
+    assert made == second.api_calls["salesforce"]["calls"]
+    assert sum(made.values()) == second.api_calls["salesforce"]["total"]
+    assert second.api_calls["salesforce"]["total"] < sum(sf.calls.values())
+
+
 def test_second_run_writes_nothing_and_creates_no_tasks(
     store: StateStore, crms: tuple[FakeCrm, FakeCrm], clock: Clock
 ) -> None:
