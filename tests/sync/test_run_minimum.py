@@ -46,7 +46,7 @@ def test_the_report_prices_related_jobs_ingest_files_and_property_sets(
     assert sf is not None  # sb.env() configures both CRMs
     assert hs is not None
     # Every path a bulk one: Bulk 2.0 query and ingest, a HubSpot import for the writes;
-    # the ingest files cut at 2,000 bytes so that the write set fills several.
+    # the ingest files cut at 8,000 bytes so that the write set fills several.
     sf.bulk_query_threshold = 1
     sf.bulk_threshold = 1
     hs.import_threshold = 1
