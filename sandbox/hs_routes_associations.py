@@ -8,13 +8,12 @@ for the v3 ``associations`` of a create and a list's ``associations`` parameter)
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_ALIASES, OBJECT_TYPE_IDS
 from tierwise.sandbox.hs_store import HubSpotPortal
-from tierwise.sandbox.wire import ApiError, Request, Response
+from tierwise.sandbox.wire import Request, Response
 
 
 class HubSpotAssociationRoutes(HubSpotRouteBase):
@@ -108,31 +107,22 @@ class HubSpotAssociationRoutes(HubSpotRouteBase):
 
     def _assoc_batch_create(self, request: Request) -> Response:
         from_type, to_type = self._assoc_types(request)
-        inputs = self._inputs(request)
-        started = self._now_text()
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        with self.portal.lock:
-            for item in inputs:
-                fid = str((item.get("from") or {}).get("id") or "")
-                tid = str((item.get("to") or {}).get("id") or "")
-                try:
-                    self._check_pair(from_type, fid, to_type, tid)
-                except ApiError as exc:
-                    errors.append(json.loads(exc.response.body))
-                    continue
-                type_ids = [int(s.get("associationTypeId") or 0) for s in item.get("types") or []]
-                self.portal.associate(from_type, fid, to_type, tid, type_ids)
-                results.append(
-                    {
-                        "fromObjectTypeId": OBJECT_TYPE_IDS[from_type],
-                        "fromObjectId": int(fid),
-                        "toObjectTypeId": OBJECT_TYPE_IDS[to_type],
-                        "toObjectId": int(tid),
-                        "labels": [],
-                    }
-                )
-        return self._batch_response(201, results, errors, started, len(inputs))
+
+        def make(item: dict[str, Any]) -> dict[str, Any]:
+            fid = str((item.get("from") or {}).get("id") or "")
+            tid = str((item.get("to") or {}).get("id") or "")
+            self._check_pair(from_type, fid, to_type, tid)
+            type_ids = [int(s.get("associationTypeId") or 0) for s in item.get("types") or []]
+            self.portal.associate(from_type, fid, to_type, tid, type_ids)
+            return {
+                "fromObjectTypeId": OBJECT_TYPE_IDS[from_type],
+                "fromObjectId": int(fid),
+                "toObjectTypeId": OBJECT_TYPE_IDS[to_type],
+                "toObjectId": int(tid),
+                "labels": [],
+            }
+
+        return self._batch_each(self._inputs(request), make)
 
     def _assoc_batch_read(self, request: Request) -> Response:
         from_type, to_type = self._assoc_types(request)

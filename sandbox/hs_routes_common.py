@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tierwise.sandbox.clock import SandboxClock, hs_datetime
@@ -182,6 +182,34 @@ class HubSpotRouteBase:
             body["errors"] = errors
             status = 207
         return Response.json(status, body, records=records)
+
+    def _batch_each(
+        self, inputs: list[dict[str, Any]], make: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> Response:
+        """A batch create: each input made under the portal lock; one refused (``make``
+        raises ``ApiError``) is reported among the errors while the rest are made, the
+        207 answer (``_batch_response``)."""
+        started = self._now_text()
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        with self.portal.lock:
+            for item in inputs:
+                try:
+                    results.append(make(item))
+                except ApiError as exc:
+                    errors.append(json.loads(exc.response.body))
+        return self._batch_response(201, results, errors, started, len(inputs))
+
+    @staticmethod
+    def _objects_not_found(object_type: str, ids: list[str]) -> dict[str, Any]:
+        """The batch error entry for ids that name no object (a batch read or update)."""
+        return {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "message": f"Could not get some {object_type[:-1].upper()} objects, they may be "
+            "deleted or not exist. Check that ids are valid.",
+            "context": {"ids": ids},
+        }
 
     def _scope(self, scope: str) -> None:
         if scope in self.behaviour.missing_scopes:

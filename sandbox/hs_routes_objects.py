@@ -186,20 +186,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                     missing.append(key)
                 else:
                     results.append(self._shape(object_type, obj, names))
-        errors = (
-            [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": f"Could not get some {object_type[:-1].upper()} "
-                    "objects, they may be "
-                    "deleted or not exist. Check that ids are valid.",
-                    "context": {"ids": missing},
-                }
-            ]
-            if missing
-            else []
-        )
+        errors = [self._objects_not_found(object_type, missing)] if missing else []
         return self._batch_response(200, results, errors, started, len(inputs))
 
     def _check_id_property(self, object_type: str, id_property: str) -> None:
@@ -278,17 +265,7 @@ class HubSpotObjectRoutes(HubSpotRouteBase):
                 if written is not None:
                     results.append(written)
         if missing:
-            errors.insert(
-                0,
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": f"Could not get some {object_type[:-1].upper()} "
-                    "objects, they may be "
-                    "deleted or not exist. Check that ids are valid.",
-                    "context": {"ids": missing},
-                },
-            )
+            errors.insert(0, self._objects_not_found(object_type, missing))
         if errors and self.behaviour.invalid_batch_status != 207:
             return Response.json(
                 self.behaviour.invalid_batch_status,

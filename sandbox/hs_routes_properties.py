@@ -8,7 +8,6 @@ plus the shared helpers of ``HubSpotRouteBase``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from tierwise.sandbox.clock import SandboxClock, hs_datetime
 from tierwise.sandbox.hs_routes_common import HubSpotRouteBase, hs_fail
 from tierwise.sandbox.hs_schema import OBJECT_ALIASES, OBJECT_TYPE_IDS, TYPE_FIELD, PropertyDef
 from tierwise.sandbox.hs_store import HubSpotPortal
-from tierwise.sandbox.wire import ApiError, Request, Response
+from tierwise.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
     from tierwise.sandbox.hubspot import HubSpotBehaviour
@@ -161,17 +160,9 @@ class HubSpotPropertyRoutes(HubSpotRouteBase):
 
     def _property_batch_create(self, request: Request) -> Response:
         object_type = self._ptype(request)
-        inputs = self._inputs(request)
-        started = self._now_text()
-        results: list[dict[str, Any]] = []
-        errors: list[dict[str, Any]] = []
-        with self.portal.lock:
-            for item in inputs:
-                try:
-                    results.append(self._new_property(object_type, item).as_json())
-                except ApiError as exc:
-                    errors.append(json.loads(exc.response.body))
-        return self._batch_response(201, results, errors, started, len(inputs))
+        return self._batch_each(
+            self._inputs(request), lambda item: self._new_property(object_type, item).as_json()
+        )
 
     def _property_batch_read(self, request: Request) -> Response:
         object_type = self._ptype(request)
